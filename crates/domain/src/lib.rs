@@ -1,0 +1,11 @@
+//! Pure types and rules of a CPTS: identifiers, roles and permissions, missions.
+//!
+//! Nothing here does I/O: every function is deterministic and can be unit tested or fuzzed.
+
+pub mod authz;
+pub mod identifiers;
+pub mod missions;
+pub mod sensitive;
+
+pub use identifiers::ValidationError;
+pub use sensitive::Sensitive;

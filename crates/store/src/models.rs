@@ -1,0 +1,210 @@
+use maillage_domain::authz::Role;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+macro_rules! id_type {
+    ($($name:ident),*) => {$(
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            pub fn new() -> Self {
+                Self(Uuid::now_v7())
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    )*};
+}
+
+id_type!(CptsId, UserId, JobId);
+
+/// A page of a list: lists never load a whole table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Page {
+    pub const MAX_LIMIT: i64 = 500;
+
+    /// Page `number` (from 1) of `size` rows, clamped to sane bounds.
+    pub fn new(number: i64, size: i64) -> Self {
+        let limit = size.clamp(1, Self::MAX_LIMIT);
+        let number = number.max(1);
+        Self {
+            limit,
+            offset: (number - 1).saturating_mul(limit),
+        }
+    }
+
+    pub fn first(size: i64) -> Self {
+        Self::new(1, size)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cpts {
+    pub id: CptsId,
+    pub slug: String,
+    pub name: String,
+    pub finess: Option<String>,
+    pub siret: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCpts {
+    pub slug: String,
+    pub name: String,
+    pub finess: Option<String>,
+    pub siret: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub is_platform_admin: bool,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The e-mail and name are personal data and the hash is a secret: only the identifier is printed.
+        f.debug_struct("User").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub is_platform_admin: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberEntry {
+    pub user_id: UserId,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub disabled: bool,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// SHA-256 of the cookie token: the token itself is never stored.
+    pub token_hash: String,
+    pub user_id: UserId,
+    pub csrf_token: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+}
+
+impl std::fmt::Debug for SessionRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionRecord")
+            .field("user_id", &self.user_id)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Done,
+    Failed,
+}
+
+impl JobStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            JobStatus::Queued => "queued",
+            JobStatus::Running => "running",
+            JobStatus::Done => "done",
+            JobStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        [Self::Queued, Self::Running, Self::Done, Self::Failed]
+            .into_iter()
+            .find(|s| s.code() == code)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub cpts_id: Option<CptsId>,
+    pub kind: String,
+    /// JSON document the handler of `kind` understands.
+    pub payload: String,
+    pub max_attempts: i64,
+    pub run_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub id: JobId,
+    pub cpts_id: Option<CptsId>,
+    pub kind: String,
+    pub payload: String,
+    pub status: JobStatus,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub run_at: i64,
+    pub locked_by: Option<String>,
+    pub last_error: Option<String>,
+    pub finished_at: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOutboxMail {
+    pub cpts_id: Option<CptsId>,
+    pub job_id: Option<JobId>,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxMail {
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub created_at: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_are_bounded() {
+        assert_eq!(Page::new(1, 20), Page { limit: 20, offset: 0 });
+        assert_eq!(Page::new(3, 20), Page { limit: 20, offset: 40 });
+        assert_eq!(Page::new(0, 0), Page { limit: 1, offset: 0 });
+        assert_eq!(Page::new(2, 10_000).limit, Page::MAX_LIMIT);
+        assert!(Page::new(i64::MAX, 500).offset > 0);
+    }
+}

@@ -1,0 +1,612 @@
+//! The one SQL implementation of [`Store`], shared by SQLite and PostgreSQL.
+//!
+//! Both drivers accept the same SQL for nearly everything (`$1` parameters, `RETURNING`,
+//! `ON CONFLICT`), so each query is written once and run on whichever pool is open. Where the engines
+//! differ (opening, migrations, backups, row locking of the job queue) the code says so in
+//! `sqlite.rs`, `postgres.rs` or an explicit `match` below.
+
+use crate::models::*;
+use crate::{postgres, sqlite, Backend, Result, Store, StoreError};
+use async_trait::async_trait;
+use maillage_domain::authz::Role;
+use sqlx::postgres::PgPool;
+use sqlx::sqlite::SqlitePool;
+use sqlx::FromRow;
+use std::path::Path;
+use uuid::Uuid;
+
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs the same expression on whichever pool is open; `$pool` is bound to the concrete pool.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.pool {
+            Pool::Sqlite($pool) => $body,
+            Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+pub struct SqlStore {
+    pool: Pool,
+}
+
+impl SqlStore {
+    pub async fn connect(url: &str) -> Result<Self> {
+        let pool = if url.starts_with("sqlite:") {
+            Pool::Sqlite(sqlite::connect(url).await?)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Pool::Postgres(postgres::connect(url).await?)
+        } else {
+            return Err(StoreError::InvalidUrl(
+                "the database URL must start with sqlite:// or postgres://".into(),
+            ));
+        };
+        Ok(Self { pool })
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+}
+
+#[derive(FromRow)]
+struct CptsRow {
+    id: Uuid,
+    slug: String,
+    name: String,
+    finess: Option<String>,
+    siret: Option<String>,
+    created_at: i64,
+}
+
+impl From<CptsRow> for Cpts {
+    fn from(row: CptsRow) -> Self {
+        Cpts {
+            id: CptsId(row.id),
+            slug: row.slug,
+            name: row.name,
+            finess: row.finess,
+            siret: row.siret,
+            created_at: row.created_at,
+        }
+    }
+}
+
+const CPTS_COLUMNS: &str = "id, slug, name, finess, siret, created_at";
+
+#[derive(FromRow)]
+struct UserRow {
+    id: Uuid,
+    email: String,
+    display_name: String,
+    password_hash: String,
+    is_platform_admin: bool,
+    disabled: bool,
+    created_at: i64,
+}
+
+impl From<UserRow> for User {
+    fn from(row: UserRow) -> Self {
+        User {
+            id: UserId(row.id),
+            email: row.email,
+            display_name: row.display_name,
+            password_hash: row.password_hash,
+            is_platform_admin: row.is_platform_admin,
+            disabled: row.disabled,
+            created_at: row.created_at,
+        }
+    }
+}
+
+const USER_COLUMNS: &str =
+    "id, email, display_name, password_hash, is_platform_admin, disabled, created_at";
+
+#[derive(FromRow)]
+struct SessionRow {
+    token_hash: String,
+    user_id: Uuid,
+    csrf_token: String,
+    created_at: i64,
+    last_seen_at: i64,
+    expires_at: i64,
+}
+
+impl From<SessionRow> for SessionRecord {
+    fn from(row: SessionRow) -> Self {
+        SessionRecord {
+            token_hash: row.token_hash,
+            user_id: UserId(row.user_id),
+            csrf_token: row.csrf_token,
+            created_at: row.created_at,
+            last_seen_at: row.last_seen_at,
+            expires_at: row.expires_at,
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct JobRow {
+    id: Uuid,
+    cpts_id: Option<Uuid>,
+    kind: String,
+    payload: String,
+    status: String,
+    attempts: i64,
+    max_attempts: i64,
+    run_at: i64,
+    locked_by: Option<String>,
+    last_error: Option<String>,
+    finished_at: Option<i64>,
+}
+
+impl TryFrom<JobRow> for Job {
+    type Error = StoreError;
+    fn try_from(row: JobRow) -> Result<Self> {
+        Ok(Job {
+            id: JobId(row.id),
+            cpts_id: row.cpts_id.map(CptsId),
+            kind: row.kind,
+            payload: row.payload,
+            status: JobStatus::parse(&row.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("job status {}", row.status)))?,
+            attempts: row.attempts,
+            max_attempts: row.max_attempts,
+            run_at: row.run_at,
+            locked_by: row.locked_by,
+            last_error: row.last_error,
+            finished_at: row.finished_at,
+        })
+    }
+}
+
+const JOB_COLUMNS: &str =
+    "id, cpts_id, kind, payload, status, attempts, max_attempts, run_at, locked_by, last_error, finished_at";
+
+fn parse_role(code: &str) -> Result<Role> {
+    Role::parse(code).ok_or_else(|| StoreError::Corrupt(format!("role {code}")))
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    async fn ping(&self) -> Result<()> {
+        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlite::migrate(pool).await,
+            Pool::Postgres(pool) => postgres::migrate(pool).await,
+        }
+    }
+
+    async fn backup_to(&self, path: &Path) -> Result<()> {
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlite::backup(pool, path).await,
+            Pool::Postgres(_) => Err(StoreError::Unsupported(
+                "PostgreSQL is backed up with pg_dump (see docs/operations.md)",
+            )),
+        }
+    }
+
+    async fn create_cpts(&self, new: &NewCpts, now: i64) -> Result<Cpts> {
+        let sql = format!(
+            "INSERT INTO cpts (id, slug, name, finess, siret, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             RETURNING {CPTS_COLUMNS}"
+        );
+        let row: CptsRow = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(CptsId::new().0)
+            .bind(&new.slug)
+            .bind(&new.name)
+            .bind(&new.finess)
+            .bind(&new.siret)
+            .bind(now)
+            .fetch_one(pool)
+            .await)?;
+        Ok(row.into())
+    }
+
+    async fn find_cpts_by_slug(&self, slug: &str) -> Result<Option<Cpts>> {
+        let sql = format!("SELECT {CPTS_COLUMNS} FROM cpts WHERE slug = $1");
+        let row: Option<CptsRow> =
+            on_pool!(self, pool => sqlx::query_as(&sql).bind(slug).fetch_optional(pool).await)?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn list_cpts(&self, page: Page) -> Result<Vec<Cpts>> {
+        let sql = format!("SELECT {CPTS_COLUMNS} FROM cpts ORDER BY name, id LIMIT $1 OFFSET $2");
+        let rows: Vec<CptsRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn create_user(
+        &self,
+        new: &NewUser,
+        role: Option<(CptsId, Role)>,
+        now: i64,
+    ) -> Result<User> {
+        let insert_user = format!(
+            "INSERT INTO users (id, email, display_name, password_hash, is_platform_admin, disabled, created_at) \
+             VALUES ($1, $2, $3, $4, $5, FALSE, $6) RETURNING {USER_COLUMNS}"
+        );
+        let insert_role =
+            "INSERT INTO memberships (cpts_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)";
+        let row: UserRow = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let row: UserRow = sqlx::query_as(&insert_user)
+                .bind(UserId::new().0)
+                .bind(&new.email)
+                .bind(&new.display_name)
+                .bind(&new.password_hash)
+                .bind(new.is_platform_admin)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+            if let Some((cpts, role)) = role {
+                sqlx::query(insert_role)
+                    .bind(cpts.0)
+                    .bind(row.id)
+                    .bind(role.code())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            row
+        });
+        Ok(row.into())
+    }
+
+    async fn find_user(&self, id: UserId) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        let row: Option<UserRow> =
+            on_pool!(self, pool => sqlx::query_as(&sql).bind(id.0).fetch_optional(pool).await)?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
+        let row: Option<UserRow> =
+            on_pool!(self, pool => sqlx::query_as(&sql).bind(email).fetch_optional(pool).await)?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn list_users(&self, page: Page) -> Result<Vec<User>> {
+        let sql =
+            format!("SELECT {USER_COLUMNS} FROM users ORDER BY email, id LIMIT $1 OFFSET $2");
+        let rows: Vec<UserRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn set_user_disabled(&self, id: UserId, disabled: bool) -> Result<bool> {
+        let affected = on_pool!(self, pool => sqlx::query("UPDATE users SET disabled = $2 WHERE id = $1")
+            .bind(id.0)
+            .bind(disabled)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(affected == 1)
+    }
+
+    async fn grant_role(&self, cpts: CptsId, user: UserId, role: Role, now: i64) -> Result<()> {
+        let sql = "INSERT INTO memberships (cpts_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
+                   ON CONFLICT (cpts_id, user_id) DO UPDATE SET role = excluded.role";
+        on_pool!(self, pool => sqlx::query(sql)
+            .bind(cpts.0)
+            .bind(user.0)
+            .bind(role.code())
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+
+    async fn role_in(&self, cpts: CptsId, user: UserId) -> Result<Option<Role>> {
+        let sql = "SELECT role FROM memberships WHERE cpts_id = $1 AND user_id = $2";
+        let code: Option<String> = on_pool!(self, pool => sqlx::query_scalar(sql)
+            .bind(cpts.0)
+            .bind(user.0)
+            .fetch_optional(pool)
+            .await)?;
+        code.as_deref().map(parse_role).transpose()
+    }
+
+    async fn roles_of_user(&self, user: UserId) -> Result<Vec<(Cpts, Role)>> {
+        #[derive(FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            cpts: CptsRow,
+            role: String,
+        }
+        let sql = "SELECT c.id, c.slug, c.name, c.finess, c.siret, c.created_at, m.role \
+                   FROM memberships m JOIN cpts c ON c.id = m.cpts_id \
+                   WHERE m.user_id = $1 ORDER BY c.name";
+        let rows: Vec<Row> =
+            on_pool!(self, pool => sqlx::query_as(sql).bind(user.0).fetch_all(pool).await)?;
+        rows.into_iter()
+            .map(|row| Ok((row.cpts.into(), parse_role(&row.role)?)))
+            .collect()
+    }
+
+    async fn list_members(&self, cpts: CptsId, page: Page) -> Result<Vec<MemberEntry>> {
+        #[derive(FromRow)]
+        struct Row {
+            id: Uuid,
+            email: String,
+            display_name: String,
+            role: String,
+            disabled: bool,
+        }
+        let sql = "SELECT u.id, u.email, u.display_name, m.role, u.disabled \
+                   FROM memberships m JOIN users u ON u.id = m.user_id \
+                   WHERE m.cpts_id = $1 ORDER BY u.display_name, u.id LIMIT $2 OFFSET $3";
+        let rows: Vec<Row> = on_pool!(self, pool => sqlx::query_as(sql)
+            .bind(cpts.0)
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(pool)
+            .await)?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(MemberEntry {
+                    user_id: UserId(row.id),
+                    email: row.email,
+                    display_name: row.display_name,
+                    role: parse_role(&row.role)?,
+                    disabled: row.disabled,
+                })
+            })
+            .collect()
+    }
+
+    async fn create_session(&self, session: &SessionRecord) -> Result<()> {
+        let sql = "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6)";
+        on_pool!(self, pool => sqlx::query(sql)
+            .bind(&session.token_hash)
+            .bind(session.user_id.0)
+            .bind(&session.csrf_token)
+            .bind(session.created_at)
+            .bind(session.last_seen_at)
+            .bind(session.expires_at)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+
+    async fn touch_session(
+        &self,
+        token_hash: &str,
+        now: i64,
+        idle_ms: i64,
+    ) -> Result<Option<SessionRecord>> {
+        let sql = "UPDATE sessions SET last_seen_at = $2 \
+                   WHERE token_hash = $1 AND expires_at > $2 AND last_seen_at > $3 \
+                   AND user_id IN (SELECT id FROM users WHERE disabled = FALSE) \
+                   RETURNING token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at";
+        let row: Option<SessionRow> = on_pool!(self, pool => sqlx::query_as(sql)
+            .bind(token_hash)
+            .bind(now)
+            .bind(now.saturating_sub(idle_ms))
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        on_pool!(self, pool => sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+
+    async fn delete_user_sessions(&self, user: UserId) -> Result<u64> {
+        let affected = on_pool!(self, pool => sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user.0)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(affected)
+    }
+
+    async fn purge_expired_sessions(&self, now: i64, idle_ms: i64) -> Result<u64> {
+        let affected = on_pool!(self, pool => sqlx::query(
+            "DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
+            .bind(now)
+            .bind(now.saturating_sub(idle_ms))
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(affected)
+    }
+
+    async fn enqueue_job(&self, job: &NewJob, now: i64) -> Result<JobId> {
+        let id = JobId::new();
+        let sql = "INSERT INTO jobs (id, cpts_id, kind, payload, status, attempts, max_attempts, run_at, created_at) \
+                   VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $7)";
+        on_pool!(self, pool => sqlx::query(sql)
+            .bind(id.0)
+            .bind(job.cpts_id.map(|c| c.0))
+            .bind(&job.kind)
+            .bind(&job.payload)
+            .bind(job.max_attempts.max(1))
+            .bind(job.run_at)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(id)
+    }
+
+    async fn claim_job(&self, worker: &str, now: i64, lease_ms: i64) -> Result<Option<Job>> {
+        // PostgreSQL: SKIP LOCKED lets concurrent workers pass over a row another one is taking.
+        // SQLite: one writer at a time, so the single UPDATE statement is already atomic.
+        let row_lock = match self.backend() {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2, attempts = attempts + 1 \
+             WHERE id = (SELECT id FROM jobs \
+                         WHERE (status = 'queued' AND run_at <= $3) \
+                            OR (status = 'running' AND locked_until < $3) \
+                         ORDER BY run_at, id LIMIT 1 {row_lock}) \
+             RETURNING {JOB_COLUMNS}"
+        );
+        let row: Option<JobRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(worker)
+            .bind(now.saturating_add(lease_ms))
+            .bind(now)
+            .fetch_optional(pool)
+            .await)?;
+        row.map(Job::try_from).transpose()
+    }
+
+    async fn complete_job(&self, id: JobId, worker: &str, now: i64) -> Result<bool> {
+        let sql = "UPDATE jobs SET status = 'done', finished_at = $3, locked_by = NULL, locked_until = NULL \
+                   WHERE id = $1 AND locked_by = $2 AND status = 'running'";
+        let affected = on_pool!(self, pool => sqlx::query(sql)
+            .bind(id.0)
+            .bind(worker)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(affected == 1)
+    }
+
+    async fn fail_job(
+        &self,
+        id: JobId,
+        worker: &str,
+        error: &str,
+        retry_at: Option<i64>,
+        now: i64,
+    ) -> Result<bool> {
+        let error: String = error.chars().take(2000).collect();
+        let (status, run_at, finished_at) = match retry_at {
+            Some(at) => (JobStatus::Queued, Some(at), None),
+            None => (JobStatus::Failed, None, Some(now)),
+        };
+        let sql = "UPDATE jobs SET status = $3, last_error = $4, run_at = COALESCE($5, run_at), \
+                   finished_at = $6, locked_by = NULL, locked_until = NULL \
+                   WHERE id = $1 AND locked_by = $2 AND status = 'running'";
+        let affected = on_pool!(self, pool => sqlx::query(sql)
+            .bind(id.0)
+            .bind(worker)
+            .bind(status.code())
+            .bind(&error)
+            .bind(run_at)
+            .bind(finished_at)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(affected == 1)
+    }
+
+    async fn find_job(&self, id: JobId) -> Result<Option<Job>> {
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1");
+        let row: Option<JobRow> =
+            on_pool!(self, pool => sqlx::query_as(&sql).bind(id.0).fetch_optional(pool).await)?;
+        row.map(Job::try_from).transpose()
+    }
+
+    async fn job_counts(&self) -> Result<Vec<(String, i64)>> {
+        let sql = "SELECT status, COUNT(*) FROM jobs GROUP BY status ORDER BY status";
+        let rows: Vec<(String, i64)> =
+            on_pool!(self, pool => sqlx::query_as(sql).fetch_all(pool).await)?;
+        Ok(rows)
+    }
+
+    async fn try_lock(&self, name: &str, holder: &str, now: i64, ttl_ms: i64) -> Result<bool> {
+        let sql = "INSERT INTO locks (name, holder, expires_at) VALUES ($1, $2, $3) \
+                   ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+                   WHERE locks.holder = excluded.holder OR locks.expires_at < $4";
+        let affected = on_pool!(self, pool => sqlx::query(sql)
+            .bind(name)
+            .bind(holder)
+            .bind(now.saturating_add(ttl_ms))
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(affected == 1)
+    }
+
+    async fn release_lock(&self, name: &str, holder: &str) -> Result<()> {
+        on_pool!(self, pool => sqlx::query("DELETE FROM locks WHERE name = $1 AND holder = $2")
+            .bind(name)
+            .bind(holder)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+
+    async fn push_outbox(&self, mail: &NewOutboxMail, now: i64) -> Result<()> {
+        let sql = "INSERT INTO outbox (id, cpts_id, job_id, recipient, subject, body, created_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (job_id) DO NOTHING";
+        on_pool!(self, pool => sqlx::query(sql)
+            .bind(Uuid::now_v7())
+            .bind(mail.cpts_id.map(|c| c.0))
+            .bind(mail.job_id.map(|j| j.0))
+            .bind(&mail.recipient)
+            .bind(&mail.subject)
+            .bind(&mail.body)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+
+    async fn list_outbox(&self, page: Page) -> Result<Vec<OutboxMail>> {
+        let sql = "SELECT recipient, subject, body, created_at FROM outbox \
+                   ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2";
+        let rows: Vec<(String, String, String, i64)> = on_pool!(self, pool => sqlx::query_as(sql)
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(recipient, subject, body, created_at)| OutboxMail {
+                recipient,
+                subject,
+                body,
+                created_at,
+            })
+            .collect())
+    }
+
+    async fn count_outbox(&self) -> Result<i64> {
+        let count: i64 = on_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
+            .fetch_one(pool)
+            .await)?;
+        Ok(count)
+    }
+}

@@ -1,0 +1,132 @@
+//! Fresh databases for tests, on SQLite (a temporary file) and on PostgreSQL (a new database on the
+//! server named by `TEST_POSTGRES_URL`, dropped afterwards). Used by the conformance suite and by the
+//! web and CLI tests, so that no two tests share a database.
+
+use crate::{Result, StoreError};
+use sqlx::postgres::PgConnection;
+use sqlx::Connection;
+use std::path::PathBuf;
+
+/// Where the PostgreSQL test server is (any database on it; tests create their own).
+pub const POSTGRES_URL_VARIABLE: &str = "TEST_POSTGRES_URL";
+
+/// A database that exists for one test.
+pub struct TestDatabase {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Directory(#[allow(dead_code)] tempfile_dir::Dir),
+    Postgres { admin_url: String, name: String },
+}
+
+/// Minimal temporary directory (kept here so the store crate needs no test-only dependency at run time).
+mod tempfile_dir {
+    use std::path::{Path, PathBuf};
+
+    pub struct Dir(PathBuf);
+
+    impl Dir {
+        pub fn create() -> std::io::Result<Self> {
+            let path = std::env::temp_dir().join(format!("maillage-test-{}", uuid::Uuid::new_v4()));
+            std::fs::create_dir_all(&path)?;
+            Ok(Self(path))
+        }
+
+        pub fn path(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// The test PostgreSQL URL: required when `CI` is set, so that CI cannot pass with PostgreSQL untested.
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var(POSTGRES_URL_VARIABLE) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => None,
+    }
+}
+
+/// True when the PostgreSQL half of the tests must run (CI), even if the URL is missing.
+pub fn postgres_required() -> bool {
+    std::env::var("CI").map(|v| !v.is_empty() && v != "false").unwrap_or(false)
+}
+
+impl TestDatabase {
+    pub async fn sqlite() -> Result<Self> {
+        let dir = tempfile_dir::Dir::create()
+            .map_err(|e| StoreError::InvalidUrl(format!("temporary directory: {e}")))?;
+        let file: PathBuf = dir.path().join("maillage.db");
+        Ok(Self {
+            url: format!("sqlite://{}", file.display()),
+            cleanup: Cleanup::Directory(dir),
+        })
+    }
+
+    /// A new empty database on the test server, or `None` when no server is configured (outside CI).
+    pub async fn postgres() -> Result<Option<Self>> {
+        let Some(admin_url) = postgres_admin_url() else {
+            if postgres_required() {
+                return Err(StoreError::InvalidUrl(format!(
+                    "{POSTGRES_URL_VARIABLE} must be set when CI is set: PostgreSQL tests cannot be skipped"
+                )));
+            }
+            return Ok(None);
+        };
+        let name = format!("maillage_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(&admin_url).await?;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await?;
+        admin.close().await?;
+        let mut url = url::Url::parse(&admin_url)
+            .map_err(|e| StoreError::InvalidUrl(format!("{POSTGRES_URL_VARIABLE}: {e}")))?;
+        url.set_path(&name);
+        Ok(Some(Self {
+            url: url.to_string(),
+            cleanup: Cleanup::Postgres { admin_url, name },
+        }))
+    }
+
+    /// One fresh database per backend available: SQLite always, PostgreSQL when configured.
+    pub async fn each_backend() -> Result<Vec<Self>> {
+        let mut databases = vec![Self::sqlite().await?];
+        if let Some(pg) = Self::postgres().await? {
+            databases.push(pg);
+        }
+        Ok(databases)
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
+            let admin_url = admin_url.clone();
+            let name = name.clone();
+            // Drop runs inside the test's runtime, which cannot be blocked on: use a short-lived one.
+            let _ = std::thread::spawn(move || {
+                let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                runtime.block_on(async move {
+                    if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
+                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&mut admin)
+                            .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
