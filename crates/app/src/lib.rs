@@ -1,1 +1,12 @@
+//! Application services shared by the web server and the command line: configuration, accounts and
+//! sessions, background jobs, e-mail, demo data. Each service takes the store and settings it needs
+//! explicitly; nothing here is global.
 
+pub mod accounts;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod jobs;
+pub mod mail;
+
+pub use config::Config;

@@ -1,0 +1,503 @@
+//! Configuration, in layers: built-in defaults → `maillage.toml` → `MAILLAGE_…` environment variables
+//! (`MAILLAGE_SECTION__KEY`, and `…_FILE` to read a secret from a file) → command-line flags.
+//! Unknown keys are refused so that a typo cannot silently leave a setting at its default.
+
+use figment::providers::{Format, Serialized, Toml};
+use figment::value::Value;
+use figment::Figment;
+use maillage_domain::Sensitive;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub const ENV_PREFIX: &str = "MAILLAGE_";
+pub const CONFIG_FILE_VARIABLE: &str = "MAILLAGE_CONFIG";
+pub const DEFAULT_FILE: &str = "maillage.toml";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./maillage-data/maillage.db";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub log: LogConfig,
+    pub security: SecurityConfig,
+    pub smtp: SmtpConfig,
+    pub jobs: JobsConfig,
+}
+
+#[allow(clippy::derivable_impls)]
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            server: ServerConfig::default(),
+            database: DatabaseConfig::default(),
+            log: LogConfig::default(),
+            security: SecurityConfig::default(),
+            smtp: SmtpConfig::default(),
+            jobs: JobsConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address and port the HTTP server listens on.
+    pub bind: String,
+    /// Address users reach Maillage at (used in e-mailed links and to decide on `Secure` cookies).
+    pub public_url: String,
+    /// Trust `X-Forwarded-For` from the reverse proxy to know the client address.
+    pub trust_proxy: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            trust_proxy: false,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Cookies get `Secure` when users reach Maillage over TLS.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://path/to/file.db` (default) or `postgres://user:password@host/base`.
+    pub url: Sensitive<String>,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: Sensitive::new(DEFAULT_DATABASE_URL.into()),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("url", &redacted_url(self.url.expose()))
+            .finish()
+    }
+}
+
+/// The database URL without its password, for logs and messages.
+pub fn redacted_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => url.split('?').next().unwrap_or_default().to_string(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` for people, `json` for log collectors.
+    pub format: LogFormat,
+    /// tracing filter, e.g. `info` or `maillage=debug,info`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecurityConfig {
+    /// A session ends after this many minutes without activity.
+    pub session_idle_minutes: i64,
+    /// A session ends this many hours after login, used or not.
+    pub session_absolute_hours: i64,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        Self {
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain connection (a relay on the same machine or LAN).
+    None,
+    /// Upgrade with STARTTLS (usually port 587).
+    Starttls,
+    /// TLS from the start (usually port 465).
+    Tls,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    /// SMTP server; when empty, e-mails go to the outbox that platform administrators read in the UI.
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username: String,
+    pub password: Sensitive<String>,
+    /// Sender address of every e-mail.
+    pub from: String,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: 587,
+            tls: SmtpTls::Starttls,
+            username: String::new(),
+            password: Sensitive::default(),
+            from: "Maillage <ne-pas-repondre@maillage.invalid>".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// Jobs run at once by this process (0: this process runs no job).
+    pub workers: usize,
+    /// How often an idle worker looks for due jobs, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// A job not finished within this many seconds is taken over by another worker.
+    pub lease_seconds: i64,
+    /// Attempts before a job is marked failed.
+    pub max_attempts: i64,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            workers: 2,
+            poll_interval_ms: 1_000,
+            lease_seconds: 300,
+            max_attempts: 5,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Invalid(String),
+    #[error("configuration: cannot read {path}: {source}")]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl From<figment::Error> for ConfigError {
+    fn from(error: figment::Error) -> Self {
+        // figment's messages name the key and the layer it came from ("unknown field `prot` … in maillage.toml").
+        let messages: Vec<String> = error.into_iter().map(|e| e.to_string()).collect();
+        ConfigError::Invalid(messages.join("; "))
+    }
+}
+
+/// One value given on the command line, as a dotted key (`server.bind`) and its value.
+pub type Override = (String, Value);
+
+/// `MAILLAGE_SERVER__BIND=…` becomes `server.bind`; `MAILLAGE_SMTP__PASSWORD_FILE=/run/secrets/smtp`
+/// becomes `smtp.password` with the file's content (without its final newline).
+fn environment_layer(env: &[(String, String)]) -> Result<Vec<(String, Value)>, ConfigError> {
+    let mut layer = Vec::new();
+    for (name, raw) in env {
+        let Some(key) = name.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        if name == CONFIG_FILE_VARIABLE {
+            continue;
+        }
+        let key = key.to_ascii_lowercase();
+        if let Some(key) = key.strip_suffix("_file") {
+            let content = std::fs::read_to_string(raw).map_err(|source| ConfigError::Unreadable {
+                path: PathBuf::from(raw),
+                source,
+            })?;
+            let secret = content.strip_suffix('\n').unwrap_or(&content);
+            let secret = secret.strip_suffix('\r').unwrap_or(secret);
+            // A secret stays text even when it looks like a number.
+            layer.push((key.replace("__", "."), Value::from(secret.to_string())));
+        } else {
+            let value = raw.parse::<Value>().unwrap_or_else(|_| Value::from(raw.clone()));
+            layer.push((key.replace("__", "."), value));
+        }
+    }
+    Ok(layer)
+}
+
+impl Config {
+    /// Loads the layers in order. `file` is the TOML file to read (absent file: only when not named
+    /// explicitly), `env` the process environment, `overrides` the command-line flags.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        overrides: &[Override],
+    ) -> Result<Self, ConfigError> {
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+
+        let named = file.map(Path::to_path_buf).or_else(|| {
+            env.iter()
+                .find(|(k, _)| k == CONFIG_FILE_VARIABLE)
+                .map(|(_, v)| PathBuf::from(v))
+        });
+        match named {
+            Some(path) if !path.is_file() => {
+                return Err(ConfigError::Unreadable {
+                    path,
+                    source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+                });
+            }
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None if Path::new(DEFAULT_FILE).is_file() => {
+                figment = figment.merge(Toml::file_exact(DEFAULT_FILE));
+            }
+            None => {}
+        }
+
+        for (key, value) in environment_layer(&env)? {
+            figment = figment.merge(Serialized::global(&key, value));
+        }
+        for (key, value) in overrides {
+            figment = figment.merge(Serialized::global(key, value.clone()));
+        }
+        let config: Config = figment.extract()?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let url = self.database.url.expose();
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(ConfigError::Invalid(format!(
+                "database.url must start with sqlite:// or postgres:// (got {})",
+                redacted_url(url)
+            )));
+        }
+        if self.server.bind.parse::<std::net::SocketAddr>().is_err() {
+            return Err(ConfigError::Invalid(format!(
+                "server.bind must be an address and port such as 127.0.0.1:8080 (got {})",
+                self.server.bind
+            )));
+        }
+        if url::Url::parse(&self.server.public_url).is_err() {
+            return Err(ConfigError::Invalid(format!(
+                "server.public_url must be a full URL such as https://cpts.example.fr (got {})",
+                self.server.public_url
+            )));
+        }
+        if self.security.session_idle_minutes < 1 || self.security.session_absolute_hours < 1 {
+            return Err(ConfigError::Invalid(
+                "security.session_idle_minutes and security.session_absolute_hours must be at least 1".into(),
+            ));
+        }
+        if self.jobs.lease_seconds < 1 || self.jobs.max_attempts < 1 || self.jobs.poll_interval_ms < 10 {
+            return Err(ConfigError::Invalid(
+                "jobs.lease_seconds and jobs.max_attempts must be at least 1, jobs.poll_interval_ms at least 10".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The commented default file printed by `maillage config default`.
+pub fn default_toml() -> &'static str {
+    DEFAULT_TOML
+}
+
+const DEFAULT_TOML: &str = r#"# maillage.toml — configuration of Maillage.
+#
+# Layers, each overriding the one before: these defaults, this file, environment variables, command-line flags.
+# Every key can be set from the environment as MAILLAGE_<SECTION>__<KEY>, e.g. MAILLAGE_SERVER__BIND=0.0.0.0:8080.
+# Secrets can be read from a file instead: MAILLAGE_DATABASE__URL_FILE=/run/secrets/db_url,
+# MAILLAGE_SMTP__PASSWORD_FILE=/run/secrets/smtp_password. Unknown keys are refused.
+
+[server]
+# Address and port the HTTP server listens on. Behind a reverse proxy keep it on 127.0.0.1.
+bind = "127.0.0.1:8080"
+# Address users reach Maillage at: used in e-mailed links; https:// makes cookies Secure.
+public_url = "http://127.0.0.1:8080"
+# Trust the X-Forwarded-For header set by your reverse proxy to know the client address.
+trust_proxy = false
+
+[database]
+# sqlite://path/to/file.db (one CPTS on a small server) or postgres://user:password@host/base (a region,
+# several `maillage serve` instances sharing one database). Prefer MAILLAGE_DATABASE__URL_FILE for a password.
+url = "sqlite://./maillage-data/maillage.db"
+
+[log]
+# "text" for people, "json" for log collectors. Logs never contain personal data.
+format = "text"
+# tracing filter: "info", "debug", "maillage_web=debug,info"…
+level = "info"
+
+[security]
+# A session ends after this many minutes without activity…
+session_idle_minutes = 30
+# …and in any case this many hours after login.
+session_absolute_hours = 12
+
+[smtp]
+# SMTP server for e-mails. Empty: e-mails go to an outbox that platform administrators read in Maillage.
+host = ""
+port = 587
+# "none", "starttls" or "tls".
+tls = "starttls"
+username = ""
+password = ""
+from = "Maillage <ne-pas-repondre@maillage.invalid>"
+
+[jobs]
+# Background jobs (e-mails, reminders, alerts, purges) run by this process; 0 to run none here.
+workers = 2
+# How often an idle worker looks for due jobs, in milliseconds.
+poll_interval_ms = 1000
+# A job not finished within this many seconds is taken over by another worker (crashed process).
+lease_seconds = 300
+# Attempts before a job is marked failed; retries wait longer each time.
+max_attempts = 5
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_printed_default_file_is_exactly_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("maillage.toml");
+        std::fs::write(&path, default_toml()).unwrap();
+        let loaded = Config::load(Some(&path), env(&[]), &[]).unwrap();
+        assert_eq!(loaded, Config::default());
+    }
+
+    #[test]
+    fn layers_override_in_order_file_env_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("maillage.toml");
+        std::fs::write(
+            &path,
+            "[server]\nbind = \"127.0.0.1:9000\"\npublic_url = \"https://cpts.exemple.fr\"\n[jobs]\nworkers = 4\n",
+        )
+        .unwrap();
+        let config = Config::load(
+            Some(&path),
+            env(&[
+                ("MAILLAGE_JOBS__WORKERS", "7"),
+                ("MAILLAGE_LOG__FORMAT", "json"),
+                ("PATH", "/usr/bin"),
+            ]),
+            &[("server.bind".into(), Value::from("0.0.0.0:8081".to_string()))],
+        )
+        .unwrap();
+        assert_eq!(config.server.bind, "0.0.0.0:8081");
+        assert_eq!(config.server.public_url, "https://cpts.exemple.fr");
+        assert!(config.server.secure_cookies());
+        assert_eq!(config.jobs.workers, 7);
+        assert_eq!(config.log.format, LogFormat::Json);
+    }
+
+    #[test]
+    fn secrets_come_from_files_and_never_print() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("db_url");
+        std::fs::write(&secret, "postgres://maillage:s3cr3t-Pa55@db.local/maillage\n").unwrap();
+        let password = dir.path().join("smtp");
+        std::fs::write(&password, "123456\n").unwrap();
+        let config = Config::load(
+            None,
+            env(&[
+                ("MAILLAGE_DATABASE__URL_FILE", secret.to_str().unwrap()),
+                ("MAILLAGE_SMTP__PASSWORD_FILE", password.to_str().unwrap()),
+            ]),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            config.database.url.expose(),
+            "postgres://maillage:s3cr3t-Pa55@db.local/maillage"
+        );
+        assert_eq!(config.smtp.password.expose(), "123456");
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("s3cr3t"), "{printed}");
+        assert!(!printed.contains("123456"), "{printed}");
+        assert!(printed.contains("db.local"));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_their_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("maillage.toml");
+        std::fs::write(&path, "[server]\nbnid = \"127.0.0.1:1\"\n").unwrap();
+        let error = Config::load(Some(&path), env(&[]), &[]).unwrap_err().to_string();
+        assert!(error.contains("bnid"), "{error}");
+
+        let error = Config::load(None, env(&[("MAILLAGE_SMTP__HOTS", "x")]), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("hots"), "{error}");
+    }
+
+    #[test]
+    fn bad_values_are_refused_clearly() {
+        let error = Config::load(None, env(&[("MAILLAGE_DATABASE__URL", "mysql://x")]), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("database.url"), "{error}");
+        let error = Config::load(None, env(&[("MAILLAGE_SERVER__BIND", "nowhere")]), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("server.bind"), "{error}");
+        let missing = Config::load(Some(Path::new("/nonexistent/maillage.toml")), env(&[]), &[]);
+        assert!(matches!(missing, Err(ConfigError::Unreadable { .. })));
+    }
+
+    #[test]
+    fn urls_lose_their_password_in_messages() {
+        assert_eq!(
+            redacted_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redacted_url("sqlite://./a.db"), "sqlite://./a.db");
+    }
+}

@@ -1,0 +1,215 @@
+//! Background jobs: persisted in the database, retried with growing delays, and safe when several
+//! `maillage serve` processes share one PostgreSQL (a job is held by one worker at a time, under a lease
+//! that another worker takes over if the process dies).
+
+use crate::clock::{now_ms, MINUTE_MS, SECOND_MS};
+use crate::config::JobsConfig;
+use async_trait::async_trait;
+use maillage_store::{Job, JobId, NewJob, Store, StoreError};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Why a job did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// Worth trying again later (server unreachable, timeout…).
+    #[error("{0}")]
+    Retry(String),
+    /// Trying again cannot help (invalid payload, address refused…).
+    #[error("{0}")]
+    Permanent(String),
+}
+
+#[async_trait]
+pub trait JobHandler: Send + Sync {
+    async fn run(&self, job: &Job) -> Result<(), JobError>;
+}
+
+/// Delay before attempt `attempts + 1`: 30 s, 1 min, 2 min… capped at one hour, with up to 10 % jitter
+/// so that jobs failing together do not retry together.
+pub fn retry_delay_ms(attempts: i64) -> i64 {
+    let exponent = u32::try_from(attempts.clamp(1, 20) - 1).unwrap_or(0);
+    let base = (30 * SECOND_MS).saturating_mul(1_i64 << exponent).min(60 * MINUTE_MS);
+    let jitter = rand::random::<u64>() % (u64::try_from(base / 10).unwrap_or(1).max(1));
+    base + i64::try_from(jitter).unwrap_or(0)
+}
+
+/// Queues a job of `kind` with a JSON payload, due now.
+pub async fn enqueue(
+    store: &dyn Store,
+    kind: &str,
+    payload: &serde_json::Value,
+    cpts: Option<maillage_store::CptsId>,
+    max_attempts: i64,
+) -> Result<JobId, StoreError> {
+    let now = now_ms();
+    store
+        .enqueue_job(
+            &NewJob {
+                cpts_id: cpts,
+                kind: kind.to_string(),
+                payload: payload.to_string(),
+                max_attempts,
+                run_at: now,
+            },
+            now,
+        )
+        .await
+}
+
+pub struct JobRunner {
+    store: Arc<dyn Store>,
+    handlers: HashMap<String, Arc<dyn JobHandler>>,
+    config: JobsConfig,
+    worker_id: String,
+}
+
+impl JobRunner {
+    pub fn new(store: Arc<dyn Store>, config: JobsConfig) -> Self {
+        let worker_id = format!(
+            "{}-{}-{}",
+            hostname(),
+            std::process::id(),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        Self {
+            store,
+            handlers: HashMap::new(),
+            config,
+            worker_id,
+        }
+    }
+
+    pub fn register(&mut self, kind: &str, handler: Arc<dyn JobHandler>) {
+        self.handlers.insert(kind.to_string(), handler);
+    }
+
+    pub fn worker_id(&self) -> &str {
+        &self.worker_id
+    }
+
+    /// Claims and runs one due job; false when none was due.
+    pub async fn run_once(&self, slot: usize) -> Result<bool, StoreError> {
+        let worker = format!("{}#{slot}", self.worker_id);
+        let lease_ms = self.config.lease_seconds.saturating_mul(SECOND_MS);
+        let Some(job) = self.store.claim_job(&worker, now_ms(), lease_ms).await? else {
+            return Ok(false);
+        };
+        let span = tracing::info_span!("job", id = %job.id, kind = %job.kind, attempt = job.attempts);
+        let _entered = span.enter();
+        let outcome = if job.attempts > job.max_attempts {
+            Err(JobError::Permanent(
+                "abandoned: its worker stopped too many times".into(),
+            ))
+        } else {
+            match self.handlers.get(&job.kind) {
+                Some(handler) => handler.run(&job).await,
+                None => Err(JobError::Permanent(format!("no handler for job kind {}", job.kind))),
+            }
+        };
+        let now = now_ms();
+        match outcome {
+            Ok(()) => {
+                if !self.store.complete_job(job.id, &worker, now).await? {
+                    tracing::warn!("job finished after its lease was taken over");
+                }
+                tracing::info!("job done");
+            }
+            Err(error) => {
+                let retry_at = match &error {
+                    JobError::Retry(_) if job.attempts < job.max_attempts => {
+                        Some(now + retry_delay_ms(job.attempts))
+                    }
+                    _ => None,
+                };
+                tracing::warn!(error = %error, retry = retry_at.is_some(), "job failed");
+                self.store
+                    .fail_job(job.id, &worker, &error.to_string(), retry_at, now)
+                    .await?;
+            }
+        }
+        Ok(true)
+    }
+
+    /// Starts the workers; they stop when `shutdown` turns true.
+    pub fn spawn(self, shutdown: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+        let runner = Arc::new(self);
+        (0..runner.config.workers)
+            .map(|slot| {
+                let runner = runner.clone();
+                let mut shutdown = shutdown.clone();
+                tokio::spawn(async move {
+                    let idle = Duration::from_millis(runner.config.poll_interval_ms);
+                    while !*shutdown.borrow() {
+                        let pause = match runner.run_once(slot).await {
+                            Ok(true) => Duration::ZERO,
+                            Ok(false) => idle,
+                            Err(error) => {
+                                tracing::error!(%error, "job queue unavailable");
+                                idle.saturating_mul(5)
+                            }
+                        };
+                        if !pause.is_zero() {
+                            tokio::select! {
+                                _ = tokio::time::sleep(pause) => {}
+                                _ = shutdown.changed() => {}
+                            }
+                        }
+                    }
+                })
+            })
+            .collect()
+    }
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "maillage".into())
+}
+
+/// Periodic upkeep (expired sessions…), done by one instance at a time thanks to a database lock.
+pub fn spawn_maintenance(
+    accounts: crate::accounts::Accounts,
+    store: Arc<dyn Store>,
+    holder: String,
+    mut shutdown: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        while !*shutdown.borrow() {
+            let now = now_ms();
+            match store.try_lock("maintenance", &holder, now, 5 * MINUTE_MS).await {
+                Ok(true) => match accounts.purge_expired_sessions(now).await {
+                    Ok(purged) if purged > 0 => tracing::info!(purged, "expired sessions removed"),
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "session purge failed"),
+                },
+                Ok(false) => {}
+                Err(error) => tracing::warn!(%error, "maintenance lock unavailable"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delays_grow_and_stop_growing() {
+        let first = retry_delay_ms(1);
+        assert!((30_000..33_000).contains(&first), "{first}");
+        let second = retry_delay_ms(2);
+        assert!((60_000..66_000).contains(&second), "{second}");
+        let late = retry_delay_ms(50);
+        assert!((3_600_000..3_960_000).contains(&late), "{late}");
+    }
+}
