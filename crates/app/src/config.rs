@@ -3,7 +3,7 @@
 //! Unknown keys are refused so that a typo cannot silently leave a setting at its default.
 
 use figment::providers::{Format, Serialized, Toml};
-use figment::value::Value;
+pub use figment::value::Value;
 use figment::Figment;
 use maillage_domain::Sensitive;
 use serde::{Deserialize, Serialize};

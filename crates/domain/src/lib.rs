@@ -3,6 +3,7 @@
 //! Nothing here does I/O: every function is deterministic and can be unit tested or fuzzed.
 
 pub mod authz;
+pub mod cpts;
 pub mod identifiers;
 pub mod missions;
 pub mod sensitive;

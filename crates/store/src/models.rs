@@ -173,6 +173,7 @@ pub struct Job {
     pub attempts: i64,
     pub max_attempts: i64,
     pub run_at: i64,
+    /// The worker holding the job, or for a finished job the worker that completed it.
     pub locked_by: Option<String>,
     pub last_error: Option<String>,
     pub finished_at: Option<i64>,

@@ -487,7 +487,7 @@ impl Store for SqlStore {
     }
 
     async fn complete_job(&self, id: JobId, worker: &str, now: i64) -> Result<bool> {
-        let sql = "UPDATE jobs SET status = 'done', finished_at = $3, locked_by = NULL, locked_until = NULL \
+        let sql = "UPDATE jobs SET status = 'done', finished_at = $3, locked_until = NULL \
                    WHERE id = $1 AND locked_by = $2 AND status = 'running'";
         let affected = on_pool!(self, pool => sqlx::query(sql)
             .bind(id.0)

@@ -1,0 +1,131 @@
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Maillage — the platform of a CPTS (Communauté Professionnelle Territoriale de Santé).
+///
+/// Configuration comes from built-in defaults, then maillage.toml (or --config), then MAILLAGE_…
+/// environment variables, then these flags. `maillage config default` prints a commented file.
+#[derive(Debug, Parser)]
+#[command(name = "maillage", version, propagate_version = true)]
+pub struct Cli {
+    /// Configuration file (default: ./maillage.toml when it exists; or MAILLAGE_CONFIG).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Database URL: sqlite://path/file.db or postgres://user@host/base (prefer MAILLAGE_DATABASE__URL_FILE
+    /// for a URL with a password: command lines are visible to other users of the machine).
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// Log format.
+    #[arg(long, global = true, value_enum)]
+    pub log_format: Option<LogFormatArg>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormatArg {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web application and run background jobs.
+    Serve(ServeArgs),
+    /// Create (on first run) and serve a demo CPTS with fictitious accounts for every role.
+    Demo(DemoArgs),
+    /// Apply the database migrations embedded in this binary.
+    Migrate,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Write a consistent snapshot of the SQLite database while Maillage runs (PostgreSQL: use pg_dump).
+    Backup {
+        /// File to create (it must not exist).
+        file: PathBuf,
+    },
+    /// Exit 0 when the running server answers /healthz with status ok (for container health checks).
+    Healthcheck {
+        /// Base URL of the server (default: http:// + server.bind).
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Configuration helpers.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on (server.bind), e.g. 127.0.0.1:8080.
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Directory holding the demo database (demo.db).
+    #[arg(long, value_name = "DIR", default_value = "./maillage-data")]
+    pub data_dir: PathBuf,
+    /// Address and port to listen on.
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account, optionally with a role in one CPTS.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// Name shown in the interface.
+        #[arg(long)]
+        name: String,
+        /// Make the account a platform administrator.
+        #[arg(long)]
+        platform_admin: bool,
+        /// CPTS (its address identifier, e.g. camargue-gardoise) in which to give a role.
+        #[arg(long, requires = "role")]
+        cpts: Option<String>,
+        /// Role in that CPTS.
+        #[arg(long, value_enum, requires = "cpts")]
+        role: Option<RoleArg>,
+        /// Read the password from this file; without it a random password is generated and printed once.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
+    /// List accounts.
+    List {
+        #[arg(long, default_value_t = 1)]
+        page: i64,
+    },
+    /// Disable an account and end its sessions.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled account again.
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Coordinator,
+    Secretary,
+    Member,
+    Partner,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print a commented default maillage.toml.
+    Default,
+    /// Print the configuration in effect, secrets hidden.
+    Show,
+}

@@ -1,0 +1,331 @@
+use crate::cli::{Cli, Command, ConfigCommand, DemoArgs, LogFormatArg, RoleArg, UserCommand};
+use maillage_app::accounts::{random_token, AccountRequest, Accounts};
+use maillage_app::clock::now_ms;
+use maillage_app::config::{self, redacted_url, Config, LogFormat, Override, Value};
+use maillage_app::demo;
+use maillage_app::jobs::{spawn_maintenance, JobRunner};
+use maillage_app::mail::{EmailJob, Mailer, EMAIL_JOB};
+use maillage_domain::authz::Role;
+use maillage_store::{Page, Store};
+use std::process::ExitCode;
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::watch;
+
+type AnyError = Box<dyn std::error::Error + Send + Sync>;
+
+fn text(value: &str) -> Value {
+    Value::from(value.to_string())
+}
+
+/// Command-line flags as the last configuration layer.
+fn overrides(cli: &Cli) -> Vec<Override> {
+    let mut layer = Vec::new();
+    if let Some(url) = &cli.database_url {
+        layer.push(("database.url".to_string(), text(url)));
+    }
+    if let Some(format) = cli.log_format {
+        let name = match format {
+            LogFormatArg::Text => "text",
+            LogFormatArg::Json => "json",
+        };
+        layer.push(("log.format".to_string(), text(name)));
+    }
+    let bind = match &cli.command {
+        Command::Serve(args) => args.bind.as_ref(),
+        Command::Demo(args) => args.bind.as_ref(),
+        _ => None,
+    };
+    if let Some(bind) = bind {
+        layer.push(("server.bind".to_string(), text(bind)));
+    }
+    layer
+}
+
+fn init_logs(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log.level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match config.log.format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+pub async fn run(cli: Cli) -> Result<ExitCode, AnyError> {
+    let mut layer = overrides(&cli);
+    if let Command::Demo(args) = &cli.command {
+        if cli.database_url.is_none() {
+            let file = args.data_dir.join("demo.db");
+            layer.insert(0, ("database.url".into(), text(&format!("sqlite://{}", file.display()))));
+        }
+    }
+    let config = Config::load(cli.config.as_deref(), std::env::vars(), &layer)?;
+    match cli.command {
+        Command::Config(ConfigCommand::Default) => {
+            print!("{}", config::default_toml());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config(ConfigCommand::Show) => {
+            println!("{config:#?}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Healthcheck { url } => healthcheck(&config, url).await,
+        Command::Migrate => {
+            init_logs(&config);
+            let store = maillage_store::open(config.database.url.expose()).await?;
+            println!(
+                "Migrations applied to {} ({})",
+                redacted_url(config.database.url.expose()),
+                store.backend().name()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve(_) => {
+            init_logs(&config);
+            serve(config).await
+        }
+        Command::Demo(args) => {
+            init_logs(&config);
+            run_demo(config, args).await
+        }
+        Command::User(command) => user(&config, command).await,
+        Command::Backup { file } => {
+            let store = maillage_store::open(config.database.url.expose()).await?;
+            match store.backup_to(&file).await {
+                Ok(()) => {
+                    println!("Backup written to {}", file.display());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(maillage_store::StoreError::Unsupported(how)) => {
+                    eprintln!("{how}");
+                    Ok(ExitCode::from(2))
+                }
+                Err(error) => Err(error.into()),
+            }
+        }
+    }
+}
+
+async fn open(config: &Config) -> Result<(Arc<dyn Store>, Accounts), AnyError> {
+    let store = maillage_store::open(config.database.url.expose()).await?;
+    let accounts = Accounts::new(store.clone(), config.security.clone())?;
+    Ok((store, accounts))
+}
+
+async fn serve(config: Config) -> Result<ExitCode, AnyError> {
+    let (store, accounts) = open(&config).await?;
+    serve_with(config, store, accounts).await
+}
+
+async fn serve_with(
+    config: Config,
+    store: Arc<dyn Store>,
+    accounts: Accounts,
+) -> Result<ExitCode, AnyError> {
+    let mailer = Arc::new(Mailer::from_config(&config.smtp)?);
+    if mailer.uses_outbox() {
+        tracing::info!("no SMTP server configured: e-mails go to the outbox (Administration → Courriels)");
+    }
+    let (stop, stopped) = watch::channel(false);
+    let mut runner = JobRunner::new(store.clone(), config.jobs.clone());
+    runner.register(
+        EMAIL_JOB,
+        Arc::new(EmailJob {
+            mailer,
+            store: store.clone(),
+        }),
+    );
+    let holder = runner.worker_id().to_string();
+    let mut tasks = runner.spawn(stopped.clone());
+    tasks.push(spawn_maintenance(accounts.clone(), store.clone(), holder, stopped));
+
+    let listener = tokio::net::TcpListener::bind(&config.server.bind)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.server.bind))?;
+    let address = listener.local_addr()?;
+    tracing::info!(
+        %address,
+        database = %redacted_url(config.database.url.expose()),
+        backend = store.backend().name(),
+        workers = config.jobs.workers,
+        "Maillage is serving"
+    );
+    let app = maillage_web::app(maillage_web::AppState::new(store, accounts, Arc::new(config)));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    let _ = stop.send(true);
+    for task in tasks {
+        let _ = task.await;
+    }
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
+async fn run_demo(config: Config, args: DemoArgs) -> Result<ExitCode, AnyError> {
+    std::fs::create_dir_all(&args.data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", args.data_dir.display()))?;
+    let (store, accounts) = open(&config).await?;
+    let created = demo::seed(store.as_ref(), &accounts).await?;
+    let url = format!("http://{}", config.server.bind);
+    println!();
+    println!(
+        "Maillage — demo {} ({})",
+        if created { "created" } else { "already present" },
+        redacted_url(config.database.url.expose())
+    );
+    println!("Open {url} and sign in with one of these fictitious accounts:");
+    for login in &demo::DEMO_LOGINS {
+        println!("  {:<30} {}", login.email, login.what);
+    }
+    println!("Password for every demo account: {}", demo::DEMO_PASSWORD);
+    println!("E-mails are kept in the outbox (admin@maillage.test → Administration → Courriels).");
+    println!();
+    serve_with(config, store, accounts).await
+}
+
+fn role_of(arg: RoleArg) -> Role {
+    match arg {
+        RoleArg::Coordinator => Role::Coordinator,
+        RoleArg::Secretary => Role::Secretary,
+        RoleArg::Member => Role::Member,
+        RoleArg::Partner => Role::Partner,
+    }
+}
+
+async fn user(config: &Config, command: UserCommand) -> Result<ExitCode, AnyError> {
+    let (store, accounts) = open(config).await?;
+    match command {
+        UserCommand::Create {
+            email,
+            name,
+            platform_admin,
+            cpts,
+            role,
+            password_file,
+        } => {
+            let role = match (cpts, role) {
+                (Some(slug), Some(role)) => {
+                    let cpts = store
+                        .find_cpts_by_slug(&slug)
+                        .await?
+                        .ok_or_else(|| format!("no CPTS with the identifier {slug}"))?;
+                    Some((cpts.id, role_of(role)))
+                }
+                _ => None,
+            };
+            let (password, generated) = match password_file {
+                Some(path) => {
+                    let content = std::fs::read_to_string(&path)
+                        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                    (content.trim_end_matches(['\r', '\n']).to_string(), false)
+                }
+                None => (random_token()[..24].to_string(), true),
+            };
+            let user = accounts
+                .create(
+                    AccountRequest {
+                        email: &email,
+                        display_name: &name,
+                        password: &password,
+                        is_platform_admin: platform_admin,
+                        role,
+                    },
+                    now_ms(),
+                )
+                .await?;
+            println!("Account created: {} ({})", user.email, user.id);
+            if generated {
+                println!("Password (shown once, give it to the person by a separate channel): {password}");
+            }
+        }
+        UserCommand::List { page } => {
+            for user in store.list_users(Page::new(page, 100)).await? {
+                println!(
+                    "{}\t{}\t{}{}",
+                    user.email,
+                    user.display_name,
+                    if user.is_platform_admin { "platform-admin" } else { "-" },
+                    if user.disabled { "\tdisabled" } else { "" }
+                );
+            }
+        }
+        UserCommand::Disable { email } => {
+            let user = find_user(store.as_ref(), &email).await?;
+            store.set_user_disabled(user.id, true).await?;
+            let ended = accounts.logout_everywhere(user.id).await?;
+            println!("Account disabled: {} ({ended} session(s) ended)", user.email);
+        }
+        UserCommand::Enable { email } => {
+            let user = find_user(store.as_ref(), &email).await?;
+            store.set_user_disabled(user.id, false).await?;
+            println!("Account enabled: {}", user.email);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn find_user(store: &dyn Store, email: &str) -> Result<maillage_store::User, AnyError> {
+    let email = maillage_domain::identifiers::Email::parse(email)?;
+    Ok(store
+        .find_user_by_email(email.as_str())
+        .await?
+        .ok_or_else(|| format!("no account with the e-mail {email}"))?)
+}
+
+/// GET /healthz over plain HTTP on loopback; no HTTP client library needed for one request.
+async fn healthcheck(config: &Config, url: Option<String>) -> Result<ExitCode, AnyError> {
+    let base = url.unwrap_or_else(|| format!("http://{}", config.server.bind.replace("0.0.0.0", "127.0.0.1")));
+    let parsed = url::Url::parse(&base).map_err(|e| format!("invalid URL {base}: {e}"))?;
+    if parsed.scheme() != "http" {
+        return Err("healthcheck speaks plain HTTP to the local server only (http://…)".into());
+    }
+    let host = parsed.host_str().ok_or("URL without host")?.to_string();
+    let port = parsed.port_or_known_default().unwrap_or(80);
+    let request = async {
+        let mut stream = tokio::net::TcpStream::connect((host.as_str(), port)).await?;
+        stream
+            .write_all(format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes())
+            .await?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await?;
+        Ok::<String, std::io::Error>(answer)
+    };
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(10), request)
+        .await
+        .map_err(|_| "no answer within 10 s")??;
+    if answer.starts_with("HTTP/1.1 200") && answer.contains("\"status\":\"ok\"") {
+        println!("ok");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        let status = answer.lines().next().unwrap_or("no answer");
+        eprintln!("unhealthy: {status}");
+        Ok(ExitCode::FAILURE)
+    }
+}

@@ -1,0 +1,399 @@
+//! Every route is declared here with its access rule, and the rule is enforced before the handler runs.
+//!
+//! [`GuardedRouter`] is the only way the application adds a route, so a route cannot exist without a
+//! rule, and the list of routes and rules ([`RouteSpec`]) is what `docs/security.md` and the access tests
+//! are built from. Rules refuse by default: a signed-in person reaches a CPTS page only with a role in
+//! that CPTS that the rights table in `maillage_domain::authz` allows.
+
+use crate::cookies;
+use crate::error::WebError;
+use crate::AppState;
+use axum::body::Body;
+use axum::extract::{FromRequestParts, RawPathParams, Request, State};
+use axum::handler::Handler;
+use axum::http::request::Parts;
+use axum::http::{header, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{on, MethodFilter, MethodRouter};
+use axum::Router;
+use maillage_app::accounts::SignedIn;
+use maillage_app::clock::now_ms;
+use maillage_domain::authz::{allows, Permission, Role};
+use maillage_store::Cpts;
+
+/// Who may use a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not (home page, login form, assets, health).
+    Public,
+    /// Any signed-in account.
+    SignedIn,
+    /// Platform administrators only.
+    PlatformAdmin,
+    /// A role in the CPTS named by the `{cpts}` path segment that grants this permission.
+    Cpts(Permission),
+}
+
+impl Access {
+    /// How the rights table in the documentation names the rule.
+    pub fn describe(self) -> String {
+        match self {
+            Access::Public => "public".into(),
+            Access::SignedIn => "connecté".into(),
+            Access::PlatformAdmin => "administrateur de la plateforme".into(),
+            Access::Cpts(permission) => {
+                let roles: Vec<&str> = Role::ALL
+                    .into_iter()
+                    .filter(|role| allows(*role, permission))
+                    .map(Role::label)
+                    .collect();
+                format!("{permission:?} : {}", roles.join(", "))
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteSpec {
+    pub method: &'static str,
+    pub path: String,
+    pub access: Access,
+    pub summary: &'static str,
+}
+
+/// The person behind the request, if signed in.
+#[derive(Debug, Clone, Default)]
+pub struct Viewer {
+    pub signed_in: Option<SignedIn>,
+}
+
+impl Viewer {
+    pub fn csrf_token(&self) -> Option<&str> {
+        self.signed_in.as_ref().map(|s| s.session.csrf_token.as_str())
+    }
+}
+
+/// The CPTS a request works in, and the viewer's role there (set for [`Access::Cpts`] routes only).
+#[derive(Debug, Clone)]
+pub struct CptsContext {
+    pub cpts: Cpts,
+    pub role: Role,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Viewer {
+    type Rejection = WebError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Viewer>()
+            .cloned()
+            .ok_or_else(|| WebError::Internal("route without access guard".into()))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CptsContext {
+    type Rejection = WebError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<CptsContext>()
+            .cloned()
+            .ok_or_else(|| WebError::Internal("CPTS route without a CPTS rule".into()))
+    }
+}
+
+/// The signed-in account: only valid on routes whose rule requires one.
+pub struct CurrentUser(pub SignedIn);
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+    type Rejection = WebError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Viewer::from_request_parts(parts, state)
+            .await?
+            .signed_in
+            .map(CurrentUser)
+            .ok_or(WebError::Unauthorized)
+    }
+}
+
+pub struct GuardedRouter {
+    state: AppState,
+    router: Router<AppState>,
+    specs: Vec<RouteSpec>,
+}
+
+impl GuardedRouter {
+    pub fn new(state: AppState) -> Self {
+        Self {
+            state,
+            router: Router::new(),
+            specs: Vec::new(),
+        }
+    }
+
+    pub fn get<H, T>(self, path: &str, access: Access, summary: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add("GET", MethodFilter::GET, path, access, summary, handler)
+    }
+
+    pub fn post<H, T>(self, path: &str, access: Access, summary: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add("POST", MethodFilter::POST, path, access, summary, handler)
+    }
+
+    fn add<H, T>(
+        mut self,
+        method: &'static str,
+        filter: MethodFilter,
+        path: &str,
+        access: Access,
+        summary: &'static str,
+        handler: H,
+    ) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let guarded: MethodRouter<AppState> = on(filter, handler).route_layer(
+            middleware::from_fn_with_state(
+                self.state.clone(),
+                move |State(state): State<AppState>, request: Request, next: Next| {
+                    enforce(state, access, request, next)
+                },
+            ),
+        );
+        self.router = self.router.route(path, guarded);
+        self.specs.push(RouteSpec {
+            method,
+            path: path.to_string(),
+            access,
+            summary,
+        });
+        self
+    }
+
+    pub fn specs(&self) -> &[RouteSpec] {
+        &self.specs
+    }
+
+    pub fn into_router(self) -> Router {
+        self.router
+            .fallback(|| async { WebError::NotFound })
+            .with_state(self.state)
+    }
+}
+
+fn is_api(request: &Request) -> bool {
+    request.uri().path().starts_with("/api/")
+}
+
+/// The login page, coming back to `path` afterwards.
+fn to_login(request: &Request) -> Response {
+    let back = request
+        .uri()
+        .path_and_query()
+        .map(|pq| pq.as_str())
+        .unwrap_or("/");
+    let encoded: String = url_encode(back);
+    Redirect::to(&format!("/connexion?suite={encoded}")).into_response()
+}
+
+pub fn url_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn resolve_viewer(state: &AppState, token: Option<String>) -> Result<Viewer, WebError> {
+    let Some(token) = token else {
+        return Ok(Viewer::default());
+    };
+    let signed_in = state.accounts.resume(&token, now_ms()).await?;
+    Ok(Viewer { signed_in })
+}
+
+async fn enforce(state: AppState, access: Access, mut request: Request, next: Next) -> Response {
+    match authorize(&state, access, &mut request).await {
+        Ok(()) => {}
+        Err(Refusal::Login) => return to_login(&request),
+        Err(Refusal::Error(error)) => return error.into_response(),
+    }
+    if !is_safe(request.method()) {
+        request = match check_csrf(&state, request).await {
+            Ok(request) => request,
+            Err(error) => return error.into_response(),
+        };
+    }
+    next.run(request).await
+}
+
+enum Refusal {
+    Login,
+    Error(WebError),
+}
+
+impl From<WebError> for Refusal {
+    fn from(error: WebError) -> Self {
+        Refusal::Error(error)
+    }
+}
+
+async fn authorize(state: &AppState, access: Access, request: &mut Request) -> Result<(), Refusal> {
+    let token = cookies::read(request.headers(), cookies::SESSION);
+    let api = is_api(request);
+    let viewer = resolve_viewer(state, token).await?;
+    request.extensions_mut().insert(viewer.clone());
+    if access == Access::Public {
+        return Ok(());
+    }
+    let Some(signed_in) = viewer.signed_in else {
+        return Err(if api {
+            Refusal::Error(WebError::Unauthorized)
+        } else {
+            Refusal::Login
+        });
+    };
+    match access {
+        Access::Public | Access::SignedIn => Ok(()),
+        Access::PlatformAdmin if signed_in.user.is_platform_admin => Ok(()),
+        Access::PlatformAdmin => Err(WebError::Forbidden(
+            "Cette page est réservée à l'administration de la plateforme.".into(),
+        )
+        .into()),
+        Access::Cpts(permission) => {
+            let (mut parts, body) = std::mem::take(request).into_parts();
+            let params = RawPathParams::from_request_parts(&mut parts, state).await;
+            *request = Request::from_parts(parts, body);
+            let slug = params
+                .ok()
+                .and_then(|p| p.iter().find(|(k, _)| *k == "cpts").map(|(_, v)| v.to_string()))
+                .ok_or_else(|| WebError::Internal("CPTS rule on a route without {cpts}".into()))?;
+            let cpts = state
+                .store
+                .find_cpts_by_slug(&slug)
+                .await
+                .map_err(WebError::from)?
+                .ok_or(WebError::NotFound)?;
+            let role = state
+                .store
+                .role_in(cpts.id, signed_in.user.id)
+                .await
+                .map_err(WebError::from)?
+                .ok_or_else(|| {
+                    WebError::Forbidden("Vous n'avez aucun rôle dans cette CPTS.".into())
+                })?;
+            if !allows(role, permission) {
+                return Err(WebError::forbidden().into());
+            }
+            request.extensions_mut().insert(CptsContext { cpts, role });
+            Ok(())
+        }
+    }
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Largest form body read to find the CSRF token.
+const FORM_LIMIT: usize = 1024 * 1024;
+
+/// State-changing requests must prove they come from a Maillage page: the form field `csrf` (or the
+/// `X-CSRF-Token` header) must equal the session's token, or, before login, the token of the
+/// pre-login cookie. A foreign `Origin` is refused outright.
+async fn check_csrf(state: &AppState, request: Request) -> Result<Request, WebError> {
+    let expired = || {
+        WebError::Forbidden(
+            "Le formulaire a expiré ou ne vient pas de Maillage : rechargez la page puis recommencez."
+                .into(),
+        )
+    };
+    if let Some(origin) = request.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        let host = request
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default();
+        let public = state.config.server.public_url.trim_end_matches('/');
+        let same_origin = origin == public
+            || origin == format!("http://{host}")
+            || origin == format!("https://{host}");
+        if !same_origin {
+            return Err(expired());
+        }
+    }
+    let viewer = request.extensions().get::<Viewer>().cloned().unwrap_or_default();
+    let expected = match viewer.csrf_token() {
+        Some(token) => token.to_string(),
+        None => cookies::read(request.headers(), cookies::LOGIN_CSRF).ok_or_else(|| {
+            WebError::Forbidden(
+                "Votre navigateur doit accepter les cookies de Maillage pour envoyer ce formulaire."
+                    .into(),
+            )
+        })?,
+    };
+    if let Some(header_token) = request.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
+        return if constant_time_eq(header_token.as_bytes(), expected.as_bytes()) {
+            Ok(request)
+        } else {
+            Err(expired())
+        };
+    }
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(expired());
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, FORM_LIMIT).await.map_err(|_| {
+        WebError::BadRequest("Le formulaire envoyé est trop volumineux.".into())
+    })?;
+    let provided = url::form_urlencoded::parse(&bytes)
+        .find(|(key, _)| key == "csrf")
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default();
+    if !constant_time_eq(provided.as_bytes(), expected.as_bytes()) {
+        return Err(expired());
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Status used when a role is refused; kept here so tests and docs agree.
+pub const REFUSED: StatusCode = StatusCode::FORBIDDEN;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_time_comparison_is_exact() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+
+    #[test]
+    fn login_redirects_keep_the_path_safely_encoded() {
+        assert_eq!(url_encode("/c/x?a=1&b=é"), "/c/x%3Fa%3D1%26b%3D%C3%A9");
+    }
+}

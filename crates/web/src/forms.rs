@@ -1,0 +1,92 @@
+//! Form and JSON extractors whose refusals are French and name the problem, instead of axum's English text.
+
+use crate::error::WebError;
+use axum::extract::rejection::{FormRejection, JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+pub struct Form<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
+    type Rejection = WebError;
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::Form::<T>::from_request(request, state)
+            .await
+            .map(|axum::Form(value)| Form(value))
+            .map_err(|rejection: FormRejection| {
+                WebError::BadRequest(format!(
+                    "Le formulaire envoyé est incomplet ou mal formé ({}).",
+                    french_detail(&rejection.body_text())
+                ))
+            })
+    }
+}
+
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = WebError;
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::Json::<T>::from_request(request, state)
+            .await
+            .map(|axum::Json(value)| Json(value))
+            .map_err(|rejection: JsonRejection| {
+                let detail = match &rejection {
+                    JsonRejection::MissingJsonContentType(_) => {
+                        "le corps doit être du JSON (Content-Type: application/json)".to_string()
+                    }
+                    JsonRejection::JsonSyntaxError(_) => "le JSON est mal formé".to_string(),
+                    other => french_detail(&other.body_text()),
+                };
+                WebError::BadRequest(format!("Requête refusée : {detail}."))
+            })
+    }
+}
+
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = WebError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| Query(value))
+            .map_err(|rejection: QueryRejection| {
+                WebError::BadRequest(format!(
+                    "Les paramètres de l'adresse sont invalides ({}).",
+                    french_detail(&rejection.body_text())
+                ))
+            })
+    }
+}
+
+/// serde names the faulty field in English ("missing field `email`"): keep the field, translate the rest.
+fn french_detail(text: &str) -> String {
+    let field = text
+        .split('`')
+        .nth(1)
+        .map(|f| f.to_string())
+        .unwrap_or_default();
+    if text.contains("missing field") {
+        format!("champ « {field} » manquant")
+    } else if text.contains("unknown field") {
+        format!("champ « {field} » inconnu")
+    } else if text.contains("invalid") && !field.is_empty() {
+        format!("valeur invalide pour « {field} »")
+    } else {
+        "contenu illisible".into()
+    }
+}
+
+/// `?page=N` on paginated lists.
+#[derive(Debug, serde::Deserialize, Default)]
+pub struct PageQuery {
+    pub page: Option<i64>,
+}
+
+impl PageQuery {
+    pub fn number(&self) -> i64 {
+        self.page.unwrap_or(1).clamp(1, 1_000_000)
+    }
+}

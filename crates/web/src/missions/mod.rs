@@ -1,0 +1,144 @@
+//! Pages inside one CPTS, one module per mission as they are delivered. Missions whose module is not
+//! delivered yet show an honest "à venir" page that records nothing.
+
+use crate::access::{Access, CptsContext, GuardedRouter, Viewer};
+use crate::error::WebResult;
+use crate::forms::{PageQuery, Query};
+use crate::views::{render, Layout, Pager};
+use crate::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use maillage_domain::authz::{allows, Permission};
+use maillage_domain::missions::{Mission, MISSIONS};
+use maillage_store::Page;
+
+pub fn routes(router: GuardedRouter) -> GuardedRouter {
+    let mut router = router
+        .get(
+            "/c/{cpts}",
+            Access::Cpts(Permission::ViewDashboard),
+            "Tableau de bord de la CPTS",
+            dashboard,
+        )
+        .get(
+            "/c/{cpts}/membres",
+            Access::Cpts(Permission::ViewMemberDirectory),
+            "Membres et rôles de la CPTS",
+            members,
+        );
+    for mission in MISSIONS.iter().filter(|m| !m.available) {
+        router = router.get(
+            &format!("/c/{{cpts}}/{}", mission.slug),
+            Access::Cpts(Permission::ViewDashboard),
+            "Mission à venir",
+            move |viewer: Viewer, context: CptsContext| async move {
+                placeholder(viewer, context, mission)
+            },
+        );
+    }
+    router
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    layout: Layout,
+    cpts_name: String,
+    slug: String,
+    role_label: &'static str,
+    finess: Option<String>,
+    missions: &'static [Mission],
+}
+
+async fn dashboard(viewer: Viewer, context: CptsContext) -> Response {
+    render(&DashboardPage {
+        layout: Layout::in_cpts(&viewer, &context, context.cpts.name.clone(), "tableau"),
+        cpts_name: context.cpts.name.clone(),
+        slug: context.cpts.slug.clone(),
+        role_label: context.role.label(),
+        finess: context.cpts.finess.clone(),
+        missions: &MISSIONS,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "mission_placeholder.html")]
+struct PlaceholderPage {
+    layout: Layout,
+    label: &'static str,
+    summary: &'static str,
+    slug: String,
+}
+
+fn placeholder(viewer: Viewer, context: CptsContext, mission: &'static Mission) -> Response {
+    render(&PlaceholderPage {
+        layout: Layout::in_cpts(&viewer, &context, mission.label, mission.slug),
+        label: mission.label,
+        summary: mission.summary,
+        slug: context.cpts.slug.clone(),
+    })
+}
+
+pub struct MemberView {
+    pub display_name: String,
+    pub role_label: &'static str,
+    pub email: String,
+    pub disabled: bool,
+}
+
+#[derive(Template)]
+#[template(path = "members.html")]
+struct MembersPage {
+    layout: Layout,
+    cpts_name: String,
+    members: Vec<MemberView>,
+    show_emails: bool,
+    pager: Pager,
+}
+
+const PAGE_SIZE: i64 = 50;
+
+async fn members(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+    Query(query): Query<PageQuery>,
+) -> WebResult<Response> {
+    let number = query.number();
+    let page = Page::new(number, PAGE_SIZE);
+    let rows = state
+        .store
+        .list_members(
+            context.cpts.id,
+            Page {
+                limit: page.limit + 1,
+                offset: page.offset,
+            },
+        )
+        .await?;
+    let pager = Pager::new(
+        &format!("/c/{}/membres", context.cpts.slug),
+        number,
+        PAGE_SIZE,
+        rows.len(),
+    );
+    // Contact details of accounts are for those who manage the CPTS.
+    let show_emails = allows(context.role, Permission::ManageCpts);
+    Ok(render(&MembersPage {
+        layout: Layout::in_cpts(&viewer, &context, "Membres et rôles", "membres"),
+        cpts_name: context.cpts.name.clone(),
+        members: rows
+            .into_iter()
+            .take(usize::try_from(PAGE_SIZE).unwrap_or(50))
+            .map(|m| MemberView {
+                display_name: m.display_name,
+                role_label: m.role.label(),
+                email: m.email,
+                disabled: m.disabled,
+            })
+            .collect(),
+        show_emails,
+        pager,
+    }))
+}

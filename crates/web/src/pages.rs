@@ -1,0 +1,478 @@
+//! Pages outside any CPTS: home, login and logout, the account page, health, platform administration.
+
+use crate::access::{Access, CurrentUser, GuardedRouter, Viewer};
+use crate::cookies;
+use crate::error::WebResult;
+use crate::forms::{Form, PageQuery, Query};
+use crate::views::{render, Layout, Pager};
+use crate::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use maillage_app::accounts::{random_token, AccountError};
+use maillage_app::clock::now_ms;
+use maillage_domain::cpts::CptsDraft;
+use maillage_store::{Cpts, NewCpts, Page, StoreError};
+use serde::Deserialize;
+
+pub fn routes(router: GuardedRouter) -> GuardedRouter {
+    router
+        .get("/", Access::Public, "Accueil", home)
+        .get("/healthz", Access::Public, "État du service (la base répond-elle ?)", healthz)
+        .get("/connexion", Access::Public, "Formulaire de connexion", login_form)
+        .post("/connexion", Access::Public, "Connexion", login)
+        .post("/deconnexion", Access::SignedIn, "Déconnexion", logout)
+        .post(
+            "/deconnexion/partout",
+            Access::SignedIn,
+            "Déconnexion de tous les appareils",
+            logout_everywhere,
+        )
+        .get("/compte", Access::SignedIn, "Mon compte", account)
+        .get("/admin", Access::PlatformAdmin, "Administration", admin_home)
+        .get("/admin/cpts", Access::PlatformAdmin, "Liste des CPTS", admin_cpts)
+        .post("/admin/cpts", Access::PlatformAdmin, "Création d'une CPTS", admin_create_cpts)
+        .get("/admin/utilisateurs", Access::PlatformAdmin, "Liste des comptes", admin_users)
+        .get("/admin/courriels", Access::PlatformAdmin, "Boîte d'envoi des courriels", admin_outbox)
+}
+
+pub struct MembershipView {
+    pub slug: String,
+    pub name: String,
+    pub role_label: &'static str,
+}
+
+async fn memberships(state: &AppState, viewer: &Viewer) -> WebResult<Vec<MembershipView>> {
+    let Some(signed_in) = &viewer.signed_in else {
+        return Ok(Vec::new());
+    };
+    Ok(state
+        .store
+        .roles_of_user(signed_in.user.id)
+        .await?
+        .into_iter()
+        .map(|(cpts, role)| MembershipView {
+            slug: cpts.slug,
+            name: cpts.name,
+            role_label: role.label(),
+        })
+        .collect())
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    layout: Layout,
+    memberships: Vec<MembershipView>,
+}
+
+async fn home(State(state): State<AppState>, viewer: Viewer) -> WebResult<Response> {
+    let memberships = memberships(&state, &viewer).await?;
+    let title = "Accueil";
+    Ok(render(&HomePage {
+        layout: Layout::new(&viewer, title, "accueil"),
+        memberships,
+    }))
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => Json(serde_json::json!({"status": "ok"})).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "health check: database unavailable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({"status": "unavailable"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    csrf: String,
+    next: String,
+    email: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct LoginQuery {
+    suite: Option<String>,
+    deconnecte: Option<String>,
+}
+
+/// Only paths of this site are followed after login (no open redirect).
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_string()
+        }
+        _ => "/".into(),
+    }
+}
+
+async fn login_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Query(query): Query<LoginQuery>,
+) -> Response {
+    if viewer.signed_in.is_some() {
+        return Redirect::to(&safe_next(query.suite.as_deref())).into_response();
+    }
+    let existing = cookies::read(&headers, cookies::LOGIN_CSRF);
+    let csrf = existing.clone().unwrap_or_else(random_token);
+    let notice = query
+        .deconnecte
+        .is_some()
+        .then(|| "Vous êtes déconnecté.".to_string());
+    let page = LoginPage {
+        layout: Layout::new(&viewer, "Connexion", "connexion").with_notice(notice),
+        csrf: csrf.clone(),
+        next: safe_next(query.suite.as_deref()),
+        email: String::new(),
+        error: None,
+    };
+    let mut response = render(&page);
+    if existing.is_none() {
+        cookies::set(
+            response.headers_mut(),
+            cookies::LOGIN_CSRF,
+            &csrf,
+            state.config.server.secure_cookies(),
+            None,
+        );
+    }
+    response
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    suite: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<LoginForm>,
+) -> WebResult<Response> {
+    match state.accounts.login(&form.email, &form.password, now_ms()).await {
+        Ok(opened) => {
+            tracing::info!(user = %opened.user.id, "login");
+            let mut response = Redirect::to(&safe_next(Some(&form.suite))).into_response();
+            let secure = state.config.server.secure_cookies();
+            cookies::set(
+                response.headers_mut(),
+                cookies::SESSION,
+                opened.token.expose(),
+                secure,
+                None,
+            );
+            cookies::clear(response.headers_mut(), cookies::LOGIN_CSRF, secure);
+            Ok(response)
+        }
+        Err(AccountError::BadCredentials) => {
+            tracing::info!("login refused");
+            let page = LoginPage {
+                layout: Layout::new(&viewer, "Connexion", "connexion"),
+                csrf: form.csrf,
+                next: safe_next(Some(&form.suite)),
+                email: form.email.chars().take(254).collect(),
+                error: Some("Adresse e-mail ou mot de passe incorrect.".into()),
+            };
+            let mut response = render(&page);
+            *response.status_mut() = StatusCode::UNAUTHORIZED;
+            Ok(response)
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+fn logged_out(state: &AppState) -> Response {
+    let mut response = Redirect::to("/connexion?deconnecte=1").into_response();
+    cookies::clear(
+        response.headers_mut(),
+        cookies::SESSION,
+        state.config.server.secure_cookies(),
+    );
+    response
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> WebResult<Response> {
+    if let Some(token) = cookies::read(&headers, cookies::SESSION) {
+        state.accounts.logout(&token).await?;
+    }
+    Ok(logged_out(&state))
+}
+
+async fn logout_everywhere(
+    State(state): State<AppState>,
+    CurrentUser(signed_in): CurrentUser,
+) -> WebResult<Response> {
+    let ended = state.accounts.logout_everywhere(signed_in.user.id).await?;
+    tracing::info!(user = %signed_in.user.id, ended, "logout everywhere");
+    Ok(logged_out(&state))
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    layout: Layout,
+    display_name: String,
+    email: String,
+    memberships: Vec<MembershipView>,
+}
+
+async fn account(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    CurrentUser(signed_in): CurrentUser,
+) -> WebResult<Response> {
+    Ok(render(&AccountPage {
+        memberships: memberships(&state, &viewer).await?,
+        layout: Layout::new(&viewer, "Mon compte", "compte"),
+        display_name: signed_in.user.display_name,
+        email: signed_in.user.email,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "admin_home.html")]
+struct AdminHome {
+    layout: Layout,
+    outbox_count: i64,
+    outbox_mode: bool,
+}
+
+async fn admin_home(State(state): State<AppState>, viewer: Viewer) -> WebResult<Response> {
+    Ok(render(&AdminHome {
+        layout: Layout::new(&viewer, "Administration", "admin"),
+        outbox_count: state.store.count_outbox().await?,
+        outbox_mode: state.config.smtp.host.trim().is_empty(),
+    }))
+}
+
+const PAGE_SIZE: i64 = 50;
+
+/// Reads one row more than shown, to know whether a next page exists.
+fn page_window(number: i64) -> Page {
+    let page = Page::new(number, PAGE_SIZE);
+    Page {
+        limit: page.limit + 1,
+        offset: page.offset,
+    }
+}
+
+#[derive(Default, Deserialize)]
+pub struct CptsForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub slug: String,
+    #[serde(default)]
+    pub finess: String,
+    #[serde(default)]
+    pub siret: String,
+}
+
+/// Checks and stores a new CPTS; the errors are French sentences naming the field.
+pub async fn create_cpts(state: &AppState, form: &CptsForm) -> Result<Cpts, Vec<String>> {
+    let draft = CptsDraft::parse(&form.name, &form.slug, &form.finess, &form.siret)
+        .map_err(|errors| errors.iter().map(ToString::to_string).collect::<Vec<_>>())?;
+    let new = NewCpts {
+        slug: draft.slug.clone(),
+        name: draft.name,
+        finess: draft.finess.map(String::from),
+        siret: draft.siret.map(String::from),
+    };
+    match state.store.create_cpts(&new, now_ms()).await {
+        Ok(cpts) => Ok(cpts),
+        Err(StoreError::Conflict(_)) => Err(vec![format!(
+            "identifiant d'adresse : « {} » est déjà utilisé par une autre CPTS",
+            draft.slug
+        )]),
+        Err(error) => {
+            tracing::error!(%error, "CPTS creation failed");
+            Err(vec!["La CPTS n'a pas pu être enregistrée ; réessayez plus tard.".into()])
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_cpts.html")]
+struct AdminCptsPage {
+    layout: Layout,
+    cpts: Vec<Cpts>,
+    pager: Pager,
+    form: CptsForm,
+    errors: Vec<String>,
+}
+
+async fn admin_cpts_page(
+    state: &AppState,
+    viewer: &Viewer,
+    number: i64,
+    form: CptsForm,
+    errors: Vec<String>,
+    notice: Option<String>,
+) -> WebResult<Response> {
+    let mut cpts = state.store.list_cpts(page_window(number)).await?;
+    let pager = Pager::new("/admin/cpts", number, PAGE_SIZE, cpts.len());
+    cpts.truncate(usize::try_from(PAGE_SIZE).unwrap_or(50));
+    let failed = !errors.is_empty();
+    let mut response = render(&AdminCptsPage {
+        layout: Layout::new(viewer, "CPTS hébergées", "admin").with_notice(notice),
+        cpts,
+        pager,
+        form,
+        errors,
+    });
+    if failed {
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+async fn admin_cpts(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<PageQuery>,
+) -> WebResult<Response> {
+    admin_cpts_page(&state, &viewer, query.number(), CptsForm::default(), Vec::new(), None).await
+}
+
+async fn admin_create_cpts(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<CptsForm>,
+) -> WebResult<Response> {
+    match create_cpts(&state, &form).await {
+        Ok(cpts) => {
+            tracing::info!(cpts = %cpts.id, "CPTS created");
+            let notice = Some(format!("La CPTS « {} » est créée.", cpts.name));
+            admin_cpts_page(&state, &viewer, 1, CptsForm::default(), Vec::new(), notice).await
+        }
+        Err(errors) => admin_cpts_page(&state, &viewer, 1, form, errors, None).await,
+    }
+}
+
+pub struct UserRow {
+    pub display_name: String,
+    pub email: String,
+    pub is_platform_admin: bool,
+    pub disabled: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+struct AdminUsersPage {
+    layout: Layout,
+    users: Vec<UserRow>,
+    pager: Pager,
+}
+
+async fn admin_users(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<PageQuery>,
+) -> WebResult<Response> {
+    let number = query.number();
+    let users = state.store.list_users(page_window(number)).await?;
+    let pager = Pager::new("/admin/utilisateurs", number, PAGE_SIZE, users.len());
+    Ok(render(&AdminUsersPage {
+        layout: Layout::new(&viewer, "Comptes", "admin"),
+        users: users
+            .into_iter()
+            .take(usize::try_from(PAGE_SIZE).unwrap_or(50))
+            .map(|u| UserRow {
+                display_name: u.display_name,
+                email: u.email,
+                is_platform_admin: u.is_platform_admin,
+                disabled: u.disabled,
+            })
+            .collect(),
+        pager,
+    }))
+}
+
+pub struct MailView {
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub when: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_outbox.html")]
+struct AdminOutboxPage {
+    layout: Layout,
+    mails: Vec<MailView>,
+    pager: Pager,
+    outbox_mode: bool,
+}
+
+/// "22/11/2026 06:40 UTC": instants are stored in UTC and shown as such to avoid ambiguity.
+pub fn format_instant(ms: i64) -> String {
+    let format = time::macros::format_description!("[day]/[month]/[year] [hour]:[minute] UTC");
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(format).ok())
+        .unwrap_or_default()
+}
+
+async fn admin_outbox(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<PageQuery>,
+) -> WebResult<Response> {
+    let number = query.number();
+    let mails = state.store.list_outbox(page_window(number)).await?;
+    let pager = Pager::new("/admin/courriels", number, PAGE_SIZE, mails.len());
+    Ok(render(&AdminOutboxPage {
+        layout: Layout::new(&viewer, "Courriels en attente", "admin"),
+        mails: mails
+            .into_iter()
+            .take(usize::try_from(PAGE_SIZE).unwrap_or(50))
+            .map(|m| MailView {
+                when: format_instant(m.created_at),
+                recipient: m.recipient,
+                subject: m.subject,
+                body: m.body,
+            })
+            .collect(),
+        pager,
+        outbox_mode: state.config.smtp.host.trim().is_empty(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        assert_eq!(safe_next(Some("/c/x")), "/c/x");
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(Some("/\\evil")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn instants_are_shown_in_utc() {
+        assert_eq!(format_instant(0), "01/01/1970 00:00 UTC");
+    }
+}

@@ -1,0 +1,180 @@
+//! The layers around every route: request id, logs without personal data, metrics, security headers,
+//! French error pages (or problem+json for the API), and a panic turned into a 500 page.
+
+use crate::error::{default_info, ErrorInfo};
+use crate::views::ErrorPage;
+use crate::AppState;
+use askama::Template;
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Router;
+use std::time::{Duration, Instant};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Scripts, styles and images come from Maillage itself only: no inline script, no CDN.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; \
+    frame-ancestors 'none'; base-uri 'none'; manifest-src 'self'";
+
+/// Largest request body accepted (imports will stream through their own routes).
+const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+pub fn wrap(router: Router, state: AppState) -> Router {
+    let secure = state.config.server.secure_cookies();
+    let mut router = router
+        .layer(middleware::from_fn_with_state(state.clone(), render_errors))
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("handler panicked");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(header_layer(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+        .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header_layer(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(header_layer(header::REFERRER_POLICY, "no-referrer"))
+        .layer(header_layer(
+            HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=(), payment=()",
+        ))
+        .layer(header_layer(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ));
+    if secure {
+        router = router.layer(header_layer(
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        ));
+    }
+    router
+        .layer(middleware::from_fn_with_state(state, record_metrics))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|request: &Request| {
+                            // The route pattern, never the concrete path or query: no personal data in logs.
+                            let route = request
+                                .extensions()
+                                .get::<MatchedPath>()
+                                .map(|p| p.as_str().to_string())
+                                .unwrap_or_else(|| "-".into());
+                            let id = request
+                                .headers()
+                                .get(REQUEST_ID)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("-");
+                            tracing::info_span!("http", method = %request.method(), route, request_id = id)
+                        })
+                        .on_request(())
+                        .on_response(
+                            |response: &Response, latency: Duration, _span: &tracing::Span| {
+                                tracing::info!(
+                                    status = response.status().as_u16(),
+                                    ms = latency.as_millis() as u64,
+                                    "response"
+                                );
+                            },
+                        ),
+                )
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+        )
+}
+
+fn header_layer(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+async fn record_metrics(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let response = next.run(request).await;
+    state
+        .metrics
+        .record(method.as_str(), &route, response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// Headers of the original error response worth keeping on the rendered page.
+const KEPT_HEADERS: [HeaderName; 4] = [
+    header::LOCATION,
+    header::ALLOW,
+    header::RETRY_AFTER,
+    header::WWW_AUTHENTICATE,
+];
+
+async fn render_errors(State(_state): State<AppState>, request: Request, next: Next) -> Response {
+    let request_id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_string();
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let info = response.extensions().get::<ErrorInfo>().cloned();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    // A page a handler rendered itself (a form shown again with its errors) is kept as it is.
+    if info.is_none() && !(content_type.is_empty() || content_type.starts_with("text/plain")) {
+        return response;
+    }
+    let info = info.unwrap_or_else(|| default_info(status));
+    let mut rendered = if api {
+        let problem = serde_json::json!({
+            "type": "about:blank",
+            "title": info.title,
+            "status": status.as_u16(),
+            "detail": info.detail,
+            "instance": format!("urn:maillage:request:{request_id}"),
+            "request_id": request_id,
+        });
+        let mut response = (status, problem.to_string()).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        response
+    } else {
+        let page = ErrorPage {
+            layout: crate::views::Layout::anonymous(info.title.clone()),
+            status: status.as_u16(),
+            title: info.title,
+            detail: info.detail,
+            request_id,
+        };
+        match page.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(_) => (status, Body::from("Erreur")).into_response(),
+        }
+    };
+    for name in KEPT_HEADERS {
+        if let Some(value) = response.headers().get(&name) {
+            rendered.headers_mut().insert(name, value.clone());
+        }
+    }
+    rendered
+}

@@ -1,0 +1,126 @@
+//! Typed templates: one struct per page, all sharing the [`Layout`] of `base.html`.
+
+use crate::access::{CptsContext, Viewer};
+use askama::Template;
+use axum::response::{Html, IntoResponse, Response};
+use maillage_domain::authz::{allows, Permission};
+use maillage_domain::missions::MISSIONS;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+pub struct NavUser {
+    pub display_name: String,
+    pub is_admin: bool,
+}
+
+pub struct NavMission {
+    pub slug: &'static str,
+    pub label: &'static str,
+    pub available: bool,
+}
+
+pub struct NavCpts {
+    pub slug: String,
+    pub name: String,
+    pub role_label: &'static str,
+    pub missions: Vec<NavMission>,
+    pub can_see_members: bool,
+}
+
+/// What the common frame of every page needs.
+pub struct Layout {
+    pub title: String,
+    pub version: &'static str,
+    pub user: Option<NavUser>,
+    /// The session's CSRF token, for the forms of the frame (logout) and of the page.
+    pub csrf: String,
+    pub cpts: Option<NavCpts>,
+    /// Which navigation entry is the current page.
+    pub active: &'static str,
+    pub notice: Option<String>,
+}
+
+impl Layout {
+    pub fn new(viewer: &Viewer, title: impl Into<String>, active: &'static str) -> Self {
+        Self {
+            title: title.into(),
+            version: VERSION,
+            user: viewer.signed_in.as_ref().map(|s| NavUser {
+                display_name: s.user.display_name.clone(),
+                is_admin: s.user.is_platform_admin,
+            }),
+            csrf: viewer.csrf_token().unwrap_or_default().to_string(),
+            cpts: None,
+            active,
+            notice: None,
+        }
+    }
+
+    /// A frame for a page inside a CPTS: adds the missions menu.
+    pub fn in_cpts(viewer: &Viewer, context: &CptsContext, title: impl Into<String>, active: &'static str) -> Self {
+        let mut layout = Self::new(viewer, title, active);
+        layout.cpts = Some(NavCpts {
+            slug: context.cpts.slug.clone(),
+            name: context.cpts.name.clone(),
+            role_label: context.role.label(),
+            missions: MISSIONS
+                .iter()
+                .map(|m| NavMission {
+                    slug: m.slug,
+                    label: m.label,
+                    available: m.available,
+                })
+                .collect(),
+            can_see_members: allows(context.role, Permission::ViewMemberDirectory),
+        });
+        layout
+    }
+
+    pub fn anonymous(title: impl Into<String>) -> Self {
+        Self::new(&Viewer::default(), title, "")
+    }
+
+    pub fn with_notice(mut self, notice: Option<String>) -> Self {
+        self.notice = notice;
+        self
+    }
+}
+
+/// Renders a template into an HTML response; a rendering failure becomes a 500 page.
+pub fn render<T: Template>(template: &T) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(error) => crate::error::WebError::from(error).into_response(),
+    }
+}
+
+/// Links to the previous and next pages of a list.
+pub struct Pager {
+    pub page: i64,
+    pub prev_url: Option<String>,
+    pub next_url: Option<String>,
+}
+
+impl Pager {
+    /// `fetched` rows were read with a limit of `size + 1`: one more than shown tells that a next page exists.
+    pub fn new(base_url: &str, page: i64, size: i64, fetched: usize) -> Self {
+        let separator = if base_url.contains('?') { '&' } else { '?' };
+        Self {
+            page,
+            prev_url: (page > 1).then(|| format!("{base_url}{separator}page={}", page - 1)),
+            next_url: (i64::try_from(fetched).unwrap_or(0) > size)
+                .then(|| format!("{base_url}{separator}page={}", page + 1)),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    /// The error layer has no viewer: the frame shows the anonymous header.
+    pub layout: Layout,
+    pub status: u16,
+    pub title: String,
+    pub detail: String,
+    pub request_id: String,
+}
