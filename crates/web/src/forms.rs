@@ -61,21 +61,41 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     }
 }
 
-/// serde names the faulty field in English ("missing field `email`"): keep the field, translate the rest.
+/// serde names the faulty field in English ("missing field `email`", "page: invalid digit"): keep the
+/// field, translate the rest.
 fn french_detail(text: &str) -> String {
-    let field = text
-        .split('`')
-        .nth(1)
-        .map(|f| f.to_string())
-        .unwrap_or_default();
+    let quoted = text.split('`').nth(1).map(str::to_string);
     if text.contains("missing field") {
-        format!("champ « {field} » manquant")
-    } else if text.contains("unknown field") {
-        format!("champ « {field} » inconnu")
-    } else if text.contains("invalid") && !field.is_empty() {
-        format!("valeur invalide pour « {field} »")
-    } else {
-        "contenu illisible".into()
+        return format!("champ « {} » manquant", quoted.unwrap_or_default());
+    }
+    if text.contains("unknown field") {
+        return format!("champ « {} » inconnu", quoted.unwrap_or_default());
+    }
+    // "Failed to deserialize query string: page: invalid digit found in string"
+    let after_prefix = text.split_once(": ").map(|(_, rest)| rest).unwrap_or(text);
+    let named = after_prefix
+        .split_once(": ")
+        .map(|(field, _)| field.trim())
+        .filter(|field| !field.is_empty() && field.chars().all(|c| c.is_alphanumeric() || c == '_'));
+    match named.map(str::to_string).or(quoted) {
+        Some(field) => format!("valeur invalide pour « {field} »"),
+        None => "contenu illisible".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::french_detail;
+
+    #[test]
+    fn serde_messages_become_french_and_keep_the_field() {
+        assert_eq!(
+            french_detail("Failed to deserialize query string: page: invalid digit found in string"),
+            "valeur invalide pour « page »"
+        );
+        assert_eq!(french_detail("missing field `email`"), "champ « email » manquant");
+        assert_eq!(french_detail("unknown field `color`, expected one of"), "champ « color » inconnu");
+        assert_eq!(french_detail("garbage"), "contenu illisible");
     }
 }
 

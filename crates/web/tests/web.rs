@@ -1,0 +1,466 @@
+//! Black-box tests of the web application on a fresh database per test, on SQLite and PostgreSQL:
+//! access rules for every route and role, tenant isolation, login, CSRF, error pages, health, metrics, API.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use maillage_app::accounts::Accounts;
+use maillage_app::config::Config;
+use maillage_app::demo::{self, DEMO_CPTS_SLUG, DEMO_PASSWORD, OTHER_DEMO_CPTS_SLUG};
+use maillage_domain::authz::{allows, Role};
+use maillage_store::testing::TestDatabase;
+use maillage_store::{Page, Store};
+use maillage_web::{Access, AppState};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+struct TestApp {
+    _database: TestDatabase,
+    store: Arc<dyn Store>,
+    state: AppState,
+    router: Router,
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+/// A signed-in browser: its session cookie and the CSRF token of its pages.
+struct Session {
+    cookie: String,
+    csrf: String,
+}
+
+impl TestApp {
+    async fn on(database: TestDatabase) -> Self {
+        let store = maillage_store::open(&database.url).await.unwrap();
+        let config = Config::default();
+        let accounts = Accounts::new(store.clone(), config.security.clone()).unwrap();
+        demo::seed(store.as_ref(), &accounts).await.unwrap();
+        let state = AppState::new(store.clone(), accounts, Arc::new(config));
+        let router = maillage_web::app(state.clone());
+        Self {
+            _database: database,
+            store,
+            state,
+            router,
+        }
+    }
+
+    async fn send(&self, request: Request<Body>) -> Answer {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Answer {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn get(&self, path: &str, session: Option<&Session>) -> Answer {
+        let mut request = Request::get(path);
+        if let Some(session) = session {
+            request = request.header(header::COOKIE, &session.cookie);
+        }
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+
+    async fn post_form(&self, path: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Answer {
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let mut request = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::from(body)).unwrap()).await
+    }
+
+    async fn login(&self, email: &str, password: &str) -> Result<Session, Answer> {
+        let form = self.get("/connexion", None).await;
+        let login_cookie = set_cookie(&form, "maillage_csrf").expect("pre-login CSRF cookie");
+        let csrf = hidden_csrf(&form.body);
+        let answer = self
+            .post_form(
+                "/connexion",
+                Some(&format!("maillage_csrf={login_cookie}")),
+                &[("email", email), ("password", password), ("csrf", &csrf), ("suite", "/")],
+            )
+            .await;
+        let Some(token) = set_cookie(&answer, "maillage_session").filter(|t| !t.is_empty()) else {
+            return Err(answer);
+        };
+        let cookie = format!("maillage_session={token}");
+        let home = self.get("/", Some(&Session { cookie: cookie.clone(), csrf: String::new() })).await;
+        Ok(Session {
+            cookie,
+            csrf: hidden_csrf(&home.body),
+        })
+    }
+
+    async fn login_as(&self, email: &str) -> Session {
+        match self.login(email, DEMO_PASSWORD).await {
+            Ok(session) => session,
+            Err(answer) => panic!("login of {email} failed: {}", answer.status),
+        }
+    }
+}
+
+fn set_cookie(answer: &Answer, name: &str) -> Option<String> {
+    answer
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix(&format!("{name}=")))
+        .map(|rest| rest.split(';').next().unwrap_or_default().to_string())
+}
+
+fn hidden_csrf(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_string()
+}
+
+async fn each_backend() -> Vec<TestApp> {
+    let mut apps = Vec::new();
+    for database in TestDatabase::each_backend().await.unwrap() {
+        apps.push(TestApp::on(database).await);
+    }
+    apps
+}
+
+const COORDINATOR: &str = "coordination@camargue.test";
+const SECRETARY: &str = "secretariat@camargue.test";
+const MEMBER: &str = "dr.fabre@camargue.test";
+const PARTNER: &str = "dac@camargue.test";
+const OTHER_COORDINATOR: &str = "coordination@vidourle.test";
+const ADMIN: &str = "admin@maillage.test";
+
+fn role_account(role: Role) -> &'static str {
+    match role {
+        Role::Coordinator => COORDINATOR,
+        Role::Secretary => SECRETARY,
+        Role::Member => MEMBER,
+        Role::Partner => PARTNER,
+    }
+}
+
+/// Concrete path for a route pattern, inside the demo CPTS.
+fn concrete(path: &str, cpts: &str) -> String {
+    path.replace("{cpts}", cpts).replace("{name}", "maillage.css")
+}
+
+#[tokio::test]
+async fn every_route_follows_the_rights_table_for_every_role() {
+    for app in each_backend().await {
+        let routes = maillage_web::route_table(&app.state);
+        assert!(routes.len() > 15, "route table: {}", routes.len());
+        let mut sessions = Vec::new();
+        for role in Role::ALL {
+            sessions.push((role, app.login_as(role_account(role)).await));
+        }
+        let admin = app.login_as(ADMIN).await;
+        for route in routes.iter().filter(|r| r.method == "GET") {
+            let path = concrete(&route.path, DEMO_CPTS_SLUG);
+            let anonymous = app.get(&path, None).await;
+            match route.access {
+                Access::Public => assert!(anonymous.status.is_success(), "{path}: {}", anonymous.status),
+                _ if path.starts_with("/api/") => {
+                    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{path}")
+                }
+                _ => {
+                    assert_eq!(anonymous.status, StatusCode::SEE_OTHER, "{path}");
+                    let location = anonymous.headers[header::LOCATION].to_str().unwrap();
+                    assert!(location.starts_with("/connexion?suite="), "{location}");
+                }
+            }
+            for (role, session) in &sessions {
+                let answer = app.get(&path, Some(session)).await;
+                if route.access == Access::Public {
+                    // Public pages answer everyone; the login form sends a signed-in person onwards.
+                    assert!(answer.status.is_success() || answer.status == StatusCode::SEE_OTHER, "{path}");
+                    continue;
+                }
+                let expected = match route.access {
+                    Access::Public | Access::SignedIn => StatusCode::OK,
+                    Access::PlatformAdmin => StatusCode::FORBIDDEN,
+                    Access::Cpts(permission) if allows(*role, permission) => StatusCode::OK,
+                    Access::Cpts(_) => StatusCode::FORBIDDEN,
+                };
+                assert_eq!(answer.status, expected, "{role:?} GET {path}");
+            }
+            let as_admin = app.get(&path, Some(&admin)).await;
+            let expected = match route.access {
+                Access::Public if path == "/connexion" => StatusCode::SEE_OTHER,
+                // The platform administrator holds no role in the CPTS: no access to its data.
+                Access::Cpts(_) => StatusCode::FORBIDDEN,
+                _ => StatusCode::OK,
+            };
+            assert_eq!(as_admin.status, expected, "admin GET {path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn nothing_of_one_cpts_is_reachable_from_another() {
+    for app in each_backend().await {
+        let outsider = app.login_as(OTHER_COORDINATOR).await;
+        for route in maillage_web::route_table(&app.state) {
+            if !matches!(route.access, Access::Cpts(_)) {
+                continue;
+            }
+            let path = concrete(&route.path, DEMO_CPTS_SLUG);
+            let answer = if route.method == "GET" {
+                app.get(&path, Some(&outsider)).await
+            } else {
+                app.post_form(&path, Some(&outsider.cookie), &[("csrf", &outsider.csrf)]).await
+            };
+            assert_eq!(answer.status, StatusCode::FORBIDDEN, "{} {path}", route.method);
+            assert!(!answer.body.contains("Camargue"), "{path} leaks the CPTS name");
+            // Their own CPTS stays reachable.
+            let own = concrete(&route.path, OTHER_DEMO_CPTS_SLUG);
+            if route.method == "GET" {
+                assert_eq!(app.get(&own, Some(&outsider)).await.status, StatusCode::OK, "{own}");
+            }
+        }
+        let members = app.get("/api/v1/cpts/camargue-gardoise/members", Some(&outsider)).await;
+        assert_eq!(members.status, StatusCode::FORBIDDEN);
+        assert_eq!(members.headers[header::CONTENT_TYPE], "application/problem+json");
+        let unknown = app.get("/c/n-existe-pas", Some(&outsider)).await;
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    }
+}
+
+#[tokio::test]
+async fn login_refuses_wrong_passwords_uniformly_and_logout_ends_the_session() {
+    for app in each_backend().await {
+        for (email, password) in [(COORDINATOR, "mauvais-mot-de-passe"), ("inconnu@exemple.fr", DEMO_PASSWORD), ("pas-un-email", "x")] {
+            let refused = app.login(email, password).await.err().expect("refused");
+            assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+            assert!(refused.body.contains("Adresse e-mail ou mot de passe incorrect."));
+        }
+        let session = app.login_as(COORDINATOR).await;
+        let dashboard = app.get("/c/camargue-gardoise", Some(&session)).await;
+        assert_eq!(dashboard.status, StatusCode::OK);
+        assert!(dashboard.body.contains("CPTS Camargue Gardoise (démo)"));
+        assert!(dashboard.body.contains("à venir"));
+
+        let logout = app.post_form("/deconnexion", Some(&session.cookie), &[("csrf", &session.csrf)]).await;
+        assert_eq!(logout.status, StatusCode::SEE_OTHER);
+        assert_eq!(app.get("/compte", Some(&session)).await.status, StatusCode::SEE_OTHER);
+    }
+}
+
+#[tokio::test]
+async fn a_disabled_account_loses_its_sessions_and_cannot_log_in() {
+    for app in each_backend().await {
+        let session = app.login_as(MEMBER).await;
+        let user = app.store.find_user_by_email(MEMBER).await.unwrap().unwrap();
+        app.store.set_user_disabled(user.id, true).await.unwrap();
+        assert_eq!(app.get("/compte", Some(&session)).await.status, StatusCode::SEE_OTHER);
+        assert!(app.login(MEMBER, DEMO_PASSWORD).await.is_err());
+    }
+}
+
+#[tokio::test]
+async fn state_changes_need_the_csrf_token_and_a_same_origin() {
+    for app in each_backend().await {
+        let admin = app.login_as(ADMIN).await;
+        let before = app.store.list_cpts(Page::first(100)).await.unwrap().len();
+        let fields = [("name", "CPTS Test Sans Jeton")];
+        let no_token = app.post_form("/admin/cpts", Some(&admin.cookie), &fields).await;
+        assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+        assert!(no_token.body.contains("Le formulaire a expiré"));
+        let wrong = app
+            .post_form("/admin/cpts", Some(&admin.cookie), &[("name", "CPTS X"), ("csrf", "faux")])
+            .await;
+        assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+        let foreign = Request::post("/admin/cpts")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, &admin.cookie)
+            .header(header::ORIGIN, "https://evil.example")
+            .body(Body::from(format!("name=CPTS+Y&csrf={}", admin.csrf)))
+            .unwrap();
+        assert_eq!(app.send(foreign).await.status, StatusCode::FORBIDDEN);
+        // A login without the pre-login cookie is refused too.
+        let login = app.post_form("/connexion", None, &[("email", ADMIN), ("password", DEMO_PASSWORD)]).await;
+        assert_eq!(login.status, StatusCode::FORBIDDEN);
+        assert_eq!(app.store.list_cpts(Page::first(100)).await.unwrap().len(), before);
+    }
+}
+
+#[tokio::test]
+async fn the_platform_administrator_creates_a_cpts_and_bad_input_names_the_field() {
+    for app in each_backend().await {
+        let admin = app.login_as(ADMIN).await;
+        let bad = app
+            .post_form(
+                "/admin/cpts",
+                Some(&admin.cookie),
+                &[("csrf", &admin.csrf), ("name", "CPTS Sud Gard"), ("finess", "123456789"), ("siret", "12")],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.contains("FINESS : « 123456789 » : la clé de contrôle (Luhn) est fausse"), "{}", bad.body);
+        assert!(bad.body.contains("SIRET"));
+        assert!(bad.body.contains("value=\"CPTS Sud Gard\""), "the form keeps what was typed");
+        assert!(app.store.find_cpts_by_slug("sud-gard").await.unwrap().is_none());
+
+        let good = app
+            .post_form(
+                "/admin/cpts",
+                Some(&admin.cookie),
+                &[("csrf", &admin.csrf), ("name", "CPTS Sud Gard"), ("finess", "300009990")],
+            )
+            .await;
+        assert_eq!(good.status, StatusCode::OK);
+        assert!(good.body.contains("La CPTS « CPTS Sud Gard » est créée."));
+        assert!(app.store.find_cpts_by_slug("sud-gard").await.unwrap().is_some());
+
+        let again = app
+            .post_form("/admin/cpts", Some(&admin.cookie), &[("csrf", &admin.csrf), ("name", "CPTS Sud Gard")])
+            .await;
+        assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(again.body.contains("déjà utilisé"));
+
+        let garbage = Request::post("/admin/cpts")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, &admin.cookie)
+            .body(Body::from(format!("csrf={}&name=%FF%FE", admin.csrf)))
+            .unwrap();
+        let answer = app.send(garbage).await;
+        assert!(answer.status.is_client_error(), "{}", answer.status);
+    }
+}
+
+#[tokio::test]
+async fn the_api_speaks_json_and_problem_details_in_french() {
+    for app in each_backend().await {
+        let admin = app.login_as(ADMIN).await;
+        let post = |body: &'static str, token: String| {
+            Request::post("/api/v1/cpts")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::COOKIE, &admin.cookie)
+                .header("x-csrf-token", token)
+                .body(Body::from(body))
+                .unwrap()
+        };
+        let created = app.send(post(r#"{"name": "CPTS API Test", "finess": "340009992"}"#, admin.csrf.clone())).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        let dto: serde_json::Value = serde_json::from_str(&created.body).unwrap();
+        assert_eq!(dto["slug"], "api-test");
+
+        let malformed = app.send(post("{\"name\": ", admin.csrf.clone())).await;
+        assert_eq!(malformed.headers[header::CONTENT_TYPE], "application/problem+json");
+        assert!(malformed.status.is_client_error());
+        let problem: serde_json::Value = serde_json::from_str(&malformed.body).unwrap();
+        assert!(problem["detail"].as_str().unwrap().contains("JSON est mal formé"));
+        assert!(problem["request_id"].as_str().unwrap().len() > 10);
+
+        let invalid = app.send(post(r#"{"name": "CPTS Z", "siret": "1"}"#, admin.csrf.clone())).await;
+        assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(invalid.body.contains("SIRET"));
+
+        let unknown_field = app.send(post(r#"{"name": "CPTS Z", "color": "red"}"#, admin.csrf.clone())).await;
+        assert!(unknown_field.status.is_client_error());
+        assert!(unknown_field.body.contains("color"), "{}", unknown_field.body);
+
+        let forged = app.send(post(r#"{"name": "CPTS Forgée"}"#, "faux".into())).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        assert!(app.store.find_cpts_by_slug("forgee").await.unwrap().is_none());
+
+        let me = app.get("/api/v1/me", Some(&app.login_as(COORDINATOR).await)).await;
+        let me: serde_json::Value = serde_json::from_str(&me.body).unwrap();
+        assert_eq!(me["memberships"][0]["role"], "coordinator");
+        assert!(me.get("password_hash").is_none());
+    }
+}
+
+#[tokio::test]
+async fn health_metrics_openapi_and_error_pages_answer() {
+    for app in each_backend().await {
+        let health = app.get("/healthz", None).await;
+        assert_eq!(health.status, StatusCode::OK);
+        assert_eq!(health.body, r#"{"status":"ok"}"#);
+
+        let openapi = app.get("/api/v1/openapi.json", None).await;
+        let document: serde_json::Value = serde_json::from_str(&openapi.body).unwrap();
+        assert!(document["openapi"].as_str().unwrap().starts_with("3."));
+        for path in ["/api/v1/me", "/api/v1/cpts", "/api/v1/cpts/{cpts}/members"] {
+            assert!(document["paths"].get(path).is_some(), "{path} missing from OpenAPI");
+        }
+
+        let missing = app.get("/cette-page-n-existe-pas", None).await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        assert!(missing.body.contains("Page introuvable"));
+        let request_id = missing.headers["x-request-id"].to_str().unwrap();
+        assert!(missing.body.contains(request_id), "the page shows the request id");
+        assert!(missing.body.contains("lang=\"fr\""));
+
+        let wrong_method = app.send(Request::delete("/").body(Body::empty()).unwrap()).await;
+        assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert!(wrong_method.body.contains("Action non permise"));
+
+        let home = app.get("/", None).await;
+        for (name, expected) in [
+            ("content-security-policy", "script-src 'self'"),
+            ("x-content-type-options", "nosniff"),
+            ("x-frame-options", "DENY"),
+            ("referrer-policy", "no-referrer"),
+        ] {
+            assert!(home.headers[name].to_str().unwrap().contains(expected), "{name}");
+        }
+        assert!(!home.body.contains("<script>"), "no inline script");
+
+        let metrics = app.get("/metrics", None).await;
+        assert!(metrics.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/plain"));
+        assert!(metrics.body.contains("maillage_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"));
+        assert!(metrics.body.contains("maillage_database_up 1"));
+
+        let css = app.get("/static/maillage.css", None).await;
+        assert_eq!(css.status, StatusCode::OK);
+        assert!(css.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/css"));
+        assert_eq!(app.get("/static/absent.js", None).await.status, StatusCode::NOT_FOUND);
+    }
+}
+
+#[tokio::test]
+async fn sessions_are_shared_by_every_instance_on_one_database() {
+    for app in each_backend().await {
+        let session = app.login_as(COORDINATOR).await;
+        // A second application on the same database, as a second `maillage serve` process would be.
+        let config = Config::default();
+        let accounts = Accounts::new(app.store.clone(), config.security.clone()).unwrap();
+        let other = maillage_web::app(AppState::new(app.store.clone(), accounts, Arc::new(config)));
+        let request = Request::get("/compte")
+            .header(header::COOKIE, &session.cookie)
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(other.oneshot(request).await.unwrap().status(), StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn members_list_is_paginated_and_shows_emails_to_coordinators_only() {
+    for app in each_backend().await {
+        let coordinator = app.login_as(COORDINATOR).await;
+        let page = app.get("/c/camargue-gardoise/membres", Some(&coordinator)).await;
+        assert!(page.body.contains("secretariat@camargue.test"));
+        assert!(!page.body.contains("coordination@vidourle.test"), "other CPTS's people");
+        let secretary = app.login_as(SECRETARY).await;
+        let page = app.get("/c/camargue-gardoise/membres", Some(&secretary)).await;
+        assert!(page.body.contains("Samir Benali"));
+        assert!(!page.body.contains("secretariat@camargue.test"));
+        let bad_page = app.get("/c/camargue-gardoise/membres?page=abc", Some(&coordinator)).await;
+        assert_eq!(bad_page.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad_page.body.contains("valeur invalide pour « page »"), "{}", bad_page.body);
+    }
+}
