@@ -6,7 +6,9 @@
 
 use crate::clock::{HOUR_MS, MINUTE_MS};
 use crate::config::SecurityConfig;
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use maillage_domain::authz::Role;
 use maillage_domain::identifiers::{required_text, Email};
@@ -50,7 +52,10 @@ pub fn check_password_strength(password: &str) -> Result<(), ValidationError> {
         ));
     }
     if password.len() > 1024 {
-        return Err(ValidationError::new("mot de passe", "1024 caractères au plus"));
+        return Err(ValidationError::new(
+            "mot de passe",
+            "1024 caractères au plus",
+        ));
     }
     Ok(())
 }
@@ -129,7 +134,11 @@ impl Accounts {
         self.security.session_idle_minutes.saturating_mul(MINUTE_MS)
     }
 
-    pub async fn create(&self, request: AccountRequest<'_>, now: i64) -> Result<User, AccountError> {
+    pub async fn create(
+        &self,
+        request: AccountRequest<'_>,
+        now: i64,
+    ) -> Result<User, AccountError> {
         let email = Email::parse(request.email)?;
         let display_name = required_text("nom affiché", request.display_name, 120)?;
         check_password_strength(request.password)?;
@@ -147,7 +156,12 @@ impl Accounts {
     }
 
     /// Checks the password and opens a session. Every refusal is the same [`AccountError::BadCredentials`].
-    pub async fn login(&self, email: &str, password: &str, now: i64) -> Result<OpenedSession, AccountError> {
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        now: i64,
+    ) -> Result<OpenedSession, AccountError> {
         let user = match Email::parse(email) {
             Ok(email) => self.store.find_user_by_email(email.as_str()).await?,
             Err(_) => None,
@@ -171,7 +185,8 @@ impl Accounts {
             csrf_token: random_token(),
             created_at: now,
             last_seen_at: now,
-            expires_at: now.saturating_add(self.security.session_absolute_hours.saturating_mul(HOUR_MS)),
+            expires_at: now
+                .saturating_add(self.security.session_absolute_hours.saturating_mul(HOUR_MS)),
         };
         self.store.create_session(&record).await?;
         Ok(OpenedSession {
@@ -204,7 +219,10 @@ impl Accounts {
     }
 
     pub async fn purge_expired_sessions(&self, now: i64) -> Result<u64, AccountError> {
-        Ok(self.store.purge_expired_sessions(now, self.idle_ms()).await?)
+        Ok(self
+            .store
+            .purge_expired_sessions(now, self.idle_ms())
+            .await?)
     }
 }
 
@@ -219,7 +237,11 @@ mod tests {
         assert!(verify_password("correct horse battery", &hash));
         assert!(!verify_password("correct horse batterie", &hash));
         assert!(!verify_password("x", "not a hash"));
-        assert_ne!(hash, hash_password("correct horse battery").unwrap(), "salted");
+        assert_ne!(
+            hash,
+            hash_password("correct horse battery").unwrap(),
+            "salted"
+        );
     }
 
     #[test]

@@ -242,16 +242,19 @@ fn environment_layer(env: &[(String, String)]) -> Result<Vec<(String, Value)>, C
         }
         let key = key.to_ascii_lowercase();
         if let Some(key) = key.strip_suffix("_file") {
-            let content = std::fs::read_to_string(raw).map_err(|source| ConfigError::Unreadable {
-                path: PathBuf::from(raw),
-                source,
-            })?;
+            let content =
+                std::fs::read_to_string(raw).map_err(|source| ConfigError::Unreadable {
+                    path: PathBuf::from(raw),
+                    source,
+                })?;
             let secret = content.strip_suffix('\n').unwrap_or(&content);
             let secret = secret.strip_suffix('\r').unwrap_or(secret);
             // A secret stays text even when it looks like a number.
             layer.push((key.replace("__", "."), Value::from(secret.to_string())));
         } else {
-            let value = raw.parse::<Value>().unwrap_or_else(|_| Value::from(raw.clone()));
+            let value = raw
+                .parse::<Value>()
+                .unwrap_or_else(|_| Value::from(raw.clone()));
             layer.push((key.replace("__", "."), value));
         }
     }
@@ -301,7 +304,10 @@ impl Config {
 
     fn validate(&self) -> Result<(), ConfigError> {
         let url = self.database.url.expose();
-        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
             return Err(ConfigError::Invalid(format!(
                 "database.url must start with sqlite:// or postgres:// (got {})",
                 redacted_url(url)
@@ -324,7 +330,10 @@ impl Config {
                 "security.session_idle_minutes and security.session_absolute_hours must be at least 1".into(),
             ));
         }
-        if self.jobs.lease_seconds < 1 || self.jobs.max_attempts < 1 || self.jobs.poll_interval_ms < 10 {
+        if self.jobs.lease_seconds < 1
+            || self.jobs.max_attempts < 1
+            || self.jobs.poll_interval_ms < 10
+        {
             return Err(ConfigError::Invalid(
                 "jobs.lease_seconds and jobs.max_attempts must be at least 1, jobs.poll_interval_ms at least 10".into(),
             ));
@@ -427,7 +436,10 @@ mod tests {
                 ("MAILLAGE_LOG__FORMAT", "json"),
                 ("PATH", "/usr/bin"),
             ]),
-            &[("server.bind".into(), Value::from("0.0.0.0:8081".to_string()))],
+            &[(
+                "server.bind".into(),
+                Value::from("0.0.0.0:8081".to_string()),
+            )],
         )
         .unwrap();
         assert_eq!(config.server.bind, "0.0.0.0:8081");
@@ -441,7 +453,11 @@ mod tests {
     fn secrets_come_from_files_and_never_print() {
         let dir = tempfile::tempdir().unwrap();
         let secret = dir.path().join("db_url");
-        std::fs::write(&secret, "postgres://maillage:s3cr3t-Pa55@db.local/maillage\n").unwrap();
+        std::fs::write(
+            &secret,
+            "postgres://maillage:s3cr3t-Pa55@db.local/maillage\n",
+        )
+        .unwrap();
         let password = dir.path().join("smtp");
         std::fs::write(&password, "123456\n").unwrap();
         let config = Config::load(
@@ -469,7 +485,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("maillage.toml");
         std::fs::write(&path, "[server]\nbnid = \"127.0.0.1:1\"\n").unwrap();
-        let error = Config::load(Some(&path), env(&[]), &[]).unwrap_err().to_string();
+        let error = Config::load(Some(&path), env(&[]), &[])
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("bnid"), "{error}");
 
         let error = Config::load(None, env(&[("MAILLAGE_SMTP__HOTS", "x")]), &[])

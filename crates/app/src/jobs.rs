@@ -32,7 +32,9 @@ pub trait JobHandler: Send + Sync {
 /// so that jobs failing together do not retry together.
 pub fn retry_delay_ms(attempts: i64) -> i64 {
     let exponent = u32::try_from(attempts.clamp(1, 20) - 1).unwrap_or(0);
-    let base = (30 * SECOND_MS).saturating_mul(1_i64 << exponent).min(60 * MINUTE_MS);
+    let base = (30 * SECOND_MS)
+        .saturating_mul(1_i64 << exponent)
+        .min(60 * MINUTE_MS);
     let jitter = rand::random::<u64>() % (u64::try_from(base / 10).unwrap_or(1).max(1));
     base + i64::try_from(jitter).unwrap_or(0)
 }
@@ -98,7 +100,8 @@ impl JobRunner {
         let Some(job) = self.store.claim_job(&worker, now_ms(), lease_ms).await? else {
             return Ok(false);
         };
-        let span = tracing::info_span!("job", id = %job.id, kind = %job.kind, attempt = job.attempts);
+        let span =
+            tracing::info_span!("job", id = %job.id, kind = %job.kind, attempt = job.attempts);
         let _entered = span.enter();
         let outcome = if job.attempts > job.max_attempts {
             Err(JobError::Permanent(
@@ -107,7 +110,10 @@ impl JobRunner {
         } else {
             match self.handlers.get(&job.kind) {
                 Some(handler) => handler.run(&job).await,
-                None => Err(JobError::Permanent(format!("no handler for job kind {}", job.kind))),
+                None => Err(JobError::Permanent(format!(
+                    "no handler for job kind {}",
+                    job.kind
+                ))),
             }
         };
         let now = now_ms();
@@ -182,7 +188,10 @@ pub fn spawn_maintenance(
     tokio::spawn(async move {
         while !*shutdown.borrow() {
             let now = now_ms();
-            match store.try_lock("maintenance", &holder, now, 5 * MINUTE_MS).await {
+            match store
+                .try_lock("maintenance", &holder, now, 5 * MINUTE_MS)
+                .await
+            {
                 Ok(true) => match accounts.purge_expired_sessions(now).await {
                     Ok(purged) if purged > 0 => tracing::info!(purged, "expired sessions removed"),
                     Ok(_) => {}

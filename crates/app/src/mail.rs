@@ -57,7 +57,9 @@ impl Mailer {
             SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&config.host)
                 .map_err(|e| MailSetupError::Transport(e.to_string()))?,
         };
-        let mut builder = builder.port(config.port).timeout(Some(Duration::from_secs(30)));
+        let mut builder = builder
+            .port(config.port)
+            .timeout(Some(Duration::from_secs(30)));
         if !config.username.is_empty() {
             builder = builder.credentials(Credentials::new(
                 config.username.clone(),
@@ -141,7 +143,12 @@ impl JobHandler for EmailJob {
         let mail: OutgoingMail = serde_json::from_str(&job.payload)
             .map_err(|e| JobError::Permanent(format!("payload: {e}")))?;
         self.mailer
-            .deliver(self.store.as_ref(), &mail, Some(job.id), crate::clock::now_ms())
+            .deliver(
+                self.store.as_ref(),
+                &mail,
+                Some(job.id),
+                crate::clock::now_ms(),
+            )
             .await
     }
 }

@@ -1,5 +1,7 @@
 //! E-mail through a real SMTP listener, the outbox when no server is configured, and job retries.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step should stop the test
+
 use maillage_app::config::{JobsConfig, SmtpConfig, SmtpTls};
 use maillage_app::jobs::JobRunner;
 use maillage_app::mail::{self, EmailJob, Mailer, OutgoingMail, EMAIL_JOB};
@@ -31,14 +33,21 @@ async fn smtp_listener(data_reply: &'static str) -> (u16, mpsc::UnboundedReceive
                         if line == "." {
                             in_data = false;
                             sender.send(std::mem::take(&mut message)).unwrap();
-                            write.write_all(format!("{data_reply}\r\n").as_bytes()).await.unwrap();
+                            write
+                                .write_all(format!("{data_reply}\r\n").as_bytes())
+                                .await
+                                .unwrap();
                         } else {
                             message.push_str(&line);
                             message.push('\n');
                         }
                         continue;
                     }
-                    let verb = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+                    let verb = line
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_ascii_uppercase();
                     let reply: &[u8] = match verb.as_str() {
                         "EHLO" | "HELO" => b"250-test.local\r\n250 8BITMIME\r\n",
                         "MAIL" | "RCPT" | "RSET" | "NOOP" => b"250 OK\r\n",
@@ -71,7 +80,13 @@ fn smtp_config(port: u16) -> SmtpConfig {
 }
 
 fn runner(store: Arc<dyn Store>, mailer: Mailer) -> JobRunner {
-    let mut runner = JobRunner::new(store.clone(), JobsConfig { max_attempts: 3, ..JobsConfig::default() });
+    let mut runner = JobRunner::new(
+        store.clone(),
+        JobsConfig {
+            max_attempts: 3,
+            ..JobsConfig::default()
+        },
+    );
     runner.register(
         EMAIL_JOB,
         Arc::new(EmailJob {
@@ -101,13 +116,22 @@ async fn store() -> (TestDatabase, Arc<dyn Store>) {
 async fn a_queued_email_reaches_the_smtp_server() {
     let (_db, store) = store().await;
     let (port, mut received) = smtp_listener("250 Queued").await;
-    let runner = runner(store.clone(), Mailer::from_config(&smtp_config(port)).unwrap());
+    let runner = runner(
+        store.clone(),
+        Mailer::from_config(&smtp_config(port)).unwrap(),
+    );
     let job = mail::queue(store.as_ref(), &welcome(), 3).await.unwrap();
     assert!(runner.run_once(0).await.unwrap());
     let message = received.recv().await.unwrap();
-    assert!(message.contains("Subject: Bienvenue dans la CPTS"), "{message}");
+    assert!(
+        message.contains("Subject: Bienvenue dans la CPTS"),
+        "{message}"
+    );
     assert!(message.contains("To: dr.exemple@exemple.fr"), "{message}");
-    assert_eq!(store.find_job(job).await.unwrap().unwrap().status, JobStatus::Done);
+    assert_eq!(
+        store.find_job(job).await.unwrap().unwrap().status,
+        JobStatus::Done
+    );
     assert_eq!(store.count_outbox().await.unwrap(), 0);
 }
 
@@ -115,21 +139,33 @@ async fn a_queued_email_reaches_the_smtp_server() {
 async fn a_temporary_smtp_refusal_is_retried_later_and_a_permanent_one_is_not() {
     let (_db, store) = store().await;
     let (port, mut received) = smtp_listener("451 Try again later").await;
-    let runner_soft = runner(store.clone(), Mailer::from_config(&smtp_config(port)).unwrap());
+    let runner_soft = runner(
+        store.clone(),
+        Mailer::from_config(&smtp_config(port)).unwrap(),
+    );
     let job = mail::queue(store.as_ref(), &welcome(), 3).await.unwrap();
     assert!(runner_soft.run_once(0).await.unwrap());
     received.recv().await.unwrap();
     let after = store.find_job(job).await.unwrap().unwrap();
     assert_eq!(after.status, JobStatus::Queued);
-    assert!(after.run_at > maillage_app::clock::now_ms() + 20_000, "backoff");
+    assert!(
+        after.run_at > maillage_app::clock::now_ms() + 20_000,
+        "backoff"
+    );
     assert!(after.last_error.unwrap().contains("SMTP"));
 
     let (port, mut received) = smtp_listener("550 Mailbox unavailable").await;
-    let runner_hard = runner(store.clone(), Mailer::from_config(&smtp_config(port)).unwrap());
+    let runner_hard = runner(
+        store.clone(),
+        Mailer::from_config(&smtp_config(port)).unwrap(),
+    );
     let job = mail::queue(store.as_ref(), &welcome(), 3).await.unwrap();
     assert!(runner_hard.run_once(1).await.unwrap());
     received.recv().await.unwrap();
-    assert_eq!(store.find_job(job).await.unwrap().unwrap().status, JobStatus::Failed);
+    assert_eq!(
+        store.find_job(job).await.unwrap().unwrap().status,
+        JobStatus::Failed
+    );
 }
 
 #[tokio::test]
@@ -150,9 +186,10 @@ async fn without_smtp_emails_land_in_the_outbox() {
 async fn a_job_of_unknown_kind_fails_for_good() {
     let (_db, store) = store().await;
     let runner = runner(store.clone(), Mailer::Outbox);
-    let job = maillage_app::jobs::enqueue(store.as_ref(), "inconnu", &serde_json::json!({}), None, 5)
-        .await
-        .unwrap();
+    let job =
+        maillage_app::jobs::enqueue(store.as_ref(), "inconnu", &serde_json::json!({}), None, 5)
+            .await
+            .unwrap();
     assert!(runner.run_once(0).await.unwrap());
     let failed = store.find_job(job).await.unwrap().unwrap();
     assert_eq!(failed.status, JobStatus::Failed);

@@ -59,7 +59,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AnyError> {
     if let Command::Demo(args) = &cli.command {
         if cli.database_url.is_none() {
             let file = args.data_dir.join("demo.db");
-            layer.insert(0, ("database.url".into(), text(&format!("sqlite://{}", file.display()))));
+            layer.insert(
+                0,
+                (
+                    "database.url".into(),
+                    text(&format!("sqlite://{}", file.display())),
+                ),
+            );
         }
     }
     let config = Config::load(cli.config.as_deref(), std::env::vars(), &layer)?;
@@ -127,7 +133,9 @@ async fn serve_with(
 ) -> Result<ExitCode, AnyError> {
     let mailer = Arc::new(Mailer::from_config(&config.smtp)?);
     if mailer.uses_outbox() {
-        tracing::info!("no SMTP server configured: e-mails go to the outbox (Administration → Courriels)");
+        tracing::info!(
+            "no SMTP server configured: e-mails go to the outbox (Administration → Courriels)"
+        );
     }
     let (stop, stopped) = watch::channel(false);
     let mut runner = JobRunner::new(store.clone(), config.jobs.clone());
@@ -140,7 +148,12 @@ async fn serve_with(
     );
     let holder = runner.worker_id().to_string();
     let mut tasks = runner.spawn(stopped.clone());
-    tasks.push(spawn_maintenance(accounts.clone(), store.clone(), holder, stopped));
+    tasks.push(spawn_maintenance(
+        accounts.clone(),
+        store.clone(),
+        holder,
+        stopped,
+    ));
 
     let listener = tokio::net::TcpListener::bind(&config.server.bind)
         .await
@@ -153,7 +166,11 @@ async fn serve_with(
         workers = config.jobs.workers,
         "Maillage is serving"
     );
-    let app = maillage_web::app(maillage_web::AppState::new(store, accounts, Arc::new(config)));
+    let app = maillage_web::app(maillage_web::AppState::new(
+        store,
+        accounts,
+        Arc::new(config),
+    ));
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
@@ -197,7 +214,11 @@ async fn run_demo(config: Config, args: DemoArgs) -> Result<ExitCode, AnyError> 
     println!();
     println!(
         "Maillage — demo {} ({})",
-        if created { "created" } else { "already present" },
+        if created {
+            "created"
+        } else {
+            "already present"
+        },
         redacted_url(config.database.url.expose())
     );
     println!("Open {url} and sign in with one of these fictitious accounts:");
@@ -271,7 +292,11 @@ async fn user(config: &Config, command: UserCommand) -> Result<ExitCode, AnyErro
                     "{}\t{}\t{}{}",
                     user.email,
                     user.display_name,
-                    if user.is_platform_admin { "platform-admin" } else { "-" },
+                    if user.is_platform_admin {
+                        "platform-admin"
+                    } else {
+                        "-"
+                    },
                     if user.disabled { "\tdisabled" } else { "" }
                 );
             }
@@ -280,7 +305,10 @@ async fn user(config: &Config, command: UserCommand) -> Result<ExitCode, AnyErro
             let user = find_user(store.as_ref(), &email).await?;
             store.set_user_disabled(user.id, true).await?;
             let ended = accounts.logout_everywhere(user.id).await?;
-            println!("Account disabled: {} ({ended} session(s) ended)", user.email);
+            println!(
+                "Account disabled: {} ({ended} session(s) ended)",
+                user.email
+            );
         }
         UserCommand::Enable { email } => {
             let user = find_user(store.as_ref(), &email).await?;
@@ -301,7 +329,12 @@ async fn find_user(store: &dyn Store, email: &str) -> Result<maillage_store::Use
 
 /// GET /healthz over plain HTTP on loopback; no HTTP client library needed for one request.
 async fn healthcheck(config: &Config, url: Option<String>) -> Result<ExitCode, AnyError> {
-    let base = url.unwrap_or_else(|| format!("http://{}", config.server.bind.replace("0.0.0.0", "127.0.0.1")));
+    let base = url.unwrap_or_else(|| {
+        format!(
+            "http://{}",
+            config.server.bind.replace("0.0.0.0", "127.0.0.1")
+        )
+    });
     let parsed = url::Url::parse(&base).map_err(|e| format!("invalid URL {base}: {e}"))?;
     if parsed.scheme() != "http" {
         return Err("healthcheck speaks plain HTTP to the local server only (http://…)".into());
@@ -311,7 +344,10 @@ async fn healthcheck(config: &Config, url: Option<String>) -> Result<ExitCode, A
     let request = async {
         let mut stream = tokio::net::TcpStream::connect((host.as_str(), port)).await?;
         stream
-            .write_all(format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes())
+            .write_all(
+                format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            )
             .await?;
         let mut answer = String::new();
         stream.read_to_string(&mut answer).await?;

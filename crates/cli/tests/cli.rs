@@ -1,5 +1,7 @@
 //! The `maillage` binary as an operator uses it: real processes, real databases.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step should stop the test
+
 use maillage_app::mail::OutgoingMail;
 use maillage_store::testing::TestDatabase;
 use maillage_store::{JobId, JobStatus, Page};
@@ -90,7 +92,10 @@ impl Server {
     }
 
     fn stop(mut self) -> Vec<String> {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -134,7 +139,9 @@ fn every_command_has_help_and_the_default_configuration_prints() {
     }
     let output = maillage("sqlite://./unused.db", &["config", "default"]);
     let printed = text(&output.stdout);
-    assert!(printed.contains("[server]") && printed.contains("[smtp]") && printed.contains("[jobs]"));
+    assert!(
+        printed.contains("[server]") && printed.contains("[smtp]") && printed.contains("[jobs]")
+    );
 }
 
 #[test]
@@ -145,9 +152,16 @@ fn configuration_mistakes_are_refused_with_the_key_named() {
         .output()
         .unwrap();
     assert!(!output.status.success());
-    assert!(text(&output.stderr).contains("prot"), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("prot"),
+        "{}",
+        text(&output.stderr)
+    );
 
-    let output = maillage("postgres://maillage:TopSecret42@db.invalid/x", &["config", "show"]);
+    let output = maillage(
+        "postgres://maillage:TopSecret42@db.invalid/x",
+        &["config", "show"],
+    );
     assert!(output.status.success());
     let shown = text(&output.stdout);
     assert!(!shown.contains("TopSecret42"), "{shown}");
@@ -163,37 +177,80 @@ async fn accounts_are_created_listed_and_disabled_from_the_command_line() {
     std::fs::write(&password, "un-mot-de-passe-solide\n").unwrap();
     let created = maillage(
         &database.url,
-        &["user", "create", "--email", "Admin@Exemple.fr", "--name", "Admin Exemple", "--platform-admin",
-          "--password-file", password.to_str().unwrap()],
+        &[
+            "user",
+            "create",
+            "--email",
+            "Admin@Exemple.fr",
+            "--name",
+            "Admin Exemple",
+            "--platform-admin",
+            "--password-file",
+            password.to_str().unwrap(),
+        ],
     );
     assert!(created.status.success(), "{}", text(&created.stderr));
     assert!(!text(&created.stdout).contains("un-mot-de-passe-solide"));
 
-    let generated = maillage(&database.url, &["user", "create", "--email", "b@exemple.fr", "--name", "B"]);
+    let generated = maillage(
+        &database.url,
+        &["user", "create", "--email", "b@exemple.fr", "--name", "B"],
+    );
     assert!(text(&generated.stdout).contains("Password (shown once"));
 
     let short = dir.path().join("short");
     std::fs::write(&short, "court").unwrap();
     let refused = maillage(
         &database.url,
-        &["user", "create", "--email", "c@exemple.fr", "--name", "C", "--password-file", short.to_str().unwrap()],
+        &[
+            "user",
+            "create",
+            "--email",
+            "c@exemple.fr",
+            "--name",
+            "C",
+            "--password-file",
+            short.to_str().unwrap(),
+        ],
     );
     assert!(!refused.status.success());
-    assert!(text(&refused.stderr).contains("mot de passe"), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("mot de passe"),
+        "{}",
+        text(&refused.stderr)
+    );
 
     let unknown_cpts = maillage(
         &database.url,
-        &["user", "create", "--email", "d@exemple.fr", "--name", "D", "--cpts", "absente", "--role", "member"],
+        &[
+            "user",
+            "create",
+            "--email",
+            "d@exemple.fr",
+            "--name",
+            "D",
+            "--cpts",
+            "absente",
+            "--role",
+            "member",
+        ],
     );
     assert!(!unknown_cpts.status.success());
 
     let listed = text(&maillage(&database.url, &["user", "list"]).stdout);
-    assert!(listed.contains("admin@exemple.fr\tAdmin Exemple\tplatform-admin"), "{listed}");
+    assert!(
+        listed.contains("admin@exemple.fr\tAdmin Exemple\tplatform-admin"),
+        "{listed}"
+    );
     assert!(!listed.contains("c@exemple.fr"));
 
-    let disabled = maillage(&database.url, &["user", "disable", "--email", "b@exemple.fr"]);
+    let disabled = maillage(
+        &database.url,
+        &["user", "disable", "--email", "b@exemple.fr"],
+    );
     assert!(disabled.status.success());
-    assert!(text(&maillage(&database.url, &["user", "list"]).stdout).contains("b@exemple.fr\tB\t-\tdisabled"));
+    assert!(text(&maillage(&database.url, &["user", "list"]).stdout)
+        .contains("b@exemple.fr\tB\t-\tdisabled"));
 }
 
 #[tokio::test]
@@ -204,10 +261,15 @@ async fn backups_of_sqlite_are_consistent_copies_and_postgres_points_to_pg_dump(
     let target = dir.path().join("sauvegarde.db");
     let output = maillage(&database.url, &["backup", target.to_str().unwrap()]);
     assert!(output.status.success(), "{}", text(&output.stderr));
-    let copy = maillage_store::open(&format!("sqlite://{}", target.display())).await.unwrap();
+    let copy = maillage_store::open(&format!("sqlite://{}", target.display()))
+        .await
+        .unwrap();
     copy.ping().await.unwrap();
     let again = maillage(&database.url, &["backup", target.to_str().unwrap()]);
-    assert!(!again.status.success(), "an existing file is never overwritten");
+    assert!(
+        !again.status.success(),
+        "an existing file is never overwritten"
+    );
 
     if let Some(pg) = TestDatabase::postgres().await.unwrap() {
         let output = maillage(&pg.url, &["backup", "/tmp/never-written.db"]);
@@ -290,16 +352,27 @@ async fn two_instances_share_the_job_queue_without_running_a_job_twice() {
             body: "Bonjour".into(),
             cpts_id: None,
         };
-        ids.push(maillage_app::mail::queue(store.as_ref(), &mail, 3).await.unwrap());
+        ids.push(
+            maillage_app::mail::queue(store.as_ref(), &mail, 3)
+                .await
+                .unwrap(),
+        );
     }
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let counts = store.job_counts().await.unwrap();
-        let done = counts.iter().find(|(s, _)| s == "done").map(|(_, c)| *c).unwrap_or(0);
+        let done = counts
+            .iter()
+            .find(|(s, _)| s == "done")
+            .map(|(_, c)| *c)
+            .unwrap_or(0);
         if done == total {
             break;
         }
-        assert!(Instant::now() < deadline, "jobs not done in time: {counts:?}");
+        assert!(
+            Instant::now() < deadline,
+            "jobs not done in time: {counts:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let mut processes = HashSet::new();
@@ -311,13 +384,25 @@ async fn two_instances_share_the_job_queue_without_running_a_job_twice() {
         processes.insert(worker.split('#').next().unwrap().to_string());
     }
     assert_eq!(processes.len(), 2, "both instances ran jobs: {processes:?}");
-    assert_eq!(store.count_outbox().await.unwrap(), i64::try_from(total).unwrap());
-    assert_eq!(store.list_outbox(Page::first(500)).await.unwrap().len(), total as usize);
+    assert_eq!(
+        store.count_outbox().await.unwrap(),
+        total
+    );
+    assert_eq!(
+        store.list_outbox(Page::first(500)).await.unwrap().len(),
+        total as usize
+    );
 
     for log in [first.stop(), second.stop()] {
         let log = log.join("\n");
         assert!(log.contains("job done"), "debug logs were collected");
-        assert!(!log.contains("Pa55-never-logged"), "password in logs:\n{log}");
-        assert!(!log.contains("pro1@exemple.fr"), "recipient address in logs");
+        assert!(
+            !log.contains("Pa55-never-logged"),
+            "password in logs:\n{log}"
+        );
+        assert!(
+            !log.contains("pro1@exemple.fr"),
+            "recipient address in logs"
+        );
     }
 }

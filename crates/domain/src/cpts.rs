@@ -20,7 +20,9 @@ impl CptsDraft {
         siret: &str,
     ) -> Result<Self, Vec<ValidationError>> {
         let mut errors = Vec::new();
-        let name = required_text("nom de la CPTS", name, 150).map_err(|e| errors.push(e)).ok();
+        let name = required_text("nom de la CPTS", name, 150)
+            .map_err(|e| errors.push(e))
+            .ok();
         let slug = if slug.trim().is_empty() {
             name.as_deref().map(slugify).unwrap_or_default()
         } else {
@@ -29,7 +31,11 @@ impl CptsDraft {
         if let Err(e) = check_slug(&slug) {
             errors.push(e);
         }
-        let optional = |value: &str| Some(value.trim()).filter(|v| !v.is_empty()).map(str::to_string);
+        let optional = |value: &str| {
+            Some(value.trim())
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
         let finess = optional(finess)
             .map(|v| Finess::parse(&v))
             .transpose()
@@ -115,7 +121,10 @@ mod tests {
 
     #[test]
     fn slugs_come_from_french_names() {
-        assert_eq!(slugify("CPTS Camargue Gardoise (démo)"), "camargue-gardoise-demo");
+        assert_eq!(
+            slugify("CPTS Camargue Gardoise (démo)"),
+            "camargue-gardoise-demo"
+        );
         assert_eq!(slugify("CPTS Cœur d'Hérault"), "coeur-d-herault");
         assert_eq!(slugify("!!!"), "");
     }
@@ -124,7 +133,10 @@ mod tests {
     fn a_draft_reports_every_bad_field() {
         let errors = CptsDraft::parse("", "", "123", "456").unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field).collect();
-        assert_eq!(fields, vec!["nom de la CPTS", "identifiant d'adresse", "FINESS", "SIRET"]);
+        assert_eq!(
+            fields,
+            vec!["nom de la CPTS", "identifiant d'adresse", "FINESS", "SIRET"]
+        );
         let draft = CptsDraft::parse(" CPTS Sud Gard ", "", "300009990", "").unwrap();
         assert_eq!(draft.slug, "sud-gard");
         assert_eq!(draft.finess.map(String::from).as_deref(), Some("300009990"));

@@ -45,7 +45,7 @@ pub fn luhn_valid(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 fn compact(input: &str) -> String {
@@ -151,7 +151,7 @@ impl Siret {
             ));
         }
         let valid = if value.starts_with(LA_POSTE_SIREN) {
-            value.bytes().map(|b| u32::from(b - b'0')).sum::<u32>() % 5 == 0
+            value.bytes().map(|b| u32::from(b - b'0')).sum::<u32>().is_multiple_of(5)
         } else {
             luhn_valid(&value)
         };
@@ -278,7 +278,10 @@ pub fn required_text(
             format!("{max_chars} caractères au plus"),
         ));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
         return Err(ValidationError::new(
             field,
             "contient des caractères non autorisés",
@@ -317,7 +320,10 @@ mod tests {
         let error = Rpps::parse(&wrong).unwrap_err();
         assert_eq!(error.field, "RPPS");
         assert!(error.message.contains("Luhn"));
-        assert!(Rpps::parse("123").unwrap_err().message.contains("11 chiffres"));
+        assert!(Rpps::parse("123")
+            .unwrap_err()
+            .message
+            .contains("11 chiffres"));
         assert!(Rpps::parse(" 1000 0000 00").is_err());
     }
 
@@ -327,9 +333,15 @@ mod tests {
         assert!(Finess::parse(&mainland).is_ok());
         let corsica_payload = with_luhn_key("20000001");
         let corsica = format!("2A{}", &corsica_payload[2..]);
-        assert_eq!(Finess::parse(&corsica.to_lowercase()).map(|f| f.0), Ok(corsica));
+        assert_eq!(
+            Finess::parse(&corsica.to_lowercase()).map(|f| f.0),
+            Ok(corsica)
+        );
         assert!(Finess::parse("3A0000001").is_err());
-        assert!(Finess::parse("12345").unwrap_err().message.contains("9 caractères"));
+        assert!(Finess::parse("12345")
+            .unwrap_err()
+            .message
+            .contains("9 caractères"));
     }
 
     #[test]
@@ -363,8 +375,16 @@ mod tests {
     #[test]
     fn parsers_never_panic_on_arbitrary_text() {
         let samples = [
-            "", " ", "é", "2A", "2Aéé1", "\u{0}", "99999999999999999999", "🏥🏥🏥🏥🏥",
-            "2B00000000", "a@b@c.d",
+            "",
+            " ",
+            "é",
+            "2A",
+            "2Aéé1",
+            "\u{0}",
+            "99999999999999999999",
+            "🏥🏥🏥🏥🏥",
+            "2B00000000",
+            "a@b@c.d",
         ];
         for sample in samples {
             let _ = Rpps::parse(sample);

@@ -26,14 +26,16 @@ pub const MISSIONS: [Mission; 8] = [
     Mission {
         slug: "medecin-traitant",
         label: "Accès à un médecin traitant",
-        summary: "Demandes des patients sans médecin traitant, priorisation, propositions aux médecins.",
+        summary:
+            "Demandes des patients sans médecin traitant, priorisation, propositions aux médecins.",
         mandatory: true,
         available: false,
     },
     Mission {
         slug: "soins-non-programmes",
         label: "Soins non programmés et SAS",
-        summary: "Agenda partagé des créneaux, tableau d'astreinte, réservations, dysfonctionnements.",
+        summary:
+            "Agenda partagé des créneaux, tableau d'astreinte, réservations, dysfonctionnements.",
         mandatory: true,
         available: false,
     },

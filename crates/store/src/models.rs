@@ -87,7 +87,9 @@ pub struct User {
 impl std::fmt::Debug for User {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The e-mail and name are personal data and the hash is a secret: only the identifier is printed.
-        f.debug_struct("User").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -202,9 +204,27 @@ mod tests {
 
     #[test]
     fn pages_are_bounded() {
-        assert_eq!(Page::new(1, 20), Page { limit: 20, offset: 0 });
-        assert_eq!(Page::new(3, 20), Page { limit: 20, offset: 40 });
-        assert_eq!(Page::new(0, 0), Page { limit: 1, offset: 0 });
+        assert_eq!(
+            Page::new(1, 20),
+            Page {
+                limit: 20,
+                offset: 0
+            }
+        );
+        assert_eq!(
+            Page::new(3, 20),
+            Page {
+                limit: 20,
+                offset: 40
+            }
+        );
+        assert_eq!(
+            Page::new(0, 0),
+            Page {
+                limit: 1,
+                offset: 0
+            }
+        );
         assert_eq!(Page::new(2, 10_000).limit, Page::MAX_LIMIT);
         assert!(Page::new(i64::MAX, 500).offset > 0);
     }

@@ -288,8 +288,7 @@ impl Store for SqlStore {
     }
 
     async fn list_users(&self, page: Page) -> Result<Vec<User>> {
-        let sql =
-            format!("SELECT {USER_COLUMNS} FROM users ORDER BY email, id LIMIT $1 OFFSET $2");
+        let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY email, id LIMIT $1 OFFSET $2");
         let rows: Vec<UserRow> = on_pool!(self, pool => sqlx::query_as(&sql)
             .bind(page.limit)
             .bind(page.offset)
@@ -309,7 +308,8 @@ impl Store for SqlStore {
     }
 
     async fn grant_role(&self, cpts: CptsId, user: UserId, role: Role, now: i64) -> Result<()> {
-        let sql = "INSERT INTO memberships (cpts_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
+        let sql =
+            "INSERT INTO memberships (cpts_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
                    ON CONFLICT (cpts_id, user_id) DO UPDATE SET role = excluded.role";
         on_pool!(self, pool => sqlx::query(sql)
             .bind(cpts.0)

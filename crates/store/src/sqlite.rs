@@ -1,7 +1,9 @@
 //! What only SQLite does: opening the file (WAL, foreign keys), its migrations, `VACUUM INTO` backups.
 
 use crate::{Result, StoreError};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -17,7 +19,10 @@ pub(crate) async fn connect(url: &str) -> Result<SqlitePool> {
     let file = options.get_filename();
     if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| {
-            StoreError::InvalidUrl(format!("cannot create the directory {}: {e}", dir.display()))
+            StoreError::InvalidUrl(format!(
+                "cannot create the directory {}: {e}",
+                dir.display()
+            ))
         })?;
     }
     Ok(SqlitePoolOptions::new()
@@ -42,6 +47,9 @@ pub(crate) async fn backup(pool: &SqlitePool, path: &Path) -> Result<()> {
         .to_str()
         .ok_or_else(|| StoreError::InvalidUrl("backup path is not valid UTF-8".into()))?;
     // VACUUM INTO writes a transactionally consistent copy while other connections keep working.
-    sqlx::query("VACUUM INTO $1").bind(target).execute(pool).await?;
+    sqlx::query("VACUUM INTO $1")
+        .bind(target)
+        .execute(pool)
+        .await?;
     Ok(())
 }

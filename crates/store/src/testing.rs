@@ -56,7 +56,9 @@ pub fn postgres_admin_url() -> Option<String> {
 
 /// True when the PostgreSQL half of the tests must run (CI), even if the URL is missing.
 pub fn postgres_required() -> bool {
-    std::env::var("CI").map(|v| !v.is_empty() && v != "false").unwrap_or(false)
+    std::env::var("CI")
+        .map(|v| !v.is_empty() && v != "false")
+        .unwrap_or(false)
 }
 
 impl TestDatabase {
@@ -120,9 +122,10 @@ impl Drop for TestDatabase {
                 };
                 runtime.block_on(async move {
                     if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
-                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                            .execute(&mut admin)
-                            .await;
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&mut admin)
+                                .await;
                     }
                 });
             })

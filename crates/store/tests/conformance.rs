@@ -1,6 +1,8 @@
 //! One behaviour, two engines: every test runs on a fresh SQLite database and, when `TEST_POSTGRES_URL`
 //! is set (always in CI), on a fresh PostgreSQL database.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step should stop the test
+
 use maillage_domain::authz::Role;
 use maillage_store::testing::TestDatabase;
 use maillage_store::*;
@@ -55,10 +57,16 @@ async fn cpts_are_created_listed_and_unique_by_slug() {
     on_each_backend(|store| async move {
         let a = store.create_cpts(&new_cpts("camargue"), 1).await.unwrap();
         store.create_cpts(&new_cpts("lunel"), 2).await.unwrap();
-        assert_eq!(store.find_cpts_by_slug("camargue").await.unwrap(), Some(a.clone()));
+        assert_eq!(
+            store.find_cpts_by_slug("camargue").await.unwrap(),
+            Some(a.clone())
+        );
         assert_eq!(store.find_cpts_by_slug("absente").await.unwrap(), None);
         let duplicate = store.create_cpts(&new_cpts("camargue"), 3).await;
-        assert!(matches!(duplicate, Err(StoreError::Conflict(_))), "{duplicate:?}");
+        assert!(
+            matches!(duplicate, Err(StoreError::Conflict(_))),
+            "{duplicate:?}"
+        );
         let all = store.list_cpts(Page::first(10)).await.unwrap();
         assert_eq!(all.len(), 2);
         let second_page = store.list_cpts(Page::new(2, 1)).await.unwrap();
@@ -73,24 +81,47 @@ async fn a_user_and_their_role_are_written_together_or_not_at_all() {
     on_each_backend(|store| async move {
         let cpts = store.create_cpts(&new_cpts("camargue"), 1).await.unwrap();
         let user = store
-            .create_user(&new_user("coord@exemple.fr"), Some((cpts.id, Role::Coordinator)), 5)
+            .create_user(
+                &new_user("coord@exemple.fr"),
+                Some((cpts.id, Role::Coordinator)),
+                5,
+            )
             .await
             .unwrap();
-        assert_eq!(store.role_in(cpts.id, user.id).await.unwrap(), Some(Role::Coordinator));
         assert_eq!(
-            store.find_user_by_email("coord@exemple.fr").await.unwrap().map(|u| u.id),
+            store.role_in(cpts.id, user.id).await.unwrap(),
+            Some(Role::Coordinator)
+        );
+        assert_eq!(
+            store
+                .find_user_by_email("coord@exemple.fr")
+                .await
+                .unwrap()
+                .map(|u| u.id),
             Some(user.id)
         );
 
-        let duplicate = store.create_user(&new_user("coord@exemple.fr"), None, 6).await;
+        let duplicate = store
+            .create_user(&new_user("coord@exemple.fr"), None, 6)
+            .await;
         assert!(matches!(duplicate, Err(StoreError::Conflict(_))));
 
         // The role names a CPTS that does not exist: the account must not be left behind.
         let orphan = store
-            .create_user(&new_user("orphelin@exemple.fr"), Some((CptsId::new(), Role::Member)), 7)
+            .create_user(
+                &new_user("orphelin@exemple.fr"),
+                Some((CptsId::new(), Role::Member)),
+                7,
+            )
             .await;
         assert!(orphan.is_err());
-        assert_eq!(store.find_user_by_email("orphelin@exemple.fr").await.unwrap(), None);
+        assert_eq!(
+            store
+                .find_user_by_email("orphelin@exemple.fr")
+                .await
+                .unwrap(),
+            None
+        );
     })
     .await;
 }
@@ -101,17 +132,34 @@ async fn roles_are_per_cpts_and_members_are_listed_per_cpts() {
         let a = store.create_cpts(&new_cpts("a"), 1).await.unwrap();
         let b = store.create_cpts(&new_cpts("b"), 1).await.unwrap();
         let person = store
-            .create_user(&new_user("pro@exemple.fr"), Some((a.id, Role::Coordinator)), 1)
+            .create_user(
+                &new_user("pro@exemple.fr"),
+                Some((a.id, Role::Coordinator)),
+                1,
+            )
             .await
             .unwrap();
-        store.grant_role(b.id, person.id, Role::Member, 2).await.unwrap();
+        store
+            .grant_role(b.id, person.id, Role::Member, 2)
+            .await
+            .unwrap();
         let other = store
-            .create_user(&new_user("autre@exemple.fr"), Some((b.id, Role::Secretary)), 1)
+            .create_user(
+                &new_user("autre@exemple.fr"),
+                Some((b.id, Role::Secretary)),
+                1,
+            )
             .await
             .unwrap();
 
-        assert_eq!(store.role_in(a.id, person.id).await.unwrap(), Some(Role::Coordinator));
-        assert_eq!(store.role_in(b.id, person.id).await.unwrap(), Some(Role::Member));
+        assert_eq!(
+            store.role_in(a.id, person.id).await.unwrap(),
+            Some(Role::Coordinator)
+        );
+        assert_eq!(
+            store.role_in(b.id, person.id).await.unwrap(),
+            Some(Role::Member)
+        );
         assert_eq!(store.role_in(a.id, other.id).await.unwrap(), None);
 
         let members_of_a = store.list_members(a.id, Page::first(50)).await.unwrap();
@@ -127,8 +175,14 @@ async fn roles_are_per_cpts_and_members_are_listed_per_cpts() {
         assert_eq!(members_of_b, HashSet::from([person.id, other.id]));
 
         // Granting again changes the role rather than adding a second one.
-        store.grant_role(b.id, person.id, Role::Partner, 3).await.unwrap();
-        assert_eq!(store.role_in(b.id, person.id).await.unwrap(), Some(Role::Partner));
+        store
+            .grant_role(b.id, person.id, Role::Partner, 3)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.role_in(b.id, person.id).await.unwrap(),
+            Some(Role::Partner)
+        );
         let roles = store.roles_of_user(person.id).await.unwrap();
         assert_eq!(roles.len(), 2);
     })
@@ -138,7 +192,10 @@ async fn roles_are_per_cpts_and_members_are_listed_per_cpts() {
 #[tokio::test]
 async fn sessions_expire_when_idle_or_old_and_die_with_a_disabled_account() {
     on_each_backend(|store| async move {
-        let user = store.create_user(&new_user("s@exemple.fr"), None, 0).await.unwrap();
+        let user = store
+            .create_user(&new_user("s@exemple.fr"), None, 0)
+            .await
+            .unwrap();
         let session = |hash: &str, now: i64| SessionRecord {
             token_hash: hash.into(),
             user_id: user.id,
@@ -149,20 +206,46 @@ async fn sessions_expire_when_idle_or_old_and_die_with_a_disabled_account() {
         };
         store.create_session(&session("h1", 0)).await.unwrap();
         let idle = 30 * MINUTE;
-        assert!(store.touch_session("h1", 10 * MINUTE, idle).await.unwrap().is_some());
-        assert!(store.touch_session("h1", 35 * MINUTE, idle).await.unwrap().is_some());
+        assert!(store
+            .touch_session("h1", 10 * MINUTE, idle)
+            .await
+            .unwrap()
+            .is_some());
+        assert!(store
+            .touch_session("h1", 35 * MINUTE, idle)
+            .await
+            .unwrap()
+            .is_some());
         // Absolute limit reached even though the session is in use.
-        assert!(store.touch_session("h1", 61 * MINUTE, idle).await.unwrap().is_none());
+        assert!(store
+            .touch_session("h1", 61 * MINUTE, idle)
+            .await
+            .unwrap()
+            .is_none());
 
         store.create_session(&session("h2", 0)).await.unwrap();
-        assert!(store.touch_session("h2", 31 * MINUTE, idle).await.unwrap().is_none());
+        assert!(store
+            .touch_session("h2", 31 * MINUTE, idle)
+            .await
+            .unwrap()
+            .is_none());
 
         store.create_session(&session("h3", 0)).await.unwrap();
         assert!(store.set_user_disabled(user.id, true).await.unwrap());
-        assert!(store.touch_session("h3", MINUTE, idle).await.unwrap().is_none());
+        assert!(store
+            .touch_session("h3", MINUTE, idle)
+            .await
+            .unwrap()
+            .is_none());
         assert!(!store.set_user_disabled(UserId::new(), true).await.unwrap());
 
-        assert_eq!(store.purge_expired_sessions(120 * MINUTE, idle).await.unwrap(), 3);
+        assert_eq!(
+            store
+                .purge_expired_sessions(120 * MINUTE, idle)
+                .await
+                .unwrap(),
+            3
+        );
         store.create_session(&session("h4", 0)).await.unwrap();
         assert_eq!(store.delete_user_sessions(user.id).await.unwrap(), 1);
     })
@@ -173,21 +256,35 @@ async fn sessions_expire_when_idle_or_old_and_die_with_a_disabled_account() {
 async fn jobs_are_claimed_once_retried_later_and_recovered_after_a_lost_lease() {
     on_each_backend(|store| async move {
         let id = store.enqueue_job(&job("email", 100), 0).await.unwrap();
-        assert!(store.claim_job("w1", 50, MINUTE).await.unwrap().is_none(), "not due yet");
+        assert!(
+            store.claim_job("w1", 50, MINUTE).await.unwrap().is_none(),
+            "not due yet"
+        );
         let claimed = store.claim_job("w1", 100, MINUTE).await.unwrap().unwrap();
         assert_eq!((claimed.id, claimed.attempts), (id, 1));
         assert_eq!(claimed.status, JobStatus::Running);
         assert!(store.claim_job("w2", 101, MINUTE).await.unwrap().is_none());
 
         // A failure with a retry puts it back in the queue at the retry instant.
-        assert!(store.fail_job(id, "w1", "SMTP indisponible", Some(5_000), 200).await.unwrap());
-        assert!(store.claim_job("w2", 4_999, MINUTE).await.unwrap().is_none());
+        assert!(store
+            .fail_job(id, "w1", "SMTP indisponible", Some(5_000), 200)
+            .await
+            .unwrap());
+        assert!(store
+            .claim_job("w2", 4_999, MINUTE)
+            .await
+            .unwrap()
+            .is_none());
         let retried = store.claim_job("w2", 5_000, MINUTE).await.unwrap().unwrap();
         assert_eq!(retried.attempts, 2);
         assert_eq!(retried.last_error.as_deref(), Some("SMTP indisponible"));
 
         // w2 dies: after its lease, another worker takes the job over, and w2 can no longer finish it.
-        let recovered = store.claim_job("w3", 5_000 + MINUTE + 1, MINUTE).await.unwrap().unwrap();
+        let recovered = store
+            .claim_job("w3", 5_000 + MINUTE + 1, MINUTE)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(recovered.attempts, 3);
         assert!(!store.complete_job(id, "w2", 70_000).await.unwrap());
         assert!(store.complete_job(id, "w3", 70_000).await.unwrap());
@@ -196,12 +293,25 @@ async fn jobs_are_claimed_once_retried_later_and_recovered_after_a_lost_lease() 
         assert_eq!(done.finished_at, Some(70_000));
 
         let failing = store.enqueue_job(&job("email", 0), 0).await.unwrap();
-        store.claim_job("w1", 80_000, MINUTE).await.unwrap().unwrap();
-        assert!(store.fail_job(failing, "w1", "adresse refusée", None, 80_001).await.unwrap());
-        assert_eq!(store.find_job(failing).await.unwrap().unwrap().status, JobStatus::Failed);
+        store
+            .claim_job("w1", 80_000, MINUTE)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(store
+            .fail_job(failing, "w1", "adresse refusée", None, 80_001)
+            .await
+            .unwrap());
+        assert_eq!(
+            store.find_job(failing).await.unwrap().unwrap().status,
+            JobStatus::Failed
+        );
 
         let counts = store.job_counts().await.unwrap();
-        assert_eq!(counts, vec![("done".to_string(), 1), ("failed".to_string(), 1)]);
+        assert_eq!(
+            counts,
+            vec![("done".to_string(), 1), ("failed".to_string(), 1)]
+        );
     })
     .await;
 }
@@ -242,13 +352,31 @@ async fn locks_have_one_holder_until_released_or_expired() {
     on_each_backend(|store| async move {
         assert!(store.try_lock("purge", "a", 0, MINUTE).await.unwrap());
         assert!(!store.try_lock("purge", "b", 10, MINUTE).await.unwrap());
-        assert!(store.try_lock("purge", "a", 20, MINUTE).await.unwrap(), "renewal");
-        assert!(!store.try_lock("purge", "b", MINUTE + 10, MINUTE).await.unwrap());
-        assert!(store.try_lock("purge", "b", MINUTE + 21, MINUTE).await.unwrap(), "expired");
+        assert!(
+            store.try_lock("purge", "a", 20, MINUTE).await.unwrap(),
+            "renewal"
+        );
+        assert!(!store
+            .try_lock("purge", "b", MINUTE + 10, MINUTE)
+            .await
+            .unwrap());
+        assert!(
+            store
+                .try_lock("purge", "b", MINUTE + 21, MINUTE)
+                .await
+                .unwrap(),
+            "expired"
+        );
         store.release_lock("purge", "a").await.unwrap();
-        assert!(!store.try_lock("purge", "a", MINUTE + 30, MINUTE).await.unwrap());
+        assert!(!store
+            .try_lock("purge", "a", MINUTE + 30, MINUTE)
+            .await
+            .unwrap());
         store.release_lock("purge", "b").await.unwrap();
-        assert!(store.try_lock("purge", "a", MINUTE + 40, MINUTE).await.unwrap());
+        assert!(store
+            .try_lock("purge", "a", MINUTE + 40, MINUTE)
+            .await
+            .unwrap());
     })
     .await;
 }
@@ -266,7 +394,10 @@ async fn the_outbox_keeps_one_message_per_job() {
         };
         store.push_outbox(&mail, 1).await.unwrap();
         store.push_outbox(&mail, 2).await.unwrap();
-        let free = NewOutboxMail { job_id: None, ..mail.clone() };
+        let free = NewOutboxMail {
+            job_id: None,
+            ..mail.clone()
+        };
         store.push_outbox(&free, 3).await.unwrap();
         store.push_outbox(&free, 4).await.unwrap();
         assert_eq!(store.count_outbox().await.unwrap(), 3);
@@ -285,12 +416,20 @@ async fn backups_are_online_snapshots_on_sqlite_and_pg_dump_on_postgres() {
         match store.backend() {
             Backend::Sqlite => {
                 store.backup_to(&target).await.unwrap();
-                let copy = open(&format!("sqlite://{}", target.display())).await.unwrap();
+                let copy = open(&format!("sqlite://{}", target.display()))
+                    .await
+                    .unwrap();
                 assert!(copy.find_cpts_by_slug("camargue").await.unwrap().is_some());
-                assert!(matches!(store.backup_to(&target).await, Err(StoreError::Conflict(_))));
+                assert!(matches!(
+                    store.backup_to(&target).await,
+                    Err(StoreError::Conflict(_))
+                ));
             }
             Backend::Postgres => {
-                assert!(matches!(store.backup_to(&target).await, Err(StoreError::Unsupported(_))));
+                assert!(matches!(
+                    store.backup_to(&target).await,
+                    Err(StoreError::Unsupported(_))
+                ));
             }
         }
     })

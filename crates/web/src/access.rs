@@ -70,7 +70,9 @@ pub struct Viewer {
 
 impl Viewer {
     pub fn csrf_token(&self) -> Option<&str> {
-        self.signed_in.as_ref().map(|s| s.session.csrf_token.as_str())
+        self.signed_in
+            .as_ref()
+            .map(|s| s.session.csrf_token.as_str())
     }
 }
 
@@ -161,14 +163,13 @@ impl GuardedRouter {
         H: Handler<T, AppState>,
         T: 'static,
     {
-        let guarded: MethodRouter<AppState> = on(filter, handler).route_layer(
-            middleware::from_fn_with_state(
+        let guarded: MethodRouter<AppState> =
+            on(filter, handler).route_layer(middleware::from_fn_with_state(
                 self.state.clone(),
                 move |State(state): State<AppState>, request: Request, next: Next| {
                     enforce(state, access, request, next)
                 },
-            ),
-        );
+            ));
         self.router = self.router.route(path, guarded);
         self.specs.push(RouteSpec {
             method,
@@ -279,7 +280,11 @@ async fn authorize(state: &AppState, access: Access, request: &mut Request) -> R
             *request = Request::from_parts(parts, body);
             let slug = params
                 .ok()
-                .and_then(|p| p.iter().find(|(k, _)| *k == "cpts").map(|(_, v)| v.to_string()))
+                .and_then(|p| {
+                    p.iter()
+                        .find(|(k, _)| *k == "cpts")
+                        .map(|(_, v)| v.to_string())
+                })
                 .ok_or_else(|| WebError::Internal("CPTS rule on a route without {cpts}".into()))?;
             let cpts = state
                 .store
@@ -321,7 +326,11 @@ async fn check_csrf(state: &AppState, request: Request) -> Result<Request, WebEr
                 .into(),
         )
     };
-    if let Some(origin) = request.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+    if let Some(origin) = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+    {
         let host = request
             .headers()
             .get(header::HOST)
@@ -335,7 +344,11 @@ async fn check_csrf(state: &AppState, request: Request) -> Result<Request, WebEr
             return Err(expired());
         }
     }
-    let viewer = request.extensions().get::<Viewer>().cloned().unwrap_or_default();
+    let viewer = request
+        .extensions()
+        .get::<Viewer>()
+        .cloned()
+        .unwrap_or_default();
     let expected = match viewer.csrf_token() {
         Some(token) => token.to_string(),
         None => cookies::read(request.headers(), cookies::LOGIN_CSRF).ok_or_else(|| {
@@ -345,7 +358,11 @@ async fn check_csrf(state: &AppState, request: Request) -> Result<Request, WebEr
             )
         })?,
     };
-    if let Some(header_token) = request.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
+    if let Some(header_token) = request
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+    {
         return if constant_time_eq(header_token.as_bytes(), expected.as_bytes()) {
             Ok(request)
         } else {
@@ -361,9 +378,9 @@ async fn check_csrf(state: &AppState, request: Request) -> Result<Request, WebEr
         return Err(expired());
     }
     let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, FORM_LIMIT).await.map_err(|_| {
-        WebError::BadRequest("Le formulaire envoyé est trop volumineux.".into())
-    })?;
+    let bytes = axum::body::to_bytes(body, FORM_LIMIT)
+        .await
+        .map_err(|_| WebError::BadRequest("Le formulaire envoyé est trop volumineux.".into()))?;
     let provided = url::form_urlencoded::parse(&bytes)
         .find(|(key, _)| key == "csrf")
         .map(|(_, value)| value.into_owned())

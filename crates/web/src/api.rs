@@ -16,10 +16,30 @@ use utoipa::{OpenApi, ToSchema};
 
 pub fn routes(router: GuardedRouter) -> GuardedRouter {
     router
-        .get("/api/v1/openapi.json", Access::Public, "Document OpenAPI de l'API", openapi)
-        .get("/api/v1/me", Access::SignedIn, "Le compte connecté et ses rôles", me)
-        .get("/api/v1/cpts", Access::PlatformAdmin, "Liste des CPTS", list_cpts)
-        .post("/api/v1/cpts", Access::PlatformAdmin, "Création d'une CPTS", post_cpts)
+        .get(
+            "/api/v1/openapi.json",
+            Access::Public,
+            "Document OpenAPI de l'API",
+            openapi,
+        )
+        .get(
+            "/api/v1/me",
+            Access::SignedIn,
+            "Le compte connecté et ses rôles",
+            me,
+        )
+        .get(
+            "/api/v1/cpts",
+            Access::PlatformAdmin,
+            "Liste des CPTS",
+            list_cpts,
+        )
+        .post(
+            "/api/v1/cpts",
+            Access::PlatformAdmin,
+            "Création d'une CPTS",
+            post_cpts,
+        )
         .get(
             "/api/v1/cpts/{cpts}/members",
             Access::Cpts(Permission::ViewMemberDirectory),
@@ -79,7 +99,10 @@ struct MeResponse {
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "comptes",
     responses((status = 200, body = MeResponse), (status = 401, body = Problem, content_type = "application/problem+json")))]
-async fn me(State(state): State<AppState>, CurrentUser(signed_in): CurrentUser) -> WebResult<Response> {
+async fn me(
+    State(state): State<AppState>,
+    CurrentUser(signed_in): CurrentUser,
+) -> WebResult<Response> {
     let roles = state.store.roles_of_user(signed_in.user.id).await?;
     Ok(axum::Json(MeResponse {
         id: signed_in.user.id.to_string(),
@@ -122,7 +145,10 @@ impl From<Cpts> for CptsDto {
 #[utoipa::path(get, path = "/api/v1/cpts", tag = "cpts",
     params(("page" = Option<i64>, Query, description = "Page (50 CPTS par page)")),
     responses((status = 200, body = Vec<CptsDto>), (status = 403, body = Problem, content_type = "application/problem+json")))]
-async fn list_cpts(State(state): State<AppState>, Query(query): Query<PageQuery>) -> WebResult<Response> {
+async fn list_cpts(
+    State(state): State<AppState>,
+    Query(query): Query<PageQuery>,
+) -> WebResult<Response> {
     let cpts = state.store.list_cpts(Page::new(query.number(), 50)).await?;
     Ok(axum::Json(cpts.into_iter().map(CptsDto::from).collect::<Vec<_>>()).into_response())
 }
@@ -142,7 +168,10 @@ struct CreateCptsRequest {
 
 #[utoipa::path(post, path = "/api/v1/cpts", tag = "cpts", request_body = CreateCptsRequest,
     responses((status = 201, body = CptsDto), (status = 422, body = Problem, content_type = "application/problem+json")))]
-async fn post_cpts(State(state): State<AppState>, Json(request): Json<CreateCptsRequest>) -> WebResult<Response> {
+async fn post_cpts(
+    State(state): State<AppState>,
+    Json(request): Json<CreateCptsRequest>,
+) -> WebResult<Response> {
     let form = CptsForm {
         name: request.name,
         slug: request.slug.unwrap_or_default(),

@@ -43,7 +43,10 @@ mod tests {
     #[test]
     fn reads_only_well_formed_values() {
         let mut headers = HeaderMap::new();
-        headers.insert(COOKIE, HeaderValue::from_static("a=1; maillage_session=abc123; b=2"));
+        headers.insert(
+            COOKIE,
+            HeaderValue::from_static("a=1; maillage_session=abc123; b=2"),
+        );
         assert_eq!(read(&headers, SESSION).as_deref(), Some("abc123"));
         assert_eq!(read(&headers, "absent"), None);
         headers.insert(COOKIE, HeaderValue::from_static("maillage_session=a%20b"));
@@ -55,6 +58,10 @@ mod tests {
         let mut headers = HeaderMap::new();
         set(&mut headers, SESSION, "tok", true, None);
         let value = headers.get(SET_COOKIE).unwrap().to_str().unwrap();
-        assert!(value.contains("HttpOnly") && value.contains("SameSite=Strict") && value.contains("Secure"));
+        assert!(
+            value.contains("HttpOnly")
+                && value.contains("SameSite=Strict")
+                && value.contains("Secure")
+        );
     }
 }

@@ -75,7 +75,9 @@ impl IntoResponse for WebError {
         let status = self.status();
         let mut info = default_info(status);
         match self {
-            WebError::Forbidden(detail) | WebError::BadRequest(detail) | WebError::Conflict(detail) => {
+            WebError::Forbidden(detail)
+            | WebError::BadRequest(detail)
+            | WebError::Conflict(detail) => {
                 info.detail = detail;
             }
             WebError::Internal(cause) => {

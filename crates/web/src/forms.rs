@@ -76,7 +76,9 @@ fn french_detail(text: &str) -> String {
     let named = after_prefix
         .split_once(": ")
         .map(|(field, _)| field.trim())
-        .filter(|field| !field.is_empty() && field.chars().all(|c| c.is_alphanumeric() || c == '_'));
+        .filter(|field| {
+            !field.is_empty() && field.chars().all(|c| c.is_alphanumeric() || c == '_')
+        });
     match named.map(str::to_string).or(quoted) {
         Some(field) => format!("valeur invalide pour « {field} »"),
         None => "contenu illisible".into(),
@@ -90,11 +92,19 @@ mod tests {
     #[test]
     fn serde_messages_become_french_and_keep_the_field() {
         assert_eq!(
-            french_detail("Failed to deserialize query string: page: invalid digit found in string"),
+            french_detail(
+                "Failed to deserialize query string: page: invalid digit found in string"
+            ),
             "valeur invalide pour « page »"
         );
-        assert_eq!(french_detail("missing field `email`"), "champ « email » manquant");
-        assert_eq!(french_detail("unknown field `color`, expected one of"), "champ « color » inconnu");
+        assert_eq!(
+            french_detail("missing field `email`"),
+            "champ « email » manquant"
+        );
+        assert_eq!(
+            french_detail("unknown field `color`, expected one of"),
+            "champ « color » inconnu"
+        );
         assert_eq!(french_detail("garbage"), "contenu illisible");
     }
 }

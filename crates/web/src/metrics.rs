@@ -48,7 +48,10 @@ impl Metrics {
 
     pub fn render(&self, jobs: &[(String, i64)], database_up: bool) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "# HELP maillage_http_requests_total HTTP requests answered.");
+        let _ = writeln!(
+            out,
+            "# HELP maillage_http_requests_total HTTP requests answered."
+        );
         let _ = writeln!(out, "# TYPE maillage_http_requests_total counter");
         if let Ok(requests) = self.requests.lock() {
             for ((method, route, status), count) in requests.iter() {
@@ -59,8 +62,14 @@ impl Metrics {
                 );
             }
         }
-        let _ = writeln!(out, "# HELP maillage_http_request_duration_seconds Time to answer HTTP requests.");
-        let _ = writeln!(out, "# TYPE maillage_http_request_duration_seconds histogram");
+        let _ = writeln!(
+            out,
+            "# HELP maillage_http_request_duration_seconds Time to answer HTTP requests."
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE maillage_http_request_duration_seconds histogram"
+        );
         if let Ok(durations) = self.durations.lock() {
             for (route, histogram) in durations.iter() {
                 let route = escape(route);
@@ -76,17 +85,35 @@ impl Metrics {
                     "maillage_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
                     histogram.count
                 );
-                let _ = writeln!(out, "maillage_http_request_duration_seconds_sum{{route=\"{route}\"}} {}", histogram.sum);
-                let _ = writeln!(out, "maillage_http_request_duration_seconds_count{{route=\"{route}\"}} {}", histogram.count);
+                let _ = writeln!(
+                    out,
+                    "maillage_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
+                    histogram.sum
+                );
+                let _ = writeln!(
+                    out,
+                    "maillage_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
+                    histogram.count
+                );
             }
         }
-        let _ = writeln!(out, "# HELP maillage_jobs Background jobs by status (whole database).");
+        let _ = writeln!(
+            out,
+            "# HELP maillage_jobs Background jobs by status (whole database)."
+        );
         let _ = writeln!(out, "# TYPE maillage_jobs gauge");
         for status in ["queued", "running", "done", "failed"] {
-            let count = jobs.iter().find(|(s, _)| s == status).map(|(_, c)| *c).unwrap_or(0);
+            let count = jobs
+                .iter()
+                .find(|(s, _)| s == status)
+                .map(|(_, c)| *c)
+                .unwrap_or(0);
             let _ = writeln!(out, "maillage_jobs{{status=\"{status}\"}} {count}");
         }
-        let _ = writeln!(out, "# HELP maillage_database_up Whether the database answered the last scrape.");
+        let _ = writeln!(
+            out,
+            "# HELP maillage_database_up Whether the database answered the last scrape."
+        );
         let _ = writeln!(out, "# TYPE maillage_database_up gauge");
         let _ = writeln!(out, "maillage_database_up {}", u8::from(database_up));
         out
@@ -101,7 +128,13 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let jobs = state.store.job_counts().await;
     let up = jobs.is_ok();
     let body = state.metrics.render(&jobs.unwrap_or_default(), up);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body)
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
 }
 
 pub fn routes(router: GuardedRouter) -> GuardedRouter {
@@ -123,8 +156,12 @@ mod tests {
         metrics.record("GET", "/c/{cpts}", 200, Duration::from_millis(3));
         metrics.record("GET", "/c/{cpts}", 200, Duration::from_millis(300));
         let text = metrics.render(&[("queued".into(), 4)], true);
-        assert!(text.contains("maillage_http_requests_total{method=\"GET\",route=\"/c/{cpts}\",status=\"200\"} 2"));
-        assert!(text.contains("maillage_http_request_duration_seconds_bucket{route=\"/c/{cpts}\",le=\"0.005\"} 1"));
+        assert!(text.contains(
+            "maillage_http_requests_total{method=\"GET\",route=\"/c/{cpts}\",status=\"200\"} 2"
+        ));
+        assert!(text.contains(
+            "maillage_http_request_duration_seconds_bucket{route=\"/c/{cpts}\",le=\"0.005\"} 1"
+        ));
         assert!(text.contains("maillage_jobs{status=\"queued\"} 4"));
         assert!(text.contains("maillage_jobs{status=\"failed\"} 0"));
         assert!(text.contains("maillage_database_up 1"));

@@ -20,8 +20,18 @@ use serde::Deserialize;
 pub fn routes(router: GuardedRouter) -> GuardedRouter {
     router
         .get("/", Access::Public, "Accueil", home)
-        .get("/healthz", Access::Public, "État du service (la base répond-elle ?)", healthz)
-        .get("/connexion", Access::Public, "Formulaire de connexion", login_form)
+        .get(
+            "/healthz",
+            Access::Public,
+            "État du service (la base répond-elle ?)",
+            healthz,
+        )
+        .get(
+            "/connexion",
+            Access::Public,
+            "Formulaire de connexion",
+            login_form,
+        )
         .post("/connexion", Access::Public, "Connexion", login)
         .post("/deconnexion", Access::SignedIn, "Déconnexion", logout)
         .post(
@@ -31,11 +41,36 @@ pub fn routes(router: GuardedRouter) -> GuardedRouter {
             logout_everywhere,
         )
         .get("/compte", Access::SignedIn, "Mon compte", account)
-        .get("/admin", Access::PlatformAdmin, "Administration", admin_home)
-        .get("/admin/cpts", Access::PlatformAdmin, "Liste des CPTS", admin_cpts)
-        .post("/admin/cpts", Access::PlatformAdmin, "Création d'une CPTS", admin_create_cpts)
-        .get("/admin/utilisateurs", Access::PlatformAdmin, "Liste des comptes", admin_users)
-        .get("/admin/courriels", Access::PlatformAdmin, "Boîte d'envoi des courriels", admin_outbox)
+        .get(
+            "/admin",
+            Access::PlatformAdmin,
+            "Administration",
+            admin_home,
+        )
+        .get(
+            "/admin/cpts",
+            Access::PlatformAdmin,
+            "Liste des CPTS",
+            admin_cpts,
+        )
+        .post(
+            "/admin/cpts",
+            Access::PlatformAdmin,
+            "Création d'une CPTS",
+            admin_create_cpts,
+        )
+        .get(
+            "/admin/utilisateurs",
+            Access::PlatformAdmin,
+            "Liste des comptes",
+            admin_users,
+        )
+        .get(
+            "/admin/courriels",
+            Access::PlatformAdmin,
+            "Boîte d'envoi des courriels",
+            admin_outbox,
+        )
 }
 
 pub struct MembershipView {
@@ -169,7 +204,11 @@ async fn login(
     viewer: Viewer,
     Form(form): Form<LoginForm>,
 ) -> WebResult<Response> {
-    match state.accounts.login(&form.email, &form.password, now_ms()).await {
+    match state
+        .accounts
+        .login(&form.email, &form.password, now_ms())
+        .await
+    {
         Ok(opened) => {
             tracing::info!(user = %opened.user.id, "login");
             let mut response = Redirect::to(&safe_next(Some(&form.suite))).into_response();
@@ -306,7 +345,9 @@ pub async fn create_cpts(state: &AppState, form: &CptsForm) -> Result<Cpts, Vec<
         )]),
         Err(error) => {
             tracing::error!(%error, "CPTS creation failed");
-            Err(vec!["La CPTS n'a pas pu être enregistrée ; réessayez plus tard.".into()])
+            Err(vec![
+                "La CPTS n'a pas pu être enregistrée ; réessayez plus tard.".into(),
+            ])
         }
     }
 }
@@ -351,7 +392,15 @@ async fn admin_cpts(
     viewer: Viewer,
     Query(query): Query<PageQuery>,
 ) -> WebResult<Response> {
-    admin_cpts_page(&state, &viewer, query.number(), CptsForm::default(), Vec::new(), None).await
+    admin_cpts_page(
+        &state,
+        &viewer,
+        query.number(),
+        CptsForm::default(),
+        Vec::new(),
+        None,
+    )
+    .await
 }
 
 async fn admin_create_cpts(

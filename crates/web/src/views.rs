@@ -57,7 +57,12 @@ impl Layout {
     }
 
     /// A frame for a page inside a CPTS: adds the missions menu.
-    pub fn in_cpts(viewer: &Viewer, context: &CptsContext, title: impl Into<String>, active: &'static str) -> Self {
+    pub fn in_cpts(
+        viewer: &Viewer,
+        context: &CptsContext,
+        title: impl Into<String>,
+        active: &'static str,
+    ) -> Self {
         let mut layout = Self::new(viewer, title, active);
         layout.cpts = Some(NavCpts {
             slug: context.cpts.slug.clone(),

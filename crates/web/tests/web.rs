@@ -1,6 +1,8 @@
 //! Black-box tests of the web application on a fresh database per test, on SQLite and PostgreSQL:
 //! access rules for every route and role, tenant isolation, login, CSRF, error pages, health, metrics, API.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step should stop the test
+
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
@@ -74,7 +76,8 @@ impl TestApp {
         let body: String = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(fields)
             .finish();
-        let mut request = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        let mut request =
+            Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         if let Some(cookie) = cookie {
             request = request.header(header::COOKIE, cookie);
         }
@@ -89,14 +92,27 @@ impl TestApp {
             .post_form(
                 "/connexion",
                 Some(&format!("maillage_csrf={login_cookie}")),
-                &[("email", email), ("password", password), ("csrf", &csrf), ("suite", "/")],
+                &[
+                    ("email", email),
+                    ("password", password),
+                    ("csrf", &csrf),
+                    ("suite", "/"),
+                ],
             )
             .await;
         let Some(token) = set_cookie(&answer, "maillage_session").filter(|t| !t.is_empty()) else {
             return Err(answer);
         };
         let cookie = format!("maillage_session={token}");
-        let home = self.get("/", Some(&Session { cookie: cookie.clone(), csrf: String::new() })).await;
+        let home = self
+            .get(
+                "/",
+                Some(&Session {
+                    cookie: cookie.clone(),
+                    csrf: String::new(),
+                }),
+            )
+            .await;
         Ok(Session {
             cookie,
             csrf: hidden_csrf(&home.body),
@@ -155,7 +171,8 @@ fn role_account(role: Role) -> &'static str {
 
 /// Concrete path for a route pattern, inside the demo CPTS.
 fn concrete(path: &str, cpts: &str) -> String {
-    path.replace("{cpts}", cpts).replace("{name}", "maillage.css")
+    path.replace("{cpts}", cpts)
+        .replace("{name}", "maillage.css")
 }
 
 #[tokio::test]
@@ -172,7 +189,11 @@ async fn every_route_follows_the_rights_table_for_every_role() {
             let path = concrete(&route.path, DEMO_CPTS_SLUG);
             let anonymous = app.get(&path, None).await;
             match route.access {
-                Access::Public => assert!(anonymous.status.is_success(), "{path}: {}", anonymous.status),
+                Access::Public => assert!(
+                    anonymous.status.is_success(),
+                    "{path}: {}",
+                    anonymous.status
+                ),
                 _ if path.starts_with("/api/") => {
                     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{path}")
                 }
@@ -186,7 +207,10 @@ async fn every_route_follows_the_rights_table_for_every_role() {
                 let answer = app.get(&path, Some(session)).await;
                 if route.access == Access::Public {
                     // Public pages answer everyone; the login form sends a signed-in person onwards.
-                    assert!(answer.status.is_success() || answer.status == StatusCode::SEE_OTHER, "{path}");
+                    assert!(
+                        answer.status.is_success() || answer.status == StatusCode::SEE_OTHER,
+                        "{path}"
+                    );
                     continue;
                 }
                 let expected = match route.access {
@@ -221,19 +245,37 @@ async fn nothing_of_one_cpts_is_reachable_from_another() {
             let answer = if route.method == "GET" {
                 app.get(&path, Some(&outsider)).await
             } else {
-                app.post_form(&path, Some(&outsider.cookie), &[("csrf", &outsider.csrf)]).await
+                app.post_form(&path, Some(&outsider.cookie), &[("csrf", &outsider.csrf)])
+                    .await
             };
-            assert_eq!(answer.status, StatusCode::FORBIDDEN, "{} {path}", route.method);
-            assert!(!answer.body.contains("Camargue"), "{path} leaks the CPTS name");
+            assert_eq!(
+                answer.status,
+                StatusCode::FORBIDDEN,
+                "{} {path}",
+                route.method
+            );
+            assert!(
+                !answer.body.contains("Camargue"),
+                "{path} leaks the CPTS name"
+            );
             // Their own CPTS stays reachable.
             let own = concrete(&route.path, OTHER_DEMO_CPTS_SLUG);
             if route.method == "GET" {
-                assert_eq!(app.get(&own, Some(&outsider)).await.status, StatusCode::OK, "{own}");
+                assert_eq!(
+                    app.get(&own, Some(&outsider)).await.status,
+                    StatusCode::OK,
+                    "{own}"
+                );
             }
         }
-        let members = app.get("/api/v1/cpts/camargue-gardoise/members", Some(&outsider)).await;
+        let members = app
+            .get("/api/v1/cpts/camargue-gardoise/members", Some(&outsider))
+            .await;
         assert_eq!(members.status, StatusCode::FORBIDDEN);
-        assert_eq!(members.headers[header::CONTENT_TYPE], "application/problem+json");
+        assert_eq!(
+            members.headers[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
         let unknown = app.get("/c/n-existe-pas", Some(&outsider)).await;
         assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     }
@@ -242,10 +284,16 @@ async fn nothing_of_one_cpts_is_reachable_from_another() {
 #[tokio::test]
 async fn login_refuses_wrong_passwords_uniformly_and_logout_ends_the_session() {
     for app in each_backend().await {
-        for (email, password) in [(COORDINATOR, "mauvais-mot-de-passe"), ("inconnu@exemple.fr", DEMO_PASSWORD), ("pas-un-email", "x")] {
+        for (email, password) in [
+            (COORDINATOR, "mauvais-mot-de-passe"),
+            ("inconnu@exemple.fr", DEMO_PASSWORD),
+            ("pas-un-email", "x"),
+        ] {
             let refused = app.login(email, password).await.err().expect("refused");
             assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
-            assert!(refused.body.contains("Adresse e-mail ou mot de passe incorrect."));
+            assert!(refused
+                .body
+                .contains("Adresse e-mail ou mot de passe incorrect."));
         }
         let session = app.login_as(COORDINATOR).await;
         let dashboard = app.get("/c/camargue-gardoise", Some(&session)).await;
@@ -253,9 +301,18 @@ async fn login_refuses_wrong_passwords_uniformly_and_logout_ends_the_session() {
         assert!(dashboard.body.contains("CPTS Camargue Gardoise (démo)"));
         assert!(dashboard.body.contains("à venir"));
 
-        let logout = app.post_form("/deconnexion", Some(&session.cookie), &[("csrf", &session.csrf)]).await;
+        let logout = app
+            .post_form(
+                "/deconnexion",
+                Some(&session.cookie),
+                &[("csrf", &session.csrf)],
+            )
+            .await;
         assert_eq!(logout.status, StatusCode::SEE_OTHER);
-        assert_eq!(app.get("/compte", Some(&session)).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            app.get("/compte", Some(&session)).await.status,
+            StatusCode::SEE_OTHER
+        );
     }
 }
 
@@ -265,7 +322,10 @@ async fn a_disabled_account_loses_its_sessions_and_cannot_log_in() {
         let session = app.login_as(MEMBER).await;
         let user = app.store.find_user_by_email(MEMBER).await.unwrap().unwrap();
         app.store.set_user_disabled(user.id, true).await.unwrap();
-        assert_eq!(app.get("/compte", Some(&session)).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            app.get("/compte", Some(&session)).await.status,
+            StatusCode::SEE_OTHER
+        );
         assert!(app.login(MEMBER, DEMO_PASSWORD).await.is_err());
     }
 }
@@ -276,11 +336,17 @@ async fn state_changes_need_the_csrf_token_and_a_same_origin() {
         let admin = app.login_as(ADMIN).await;
         let before = app.store.list_cpts(Page::first(100)).await.unwrap().len();
         let fields = [("name", "CPTS Test Sans Jeton")];
-        let no_token = app.post_form("/admin/cpts", Some(&admin.cookie), &fields).await;
+        let no_token = app
+            .post_form("/admin/cpts", Some(&admin.cookie), &fields)
+            .await;
         assert_eq!(no_token.status, StatusCode::FORBIDDEN);
         assert!(no_token.body.contains("Le formulaire a expiré"));
         let wrong = app
-            .post_form("/admin/cpts", Some(&admin.cookie), &[("name", "CPTS X"), ("csrf", "faux")])
+            .post_form(
+                "/admin/cpts",
+                Some(&admin.cookie),
+                &[("name", "CPTS X"), ("csrf", "faux")],
+            )
             .await;
         assert_eq!(wrong.status, StatusCode::FORBIDDEN);
         let foreign = Request::post("/admin/cpts")
@@ -291,9 +357,18 @@ async fn state_changes_need_the_csrf_token_and_a_same_origin() {
             .unwrap();
         assert_eq!(app.send(foreign).await.status, StatusCode::FORBIDDEN);
         // A login without the pre-login cookie is refused too.
-        let login = app.post_form("/connexion", None, &[("email", ADMIN), ("password", DEMO_PASSWORD)]).await;
+        let login = app
+            .post_form(
+                "/connexion",
+                None,
+                &[("email", ADMIN), ("password", DEMO_PASSWORD)],
+            )
+            .await;
         assert_eq!(login.status, StatusCode::FORBIDDEN);
-        assert_eq!(app.store.list_cpts(Page::first(100)).await.unwrap().len(), before);
+        assert_eq!(
+            app.store.list_cpts(Page::first(100)).await.unwrap().len(),
+            before
+        );
     }
 }
 
@@ -305,28 +380,59 @@ async fn the_platform_administrator_creates_a_cpts_and_bad_input_names_the_field
             .post_form(
                 "/admin/cpts",
                 Some(&admin.cookie),
-                &[("csrf", &admin.csrf), ("name", "CPTS Sud Gard"), ("finess", "123456789"), ("siret", "12")],
+                &[
+                    ("csrf", &admin.csrf),
+                    ("name", "CPTS Sud Gard"),
+                    ("finess", "123456789"),
+                    ("siret", "12"),
+                ],
             )
             .await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(bad.body.contains("FINESS : « 123456789 » : la clé de contrôle (Luhn) est fausse"), "{}", bad.body);
+        assert!(
+            bad.body
+                .contains("FINESS : « 123456789 » : la clé de contrôle (Luhn) est fausse"),
+            "{}",
+            bad.body
+        );
         assert!(bad.body.contains("SIRET"));
-        assert!(bad.body.contains("value=\"CPTS Sud Gard\""), "the form keeps what was typed");
-        assert!(app.store.find_cpts_by_slug("sud-gard").await.unwrap().is_none());
+        assert!(
+            bad.body.contains("value=\"CPTS Sud Gard\""),
+            "the form keeps what was typed"
+        );
+        assert!(app
+            .store
+            .find_cpts_by_slug("sud-gard")
+            .await
+            .unwrap()
+            .is_none());
 
         let good = app
             .post_form(
                 "/admin/cpts",
                 Some(&admin.cookie),
-                &[("csrf", &admin.csrf), ("name", "CPTS Sud Gard"), ("finess", "300009990")],
+                &[
+                    ("csrf", &admin.csrf),
+                    ("name", "CPTS Sud Gard"),
+                    ("finess", "300009990"),
+                ],
             )
             .await;
         assert_eq!(good.status, StatusCode::OK);
         assert!(good.body.contains("La CPTS « CPTS Sud Gard » est créée."));
-        assert!(app.store.find_cpts_by_slug("sud-gard").await.unwrap().is_some());
+        assert!(app
+            .store
+            .find_cpts_by_slug("sud-gard")
+            .await
+            .unwrap()
+            .is_some());
 
         let again = app
-            .post_form("/admin/cpts", Some(&admin.cookie), &[("csrf", &admin.csrf), ("name", "CPTS Sud Gard")])
+            .post_form(
+                "/admin/cpts",
+                Some(&admin.cookie),
+                &[("csrf", &admin.csrf), ("name", "CPTS Sud Gard")],
+            )
             .await;
         assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(again.body.contains("déjà utilisé"));
@@ -353,31 +459,65 @@ async fn the_api_speaks_json_and_problem_details_in_french() {
                 .body(Body::from(body))
                 .unwrap()
         };
-        let created = app.send(post(r#"{"name": "CPTS API Test", "finess": "340009992"}"#, admin.csrf.clone())).await;
+        let created = app
+            .send(post(
+                r#"{"name": "CPTS API Test", "finess": "340009992"}"#,
+                admin.csrf.clone(),
+            ))
+            .await;
         assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
         let dto: serde_json::Value = serde_json::from_str(&created.body).unwrap();
         assert_eq!(dto["slug"], "api-test");
 
         let malformed = app.send(post("{\"name\": ", admin.csrf.clone())).await;
-        assert_eq!(malformed.headers[header::CONTENT_TYPE], "application/problem+json");
+        assert_eq!(
+            malformed.headers[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
         assert!(malformed.status.is_client_error());
         let problem: serde_json::Value = serde_json::from_str(&malformed.body).unwrap();
-        assert!(problem["detail"].as_str().unwrap().contains("JSON est mal formé"));
+        assert!(problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("JSON est mal formé"));
         assert!(problem["request_id"].as_str().unwrap().len() > 10);
 
-        let invalid = app.send(post(r#"{"name": "CPTS Z", "siret": "1"}"#, admin.csrf.clone())).await;
+        let invalid = app
+            .send(post(
+                r#"{"name": "CPTS Z", "siret": "1"}"#,
+                admin.csrf.clone(),
+            ))
+            .await;
         assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(invalid.body.contains("SIRET"));
 
-        let unknown_field = app.send(post(r#"{"name": "CPTS Z", "color": "red"}"#, admin.csrf.clone())).await;
+        let unknown_field = app
+            .send(post(
+                r#"{"name": "CPTS Z", "color": "red"}"#,
+                admin.csrf.clone(),
+            ))
+            .await;
         assert!(unknown_field.status.is_client_error());
-        assert!(unknown_field.body.contains("color"), "{}", unknown_field.body);
+        assert!(
+            unknown_field.body.contains("color"),
+            "{}",
+            unknown_field.body
+        );
 
-        let forged = app.send(post(r#"{"name": "CPTS Forgée"}"#, "faux".into())).await;
+        let forged = app
+            .send(post(r#"{"name": "CPTS Forgée"}"#, "faux".into()))
+            .await;
         assert_eq!(forged.status, StatusCode::FORBIDDEN);
-        assert!(app.store.find_cpts_by_slug("forgee").await.unwrap().is_none());
+        assert!(app
+            .store
+            .find_cpts_by_slug("forgee")
+            .await
+            .unwrap()
+            .is_none());
 
-        let me = app.get("/api/v1/me", Some(&app.login_as(COORDINATOR).await)).await;
+        let me = app
+            .get("/api/v1/me", Some(&app.login_as(COORDINATOR).await))
+            .await;
         let me: serde_json::Value = serde_json::from_str(&me.body).unwrap();
         assert_eq!(me["memberships"][0]["role"], "coordinator");
         assert!(me.get("password_hash").is_none());
@@ -395,17 +535,25 @@ async fn health_metrics_openapi_and_error_pages_answer() {
         let document: serde_json::Value = serde_json::from_str(&openapi.body).unwrap();
         assert!(document["openapi"].as_str().unwrap().starts_with("3."));
         for path in ["/api/v1/me", "/api/v1/cpts", "/api/v1/cpts/{cpts}/members"] {
-            assert!(document["paths"].get(path).is_some(), "{path} missing from OpenAPI");
+            assert!(
+                document["paths"].get(path).is_some(),
+                "{path} missing from OpenAPI"
+            );
         }
 
         let missing = app.get("/cette-page-n-existe-pas", None).await;
         assert_eq!(missing.status, StatusCode::NOT_FOUND);
         assert!(missing.body.contains("Page introuvable"));
         let request_id = missing.headers["x-request-id"].to_str().unwrap();
-        assert!(missing.body.contains(request_id), "the page shows the request id");
+        assert!(
+            missing.body.contains(request_id),
+            "the page shows the request id"
+        );
         assert!(missing.body.contains("lang=\"fr\""));
 
-        let wrong_method = app.send(Request::delete("/").body(Body::empty()).unwrap()).await;
+        let wrong_method = app
+            .send(Request::delete("/").body(Body::empty()).unwrap())
+            .await;
         assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
         assert!(wrong_method.body.contains("Action non permise"));
 
@@ -416,19 +564,33 @@ async fn health_metrics_openapi_and_error_pages_answer() {
             ("x-frame-options", "DENY"),
             ("referrer-policy", "no-referrer"),
         ] {
-            assert!(home.headers[name].to_str().unwrap().contains(expected), "{name}");
+            assert!(
+                home.headers[name].to_str().unwrap().contains(expected),
+                "{name}"
+            );
         }
         assert!(!home.body.contains("<script>"), "no inline script");
 
         let metrics = app.get("/metrics", None).await;
-        assert!(metrics.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/plain"));
-        assert!(metrics.body.contains("maillage_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"));
+        assert!(metrics.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain"));
+        assert!(metrics.body.contains(
+            "maillage_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"
+        ));
         assert!(metrics.body.contains("maillage_database_up 1"));
 
         let css = app.get("/static/maillage.css", None).await;
         assert_eq!(css.status, StatusCode::OK);
-        assert!(css.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/css"));
-        assert_eq!(app.get("/static/absent.js", None).await.status, StatusCode::NOT_FOUND);
+        assert!(css.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css"));
+        assert_eq!(
+            app.get("/static/absent.js", None).await.status,
+            StatusCode::NOT_FOUND
+        );
     }
 }
 
@@ -444,7 +606,10 @@ async fn sessions_are_shared_by_every_instance_on_one_database() {
             .header(header::COOKIE, &session.cookie)
             .body(Body::empty())
             .unwrap();
-        assert_eq!(other.oneshot(request).await.unwrap().status(), StatusCode::OK);
+        assert_eq!(
+            other.oneshot(request).await.unwrap().status(),
+            StatusCode::OK
+        );
     }
 }
 
@@ -452,15 +617,28 @@ async fn sessions_are_shared_by_every_instance_on_one_database() {
 async fn members_list_is_paginated_and_shows_emails_to_coordinators_only() {
     for app in each_backend().await {
         let coordinator = app.login_as(COORDINATOR).await;
-        let page = app.get("/c/camargue-gardoise/membres", Some(&coordinator)).await;
+        let page = app
+            .get("/c/camargue-gardoise/membres", Some(&coordinator))
+            .await;
         assert!(page.body.contains("secretariat@camargue.test"));
-        assert!(!page.body.contains("coordination@vidourle.test"), "other CPTS's people");
+        assert!(
+            !page.body.contains("coordination@vidourle.test"),
+            "other CPTS's people"
+        );
         let secretary = app.login_as(SECRETARY).await;
-        let page = app.get("/c/camargue-gardoise/membres", Some(&secretary)).await;
+        let page = app
+            .get("/c/camargue-gardoise/membres", Some(&secretary))
+            .await;
         assert!(page.body.contains("Samir Benali"));
         assert!(!page.body.contains("secretariat@camargue.test"));
-        let bad_page = app.get("/c/camargue-gardoise/membres?page=abc", Some(&coordinator)).await;
+        let bad_page = app
+            .get("/c/camargue-gardoise/membres?page=abc", Some(&coordinator))
+            .await;
         assert_eq!(bad_page.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(bad_page.body.contains("valeur invalide pour « page »"), "{}", bad_page.body);
+        assert!(
+            bad_page.body.contains("valeur invalide pour « page »"),
+            "{}",
+            bad_page.body
+        );
     }
 }
