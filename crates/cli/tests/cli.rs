@@ -384,10 +384,7 @@ async fn two_instances_share_the_job_queue_without_running_a_job_twice() {
         processes.insert(worker.split('#').next().unwrap().to_string());
     }
     assert_eq!(processes.len(), 2, "both instances ran jobs: {processes:?}");
-    assert_eq!(
-        store.count_outbox().await.unwrap(),
-        total
-    );
+    assert_eq!(store.count_outbox().await.unwrap(), total);
     assert_eq!(
         store.list_outbox(Page::first(500)).await.unwrap().len(),
         total as usize

@@ -151,7 +151,11 @@ impl Siret {
             ));
         }
         let valid = if value.starts_with(LA_POSTE_SIREN) {
-            value.bytes().map(|b| u32::from(b - b'0')).sum::<u32>().is_multiple_of(5)
+            value
+                .bytes()
+                .map(|b| u32::from(b - b'0'))
+                .sum::<u32>()
+                .is_multiple_of(5)
         } else {
             luhn_valid(&value)
         };
