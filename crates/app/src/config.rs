@@ -274,7 +274,7 @@ impl Config {
 
         let named = file.map(Path::to_path_buf).or_else(|| {
             env.iter()
-                .find(|(k, _)| k == CONFIG_FILE_VARIABLE)
+                .find(|(k, v)| k == CONFIG_FILE_VARIABLE && !v.is_empty())
                 .map(|(_, v)| PathBuf::from(v))
         });
         match named {

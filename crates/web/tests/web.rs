@@ -562,7 +562,7 @@ async fn health_metrics_openapi_and_error_pages_answer() {
             ("content-security-policy", "script-src 'self'"),
             ("x-content-type-options", "nosniff"),
             ("x-frame-options", "DENY"),
-            ("referrer-policy", "no-referrer"),
+            ("referrer-policy", "same-origin"),
         ] {
             assert!(
                 home.headers[name].to_str().unwrap().contains(expected),
