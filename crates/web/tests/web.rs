@@ -642,3 +642,62 @@ async fn members_list_is_paginated_and_shows_emails_to_coordinators_only() {
         );
     }
 }
+
+/// The rights table of `docs/security.md`, built from the routes the server really has.
+fn rights_table(routes: &[maillage_web::RouteSpec]) -> String {
+    let mut table = String::from(
+        "| Méthode | Adresse | Anonyme | Coordination | Secrétariat | Membre | Partenaire | Admin. plateforme | Description |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
+    );
+    for route in routes {
+        let anonymous = match route.access {
+            Access::Public => "✔",
+            _ if route.path.starts_with("/api/") => "401",
+            _ => "→ connexion",
+        };
+        let for_role = |role: Role| match route.access {
+            Access::Public | Access::SignedIn => "✔",
+            Access::PlatformAdmin => "✘",
+            Access::Cpts(permission) if allows(role, permission) => "✔ (sa CPTS)",
+            Access::Cpts(_) => "✘",
+        };
+        let admin = match route.access {
+            Access::Cpts(_) => "✘",
+            _ => "✔",
+        };
+        table.push_str(&format!(
+            "| {} | `{}` | {} | {} | {} | {} | {} | {} | {} |\n",
+            route.method,
+            route.path,
+            anonymous,
+            for_role(Role::Coordinator),
+            for_role(Role::Secretary),
+            for_role(Role::Member),
+            for_role(Role::Partner),
+            admin,
+            route.summary
+        ));
+    }
+    table
+}
+
+#[tokio::test]
+async fn the_documented_rights_table_is_the_one_the_server_enforces() {
+    let app = TestApp::on(TestDatabase::sqlite().await.unwrap()).await;
+    let table = rights_table(&maillage_web::route_table(&app.state));
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/security.md");
+    let document = std::fs::read_to_string(&path).unwrap();
+    let (start, end) = ("<!-- rights-table:start -->\n", "<!-- rights-table:end -->");
+    let from = document.find(start).expect("start marker") + start.len();
+    let to = document.find(end).expect("end marker");
+    if std::env::var("UPDATE_DOCS").is_ok() {
+        let updated = format!("{}{table}{}", &document[..from], &document[to..]);
+        std::fs::write(&path, updated).unwrap();
+        return;
+    }
+    assert_eq!(
+        &document[from..to],
+        table,
+        "docs/security.md is out of date: run UPDATE_DOCS=1 cargo test -p maillage-web --test web the_documented_rights_table"
+    );
+}
