@@ -1,0 +1,49 @@
+//! Property tests standing in for a fuzzer: arbitrary input never panics a parser, and whatever a parser
+//! accepts, it accepts again unchanged (parsing is idempotent), with Luhn-valid digits for the national numbers.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+use maillage_domain::cpts::{slugify, CptsDraft};
+use maillage_domain::identifiers::{
+    luhn_valid, required_text, Email, Finess, InseeCode, Rpps, Siret,
+};
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_text_never_panics(input in any::<String>()) {
+        let _ = Rpps::parse(&input);
+        let _ = Finess::parse(&input);
+        let _ = Siret::parse(&input);
+        let _ = InseeCode::parse(&input);
+        let _ = Email::parse(&input);
+        let _ = required_text("champ", &input, 50);
+        let _ = CptsDraft::parse(&input, &input, &input, &input);
+        let slug = slugify(&input);
+        prop_assert!(slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+    }
+
+    #[test]
+    fn near_valid_numbers_are_judged_by_luhn(digits in "[0-9]{11}") {
+        prop_assert_eq!(Rpps::parse(&digits).is_ok(), luhn_valid(&digits));
+    }
+
+    #[test]
+    fn accepted_values_parse_again_to_themselves(
+        rpps in "[0-9]{11}", finess in "(2[AB]|[0-9]{2})[0-9]{7}", code in "(2[AB]|[0-9]{2})[0-9]{3}",
+        email in "[a-z0-9._-]{1,20}@[a-z0-9-]{1,20}\\.[a-z]{2,6}",
+    ) {
+        if let Ok(parsed) = Rpps::parse(&rpps) {
+            prop_assert_eq!(Rpps::parse(parsed.as_str()), Ok(parsed.clone()));
+        }
+        if let Ok(parsed) = Finess::parse(&finess) {
+            prop_assert_eq!(Finess::parse(parsed.as_str()), Ok(parsed.clone()));
+        }
+        let parsed = InseeCode::parse(&code);
+        prop_assert!(parsed.is_ok());
+        let parsed = Email::parse(&email);
+        prop_assert!(parsed.is_ok(), "{:?}", parsed);
+    }
+}
