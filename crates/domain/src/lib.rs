@@ -2,6 +2,7 @@
 //!
 //! Nothing here does I/O: every function is deterministic and can be unit tested or fuzzed.
 
+pub mod audit;
 pub mod authz;
 pub mod cpts;
 pub mod identifiers;

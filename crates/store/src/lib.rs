@@ -6,13 +6,17 @@
 
 mod error;
 mod models;
+mod patients;
 mod postgres;
+mod security;
 mod sql;
 mod sqlite;
 pub mod testing;
 
 pub use error::StoreError;
 pub use models::*;
+pub use patients::PatientStore;
+pub use security::{verify_audit_chain, ChainReport, SecurityStore};
 pub use sql::SqlStore;
 
 use async_trait::async_trait;
@@ -45,8 +49,10 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     Ok(Arc::new(store))
 }
 
+/// Everything Maillage stores. The security and patient parts are separate traits for readability;
+/// every store implements all of them.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: SecurityStore + PatientStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Answers when the database answers.

@@ -28,7 +28,7 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(CptsId, UserId, JobId);
+id_type!(CptsId, UserId, JobId, PatientId);
 
 /// A page of a list: lists never load a whole table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +62,8 @@ pub struct Cpts {
     pub name: String,
     pub finess: Option<String>,
     pub siret: Option<String>,
+    /// Roles that can read patient data must use a second factor in this CPTS.
+    pub mfa_required: bool,
     pub created_at: i64,
 }
 
@@ -82,6 +84,9 @@ pub struct User {
     pub is_platform_admin: bool,
     pub disabled: bool,
     pub created_at: i64,
+    /// Encrypted TOTP secret (pending until `totp_enabled`).
+    pub totp_secret: Option<Vec<u8>>,
+    pub totp_enabled: bool,
 }
 
 impl std::fmt::Debug for User {
@@ -196,6 +201,77 @@ pub struct OutboxMail {
     pub subject: String,
     pub body: String,
     pub created_at: i64,
+}
+
+/// Which part of the audit trail a reader may see: one CPTS's, or the platform's own events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditScope {
+    Cpts(CptsId),
+    Platform,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub action: Option<String>,
+    /// Exact e-mail (or label) of the person who acted.
+    pub actor: Option<String>,
+    pub from: Option<i64>,
+    pub until: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAuditEntry {
+    pub at: i64,
+    pub cpts_id: Option<CptsId>,
+    pub actor_id: Option<UserId>,
+    /// Who acted, as shown: an e-mail, or "système", or the address tried in a failed login.
+    pub actor: String,
+    pub action: String,
+    pub target_kind: String,
+    pub target_id: String,
+    /// JSON with no health data.
+    pub detail: String,
+    pub purpose: String,
+    pub ip: String,
+    pub request_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub entry: NewAuditEntry,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottleState {
+    pub failures: i64,
+    pub window_start: i64,
+    pub last_failure_at: i64,
+    pub locked_until: i64,
+}
+
+/// A patient as stored: the identity is ciphertext, the blind index a keyed hash; neither reveals who.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PatientRecord {
+    pub id: PatientId,
+    pub cpts_id: CptsId,
+    pub identity: Vec<u8>,
+    pub key_id: String,
+    pub blind_index: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl std::fmt::Debug for PatientRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PatientRecord")
+            .field("id", &self.id)
+            .field("cpts_id", &self.cpts_id)
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
+    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use sqlx::FromRow;
 use std::path::Path;
 use uuid::Uuid;
 
-enum Pool {
+pub(crate) enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }
@@ -24,14 +24,15 @@ enum Pool {
 macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match &$store.pool {
-            Pool::Sqlite($pool) => $body,
-            Pool::Postgres($pool) => $body,
+            $crate::sql::Pool::Sqlite($pool) => $body,
+            $crate::sql::Pool::Postgres($pool) => $body,
         }
     };
 }
+pub(crate) use on_pool;
 
 pub struct SqlStore {
-    pool: Pool,
+    pub(crate) pool: Pool,
 }
 
 impl SqlStore {
@@ -60,6 +61,7 @@ struct CptsRow {
     name: String,
     finess: Option<String>,
     siret: Option<String>,
+    mfa_required: bool,
     created_at: i64,
 }
 
@@ -71,12 +73,13 @@ impl From<CptsRow> for Cpts {
             name: row.name,
             finess: row.finess,
             siret: row.siret,
+            mfa_required: row.mfa_required,
             created_at: row.created_at,
         }
     }
 }
 
-const CPTS_COLUMNS: &str = "id, slug, name, finess, siret, created_at";
+const CPTS_COLUMNS: &str = "id, slug, name, finess, siret, mfa_required, created_at";
 
 #[derive(FromRow)]
 struct UserRow {
@@ -87,6 +90,8 @@ struct UserRow {
     is_platform_admin: bool,
     disabled: bool,
     created_at: i64,
+    totp_secret: Option<Vec<u8>>,
+    totp_enabled: bool,
 }
 
 impl From<UserRow> for User {
@@ -99,12 +104,15 @@ impl From<UserRow> for User {
             is_platform_admin: row.is_platform_admin,
             disabled: row.disabled,
             created_at: row.created_at,
+            totp_secret: row.totp_secret,
+            totp_enabled: row.totp_enabled,
         }
     }
 }
 
 const USER_COLUMNS: &str =
-    "id, email, display_name, password_hash, is_platform_admin, disabled, created_at";
+    "id, email, display_name, password_hash, is_platform_admin, disabled, created_at, \
+                            totp_secret, totp_enabled";
 
 #[derive(FromRow)]
 struct SessionRow {
@@ -339,7 +347,8 @@ impl Store for SqlStore {
             cpts: CptsRow,
             role: String,
         }
-        let sql = "SELECT c.id, c.slug, c.name, c.finess, c.siret, c.created_at, m.role \
+        let sql =
+            "SELECT c.id, c.slug, c.name, c.finess, c.siret, c.mfa_required, c.created_at, m.role \
                    FROM memberships m JOIN cpts c ON c.id = m.cpts_id \
                    WHERE m.user_id = $1 ORDER BY c.name";
         let rows: Vec<Row> =

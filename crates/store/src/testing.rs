@@ -133,3 +133,32 @@ impl Drop for TestDatabase {
         }
     }
 }
+
+/// Runs `check` once per available backend, each time on a new database, with the store and its URL.
+/// Test helper: a database that cannot be created stops the test.
+#[allow(clippy::expect_used)]
+pub async fn for_each_backend<F, Fut>(check: F)
+where
+    F: Fn(std::sync::Arc<dyn crate::Store>, String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let databases = TestDatabase::each_backend().await.expect("test databases");
+    for database in &databases {
+        let store = crate::open(&database.url).await.expect("open store");
+        check(store, database.url.clone()).await;
+    }
+}
+
+/// Runs raw SQL on a test database, bypassing the store (to tamper with it, or read it as an attacker would).
+#[allow(clippy::expect_used)]
+pub async fn raw_execute(url: &str, sql: &str) {
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.expect("raw SQLite");
+        sqlx::query(sql).execute(&pool).await.expect("raw SQL");
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.expect("raw PostgreSQL");
+        sqlx::query(sql).execute(&pool).await.expect("raw SQL");
+        pool.close().await;
+    }
+}

@@ -4,24 +4,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step should stop the test
 
 use maillage_domain::authz::Role;
-use maillage_store::testing::TestDatabase;
 use maillage_store::*;
 use std::collections::HashSet;
 use std::sync::Arc;
 
 const MINUTE: i64 = 60_000;
 
-/// Runs `check` once per available backend, each on its own new database.
 async fn on_each_backend<F, Fut>(check: F)
 where
     F: Fn(Arc<dyn Store>) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let databases = TestDatabase::each_backend().await.expect("test databases");
-    for database in &databases {
-        let store = open(&database.url).await.expect("open store");
-        check(store).await;
-    }
+    maillage_store::testing::for_each_backend(|store, _url| check(store)).await;
 }
 
 fn new_cpts(slug: &str) -> NewCpts {

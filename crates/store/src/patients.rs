@@ -1,0 +1,144 @@
+//! Patients, stored with their identity encrypted by the application (see `maillage_app::crypto`):
+//! the database holds ciphertext, the id of the key that made it, and a keyed blind index for
+//! exact-match duplicate detection. Every method takes the CPTS, except the key-rotation scan which is an
+//! operator's command over the whole database.
+
+use crate::models::*;
+use crate::sql::{on_pool, SqlStore};
+use crate::Result;
+use async_trait::async_trait;
+use sqlx::FromRow;
+use uuid::Uuid;
+
+#[async_trait]
+pub trait PatientStore: Send + Sync {
+    async fn create_patient(&self, record: &PatientRecord) -> Result<()>;
+    async fn find_patient(&self, cpts: CptsId, id: PatientId) -> Result<Option<PatientRecord>>;
+    async fn find_patients_by_blind_index(
+        &self,
+        cpts: CptsId,
+        blind_index: &str,
+    ) -> Result<Vec<PatientRecord>>;
+    /// Replaces the ciphertext (after an edit or a key rotation); false when no such patient in that CPTS.
+    async fn update_patient_identity(
+        &self,
+        cpts: CptsId,
+        id: PatientId,
+        identity: &[u8],
+        key_id: &str,
+        blind_index: &str,
+        now: i64,
+    ) -> Result<bool>;
+    /// Up to `limit` patients, any CPTS, whose identity was not encrypted with `key_id` (key rotation).
+    async fn patients_not_under_key(&self, key_id: &str, limit: i64) -> Result<Vec<PatientRecord>>;
+}
+
+#[derive(FromRow)]
+struct PatientRow {
+    id: Uuid,
+    cpts_id: Uuid,
+    identity: Vec<u8>,
+    key_id: String,
+    blind_index: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<PatientRow> for PatientRecord {
+    fn from(row: PatientRow) -> Self {
+        PatientRecord {
+            id: PatientId(row.id),
+            cpts_id: CptsId(row.cpts_id),
+            identity: row.identity,
+            key_id: row.key_id,
+            blind_index: row.blind_index,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+const PATIENT_COLUMNS: &str = "id, cpts_id, identity, key_id, blind_index, created_at, updated_at";
+
+#[async_trait]
+impl PatientStore for SqlStore {
+    async fn create_patient(&self, record: &PatientRecord) -> Result<()> {
+        let sql =
+            format!("INSERT INTO patients ({PATIENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)");
+        on_pool!(self, pool => sqlx::query(&sql)
+            .bind(record.id.0)
+            .bind(record.cpts_id.0)
+            .bind(&record.identity)
+            .bind(&record.key_id)
+            .bind(&record.blind_index)
+            .bind(record.created_at)
+            .bind(record.updated_at)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    async fn find_patient(&self, cpts: CptsId, id: PatientId) -> Result<Option<PatientRecord>> {
+        let sql = format!("SELECT {PATIENT_COLUMNS} FROM patients WHERE cpts_id = $1 AND id = $2");
+        let row: Option<PatientRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(cpts.0)
+            .bind(id.0)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn find_patients_by_blind_index(
+        &self,
+        cpts: CptsId,
+        blind_index: &str,
+    ) -> Result<Vec<PatientRecord>> {
+        let sql = format!(
+            "SELECT {PATIENT_COLUMNS} FROM patients WHERE cpts_id = $1 AND blind_index = $2 ORDER BY created_at LIMIT 50"
+        );
+        let rows: Vec<PatientRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(cpts.0)
+            .bind(blind_index)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn update_patient_identity(
+        &self,
+        cpts: CptsId,
+        id: PatientId,
+        identity: &[u8],
+        key_id: &str,
+        blind_index: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let sql =
+            "UPDATE patients SET identity = $3, key_id = $4, blind_index = $5, updated_at = $6 \
+                   WHERE cpts_id = $1 AND id = $2";
+        let affected = on_pool!(self, pool => sqlx::query(sql)
+            .bind(cpts.0)
+            .bind(id.0)
+            .bind(identity)
+            .bind(key_id)
+            .bind(blind_index)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(affected == 1)
+    }
+
+    async fn patients_not_under_key(&self, key_id: &str, limit: i64) -> Result<Vec<PatientRecord>> {
+        let sql = format!(
+            "SELECT {PATIENT_COLUMNS} FROM patients WHERE key_id <> $1 ORDER BY id LIMIT $2"
+        );
+        let rows: Vec<PatientRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(key_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+}

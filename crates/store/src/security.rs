@@ -1,0 +1,520 @@
+//! Storage for the security core: the audit chain, login throttling, password resets, TOTP, login
+//! challenges and the per-CPTS second-factor policy.
+
+use crate::models::*;
+use crate::sql::{on_pool, SqlStore};
+use crate::{Result, StoreError};
+use async_trait::async_trait;
+use maillage_domain::audit::{entry_hash, AuditFields};
+use sqlx::FromRow;
+use uuid::Uuid;
+
+#[async_trait]
+pub trait SecurityStore: Send + Sync {
+    /// Appends an entry at the end of the chain, in one transaction with the head row so that concurrent
+    /// appends (several instances) are serialised.
+    async fn append_audit(&self, entry: &NewAuditEntry) -> Result<AuditEntry>;
+    /// Newest first, within one scope, filtered.
+    async fn list_audit(
+        &self,
+        scope: AuditScope,
+        filter: &AuditFilter,
+        page: Page,
+    ) -> Result<Vec<AuditEntry>>;
+    /// The whole chain in order, for verification (`after_seq` exclusive).
+    async fn audit_after(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditEntry>>;
+    /// Last sequence number and hash as the head row records them.
+    async fn audit_head(&self) -> Result<(i64, String)>;
+
+    /// Counts a failure for `key` inside a window that restarts after `window_ms` without failures.
+    async fn record_login_failure(
+        &self,
+        key: &str,
+        now: i64,
+        window_ms: i64,
+    ) -> Result<ThrottleState>;
+    async fn lock_login(&self, key: &str, until: i64) -> Result<()>;
+    async fn login_throttle(&self, key: &str) -> Result<Option<ThrottleState>>;
+    async fn clear_login_throttle(&self, key: &str) -> Result<()>;
+
+    async fn create_password_reset(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<()>;
+    /// Marks the link used and returns its account, if it exists, is unused and has not expired.
+    /// Every other pending link of that account is voided at the same time.
+    async fn consume_password_reset(&self, token_hash: &str, now: i64) -> Result<Option<UserId>>;
+    /// The account of a live, unused link (to show the form), without consuming it.
+    async fn peek_password_reset(&self, token_hash: &str, now: i64) -> Result<Option<UserId>>;
+    async fn set_password_hash(&self, user: UserId, password_hash: &str) -> Result<()>;
+
+    /// Stores an encrypted TOTP secret; `enabled` false while the person has not confirmed a first code.
+    async fn set_totp(&self, user: UserId, secret: Option<&[u8]>, enabled: bool) -> Result<()>;
+    /// Records the time step of an accepted code; false when that step (or a later one) was already used.
+    async fn use_totp_step(&self, user: UserId, step: i64) -> Result<bool>;
+    async fn create_login_challenge(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        expires_at: i64,
+    ) -> Result<()>;
+    /// The account waiting for its second factor, counting this attempt.
+    async fn attempt_login_challenge(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<(UserId, i64)>>;
+    async fn delete_login_challenge(&self, token_hash: &str) -> Result<()>;
+    async fn set_mfa_required(&self, cpts: CptsId, required: bool) -> Result<()>;
+}
+
+#[derive(FromRow)]
+struct AuditRow {
+    seq: i64,
+    at: i64,
+    cpts_id: Option<Uuid>,
+    actor_id: Option<Uuid>,
+    actor: String,
+    action: String,
+    target_kind: String,
+    target_id: String,
+    detail: String,
+    purpose: String,
+    ip: String,
+    request_id: String,
+    prev_hash: String,
+    hash: String,
+}
+
+impl From<AuditRow> for AuditEntry {
+    fn from(row: AuditRow) -> Self {
+        AuditEntry {
+            seq: row.seq,
+            entry: NewAuditEntry {
+                at: row.at,
+                cpts_id: row.cpts_id.map(CptsId),
+                actor_id: row.actor_id.map(UserId),
+                actor: row.actor,
+                action: row.action,
+                target_kind: row.target_kind,
+                target_id: row.target_id,
+                detail: row.detail,
+                purpose: row.purpose,
+                ip: row.ip,
+                request_id: row.request_id,
+            },
+            prev_hash: row.prev_hash,
+            hash: row.hash,
+        }
+    }
+}
+
+const AUDIT_COLUMNS: &str =
+    "seq, at, cpts_id, actor_id, actor, action, target_kind, target_id, detail, purpose, \
+                             ip, request_id, prev_hash, hash";
+
+/// The hash of an entry as it would be stored at `seq` after `prev_hash`.
+pub fn audit_hash(seq: i64, entry: &NewAuditEntry, prev_hash: &str) -> String {
+    let cpts = entry.cpts_id.map(|c| c.to_string()).unwrap_or_default();
+    let actor_id = entry.actor_id.map(|u| u.to_string()).unwrap_or_default();
+    entry_hash(
+        &AuditFields {
+            seq,
+            at: entry.at,
+            cpts_id: &cpts,
+            actor_id: &actor_id,
+            actor: &entry.actor,
+            action: &entry.action,
+            target_kind: &entry.target_kind,
+            target_id: &entry.target_id,
+            detail: &entry.detail,
+            purpose: &entry.purpose,
+            ip: &entry.ip,
+            request_id: &entry.request_id,
+        },
+        prev_hash,
+    )
+}
+
+enum Arg {
+    I64(i64),
+    Text(String),
+    Uuid(Uuid),
+}
+
+#[derive(FromRow)]
+struct ThrottleRow {
+    failures: i64,
+    window_start: i64,
+    last_failure_at: i64,
+    locked_until: i64,
+}
+
+impl From<ThrottleRow> for ThrottleState {
+    fn from(row: ThrottleRow) -> Self {
+        ThrottleState {
+            failures: row.failures,
+            window_start: row.window_start,
+            last_failure_at: row.last_failure_at,
+            locked_until: row.locked_until,
+        }
+    }
+}
+
+#[async_trait]
+impl SecurityStore for SqlStore {
+    async fn append_audit(&self, entry: &NewAuditEntry) -> Result<AuditEntry> {
+        let insert = format!(
+            "INSERT INTO audit_log ({AUDIT_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        );
+        let stored = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            // Writing the head first takes the write lock (SQLite) or the row lock (PostgreSQL):
+            // appends from several connections or instances queue up here.
+            let (seq, prev_hash): (i64, String) =
+                sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let hash = audit_hash(seq, entry, &prev_hash);
+            sqlx::query(&insert)
+                .bind(seq)
+                .bind(entry.at)
+                .bind(entry.cpts_id.map(|c| c.0))
+                .bind(entry.actor_id.map(|u| u.0))
+                .bind(&entry.actor)
+                .bind(&entry.action)
+                .bind(&entry.target_kind)
+                .bind(&entry.target_id)
+                .bind(&entry.detail)
+                .bind(&entry.purpose)
+                .bind(&entry.ip)
+                .bind(&entry.request_id)
+                .bind(&prev_hash)
+                .bind(&hash)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+                .bind(&hash)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            AuditEntry { seq, entry: entry.clone(), prev_hash, hash }
+        });
+        Ok(stored)
+    }
+
+    async fn list_audit(
+        &self,
+        scope: AuditScope,
+        filter: &AuditFilter,
+        page: Page,
+    ) -> Result<Vec<AuditEntry>> {
+        let mut conditions = Vec::new();
+        let mut args = Vec::new();
+        match scope {
+            AuditScope::Cpts(cpts) => {
+                args.push(Arg::Uuid(cpts.0));
+                conditions.push(format!("cpts_id = ${}", args.len()));
+            }
+            AuditScope::Platform => conditions.push("cpts_id IS NULL".to_string()),
+        }
+        if let Some(action) = &filter.action {
+            args.push(Arg::Text(action.clone()));
+            conditions.push(format!("action = ${}", args.len()));
+        }
+        if let Some(actor) = &filter.actor {
+            args.push(Arg::Text(actor.clone()));
+            conditions.push(format!("actor = ${}", args.len()));
+        }
+        if let Some(from) = filter.from {
+            args.push(Arg::I64(from));
+            conditions.push(format!("at >= ${}", args.len()));
+        }
+        if let Some(until) = filter.until {
+            args.push(Arg::I64(until));
+            conditions.push(format!("at < ${}", args.len()));
+        }
+        args.push(Arg::I64(page.limit));
+        args.push(Arg::I64(page.offset));
+        let sql = format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE {} ORDER BY seq DESC LIMIT ${} OFFSET ${}",
+            conditions.join(" AND "),
+            args.len() - 1,
+            args.len()
+        );
+        let rows: Vec<AuditRow> = on_pool!(self, pool => {
+            let mut query = sqlx::query_as(&sql);
+            for arg in &args {
+                query = match arg {
+                    Arg::I64(value) => query.bind(*value),
+                    Arg::Text(value) => query.bind(value.as_str()),
+                    Arg::Uuid(value) => query.bind(*value),
+                };
+            }
+            query.fetch_all(pool).await
+        })?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn audit_after(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditEntry>> {
+        let sql =
+            format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
+        let rows: Vec<AuditRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn audit_head(&self) -> Result<(i64, String)> {
+        let head: (i64, String) = on_pool!(self, pool =>
+            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(pool).await)?;
+        Ok(head)
+    }
+
+    async fn record_login_failure(
+        &self,
+        key: &str,
+        now: i64,
+        window_ms: i64,
+    ) -> Result<ThrottleState> {
+        let sql = "INSERT INTO login_throttle (key, failures, window_start, last_failure_at, locked_until) \
+                   VALUES ($1, 1, $2, $2, 0) \
+                   ON CONFLICT (key) DO UPDATE SET \
+                     failures = CASE WHEN login_throttle.last_failure_at < $3 THEN 1 ELSE login_throttle.failures + 1 END, \
+                     window_start = CASE WHEN login_throttle.last_failure_at < $3 THEN $2 ELSE login_throttle.window_start END, \
+                     last_failure_at = $2 \
+                   RETURNING failures, window_start, last_failure_at, locked_until";
+        let row: ThrottleRow = on_pool!(self, pool => sqlx::query_as(sql)
+            .bind(key)
+            .bind(now)
+            .bind(now.saturating_sub(window_ms))
+            .fetch_one(pool)
+            .await)?;
+        Ok(row.into())
+    }
+
+    async fn lock_login(&self, key: &str, until: i64) -> Result<()> {
+        on_pool!(self, pool => sqlx::query("UPDATE login_throttle SET locked_until = $2 WHERE key = $1")
+            .bind(key)
+            .bind(until)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    async fn login_throttle(&self, key: &str) -> Result<Option<ThrottleState>> {
+        let sql = "SELECT failures, window_start, last_failure_at, locked_until FROM login_throttle WHERE key = $1";
+        let row: Option<ThrottleRow> =
+            on_pool!(self, pool => sqlx::query_as(sql).bind(key).fetch_optional(pool).await)?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn clear_login_throttle(&self, key: &str) -> Result<()> {
+        on_pool!(self, pool => sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+            .bind(key)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    async fn create_password_reset(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<()> {
+        let sql = "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)";
+        on_pool!(self, pool => sqlx::query(sql)
+            .bind(token_hash)
+            .bind(user.0)
+            .bind(now)
+            .bind(expires_at)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    async fn consume_password_reset(&self, token_hash: &str, now: i64) -> Result<Option<UserId>> {
+        let user: Option<Uuid> = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let user: Option<Uuid> = sqlx::query_scalar(
+                "UPDATE password_resets SET used_at = $2 \
+                 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING user_id")
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(user) = user {
+                sqlx::query("UPDATE password_resets SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL")
+                    .bind(user)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            user
+        });
+        Ok(user.map(UserId))
+    }
+
+    async fn peek_password_reset(&self, token_hash: &str, now: i64) -> Result<Option<UserId>> {
+        let sql = "SELECT user_id FROM password_resets WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2";
+        let user: Option<Uuid> = on_pool!(self, pool => sqlx::query_scalar(sql)
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(user.map(UserId))
+    }
+
+    async fn set_password_hash(&self, user: UserId, password_hash: &str) -> Result<()> {
+        let affected = on_pool!(self, pool => sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+            .bind(user.0)
+            .bind(password_hash)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        if affected == 0 {
+            return Err(StoreError::NotFound("user"));
+        }
+        Ok(())
+    }
+
+    async fn set_totp(&self, user: UserId, secret: Option<&[u8]>, enabled: bool) -> Result<()> {
+        let sql = "UPDATE users SET totp_secret = $2, totp_enabled = $3, totp_last_step = NULL WHERE id = $1";
+        on_pool!(self, pool => sqlx::query(sql)
+            .bind(user.0)
+            .bind(secret)
+            .bind(enabled)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    async fn use_totp_step(&self, user: UserId, step: i64) -> Result<bool> {
+        let sql = "UPDATE users SET totp_last_step = $2 \
+                   WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)";
+        let affected = on_pool!(self, pool => sqlx::query(sql)
+            .bind(user.0)
+            .bind(step)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(affected == 1)
+    }
+
+    async fn create_login_challenge(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        expires_at: i64,
+    ) -> Result<()> {
+        let sql = "INSERT INTO login_challenges (token_hash, user_id, expires_at, attempts) VALUES ($1, $2, $3, 0)";
+        on_pool!(self, pool => sqlx::query(sql)
+            .bind(token_hash)
+            .bind(user.0)
+            .bind(expires_at)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    async fn attempt_login_challenge(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<(UserId, i64)>> {
+        let sql = "UPDATE login_challenges SET attempts = attempts + 1 \
+                   WHERE token_hash = $1 AND expires_at > $2 RETURNING user_id, attempts";
+        let row: Option<(Uuid, i64)> = on_pool!(self, pool => sqlx::query_as(sql)
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row.map(|(user, attempts)| (UserId(user), attempts)))
+    }
+
+    async fn delete_login_challenge(&self, token_hash: &str) -> Result<()> {
+        on_pool!(self, pool => sqlx::query("DELETE FROM login_challenges WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    async fn set_mfa_required(&self, cpts: CptsId, required: bool) -> Result<()> {
+        on_pool!(self, pool => sqlx::query("UPDATE cpts SET mfa_required = $2 WHERE id = $1")
+            .bind(cpts.0)
+            .bind(required)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+}
+
+/// What `maillage audit verify` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainReport {
+    Intact { entries: i64, head_hash: String },
+    Broken { seq: i64, reason: String },
+}
+
+/// Walks the whole chain in pages of `page_size` (bounded memory) and checks every link.
+pub async fn verify_audit_chain(store: &dyn SecurityStore, page_size: i64) -> Result<ChainReport> {
+    let mut expected_seq = 1;
+    let mut prev_hash = maillage_domain::audit::GENESIS_HASH.to_string();
+    loop {
+        let page = store
+            .audit_after(expected_seq - 1, page_size.max(1))
+            .await?;
+        if page.is_empty() {
+            break;
+        }
+        for entry in page {
+            if entry.seq != expected_seq {
+                return Ok(ChainReport::Broken {
+                    seq: expected_seq,
+                    reason: format!("entry {expected_seq} is missing (next is {})", entry.seq),
+                });
+            }
+            if entry.prev_hash != prev_hash {
+                return Ok(ChainReport::Broken {
+                    seq: entry.seq,
+                    reason: "does not link to the previous entry (inserted or removed entry)"
+                        .into(),
+                });
+            }
+            if audit_hash(entry.seq, &entry.entry, &entry.prev_hash) != entry.hash {
+                return Ok(ChainReport::Broken {
+                    seq: entry.seq,
+                    reason: "content does not match its hash (modified entry)".into(),
+                });
+            }
+            prev_hash = entry.hash;
+            expected_seq += 1;
+        }
+    }
+    let entries = expected_seq - 1;
+    let (head_seq, head_hash) = store.audit_head().await?;
+    if head_seq != entries || head_hash != prev_hash {
+        return Ok(ChainReport::Broken {
+            seq: entries + 1,
+            reason: format!("the chain ends at entry {entries} but the head records entry {head_seq} (entries removed at the end)"),
+        });
+    }
+    Ok(ChainReport::Intact { entries, head_hash })
+}
