@@ -4,8 +4,9 @@
 //! `HttpOnly` cookie; the database keeps only its SHA-256, so a leaked database cannot be replayed as
 //! sessions. Sessions live in the database so that every `maillage serve` instance shares them.
 
-use crate::clock::{HOUR_MS, MINUTE_MS};
+use crate::clock::{HOUR_MS, MINUTE_MS, SECOND_MS};
 use crate::config::SecurityConfig;
+use crate::crypto::{CryptoError, Keyring};
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
@@ -31,6 +32,19 @@ pub enum AccountError {
     EmailTaken,
     #[error("password hashing failed")]
     Hashing,
+    /// Too many failures from this account or address: wait before trying again.
+    #[error("trop de tentatives : réessayez dans {}", wait_in_french(*retry_after_secs))]
+    Throttled { retry_after_secs: i64 },
+    #[error("code de vérification incorrect")]
+    BadSecondFactor,
+    #[error("la vérification a expiré : reconnectez-vous")]
+    ChallengeExpired,
+    #[error("ce lien n'est plus valable : demandez-en un nouveau")]
+    InvalidResetLink,
+    #[error("la double authentification n'est pas en cours d'activation")]
+    NoPendingTotp,
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -41,6 +55,16 @@ impl From<StoreError> for AccountError {
             StoreError::Conflict(_) => AccountError::EmailTaken,
             other => AccountError::Store(other),
         }
+    }
+}
+
+/// "3 secondes", "15 minutes".
+pub fn wait_in_french(seconds: i64) -> String {
+    let seconds = seconds.max(1);
+    if seconds < 120 {
+        format!("{seconds} seconde{}", if seconds > 1 { "s" } else { "" })
+    } else {
+        format!("{} minutes", (seconds + 59) / 60)
     }
 }
 
@@ -112,22 +136,107 @@ pub struct AccountRequest<'a> {
     pub role: Option<(CptsId, Role)>,
 }
 
+/// What a correct password leads to.
+pub enum LoginOutcome {
+    Opened(OpenedSession),
+    /// The account uses a second factor: the token goes into a short-lived cookie for the code form.
+    NeedsSecondFactor { challenge: Sensitive<String>, user: User },
+}
+
+/// A TOTP secret waiting for its first code.
+pub struct TotpEnrolment {
+    pub secret_base32: String,
+    pub uri: String,
+}
+
+/// Failures within this window count together.
+const THROTTLE_WINDOW_MS: i64 = 15 * MINUTE_MS;
+/// After this many failures, each attempt waits 1 s, 2 s, 4 s… after the previous failure.
+const FREE_FAILURES: i64 = 3;
+const MAX_DELAY_SECS: i64 = 60;
+/// An address is locked after this many times the per-account limit.
+const ADDRESS_FACTOR: i64 = 5;
+const SECOND_FACTOR_MINUTES: i64 = 5;
+const SECOND_FACTOR_ATTEMPTS: i64 = 5;
+/// Password reset requests from one address within the window.
+const RESET_REQUESTS: i64 = 5;
+
+fn account_key(email: &str) -> String {
+    let normalised: String = email.trim().to_lowercase().chars().take(254).collect();
+    format!("compte:{normalised}")
+}
+
+fn address_key(ip: &str) -> String {
+    format!("adresse:{ip}")
+}
+
+/// Seconds still to wait before another attempt, given the failures counted so far.
+pub fn progressive_delay_secs(failures: i64) -> i64 {
+    if failures < FREE_FAILURES {
+        return 0;
+    }
+    let exponent = u32::try_from((failures - FREE_FAILURES).min(10)).unwrap_or(10);
+    (1_i64 << exponent).min(MAX_DELAY_SECS)
+}
+
 #[derive(Clone)]
 pub struct Accounts {
     store: Arc<dyn Store>,
     security: SecurityConfig,
+    keyring: Arc<Keyring>,
     /// Hash checked when the e-mail is unknown, so that both cases take the same time.
     decoy_hash: Arc<str>,
 }
 
 impl Accounts {
-    pub fn new(store: Arc<dyn Store>, security: SecurityConfig) -> Result<Self, AccountError> {
+    pub fn new(store: Arc<dyn Store>, security: SecurityConfig, keyring: Arc<Keyring>) -> Result<Self, AccountError> {
         let decoy_hash = hash_password(&random_token())?.into();
         Ok(Self {
             store,
             security,
+            keyring,
             decoy_hash,
         })
+    }
+
+    pub fn keyring(&self) -> &Arc<Keyring> {
+        &self.keyring
+    }
+
+    /// Refuses early while a key is locked or inside its progressive delay; `free` failures pass without delay.
+    async fn check_throttle(&self, key: &str, free: i64, now: i64) -> Result<(), AccountError> {
+        if let Some(state) = self.store.login_throttle(key).await? {
+            let locked_for = state.locked_until - now;
+            if locked_for > 0 {
+                return Err(AccountError::Throttled {
+                    retry_after_secs: (locked_for + SECOND_MS - 1) / SECOND_MS,
+                });
+            }
+            let fresh = state.last_failure_at > now - THROTTLE_WINDOW_MS;
+            let beyond_free = state.failures - (free - FREE_FAILURES);
+            let ready_at = state.last_failure_at + progressive_delay_secs(beyond_free) * SECOND_MS;
+            if fresh && ready_at > now {
+                return Err(AccountError::Throttled {
+                    retry_after_secs: (ready_at - now + SECOND_MS - 1) / SECOND_MS,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts a failure; returns true when it locked the account.
+    async fn count_failure(&self, email: &str, ip: &str, now: i64) -> Result<bool, AccountError> {
+        let lock_ms = self.security.login_lock_minutes.saturating_mul(MINUTE_MS);
+        let account = self.store.record_login_failure(&account_key(email), now, THROTTLE_WINDOW_MS).await?;
+        let address = self.store.record_login_failure(&address_key(ip), now, THROTTLE_WINDOW_MS).await?;
+        if address.failures >= self.security.login_lock_after * ADDRESS_FACTOR {
+            self.store.lock_login(&address_key(ip), now + lock_ms).await?;
+        }
+        if account.failures >= self.security.login_lock_after {
+            self.store.lock_login(&account_key(email), now + lock_ms).await?;
+            return Ok(true);
+        }
+        Ok(false)
     }
 
     fn idle_ms(&self) -> i64 {
@@ -155,13 +264,12 @@ impl Accounts {
         Ok(self.store.create_user(&new, request.role, now).await?)
     }
 
-    /// Checks the password and opens a session. Every refusal is the same [`AccountError::BadCredentials`].
-    pub async fn login(
-        &self,
-        email: &str,
-        password: &str,
-        now: i64,
-    ) -> Result<OpenedSession, AccountError> {
+    /// Checks the password. Every wrong answer is the same [`AccountError::BadCredentials`], whether the
+    /// account exists or not; repeated failures slow down, then lock, the account and the address.
+    pub async fn login(&self, email: &str, password: &str, ip: &str, now: i64) -> Result<LoginOutcome, AccountError> {
+        self.check_throttle(&account_key(email), FREE_FAILURES, now).await?;
+        // Several people may share one address (an office, a hospital): it slows down much later.
+        self.check_throttle(&address_key(ip), FREE_FAILURES * ADDRESS_FACTOR, now).await?;
         let user = match Email::parse(email) {
             Ok(email) => self.store.find_user_by_email(email.as_str()).await?,
             Err(_) => None,
@@ -176,8 +284,30 @@ impl Accounts {
             .map_err(|_| AccountError::Hashing)?;
         let user = match user {
             Some(user) if matches && !user.disabled => user,
-            _ => return Err(AccountError::BadCredentials),
+            _ => {
+                if self.count_failure(email, ip, now).await? {
+                    return Err(AccountError::Throttled {
+                        retry_after_secs: self.security.login_lock_minutes * 60,
+                    });
+                }
+                return Err(AccountError::BadCredentials);
+            }
         };
+        self.store.clear_login_throttle(&account_key(email)).await?;
+        if user.totp_enabled {
+            let challenge = random_token();
+            self.store
+                .create_login_challenge(&token_hash(&challenge), user.id, now + SECOND_FACTOR_MINUTES * MINUTE_MS)
+                .await?;
+            return Ok(LoginOutcome::NeedsSecondFactor {
+                challenge: Sensitive::new(challenge),
+                user,
+            });
+        }
+        Ok(LoginOutcome::Opened(self.open_session(user, now).await?))
+    }
+
+    async fn open_session(&self, user: User, now: i64) -> Result<OpenedSession, AccountError> {
         let token = random_token();
         let record = SessionRecord {
             token_hash: token_hash(&token),
@@ -185,8 +315,7 @@ impl Accounts {
             csrf_token: random_token(),
             created_at: now,
             last_seen_at: now,
-            expires_at: now
-                .saturating_add(self.security.session_absolute_hours.saturating_mul(HOUR_MS)),
+            expires_at: now.saturating_add(self.security.session_absolute_hours.saturating_mul(HOUR_MS)),
         };
         self.store.create_session(&record).await?;
         Ok(OpenedSession {
@@ -194,6 +323,153 @@ impl Accounts {
             record,
             user,
         })
+    }
+
+    fn totp_context(user: UserId) -> Vec<u8> {
+        format!("totp:{user}").into_bytes()
+    }
+
+    fn totp_secret(&self, user: &User) -> Result<Option<Vec<u8>>, AccountError> {
+        user.totp_secret
+            .as_deref()
+            .map(|sealed| self.keyring.open(sealed, &Self::totp_context(user.id)))
+            .transpose()
+            .map_err(Into::into)
+    }
+
+    /// Checks `code` against the account's secret and burns its time step (no replay).
+    async fn check_code(&self, user: &User, code: &str, now: i64) -> Result<bool, AccountError> {
+        let Some(secret) = self.totp_secret(user)? else {
+            return Ok(false);
+        };
+        match maillage_domain::totp::verify(&secret, code, now / SECOND_MS) {
+            Some(step) => Ok(self.store.use_totp_step(user.id, step).await?),
+            None => Ok(false),
+        }
+    }
+
+    /// Second step of a login with TOTP: the code from the authenticator app.
+    pub async fn complete_second_factor(&self, challenge: &str, code: &str, now: i64) -> Result<OpenedSession, AccountError> {
+        let hash = token_hash(challenge);
+        let Some((user_id, attempts)) = self.store.attempt_login_challenge(&hash, now).await? else {
+            return Err(AccountError::ChallengeExpired);
+        };
+        if attempts > SECOND_FACTOR_ATTEMPTS {
+            self.store.delete_login_challenge(&hash).await?;
+            return Err(AccountError::ChallengeExpired);
+        }
+        let user = self
+            .store
+            .find_user(user_id)
+            .await?
+            .filter(|u| !u.disabled && u.totp_enabled)
+            .ok_or(AccountError::ChallengeExpired)?;
+        if !self.check_code(&user, code, now).await? {
+            return Err(AccountError::BadSecondFactor);
+        }
+        self.store.delete_login_challenge(&hash).await?;
+        self.open_session(user, now).await
+    }
+
+    /// Starts (or restarts) enrolment: a new secret, stored encrypted, not yet required at login.
+    pub async fn begin_totp(&self, user: &User) -> Result<TotpEnrolment, AccountError> {
+        let mut secret = [0u8; 20];
+        rand::rngs::OsRng.fill_bytes(&mut secret);
+        let sealed = self.keyring.seal(&secret, &Self::totp_context(user.id))?;
+        self.store.set_totp(user.id, Some(&sealed), false).await?;
+        Ok(Self::enrolment(&secret, &user.email))
+    }
+
+    fn enrolment(secret: &[u8], email: &str) -> TotpEnrolment {
+        TotpEnrolment {
+            secret_base32: maillage_domain::totp::base32(secret),
+            uri: maillage_domain::totp::provisioning_uri(secret, email, "Maillage"),
+        }
+    }
+
+    /// The enrolment in progress, if any (to show the QR code again).
+    pub fn pending_totp(&self, user: &User) -> Result<Option<TotpEnrolment>, AccountError> {
+        if user.totp_enabled {
+            return Ok(None);
+        }
+        Ok(self.totp_secret(user)?.map(|secret| Self::enrolment(&secret, &user.email)))
+    }
+
+    /// Turns the second factor on once the person proves their app shows the right code.
+    pub async fn confirm_totp(&self, user: &User, code: &str, now: i64) -> Result<(), AccountError> {
+        if user.totp_enabled || user.totp_secret.is_none() {
+            return Err(AccountError::NoPendingTotp);
+        }
+        if !self.check_code(user, code, now).await? {
+            return Err(AccountError::BadSecondFactor);
+        }
+        self.store.set_totp(user.id, user.totp_secret.as_deref(), true).await?;
+        // set_totp resets the last step; burn the code just used again.
+        if let Some(step) = self.totp_secret(user)?.and_then(|s| maillage_domain::totp::verify(&s, code, now / SECOND_MS)) {
+            self.store.use_totp_step(user.id, step).await?;
+        }
+        Ok(())
+    }
+
+    /// Turns the second factor off, with a current code as proof.
+    pub async fn disable_totp(&self, user: &User, code: &str, now: i64) -> Result<(), AccountError> {
+        if !user.totp_enabled {
+            return Err(AccountError::NoPendingTotp);
+        }
+        if !self.check_code(user, code, now).await? {
+            return Err(AccountError::BadSecondFactor);
+        }
+        Ok(self.store.set_totp(user.id, None, false).await?)
+    }
+
+    /// Prepares a reset link for `email` if such an active account exists. The caller answers the same
+    /// way in both cases (no account enumeration). Requests are limited per address.
+    pub async fn request_password_reset(
+        &self,
+        email: &str,
+        ip: &str,
+        now: i64,
+    ) -> Result<Option<(User, Sensitive<String>)>, AccountError> {
+        let key = format!("reinitialisation:{ip}");
+        self.check_throttle(&key, RESET_REQUESTS, now).await?;
+        let requests = self.store.record_login_failure(&key, now, THROTTLE_WINDOW_MS).await?;
+        if requests.failures >= RESET_REQUESTS {
+            self.store.lock_login(&key, now + THROTTLE_WINDOW_MS).await?;
+        }
+        let Ok(email) = Email::parse(email) else {
+            return Ok(None);
+        };
+        let Some(user) = self.store.find_user_by_email(email.as_str()).await?.filter(|u| !u.disabled) else {
+            return Ok(None);
+        };
+        let token = random_token();
+        let expires = now + self.security.reset_link_minutes.saturating_mul(MINUTE_MS);
+        self.store.create_password_reset(&token_hash(&token), user.id, now, expires).await?;
+        Ok(Some((user, Sensitive::new(token))))
+    }
+
+    pub async fn reset_link_is_valid(&self, token: &str, now: i64) -> Result<bool, AccountError> {
+        Ok(self.store.peek_password_reset(&token_hash(token), now).await?.is_some())
+    }
+
+    /// Sets a new password through a reset link: the link is used up, every session of the account ends,
+    /// and the account's failure counter is cleared.
+    pub async fn reset_password(&self, token: &str, new_password: &str, now: i64) -> Result<User, AccountError> {
+        check_password_strength(new_password)?;
+        let user_id = self
+            .store
+            .consume_password_reset(&token_hash(token), now)
+            .await?
+            .ok_or(AccountError::InvalidResetLink)?;
+        let password = new_password.to_string();
+        let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|_| AccountError::Hashing)??;
+        self.store.set_password_hash(user_id, &hash).await?;
+        self.store.delete_user_sessions(user_id).await?;
+        let user = self.store.find_user(user_id).await?.ok_or(AccountError::InvalidResetLink)?;
+        self.store.clear_login_throttle(&account_key(&user.email)).await?;
+        Ok(user)
     }
 
     /// The signed-in account for a cookie token, if the session is still alive.
@@ -249,6 +525,17 @@ mod tests {
         let error = check_password_strength("court").unwrap_err();
         assert_eq!(error.field, "mot de passe");
         assert!(check_password_strength("assez-long-2026").is_ok());
+    }
+
+    #[test]
+    fn delays_grow_after_three_failures_and_are_capped() {
+        assert_eq!(progressive_delay_secs(0), 0);
+        assert_eq!(progressive_delay_secs(2), 0);
+        assert_eq!(progressive_delay_secs(3), 1);
+        assert_eq!(progressive_delay_secs(5), 4);
+        assert_eq!(progressive_delay_secs(40), MAX_DELAY_SECS);
+        assert_eq!(wait_in_french(1), "1 seconde");
+        assert_eq!(wait_in_french(900), "15 minutes");
     }
 
     #[test]

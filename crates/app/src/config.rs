@@ -135,6 +135,17 @@ pub struct SecurityConfig {
     pub session_idle_minutes: i64,
     /// A session ends this many hours after login, used or not.
     pub session_absolute_hours: i64,
+    /// Keys that encrypt patient identities and second-factor secrets: `id:base64`, comma-separated,
+    /// the first one encrypts, the others still decrypt (key rotation). `maillage keys generate` makes one.
+    pub data_keys: Sensitive<String>,
+    /// Key of the blind index used to find duplicate patients without decrypting (base64, 32 bytes).
+    pub blind_index_key: Sensitive<String>,
+    /// Failed logins on one account within 15 minutes before it is locked.
+    pub login_lock_after: i64,
+    /// How long a locked account (or address) stays locked, in minutes.
+    pub login_lock_minutes: i64,
+    /// Validity of an e-mailed password reset link, in minutes.
+    pub reset_link_minutes: i64,
 }
 
 impl Default for SecurityConfig {
@@ -142,6 +153,11 @@ impl Default for SecurityConfig {
         Self {
             session_idle_minutes: 30,
             session_absolute_hours: 12,
+            data_keys: Sensitive::default(),
+            blind_index_key: Sensitive::default(),
+            login_lock_after: 10,
+            login_lock_minutes: 15,
+            reset_link_minutes: 60,
         }
     }
 }
@@ -325,6 +341,16 @@ impl Config {
                 self.server.public_url
             )));
         }
+        if self.security.login_lock_after < 3
+            || self.security.login_lock_minutes < 1
+            || self.security.reset_link_minutes < 5
+        {
+            return Err(ConfigError::Invalid(
+                "security.login_lock_after must be at least 3, security.login_lock_minutes at least 1, \
+                 security.reset_link_minutes at least 5"
+                    .into(),
+            ));
+        }
         if self.security.session_idle_minutes < 1 || self.security.session_absolute_hours < 1 {
             return Err(ConfigError::Invalid(
                 "security.session_idle_minutes and security.session_absolute_hours must be at least 1".into(),
@@ -378,6 +404,19 @@ level = "info"
 session_idle_minutes = 30
 # …and in any case this many hours after login.
 session_absolute_hours = 12
+# Keys encrypting patient identities and second-factor secrets, never stored in the database:
+# "id:base64key", comma-separated; the first encrypts, the others still decrypt (rotation: put a new key first,
+# then run `maillage keys rotate`). Generate with `maillage keys generate`. Prefer MAILLAGE_SECURITY__DATA_KEYS_FILE.
+# `maillage serve` refuses to start without them.
+data_keys = ""
+# Key of the blind index that finds duplicate patients without decrypting (base64, 32 bytes).
+# Prefer MAILLAGE_SECURITY__BLIND_INDEX_KEY_FILE.
+blind_index_key = ""
+# Failed logins on one account within 15 minutes before it is locked, and for how many minutes.
+login_lock_after = 10
+login_lock_minutes = 15
+# Validity of an e-mailed password reset link, in minutes.
+reset_link_minutes = 60
 
 [smtp]
 # SMTP server for e-mails. Empty: e-mails go to an outbox that platform administrators read in Maillage.
@@ -517,5 +556,19 @@ mod tests {
             "postgres://u:***@h:5432/db"
         );
         assert_eq!(redacted_url("sqlite://./a.db"), "sqlite://./a.db");
+    }
+}
+
+impl Config {
+    /// This configuration with freshly generated encryption keys (tests, first setup).
+    pub fn with_new_keys(mut self) -> Self {
+        self.security.data_keys = Sensitive::new(format!("k1:{}", crate::crypto::generate_key()));
+        self.security.blind_index_key = Sensitive::new(crate::crypto::generate_key());
+        self
+    }
+
+    /// The keyring the security settings describe.
+    pub fn keyring(&self) -> Result<crate::crypto::Keyring, crate::crypto::CryptoError> {
+        crate::crypto::Keyring::from_config(self.security.data_keys.expose(), self.security.blind_index_key.expose())
     }
 }

@@ -3,10 +3,13 @@
 //! explicitly; nothing here is global.
 
 pub mod accounts;
+pub mod audit;
 pub mod clock;
 pub mod config;
+pub mod crypto;
 pub mod demo;
 pub mod jobs;
 pub mod mail;
+pub mod patients;
 
 pub use config::Config;

@@ -56,6 +56,28 @@ pub enum Command {
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Encryption keys of patient identities and second-factor secrets.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain of the whole audit trail: exit 0 when intact, 1 when an entry was modified,
+    /// deleted or inserted.
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Print a new data key and a new blind-index key to put in the configuration.
+    Generate,
+    /// Re-encrypt every patient identity and second-factor secret with the first key of security.data_keys.
+    /// Rotation: put a new key first (keep the old ones after it), run this, then remove the old keys.
+    Rotate,
 }
 
 #[derive(Debug, Args)]

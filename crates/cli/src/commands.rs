@@ -1,5 +1,10 @@
-use crate::cli::{Cli, Command, ConfigCommand, DemoArgs, LogFormatArg, RoleArg, UserCommand};
+use crate::cli::{AuditCommand, Cli, Command, ConfigCommand, DemoArgs, KeysCommand, LogFormatArg, RoleArg, UserCommand};
 use maillage_app::accounts::{random_token, AccountRequest, Accounts};
+use maillage_app::audit::{self, AuditContext, AuditEvent};
+use maillage_app::crypto::{generate_key, Keyring};
+use maillage_app::patients::Patients;
+use maillage_domain::audit::AuditAction;
+use maillage_store::{verify_audit_chain, ChainReport};
 use maillage_app::clock::now_ms;
 use maillage_app::config::{self, redacted_url, Config, LogFormat, Override, Value};
 use maillage_app::demo;
@@ -68,7 +73,17 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AnyError> {
             );
         }
     }
-    let config = Config::load(cli.config.as_deref(), std::env::vars(), &layer)?;
+    let mut config = Config::load(cli.config.as_deref(), std::env::vars(), &layer)?;
+    if let Command::Demo(args) = &cli.command {
+        // The demo's keys apply only where the configuration names none.
+        let (data_key, index_key) = demo_keys(&args.data_dir)?;
+        if config.security.data_keys.expose().is_empty() {
+            config.security.data_keys = data_key.into();
+        }
+        if config.security.blind_index_key.expose().is_empty() {
+            config.security.blind_index_key = index_key.into();
+        }
+    }
     match cli.command {
         Command::Config(ConfigCommand::Default) => {
             print!("{}", config::default_toml());
@@ -79,6 +94,27 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AnyError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Healthcheck { url } => healthcheck(&config, url).await,
+        Command::Audit(AuditCommand::Verify) => {
+            let store = maillage_store::open(config.database.url.expose()).await?;
+            match verify_audit_chain(store.as_ref(), 1_000).await? {
+                ChainReport::Intact { entries, head_hash } => {
+                    println!("Audit trail intact: {entries} entries, head hash {head_hash}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                ChainReport::Broken { seq, reason } => {
+                    eprintln!("Audit trail BROKEN at entry {seq}: {reason}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::Keys(KeysCommand::Generate) => {
+            let id = format!("k{}", &random_token()[..8]);
+            println!("# Add to maillage.toml, [security] section (or to the files named by MAILLAGE_SECURITY__…_FILE):");
+            println!("data_keys = \"{id}:{}\"", generate_key());
+            println!("blind_index_key = \"{}\"", generate_key());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Keys(KeysCommand::Rotate) => rotate_keys(&config).await,
         Command::Migrate => {
             init_logs(&config);
             let store = maillage_store::open(config.database.url.expose()).await?;
@@ -115,10 +151,78 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AnyError> {
     }
 }
 
+fn keyring(config: &Config) -> Result<Arc<Keyring>, AnyError> {
+    Ok(Arc::new(Keyring::from_config(
+        config.security.data_keys.expose(),
+        config.security.blind_index_key.expose(),
+    )?))
+}
+
 async fn open(config: &Config) -> Result<(Arc<dyn Store>, Accounts), AnyError> {
+    let keyring = keyring(config)?;
     let store = maillage_store::open(config.database.url.expose()).await?;
-    let accounts = Accounts::new(store.clone(), config.security.clone())?;
+    let accounts = Accounts::new(store.clone(), config.security.clone(), keyring)?;
     Ok((store, accounts))
+}
+
+/// The demo's own keys, made on first run and kept beside its database (never inside it).
+fn demo_keys(data_dir: &std::path::Path) -> Result<(String, String), AnyError> {
+    std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    let file = data_dir.join("demo-keys");
+    if !file.exists() {
+        let content = format!("demo:{}\n{}\n", generate_key(), generate_key());
+        std::fs::write(&file, content).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600));
+        }
+    }
+    let content = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let mut lines = content.lines();
+    match (lines.next(), lines.next()) {
+        (Some(data), Some(index)) => Ok((data.to_string(), index.to_string())),
+        _ => Err(format!("{} is damaged: delete it together with demo.db", file.display()).into()),
+    }
+}
+
+async fn rotate_keys(config: &Config) -> Result<ExitCode, AnyError> {
+    let (store, accounts) = open(config).await?;
+    let keyring = accounts.keyring().clone();
+    eprintln!("Re-encrypting with key {}…", keyring.active_key_id());
+    let patients = Patients::new(store.clone(), keyring.clone());
+    let count = patients
+        .rotate(500, |done| eprintln!("  {done} patient identities re-encrypted"))
+        .await?;
+    let mut secrets = 0u64;
+    let mut page = 1;
+    loop {
+        let users = store.list_users(Page::new(page, 500)).await?;
+        if users.is_empty() {
+            break;
+        }
+        for user in &users {
+            let Some(sealed) = &user.totp_secret else { continue };
+            if Keyring::key_id_of(sealed)? == keyring.active_key_id() {
+                continue;
+            }
+            let context = format!("totp:{}", user.id).into_bytes();
+            let secret = keyring.open(sealed, &context)?;
+            store.set_totp(user.id, Some(&keyring.seal(&secret, &context)?), user.totp_enabled).await?;
+            secrets += 1;
+        }
+        page += 1;
+    }
+    audit::record(
+        store.as_ref(),
+        &AuditContext::command_line(),
+        AuditEvent::new(AuditAction::KeysRotated, "keys", keyring.active_key_id().to_string())
+            .detail(serde_json::json!({ "patients": count, "second_factor_secrets": secrets })),
+    )
+    .await?;
+    println!("Done: {count} patient identities and {secrets} second-factor secrets now use key {}.", keyring.active_key_id());
+    println!("Old keys can be removed from security.data_keys.");
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn serve(config: Config) -> Result<ExitCode, AnyError> {
@@ -171,7 +275,7 @@ async fn serve_with(
         accounts,
         Arc::new(config),
     ));
-    axum::serve(listener, app)
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     let _ = stop.send(true);
@@ -281,6 +385,13 @@ async fn user(config: &Config, command: UserCommand) -> Result<ExitCode, AnyErro
                     now_ms(),
                 )
                 .await?;
+            audit::record(
+                store.as_ref(),
+                &AuditContext::command_line(),
+                AuditEvent::new(AuditAction::UserCreated, "user", user.id.to_string())
+                    .detail(serde_json::json!({ "platform_admin": platform_admin, "role": role.map(|(_, r)| r.code()) })),
+            )
+            .await?;
             println!("Account created: {} ({})", user.email, user.id);
             if generated {
                 println!("Password (shown once, give it to the person by a separate channel): {password}");
@@ -313,6 +424,12 @@ async fn user(config: &Config, command: UserCommand) -> Result<ExitCode, AnyErro
         UserCommand::Enable { email } => {
             let user = find_user(store.as_ref(), &email).await?;
             store.set_user_disabled(user.id, false).await?;
+            audit::record(
+                store.as_ref(),
+                &AuditContext::command_line(),
+                AuditEvent::new(AuditAction::UserEnabled, "user", user.id.to_string()),
+            )
+            .await?;
             println!("Account enabled: {}", user.email);
         }
     }

@@ -11,9 +11,24 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+/// Keys for the commands that need them (fixed for the whole test run).
+fn keys() -> (String, String) {
+    static KEYS: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        (
+            format!("t1:{}", maillage_app::crypto::generate_key()),
+            maillage_app::crypto::generate_key(),
+        )
+    })
+    .clone()
+}
+
 fn maillage(database_url: &str, args: &[&str]) -> Output {
+    let (data_keys, index_key) = keys();
     Command::new(env!("CARGO_BIN_EXE_maillage"))
         .args(args)
+        .env("MAILLAGE_SECURITY__DATA_KEYS", data_keys)
+        .env("MAILLAGE_SECURITY__BLIND_INDEX_KEY", index_key)
         .env("MAILLAGE_DATABASE__URL", database_url)
         .env_remove("MAILLAGE_CONFIG")
         .current_dir(std::env::temp_dir())
@@ -323,8 +338,11 @@ async fn two_instances_share_the_job_queue_without_running_a_job_twice() {
     let url = url.to_string();
     let store = maillage_store::open(&url).await.unwrap();
 
+    let (data_keys, index_key) = keys();
     let envs = |format: &'static str| {
         vec![
+            ("MAILLAGE_SECURITY__DATA_KEYS", data_keys.clone()),
+            ("MAILLAGE_SECURITY__BLIND_INDEX_KEY", index_key.clone()),
             ("MAILLAGE_DATABASE__URL", url.clone()),
             ("MAILLAGE_JOBS__WORKERS", "2".to_string()),
             ("MAILLAGE_JOBS__POLL_INTERVAL_MS", "20".to_string()),

@@ -7,6 +7,7 @@ pub mod authz;
 pub mod cpts;
 pub mod identifiers;
 pub mod missions;
+pub mod totp;
 pub mod sensitive;
 
 pub use identifiers::ValidationError;

@@ -18,6 +18,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 use maillage_app::accounts::SignedIn;
+use maillage_app::audit::AuditContext;
+use axum::extract::ConnectInfo;
+use std::net::SocketAddr;
 use maillage_app::clock::now_ms;
 use maillage_domain::authz::{allows, Permission, Role};
 use maillage_store::Cpts;
@@ -116,6 +119,50 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
             .signed_in
             .map(CurrentUser)
             .ok_or(WebError::Unauthorized)
+    }
+}
+
+/// The client's address: the socket peer, or the first `X-Forwarded-For` hop when `server.trust_proxy`.
+pub fn client_ip(parts: &Parts, trust_proxy: bool) -> String {
+    if trust_proxy {
+        if let Some(forwarded) = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|v| v.parse::<std::net::IpAddr>().is_ok())
+        {
+            return forwarded.to_string();
+        }
+    }
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(address)| address.ip().to_string())
+        .unwrap_or_else(|| "inconnue".into())
+}
+
+/// Who is acting, from where, in which CPTS: what the audit trail records for this request.
+pub struct Actor(pub AuditContext);
+
+impl FromRequestParts<AppState> for Actor {
+    type Rejection = WebError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let viewer = parts.extensions.get::<Viewer>().cloned().unwrap_or_default();
+        let user = viewer.signed_in.as_ref().map(|s| &s.user);
+        Ok(Actor(AuditContext {
+            actor_id: user.map(|u| u.id),
+            actor: user.map(|u| u.email.clone()).unwrap_or_else(|| "anonyme".into()),
+            cpts_id: parts.extensions.get::<CptsContext>().map(|c| c.cpts.id),
+            ip: client_ip(parts, state.config.server.trust_proxy),
+            request_id: parts
+                .headers
+                .get(crate::security::REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string(),
+        }))
     }
 }
 
@@ -230,6 +277,9 @@ async fn enforce(state: AppState, access: Access, mut request: Request, next: Ne
     match authorize(&state, access, &mut request).await {
         Ok(()) => {}
         Err(Refusal::Login) => return to_login(&request),
+        Err(Refusal::SecondFactorRequired) => {
+            return Redirect::to("/compte/double-authentification?obligatoire=1").into_response()
+        }
         Err(Refusal::Error(error)) => return error.into_response(),
     }
     if !is_safe(request.method()) {
@@ -243,6 +293,8 @@ async fn enforce(state: AppState, access: Access, mut request: Request, next: Ne
 
 enum Refusal {
     Login,
+    /// The CPTS requires a second factor for this role and the account has none yet.
+    SecondFactorRequired,
     Error(WebError),
 }
 
@@ -302,6 +354,18 @@ async fn authorize(state: &AppState, access: Access, request: &mut Request) -> R
                 })?;
             if !allows(role, permission) {
                 return Err(WebError::forbidden().into());
+            }
+            if cpts.mfa_required
+                && allows(role, Permission::ViewPatientRequests)
+                && !signed_in.user.totp_enabled
+            {
+                return Err(if api {
+                    Refusal::Error(WebError::Forbidden(
+                        "Cette CPTS exige la double authentification pour votre rôle.".into(),
+                    ))
+                } else {
+                    Refusal::SecondFactorRequired
+                });
             }
             request.extensions_mut().insert(CptsContext { cpts, role });
             Ok(())

@@ -23,6 +23,8 @@ pub enum WebError {
     /// Bad input, with a French message naming the field.
     BadRequest(String),
     Conflict(String),
+    /// Too many attempts: wait this many seconds.
+    TooManyRequests(String, i64),
     /// Something broke: logged with its cause, shown without it.
     Internal(String),
 }
@@ -35,6 +37,7 @@ impl WebError {
             WebError::Forbidden(_) => StatusCode::FORBIDDEN,
             WebError::BadRequest(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::TooManyRequests(..) => StatusCode::TOO_MANY_REQUESTS,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -74,7 +77,12 @@ impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let status = self.status();
         let mut info = default_info(status);
+        let mut retry_after = None;
         match self {
+            WebError::TooManyRequests(detail, seconds) => {
+                info.detail = detail;
+                retry_after = Some(seconds);
+            }
             WebError::Forbidden(detail)
             | WebError::BadRequest(detail)
             | WebError::Conflict(detail) => {
@@ -86,6 +94,11 @@ impl IntoResponse for WebError {
             WebError::NotFound | WebError::Unauthorized => {}
         }
         let mut response = status.into_response();
+        if let Some(seconds) = retry_after {
+            if let Ok(value) = axum::http::HeaderValue::from_str(&seconds.max(1).to_string()) {
+                response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
+            }
+        }
         response.extensions_mut().insert(info);
         response
     }
@@ -116,7 +129,25 @@ impl From<maillage_app::accounts::AccountError> for WebError {
             AccountError::EmailTaken => WebError::Conflict(error.to_string()),
             AccountError::Hashing => WebError::Internal("password hashing".into()),
             AccountError::Store(e) => e.into(),
+            AccountError::Throttled { retry_after_secs } => WebError::TooManyRequests(
+                format!("Trop de tentatives. Réessayez dans {}.", maillage_app::accounts::wait_in_french(retry_after_secs)),
+                retry_after_secs,
+            ),
+            AccountError::BadSecondFactor
+            | AccountError::ChallengeExpired
+            | AccountError::InvalidResetLink
+            | AccountError::NoPendingTotp => WebError::BadRequest(capitalise(&error.to_string())),
+            AccountError::Crypto(e) => WebError::Internal(format!("crypto: {e}")),
         }
+    }
+}
+
+/// "trop de tentatives" → "Trop de tentatives."
+pub fn capitalise(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str().trim_end_matches('.')),
+        None => String::new(),
     }
 }
 

@@ -3,11 +3,14 @@
 //! access rule of each route explicit and enforced before the handler runs (deny by default).
 
 pub mod access;
+mod account;
 mod api;
 mod assets;
 mod cookies;
 mod error;
+mod export;
 mod forms;
+mod journal;
 mod metrics;
 mod missions;
 mod pages;
@@ -51,6 +54,8 @@ pub fn route_table(state: &AppState) -> Vec<RouteSpec> {
 fn routes(state: AppState) -> access::GuardedRouter {
     let router = access::GuardedRouter::new(state);
     let router = pages::routes(router);
+    let router = account::routes(router);
+    let router = journal::routes(router);
     let router = missions::routes(router);
     let router = api::routes(router);
     let router = assets::routes(router);

@@ -1,17 +1,17 @@
 //! Pages outside any CPTS: home, login and logout, the account page, health, platform administration.
 
-use crate::access::{Access, CurrentUser, GuardedRouter, Viewer};
-use crate::cookies;
+use crate::access::{Access, Actor, GuardedRouter, Viewer};
 use crate::error::WebResult;
 use crate::forms::{Form, PageQuery, Query};
 use crate::views::{render, Layout, Pager};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
-use maillage_app::accounts::{random_token, AccountError};
+use maillage_app::audit::{self, AuditEvent};
+use maillage_domain::audit::AuditAction;
 use maillage_app::clock::now_ms;
 use maillage_domain::cpts::CptsDraft;
 use maillage_store::{Cpts, NewCpts, Page, StoreError};
@@ -26,21 +26,6 @@ pub fn routes(router: GuardedRouter) -> GuardedRouter {
             "État du service (la base répond-elle ?)",
             healthz,
         )
-        .get(
-            "/connexion",
-            Access::Public,
-            "Formulaire de connexion",
-            login_form,
-        )
-        .post("/connexion", Access::Public, "Connexion", login)
-        .post("/deconnexion", Access::SignedIn, "Déconnexion", logout)
-        .post(
-            "/deconnexion/partout",
-            Access::SignedIn,
-            "Déconnexion de tous les appareils",
-            logout_everywhere,
-        )
-        .get("/compte", Access::SignedIn, "Mon compte", account)
         .get(
             "/admin",
             Access::PlatformAdmin,
@@ -79,7 +64,7 @@ pub struct MembershipView {
     pub role_label: &'static str,
 }
 
-async fn memberships(state: &AppState, viewer: &Viewer) -> WebResult<Vec<MembershipView>> {
+pub async fn memberships(state: &AppState, viewer: &Viewer) -> WebResult<Vec<MembershipView>> {
     let Some(signed_in) = &viewer.signed_in else {
         return Ok(Vec::new());
     };
@@ -124,168 +109,6 @@ async fn healthz(State(state): State<AppState>) -> Response {
                 .into_response()
         }
     }
-}
-
-#[derive(Template)]
-#[template(path = "login.html")]
-struct LoginPage {
-    layout: Layout,
-    csrf: String,
-    next: String,
-    email: String,
-    error: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-struct LoginQuery {
-    suite: Option<String>,
-    deconnecte: Option<String>,
-}
-
-/// Only paths of this site are followed after login (no open redirect).
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path.to_string()
-        }
-        _ => "/".into(),
-    }
-}
-
-async fn login_form(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    Query(query): Query<LoginQuery>,
-) -> Response {
-    if viewer.signed_in.is_some() {
-        return Redirect::to(&safe_next(query.suite.as_deref())).into_response();
-    }
-    let existing = cookies::read(&headers, cookies::LOGIN_CSRF);
-    let csrf = existing.clone().unwrap_or_else(random_token);
-    let notice = query
-        .deconnecte
-        .is_some()
-        .then(|| "Vous êtes déconnecté.".to_string());
-    let page = LoginPage {
-        layout: Layout::new(&viewer, "Connexion", "connexion").with_notice(notice),
-        csrf: csrf.clone(),
-        next: safe_next(query.suite.as_deref()),
-        email: String::new(),
-        error: None,
-    };
-    let mut response = render(&page);
-    if existing.is_none() {
-        cookies::set(
-            response.headers_mut(),
-            cookies::LOGIN_CSRF,
-            &csrf,
-            state.config.server.secure_cookies(),
-            None,
-        );
-    }
-    response
-}
-
-#[derive(Deserialize)]
-struct LoginForm {
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    suite: String,
-    #[serde(default)]
-    csrf: String,
-}
-
-async fn login(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Form(form): Form<LoginForm>,
-) -> WebResult<Response> {
-    match state
-        .accounts
-        .login(&form.email, &form.password, now_ms())
-        .await
-    {
-        Ok(opened) => {
-            tracing::info!(user = %opened.user.id, "login");
-            let mut response = Redirect::to(&safe_next(Some(&form.suite))).into_response();
-            let secure = state.config.server.secure_cookies();
-            cookies::set(
-                response.headers_mut(),
-                cookies::SESSION,
-                opened.token.expose(),
-                secure,
-                None,
-            );
-            cookies::clear(response.headers_mut(), cookies::LOGIN_CSRF, secure);
-            Ok(response)
-        }
-        Err(AccountError::BadCredentials) => {
-            tracing::info!("login refused");
-            let page = LoginPage {
-                layout: Layout::new(&viewer, "Connexion", "connexion"),
-                csrf: form.csrf,
-                next: safe_next(Some(&form.suite)),
-                email: form.email.chars().take(254).collect(),
-                error: Some("Adresse e-mail ou mot de passe incorrect.".into()),
-            };
-            let mut response = render(&page);
-            *response.status_mut() = StatusCode::UNAUTHORIZED;
-            Ok(response)
-        }
-        Err(other) => Err(other.into()),
-    }
-}
-
-fn logged_out(state: &AppState) -> Response {
-    let mut response = Redirect::to("/connexion?deconnecte=1").into_response();
-    cookies::clear(
-        response.headers_mut(),
-        cookies::SESSION,
-        state.config.server.secure_cookies(),
-    );
-    response
-}
-
-async fn logout(State(state): State<AppState>, headers: HeaderMap) -> WebResult<Response> {
-    if let Some(token) = cookies::read(&headers, cookies::SESSION) {
-        state.accounts.logout(&token).await?;
-    }
-    Ok(logged_out(&state))
-}
-
-async fn logout_everywhere(
-    State(state): State<AppState>,
-    CurrentUser(signed_in): CurrentUser,
-) -> WebResult<Response> {
-    let ended = state.accounts.logout_everywhere(signed_in.user.id).await?;
-    tracing::info!(user = %signed_in.user.id, ended, "logout everywhere");
-    Ok(logged_out(&state))
-}
-
-#[derive(Template)]
-#[template(path = "account.html")]
-struct AccountPage {
-    layout: Layout,
-    display_name: String,
-    email: String,
-    memberships: Vec<MembershipView>,
-}
-
-async fn account(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    CurrentUser(signed_in): CurrentUser,
-) -> WebResult<Response> {
-    Ok(render(&AccountPage {
-        memberships: memberships(&state, &viewer).await?,
-        layout: Layout::new(&viewer, "Mon compte", "compte"),
-        display_name: signed_in.user.display_name,
-        email: signed_in.user.email,
-    }))
 }
 
 #[derive(Template)]
@@ -406,11 +229,18 @@ async fn admin_cpts(
 async fn admin_create_cpts(
     State(state): State<AppState>,
     viewer: Viewer,
+    Actor(actor): Actor,
     Form(form): Form<CptsForm>,
 ) -> WebResult<Response> {
     match create_cpts(&state, &form).await {
         Ok(cpts) => {
-            tracing::info!(cpts = %cpts.id, "CPTS created");
+            audit::record(
+                state.store.as_ref(),
+                &actor,
+                AuditEvent::new(AuditAction::CptsCreated, "cpts", cpts.id.to_string())
+                    .detail(serde_json::json!({ "slug": cpts.slug })),
+            )
+            .await?;
             let notice = Some(format!("La CPTS « {} » est créée.", cpts.name));
             admin_cpts_page(&state, &viewer, 1, CptsForm::default(), Vec::new(), notice).await
         }
@@ -436,10 +266,17 @@ struct AdminUsersPage {
 async fn admin_users(
     State(state): State<AppState>,
     viewer: Viewer,
+    Actor(actor): Actor,
     Query(query): Query<PageQuery>,
 ) -> WebResult<Response> {
     let number = query.number();
     let users = state.store.list_users(page_window(number)).await?;
+    audit::record(
+        state.store.as_ref(),
+        &actor,
+        AuditEvent::new(AuditAction::UsersViewed, "users", String::new()).detail(serde_json::json!({ "page": number })),
+    )
+    .await?;
     let pager = Pager::new("/admin/utilisateurs", number, PAGE_SIZE, users.len());
     Ok(render(&AdminUsersPage {
         layout: Layout::new(&viewer, "Comptes", "admin"),
@@ -485,10 +322,17 @@ pub fn format_instant(ms: i64) -> String {
 async fn admin_outbox(
     State(state): State<AppState>,
     viewer: Viewer,
+    Actor(actor): Actor,
     Query(query): Query<PageQuery>,
 ) -> WebResult<Response> {
     let number = query.number();
     let mails = state.store.list_outbox(page_window(number)).await?;
+    audit::record(
+        state.store.as_ref(),
+        &actor,
+        AuditEvent::new(AuditAction::OutboxViewed, "outbox", String::new()).detail(serde_json::json!({ "page": number })),
+    )
+    .await?;
     let pager = Pager::new("/admin/courriels", number, PAGE_SIZE, mails.len());
     Ok(render(&AdminOutboxPage {
         layout: Layout::new(&viewer, "Courriels en attente", "admin"),
@@ -510,15 +354,6 @@ async fn admin_outbox(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_local_paths_are_followed_after_login() {
-        assert_eq!(safe_next(Some("/c/x")), "/c/x");
-        assert_eq!(safe_next(Some("//evil.example")), "/");
-        assert_eq!(safe_next(Some("https://evil.example")), "/");
-        assert_eq!(safe_next(Some("/\\evil")), "/");
-        assert_eq!(safe_next(None), "/");
-    }
 
     #[test]
     fn instants_are_shown_in_utc() {

@@ -25,6 +25,7 @@ pub struct NavCpts {
     pub role_label: &'static str,
     pub missions: Vec<NavMission>,
     pub can_see_members: bool,
+    pub can_manage: bool,
 }
 
 /// What the common frame of every page needs.
@@ -77,6 +78,7 @@ impl Layout {
                 })
                 .collect(),
             can_see_members: allows(context.role, Permission::ViewMemberDirectory),
+            can_manage: allows(context.role, Permission::ManageCpts),
         });
         layout
     }

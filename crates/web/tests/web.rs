@@ -39,8 +39,9 @@ struct Session {
 impl TestApp {
     async fn on(database: TestDatabase) -> Self {
         let store = maillage_store::open(&database.url).await.unwrap();
-        let config = Config::default();
-        let accounts = Accounts::new(store.clone(), config.security.clone()).unwrap();
+        let config = Config::default().with_new_keys();
+        let keyring = Arc::new(config.keyring().unwrap());
+        let accounts = Accounts::new(store.clone(), config.security.clone(), keyring).unwrap();
         demo::seed(store.as_ref(), &accounts).await.unwrap();
         let state = AppState::new(store.clone(), accounts, Arc::new(config));
         let router = maillage_web::app(state.clone());
@@ -599,8 +600,9 @@ async fn sessions_are_shared_by_every_instance_on_one_database() {
     for app in each_backend().await {
         let session = app.login_as(COORDINATOR).await;
         // A second application on the same database, as a second `maillage serve` process would be.
-        let config = Config::default();
-        let accounts = Accounts::new(app.store.clone(), config.security.clone()).unwrap();
+        let config = (*app.state.config).clone();
+        let keyring = Arc::new(config.keyring().unwrap());
+        let accounts = Accounts::new(app.store.clone(), config.security.clone(), keyring).unwrap();
         let other = maillage_web::app(AppState::new(app.store.clone(), accounts, Arc::new(config)));
         let request = Request::get("/compte")
             .header(header::COOKIE, &session.cookie)

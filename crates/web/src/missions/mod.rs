@@ -1,9 +1,9 @@
 //! Pages inside one CPTS, one module per mission as they are delivered. Missions whose module is not
 //! delivered yet show an honest "à venir" page that records nothing.
 
-use crate::access::{Access, CptsContext, GuardedRouter, Viewer};
+use crate::access::{Access, Actor, CptsContext, GuardedRouter, Viewer};
 use crate::error::WebResult;
-use crate::forms::{PageQuery, Query};
+use crate::forms::{Form, PageQuery, Query};
 use crate::views::{render, Layout, Pager};
 use crate::AppState;
 use askama::Template;
@@ -11,7 +11,11 @@ use axum::extract::State;
 use axum::response::Response;
 use maillage_domain::authz::{allows, Permission};
 use maillage_domain::missions::{Mission, MISSIONS};
+use maillage_app::audit::{self, AuditEvent};
+use maillage_domain::audit::AuditAction;
 use maillage_store::Page;
+use axum::response::{IntoResponse, Redirect};
+use serde::Deserialize;
 
 pub fn routes(router: GuardedRouter) -> GuardedRouter {
     let mut router = router
@@ -26,6 +30,18 @@ pub fn routes(router: GuardedRouter) -> GuardedRouter {
             Access::Cpts(Permission::ViewMemberDirectory),
             "Membres et rôles de la CPTS",
             members,
+        )
+        .get(
+            "/c/{cpts}/parametres",
+            Access::Cpts(Permission::ManageCpts),
+            "Paramètres de la CPTS",
+            settings,
+        )
+        .post(
+            "/c/{cpts}/parametres",
+            Access::Cpts(Permission::ManageCpts),
+            "Modification des paramètres de la CPTS",
+            save_settings,
         );
     for mission in MISSIONS.iter().filter(|m| !m.available) {
         router = router.get(
@@ -103,9 +119,16 @@ async fn members(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
+    Actor(actor): Actor,
     Query(query): Query<PageQuery>,
 ) -> WebResult<Response> {
     let number = query.number();
+    audit::record(
+        state.store.as_ref(),
+        &actor,
+        AuditEvent::new(AuditAction::MembersViewed, "members", String::new()).detail(serde_json::json!({ "page": number })),
+    )
+    .await?;
     let page = Page::new(number, PAGE_SIZE);
     let rows = state
         .store
@@ -141,4 +164,46 @@ async fn members(
         show_emails,
         pager,
     }))
+}
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+struct SettingsPage {
+    layout: Layout,
+    slug: String,
+    mfa_required: bool,
+}
+
+async fn settings(viewer: Viewer, context: CptsContext) -> Response {
+    render(&SettingsPage {
+        layout: Layout::in_cpts(&viewer, &context, "Paramètres de la CPTS", "parametres"),
+        slug: context.cpts.slug.clone(),
+        mfa_required: context.cpts.mfa_required,
+    })
+}
+
+#[derive(Deserialize)]
+struct SettingsForm {
+    #[serde(default)]
+    mfa_required: Option<String>,
+}
+
+async fn save_settings(
+    State(state): State<AppState>,
+    context: CptsContext,
+    Actor(actor): Actor,
+    Form(form): Form<SettingsForm>,
+) -> WebResult<Response> {
+    let required = form.mfa_required.is_some();
+    if required != context.cpts.mfa_required {
+        state.store.set_mfa_required(context.cpts.id, required).await?;
+        audit::record(
+            state.store.as_ref(),
+            &actor,
+            AuditEvent::new(AuditAction::MfaPolicyChanged, "cpts", context.cpts.id.to_string())
+                .detail(serde_json::json!({ "mfa_required": required })),
+        )
+        .await?;
+    }
+    Ok(Redirect::to(&format!("/c/{}/parametres", context.cpts.slug)).into_response())
 }

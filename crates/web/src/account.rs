@@ -1,0 +1,632 @@
+//! Signing in and out, the second factor, forgotten passwords, and the account page. Every outcome is
+//! recorded in the audit trail; refusals never tell whether an account exists.
+
+use crate::access::{Access, Actor, CurrentUser, GuardedRouter, Viewer};
+use crate::cookies;
+use crate::error::{WebError, WebResult};
+use crate::forms::{Form, Query};
+use crate::pages::memberships;
+use crate::views::{render, Layout};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine;
+use maillage_app::accounts::{random_token, AccountError, LoginOutcome, OpenedSession};
+use maillage_app::audit::{self, AuditContext, AuditEvent};
+use maillage_app::clock::now_ms;
+use maillage_app::mail::{self, OutgoingMail};
+use maillage_domain::audit::AuditAction;
+use serde::Deserialize;
+
+pub fn routes(router: GuardedRouter) -> GuardedRouter {
+    router
+        .get("/connexion", Access::Public, "Formulaire de connexion", login_form)
+        .post("/connexion", Access::Public, "Connexion", login)
+        .get("/connexion/code", Access::Public, "Formulaire du code de double authentification", code_form)
+        .post("/connexion/code", Access::Public, "Vérification du code de double authentification", code)
+        .post("/deconnexion", Access::SignedIn, "Déconnexion", logout)
+        .post("/deconnexion/partout", Access::SignedIn, "Déconnexion de tous les appareils", logout_everywhere)
+        .get("/mot-de-passe-oublie", Access::Public, "Demande de lien de nouveau mot de passe", forgot_form)
+        .post("/mot-de-passe-oublie", Access::Public, "Envoi d'un lien de nouveau mot de passe", forgot)
+        .get("/mot-de-passe/{token}", Access::Public, "Formulaire de nouveau mot de passe (lien reçu)", reset_form)
+        .post("/mot-de-passe/{token}", Access::Public, "Nouveau mot de passe (lien reçu)", reset)
+        .get("/compte", Access::SignedIn, "Mon compte", account)
+        .get("/compte/double-authentification", Access::SignedIn, "Double authentification", totp_page)
+        .post(
+            "/compte/double-authentification/commencer",
+            Access::SignedIn,
+            "Début d'activation de la double authentification",
+            totp_begin,
+        )
+        .post(
+            "/compte/double-authentification",
+            Access::SignedIn,
+            "Activation de la double authentification",
+            totp_confirm,
+        )
+        .post(
+            "/compte/double-authentification/desactiver",
+            Access::SignedIn,
+            "Désactivation de la double authentification",
+            totp_disable,
+        )
+}
+
+/// Short-lived cookie holding the login challenge between the password and the code.
+const CHALLENGE: &str = "maillage_challenge";
+
+/// Only paths of this site are followed after login (no open redirect).
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_string(),
+        _ => "/".into(),
+    }
+}
+
+async fn audit_or_fail(state: &AppState, actor: &AuditContext, event: AuditEvent<'_>) -> WebResult<()> {
+    audit::record(state.store.as_ref(), actor, event).await?;
+    Ok(())
+}
+
+/// The pre-login CSRF token: the cookie's, or a new one to set.
+fn login_csrf(headers: &HeaderMap) -> (String, bool) {
+    match cookies::read(headers, cookies::LOGIN_CSRF) {
+        Some(token) => (token, false),
+        None => (random_token(), true),
+    }
+}
+
+fn with_login_csrf(mut response: Response, state: &AppState, token: &str, is_new: bool) -> Response {
+    if is_new {
+        cookies::set(response.headers_mut(), cookies::LOGIN_CSRF, token, state.config.server.secure_cookies(), None);
+    }
+    response
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    csrf: String,
+    next: String,
+    email: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct LoginQuery {
+    suite: Option<String>,
+    deconnecte: Option<String>,
+    nouveau: Option<String>,
+}
+
+async fn login_form(State(state): State<AppState>, viewer: Viewer, headers: HeaderMap, Query(query): Query<LoginQuery>) -> Response {
+    if viewer.signed_in.is_some() {
+        return Redirect::to(&safe_next(query.suite.as_deref())).into_response();
+    }
+    let (csrf, is_new) = login_csrf(&headers);
+    let notice = if query.deconnecte.is_some() {
+        Some("Vous êtes déconnecté.".to_string())
+    } else if query.nouveau.is_some() {
+        Some("Votre mot de passe est enregistré : connectez-vous.".to_string())
+    } else {
+        None
+    };
+    let page = LoginPage {
+        layout: Layout::new(&viewer, "Connexion", "connexion").with_notice(notice),
+        csrf: csrf.clone(),
+        next: safe_next(query.suite.as_deref()),
+        email: String::new(),
+        error: None,
+    };
+    with_login_csrf(render(&page), &state, &csrf, is_new)
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    suite: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+fn signed_in_response(state: &AppState, opened: &OpenedSession, next: &str) -> Response {
+    let mut response = Redirect::to(next).into_response();
+    let secure = state.config.server.secure_cookies();
+    cookies::set(response.headers_mut(), cookies::SESSION, opened.token.expose(), secure, None);
+    cookies::clear(response.headers_mut(), cookies::LOGIN_CSRF, secure);
+    cookies::clear(response.headers_mut(), CHALLENGE, secure);
+    response
+}
+
+fn actor_for(actor: &AuditContext, user: &maillage_store::User) -> AuditContext {
+    AuditContext {
+        actor_id: Some(user.id),
+        actor: user.email.clone(),
+        ..actor.clone()
+    }
+}
+
+async fn login(State(state): State<AppState>, viewer: Viewer, Actor(actor): Actor, Form(form): Form<LoginForm>) -> WebResult<Response> {
+    let next = safe_next(Some(&form.suite));
+    let typed: String = form.email.trim().chars().take(254).collect();
+    let refused = |status: StatusCode, message: String| {
+        let page = LoginPage {
+            layout: Layout::new(&viewer, "Connexion", "connexion"),
+            csrf: form.csrf.clone(),
+            next: next.clone(),
+            email: typed.clone(),
+            error: Some(message),
+        };
+        let mut response = render(&page);
+        *response.status_mut() = status;
+        response
+    };
+    // Failed attempts are recorded under the address typed, which may belong to no account.
+    let attempted = AuditContext {
+        actor: typed.to_lowercase(),
+        ..actor.clone()
+    };
+    match state.accounts.login(&form.email, &form.password, &actor.ip, now_ms()).await {
+        Ok(LoginOutcome::Opened(opened)) => {
+            audit_or_fail(&state, &actor_for(&actor, &opened.user), AuditEvent::new(AuditAction::Login, "user", opened.user.id.to_string())).await?;
+            Ok(signed_in_response(&state, &opened, &next))
+        }
+        Ok(LoginOutcome::NeedsSecondFactor { challenge, user }) => {
+            tracing::info!(user = %user.id, "password accepted, second factor required");
+            let mut response = Redirect::to(&format!("/connexion/code?suite={}", crate::access::url_encode(&next))).into_response();
+            cookies::set(
+                response.headers_mut(),
+                CHALLENGE,
+                challenge.expose(),
+                state.config.server.secure_cookies(),
+                Some(300),
+            );
+            Ok(response)
+        }
+        Err(AccountError::BadCredentials) => {
+            audit_or_fail(&state, &attempted, AuditEvent::new(AuditAction::LoginFailed, "user", String::new())).await?;
+            Ok(refused(StatusCode::UNAUTHORIZED, "Adresse e-mail ou mot de passe incorrect.".into()))
+        }
+        Err(AccountError::Throttled { retry_after_secs }) => {
+            audit_or_fail(
+                &state,
+                &attempted,
+                AuditEvent::new(AuditAction::LoginLocked, "user", String::new())
+                    .detail(serde_json::json!({ "retry_after_secs": retry_after_secs })),
+            )
+            .await?;
+            let mut response = refused(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "Trop de tentatives. Réessayez dans {}.",
+                    maillage_app::accounts::wait_in_french(retry_after_secs)
+                ),
+            );
+            if let Ok(value) = axum::http::HeaderValue::from_str(&retry_after_secs.to_string()) {
+                response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
+            }
+            Ok(response)
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login_code.html")]
+struct CodePage {
+    layout: Layout,
+    csrf: String,
+    next: String,
+    error: Option<String>,
+}
+
+async fn code_form(State(state): State<AppState>, viewer: Viewer, headers: HeaderMap, Query(query): Query<LoginQuery>) -> Response {
+    if cookies::read(&headers, CHALLENGE).is_none() {
+        return Redirect::to("/connexion").into_response();
+    }
+    let (csrf, is_new) = login_csrf(&headers);
+    let page = CodePage {
+        layout: Layout::new(&viewer, "Code de vérification", "connexion"),
+        csrf: csrf.clone(),
+        next: safe_next(query.suite.as_deref()),
+        error: None,
+    };
+    with_login_csrf(render(&page), &state, &csrf, is_new)
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    suite: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn code(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Actor(actor): Actor,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> WebResult<Response> {
+    let next = safe_next(Some(&form.suite));
+    let Some(challenge) = cookies::read(&headers, CHALLENGE) else {
+        return Ok(Redirect::to("/connexion").into_response());
+    };
+    match state.accounts.complete_second_factor(&challenge, &form.code, now_ms()).await {
+        Ok(opened) => {
+            audit_or_fail(
+                &state,
+                &actor_for(&actor, &opened.user),
+                AuditEvent::new(AuditAction::Login, "user", opened.user.id.to_string())
+                    .detail(serde_json::json!({ "second_factor": true })),
+            )
+            .await?;
+            Ok(signed_in_response(&state, &opened, &next))
+        }
+        Err(AccountError::BadSecondFactor) => {
+            audit_or_fail(
+                &state,
+                &actor,
+                AuditEvent::new(AuditAction::LoginFailed, "user", String::new())
+                    .detail(serde_json::json!({ "second_factor": true })),
+            )
+            .await?;
+            let page = CodePage {
+                layout: Layout::new(&viewer, "Code de vérification", "connexion"),
+                csrf: form.csrf,
+                next,
+                error: Some("Code incorrect. Vérifiez l'heure de votre téléphone et saisissez le code affiché.".into()),
+            };
+            let mut response = render(&page);
+            *response.status_mut() = StatusCode::UNAUTHORIZED;
+            Ok(response)
+        }
+        Err(AccountError::ChallengeExpired) => Ok(Redirect::to("/connexion").into_response()),
+        Err(other) => Err(other.into()),
+    }
+}
+
+fn logged_out(state: &AppState) -> Response {
+    let mut response = Redirect::to("/connexion?deconnecte=1").into_response();
+    cookies::clear(response.headers_mut(), cookies::SESSION, state.config.server.secure_cookies());
+    response
+}
+
+async fn logout(State(state): State<AppState>, Actor(actor): Actor, headers: HeaderMap) -> WebResult<Response> {
+    if let Some(token) = cookies::read(&headers, cookies::SESSION) {
+        state.accounts.logout(&token).await?;
+    }
+    let target = actor.actor_id.map(|id| id.to_string()).unwrap_or_default();
+    audit_or_fail(&state, &actor, AuditEvent::new(AuditAction::Logout, "user", target)).await?;
+    Ok(logged_out(&state))
+}
+
+async fn logout_everywhere(State(state): State<AppState>, Actor(actor): Actor, CurrentUser(signed_in): CurrentUser) -> WebResult<Response> {
+    let ended = state.accounts.logout_everywhere(signed_in.user.id).await?;
+    audit_or_fail(
+        &state,
+        &actor,
+        AuditEvent::new(AuditAction::LogoutEverywhere, "user", signed_in.user.id.to_string())
+            .detail(serde_json::json!({ "sessions": ended })),
+    )
+    .await?;
+    Ok(logged_out(&state))
+}
+
+#[derive(Template)]
+#[template(path = "password_forgot.html")]
+struct ForgotPage {
+    layout: Layout,
+    csrf: String,
+    sent: bool,
+    minutes: i64,
+}
+
+async fn forgot_form(State(state): State<AppState>, viewer: Viewer, headers: HeaderMap) -> Response {
+    let (csrf, is_new) = login_csrf(&headers);
+    let page = ForgotPage {
+        layout: Layout::new(&viewer, "Mot de passe oublié", "connexion"),
+        csrf: csrf.clone(),
+        sent: false,
+        minutes: state.config.security.reset_link_minutes,
+    };
+    with_login_csrf(render(&page), &state, &csrf, is_new)
+}
+
+#[derive(Deserialize)]
+struct ForgotForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn forgot(State(state): State<AppState>, viewer: Viewer, Actor(actor): Actor, Form(form): Form<ForgotForm>) -> WebResult<Response> {
+    let requested = state.accounts.request_password_reset(&form.email, &actor.ip, now_ms()).await?;
+    if let Some((user, token)) = requested {
+        let link = format!(
+            "{}/mot-de-passe/{}",
+            state.config.server.public_url.trim_end_matches('/'),
+            token.expose()
+        );
+        let body = format!(
+            "Bonjour {},\n\nUne demande de nouveau mot de passe a été faite pour votre compte Maillage.\n\
+             Pour choisir un nouveau mot de passe, ouvrez ce lien (valable {} minutes, une seule fois) :\n\n{link}\n\n\
+             Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe ne change pas.\n",
+            user.display_name, state.config.security.reset_link_minutes
+        );
+        mail::queue(
+            state.store.as_ref(),
+            &OutgoingMail {
+                to: user.email.clone(),
+                subject: "Maillage : choisir un nouveau mot de passe".into(),
+                body,
+                cpts_id: None,
+            },
+            state.config.jobs.max_attempts,
+        )
+        .await?;
+        audit_or_fail(
+            &state,
+            &actor_for(&actor, &user),
+            AuditEvent::new(AuditAction::PasswordResetRequested, "user", user.id.to_string()),
+        )
+        .await?;
+    }
+    // The same page whether or not an account exists.
+    Ok(render(&ForgotPage {
+        layout: Layout::new(&viewer, "Mot de passe oublié", "connexion"),
+        csrf: form.csrf,
+        sent: true,
+        minutes: state.config.security.reset_link_minutes,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "password_reset.html")]
+struct ResetPage {
+    layout: Layout,
+    csrf: String,
+    token: String,
+    valid: bool,
+    error: Option<String>,
+}
+
+/// Reset tokens are 64 hex characters; anything else is not looked up.
+fn well_formed_token(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+async fn reset_form(State(state): State<AppState>, viewer: Viewer, headers: HeaderMap, Path(token): Path<String>) -> WebResult<Response> {
+    let valid = well_formed_token(&token) && state.accounts.reset_link_is_valid(&token, now_ms()).await?;
+    let (csrf, is_new) = login_csrf(&headers);
+    let mut response = render(&ResetPage {
+        layout: Layout::new(&viewer, "Nouveau mot de passe", "connexion"),
+        csrf: csrf.clone(),
+        token: if valid { token } else { String::new() },
+        valid,
+        error: None,
+    });
+    if !valid {
+        *response.status_mut() = StatusCode::GONE;
+    }
+    Ok(with_login_csrf(response, &state, &csrf, is_new))
+}
+
+#[derive(Deserialize)]
+struct ResetForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirmation: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn reset(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Actor(actor): Actor,
+    Path(token): Path<String>,
+    Form(form): Form<ResetForm>,
+) -> WebResult<Response> {
+    let again = |error: String, valid: bool| {
+        let mut response = render(&ResetPage {
+            layout: Layout::new(&viewer, "Nouveau mot de passe", "connexion"),
+            csrf: form.csrf.clone(),
+            token: token.clone(),
+            valid,
+            error: Some(error),
+        });
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        response
+    };
+    if !well_formed_token(&token) {
+        return Ok(again("Ce lien n'est plus valable : demandez-en un nouveau.".into(), false));
+    }
+    if form.password != form.confirmation {
+        return Ok(again("Les deux mots de passe saisis sont différents.".into(), true));
+    }
+    match state.accounts.reset_password(&token, &form.password, now_ms()).await {
+        Ok(user) => {
+            audit_or_fail(
+                &state,
+                &actor_for(&actor, &user),
+                AuditEvent::new(AuditAction::PasswordResetCompleted, "user", user.id.to_string()),
+            )
+            .await?;
+            Ok(Redirect::to("/connexion?nouveau=1").into_response())
+        }
+        Err(AccountError::Invalid(error)) => Ok(again(error.to_string(), true)),
+        Err(AccountError::InvalidResetLink) => Ok(again("Ce lien n'est plus valable : demandez-en un nouveau.".into(), false)),
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    layout: Layout,
+    display_name: String,
+    email: String,
+    totp_enabled: bool,
+    memberships: Vec<crate::pages::MembershipView>,
+}
+
+async fn account(State(state): State<AppState>, viewer: Viewer, CurrentUser(signed_in): CurrentUser) -> WebResult<Response> {
+    Ok(render(&AccountPage {
+        memberships: memberships(&state, &viewer).await?,
+        layout: Layout::new(&viewer, "Mon compte", "compte"),
+        display_name: signed_in.user.display_name,
+        email: signed_in.user.email,
+        totp_enabled: signed_in.user.totp_enabled,
+    }))
+}
+
+pub struct EnrolmentView {
+    pub secret: String,
+    pub qr_data_uri: String,
+}
+
+#[derive(Template)]
+#[template(path = "totp.html")]
+struct TotpPage {
+    layout: Layout,
+    enabled: bool,
+    required: bool,
+    enrolment: Option<EnrolmentView>,
+    error: Option<String>,
+}
+
+/// The otpauth address as a QR code, inline (the CSP allows `data:` images, nothing leaves the server).
+fn qr_data_uri(uri: &str) -> String {
+    let svg = qrcode::QrCode::new(uri.as_bytes())
+        .map(|code| {
+            code.render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(200, 200)
+                .quiet_zone(true)
+                .build()
+        })
+        .unwrap_or_default();
+    format!("data:image/svg+xml;base64,{}", base64::engine::general_purpose::STANDARD.encode(svg))
+}
+
+#[derive(Deserialize, Default)]
+struct TotpQuery {
+    obligatoire: Option<String>,
+}
+
+async fn totp_view(state: &AppState, viewer: &Viewer, required: bool, error: Option<String>) -> WebResult<Response> {
+    let Some(signed_in) = &viewer.signed_in else {
+        return Err(WebError::Unauthorized);
+    };
+    // Reload the account: the session's copy predates any change made by the form just sent.
+    let user = state.store.find_user(signed_in.user.id).await?.ok_or(WebError::Unauthorized)?;
+    let enrolment = state.accounts.pending_totp(&user)?.map(|e| EnrolmentView {
+        qr_data_uri: qr_data_uri(&e.uri),
+        secret: e.secret_base32,
+    });
+    let failed = error.is_some();
+    let mut response = render(&TotpPage {
+        layout: Layout::new(viewer, "Double authentification", "compte"),
+        enabled: user.totp_enabled,
+        required,
+        enrolment,
+        error,
+    });
+    if failed {
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+async fn totp_page(State(state): State<AppState>, viewer: Viewer, Query(query): Query<TotpQuery>) -> WebResult<Response> {
+    totp_view(&state, &viewer, query.obligatoire.is_some(), None).await
+}
+
+async fn totp_begin(State(state): State<AppState>, CurrentUser(signed_in): CurrentUser) -> WebResult<Response> {
+    let user = state.store.find_user(signed_in.user.id).await?.ok_or(WebError::Unauthorized)?;
+    if !user.totp_enabled {
+        state.accounts.begin_totp(&user).await?;
+    }
+    Ok(Redirect::to("/compte/double-authentification").into_response())
+}
+
+#[derive(Deserialize)]
+struct CodeOnly {
+    #[serde(default)]
+    code: String,
+}
+
+async fn totp_confirm(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Actor(actor): Actor,
+    CurrentUser(signed_in): CurrentUser,
+    Form(form): Form<CodeOnly>,
+) -> WebResult<Response> {
+    let user = state.store.find_user(signed_in.user.id).await?.ok_or(WebError::Unauthorized)?;
+    match state.accounts.confirm_totp(&user, &form.code, now_ms()).await {
+        Ok(()) => {
+            audit_or_fail(&state, &actor, AuditEvent::new(AuditAction::TotpEnabled, "user", user.id.to_string())).await?;
+            Ok(Redirect::to("/compte").into_response())
+        }
+        Err(AccountError::BadSecondFactor) => {
+            totp_view(&state, &viewer, false, Some("Code incorrect : saisissez le code affiché en ce moment par l'application.".into())).await
+        }
+        Err(AccountError::NoPendingTotp) => Ok(Redirect::to("/compte/double-authentification").into_response()),
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn totp_disable(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Actor(actor): Actor,
+    CurrentUser(signed_in): CurrentUser,
+    Form(form): Form<CodeOnly>,
+) -> WebResult<Response> {
+    let user = state.store.find_user(signed_in.user.id).await?.ok_or(WebError::Unauthorized)?;
+    match state.accounts.disable_totp(&user, &form.code, now_ms()).await {
+        Ok(()) => {
+            audit_or_fail(&state, &actor, AuditEvent::new(AuditAction::TotpDisabled, "user", user.id.to_string())).await?;
+            Ok(Redirect::to("/compte").into_response())
+        }
+        Err(AccountError::BadSecondFactor) => {
+            totp_view(&state, &viewer, false, Some("Code incorrect : la double authentification reste activée.".into())).await
+        }
+        Err(AccountError::NoPendingTotp) => Ok(Redirect::to("/compte/double-authentification").into_response()),
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        assert_eq!(safe_next(Some("/c/x")), "/c/x");
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(Some("/\\evil")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn reset_tokens_must_look_like_ours() {
+        assert!(well_formed_token(&"a1".repeat(32)));
+        assert!(!well_formed_token("abc"));
+        assert!(!well_formed_token(&"z".repeat(64)));
+    }
+}

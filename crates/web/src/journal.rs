@@ -1,0 +1,288 @@
+//! The audit trail, read by coordinators for their CPTS and by platform administrators for platform
+//! events: filters, pages, and a CSV export streamed page by page. Reading or exporting the trail is
+//! itself recorded.
+
+use crate::access::{Access, Actor, CptsContext, GuardedRouter, Viewer};
+use crate::error::{WebError, WebResult};
+use crate::export::{csv_line, BOM};
+use crate::forms::Query;
+use crate::pages::format_instant;
+use crate::views::{render, Layout, Pager};
+use crate::AppState;
+use askama::Template;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use maillage_app::audit::{self, AuditEvent};
+use maillage_domain::audit::AuditAction;
+use maillage_domain::authz::Permission;
+use maillage_store::{AuditEntry, AuditFilter, AuditScope, Page};
+use serde::Deserialize;
+
+pub fn routes(router: GuardedRouter) -> GuardedRouter {
+    router
+        .get("/c/{cpts}/journal", Access::Cpts(Permission::ViewAuditTrail), "Journal d'audit de la CPTS", cpts_journal)
+        .get(
+            "/c/{cpts}/journal.csv",
+            Access::Cpts(Permission::ViewAuditTrail),
+            "Export CSV du journal d'audit de la CPTS",
+            cpts_export,
+        )
+        .get("/admin/journal", Access::PlatformAdmin, "Journal d'audit de la plateforme", platform_journal)
+        .get("/admin/journal.csv", Access::PlatformAdmin, "Export CSV du journal de la plateforme", platform_export)
+}
+
+#[derive(Deserialize, Default, Clone)]
+struct JournalQuery {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    personne: String,
+    #[serde(default)]
+    du: String,
+    #[serde(default)]
+    au: String,
+    page: Option<i64>,
+}
+
+/// The filters as typed, shown back in the form.
+pub struct FilterView {
+    pub actor: String,
+    pub from: String,
+    pub until: String,
+}
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+fn parse_day(field: &'static str, value: &str) -> Result<Option<i64>, WebError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(value, format)
+        .map_err(|_| WebError::BadRequest(format!("{field} : « {value} » n'est pas une date (AAAA-MM-JJ)")))?;
+    let midnight = date.midnight().assume_utc().unix_timestamp();
+    Ok(Some(midnight * 1000))
+}
+
+impl JournalQuery {
+    fn filter(&self) -> Result<AuditFilter, WebError> {
+        let action = match self.action.trim() {
+            "" => None,
+            code => Some(
+                AuditAction::parse(code)
+                    .ok_or_else(|| WebError::BadRequest(format!("action : « {code} » n'est pas une action du journal")))?
+                    .code()
+                    .to_string(),
+            ),
+        };
+        Ok(AuditFilter {
+            action,
+            actor: Some(self.personne.trim().to_lowercase()).filter(|a| !a.is_empty()),
+            from: parse_day("date de début", &self.du)?,
+            until: parse_day("date de fin", &self.au)?.map(|day| day + DAY_MS),
+        })
+    }
+
+    fn query_string(&self) -> String {
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("action", &self.action)
+            .append_pair("personne", &self.personne)
+            .append_pair("du", &self.du)
+            .append_pair("au", &self.au)
+            .finish()
+    }
+}
+
+pub struct ActionOption {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+pub struct EntryView {
+    pub seq: i64,
+    pub when: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub purpose: String,
+    pub ip: String,
+}
+
+fn action_label(code: &str) -> String {
+    AuditAction::parse(code).map(|a| a.label().to_string()).unwrap_or_else(|| code.to_string())
+}
+
+impl From<&AuditEntry> for EntryView {
+    fn from(entry: &AuditEntry) -> Self {
+        let e = &entry.entry;
+        EntryView {
+            seq: entry.seq,
+            when: format_instant(e.at),
+            actor: e.actor.clone(),
+            action: action_label(&e.action),
+            target: if e.target_id.is_empty() { e.target_kind.clone() } else { format!("{} {}", e.target_kind, e.target_id) },
+            purpose: e.purpose.clone(),
+            ip: e.ip.clone(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "journal.html")]
+struct JournalPage {
+    layout: Layout,
+    cpts_name: Option<String>,
+    base_url: String,
+    export_url: String,
+    actions: Vec<ActionOption>,
+    filter: FilterView,
+    entries: Vec<EntryView>,
+    pager: Pager,
+}
+
+const PAGE_SIZE: i64 = 50;
+
+async fn journal(
+    state: &AppState,
+    layout: Layout,
+    actor: &maillage_app::audit::AuditContext,
+    scope: AuditScope,
+    cpts_name: Option<String>,
+    base_url: String,
+    query: JournalQuery,
+) -> WebResult<Response> {
+    let filter = query.filter()?;
+    let number = query.page.unwrap_or(1).clamp(1, 1_000_000);
+    let page = Page::new(number, PAGE_SIZE);
+    let rows = state
+        .store
+        .list_audit(scope, &filter, Page { limit: page.limit + 1, offset: page.offset })
+        .await?;
+    audit::record(
+        state.store.as_ref(),
+        actor,
+        AuditEvent::new(AuditAction::AuditViewed, "audit", String::new()).detail(serde_json::json!({ "page": number })),
+    )
+    .await?;
+    let filtered_url = format!("{base_url}?{}", query.query_string());
+    let pager = Pager::new(&filtered_url, number, PAGE_SIZE, rows.len());
+    Ok(render(&JournalPage {
+        layout,
+        cpts_name,
+        export_url: format!("{base_url}.csv?{}", query.query_string()),
+        base_url,
+        actions: AuditAction::ALL
+            .iter()
+            .map(|a| ActionOption { code: a.code(), label: a.label(), selected: query.action == a.code() })
+            .collect(),
+        filter: FilterView { actor: query.personne.clone(), from: query.du.clone(), until: query.au.clone() },
+        entries: rows.iter().take(usize::try_from(PAGE_SIZE).unwrap_or(50)).map(EntryView::from).collect(),
+        pager,
+    }))
+}
+
+async fn cpts_journal(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+    Actor(actor): Actor,
+    Query(query): Query<JournalQuery>,
+) -> WebResult<Response> {
+    let layout = Layout::in_cpts(&viewer, &context, "Journal d'audit", "journal");
+    let base = format!("/c/{}/journal", context.cpts.slug);
+    journal(&state, layout, &actor, AuditScope::Cpts(context.cpts.id), Some(context.cpts.name.clone()), base, query).await
+}
+
+async fn platform_journal(State(state): State<AppState>, viewer: Viewer, Actor(actor): Actor, Query(query): Query<JournalQuery>) -> WebResult<Response> {
+    let layout = Layout::new(&viewer, "Journal d'audit de la plateforme", "admin");
+    journal(&state, layout, &actor, AuditScope::Platform, None, "/admin/journal".into(), query).await
+}
+
+/// Rows read per database query while streaming an export.
+const EXPORT_BATCH: i64 = 500;
+
+async fn export(
+    state: AppState,
+    actor: maillage_app::audit::AuditContext,
+    scope: AuditScope,
+    file_name: String,
+    query: JournalQuery,
+) -> WebResult<Response> {
+    let filter = query.filter()?;
+    audit::record(
+        state.store.as_ref(),
+        &actor,
+        AuditEvent::new(AuditAction::AuditExported, "audit", String::new())
+            .detail(serde_json::json!({ "action": filter.action, "actor": filter.actor, "from": filter.from, "until": filter.until })),
+    )
+    .await?;
+    let header_line = format!(
+        "{BOM}{}",
+        csv_line(&["N°", "Date (UTC)", "Personne", "Action", "Objet", "Identifiant", "Finalité", "Adresse", "Demande", "Empreinte"])
+    );
+    // Unfold page by page: the export never holds more than one batch in memory.
+    let stream = futures_util::stream::unfold(Some((0_i64, Some(header_line))), move |cursor| {
+        let state = state.clone();
+        let filter = filter.clone();
+        async move {
+            let (offset, header_line) = cursor?;
+            if let Some(line) = header_line {
+                return Some((Ok::<_, std::io::Error>(bytes::Bytes::from(line)), Some((offset, None))));
+            }
+            let rows = match state.store.list_audit(scope, &filter, Page { limit: EXPORT_BATCH, offset }).await {
+                Ok(rows) => rows,
+                Err(error) => {
+                    tracing::error!(%error, "audit export interrupted");
+                    return Some((Err(std::io::Error::other("export interrupted")), None));
+                }
+            };
+            if rows.is_empty() {
+                return None;
+            }
+            let mut chunk = String::new();
+            for row in &rows {
+                let e = &row.entry;
+                chunk.push_str(&csv_line(&[
+                    row.seq.to_string(),
+                    format_instant(e.at),
+                    e.actor.clone(),
+                    action_label(&e.action),
+                    e.target_kind.clone(),
+                    e.target_id.clone(),
+                    e.purpose.clone(),
+                    e.ip.clone(),
+                    e.request_id.clone(),
+                    row.hash.clone(),
+                ]));
+            }
+            let next = i64::try_from(rows.len()).ok().map(|n| (offset + n, None)).filter(|_| rows.len() as i64 == EXPORT_BATCH);
+            Some((Ok(bytes::Bytes::from(chunk)), next))
+        }
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+async fn cpts_export(
+    State(state): State<AppState>,
+    context: CptsContext,
+    Actor(actor): Actor,
+    Query(query): Query<JournalQuery>,
+) -> WebResult<Response> {
+    let name = format!("journal-{}.csv", context.cpts.slug);
+    export(state, actor, AuditScope::Cpts(context.cpts.id), name, query).await
+}
+
+async fn platform_export(State(state): State<AppState>, Actor(actor): Actor, Query(query): Query<JournalQuery>) -> WebResult<Response> {
+    export(state, actor, AuditScope::Platform, "journal-plateforme.csv".into(), query).await
+}
