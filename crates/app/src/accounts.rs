@@ -140,7 +140,10 @@ pub struct AccountRequest<'a> {
 pub enum LoginOutcome {
     Opened(OpenedSession),
     /// The account uses a second factor: the token goes into a short-lived cookie for the code form.
-    NeedsSecondFactor { challenge: Sensitive<String>, user: User },
+    NeedsSecondFactor {
+        challenge: Sensitive<String>,
+        user: User,
+    },
 }
 
 /// A TOTP secret waiting for its first code.
@@ -189,7 +192,11 @@ pub struct Accounts {
 }
 
 impl Accounts {
-    pub fn new(store: Arc<dyn Store>, security: SecurityConfig, keyring: Arc<Keyring>) -> Result<Self, AccountError> {
+    pub fn new(
+        store: Arc<dyn Store>,
+        security: SecurityConfig,
+        keyring: Arc<Keyring>,
+    ) -> Result<Self, AccountError> {
         let decoy_hash = hash_password(&random_token())?.into();
         Ok(Self {
             store,
@@ -227,13 +234,23 @@ impl Accounts {
     /// Counts a failure; returns true when it locked the account.
     async fn count_failure(&self, email: &str, ip: &str, now: i64) -> Result<bool, AccountError> {
         let lock_ms = self.security.login_lock_minutes.saturating_mul(MINUTE_MS);
-        let account = self.store.record_login_failure(&account_key(email), now, THROTTLE_WINDOW_MS).await?;
-        let address = self.store.record_login_failure(&address_key(ip), now, THROTTLE_WINDOW_MS).await?;
+        let account = self
+            .store
+            .record_login_failure(&account_key(email), now, THROTTLE_WINDOW_MS)
+            .await?;
+        let address = self
+            .store
+            .record_login_failure(&address_key(ip), now, THROTTLE_WINDOW_MS)
+            .await?;
         if address.failures >= self.security.login_lock_after * ADDRESS_FACTOR {
-            self.store.lock_login(&address_key(ip), now + lock_ms).await?;
+            self.store
+                .lock_login(&address_key(ip), now + lock_ms)
+                .await?;
         }
         if account.failures >= self.security.login_lock_after {
-            self.store.lock_login(&account_key(email), now + lock_ms).await?;
+            self.store
+                .lock_login(&account_key(email), now + lock_ms)
+                .await?;
             return Ok(true);
         }
         Ok(false)
@@ -266,10 +283,18 @@ impl Accounts {
 
     /// Checks the password. Every wrong answer is the same [`AccountError::BadCredentials`], whether the
     /// account exists or not; repeated failures slow down, then lock, the account and the address.
-    pub async fn login(&self, email: &str, password: &str, ip: &str, now: i64) -> Result<LoginOutcome, AccountError> {
-        self.check_throttle(&account_key(email), FREE_FAILURES, now).await?;
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        ip: &str,
+        now: i64,
+    ) -> Result<LoginOutcome, AccountError> {
+        self.check_throttle(&account_key(email), FREE_FAILURES, now)
+            .await?;
         // Several people may share one address (an office, a hospital): it slows down much later.
-        self.check_throttle(&address_key(ip), FREE_FAILURES * ADDRESS_FACTOR, now).await?;
+        self.check_throttle(&address_key(ip), FREE_FAILURES * ADDRESS_FACTOR, now)
+            .await?;
         let user = match Email::parse(email) {
             Ok(email) => self.store.find_user_by_email(email.as_str()).await?,
             Err(_) => None,
@@ -297,7 +322,11 @@ impl Accounts {
         if user.totp_enabled {
             let challenge = random_token();
             self.store
-                .create_login_challenge(&token_hash(&challenge), user.id, now + SECOND_FACTOR_MINUTES * MINUTE_MS)
+                .create_login_challenge(
+                    &token_hash(&challenge),
+                    user.id,
+                    now + SECOND_FACTOR_MINUTES * MINUTE_MS,
+                )
                 .await?;
             return Ok(LoginOutcome::NeedsSecondFactor {
                 challenge: Sensitive::new(challenge),
@@ -315,7 +344,8 @@ impl Accounts {
             csrf_token: random_token(),
             created_at: now,
             last_seen_at: now,
-            expires_at: now.saturating_add(self.security.session_absolute_hours.saturating_mul(HOUR_MS)),
+            expires_at: now
+                .saturating_add(self.security.session_absolute_hours.saturating_mul(HOUR_MS)),
         };
         self.store.create_session(&record).await?;
         Ok(OpenedSession {
@@ -349,9 +379,15 @@ impl Accounts {
     }
 
     /// Second step of a login with TOTP: the code from the authenticator app.
-    pub async fn complete_second_factor(&self, challenge: &str, code: &str, now: i64) -> Result<OpenedSession, AccountError> {
+    pub async fn complete_second_factor(
+        &self,
+        challenge: &str,
+        code: &str,
+        now: i64,
+    ) -> Result<OpenedSession, AccountError> {
         let hash = token_hash(challenge);
-        let Some((user_id, attempts)) = self.store.attempt_login_challenge(&hash, now).await? else {
+        let Some((user_id, attempts)) = self.store.attempt_login_challenge(&hash, now).await?
+        else {
             return Err(AccountError::ChallengeExpired);
         };
         if attempts > SECOND_FACTOR_ATTEMPTS {
@@ -392,27 +428,44 @@ impl Accounts {
         if user.totp_enabled {
             return Ok(None);
         }
-        Ok(self.totp_secret(user)?.map(|secret| Self::enrolment(&secret, &user.email)))
+        Ok(self
+            .totp_secret(user)?
+            .map(|secret| Self::enrolment(&secret, &user.email)))
     }
 
     /// Turns the second factor on once the person proves their app shows the right code.
-    pub async fn confirm_totp(&self, user: &User, code: &str, now: i64) -> Result<(), AccountError> {
+    pub async fn confirm_totp(
+        &self,
+        user: &User,
+        code: &str,
+        now: i64,
+    ) -> Result<(), AccountError> {
         if user.totp_enabled || user.totp_secret.is_none() {
             return Err(AccountError::NoPendingTotp);
         }
         if !self.check_code(user, code, now).await? {
             return Err(AccountError::BadSecondFactor);
         }
-        self.store.set_totp(user.id, user.totp_secret.as_deref(), true).await?;
+        self.store
+            .set_totp(user.id, user.totp_secret.as_deref(), true)
+            .await?;
         // set_totp resets the last step; burn the code just used again.
-        if let Some(step) = self.totp_secret(user)?.and_then(|s| maillage_domain::totp::verify(&s, code, now / SECOND_MS)) {
+        if let Some(step) = self
+            .totp_secret(user)?
+            .and_then(|s| maillage_domain::totp::verify(&s, code, now / SECOND_MS))
+        {
             self.store.use_totp_step(user.id, step).await?;
         }
         Ok(())
     }
 
     /// Turns the second factor off, with a current code as proof.
-    pub async fn disable_totp(&self, user: &User, code: &str, now: i64) -> Result<(), AccountError> {
+    pub async fn disable_totp(
+        &self,
+        user: &User,
+        code: &str,
+        now: i64,
+    ) -> Result<(), AccountError> {
         if !user.totp_enabled {
             return Err(AccountError::NoPendingTotp);
         }
@@ -432,29 +485,50 @@ impl Accounts {
     ) -> Result<Option<(User, Sensitive<String>)>, AccountError> {
         let key = format!("reinitialisation:{ip}");
         self.check_throttle(&key, RESET_REQUESTS, now).await?;
-        let requests = self.store.record_login_failure(&key, now, THROTTLE_WINDOW_MS).await?;
+        let requests = self
+            .store
+            .record_login_failure(&key, now, THROTTLE_WINDOW_MS)
+            .await?;
         if requests.failures >= RESET_REQUESTS {
-            self.store.lock_login(&key, now + THROTTLE_WINDOW_MS).await?;
+            self.store
+                .lock_login(&key, now + THROTTLE_WINDOW_MS)
+                .await?;
         }
         let Ok(email) = Email::parse(email) else {
             return Ok(None);
         };
-        let Some(user) = self.store.find_user_by_email(email.as_str()).await?.filter(|u| !u.disabled) else {
+        let Some(user) = self
+            .store
+            .find_user_by_email(email.as_str())
+            .await?
+            .filter(|u| !u.disabled)
+        else {
             return Ok(None);
         };
         let token = random_token();
         let expires = now + self.security.reset_link_minutes.saturating_mul(MINUTE_MS);
-        self.store.create_password_reset(&token_hash(&token), user.id, now, expires).await?;
+        self.store
+            .create_password_reset(&token_hash(&token), user.id, now, expires)
+            .await?;
         Ok(Some((user, Sensitive::new(token))))
     }
 
     pub async fn reset_link_is_valid(&self, token: &str, now: i64) -> Result<bool, AccountError> {
-        Ok(self.store.peek_password_reset(&token_hash(token), now).await?.is_some())
+        Ok(self
+            .store
+            .peek_password_reset(&token_hash(token), now)
+            .await?
+            .is_some())
     }
 
     /// Sets a new password through a reset link: the link is used up, every session of the account ends,
     /// and the account's failure counter is cleared.
-    pub async fn reset_password(&self, token: &str, new_password: &str, now: i64) -> Result<User, AccountError> {
+    pub async fn reset_password(
+        &self,
+        token: &str,
+        new_password: &str,
+        now: i64,
+    ) -> Result<User, AccountError> {
         check_password_strength(new_password)?;
         let user_id = self
             .store
@@ -467,8 +541,14 @@ impl Accounts {
             .map_err(|_| AccountError::Hashing)??;
         self.store.set_password_hash(user_id, &hash).await?;
         self.store.delete_user_sessions(user_id).await?;
-        let user = self.store.find_user(user_id).await?.ok_or(AccountError::InvalidResetLink)?;
-        self.store.clear_login_throttle(&account_key(&user.email)).await?;
+        let user = self
+            .store
+            .find_user(user_id)
+            .await?
+            .ok_or(AccountError::InvalidResetLink)?;
+        self.store
+            .clear_login_throttle(&account_key(&user.email))
+            .await?;
         Ok(user)
     }
 

@@ -64,7 +64,11 @@ impl<'a> AuditEvent<'a> {
     }
 }
 
-pub async fn record(store: &dyn Store, context: &AuditContext, event: AuditEvent<'_>) -> Result<AuditEntry, StoreError> {
+pub async fn record(
+    store: &dyn Store,
+    context: &AuditContext,
+    event: AuditEvent<'_>,
+) -> Result<AuditEntry, StoreError> {
     store
         .append_audit(&NewAuditEntry {
             at: now_ms(),

@@ -569,6 +569,9 @@ impl Config {
 
     /// The keyring the security settings describe.
     pub fn keyring(&self) -> Result<crate::crypto::Keyring, crate::crypto::CryptoError> {
-        crate::crypto::Keyring::from_config(self.security.data_keys.expose(), self.security.blind_index_key.expose())
+        crate::crypto::Keyring::from_config(
+            self.security.data_keys.expose(),
+            self.security.blind_index_key.expose(),
+        )
     }
 }

@@ -47,7 +47,9 @@ pub struct Keyring {
 impl std::fmt::Debug for Keyring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let ids: Vec<&str> = self.keys.iter().map(|k| k.id.as_str()).collect();
-        f.debug_struct("Keyring").field("key_ids", &ids).finish_non_exhaustive()
+        f.debug_struct("Keyring")
+            .field("key_ids", &ids)
+            .finish_non_exhaustive()
     }
 }
 
@@ -71,13 +73,24 @@ impl Keyring {
     /// `data_keys`: `id:base64,id:base64` (first encrypts); `index_key`: base64.
     pub fn from_config(data_keys: &str, index_key: &str) -> Result<Self, CryptoError> {
         let mut keys = Vec::new();
-        for entry in data_keys.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        for entry in data_keys
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
             let (id, key) = entry
                 .split_once(':')
                 .ok_or_else(|| CryptoError::BadKey("each key is written id:base64".into()))?;
             let id = id.trim();
-            if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-                return Err(CryptoError::BadKey(format!("key id « {id} »: 1 to 32 letters, digits, - or _")));
+            if id.is_empty()
+                || id.len() > 32
+                || !id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err(CryptoError::BadKey(format!(
+                    "key id « {id} »: 1 to 32 letters, digits, - or _"
+                )));
             }
             if keys.iter().any(|k: &DataKey| k.id == id) {
                 return Err(CryptoError::BadKey(format!("key id {id} appears twice")));
@@ -112,12 +125,20 @@ impl Keyring {
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let sealed = key
             .cipher
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad: context })
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: context,
+                },
+            )
             .map_err(|_| CryptoError::Damaged)?;
         let id = key.id.as_bytes();
         let mut out = Vec::with_capacity(2 + id.len() + NONCE_LEN + sealed.len());
         out.push(FORMAT_VERSION);
-        out.push(u8::try_from(id.len()).map_err(|_| CryptoError::BadKey("key id too long".into()))?);
+        out.push(
+            u8::try_from(id.len()).map_err(|_| CryptoError::BadKey("key id too long".into()))?,
+        );
         out.extend_from_slice(id);
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&sealed);
@@ -144,7 +165,13 @@ impl Keyring {
         let body = &sealed[2 + id.len()..];
         let (nonce, ciphertext) = body.split_at(NONCE_LEN);
         key.cipher
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: context })
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: context,
+                },
+            )
             .map_err(|_| CryptoError::Damaged)
     }
 
@@ -225,14 +252,27 @@ mod tests {
         let ring = keyring(&format!("k1:{}", generate_key()));
         let sealed = ring.seal(b"DUPONT Marie", b"cpts-a/patient-1").unwrap();
         assert!(!sealed.windows(6).any(|w| w == b"DUPONT"));
-        assert_eq!(ring.open(&sealed, b"cpts-a/patient-1").unwrap(), b"DUPONT Marie");
-        assert_eq!(ring.open(&sealed, b"cpts-a/patient-2"), Err(CryptoError::Damaged));
+        assert_eq!(
+            ring.open(&sealed, b"cpts-a/patient-1").unwrap(),
+            b"DUPONT Marie"
+        );
+        assert_eq!(
+            ring.open(&sealed, b"cpts-a/patient-2"),
+            Err(CryptoError::Damaged)
+        );
         let mut flipped = sealed.clone();
         let last = flipped.len() - 1;
         flipped[last] ^= 1;
-        assert_eq!(ring.open(&flipped, b"cpts-a/patient-1"), Err(CryptoError::Damaged));
+        assert_eq!(
+            ring.open(&flipped, b"cpts-a/patient-1"),
+            Err(CryptoError::Damaged)
+        );
         assert_eq!(ring.open(&[1], b""), Err(CryptoError::Damaged));
-        assert_ne!(sealed, ring.seal(b"DUPONT Marie", b"cpts-a/patient-1").unwrap(), "random nonce");
+        assert_ne!(
+            sealed,
+            ring.seal(b"DUPONT Marie", b"cpts-a/patient-1").unwrap(),
+            "random nonce"
+        );
     }
 
     #[test]
@@ -247,18 +287,36 @@ mod tests {
         let resealed = rotated.seal(b"secret", b"ctx").unwrap();
         assert_eq!(Keyring::key_id_of(&resealed), Ok("2026"));
         let without_old = keyring(&format!("2026:{}", generate_key()));
-        assert_eq!(without_old.open(&sealed, b"ctx"), Err(CryptoError::UnknownKey("2025".into())));
+        assert_eq!(
+            without_old.open(&sealed, b"ctx"),
+            Err(CryptoError::UnknownKey("2025".into()))
+        );
     }
 
     #[test]
     fn bad_key_configuration_is_explained() {
         let index = generate_key();
-        assert_eq!(Keyring::from_config("", &index).unwrap_err(), CryptoError::NoDataKey);
-        assert!(matches!(Keyring::from_config("nocolon", &index), Err(CryptoError::BadKey(_))));
-        assert!(matches!(Keyring::from_config("k:AAAA", &index), Err(CryptoError::BadKey(_))));
+        assert_eq!(
+            Keyring::from_config("", &index).unwrap_err(),
+            CryptoError::NoDataKey
+        );
+        assert!(matches!(
+            Keyring::from_config("nocolon", &index),
+            Err(CryptoError::BadKey(_))
+        ));
+        assert!(matches!(
+            Keyring::from_config("k:AAAA", &index),
+            Err(CryptoError::BadKey(_))
+        ));
         let key = generate_key();
-        assert!(matches!(Keyring::from_config(&format!("k:{key},k:{key}"), &index), Err(CryptoError::BadKey(_))));
-        assert_eq!(Keyring::from_config(&format!("k:{key}"), "").unwrap_err(), CryptoError::NoIndexKey);
+        assert!(matches!(
+            Keyring::from_config(&format!("k:{key},k:{key}"), &index),
+            Err(CryptoError::BadKey(_))
+        ));
+        assert_eq!(
+            Keyring::from_config(&format!("k:{key}"), "").unwrap_err(),
+            CryptoError::NoIndexKey
+        );
         let ring = keyring(&format!("k:{key}"));
         assert!(!format!("{ring:?}").contains(&key));
     }
@@ -272,12 +330,31 @@ mod tests {
             birth_date: "1950-03-02".into(),
             ..PatientIdentity::default()
         };
-        let b = PatientIdentity { family_name: " DUPONT ".into(), given_names: "elodie".into(), ..a.clone() };
-        assert_eq!(ring.blind_index(b"cpts-a", &a.match_key()), ring.blind_index(b"cpts-a", &b.match_key()));
-        assert_ne!(ring.blind_index(b"cpts-a", &a.match_key()), ring.blind_index(b"cpts-b", &a.match_key()));
-        let other = PatientIdentity { birth_date: "1950-03-03".into(), ..a.clone() };
-        assert_ne!(ring.blind_index(b"cpts-a", &a.match_key()), ring.blind_index(b"cpts-a", &other.match_key()));
+        let b = PatientIdentity {
+            family_name: " DUPONT ".into(),
+            given_names: "elodie".into(),
+            ..a.clone()
+        };
+        assert_eq!(
+            ring.blind_index(b"cpts-a", &a.match_key()),
+            ring.blind_index(b"cpts-a", &b.match_key())
+        );
+        assert_ne!(
+            ring.blind_index(b"cpts-a", &a.match_key()),
+            ring.blind_index(b"cpts-b", &a.match_key())
+        );
+        let other = PatientIdentity {
+            birth_date: "1950-03-03".into(),
+            ..a.clone()
+        };
+        assert_ne!(
+            ring.blind_index(b"cpts-a", &a.match_key()),
+            ring.blind_index(b"cpts-a", &other.match_key())
+        );
         assert_eq!(format!("{a:?}"), "PatientIdentity(***)");
-        assert_eq!(normalise_name("Élodie  D'Arc-Martin"), "ELODIE D ARC MARTIN");
+        assert_eq!(
+            normalise_name("Élodie  D'Arc-Martin"),
+            "ELODIE D ARC MARTIN"
+        );
     }
 }

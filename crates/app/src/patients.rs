@@ -33,15 +33,25 @@ impl Patients {
         Self { store, keyring }
     }
 
-    fn seal(&self, cpts: CptsId, id: PatientId, identity: &PatientIdentity) -> Result<(Vec<u8>, String), PatientError> {
-        let plaintext = serde_json::to_vec(identity).map_err(|e| PatientError::Encoding(e.to_string()))?;
+    fn seal(
+        &self,
+        cpts: CptsId,
+        id: PatientId,
+        identity: &PatientIdentity,
+    ) -> Result<(Vec<u8>, String), PatientError> {
+        let plaintext =
+            serde_json::to_vec(identity).map_err(|e| PatientError::Encoding(e.to_string()))?;
         let sealed = self.keyring.seal(&plaintext, &context(cpts, id))?;
-        let index = self.keyring.blind_index(cpts.to_string().as_bytes(), &identity.match_key());
+        let index = self
+            .keyring
+            .blind_index(cpts.to_string().as_bytes(), &identity.match_key());
         Ok((sealed, index))
     }
 
     fn open(&self, record: &PatientRecord) -> Result<PatientIdentity, PatientError> {
-        let plaintext = self.keyring.open(&record.identity, &context(record.cpts_id, record.id))?;
+        let plaintext = self
+            .keyring
+            .open(&record.identity, &context(record.cpts_id, record.id))?;
         serde_json::from_slice(&plaintext).map_err(|e| PatientError::Encoding(e.to_string()))
     }
 
@@ -65,8 +75,12 @@ impl Patients {
                 updated_at: now,
             })
             .await?;
-        audit::record(self.store.as_ref(), &actor.in_cpts(cpts), AuditEvent::new(AuditAction::PatientCreated, "patient", id.to_string()))
-            .await?;
+        audit::record(
+            self.store.as_ref(),
+            &actor.in_cpts(cpts),
+            AuditEvent::new(AuditAction::PatientCreated, "patient", id.to_string()),
+        )
+        .await?;
         Ok(id)
     }
 
@@ -91,8 +105,14 @@ impl Patients {
     }
 
     /// Patients of the CPTS with the same names and birth date (duplicate detection without decrypting).
-    pub async fn same_person(&self, cpts: CptsId, identity: &PatientIdentity) -> Result<Vec<PatientId>, PatientError> {
-        let index = self.keyring.blind_index(cpts.to_string().as_bytes(), &identity.match_key());
+    pub async fn same_person(
+        &self,
+        cpts: CptsId,
+        identity: &PatientIdentity,
+    ) -> Result<Vec<PatientId>, PatientError> {
+        let index = self
+            .keyring
+            .blind_index(cpts.to_string().as_bytes(), &identity.match_key());
         Ok(self
             .store
             .find_patients_by_blind_index(cpts, &index)
@@ -104,11 +124,18 @@ impl Patients {
 
     /// Re-encrypts every patient not under the active key, `batch` at a time; `progress` is told the running
     /// count. Returns how many were re-encrypted.
-    pub async fn rotate(&self, batch: i64, mut progress: impl FnMut(u64)) -> Result<u64, PatientError> {
+    pub async fn rotate(
+        &self,
+        batch: i64,
+        mut progress: impl FnMut(u64),
+    ) -> Result<u64, PatientError> {
         let active = self.keyring.active_key_id().to_string();
         let mut done = 0u64;
         loop {
-            let records = self.store.patients_not_under_key(&active, batch.max(1)).await?;
+            let records = self
+                .store
+                .patients_not_under_key(&active, batch.max(1))
+                .await?;
             if records.is_empty() {
                 return Ok(done);
             }
@@ -116,7 +143,14 @@ impl Patients {
                 let identity = self.open(&record)?;
                 let (sealed, index) = self.seal(record.cpts_id, record.id, &identity)?;
                 self.store
-                    .update_patient_identity(record.cpts_id, record.id, &sealed, &active, &index, now_ms())
+                    .update_patient_identity(
+                        record.cpts_id,
+                        record.id,
+                        &sealed,
+                        &active,
+                        &index,
+                        now_ms(),
+                    )
                     .await?;
                 done += 1;
             }

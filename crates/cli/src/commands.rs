@@ -1,16 +1,19 @@
-use crate::cli::{AuditCommand, Cli, Command, ConfigCommand, DemoArgs, KeysCommand, LogFormatArg, RoleArg, UserCommand};
+use crate::cli::{
+    AuditCommand, Cli, Command, ConfigCommand, DemoArgs, KeysCommand, LogFormatArg, RoleArg,
+    UserCommand,
+};
 use maillage_app::accounts::{random_token, AccountRequest, Accounts};
 use maillage_app::audit::{self, AuditContext, AuditEvent};
-use maillage_app::crypto::{generate_key, Keyring};
-use maillage_app::patients::Patients;
-use maillage_domain::audit::AuditAction;
-use maillage_store::{verify_audit_chain, ChainReport};
 use maillage_app::clock::now_ms;
 use maillage_app::config::{self, redacted_url, Config, LogFormat, Override, Value};
+use maillage_app::crypto::{generate_key, Keyring};
 use maillage_app::demo;
 use maillage_app::jobs::{spawn_maintenance, JobRunner};
 use maillage_app::mail::{EmailJob, Mailer, EMAIL_JOB};
+use maillage_app::patients::Patients;
+use maillage_domain::audit::AuditAction;
 use maillage_domain::authz::Role;
+use maillage_store::{verify_audit_chain, ChainReport};
 use maillage_store::{Page, Store};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -167,22 +170,29 @@ async fn open(config: &Config) -> Result<(Arc<dyn Store>, Accounts), AnyError> {
 
 /// The demo's own keys, made on first run and kept beside its database (never inside it).
 fn demo_keys(data_dir: &std::path::Path) -> Result<(String, String), AnyError> {
-    std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
     let file = data_dir.join("demo-keys");
     if !file.exists() {
         let content = format!("demo:{}\n{}\n", generate_key(), generate_key());
-        std::fs::write(&file, content).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+        std::fs::write(&file, content)
+            .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600));
         }
     }
-    let content = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let content = std::fs::read_to_string(&file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let mut lines = content.lines();
     match (lines.next(), lines.next()) {
         (Some(data), Some(index)) => Ok((data.to_string(), index.to_string())),
-        _ => Err(format!("{} is damaged: delete it together with demo.db", file.display()).into()),
+        _ => Err(format!(
+            "{} is damaged: delete it together with demo.db",
+            file.display()
+        )
+        .into()),
     }
 }
 
@@ -192,7 +202,9 @@ async fn rotate_keys(config: &Config) -> Result<ExitCode, AnyError> {
     eprintln!("Re-encrypting with key {}…", keyring.active_key_id());
     let patients = Patients::new(store.clone(), keyring.clone());
     let count = patients
-        .rotate(500, |done| eprintln!("  {done} patient identities re-encrypted"))
+        .rotate(500, |done| {
+            eprintln!("  {done} patient identities re-encrypted")
+        })
         .await?;
     let mut secrets = 0u64;
     let mut page = 1;
@@ -202,13 +214,21 @@ async fn rotate_keys(config: &Config) -> Result<ExitCode, AnyError> {
             break;
         }
         for user in &users {
-            let Some(sealed) = &user.totp_secret else { continue };
+            let Some(sealed) = &user.totp_secret else {
+                continue;
+            };
             if Keyring::key_id_of(sealed)? == keyring.active_key_id() {
                 continue;
             }
             let context = format!("totp:{}", user.id).into_bytes();
             let secret = keyring.open(sealed, &context)?;
-            store.set_totp(user.id, Some(&keyring.seal(&secret, &context)?), user.totp_enabled).await?;
+            store
+                .set_totp(
+                    user.id,
+                    Some(&keyring.seal(&secret, &context)?),
+                    user.totp_enabled,
+                )
+                .await?;
             secrets += 1;
         }
         page += 1;
@@ -216,11 +236,18 @@ async fn rotate_keys(config: &Config) -> Result<ExitCode, AnyError> {
     audit::record(
         store.as_ref(),
         &AuditContext::command_line(),
-        AuditEvent::new(AuditAction::KeysRotated, "keys", keyring.active_key_id().to_string())
-            .detail(serde_json::json!({ "patients": count, "second_factor_secrets": secrets })),
+        AuditEvent::new(
+            AuditAction::KeysRotated,
+            "keys",
+            keyring.active_key_id().to_string(),
+        )
+        .detail(serde_json::json!({ "patients": count, "second_factor_secrets": secrets })),
     )
     .await?;
-    println!("Done: {count} patient identities and {secrets} second-factor secrets now use key {}.", keyring.active_key_id());
+    println!(
+        "Done: {count} patient identities and {secrets} second-factor secrets now use key {}.",
+        keyring.active_key_id()
+    );
     println!("Old keys can be removed from security.data_keys.");
     Ok(ExitCode::SUCCESS)
 }
@@ -275,9 +302,12 @@ async fn serve_with(
         accounts,
         Arc::new(config),
     ));
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     let _ = stop.send(true);
     for task in tasks {
         let _ = task.await;

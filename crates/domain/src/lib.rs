@@ -7,8 +7,8 @@ pub mod authz;
 pub mod cpts;
 pub mod identifiers;
 pub mod missions;
-pub mod totp;
 pub mod sensitive;
+pub mod totp;
 
 pub use identifiers::ValidationError;
 pub use sensitive::Sensitive;

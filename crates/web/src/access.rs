@@ -9,6 +9,7 @@ use crate::cookies;
 use crate::error::WebError;
 use crate::AppState;
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::extract::{FromRequestParts, RawPathParams, Request, State};
 use axum::handler::Handler;
 use axum::http::request::Parts;
@@ -19,11 +20,10 @@ use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 use maillage_app::accounts::SignedIn;
 use maillage_app::audit::AuditContext;
-use axum::extract::ConnectInfo;
-use std::net::SocketAddr;
 use maillage_app::clock::now_ms;
 use maillage_domain::authz::{allows, Permission, Role};
 use maillage_store::Cpts;
+use std::net::SocketAddr;
 
 /// Who may use a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,12 +148,21 @@ pub struct Actor(pub AuditContext);
 
 impl FromRequestParts<AppState> for Actor {
     type Rejection = WebError;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let viewer = parts.extensions.get::<Viewer>().cloned().unwrap_or_default();
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let viewer = parts
+            .extensions
+            .get::<Viewer>()
+            .cloned()
+            .unwrap_or_default();
         let user = viewer.signed_in.as_ref().map(|s| &s.user);
         Ok(Actor(AuditContext {
             actor_id: user.map(|u| u.id),
-            actor: user.map(|u| u.email.clone()).unwrap_or_else(|| "anonyme".into()),
+            actor: user
+                .map(|u| u.email.clone())
+                .unwrap_or_else(|| "anonyme".into()),
             cpts_id: parts.extensions.get::<CptsContext>().map(|c| c.cpts.id),
             ip: client_ip(parts, state.config.server.trust_proxy),
             request_id: parts

@@ -22,18 +22,63 @@ use serde::Deserialize;
 
 pub fn routes(router: GuardedRouter) -> GuardedRouter {
     router
-        .get("/connexion", Access::Public, "Formulaire de connexion", login_form)
+        .get(
+            "/connexion",
+            Access::Public,
+            "Formulaire de connexion",
+            login_form,
+        )
         .post("/connexion", Access::Public, "Connexion", login)
-        .get("/connexion/code", Access::Public, "Formulaire du code de double authentification", code_form)
-        .post("/connexion/code", Access::Public, "Vérification du code de double authentification", code)
+        .get(
+            "/connexion/code",
+            Access::Public,
+            "Formulaire du code de double authentification",
+            code_form,
+        )
+        .post(
+            "/connexion/code",
+            Access::Public,
+            "Vérification du code de double authentification",
+            code,
+        )
         .post("/deconnexion", Access::SignedIn, "Déconnexion", logout)
-        .post("/deconnexion/partout", Access::SignedIn, "Déconnexion de tous les appareils", logout_everywhere)
-        .get("/mot-de-passe-oublie", Access::Public, "Demande de lien de nouveau mot de passe", forgot_form)
-        .post("/mot-de-passe-oublie", Access::Public, "Envoi d'un lien de nouveau mot de passe", forgot)
-        .get("/mot-de-passe/{token}", Access::Public, "Formulaire de nouveau mot de passe (lien reçu)", reset_form)
-        .post("/mot-de-passe/{token}", Access::Public, "Nouveau mot de passe (lien reçu)", reset)
+        .post(
+            "/deconnexion/partout",
+            Access::SignedIn,
+            "Déconnexion de tous les appareils",
+            logout_everywhere,
+        )
+        .get(
+            "/mot-de-passe-oublie",
+            Access::Public,
+            "Demande de lien de nouveau mot de passe",
+            forgot_form,
+        )
+        .post(
+            "/mot-de-passe-oublie",
+            Access::Public,
+            "Envoi d'un lien de nouveau mot de passe",
+            forgot,
+        )
+        .get(
+            "/mot-de-passe/{token}",
+            Access::Public,
+            "Formulaire de nouveau mot de passe (lien reçu)",
+            reset_form,
+        )
+        .post(
+            "/mot-de-passe/{token}",
+            Access::Public,
+            "Nouveau mot de passe (lien reçu)",
+            reset,
+        )
         .get("/compte", Access::SignedIn, "Mon compte", account)
-        .get("/compte/double-authentification", Access::SignedIn, "Double authentification", totp_page)
+        .get(
+            "/compte/double-authentification",
+            Access::SignedIn,
+            "Double authentification",
+            totp_page,
+        )
         .post(
             "/compte/double-authentification/commencer",
             Access::SignedIn,
@@ -60,12 +105,18 @@ const CHALLENGE: &str = "maillage_challenge";
 /// Only paths of this site are followed after login (no open redirect).
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_string(),
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_string()
+        }
         _ => "/".into(),
     }
 }
 
-async fn audit_or_fail(state: &AppState, actor: &AuditContext, event: AuditEvent<'_>) -> WebResult<()> {
+async fn audit_or_fail(
+    state: &AppState,
+    actor: &AuditContext,
+    event: AuditEvent<'_>,
+) -> WebResult<()> {
     audit::record(state.store.as_ref(), actor, event).await?;
     Ok(())
 }
@@ -78,9 +129,20 @@ fn login_csrf(headers: &HeaderMap) -> (String, bool) {
     }
 }
 
-fn with_login_csrf(mut response: Response, state: &AppState, token: &str, is_new: bool) -> Response {
+fn with_login_csrf(
+    mut response: Response,
+    state: &AppState,
+    token: &str,
+    is_new: bool,
+) -> Response {
     if is_new {
-        cookies::set(response.headers_mut(), cookies::LOGIN_CSRF, token, state.config.server.secure_cookies(), None);
+        cookies::set(
+            response.headers_mut(),
+            cookies::LOGIN_CSRF,
+            token,
+            state.config.server.secure_cookies(),
+            None,
+        );
     }
     response
 }
@@ -102,7 +164,12 @@ struct LoginQuery {
     nouveau: Option<String>,
 }
 
-async fn login_form(State(state): State<AppState>, viewer: Viewer, headers: HeaderMap, Query(query): Query<LoginQuery>) -> Response {
+async fn login_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Query(query): Query<LoginQuery>,
+) -> Response {
     if viewer.signed_in.is_some() {
         return Redirect::to(&safe_next(query.suite.as_deref())).into_response();
     }
@@ -139,7 +206,13 @@ struct LoginForm {
 fn signed_in_response(state: &AppState, opened: &OpenedSession, next: &str) -> Response {
     let mut response = Redirect::to(next).into_response();
     let secure = state.config.server.secure_cookies();
-    cookies::set(response.headers_mut(), cookies::SESSION, opened.token.expose(), secure, None);
+    cookies::set(
+        response.headers_mut(),
+        cookies::SESSION,
+        opened.token.expose(),
+        secure,
+        None,
+    );
     cookies::clear(response.headers_mut(), cookies::LOGIN_CSRF, secure);
     cookies::clear(response.headers_mut(), CHALLENGE, secure);
     response
@@ -153,7 +226,12 @@ fn actor_for(actor: &AuditContext, user: &maillage_store::User) -> AuditContext 
     }
 }
 
-async fn login(State(state): State<AppState>, viewer: Viewer, Actor(actor): Actor, Form(form): Form<LoginForm>) -> WebResult<Response> {
+async fn login(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Actor(actor): Actor,
+    Form(form): Form<LoginForm>,
+) -> WebResult<Response> {
     let next = safe_next(Some(&form.suite));
     let typed: String = form.email.trim().chars().take(254).collect();
     let refused = |status: StatusCode, message: String| {
@@ -173,14 +251,27 @@ async fn login(State(state): State<AppState>, viewer: Viewer, Actor(actor): Acto
         actor: typed.to_lowercase(),
         ..actor.clone()
     };
-    match state.accounts.login(&form.email, &form.password, &actor.ip, now_ms()).await {
+    match state
+        .accounts
+        .login(&form.email, &form.password, &actor.ip, now_ms())
+        .await
+    {
         Ok(LoginOutcome::Opened(opened)) => {
-            audit_or_fail(&state, &actor_for(&actor, &opened.user), AuditEvent::new(AuditAction::Login, "user", opened.user.id.to_string())).await?;
+            audit_or_fail(
+                &state,
+                &actor_for(&actor, &opened.user),
+                AuditEvent::new(AuditAction::Login, "user", opened.user.id.to_string()),
+            )
+            .await?;
             Ok(signed_in_response(&state, &opened, &next))
         }
         Ok(LoginOutcome::NeedsSecondFactor { challenge, user }) => {
             tracing::info!(user = %user.id, "password accepted, second factor required");
-            let mut response = Redirect::to(&format!("/connexion/code?suite={}", crate::access::url_encode(&next))).into_response();
+            let mut response = Redirect::to(&format!(
+                "/connexion/code?suite={}",
+                crate::access::url_encode(&next)
+            ))
+            .into_response();
             cookies::set(
                 response.headers_mut(),
                 CHALLENGE,
@@ -191,8 +282,16 @@ async fn login(State(state): State<AppState>, viewer: Viewer, Actor(actor): Acto
             Ok(response)
         }
         Err(AccountError::BadCredentials) => {
-            audit_or_fail(&state, &attempted, AuditEvent::new(AuditAction::LoginFailed, "user", String::new())).await?;
-            Ok(refused(StatusCode::UNAUTHORIZED, "Adresse e-mail ou mot de passe incorrect.".into()))
+            audit_or_fail(
+                &state,
+                &attempted,
+                AuditEvent::new(AuditAction::LoginFailed, "user", String::new()),
+            )
+            .await?;
+            Ok(refused(
+                StatusCode::UNAUTHORIZED,
+                "Adresse e-mail ou mot de passe incorrect.".into(),
+            ))
         }
         Err(AccountError::Throttled { retry_after_secs }) => {
             audit_or_fail(
@@ -210,7 +309,9 @@ async fn login(State(state): State<AppState>, viewer: Viewer, Actor(actor): Acto
                 ),
             );
             if let Ok(value) = axum::http::HeaderValue::from_str(&retry_after_secs.to_string()) {
-                response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, value);
             }
             Ok(response)
         }
@@ -227,7 +328,12 @@ struct CodePage {
     error: Option<String>,
 }
 
-async fn code_form(State(state): State<AppState>, viewer: Viewer, headers: HeaderMap, Query(query): Query<LoginQuery>) -> Response {
+async fn code_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Query(query): Query<LoginQuery>,
+) -> Response {
     if cookies::read(&headers, CHALLENGE).is_none() {
         return Redirect::to("/connexion").into_response();
     }
@@ -262,7 +368,11 @@ async fn code(
     let Some(challenge) = cookies::read(&headers, CHALLENGE) else {
         return Ok(Redirect::to("/connexion").into_response());
     };
-    match state.accounts.complete_second_factor(&challenge, &form.code, now_ms()).await {
+    match state
+        .accounts
+        .complete_second_factor(&challenge, &form.code, now_ms())
+        .await
+    {
         Ok(opened) => {
             audit_or_fail(
                 &state,
@@ -298,26 +408,47 @@ async fn code(
 
 fn logged_out(state: &AppState) -> Response {
     let mut response = Redirect::to("/connexion?deconnecte=1").into_response();
-    cookies::clear(response.headers_mut(), cookies::SESSION, state.config.server.secure_cookies());
+    cookies::clear(
+        response.headers_mut(),
+        cookies::SESSION,
+        state.config.server.secure_cookies(),
+    );
     response
 }
 
-async fn logout(State(state): State<AppState>, Actor(actor): Actor, headers: HeaderMap) -> WebResult<Response> {
+async fn logout(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    headers: HeaderMap,
+) -> WebResult<Response> {
     if let Some(token) = cookies::read(&headers, cookies::SESSION) {
         state.accounts.logout(&token).await?;
     }
     let target = actor.actor_id.map(|id| id.to_string()).unwrap_or_default();
-    audit_or_fail(&state, &actor, AuditEvent::new(AuditAction::Logout, "user", target)).await?;
+    audit_or_fail(
+        &state,
+        &actor,
+        AuditEvent::new(AuditAction::Logout, "user", target),
+    )
+    .await?;
     Ok(logged_out(&state))
 }
 
-async fn logout_everywhere(State(state): State<AppState>, Actor(actor): Actor, CurrentUser(signed_in): CurrentUser) -> WebResult<Response> {
+async fn logout_everywhere(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    CurrentUser(signed_in): CurrentUser,
+) -> WebResult<Response> {
     let ended = state.accounts.logout_everywhere(signed_in.user.id).await?;
     audit_or_fail(
         &state,
         &actor,
-        AuditEvent::new(AuditAction::LogoutEverywhere, "user", signed_in.user.id.to_string())
-            .detail(serde_json::json!({ "sessions": ended })),
+        AuditEvent::new(
+            AuditAction::LogoutEverywhere,
+            "user",
+            signed_in.user.id.to_string(),
+        )
+        .detail(serde_json::json!({ "sessions": ended })),
     )
     .await?;
     Ok(logged_out(&state))
@@ -332,7 +463,11 @@ struct ForgotPage {
     minutes: i64,
 }
 
-async fn forgot_form(State(state): State<AppState>, viewer: Viewer, headers: HeaderMap) -> Response {
+async fn forgot_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+) -> Response {
     let (csrf, is_new) = login_csrf(&headers);
     let page = ForgotPage {
         layout: Layout::new(&viewer, "Mot de passe oublié", "connexion"),
@@ -351,8 +486,16 @@ struct ForgotForm {
     csrf: String,
 }
 
-async fn forgot(State(state): State<AppState>, viewer: Viewer, Actor(actor): Actor, Form(form): Form<ForgotForm>) -> WebResult<Response> {
-    let requested = state.accounts.request_password_reset(&form.email, &actor.ip, now_ms()).await?;
+async fn forgot(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Actor(actor): Actor,
+    Form(form): Form<ForgotForm>,
+) -> WebResult<Response> {
+    let requested = state
+        .accounts
+        .request_password_reset(&form.email, &actor.ip, now_ms())
+        .await?;
     if let Some((user, token)) = requested {
         let link = format!(
             "{}/mot-de-passe/{}",
@@ -379,7 +522,11 @@ async fn forgot(State(state): State<AppState>, viewer: Viewer, Actor(actor): Act
         audit_or_fail(
             &state,
             &actor_for(&actor, &user),
-            AuditEvent::new(AuditAction::PasswordResetRequested, "user", user.id.to_string()),
+            AuditEvent::new(
+                AuditAction::PasswordResetRequested,
+                "user",
+                user.id.to_string(),
+            ),
         )
         .await?;
     }
@@ -407,8 +554,14 @@ fn well_formed_token(token: &str) -> bool {
     token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-async fn reset_form(State(state): State<AppState>, viewer: Viewer, headers: HeaderMap, Path(token): Path<String>) -> WebResult<Response> {
-    let valid = well_formed_token(&token) && state.accounts.reset_link_is_valid(&token, now_ms()).await?;
+async fn reset_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> WebResult<Response> {
+    let valid =
+        well_formed_token(&token) && state.accounts.reset_link_is_valid(&token, now_ms()).await?;
     let (csrf, is_new) = login_csrf(&headers);
     let mut response = render(&ResetPage {
         layout: Layout::new(&viewer, "Nouveau mot de passe", "connexion"),
@@ -452,23 +605,40 @@ async fn reset(
         response
     };
     if !well_formed_token(&token) {
-        return Ok(again("Ce lien n'est plus valable : demandez-en un nouveau.".into(), false));
+        return Ok(again(
+            "Ce lien n'est plus valable : demandez-en un nouveau.".into(),
+            false,
+        ));
     }
     if form.password != form.confirmation {
-        return Ok(again("Les deux mots de passe saisis sont différents.".into(), true));
+        return Ok(again(
+            "Les deux mots de passe saisis sont différents.".into(),
+            true,
+        ));
     }
-    match state.accounts.reset_password(&token, &form.password, now_ms()).await {
+    match state
+        .accounts
+        .reset_password(&token, &form.password, now_ms())
+        .await
+    {
         Ok(user) => {
             audit_or_fail(
                 &state,
                 &actor_for(&actor, &user),
-                AuditEvent::new(AuditAction::PasswordResetCompleted, "user", user.id.to_string()),
+                AuditEvent::new(
+                    AuditAction::PasswordResetCompleted,
+                    "user",
+                    user.id.to_string(),
+                ),
             )
             .await?;
             Ok(Redirect::to("/connexion?nouveau=1").into_response())
         }
         Err(AccountError::Invalid(error)) => Ok(again(error.to_string(), true)),
-        Err(AccountError::InvalidResetLink) => Ok(again("Ce lien n'est plus valable : demandez-en un nouveau.".into(), false)),
+        Err(AccountError::InvalidResetLink) => Ok(again(
+            "Ce lien n'est plus valable : demandez-en un nouveau.".into(),
+            false,
+        )),
         Err(other) => Err(other.into()),
     }
 }
@@ -483,7 +653,11 @@ struct AccountPage {
     memberships: Vec<crate::pages::MembershipView>,
 }
 
-async fn account(State(state): State<AppState>, viewer: Viewer, CurrentUser(signed_in): CurrentUser) -> WebResult<Response> {
+async fn account(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    CurrentUser(signed_in): CurrentUser,
+) -> WebResult<Response> {
     Ok(render(&AccountPage {
         memberships: memberships(&state, &viewer).await?,
         layout: Layout::new(&viewer, "Mon compte", "compte"),
@@ -518,7 +692,10 @@ fn qr_data_uri(uri: &str) -> String {
                 .build()
         })
         .unwrap_or_default();
-    format!("data:image/svg+xml;base64,{}", base64::engine::general_purpose::STANDARD.encode(svg))
+    format!(
+        "data:image/svg+xml;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(svg)
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -526,12 +703,21 @@ struct TotpQuery {
     obligatoire: Option<String>,
 }
 
-async fn totp_view(state: &AppState, viewer: &Viewer, required: bool, error: Option<String>) -> WebResult<Response> {
+async fn totp_view(
+    state: &AppState,
+    viewer: &Viewer,
+    required: bool,
+    error: Option<String>,
+) -> WebResult<Response> {
     let Some(signed_in) = &viewer.signed_in else {
         return Err(WebError::Unauthorized);
     };
     // Reload the account: the session's copy predates any change made by the form just sent.
-    let user = state.store.find_user(signed_in.user.id).await?.ok_or(WebError::Unauthorized)?;
+    let user = state
+        .store
+        .find_user(signed_in.user.id)
+        .await?
+        .ok_or(WebError::Unauthorized)?;
     let enrolment = state.accounts.pending_totp(&user)?.map(|e| EnrolmentView {
         qr_data_uri: qr_data_uri(&e.uri),
         secret: e.secret_base32,
@@ -550,12 +736,23 @@ async fn totp_view(state: &AppState, viewer: &Viewer, required: bool, error: Opt
     Ok(response)
 }
 
-async fn totp_page(State(state): State<AppState>, viewer: Viewer, Query(query): Query<TotpQuery>) -> WebResult<Response> {
+async fn totp_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<TotpQuery>,
+) -> WebResult<Response> {
     totp_view(&state, &viewer, query.obligatoire.is_some(), None).await
 }
 
-async fn totp_begin(State(state): State<AppState>, CurrentUser(signed_in): CurrentUser) -> WebResult<Response> {
-    let user = state.store.find_user(signed_in.user.id).await?.ok_or(WebError::Unauthorized)?;
+async fn totp_begin(
+    State(state): State<AppState>,
+    CurrentUser(signed_in): CurrentUser,
+) -> WebResult<Response> {
+    let user = state
+        .store
+        .find_user(signed_in.user.id)
+        .await?
+        .ok_or(WebError::Unauthorized)?;
     if !user.totp_enabled {
         state.accounts.begin_totp(&user).await?;
     }
@@ -575,16 +772,40 @@ async fn totp_confirm(
     CurrentUser(signed_in): CurrentUser,
     Form(form): Form<CodeOnly>,
 ) -> WebResult<Response> {
-    let user = state.store.find_user(signed_in.user.id).await?.ok_or(WebError::Unauthorized)?;
-    match state.accounts.confirm_totp(&user, &form.code, now_ms()).await {
+    let user = state
+        .store
+        .find_user(signed_in.user.id)
+        .await?
+        .ok_or(WebError::Unauthorized)?;
+    match state
+        .accounts
+        .confirm_totp(&user, &form.code, now_ms())
+        .await
+    {
         Ok(()) => {
-            audit_or_fail(&state, &actor, AuditEvent::new(AuditAction::TotpEnabled, "user", user.id.to_string())).await?;
+            audit_or_fail(
+                &state,
+                &actor,
+                AuditEvent::new(AuditAction::TotpEnabled, "user", user.id.to_string()),
+            )
+            .await?;
             Ok(Redirect::to("/compte").into_response())
         }
         Err(AccountError::BadSecondFactor) => {
-            totp_view(&state, &viewer, false, Some("Code incorrect : saisissez le code affiché en ce moment par l'application.".into())).await
+            totp_view(
+                &state,
+                &viewer,
+                false,
+                Some(
+                    "Code incorrect : saisissez le code affiché en ce moment par l'application."
+                        .into(),
+                ),
+            )
+            .await
         }
-        Err(AccountError::NoPendingTotp) => Ok(Redirect::to("/compte/double-authentification").into_response()),
+        Err(AccountError::NoPendingTotp) => {
+            Ok(Redirect::to("/compte/double-authentification").into_response())
+        }
         Err(other) => Err(other.into()),
     }
 }
@@ -596,16 +817,37 @@ async fn totp_disable(
     CurrentUser(signed_in): CurrentUser,
     Form(form): Form<CodeOnly>,
 ) -> WebResult<Response> {
-    let user = state.store.find_user(signed_in.user.id).await?.ok_or(WebError::Unauthorized)?;
-    match state.accounts.disable_totp(&user, &form.code, now_ms()).await {
+    let user = state
+        .store
+        .find_user(signed_in.user.id)
+        .await?
+        .ok_or(WebError::Unauthorized)?;
+    match state
+        .accounts
+        .disable_totp(&user, &form.code, now_ms())
+        .await
+    {
         Ok(()) => {
-            audit_or_fail(&state, &actor, AuditEvent::new(AuditAction::TotpDisabled, "user", user.id.to_string())).await?;
+            audit_or_fail(
+                &state,
+                &actor,
+                AuditEvent::new(AuditAction::TotpDisabled, "user", user.id.to_string()),
+            )
+            .await?;
             Ok(Redirect::to("/compte").into_response())
         }
         Err(AccountError::BadSecondFactor) => {
-            totp_view(&state, &viewer, false, Some("Code incorrect : la double authentification reste activée.".into())).await
+            totp_view(
+                &state,
+                &viewer,
+                false,
+                Some("Code incorrect : la double authentification reste activée.".into()),
+            )
+            .await
         }
-        Err(AccountError::NoPendingTotp) => Ok(Redirect::to("/compte/double-authentification").into_response()),
+        Err(AccountError::NoPendingTotp) => {
+            Ok(Redirect::to("/compte/double-authentification").into_response())
+        }
         Err(other) => Err(other.into()),
     }
 }

@@ -96,7 +96,9 @@ impl IntoResponse for WebError {
         let mut response = status.into_response();
         if let Some(seconds) = retry_after {
             if let Ok(value) = axum::http::HeaderValue::from_str(&seconds.max(1).to_string()) {
-                response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, value);
             }
         }
         response.extensions_mut().insert(info);
@@ -130,7 +132,10 @@ impl From<maillage_app::accounts::AccountError> for WebError {
             AccountError::Hashing => WebError::Internal("password hashing".into()),
             AccountError::Store(e) => e.into(),
             AccountError::Throttled { retry_after_secs } => WebError::TooManyRequests(
-                format!("Trop de tentatives. Réessayez dans {}.", maillage_app::accounts::wait_in_french(retry_after_secs)),
+                format!(
+                    "Trop de tentatives. Réessayez dans {}.",
+                    maillage_app::accounts::wait_in_french(retry_after_secs)
+                ),
                 retry_after_secs,
             ),
             AccountError::BadSecondFactor
@@ -146,7 +151,11 @@ impl From<maillage_app::accounts::AccountError> for WebError {
 pub fn capitalise(message: &str) -> String {
     let mut chars = message.chars();
     match chars.next() {
-        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str().trim_end_matches('.')),
+        Some(first) => format!(
+            "{}{}.",
+            first.to_uppercase(),
+            chars.as_str().trim_end_matches('.')
+        ),
         None => String::new(),
     }
 }

@@ -34,7 +34,10 @@ mod tests {
     #[test]
     fn fields_are_quoted_only_when_needed_and_formulas_are_defused() {
         assert_eq!(csv_line(&["a", "b c"]), "a;b c\r\n");
-        assert_eq!(csv_line(&["x;y", "dit \"oui\""]), "\"x;y\";\"dit \"\"oui\"\"\"\r\n");
+        assert_eq!(
+            csv_line(&["x;y", "dit \"oui\""]),
+            "\"x;y\";\"dit \"\"oui\"\"\"\r\n"
+        );
         assert_eq!(csv_line(&["=SOMME(A1)"]), "'=SOMME(A1)\r\n");
         assert_eq!(csv_line(&["ligne\nsuivante"]), "\"ligne\nsuivante\"\r\n");
     }

@@ -22,15 +22,30 @@ use serde::Deserialize;
 
 pub fn routes(router: GuardedRouter) -> GuardedRouter {
     router
-        .get("/c/{cpts}/journal", Access::Cpts(Permission::ViewAuditTrail), "Journal d'audit de la CPTS", cpts_journal)
+        .get(
+            "/c/{cpts}/journal",
+            Access::Cpts(Permission::ViewAuditTrail),
+            "Journal d'audit de la CPTS",
+            cpts_journal,
+        )
         .get(
             "/c/{cpts}/journal.csv",
             Access::Cpts(Permission::ViewAuditTrail),
             "Export CSV du journal d'audit de la CPTS",
             cpts_export,
         )
-        .get("/admin/journal", Access::PlatformAdmin, "Journal d'audit de la plateforme", platform_journal)
-        .get("/admin/journal.csv", Access::PlatformAdmin, "Export CSV du journal de la plateforme", platform_export)
+        .get(
+            "/admin/journal",
+            Access::PlatformAdmin,
+            "Journal d'audit de la plateforme",
+            platform_journal,
+        )
+        .get(
+            "/admin/journal.csv",
+            Access::PlatformAdmin,
+            "Export CSV du journal de la plateforme",
+            platform_export,
+        )
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -61,8 +76,11 @@ fn parse_day(field: &'static str, value: &str) -> Result<Option<i64>, WebError> 
         return Ok(None);
     }
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    let date = time::Date::parse(value, format)
-        .map_err(|_| WebError::BadRequest(format!("{field} : « {value} » n'est pas une date (AAAA-MM-JJ)")))?;
+    let date = time::Date::parse(value, format).map_err(|_| {
+        WebError::BadRequest(format!(
+            "{field} : « {value} » n'est pas une date (AAAA-MM-JJ)"
+        ))
+    })?;
     let midnight = date.midnight().assume_utc().unix_timestamp();
     Ok(Some(midnight * 1000))
 }
@@ -73,7 +91,11 @@ impl JournalQuery {
             "" => None,
             code => Some(
                 AuditAction::parse(code)
-                    .ok_or_else(|| WebError::BadRequest(format!("action : « {code} » n'est pas une action du journal")))?
+                    .ok_or_else(|| {
+                        WebError::BadRequest(format!(
+                            "action : « {code} » n'est pas une action du journal"
+                        ))
+                    })?
                     .code()
                     .to_string(),
             ),
@@ -113,7 +135,9 @@ pub struct EntryView {
 }
 
 fn action_label(code: &str) -> String {
-    AuditAction::parse(code).map(|a| a.label().to_string()).unwrap_or_else(|| code.to_string())
+    AuditAction::parse(code)
+        .map(|a| a.label().to_string())
+        .unwrap_or_else(|| code.to_string())
 }
 
 impl From<&AuditEntry> for EntryView {
@@ -124,7 +148,11 @@ impl From<&AuditEntry> for EntryView {
             when: format_instant(e.at),
             actor: e.actor.clone(),
             action: action_label(&e.action),
-            target: if e.target_id.is_empty() { e.target_kind.clone() } else { format!("{} {}", e.target_kind, e.target_id) },
+            target: if e.target_id.is_empty() {
+                e.target_kind.clone()
+            } else {
+                format!("{} {}", e.target_kind, e.target_id)
+            },
             purpose: e.purpose.clone(),
             ip: e.ip.clone(),
         }
@@ -160,12 +188,20 @@ async fn journal(
     let page = Page::new(number, PAGE_SIZE);
     let rows = state
         .store
-        .list_audit(scope, &filter, Page { limit: page.limit + 1, offset: page.offset })
+        .list_audit(
+            scope,
+            &filter,
+            Page {
+                limit: page.limit + 1,
+                offset: page.offset,
+            },
+        )
         .await?;
     audit::record(
         state.store.as_ref(),
         actor,
-        AuditEvent::new(AuditAction::AuditViewed, "audit", String::new()).detail(serde_json::json!({ "page": number })),
+        AuditEvent::new(AuditAction::AuditViewed, "audit", String::new())
+            .detail(serde_json::json!({ "page": number })),
     )
     .await?;
     let filtered_url = format!("{base_url}?{}", query.query_string());
@@ -177,10 +213,22 @@ async fn journal(
         base_url,
         actions: AuditAction::ALL
             .iter()
-            .map(|a| ActionOption { code: a.code(), label: a.label(), selected: query.action == a.code() })
+            .map(|a| ActionOption {
+                code: a.code(),
+                label: a.label(),
+                selected: query.action == a.code(),
+            })
             .collect(),
-        filter: FilterView { actor: query.personne.clone(), from: query.du.clone(), until: query.au.clone() },
-        entries: rows.iter().take(usize::try_from(PAGE_SIZE).unwrap_or(50)).map(EntryView::from).collect(),
+        filter: FilterView {
+            actor: query.personne.clone(),
+            from: query.du.clone(),
+            until: query.au.clone(),
+        },
+        entries: rows
+            .iter()
+            .take(usize::try_from(PAGE_SIZE).unwrap_or(50))
+            .map(EntryView::from)
+            .collect(),
         pager,
     }))
 }
@@ -194,12 +242,35 @@ async fn cpts_journal(
 ) -> WebResult<Response> {
     let layout = Layout::in_cpts(&viewer, &context, "Journal d'audit", "journal");
     let base = format!("/c/{}/journal", context.cpts.slug);
-    journal(&state, layout, &actor, AuditScope::Cpts(context.cpts.id), Some(context.cpts.name.clone()), base, query).await
+    journal(
+        &state,
+        layout,
+        &actor,
+        AuditScope::Cpts(context.cpts.id),
+        Some(context.cpts.name.clone()),
+        base,
+        query,
+    )
+    .await
 }
 
-async fn platform_journal(State(state): State<AppState>, viewer: Viewer, Actor(actor): Actor, Query(query): Query<JournalQuery>) -> WebResult<Response> {
+async fn platform_journal(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Actor(actor): Actor,
+    Query(query): Query<JournalQuery>,
+) -> WebResult<Response> {
     let layout = Layout::new(&viewer, "Journal d'audit de la plateforme", "admin");
-    journal(&state, layout, &actor, AuditScope::Platform, None, "/admin/journal".into(), query).await
+    journal(
+        &state,
+        layout,
+        &actor,
+        AuditScope::Platform,
+        None,
+        "/admin/journal".into(),
+        query,
+    )
+    .await
 }
 
 /// Rows read per database query while streaming an export.
@@ -222,7 +293,18 @@ async fn export(
     .await?;
     let header_line = format!(
         "{BOM}{}",
-        csv_line(&["N°", "Date (UTC)", "Personne", "Action", "Objet", "Identifiant", "Finalité", "Adresse", "Demande", "Empreinte"])
+        csv_line(&[
+            "N°",
+            "Date (UTC)",
+            "Personne",
+            "Action",
+            "Objet",
+            "Identifiant",
+            "Finalité",
+            "Adresse",
+            "Demande",
+            "Empreinte"
+        ])
     );
     // Unfold page by page: the export never holds more than one batch in memory.
     let stream = futures_util::stream::unfold(Some((0_i64, Some(header_line))), move |cursor| {
@@ -231,9 +313,23 @@ async fn export(
         async move {
             let (offset, header_line) = cursor?;
             if let Some(line) = header_line {
-                return Some((Ok::<_, std::io::Error>(bytes::Bytes::from(line)), Some((offset, None))));
+                return Some((
+                    Ok::<_, std::io::Error>(bytes::Bytes::from(line)),
+                    Some((offset, None)),
+                ));
             }
-            let rows = match state.store.list_audit(scope, &filter, Page { limit: EXPORT_BATCH, offset }).await {
+            let rows = match state
+                .store
+                .list_audit(
+                    scope,
+                    &filter,
+                    Page {
+                        limit: EXPORT_BATCH,
+                        offset,
+                    },
+                )
+                .await
+            {
                 Ok(rows) => rows,
                 Err(error) => {
                     tracing::error!(%error, "audit export interrupted");
@@ -259,14 +355,20 @@ async fn export(
                     row.hash.clone(),
                 ]));
             }
-            let next = i64::try_from(rows.len()).ok().map(|n| (offset + n, None)).filter(|_| rows.len() as i64 == EXPORT_BATCH);
+            let next = i64::try_from(rows.len())
+                .ok()
+                .map(|n| (offset + n, None))
+                .filter(|_| rows.len() as i64 == EXPORT_BATCH);
             Some((Ok(bytes::Bytes::from(chunk)), next))
         }
     });
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
         ],
         Body::from_stream(stream),
     )
@@ -283,6 +385,17 @@ async fn cpts_export(
     export(state, actor, AuditScope::Cpts(context.cpts.id), name, query).await
 }
 
-async fn platform_export(State(state): State<AppState>, Actor(actor): Actor, Query(query): Query<JournalQuery>) -> WebResult<Response> {
-    export(state, actor, AuditScope::Platform, "journal-plateforme.csv".into(), query).await
+async fn platform_export(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Query(query): Query<JournalQuery>,
+) -> WebResult<Response> {
+    export(
+        state,
+        actor,
+        AuditScope::Platform,
+        "journal-plateforme.csv".into(),
+        query,
+    )
+    .await
 }

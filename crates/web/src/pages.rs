@@ -11,8 +11,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use maillage_app::audit::{self, AuditEvent};
-use maillage_domain::audit::AuditAction;
 use maillage_app::clock::now_ms;
+use maillage_domain::audit::AuditAction;
 use maillage_domain::cpts::CptsDraft;
 use maillage_store::{Cpts, NewCpts, Page, StoreError};
 use serde::Deserialize;
@@ -274,7 +274,8 @@ async fn admin_users(
     audit::record(
         state.store.as_ref(),
         &actor,
-        AuditEvent::new(AuditAction::UsersViewed, "users", String::new()).detail(serde_json::json!({ "page": number })),
+        AuditEvent::new(AuditAction::UsersViewed, "users", String::new())
+            .detail(serde_json::json!({ "page": number })),
     )
     .await?;
     let pager = Pager::new("/admin/utilisateurs", number, PAGE_SIZE, users.len());
@@ -330,7 +331,8 @@ async fn admin_outbox(
     audit::record(
         state.store.as_ref(),
         &actor,
-        AuditEvent::new(AuditAction::OutboxViewed, "outbox", String::new()).detail(serde_json::json!({ "page": number })),
+        AuditEvent::new(AuditAction::OutboxViewed, "outbox", String::new())
+            .detail(serde_json::json!({ "page": number })),
     )
     .await?;
     let pager = Pager::new("/admin/courriels", number, PAGE_SIZE, mails.len());

@@ -9,12 +9,12 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
-use maillage_domain::authz::{allows, Permission};
-use maillage_domain::missions::{Mission, MISSIONS};
+use axum::response::{IntoResponse, Redirect};
 use maillage_app::audit::{self, AuditEvent};
 use maillage_domain::audit::AuditAction;
+use maillage_domain::authz::{allows, Permission};
+use maillage_domain::missions::{Mission, MISSIONS};
 use maillage_store::Page;
-use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 pub fn routes(router: GuardedRouter) -> GuardedRouter {
@@ -126,7 +126,8 @@ async fn members(
     audit::record(
         state.store.as_ref(),
         &actor,
-        AuditEvent::new(AuditAction::MembersViewed, "members", String::new()).detail(serde_json::json!({ "page": number })),
+        AuditEvent::new(AuditAction::MembersViewed, "members", String::new())
+            .detail(serde_json::json!({ "page": number })),
     )
     .await?;
     let page = Page::new(number, PAGE_SIZE);
@@ -196,12 +197,19 @@ async fn save_settings(
 ) -> WebResult<Response> {
     let required = form.mfa_required.is_some();
     if required != context.cpts.mfa_required {
-        state.store.set_mfa_required(context.cpts.id, required).await?;
+        state
+            .store
+            .set_mfa_required(context.cpts.id, required)
+            .await?;
         audit::record(
             state.store.as_ref(),
             &actor,
-            AuditEvent::new(AuditAction::MfaPolicyChanged, "cpts", context.cpts.id.to_string())
-                .detail(serde_json::json!({ "mfa_required": required })),
+            AuditEvent::new(
+                AuditAction::MfaPolicyChanged,
+                "cpts",
+                context.cpts.id.to_string(),
+            )
+            .detail(serde_json::json!({ "mfa_required": required })),
         )
         .await?;
     }
