@@ -421,3 +421,75 @@ async fn two_instances_share_the_job_queue_without_running_a_job_twice() {
         );
     }
 }
+
+#[tokio::test]
+async fn audit_verify_fails_after_one_changed_byte() {
+    let mut databases = vec![TestDatabase::sqlite().await.unwrap()];
+    if let Some(pg) = TestDatabase::postgres().await.unwrap() {
+        databases.push(pg);
+    }
+    for database in databases {
+        for email in ["a@exemple.fr", "b@exemple.fr", "c@exemple.fr"] {
+            let created = maillage(
+                &database.url,
+                &["user", "create", "--email", email, "--name", "Personne"],
+            );
+            assert!(created.status.success(), "{}", text(&created.stderr));
+        }
+        let intact = maillage(&database.url, &["audit", "verify"]);
+        assert!(intact.status.success(), "{}", text(&intact.stderr));
+        assert!(
+            text(&intact.stdout).contains("Audit trail intact: 3 entries"),
+            "{}",
+            text(&intact.stdout)
+        );
+
+        // One byte: "ligne de commande" becomes "ligne de commandf" in entry 2.
+        maillage_store::testing::raw_execute(
+            &database.url,
+            "UPDATE audit_log SET actor = 'ligne de commandf' WHERE seq = 2",
+        )
+        .await;
+        let broken = maillage(&database.url, &["audit", "verify"]);
+        assert_eq!(broken.status.code(), Some(1));
+        assert!(
+            text(&broken.stderr).contains("BROKEN at entry 2"),
+            "{}",
+            text(&broken.stderr)
+        );
+    }
+}
+
+#[tokio::test]
+async fn keys_are_generated_and_rotation_is_audited() {
+    let database = TestDatabase::sqlite().await.unwrap();
+    let generated = text(&maillage(&database.url, &["keys", "generate"]).stdout);
+    assert!(generated.contains("data_keys = \"k"), "{generated}");
+    assert!(generated.contains("blind_index_key = \""), "{generated}");
+    let rotated = maillage(&database.url, &["keys", "rotate"]);
+    assert!(rotated.status.success(), "{}", text(&rotated.stderr));
+    assert!(text(&rotated.stdout)
+        .contains("0 patient identities and 0 second-factor secrets now use key t1"));
+    let store = maillage_store::open(&database.url).await.unwrap();
+    let platform = store
+        .list_audit(
+            maillage_store::AuditScope::Platform,
+            &Default::default(),
+            Page::first(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(platform[0].entry.action, "keys_rotated");
+
+    let without_keys = Command::new(env!("CARGO_BIN_EXE_maillage"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("MAILLAGE_DATABASE__URL", &database.url)
+        .output()
+        .unwrap();
+    assert!(!without_keys.status.success());
+    assert!(
+        text(&without_keys.stderr).contains("maillage keys generate"),
+        "{}",
+        text(&without_keys.stderr)
+    );
+}

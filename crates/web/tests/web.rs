@@ -713,3 +713,447 @@ async fn the_documented_rights_table_is_the_one_the_server_enforces() {
         "docs/security.md is out of date: run UPDATE_DOCS=1 cargo test -p maillage-web --test web the_documented_rights_table"
     );
 }
+
+async fn audit_actions(app: &TestApp, scope: maillage_store::AuditScope) -> Vec<String> {
+    app.store
+        .list_audit(
+            scope,
+            &maillage_store::AuditFilter::default(),
+            Page::first(500),
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.entry.action)
+        .collect()
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_slow_down_then_the_right_one_waits_too() {
+    for app in each_backend().await {
+        for _ in 0..3 {
+            let refused = app
+                .login(SECRETARY, "mauvais-mot-de-passe")
+                .await
+                .err()
+                .unwrap();
+            assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+        }
+        let slowed = app
+            .login(SECRETARY, DEMO_PASSWORD)
+            .await
+            .err()
+            .expect("delay applies to the right password too");
+        assert_eq!(slowed.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(
+            slowed
+                .body
+                .contains("Trop de tentatives. Réessayez dans 1 seconde."),
+            "{}",
+            slowed.body
+        );
+        assert_eq!(slowed.headers[header::RETRY_AFTER], "1");
+        // Another account from the same address is not slowed down by these three failures.
+        app.login_as(COORDINATOR).await;
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        app.login_as(SECRETARY).await;
+        let actions = audit_actions(&app, maillage_store::AuditScope::Platform).await;
+        assert_eq!(actions.iter().filter(|a| *a == "login_failed").count(), 3);
+        assert!(actions.iter().any(|a| a == "login_locked"));
+        assert!(actions.iter().filter(|a| *a == "login").count() >= 2);
+    }
+}
+
+#[tokio::test]
+async fn reads_of_personal_data_and_security_events_are_audited_and_chained() {
+    for app in each_backend().await {
+        let coordinator = app.login_as(COORDINATOR).await;
+        let cpts = app
+            .store
+            .find_cpts_by_slug(DEMO_CPTS_SLUG)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            app.get("/c/camargue-gardoise/membres", Some(&coordinator))
+                .await
+                .status,
+            StatusCode::OK
+        );
+        let journal = app
+            .get(
+                "/c/camargue-gardoise/journal?action=members_viewed",
+                Some(&coordinator),
+            )
+            .await;
+        assert_eq!(journal.status, StatusCode::OK);
+        assert!(journal.body.contains("Consultation des membres"));
+        assert!(journal.body.contains(COORDINATOR));
+
+        let export = app
+            .get("/c/camargue-gardoise/journal.csv", Some(&coordinator))
+            .await;
+        assert_eq!(export.status, StatusCode::OK);
+        assert!(export.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv"));
+        assert!(
+            export
+                .body
+                .starts_with("\u{feff}N°;Date (UTC);Personne;Action"),
+            "{}",
+            &export.body[..80]
+        );
+        assert!(export.body.contains(";Consultation des membres;"));
+        let actions = audit_actions(&app, maillage_store::AuditScope::Cpts(cpts.id)).await;
+        for expected in ["members_viewed", "audit_viewed", "audit_exported"] {
+            assert!(
+                actions.iter().any(|a| a == expected),
+                "{expected} in {actions:?}"
+            );
+        }
+        // The other CPTS's trail does not show these entries.
+        let other = app
+            .store
+            .find_cpts_by_slug(OTHER_DEMO_CPTS_SLUG)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            audit_actions(&app, maillage_store::AuditScope::Cpts(other.id))
+                .await
+                .is_empty()
+        );
+
+        let bad_date = app
+            .get(
+                "/c/camargue-gardoise/journal?du=31-12-2026",
+                Some(&coordinator),
+            )
+            .await;
+        assert_eq!(bad_date.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad_date.body.contains("date de début"));
+        let secretary = app.login_as(SECRETARY).await;
+        assert_eq!(
+            app.get("/c/camargue-gardoise/journal", Some(&secretary))
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+
+        assert!(matches!(
+            maillage_store::verify_audit_chain(app.store.as_ref(), 100)
+                .await
+                .unwrap(),
+            maillage_store::ChainReport::Intact { .. }
+        ));
+    }
+}
+
+/// Sends the queued e-mails to the outbox, as a worker would, and returns the newest body.
+async fn deliver_mail(app: &TestApp) -> String {
+    let mut runner = maillage_app::jobs::JobRunner::new(app.store.clone(), Default::default());
+    runner.register(
+        maillage_app::mail::EMAIL_JOB,
+        Arc::new(maillage_app::mail::EmailJob {
+            mailer: Arc::new(maillage_app::mail::Mailer::Outbox),
+            store: app.store.clone(),
+        }),
+    );
+    while runner.run_once(0).await.unwrap() {}
+    app.store
+        .list_outbox(Page::first(1))
+        .await
+        .unwrap()
+        .pop()
+        .map(|m| m.body)
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_reset_link_sets_a_new_password_once_and_reveals_no_account() {
+    for app in each_backend().await {
+        let old_session = app.login_as(MEMBER).await;
+        let form = app.get("/mot-de-passe-oublie", None).await;
+        let cookie = format!(
+            "maillage_csrf={}",
+            set_cookie(&form, "maillage_csrf").unwrap()
+        );
+        let csrf = hidden_csrf(&form.body);
+        let unknown = app
+            .post_form(
+                "/mot-de-passe-oublie",
+                Some(&cookie),
+                &[("csrf", &csrf), ("email", "personne@nulle-part.fr")],
+            )
+            .await;
+        assert_eq!(
+            app.store.job_counts().await.unwrap(),
+            vec![],
+            "no e-mail for an unknown address"
+        );
+        let known = app
+            .post_form(
+                "/mot-de-passe-oublie",
+                Some(&cookie),
+                &[("csrf", &csrf), ("email", MEMBER)],
+            )
+            .await;
+        assert_eq!(unknown.status, known.status);
+        assert_eq!(
+            unknown.body, known.body,
+            "the same answer whether the account exists or not"
+        );
+
+        let mail = deliver_mail(&app).await;
+        let link = mail
+            .lines()
+            .find(|l| l.contains("/mot-de-passe/"))
+            .unwrap()
+            .trim()
+            .to_string();
+        let path = link.trim_start_matches("http://127.0.0.1:8080");
+        assert_eq!(app.get(path, None).await.status, StatusCode::OK);
+        let mismatch = app
+            .post_form(
+                path,
+                Some(&cookie),
+                &[
+                    ("csrf", &csrf),
+                    ("password", "nouveau-mot-de-passe"),
+                    ("confirmation", "autre"),
+                ],
+            )
+            .await;
+        assert!(mismatch
+            .body
+            .contains("Les deux mots de passe saisis sont différents."));
+        let short = app
+            .post_form(
+                path,
+                Some(&cookie),
+                &[
+                    ("csrf", &csrf),
+                    ("password", "court"),
+                    ("confirmation", "court"),
+                ],
+            )
+            .await;
+        assert!(
+            short.body.contains("mot de passe : 12 caractères au moins"),
+            "{}",
+            short.body
+        );
+        let done = app
+            .post_form(
+                path,
+                Some(&cookie),
+                &[
+                    ("csrf", &csrf),
+                    ("password", "nouveau-mot-de-passe"),
+                    ("confirmation", "nouveau-mot-de-passe"),
+                ],
+            )
+            .await;
+        assert_eq!(done.headers[header::LOCATION], "/connexion?nouveau=1");
+        assert_eq!(
+            app.get(path, None).await.status,
+            StatusCode::GONE,
+            "single use"
+        );
+        assert_eq!(
+            app.get("/compte", Some(&old_session)).await.status,
+            StatusCode::SEE_OTHER,
+            "sessions ended"
+        );
+        assert!(app.login(MEMBER, DEMO_PASSWORD).await.is_err());
+        app.login(MEMBER, "nouveau-mot-de-passe")
+            .await
+            .ok()
+            .expect("new password works");
+        let actions = audit_actions(&app, maillage_store::AuditScope::Platform).await;
+        assert!(actions.iter().any(|a| a == "password_reset_requested"));
+        assert!(actions.iter().any(|a| a == "password_reset_completed"));
+    }
+}
+
+fn current_code(app: &TestApp, user: &maillage_store::User, steps_ahead: i64) -> String {
+    let keyring = app.state.config.keyring().unwrap();
+    let secret = keyring
+        .open(
+            user.totp_secret.as_deref().unwrap(),
+            format!("totp:{}", user.id).as_bytes(),
+        )
+        .unwrap();
+    let step = maillage_app::clock::now_ms() / 1000 / 30 + steps_ahead;
+    format!("{:06}", maillage_domain::totp::code_at(&secret, step))
+}
+
+#[tokio::test]
+async fn a_second_factor_is_enrolled_then_asked_at_every_login() {
+    for app in each_backend().await {
+        let session = app.login_as(COORDINATOR).await;
+        let begin = app
+            .post_form(
+                "/compte/double-authentification/commencer",
+                Some(&session.cookie),
+                &[("csrf", &session.csrf)],
+            )
+            .await;
+        assert_eq!(begin.status, StatusCode::SEE_OTHER);
+        let page = app
+            .get("/compte/double-authentification", Some(&session))
+            .await;
+        assert!(
+            page.body.contains("data:image/svg+xml;base64,"),
+            "QR code shown"
+        );
+        let user = app
+            .store
+            .find_user_by_email(COORDINATOR)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!user.totp_enabled);
+        let wrong = app
+            .post_form(
+                "/compte/double-authentification",
+                Some(&session.cookie),
+                &[("csrf", &session.csrf), ("code", "000000")],
+            )
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let code = current_code(&app, &user, 0);
+        let confirmed = app
+            .post_form(
+                "/compte/double-authentification",
+                Some(&session.cookie),
+                &[("csrf", &session.csrf), ("code", &code)],
+            )
+            .await;
+        assert_eq!(
+            confirmed.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            confirmed.body
+        );
+        assert!(
+            app.store
+                .find_user(user.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .totp_enabled
+        );
+
+        // The password alone no longer opens a session.
+        let form = app.get("/connexion", None).await;
+        let login_cookie = set_cookie(&form, "maillage_csrf").unwrap();
+        let csrf = hidden_csrf(&form.body);
+        let answer = app
+            .post_form(
+                "/connexion",
+                Some(&format!("maillage_csrf={login_cookie}")),
+                &[
+                    ("email", COORDINATOR),
+                    ("password", DEMO_PASSWORD),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+        assert!(answer.headers[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/connexion/code"));
+        assert!(set_cookie(&answer, "maillage_session").is_none());
+        let challenge = set_cookie(&answer, "maillage_challenge").unwrap();
+        let cookies = format!("maillage_csrf={login_cookie}; maillage_challenge={challenge}");
+        let replayed = app
+            .post_form(
+                "/connexion/code",
+                Some(&cookies),
+                &[("csrf", &csrf), ("code", &code)],
+            )
+            .await;
+        assert_eq!(
+            replayed.status,
+            StatusCode::UNAUTHORIZED,
+            "a used code cannot be replayed"
+        );
+        let next_code = current_code(&app, &user, 1);
+        let accepted = app
+            .post_form(
+                "/connexion/code",
+                Some(&cookies),
+                &[("csrf", &csrf), ("code", &next_code)],
+            )
+            .await;
+        assert_eq!(accepted.status, StatusCode::SEE_OTHER);
+        assert!(set_cookie(&accepted, "maillage_session").is_some_and(|t| !t.is_empty()));
+        let again = app
+            .post_form(
+                "/connexion/code",
+                Some(&cookies),
+                &[("csrf", &csrf), ("code", &next_code)],
+            )
+            .await;
+        assert_eq!(
+            again.headers[header::LOCATION],
+            "/connexion",
+            "the challenge is used up"
+        );
+        let actions = audit_actions(&app, maillage_store::AuditScope::Platform).await;
+        assert!(actions.iter().any(|a| a == "totp_enabled"));
+    }
+}
+
+#[tokio::test]
+async fn a_cpts_can_require_a_second_factor_for_roles_that_see_patients() {
+    for app in each_backend().await {
+        let coordinator = app.login_as(COORDINATOR).await;
+        let saved = app
+            .post_form(
+                "/c/camargue-gardoise/parametres",
+                Some(&coordinator.cookie),
+                &[("csrf", &coordinator.csrf), ("mfa_required", "oui")],
+            )
+            .await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER);
+        let secretary = app.login_as(SECRETARY).await;
+        let sent_away = app.get("/c/camargue-gardoise", Some(&secretary)).await;
+        assert_eq!(
+            sent_away.headers[header::LOCATION],
+            "/compte/double-authentification?obligatoire=1"
+        );
+        let api = app
+            .get("/api/v1/cpts/camargue-gardoise/members", Some(&secretary))
+            .await;
+        assert_eq!(api.status, StatusCode::FORBIDDEN);
+        // Members do not read patient data: the rule does not apply to them.
+        let member = app.login_as(MEMBER).await;
+        assert_eq!(
+            app.get("/c/camargue-gardoise", Some(&member)).await.status,
+            StatusCode::OK
+        );
+        // Nor does it reach another CPTS.
+        let other = app.login_as(OTHER_COORDINATOR).await;
+        assert_eq!(
+            app.get("/c/vidourle", Some(&other)).await.status,
+            StatusCode::OK
+        );
+        let cpts = app
+            .store
+            .find_cpts_by_slug(DEMO_CPTS_SLUG)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(cpts.mfa_required);
+        assert!(
+            audit_actions(&app, maillage_store::AuditScope::Cpts(cpts.id))
+                .await
+                .iter()
+                .any(|a| a == "mfa_policy_changed")
+        );
+    }
+}
