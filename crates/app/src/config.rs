@@ -368,6 +368,23 @@ impl Config {
     }
 }
 
+impl Config {
+    /// This configuration with freshly generated encryption keys (tests, first setup).
+    pub fn with_new_keys(mut self) -> Self {
+        self.security.data_keys = Sensitive::new(format!("k1:{}", crate::crypto::generate_key()));
+        self.security.blind_index_key = Sensitive::new(crate::crypto::generate_key());
+        self
+    }
+
+    /// The keyring the security settings describe.
+    pub fn keyring(&self) -> Result<crate::crypto::Keyring, crate::crypto::CryptoError> {
+        crate::crypto::Keyring::from_config(
+            self.security.data_keys.expose(),
+            self.security.blind_index_key.expose(),
+        )
+    }
+}
+
 /// The commented default file printed by `maillage config default`.
 pub fn default_toml() -> &'static str {
     DEFAULT_TOML
@@ -556,22 +573,5 @@ mod tests {
             "postgres://u:***@h:5432/db"
         );
         assert_eq!(redacted_url("sqlite://./a.db"), "sqlite://./a.db");
-    }
-}
-
-impl Config {
-    /// This configuration with freshly generated encryption keys (tests, first setup).
-    pub fn with_new_keys(mut self) -> Self {
-        self.security.data_keys = Sensitive::new(format!("k1:{}", crate::crypto::generate_key()));
-        self.security.blind_index_key = Sensitive::new(crate::crypto::generate_key());
-        self
-    }
-
-    /// The keyring the security settings describe.
-    pub fn keyring(&self) -> Result<crate::crypto::Keyring, crate::crypto::CryptoError> {
-        crate::crypto::Keyring::from_config(
-            self.security.data_keys.expose(),
-            self.security.blind_index_key.expose(),
-        )
     }
 }
