@@ -134,6 +134,21 @@ pub struct EntryView {
     pub ip: String,
 }
 
+/// French name of what an entry is about.
+fn kind_label(kind: &str) -> &str {
+    match kind {
+        "user" => "compte",
+        "users" => "liste des comptes",
+        "cpts" => "CPTS",
+        "members" => "liste des membres",
+        "outbox" => "courriels en attente",
+        "audit" => "journal",
+        "patient" => "patient",
+        "keys" => "clés de chiffrement",
+        other => other,
+    }
+}
+
 fn action_label(code: &str) -> String {
     AuditAction::parse(code)
         .map(|a| a.label().to_string())
@@ -347,7 +362,7 @@ async fn export(
                     format_instant(e.at),
                     e.actor.clone(),
                     action_label(&e.action),
-                    e.target_kind.clone(),
+                    kind_label(&e.target_kind).to_string(),
                     e.target_id.clone(),
                     e.purpose.clone(),
                     e.ip.clone(),
