@@ -2,24 +2,13 @@
 // anonymous visitor, a role refused, the French error page, CPTS creation, mobile layout, logout.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { accounts, launchBrowser, login, logout, newPage, shot, startMaillage } from './harness.mjs';
+import { accounts, useMaillage, login, logout, newPage, shot } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startMaillage();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const session = useMaillage(before, after);
 
 test('the home page presents Maillage in French to an anonymous visitor', async () => {
-  const page = await newPage(browser);
-  await page.goto(server.base);
+  const page = await newPage(session.browser);
+  await page.goto(session.server.base);
   assert.equal(await page.getAttribute('html', 'lang'), 'fr');
   await page.getByRole('heading', { name: 'Maillage, la plateforme de votre CPTS' }).waitFor();
   assert.ok(await page.getByRole('link', { name: 'Se connecter' }).first().isVisible());
@@ -28,8 +17,8 @@ test('the home page presents Maillage in French to an anonymous visitor', async 
 });
 
 test('a wrong password is refused with a clear message, the right one opens the CPTS', async () => {
-  const page = await newPage(browser);
-  await login(page, server.base, accounts.coordinator, 'pas-le-bon-mot-de-passe');
+  const page = await newPage(session.browser);
+  await login(page, session.server.base, accounts.coordinator, 'pas-le-bon-mot-de-passe');
   const alert = page.getByRole('alert');
   await alert.waitFor();
   assert.match(await alert.textContent(), /Adresse e-mail ou mot de passe incorrect/);
@@ -59,8 +48,8 @@ test('a wrong password is refused with a clear message, the right one opens the 
 });
 
 test('an anonymous visitor is sent to the login form and comes back afterwards', async () => {
-  const page = await newPage(browser);
-  await page.goto(`${server.base}/c/camargue-gardoise/membres`);
+  const page = await newPage(session.browser);
+  await page.goto(`${session.server.base}/c/camargue-gardoise/membres`);
   assert.match(page.url(), /\/connexion\?suite=/);
   await page.getByRole('heading', { name: 'Connexion' }).waitFor();
   await shot(page, '06-page-refusee-anonyme');
@@ -72,21 +61,21 @@ test('an anonymous visitor is sent to the login form and comes back afterwards',
 });
 
 test('a partner is refused the member directory, and another CPTS stays closed', async () => {
-  const page = await newPage(browser);
-  await login(page, server.base, accounts.partner);
+  const page = await newPage(session.browser);
+  await login(page, session.server.base, accounts.partner);
   await page.getByRole('heading', { name: /Bonjour/ }).waitFor();
-  const refused = await page.goto(`${server.base}/c/camargue-gardoise/membres`);
+  const refused = await page.goto(`${session.server.base}/c/camargue-gardoise/membres`);
   assert.equal(refused.status(), 403);
   await page.getByRole('heading', { name: 'Accès refusé' }).waitFor();
   await shot(page, '07-role-refuse');
-  const other = await page.goto(`${server.base}/c/vidourle`);
+  const other = await page.goto(`${session.server.base}/c/vidourle`);
   assert.equal(other.status(), 403);
   assert.match(await page.textContent('main'), /aucun rôle dans cette CPTS/);
 });
 
 test('an unknown address shows the French error page with a request id', async () => {
-  const page = await newPage(browser);
-  const answer = await page.goto(`${server.base}/adresse-inconnue`);
+  const page = await newPage(session.browser);
+  const answer = await page.goto(`${session.server.base}/adresse-inconnue`);
   assert.equal(answer.status(), 404);
   await page.getByRole('heading', { name: 'Page introuvable' }).waitFor();
   const id = answer.headers()['x-request-id'];
@@ -95,8 +84,8 @@ test('an unknown address shows the French error page with a request id', async (
 });
 
 test('the platform administrator creates a CPTS; a bad FINESS is named', async () => {
-  const page = await newPage(browser);
-  await login(page, server.base, accounts.admin);
+  const page = await newPage(session.browser);
+  await login(page, session.server.base, accounts.admin);
   await page.getByRole('navigation', { name: 'Compte' }).getByRole('link', { name: 'Administration' }).click();
   await page.getByRole('link', { name: 'CPTS', exact: true }).click();
   await page.getByLabel('Nom de la CPTS').fill('CPTS Petite Camargue');
@@ -111,20 +100,20 @@ test('the platform administrator creates a CPTS; a bad FINESS is named', async (
   await page.getByText('La CPTS « CPTS Petite Camargue » est créée.').waitFor();
   await page.getByRole('cell', { name: 'CPTS Petite Camargue' }).waitFor();
   await shot(page, '10-creation-cpts');
-  await page.goto(`${server.base}/admin/courriels`);
+  await page.goto(`${session.server.base}/admin/courriels`);
   await page.getByRole('heading', { name: 'Courriels en attente' }).waitFor();
   assert.deepEqual(page.problems, []);
 });
 
 test('pages work on a phone and can be used with the keyboard', async () => {
-  const page = await newPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
-  await login(page, server.base, accounts.member);
-  await page.goto(`${server.base}/c/camargue-gardoise`);
+  const page = await newPage(session.browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  await login(page, session.server.base, accounts.member);
+  await page.goto(`${session.server.base}/c/camargue-gardoise`);
   await page.getByRole('heading', { level: 1 }).waitFor();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `page wider than the phone by ${overflow}px`);
   await shot(page, '11-telephone-tableau-de-bord');
-  await page.goto(`${server.base}/connexion`);
+  await page.goto(`${session.server.base}/connexion`);
   await page.keyboard.press('Tab');
   const first = await page.evaluate(() => document.activeElement?.textContent?.trim());
   assert.equal(first, 'Aller au contenu');

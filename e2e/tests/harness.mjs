@@ -102,3 +102,17 @@ export async function login(page, base, email, password = PASSWORD) {
 export async function logout(page) {
   await page.getByRole('button', { name: 'Se déconnecter' }).first().click();
 }
+
+/** One demo server and one browser for a test file, started before its tests and stopped after. */
+export function useMaillage(before, after) {
+  const session = { server: null, browser: null };
+  before(async () => {
+    session.server = await startMaillage();
+    session.browser = await launchBrowser();
+  });
+  after(async () => {
+    await session.browser?.close();
+    await session.server?.stop();
+  });
+  return session;
+}

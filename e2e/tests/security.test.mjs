@@ -3,20 +3,9 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { accounts, launchBrowser, login, logout, newPage, shot, startMaillage, PASSWORD } from './harness.mjs';
+import { accounts, useMaillage, login, logout, newPage, shot, PASSWORD } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startMaillage();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const session = useMaillage(before, after);
 
 function base32Decode(text) {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -46,10 +35,10 @@ function totp(secretBase32, stepsAhead = 0) {
 }
 
 test('a coordinator turns on the second factor, then logs in with a code', async () => {
-  const page = await newPage(browser);
-  await login(page, server.base, accounts.coordinator);
+  const page = await newPage(session.browser);
+  await login(page, session.server.base, accounts.coordinator);
   await page.getByRole('heading', { name: /Bonjour/ }).waitFor();
-  await page.goto(`${server.base}/compte`);
+  await page.goto(`${session.server.base}/compte`);
   await page.getByRole('link', { name: 'Gérer la double authentification' }).click();
   await page.getByRole('button', { name: "Commencer l'activation" }).click();
   const secret = (await page.locator('code.secret').textContent()).trim();
@@ -65,7 +54,7 @@ test('a coordinator turns on the second factor, then logs in with a code', async
   await page.getByText('Double authentification : activée').waitFor();
   await logout(page);
 
-  await login(page, server.base, accounts.coordinator);
+  await login(page, session.server.base, accounts.coordinator);
   await page.getByRole('heading', { name: 'Code de vérification' }).waitFor();
   await shot(page, '21-connexion-code');
   // The code just used to activate is spent: the app's next code is accepted.
@@ -76,18 +65,18 @@ test('a coordinator turns on the second factor, then logs in with a code', async
 });
 
 test('a secretary is refused the coordinator-only journal; the coordinator reads it', async () => {
-  const secretary = await newPage(browser);
-  await login(secretary, server.base, accounts.secretary);
+  const secretary = await newPage(session.browser);
+  await login(secretary, session.server.base, accounts.secretary);
   await secretary.getByRole('heading', { name: /Bonjour/ }).waitFor();
-  const refused = await secretary.goto(`${server.base}/c/camargue-gardoise/journal`);
+  const refused = await secretary.goto(`${session.server.base}/c/camargue-gardoise/journal`);
   assert.equal(refused.status(), 403);
   await secretary.getByRole('heading', { name: 'Accès refusé' }).waitFor();
   await shot(secretary, '22-secretariat-refuse-journal');
 
-  const admin = await newPage(browser);
-  await login(admin, server.base, accounts.admin);
+  const admin = await newPage(session.browser);
+  await login(admin, session.server.base, accounts.admin);
   await admin.getByRole('heading', { name: /Bonjour/ }).waitFor();
-  await admin.goto(`${server.base}/admin/journal`);
+  await admin.goto(`${session.server.base}/admin/journal`);
   await admin.getByRole('heading', { name: "Journal d'audit" }).waitFor();
   await admin.getByLabel('Action').selectOption('login');
   await admin.getByRole('button', { name: 'Filtrer' }).click();
@@ -96,20 +85,20 @@ test('a secretary is refused the coordinator-only journal; the coordinator reads
 });
 
 test('a forgotten password is replaced through the e-mailed link', async () => {
-  const page = await newPage(browser);
-  await page.goto(`${server.base}/connexion`);
+  const page = await newPage(session.browser);
+  await page.goto(`${session.server.base}/connexion`);
   await page.getByRole('link', { name: 'Mot de passe oublié ?' }).click();
   await page.getByLabel('Adresse e-mail').fill(accounts.member);
   await page.getByRole('button', { name: 'Recevoir un lien' }).click();
   await page.getByText('Si un compte actif existe pour cette adresse').waitFor();
 
   // No SMTP server in the demo: the platform administrator reads the outbox.
-  const admin = await newPage(browser);
-  await login(admin, server.base, accounts.admin);
+  const admin = await newPage(session.browser);
+  await login(admin, session.server.base, accounts.admin);
   await admin.getByRole('heading', { name: /Bonjour/ }).waitFor();
   let link;
   for (let i = 0; i < 30 && !link; i += 1) {
-    await admin.goto(`${server.base}/admin/courriels`);
+    await admin.goto(`${session.server.base}/admin/courriels`);
     const text = await admin.textContent('main');
     link = text.match(/http:\/\/\S+\/mot-de-passe\/[0-9a-f]{64}/)?.[0];
     if (!link) await new Promise((r) => setTimeout(r, 500));
@@ -117,7 +106,7 @@ test('a forgotten password is replaced through the e-mailed link', async () => {
   assert.ok(link, 'reset e-mail in the outbox');
   await shot(admin, '24-courriels-en-attente');
 
-  await page.goto(link.replace(/^http:\/\/[^/]+/, server.base));
+  await page.goto(link.replace(/^http:\/\/[^/]+/, session.server.base));
   await page.getByRole('textbox', { name: /^Nouveau mot de passe/ }).fill('un-nouveau-mot-de-passe');
   await page.getByLabel('Le même, une seconde fois').fill('un-autre-mot-de-passe');
   await page.getByRole('button', { name: 'Enregistrer le mot de passe' }).click();
@@ -127,17 +116,17 @@ test('a forgotten password is replaced through the e-mailed link', async () => {
   await page.getByLabel('Le même, une seconde fois').fill('un-nouveau-mot-de-passe');
   await page.getByRole('button', { name: 'Enregistrer le mot de passe' }).click();
   await page.getByText('Votre mot de passe est enregistré : connectez-vous.').waitFor();
-  await login(page, server.base, accounts.member, 'un-nouveau-mot-de-passe');
+  await login(page, session.server.base, accounts.member, 'un-nouveau-mot-de-passe');
   await page.getByRole('heading', { name: /Bonjour/ }).waitFor();
 });
 
 test('repeated wrong passwords are slowed down with a clear message', async () => {
-  const page = await newPage(browser);
+  const page = await newPage(session.browser);
   for (let i = 0; i < 3; i += 1) {
-    await login(page, server.base, accounts.partner, 'pas-le-bon-mot-de-passe');
+    await login(page, session.server.base, accounts.partner, 'pas-le-bon-mot-de-passe');
     await page.getByText('Adresse e-mail ou mot de passe incorrect.').waitFor();
   }
-  await login(page, server.base, accounts.partner, PASSWORD);
+  await login(page, session.server.base, accounts.partner, PASSWORD);
   await page.getByText(/Trop de tentatives\. Réessayez dans/).waitFor();
   await shot(page, '26-trop-de-tentatives');
 });

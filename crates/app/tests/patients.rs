@@ -6,8 +6,8 @@
 use maillage_app::audit::AuditContext;
 use maillage_app::crypto::{generate_key, Keyring, PatientIdentity};
 use maillage_app::patients::Patients;
-use maillage_store::testing::for_each_backend;
-use maillage_store::{AuditFilter, AuditScope, NewCpts, Page};
+use maillage_store::testing::{for_each_backend, make_cpts};
+use maillage_store::{AuditFilter, AuditScope, Page};
 use std::sync::Arc;
 
 fn identity() -> PatientIdentity {
@@ -65,18 +65,7 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 #[tokio::test]
 async fn a_database_dump_reveals_no_patient_identity() {
     for_each_backend(|store, url| async move {
-        let cpts = store
-            .create_cpts(
-                &NewCpts {
-                    slug: "a".into(),
-                    name: "A".into(),
-                    finess: None,
-                    siret: None,
-                },
-                0,
-            )
-            .await
-            .unwrap();
+        let cpts = make_cpts(store.as_ref(), "a").await;
         let keyring = Arc::new(
             Keyring::from_config(&format!("k1:{}", generate_key()), &generate_key()).unwrap(),
         );
@@ -125,30 +114,8 @@ async fn a_database_dump_reveals_no_patient_identity() {
 #[tokio::test]
 async fn duplicates_are_found_without_decrypting_and_only_inside_the_cpts() {
     for_each_backend(|store, _url| async move {
-        let a = store
-            .create_cpts(
-                &NewCpts {
-                    slug: "a".into(),
-                    name: "A".into(),
-                    finess: None,
-                    siret: None,
-                },
-                0,
-            )
-            .await
-            .unwrap();
-        let b = store
-            .create_cpts(
-                &NewCpts {
-                    slug: "b".into(),
-                    name: "B".into(),
-                    finess: None,
-                    siret: None,
-                },
-                0,
-            )
-            .await
-            .unwrap();
+        let a = make_cpts(store.as_ref(), "a").await;
+        let b = make_cpts(store.as_ref(), "b").await;
         let keyring = Arc::new(
             Keyring::from_config(&format!("k1:{}", generate_key()), &generate_key()).unwrap(),
         );
@@ -188,18 +155,7 @@ async fn duplicates_are_found_without_decrypting_and_only_inside_the_cpts() {
 #[tokio::test]
 async fn key_rotation_re_encrypts_everything_and_old_keys_can_go() {
     for_each_backend(|store, _url| async move {
-        let cpts = store
-            .create_cpts(
-                &NewCpts {
-                    slug: "a".into(),
-                    name: "A".into(),
-                    finess: None,
-                    siret: None,
-                },
-                0,
-            )
-            .await
-            .unwrap();
+        let cpts = make_cpts(store.as_ref(), "a").await;
         let (old_key, index_key) = (generate_key(), generate_key());
         let old = Arc::new(Keyring::from_config(&format!("old:{old_key}"), &index_key).unwrap());
         let actor = AuditContext::default();

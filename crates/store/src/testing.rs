@@ -162,3 +162,38 @@ pub async fn raw_execute(url: &str, sql: &str) {
         pool.close().await;
     }
 }
+
+/// A CPTS named after its slug, for tests.
+#[allow(clippy::expect_used)]
+pub async fn make_cpts(store: &dyn crate::Store, slug: &str) -> crate::Cpts {
+    store
+        .create_cpts(
+            &crate::NewCpts {
+                slug: slug.into(),
+                name: format!("CPTS {slug}"),
+                finess: None,
+                siret: None,
+            },
+            0,
+        )
+        .await
+        .expect("create CPTS")
+}
+
+/// An account with a placeholder password hash, for tests.
+#[allow(clippy::expect_used)]
+pub async fn make_user(store: &dyn crate::Store, email: &str) -> crate::User {
+    store
+        .create_user(
+            &crate::NewUser {
+                email: email.into(),
+                display_name: "Camille Exemple".into(),
+                password_hash: "$argon2id$fictitious".into(),
+                is_platform_admin: false,
+            },
+            None,
+            0,
+        )
+        .await
+        .expect("create user")
+}

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-use maillage_store::testing::{for_each_backend, raw_execute};
+use maillage_store::testing::{for_each_backend, make_cpts, make_user, raw_execute};
 use maillage_store::*;
 
 fn entry(n: i64, cpts: Option<CptsId>) -> NewAuditEntry {
@@ -134,30 +134,8 @@ async fn an_inserted_entry_is_detected() {
 #[tokio::test]
 async fn the_trail_is_read_per_cpts_with_filters() {
     for_each_backend(|store, _url| async move {
-        let a = store
-            .create_cpts(
-                &NewCpts {
-                    slug: "a".into(),
-                    name: "A".into(),
-                    finess: None,
-                    siret: None,
-                },
-                0,
-            )
-            .await
-            .unwrap();
-        let b = store
-            .create_cpts(
-                &NewCpts {
-                    slug: "b".into(),
-                    name: "B".into(),
-                    finess: None,
-                    siret: None,
-                },
-                0,
-            )
-            .await
-            .unwrap();
+        let a = make_cpts(store.as_ref(), "a").await;
+        let b = make_cpts(store.as_ref(), "b").await;
         for n in 1..=6 {
             store.append_audit(&entry(n, Some(a.id))).await.unwrap();
         }
@@ -256,19 +234,7 @@ async fn login_failures_are_counted_per_window_and_locks_last_until_cleared() {
 #[tokio::test]
 async fn reset_links_work_once_and_void_the_others() {
     for_each_backend(|store, _url| async move {
-        let user = store
-            .create_user(
-                &NewUser {
-                    email: "r@exemple.fr".into(),
-                    display_name: "R".into(),
-                    password_hash: "h".into(),
-                    is_platform_admin: false,
-                },
-                None,
-                0,
-            )
-            .await
-            .unwrap();
+        let user = make_user(store.as_ref(), "r@exemple.fr").await;
         store
             .create_password_reset("t1", user.id, 0, 1_000)
             .await
@@ -321,19 +287,7 @@ async fn reset_links_work_once_and_void_the_others() {
 #[tokio::test]
 async fn totp_steps_cannot_be_replayed_and_challenges_count_attempts() {
     for_each_backend(|store, _url| async move {
-        let user = store
-            .create_user(
-                &NewUser {
-                    email: "t@exemple.fr".into(),
-                    display_name: "T".into(),
-                    password_hash: "h".into(),
-                    is_platform_admin: false,
-                },
-                None,
-                0,
-            )
-            .await
-            .unwrap();
+        let user = make_user(store.as_ref(), "t@exemple.fr").await;
         store
             .set_totp(user.id, Some(&[1, 2, 3]), true)
             .await
@@ -375,30 +329,8 @@ async fn totp_steps_cannot_be_replayed_and_challenges_count_attempts() {
 #[tokio::test]
 async fn patients_are_found_only_inside_their_cpts() {
     for_each_backend(|store, _url| async move {
-        let a = store
-            .create_cpts(
-                &NewCpts {
-                    slug: "a".into(),
-                    name: "A".into(),
-                    finess: None,
-                    siret: None,
-                },
-                0,
-            )
-            .await
-            .unwrap();
-        let b = store
-            .create_cpts(
-                &NewCpts {
-                    slug: "b".into(),
-                    name: "B".into(),
-                    finess: None,
-                    siret: None,
-                },
-                0,
-            )
-            .await
-            .unwrap();
+        let a = make_cpts(store.as_ref(), "a").await;
+        let b = make_cpts(store.as_ref(), "b").await;
         let record = PatientRecord {
             id: PatientId::new(),
             cpts_id: a.id,

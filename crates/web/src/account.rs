@@ -765,6 +765,53 @@ struct CodeOnly {
     code: String,
 }
 
+/// Turns the second factor on (`enable`) or off, proven by a current code, and records it.
+async fn totp_change(
+    state: &AppState,
+    viewer: &Viewer,
+    actor: &AuditContext,
+    signed_in: &maillage_app::accounts::SignedIn,
+    code: &str,
+    enable: bool,
+) -> WebResult<Response> {
+    let user = state
+        .store
+        .find_user(signed_in.user.id)
+        .await?
+        .ok_or(WebError::Unauthorized)?;
+    let (outcome, action, refusal) = if enable {
+        (
+            state.accounts.confirm_totp(&user, code, now_ms()).await,
+            AuditAction::TotpEnabled,
+            "Code incorrect : saisissez le code affiché en ce moment par l'application.",
+        )
+    } else {
+        (
+            state.accounts.disable_totp(&user, code, now_ms()).await,
+            AuditAction::TotpDisabled,
+            "Code incorrect : la double authentification reste activée.",
+        )
+    };
+    match outcome {
+        Ok(()) => {
+            audit_or_fail(
+                state,
+                actor,
+                AuditEvent::new(action, "user", user.id.to_string()),
+            )
+            .await?;
+            Ok(Redirect::to("/compte").into_response())
+        }
+        Err(AccountError::BadSecondFactor) => {
+            totp_view(state, viewer, false, Some(refusal.into())).await
+        }
+        Err(AccountError::NoPendingTotp) => {
+            Ok(Redirect::to("/compte/double-authentification").into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
 async fn totp_confirm(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -772,42 +819,7 @@ async fn totp_confirm(
     CurrentUser(signed_in): CurrentUser,
     Form(form): Form<CodeOnly>,
 ) -> WebResult<Response> {
-    let user = state
-        .store
-        .find_user(signed_in.user.id)
-        .await?
-        .ok_or(WebError::Unauthorized)?;
-    match state
-        .accounts
-        .confirm_totp(&user, &form.code, now_ms())
-        .await
-    {
-        Ok(()) => {
-            audit_or_fail(
-                &state,
-                &actor,
-                AuditEvent::new(AuditAction::TotpEnabled, "user", user.id.to_string()),
-            )
-            .await?;
-            Ok(Redirect::to("/compte").into_response())
-        }
-        Err(AccountError::BadSecondFactor) => {
-            totp_view(
-                &state,
-                &viewer,
-                false,
-                Some(
-                    "Code incorrect : saisissez le code affiché en ce moment par l'application."
-                        .into(),
-                ),
-            )
-            .await
-        }
-        Err(AccountError::NoPendingTotp) => {
-            Ok(Redirect::to("/compte/double-authentification").into_response())
-        }
-        Err(other) => Err(other.into()),
-    }
+    totp_change(&state, &viewer, &actor, &signed_in, &form.code, true).await
 }
 
 async fn totp_disable(
@@ -817,39 +829,7 @@ async fn totp_disable(
     CurrentUser(signed_in): CurrentUser,
     Form(form): Form<CodeOnly>,
 ) -> WebResult<Response> {
-    let user = state
-        .store
-        .find_user(signed_in.user.id)
-        .await?
-        .ok_or(WebError::Unauthorized)?;
-    match state
-        .accounts
-        .disable_totp(&user, &form.code, now_ms())
-        .await
-    {
-        Ok(()) => {
-            audit_or_fail(
-                &state,
-                &actor,
-                AuditEvent::new(AuditAction::TotpDisabled, "user", user.id.to_string()),
-            )
-            .await?;
-            Ok(Redirect::to("/compte").into_response())
-        }
-        Err(AccountError::BadSecondFactor) => {
-            totp_view(
-                &state,
-                &viewer,
-                false,
-                Some("Code incorrect : la double authentification reste activée.".into()),
-            )
-            .await
-        }
-        Err(AccountError::NoPendingTotp) => {
-            Ok(Redirect::to("/compte/double-authentification").into_response())
-        }
-        Err(other) => Err(other.into()),
-    }
+    totp_change(&state, &viewer, &actor, &signed_in, &form.code, false).await
 }
 
 #[cfg(test)]

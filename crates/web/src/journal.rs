@@ -7,7 +7,7 @@ use crate::error::{WebError, WebResult};
 use crate::export::{csv_line, BOM};
 use crate::forms::Query;
 use crate::pages::format_instant;
-use crate::views::{render, Layout, Pager};
+use crate::views::{lookahead, paginate, render, Layout, Pager};
 use crate::AppState;
 use askama::Template;
 use axum::body::Body;
@@ -200,17 +200,9 @@ async fn journal(
 ) -> WebResult<Response> {
     let filter = query.filter()?;
     let number = query.page.unwrap_or(1).clamp(1, 1_000_000);
-    let page = Page::new(number, PAGE_SIZE);
     let rows = state
         .store
-        .list_audit(
-            scope,
-            &filter,
-            Page {
-                limit: page.limit + 1,
-                offset: page.offset,
-            },
-        )
+        .list_audit(scope, &filter, lookahead(number, PAGE_SIZE))
         .await?;
     audit::record(
         state.store.as_ref(),
@@ -220,7 +212,7 @@ async fn journal(
     )
     .await?;
     let filtered_url = format!("{base_url}?{}", query.query_string());
-    let pager = Pager::new(&filtered_url, number, PAGE_SIZE, rows.len());
+    let (rows, pager) = paginate(rows, &filtered_url, number, PAGE_SIZE);
     Ok(render(&JournalPage {
         layout,
         cpts_name,
@@ -239,11 +231,7 @@ async fn journal(
             from: query.du.clone(),
             until: query.au.clone(),
         },
-        entries: rows
-            .iter()
-            .take(usize::try_from(PAGE_SIZE).unwrap_or(50))
-            .map(EntryView::from)
-            .collect(),
+        entries: rows.iter().map(EntryView::from).collect(),
         pager,
     }))
 }

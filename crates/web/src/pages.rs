@@ -3,7 +3,7 @@
 use crate::access::{Access, Actor, GuardedRouter, Viewer};
 use crate::error::WebResult;
 use crate::forms::{Form, PageQuery, Query};
-use crate::views::{render, Layout, Pager};
+use crate::views::{lookahead, paginate, render, Layout, Pager};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -14,7 +14,7 @@ use maillage_app::audit::{self, AuditEvent};
 use maillage_app::clock::now_ms;
 use maillage_domain::audit::AuditAction;
 use maillage_domain::cpts::CptsDraft;
-use maillage_store::{Cpts, NewCpts, Page, StoreError};
+use maillage_store::{Cpts, NewCpts, StoreError};
 use serde::Deserialize;
 
 pub fn routes(router: GuardedRouter) -> GuardedRouter {
@@ -129,13 +129,21 @@ async fn admin_home(State(state): State<AppState>, viewer: Viewer) -> WebResult<
 
 const PAGE_SIZE: i64 = 50;
 
-/// Reads one row more than shown, to know whether a next page exists.
-fn page_window(number: i64) -> Page {
-    let page = Page::new(number, PAGE_SIZE);
-    Page {
-        limit: page.limit + 1,
-        offset: page.offset,
-    }
+/// Records that a page of a list holding personal data was read.
+pub async fn record_list_read(
+    state: &AppState,
+    actor: &maillage_app::audit::AuditContext,
+    action: AuditAction,
+    kind: &str,
+    number: i64,
+) -> WebResult<()> {
+    audit::record(
+        state.store.as_ref(),
+        actor,
+        AuditEvent::new(action, kind, String::new()).detail(serde_json::json!({ "page": number })),
+    )
+    .await?;
+    Ok(())
 }
 
 #[derive(Default, Deserialize)]
@@ -193,9 +201,8 @@ async fn admin_cpts_page(
     errors: Vec<String>,
     notice: Option<String>,
 ) -> WebResult<Response> {
-    let mut cpts = state.store.list_cpts(page_window(number)).await?;
-    let pager = Pager::new("/admin/cpts", number, PAGE_SIZE, cpts.len());
-    cpts.truncate(usize::try_from(PAGE_SIZE).unwrap_or(50));
+    let rows = state.store.list_cpts(lookahead(number, PAGE_SIZE)).await?;
+    let (cpts, pager) = paginate(rows, "/admin/cpts", number, PAGE_SIZE);
     let failed = !errors.is_empty();
     let mut response = render(&AdminCptsPage {
         layout: Layout::new(viewer, "CPTS hébergées", "admin").with_notice(notice),
@@ -270,20 +277,13 @@ async fn admin_users(
     Query(query): Query<PageQuery>,
 ) -> WebResult<Response> {
     let number = query.number();
-    let users = state.store.list_users(page_window(number)).await?;
-    audit::record(
-        state.store.as_ref(),
-        &actor,
-        AuditEvent::new(AuditAction::UsersViewed, "users", String::new())
-            .detail(serde_json::json!({ "page": number })),
-    )
-    .await?;
-    let pager = Pager::new("/admin/utilisateurs", number, PAGE_SIZE, users.len());
+    let rows = state.store.list_users(lookahead(number, PAGE_SIZE)).await?;
+    record_list_read(&state, &actor, AuditAction::UsersViewed, "users", number).await?;
+    let (users, pager) = paginate(rows, "/admin/utilisateurs", number, PAGE_SIZE);
     Ok(render(&AdminUsersPage {
         layout: Layout::new(&viewer, "Comptes", "admin"),
         users: users
             .into_iter()
-            .take(usize::try_from(PAGE_SIZE).unwrap_or(50))
             .map(|u| UserRow {
                 display_name: u.display_name,
                 email: u.email,
@@ -327,20 +327,16 @@ async fn admin_outbox(
     Query(query): Query<PageQuery>,
 ) -> WebResult<Response> {
     let number = query.number();
-    let mails = state.store.list_outbox(page_window(number)).await?;
-    audit::record(
-        state.store.as_ref(),
-        &actor,
-        AuditEvent::new(AuditAction::OutboxViewed, "outbox", String::new())
-            .detail(serde_json::json!({ "page": number })),
-    )
-    .await?;
-    let pager = Pager::new("/admin/courriels", number, PAGE_SIZE, mails.len());
+    let rows = state
+        .store
+        .list_outbox(lookahead(number, PAGE_SIZE))
+        .await?;
+    record_list_read(&state, &actor, AuditAction::OutboxViewed, "outbox", number).await?;
+    let (mails, pager) = paginate(rows, "/admin/courriels", number, PAGE_SIZE);
     Ok(render(&AdminOutboxPage {
         layout: Layout::new(&viewer, "Courriels en attente", "admin"),
         mails: mails
             .into_iter()
-            .take(usize::try_from(PAGE_SIZE).unwrap_or(50))
             .map(|m| MailView {
                 when: format_instant(m.created_at),
                 recipient: m.recipient,

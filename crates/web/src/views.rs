@@ -101,6 +101,22 @@ pub fn render<T: Template>(template: &T) -> Response {
     }
 }
 
+/// Rows to read for page `number` of `size`: one more than shown, to know whether a next page exists.
+pub fn lookahead(number: i64, size: i64) -> maillage_store::Page {
+    let page = maillage_store::Page::new(number, size);
+    maillage_store::Page {
+        limit: page.limit + 1,
+        offset: page.offset,
+    }
+}
+
+/// Keeps the rows of one page (read with [`lookahead`]) and builds its links.
+pub fn paginate<T>(mut rows: Vec<T>, base_url: &str, number: i64, size: i64) -> (Vec<T>, Pager) {
+    let pager = Pager::new(base_url, number, size, rows.len());
+    rows.truncate(usize::try_from(size).unwrap_or(0));
+    (rows, pager)
+}
+
 /// Links to the previous and next pages of a list.
 pub struct Pager {
     pub page: i64,

@@ -4,7 +4,8 @@
 use crate::access::{Access, Actor, CptsContext, GuardedRouter, Viewer};
 use crate::error::WebResult;
 use crate::forms::{Form, PageQuery, Query};
-use crate::views::{render, Layout, Pager};
+use crate::pages::record_list_read;
+use crate::views::{lookahead, paginate, render, Layout, Pager};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -14,7 +15,6 @@ use maillage_app::audit::{self, AuditEvent};
 use maillage_domain::audit::AuditAction;
 use maillage_domain::authz::{allows, Permission};
 use maillage_domain::missions::{Mission, MISSIONS};
-use maillage_store::Page;
 use serde::Deserialize;
 
 pub fn routes(router: GuardedRouter) -> GuardedRouter {
@@ -123,30 +123,20 @@ async fn members(
     Query(query): Query<PageQuery>,
 ) -> WebResult<Response> {
     let number = query.number();
-    audit::record(
-        state.store.as_ref(),
+    record_list_read(
+        &state,
         &actor,
-        AuditEvent::new(AuditAction::MembersViewed, "members", String::new())
-            .detail(serde_json::json!({ "page": number })),
+        AuditAction::MembersViewed,
+        "members",
+        number,
     )
     .await?;
-    let page = Page::new(number, PAGE_SIZE);
     let rows = state
         .store
-        .list_members(
-            context.cpts.id,
-            Page {
-                limit: page.limit + 1,
-                offset: page.offset,
-            },
-        )
+        .list_members(context.cpts.id, lookahead(number, PAGE_SIZE))
         .await?;
-    let pager = Pager::new(
-        &format!("/c/{}/membres", context.cpts.slug),
-        number,
-        PAGE_SIZE,
-        rows.len(),
-    );
+    let base = format!("/c/{}/membres", context.cpts.slug);
+    let (rows, pager) = paginate(rows, &base, number, PAGE_SIZE);
     // Contact details of accounts are for those who manage the CPTS.
     let show_emails = allows(context.role, Permission::ManageCpts);
     Ok(render(&MembersPage {
@@ -154,7 +144,6 @@ async fn members(
         cpts_name: context.cpts.name.clone(),
         members: rows
             .into_iter()
-            .take(usize::try_from(PAGE_SIZE).unwrap_or(50))
             .map(|m| MemberView {
                 display_name: m.display_name,
                 role_label: m.role.label(),
