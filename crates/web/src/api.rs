@@ -1,7 +1,7 @@
 //! JSON API under `/api/v1`, described by the OpenAPI document at `/api/v1/openapi.json`.
 //! Errors are `application/problem+json` (RFC 9457) with the request id.
 
-use crate::access::{Access, CptsContext, CurrentUser, GuardedRouter};
+use crate::access::{Access, Actor, CptsContext, CurrentUser, GuardedRouter};
 use crate::error::{WebError, WebResult};
 use crate::forms::{Json, PageQuery, Query};
 use crate::pages::{create_cpts, CptsForm};
@@ -9,6 +9,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use maillage_domain::audit::AuditAction;
 use maillage_domain::authz::Permission;
 use maillage_store::{Cpts, Page};
 use serde::{Deserialize, Serialize};
@@ -197,8 +198,17 @@ struct MemberDto {
 async fn list_members(
     State(state): State<AppState>,
     context: CptsContext,
+    Actor(actor): Actor,
     Query(query): Query<PageQuery>,
 ) -> WebResult<Response> {
+    crate::pages::record_list_read(
+        &state,
+        &actor,
+        AuditAction::MembersViewed,
+        "members",
+        query.number(),
+    )
+    .await?;
     let members = state
         .store
         .list_members(context.cpts.id, Page::new(query.number(), 100))

@@ -245,6 +245,40 @@ async fn every_route_follows_the_rights_table_for_every_role() {
 }
 
 #[tokio::test]
+async fn every_state_changing_route_refuses_the_roles_the_table_refuses() {
+    for app in each_backend().await {
+        for route in maillage_web::route_table(&app.state) {
+            if route.method != "POST"
+                || !matches!(route.access, Access::Cpts(_) | Access::PlatformAdmin)
+            {
+                continue;
+            }
+            let path = concrete(&route.path, DEMO_CPTS_SLUG);
+            for role in Role::ALL {
+                let session = app.login_as(role_account(role)).await;
+                // An empty form: enough to pass or fail the access rule without changing anything.
+                let answer = app
+                    .post_form(&path, Some(&session.cookie), &[("csrf", &session.csrf)])
+                    .await;
+                let allowed = match route.access {
+                    Access::Cpts(permission) => allows(role, permission),
+                    _ => false,
+                };
+                if allowed {
+                    assert!(
+                        answer.status != StatusCode::FORBIDDEN && !answer.status.is_server_error(),
+                        "{role:?} POST {path}: {}",
+                        answer.status
+                    );
+                } else {
+                    assert_eq!(answer.status, StatusCode::FORBIDDEN, "{role:?} POST {path}");
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
 async fn nothing_of_one_cpts_is_reachable_from_another() {
     for app in each_backend().await {
         let outsider = app.login_as(OTHER_COORDINATOR).await;
