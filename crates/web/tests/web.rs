@@ -313,6 +313,34 @@ async fn nothing_of_one_cpts_is_reachable_from_another() {
                 );
             }
         }
+        let vidourle = app
+            .store
+            .find_cpts_by_slug(OTHER_DEMO_CPTS_SLUG)
+            .await
+            .unwrap()
+            .unwrap();
+        let only_member_reads = maillage_store::AuditFilter {
+            action: Some("members_viewed".into()),
+            ..Default::default()
+        };
+        let scope = maillage_store::AuditScope::Cpts(vidourle.id);
+        let before = app
+            .store
+            .list_audit(scope, &only_member_reads, Page::first(500))
+            .await
+            .unwrap()
+            .len();
+        let own_members = app
+            .get("/api/v1/cpts/vidourle/members", Some(&outsider))
+            .await;
+        assert_eq!(own_members.status, StatusCode::OK);
+        let after = app
+            .store
+            .list_audit(scope, &only_member_reads, Page::first(500))
+            .await
+            .unwrap()
+            .len();
+        assert_eq!(after, before + 1, "API reads are audited too");
         let members = app
             .get("/api/v1/cpts/camargue-gardoise/members", Some(&outsider))
             .await;
