@@ -210,21 +210,7 @@ impl std::fmt::Debug for PatientIdentity {
 
 /// Upper case, accents and punctuation removed, single spaces: "Élodie  D'Arc-Martin" → "ELODIE D ARC MARTIN".
 pub fn normalise_name(name: &str) -> String {
-    let folded: String = name
-        .chars()
-        .map(|c| match c {
-            'à' | 'â' | 'ä' | 'á' | 'À' | 'Â' | 'Ä' => 'A',
-            'ç' | 'Ç' => 'C',
-            'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' | 'Ê' | 'Ë' => 'E',
-            'î' | 'ï' | 'Î' | 'Ï' => 'I',
-            'ô' | 'ö' | 'Ô' | 'Ö' => 'O',
-            'ù' | 'û' | 'ü' | 'Ù' | 'Û' | 'Ü' => 'U',
-            'ÿ' | 'Ÿ' => 'Y',
-            c if c.is_alphanumeric() => c.to_ascii_uppercase(),
-            _ => ' ',
-        })
-        .collect();
-    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+    maillage_domain::text::fold(name).to_ascii_uppercase()
 }
 
 impl PatientIdentity {

@@ -81,33 +81,8 @@ fn check_slug(slug: &str) -> Result<(), ValidationError> {
 
 /// A URL-safe identifier from a French name: "CPTS Camargue Gardoise (démo)" → "camargue-gardoise-demo".
 pub fn slugify(name: &str) -> String {
-    let mut slug = String::new();
-    for c in name.chars().flat_map(char::to_lowercase) {
-        let plain = match c {
-            'à' | 'â' | 'ä' | 'á' | 'ã' => 'a',
-            'ç' => 'c',
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'î' | 'ï' | 'í' => 'i',
-            'ô' | 'ö' | 'ó' => 'o',
-            'ù' | 'û' | 'ü' | 'ú' => 'u',
-            'ÿ' => 'y',
-            'œ' => {
-                slug.push('o');
-                'e'
-            }
-            'æ' => {
-                slug.push('a');
-                'e'
-            }
-            c if c.is_ascii_alphanumeric() => c,
-            _ => '-',
-        };
-        if plain != '-' || !slug.ends_with('-') {
-            slug.push(plain);
-        }
-    }
-    let slug = slug.trim_matches('-');
-    let slug = slug.strip_prefix("cpts-").unwrap_or(slug);
+    let dashed = crate::text::fold(name).replace(' ', "-");
+    let slug = dashed.strip_prefix("cpts-").unwrap_or(&dashed);
     let mut short: String = slug.chars().take(60).collect();
     while short.ends_with('-') {
         short.pop();

@@ -8,6 +8,8 @@ pub mod cpts;
 pub mod identifiers;
 pub mod missions;
 pub mod sensitive;
+pub mod territory;
+pub mod text;
 pub mod totp;
 
 pub use identifiers::ValidationError;
