@@ -24,6 +24,7 @@ pub struct Config {
     pub security: SecurityConfig,
     pub smtp: SmtpConfig,
     pub jobs: JobsConfig,
+    pub territory: TerritoryConfig,
 }
 
 #[allow(clippy::derivable_impls)]
@@ -36,6 +37,7 @@ impl Default for Config {
             security: SecurityConfig::default(),
             smtp: SmtpConfig::default(),
             jobs: JobsConfig::default(),
+            territory: TerritoryConfig::default(),
         }
     }
 }
@@ -223,6 +225,13 @@ impl Default for JobsConfig {
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct TerritoryConfig {
+    /// Populations separating the ACI size categories 1|2, 2|3 and 3|4.
+    pub size_thresholds: maillage_domain::territory::SizeThresholds,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("configuration: {0}")]
@@ -341,6 +350,10 @@ impl Config {
                 self.server.public_url
             )));
         }
+        self.territory
+            .size_thresholds
+            .check()
+            .map_err(|e| ConfigError::Invalid(format!("territory.size_thresholds: {}", e.message)))?;
         if self.security.login_lock_after < 3
             || self.security.login_lock_minutes < 1
             || self.security.reset_link_minutes < 5
@@ -454,6 +467,11 @@ poll_interval_ms = 1000
 lease_seconds = 300
 # Attempts before a job is marked failed; retries wait longer each time.
 max_attempts = 5
+
+[territory]
+# Populations separating the ACI size categories: 1 below the first, 2 from it and below the second,
+# 3 from the second up to the third included, 4 above the third.
+size_thresholds = [40000, 80000, 175000]
 "#;
 
 #[cfg(test)]

@@ -59,9 +59,32 @@ pub enum Command {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Communes and territories (reference table compiled into this binary).
+    #[command(subcommand)]
+    Territory(TerritoryCommand),
     /// Encryption keys of patient identities and second-factor secrets.
     #[command(subcommand)]
     Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TerritoryCommand {
+    /// Population and ACI size category of a list of communes given by INSEE code. Unknown or malformed
+    /// codes are listed (and make the exit code 1), never ignored.
+    Population {
+        /// INSEE codes (5 characters, e.g. 30341 or 2A004; not postal codes).
+        #[arg(required = true, value_name = "INSEE_CODE")]
+        codes: Vec<String>,
+        /// Print JSON: {"communes": […], "unknown": […], "population": N, "size_category": 1-4}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Find communes by name (accents ignored) or postal code.
+    Search {
+        query: String,
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]

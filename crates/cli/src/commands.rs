@@ -1,4 +1,5 @@
 use crate::cli::{
+    TerritoryCommand,
     AuditCommand, Cli, Command, ConfigCommand, DemoArgs, KeysCommand, LogFormatArg, RoleArg,
     UserCommand,
 };
@@ -118,6 +119,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AnyError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Keys(KeysCommand::Rotate) => rotate_keys(&config).await,
+        Command::Territory(command) => Ok(territory(&config, command)),
         Command::Migrate => {
             init_logs(&config);
             let store = maillage_store::open(config.database.url.expose()).await?;
@@ -510,5 +512,60 @@ async fn healthcheck(config: &Config, url: Option<String>) -> Result<ExitCode, A
         let status = answer.lines().next().unwrap_or("no answer");
         eprintln!("unhealthy: {status}");
         Ok(ExitCode::FAILURE)
+    }
+}
+
+/// French thousands separator for terminal output: 54291 → "54 291".
+fn thousands(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn territory(config: &Config, command: TerritoryCommand) -> ExitCode {
+    use maillage_domain::territory::{population_of, search};
+    match command {
+        TerritoryCommand::Population { codes, json } => {
+            let report = population_of(&codes, &config.territory.size_thresholds);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+            } else {
+                println!("Communes found ({}):", report.communes.len());
+                for commune in &report.communes {
+                    println!("  {}  {:<36} {:>10}", commune.code, commune.name, thousands(commune.population));
+                }
+                if !report.unknown.is_empty() {
+                    println!("Codes not found ({}):", report.unknown.len());
+                    for unknown in &report.unknown {
+                        println!("  {}  {}", unknown.code, unknown.reason);
+                    }
+                }
+                println!("Population: {}", thousands(report.population));
+                println!("ACI size category: {}", report.size_category.number());
+            }
+            if report.unknown.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        TerritoryCommand::Search { query, limit } => {
+            let found = search(&query, limit.min(200));
+            for commune in &found {
+                println!("{}  {:<36} {:<24} {:>10}", commune.code, commune.name, commune.postal_codes.join(" "), thousands(commune.population));
+            }
+            if found.is_empty() {
+                eprintln!("no commune matches « {query} »");
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
     }
 }

@@ -493,3 +493,39 @@ async fn keys_are_generated_and_rotation_is_audited() {
         text(&without_keys.stderr)
     );
 }
+
+#[test]
+fn territory_population_reports_communes_unknown_codes_and_the_size_category() {
+    let demo = [
+        "30003", "30006", "30020", "30033", "30036", "30128", "30059", "30169", "30276", "30341",
+    ];
+    let mut args = vec!["territory", "population", "--json"];
+    args.extend(demo);
+    let output = maillage("sqlite://./unused.db", &args);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["communes"].as_array().unwrap().len(), 10);
+    assert_eq!(report["population"], 54_291);
+    assert_eq!(report["size_category"], 2);
+    assert_eq!(report["unknown"], serde_json::json!([]));
+
+    let output = maillage(
+        "sqlite://./unused.db",
+        &["territory", "population", "--json", "13055", "75056", "99999", "7505"],
+    );
+    assert_eq!(output.status.code(), Some(1), "unknown codes are not ignored");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["population"], 886_040 + 2_103_778);
+    assert_eq!(report["size_category"], 4);
+    let unknown: Vec<&str> = report["unknown"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(unknown, vec!["99999", "7505"]);
+
+    let text_output = text(&maillage("sqlite://./unused.db", &["territory", "population", "30341"]).stdout);
+    assert!(text_output.contains("30341  Vauvert"));
+    assert!(text_output.contains("ACI size category: 1"));
+}
