@@ -350,10 +350,9 @@ impl Config {
                 self.server.public_url
             )));
         }
-        self.territory
-            .size_thresholds
-            .check()
-            .map_err(|e| ConfigError::Invalid(format!("territory.size_thresholds: {}", e.message)))?;
+        self.territory.size_thresholds.check().map_err(|e| {
+            ConfigError::Invalid(format!("territory.size_thresholds: {}", e.message))
+        })?;
         if self.security.login_lock_after < 3
             || self.security.login_lock_minutes < 1
             || self.security.reset_link_minutes < 5

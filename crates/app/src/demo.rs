@@ -9,6 +9,10 @@ use maillage_store::{Cpts, NewCpts, Store, StoreError};
 pub const DEMO_PASSWORD: &str = "demo-maillage-2026";
 pub const DEMO_CPTS_SLUG: &str = "camargue-gardoise";
 pub const OTHER_DEMO_CPTS_SLUG: &str = "vidourle";
+/// The ten communes of the demo territory (shared/domain/demo-territory.md).
+pub const DEMO_COMMUNES: [&str; 10] = [
+    "30003", "30006", "30020", "30033", "30036", "30128", "30059", "30169", "30276", "30341",
+];
 
 pub struct DemoLogin {
     pub email: &'static str,
@@ -102,6 +106,8 @@ pub async fn seed(store: &dyn Store, accounts: &Accounts) -> Result<bool, DemoEr
             now,
         )
         .await?;
+    let communes: Vec<String> = DEMO_COMMUNES.iter().map(|c| c.to_string()).collect();
+    store.add_to_territory(camargue.id, &communes, now).await?;
     let cpts_for = |slug: &str| -> &Cpts {
         if slug == DEMO_CPTS_SLUG {
             &camargue

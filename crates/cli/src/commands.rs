@@ -1,7 +1,6 @@
 use crate::cli::{
-    TerritoryCommand,
     AuditCommand, Cli, Command, ConfigCommand, DemoArgs, KeysCommand, LogFormatArg, RoleArg,
-    UserCommand,
+    TerritoryCommand, UserCommand,
 };
 use maillage_app::accounts::{random_token, AccountRequest, Accounts};
 use maillage_app::audit::{self, AuditContext, AuditEvent};
@@ -515,17 +514,8 @@ async fn healthcheck(config: &Config, url: Option<String>) -> Result<ExitCode, A
     }
 }
 
-/// French thousands separator for terminal output: 54291 → "54 291".
 fn thousands(value: u64) -> String {
-    let digits = value.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(' ');
-        }
-        out.push(c);
-    }
-    out
+    maillage_domain::text::group_thousands(value, ' ')
 }
 
 fn territory(config: &Config, command: TerritoryCommand) -> ExitCode {
@@ -534,11 +524,19 @@ fn territory(config: &Config, command: TerritoryCommand) -> ExitCode {
         TerritoryCommand::Population { codes, json } => {
             let report = population_of(&codes, &config.territory.size_thresholds);
             if json {
-                println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).unwrap_or_default()
+                );
             } else {
                 println!("Communes found ({}):", report.communes.len());
                 for commune in &report.communes {
-                    println!("  {}  {:<36} {:>10}", commune.code, commune.name, thousands(commune.population));
+                    println!(
+                        "  {}  {:<36} {:>10}",
+                        commune.code,
+                        commune.name,
+                        thousands(commune.population)
+                    );
                 }
                 if !report.unknown.is_empty() {
                     println!("Codes not found ({}):", report.unknown.len());
@@ -558,7 +556,13 @@ fn territory(config: &Config, command: TerritoryCommand) -> ExitCode {
         TerritoryCommand::Search { query, limit } => {
             let found = search(&query, limit.min(200));
             for commune in &found {
-                println!("{}  {:<36} {:<24} {:>10}", commune.code, commune.name, commune.postal_codes.join(" "), thousands(commune.population));
+                println!(
+                    "{}  {:<36} {:<24} {:>10}",
+                    commune.code,
+                    commune.name,
+                    commune.postal_codes.join(" "),
+                    thousands(commune.population)
+                );
             }
             if found.is_empty() {
                 eprintln!("no commune matches « {query} »");

@@ -511,9 +511,21 @@ fn territory_population_reports_communes_unknown_codes_and_the_size_category() {
 
     let output = maillage(
         "sqlite://./unused.db",
-        &["territory", "population", "--json", "13055", "75056", "99999", "7505"],
+        &[
+            "territory",
+            "population",
+            "--json",
+            "13055",
+            "75056",
+            "99999",
+            "7505",
+        ],
     );
-    assert_eq!(output.status.code(), Some(1), "unknown codes are not ignored");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "unknown codes are not ignored"
+    );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["population"], 886_040 + 2_103_778);
     assert_eq!(report["size_category"], 4);
@@ -525,7 +537,13 @@ fn territory_population_reports_communes_unknown_codes_and_the_size_category() {
         .collect();
     assert_eq!(unknown, vec!["99999", "7505"]);
 
-    let text_output = text(&maillage("sqlite://./unused.db", &["territory", "population", "30341"]).stdout);
+    let text_output = text(
+        &maillage(
+            "sqlite://./unused.db",
+            &["territory", "population", "30341"],
+        )
+        .stdout,
+    );
     assert!(text_output.contains("30341  Vauvert"));
     assert!(text_output.contains("ACI size category: 1"));
 }

@@ -21,7 +21,7 @@ pub const MISSIONS: [Mission; 8] = [
         label: "Territoire et annuaire",
         summary: "Communes, population, professionnels et structures du territoire, diagnostic.",
         mandatory: true,
-        available: false,
+        available: true,
     },
     Mission {
         slug: "medecin-traitant",

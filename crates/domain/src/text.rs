@@ -35,9 +35,30 @@ pub fn fold(text: &str) -> String {
     folded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Digits grouped by three with `separator`: (54291, ' ') → "54 291".
+pub fn group_thousands(value: u64, separator: char) -> String {
+    let digits = value.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 * separator.len_utf8());
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(separator);
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(group_thousands(54_291, ' '), "54 291");
+        assert_eq!(group_thousands(999, ' '), "999");
+        assert_eq!(group_thousands(1_000_000, '.'), "1.000.000");
+        assert_eq!(group_thousands(0, ' '), "0");
+    }
 
     #[test]
     fn folds_french_names() {

@@ -11,6 +11,7 @@ mod postgres;
 mod security;
 mod sql;
 mod sqlite;
+mod territory;
 pub mod testing;
 
 pub use error::StoreError;
@@ -18,6 +19,7 @@ pub use models::*;
 pub use patients::PatientStore;
 pub use security::{verify_audit_chain, ChainReport, SecurityStore};
 pub use sql::SqlStore;
+pub use territory::TerritoryStore;
 
 use async_trait::async_trait;
 use maillage_domain::authz::Role;
@@ -52,7 +54,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
 /// Everything Maillage stores. The security and patient parts are separate traits for readability;
 /// every store implements all of them.
 #[async_trait]
-pub trait Store: SecurityStore + PatientStore + Send + Sync + 'static {
+pub trait Store: SecurityStore + PatientStore + TerritoryStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Answers when the database answers.

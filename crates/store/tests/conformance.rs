@@ -438,3 +438,29 @@ async fn migrations_can_run_again() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn territories_belong_to_one_cpts_and_keep_each_commune_once() {
+    on_each_backend(|store| async move {
+        let a = store.create_cpts(&new_cpts("a"), 1).await.unwrap();
+        let b = store.create_cpts(&new_cpts("b"), 1).await.unwrap();
+        let codes: Vec<String> = ["30341", "30003", "30341"]
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        store.add_to_territory(a.id, &codes, 2).await.unwrap();
+        store
+            .add_to_territory(a.id, &["30006".to_string()], 3)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.territory(a.id).await.unwrap(),
+            vec!["30003", "30006", "30341"]
+        );
+        assert!(store.territory(b.id).await.unwrap().is_empty());
+        assert!(!store.remove_from_territory(b.id, "30003").await.unwrap());
+        assert!(store.remove_from_territory(a.id, "30003").await.unwrap());
+        assert_eq!(store.territory(a.id).await.unwrap(), vec!["30006", "30341"]);
+    })
+    .await;
+}

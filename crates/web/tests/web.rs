@@ -1219,3 +1219,112 @@ async fn a_cpts_can_require_a_second_factor_for_roles_that_see_patients() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_coordinator_defines_the_territory_and_bad_codes_change_nothing() {
+    for app in each_backend().await {
+        let coordinator = app.login_as(COORDINATOR).await;
+        let page = app
+            .get("/c/camargue-gardoise/territoire", Some(&coordinator))
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body.contains("54\u{202f}291"),
+            "population of the demo territory"
+        );
+        assert!(page.body.contains("<dt>Taille ACI</dt><dd>2</dd>"));
+        assert_eq!(
+            page.body.matches("<circle").count(),
+            10,
+            "one point per commune on the map"
+        );
+
+        let found = app
+            .get(
+                "/c/camargue-gardoise/territoire?q=lunel",
+                Some(&coordinator),
+            )
+            .await;
+        assert!(
+            found.body.contains("Ajouter Lunel"),
+            "search results can be added"
+        );
+        let known = app
+            .get(
+                "/c/camargue-gardoise/territoire?q=vauvert",
+                Some(&coordinator),
+            )
+            .await;
+        assert!(known.body.contains("déjà dans le territoire"));
+
+        let cpts = app
+            .store
+            .find_cpts_by_slug(DEMO_CPTS_SLUG)
+            .await
+            .unwrap()
+            .unwrap();
+        let before = app.store.territory(cpts.id).await.unwrap();
+        let bad = app
+            .post_form(
+                "/c/camargue-gardoise/territoire/codes",
+                Some(&coordinator.cookie),
+                &[
+                    ("csrf", &coordinator.csrf),
+                    ("codes", "34145, 99999 3414 34154"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bad.body
+                .contains("code INSEE « 99999 » : aucune commune actuelle"),
+            "{}",
+            bad.body
+        );
+        assert!(bad.body.contains("code INSEE « 3414 »"));
+        assert!(
+            bad.body.contains("34145, 99999 3414 34154"),
+            "the pasted text is kept for correction"
+        );
+        assert_eq!(
+            app.store.territory(cpts.id).await.unwrap(),
+            before,
+            "nothing half-added"
+        );
+
+        let good = app
+            .post_form(
+                "/c/camargue-gardoise/territoire/codes",
+                Some(&coordinator.cookie),
+                &[("csrf", &coordinator.csrf), ("codes", "34145 34154")],
+            )
+            .await;
+        assert_eq!(good.status, StatusCode::SEE_OTHER);
+        assert_eq!(app.store.territory(cpts.id).await.unwrap().len(), 12);
+        let removed = app
+            .post_form(
+                "/c/camargue-gardoise/territoire/retirer",
+                Some(&coordinator.cookie),
+                &[("csrf", &coordinator.csrf), ("code", "34145")],
+            )
+            .await;
+        assert_eq!(removed.status, StatusCode::SEE_OTHER);
+        assert_eq!(app.store.territory(cpts.id).await.unwrap().len(), 11);
+
+        // Members read the territory but get no editing controls.
+        let member = app.login_as(MEMBER).await;
+        let read_only = app
+            .get("/c/camargue-gardoise/territoire", Some(&member))
+            .await;
+        assert_eq!(read_only.status, StatusCode::OK);
+        assert!(!read_only.body.contains("Ajouter des communes"));
+        // The other CPTS's territory is its own.
+        let other = app
+            .store
+            .find_cpts_by_slug(OTHER_DEMO_CPTS_SLUG)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(app.store.territory(other.id).await.unwrap().is_empty());
+    }
+}

@@ -1,6 +1,8 @@
 //! Pages inside one CPTS, one module per mission as they are delivered. Missions whose module is not
 //! delivered yet show an honest "à venir" page that records nothing.
 
+pub mod territory;
+
 use crate::access::{Access, Actor, CptsContext, GuardedRouter, Viewer};
 use crate::error::WebResult;
 use crate::forms::{Form, PageQuery, Query};
@@ -18,7 +20,7 @@ use maillage_domain::missions::{Mission, MISSIONS};
 use serde::Deserialize;
 
 pub fn routes(router: GuardedRouter) -> GuardedRouter {
-    let mut router = router
+    let mut router = territory::routes(router)
         .get(
             "/c/{cpts}",
             Access::Cpts(Permission::ViewDashboard),
