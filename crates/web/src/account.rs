@@ -6,7 +6,7 @@ use crate::cookies;
 use crate::error::{WebError, WebResult};
 use crate::forms::{Form, Query};
 use crate::pages::memberships;
-use crate::views::{render, Layout};
+use crate::views::{render, render_form, Layout};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -723,17 +723,16 @@ async fn totp_view(
         secret: e.secret_base32,
     });
     let failed = error.is_some();
-    let mut response = render(&TotpPage {
-        layout: Layout::new(viewer, "Double authentification", "compte"),
-        enabled: user.totp_enabled,
-        required,
-        enrolment,
-        error,
-    });
-    if failed {
-        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(response)
+    Ok(render_form(
+        &TotpPage {
+            layout: Layout::new(viewer, "Double authentification", "compte"),
+            enabled: user.totp_enabled,
+            required,
+            enrolment,
+            error,
+        },
+        failed,
+    ))
 }
 
 async fn totp_page(

@@ -3,7 +3,7 @@
 use crate::access::{Access, Actor, GuardedRouter, Viewer};
 use crate::error::WebResult;
 use crate::forms::{Form, PageQuery, Query};
-use crate::views::{lookahead, paginate, render, Layout, Pager};
+use crate::views::{lookahead, paginate, render, render_form, Layout, Pager};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -204,17 +204,16 @@ async fn admin_cpts_page(
     let rows = state.store.list_cpts(lookahead(number, PAGE_SIZE)).await?;
     let (cpts, pager) = paginate(rows, "/admin/cpts", number, PAGE_SIZE);
     let failed = !errors.is_empty();
-    let mut response = render(&AdminCptsPage {
-        layout: Layout::new(viewer, "CPTS hébergées", "admin").with_notice(notice),
-        cpts,
-        pager,
-        form,
-        errors,
-    });
-    if failed {
-        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(response)
+    Ok(render_form(
+        &AdminCptsPage {
+            layout: Layout::new(viewer, "CPTS hébergées", "admin").with_notice(notice),
+            cpts,
+            pager,
+            form,
+            errors,
+        },
+        failed,
+    ))
 }
 
 async fn admin_cpts(

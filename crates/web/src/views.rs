@@ -101,6 +101,16 @@ pub fn render<T: Template>(template: &T) -> Response {
     }
 }
 
+/// Renders a page holding a form: 422 when the form came back with errors, so that clients and tests can
+/// tell a refused submission from a plain page.
+pub fn render_form<T: Template>(template: &T, has_errors: bool) -> Response {
+    let mut response = render(template);
+    if has_errors && response.status().is_success() {
+        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    response
+}
+
 /// Rows to read for page `number` of `size`: one more than shown, to know whether a next page exists.
 pub fn lookahead(number: i64, size: i64) -> maillage_store::Page {
     let page = maillage_store::Page::new(number, size);

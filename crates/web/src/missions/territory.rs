@@ -3,11 +3,10 @@
 use crate::access::{Access, CptsContext, GuardedRouter, Viewer};
 use crate::error::WebResult;
 use crate::forms::{Form, Query};
-use crate::views::{render, Layout};
+use crate::views::{render_form, Layout};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maillage_app::clock::now_ms;
 use maillage_domain::authz::{allows, Permission};
@@ -173,39 +172,38 @@ async fn view(
     };
     let failed = !errors.is_empty();
     let [first, second, third] = thresholds.0;
-    let mut response = render(&TerritoryPage {
-        layout: Layout::in_cpts(viewer, context, "Territoire", "territoire"),
-        cpts_name: context.cpts.name.clone(),
-        slug: context.cpts.slug.clone(),
-        can_edit,
-        map_svg: map_svg(&report.communes),
-        communes: report
-            .communes
-            .iter()
-            .map(|c| CommuneRow {
-                code: c.code.clone(),
-                name: c.name.clone(),
-                postal_codes: c.postal_codes.join(" "),
-                departement: c.departement.clone(),
-                population: french_number(c.population),
-            })
-            .collect(),
-        population: french_number(report.population),
-        size_category: report.size_category.number(),
-        thresholds: (
-            french_number(first),
-            french_number(second),
-            french_number(third),
-        ),
-        query,
-        results,
-        pasted,
-        errors,
-    });
-    if failed {
-        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(response)
+    Ok(render_form(
+        &TerritoryPage {
+            layout: Layout::in_cpts(viewer, context, "Territoire", "territoire"),
+            cpts_name: context.cpts.name.clone(),
+            slug: context.cpts.slug.clone(),
+            can_edit,
+            map_svg: map_svg(&report.communes),
+            communes: report
+                .communes
+                .iter()
+                .map(|c| CommuneRow {
+                    code: c.code.clone(),
+                    name: c.name.clone(),
+                    postal_codes: c.postal_codes.join(" "),
+                    departement: c.departement.clone(),
+                    population: french_number(c.population),
+                })
+                .collect(),
+            population: french_number(report.population),
+            size_category: report.size_category.number(),
+            thresholds: (
+                french_number(first),
+                french_number(second),
+                french_number(third),
+            ),
+            query,
+            results,
+            pasted,
+            errors,
+        },
+        failed,
+    ))
 }
 
 async fn page(
