@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod authz;
 pub mod cpts;
+pub mod directory;
 pub mod identifiers;
 pub mod missions;
 pub mod sensitive;
