@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod demo;
+pub mod directory;
 pub mod jobs;
 pub mod mail;
 pub mod patients;

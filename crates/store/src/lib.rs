@@ -4,6 +4,7 @@
 //! reach a CPTS's records without naming the CPTS, so tenant isolation does not depend on remembering a
 //! `WHERE` clause in each handler.
 
+mod directory;
 mod error;
 mod models;
 mod patients;
@@ -14,6 +15,10 @@ mod sqlite;
 mod territory;
 pub mod testing;
 
+pub use directory::{
+    DirectoryQuery, DirectoryStore, ImportedProfessional, PracticePlace, ProfessionalSummary,
+    UpsertOutcome,
+};
 pub use error::StoreError;
 pub use models::*;
 pub use patients::PatientStore;
@@ -54,7 +59,9 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
 /// Everything Maillage stores. The security and patient parts are separate traits for readability;
 /// every store implements all of them.
 #[async_trait]
-pub trait Store: SecurityStore + PatientStore + TerritoryStore + Send + Sync + 'static {
+pub trait Store:
+    SecurityStore + PatientStore + TerritoryStore + DirectoryStore + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
 
     /// Answers when the database answers.
