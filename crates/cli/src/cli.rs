@@ -59,12 +59,28 @@ pub enum Command {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Imports into a CPTS's directory.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Communes and territories (reference table compiled into this binary).
     #[command(subcommand)]
     Territory(TerritoryCommand),
     /// Encryption keys of patient identities and second-factor secrets.
     #[command(subcommand)]
     Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import the public extract of the national directory (PS_LibreAcces_Personne_activite_….txt):
+    /// only professionals practising on the CPTS's territory are kept; importing again updates, never duplicates.
+    Directory {
+        /// The CPTS (its address identifier, e.g. camargue-gardoise).
+        #[arg(long)]
+        cpts: String,
+        /// The extract, UTF-8 or Latin-1.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

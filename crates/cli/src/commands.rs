@@ -1,6 +1,6 @@
 use crate::cli::{
-    AuditCommand, Cli, Command, ConfigCommand, DemoArgs, KeysCommand, LogFormatArg, RoleArg,
-    TerritoryCommand, UserCommand,
+    AuditCommand, Cli, Command, ConfigCommand, DemoArgs, ImportCommand, KeysCommand, LogFormatArg,
+    RoleArg, TerritoryCommand, UserCommand,
 };
 use maillage_app::accounts::{random_token, AccountRequest, Accounts};
 use maillage_app::audit::{self, AuditContext, AuditEvent};
@@ -119,6 +119,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AnyError> {
         }
         Command::Keys(KeysCommand::Rotate) => rotate_keys(&config).await,
         Command::Territory(command) => Ok(territory(&config, command)),
+        Command::Import(ImportCommand::Directory { cpts, file }) => {
+            import_directory(&config, &cpts, &file).await
+        }
         Command::Migrate => {
             init_logs(&config);
             let store = maillage_store::open(config.database.url.expose()).await?;
@@ -572,4 +575,87 @@ fn territory(config: &Config, command: TerritoryCommand) -> ExitCode {
             }
         }
     }
+}
+
+async fn import_directory(
+    config: &Config,
+    slug: &str,
+    file: &std::path::Path,
+) -> Result<ExitCode, AnyError> {
+    let store = maillage_store::open(config.database.url.expose()).await?;
+    let cpts = store
+        .find_cpts_by_slug(slug)
+        .await?
+        .ok_or_else(|| format!("no CPTS with the identifier {slug}"))?;
+    let opened = tokio::fs::File::open(file)
+        .await
+        .map_err(|e| format!("cannot open {}: {e}", file.display()))?;
+    let size = opened.metadata().await.map(|m| m.len()).unwrap_or(0).max(1);
+    let reader = tokio::io::BufReader::with_capacity(1 << 20, opened);
+    let started = std::time::Instant::now();
+    let mut last_shown = 0;
+    let report = maillage_app::directory::import_extract(
+        store.as_ref(),
+        cpts.id,
+        reader,
+        |bytes| {
+            let percent = bytes.saturating_mul(100) / size;
+            if percent >= last_shown + 5 || bytes == size {
+                last_shown = percent;
+                eprintln!(
+                    "  {percent:>3} %  ({} MB of {} MB)",
+                    bytes / 1_000_000,
+                    size / 1_000_000
+                );
+            }
+        },
+        now_ms(),
+    )
+    .await?;
+    audit::record(
+        store.as_ref(),
+        &AuditContext::command_line().in_cpts(cpts.id),
+        AuditEvent::new(
+            AuditAction::DirectoryImported,
+            "directory",
+            cpts.id.to_string(),
+        )
+        .detail(serde_json::json!({
+            "lines": report.lines,
+            "created": report.created,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "rejected": report.rejected_total,
+        })),
+    )
+    .await?;
+    let seconds = started.elapsed().as_secs_f64().max(0.001);
+    println!("Import into {} from {}", cpts.name, file.display());
+    println!(
+        "  lines read: {} ({:.0} lines/s); activity rows on the territory: {}; elsewhere: {}",
+        thousands(report.lines),
+        report.lines as f64 / seconds,
+        thousands(report.rows_on_territory),
+        thousands(report.rows_elsewhere)
+    );
+    println!(
+        "  professionals: {} created, {} updated, {} unchanged",
+        thousands(report.created),
+        thousands(report.updated),
+        thousands(report.unchanged)
+    );
+    println!("  rejected lines: {}", thousands(report.rejected_total));
+    for problem in report.rejected.iter().take(20) {
+        println!(
+            "    line {}: {} : {}",
+            problem.line, problem.field, problem.message
+        );
+    }
+    if report.warnings_total > 0 {
+        println!("  warnings: {}", thousands(report.warnings_total));
+        for problem in report.warnings.iter().take(5) {
+            println!("    line {}: {}", problem.line, problem.message);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

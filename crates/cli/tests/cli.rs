@@ -547,3 +547,93 @@ fn territory_population_reports_communes_unknown_codes_and_the_size_category() {
     assert!(text_output.contains("30341  Vauvert"));
     assert!(text_output.contains("ACI size category: 1"));
 }
+
+#[tokio::test]
+async fn the_directory_import_reports_progress_counts_and_rejected_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = TestDatabase::sqlite().await.unwrap();
+    let store = maillage_store::open(&database.url).await.unwrap();
+    let cpts = maillage_store::testing::make_cpts(store.as_ref(), "camargue").await;
+    store
+        .add_to_territory(cpts.id, &["30341".to_string(), "30003".to_string()], 0)
+        .await
+        .unwrap();
+    let file = dir.path().join("PS_LibreAcces_Personne_activite_test.txt");
+    let mut bytes = Vec::new();
+    maillage_app::directory::synthetic::write_extract(
+        &mut bytes,
+        &maillage_app::directory::synthetic::ExtractSpec {
+            rows: 400,
+            seed: 3,
+            communes: &[("30341", "30600"), ("30003", "30220")],
+            elsewhere: &[("34145", "34400")],
+            local_percent: 50,
+            latin1: true,
+        },
+    )
+    .unwrap();
+    bytes.extend_from_slice(b"8|1|||||||||\r\n");
+    std::fs::write(&file, bytes).unwrap();
+
+    let first = maillage(
+        &database.url,
+        &[
+            "import",
+            "directory",
+            "--cpts",
+            "camargue",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let printed = text(&first.stdout);
+    assert!(printed.contains("lines read: 402"), "{printed}");
+    assert!(printed.contains("rejected lines: 1"), "{printed}");
+    assert!(printed.contains("line 402: ligne"), "{printed}");
+    assert!(text(&first.stderr).contains("100 %"), "progress is shown");
+    let created = store.count_professionals(cpts.id).await.unwrap();
+    assert!(created > 20);
+
+    let second = maillage(
+        &database.url,
+        &[
+            "import",
+            "directory",
+            "--cpts",
+            "camargue",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        text(&second.stdout).contains(&format!("0 created, 0 updated, {created} unchanged")),
+        "{}",
+        text(&second.stdout)
+    );
+    let trail = store
+        .list_audit(
+            maillage_store::AuditScope::Cpts(cpts.id),
+            &Default::default(),
+            Page::first(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        trail
+            .iter()
+            .filter(|e| e.entry.action == "directory_imported")
+            .count(),
+        2
+    );
+
+    let unknown = maillage(
+        &database.url,
+        &[
+            "import",
+            "directory",
+            "--cpts",
+            "absente",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(!unknown.status.success());
+}

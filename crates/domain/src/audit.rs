@@ -36,10 +36,12 @@ pub enum AuditAction {
     PatientViewed,
     PatientUpdated,
     KeysRotated,
+    DirectoryImported,
+    DirectoryViewed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 24] = [
+    pub const ALL: [AuditAction; 26] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -64,6 +66,8 @@ impl AuditAction {
         AuditAction::PatientViewed,
         AuditAction::PatientUpdated,
         AuditAction::KeysRotated,
+        AuditAction::DirectoryImported,
+        AuditAction::DirectoryViewed,
     ];
 
     pub fn code(self) -> &'static str {
@@ -92,6 +96,8 @@ impl AuditAction {
             AuditAction::PatientViewed => "patient_viewed",
             AuditAction::PatientUpdated => "patient_updated",
             AuditAction::KeysRotated => "keys_rotated",
+            AuditAction::DirectoryImported => "directory_imported",
+            AuditAction::DirectoryViewed => "directory_viewed",
         }
     }
 
@@ -125,6 +131,8 @@ impl AuditAction {
             AuditAction::PatientViewed => "Consultation d'un patient",
             AuditAction::PatientUpdated => "Patient modifié",
             AuditAction::KeysRotated => "Rotation des clés de chiffrement",
+            AuditAction::DirectoryImported => "Import de l'annuaire national",
+            AuditAction::DirectoryViewed => "Consultation de l'annuaire",
         }
     }
 }
