@@ -1328,3 +1328,87 @@ async fn the_coordinator_defines_the_territory_and_bad_codes_change_nothing() {
         assert!(app.store.territory(other.id).await.unwrap().is_empty());
     }
 }
+
+#[tokio::test]
+async fn the_directory_is_searched_without_accents_and_every_read_is_audited() {
+    for app in each_backend().await {
+        let cpts = app
+            .store
+            .find_cpts_by_slug(DEMO_CPTS_SLUG)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut file = Vec::new();
+        maillage_app::directory::synthetic::write_extract(
+            &mut file,
+            &maillage_app::directory::synthetic::ExtractSpec {
+                rows: 600,
+                seed: 11,
+                communes: &[("30341", "30600"), ("30003", "30220")],
+                elsewhere: &[("34145", "34400")],
+                local_percent: 80,
+                latin1: false,
+            },
+        )
+        .unwrap();
+        let report = maillage_app::directory::import_extract(
+            app.store.as_ref(),
+            cpts.id,
+            file.as_slice(),
+            |_| {},
+            1,
+        )
+        .await
+        .unwrap();
+        assert!(report.created > 50);
+
+        let secretary = app.login_as(SECRETARY).await;
+        let all = app
+            .get("/c/camargue-gardoise/annuaire", Some(&secretary))
+            .await;
+        assert_eq!(all.status, StatusCode::OK);
+        assert!(all
+            .body
+            .contains(&format!("{} professionnels", report.created)));
+        assert!(all.body.contains("Page suivante"), "50 per page");
+        let doctors = app
+            .get(
+                "/c/camargue-gardoise/annuaire?q=AIGUES+MORTES&profession=10",
+                Some(&secretary),
+            )
+            .await;
+        assert!(doctors.body.contains("Aigues-Mortes"));
+        assert!(
+            !doctors.body.contains("Infirmier</td>"),
+            "profession filter applies"
+        );
+        let accents = app
+            .get(
+                "/c/camargue-gardoise/annuaire?q=m%C3%A9decin",
+                Some(&secretary),
+            )
+            .await;
+        assert!(accents.body.contains("Médecin"));
+        let nothing = app
+            .get("/c/camargue-gardoise/annuaire?q=zzzz", Some(&secretary))
+            .await;
+        assert!(nothing.body.contains("Aucun professionnel ne correspond"));
+        let reads = app
+            .store
+            .list_audit(
+                maillage_store::AuditScope::Cpts(cpts.id),
+                &maillage_store::AuditFilter {
+                    action: Some("directory_viewed".into()),
+                    ..Default::default()
+                },
+                Page::first(50),
+            )
+            .await
+            .unwrap();
+        assert_eq!(reads.len(), 4);
+        // The other CPTS's directory stays empty.
+        let other = app.login_as(OTHER_COORDINATOR).await;
+        let theirs = app.get("/c/vidourle/annuaire", Some(&other)).await;
+        assert!(theirs.body.contains("annuaire est vide"), "{}", theirs.body);
+    }
+}

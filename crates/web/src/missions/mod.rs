@@ -1,6 +1,7 @@
 //! Pages inside one CPTS, one module per mission as they are delivered. Missions whose module is not
 //! delivered yet show an honest "à venir" page that records nothing.
 
+pub mod directory;
 pub mod territory;
 
 use crate::access::{Access, Actor, CptsContext, GuardedRouter, Viewer};
@@ -20,7 +21,7 @@ use maillage_domain::missions::{Mission, MISSIONS};
 use serde::Deserialize;
 
 pub fn routes(router: GuardedRouter) -> GuardedRouter {
-    let mut router = territory::routes(router)
+    let mut router = directory::routes(territory::routes(router))
         .get(
             "/c/{cpts}",
             Access::Cpts(Permission::ViewDashboard),

@@ -65,6 +65,7 @@ struct TerritoryPage {
     cpts_name: String,
     slug: String,
     can_edit: bool,
+    can_see_directory: bool,
     communes: Vec<CommuneRow>,
     population: String,
     size_category: u8,
@@ -178,6 +179,7 @@ async fn view(
             cpts_name: context.cpts.name.clone(),
             slug: context.cpts.slug.clone(),
             can_edit,
+            can_see_directory: allows(context.role, Permission::ViewMemberDirectory),
             map_svg: map_svg(&report.communes),
             communes: report
                 .communes
