@@ -2,25 +2,15 @@
 //! imported content, so that importing the same extract twice changes nothing.
 
 use crate::models::{CptsId, Page};
-use crate::sql::{on_pool, SqlStore};
+use crate::sql::{bind_args, on_pool, SqlArg as Arg, SqlStore};
 use crate::Result;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
 use uuid::Uuid;
 
-/// A practice place as imported.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PracticePlace {
-    pub structure_name: String,
-    pub siret: String,
-    pub finess: String,
-    pub address: String,
-    pub postal_code: String,
-    pub commune_code: String,
-    pub phone: String,
-    pub email: String,
-}
+/// A practice place, as the national directory describes it.
+pub use maillage_domain::directory::Place as PracticePlace;
 
 /// What an import knows of a professional.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,12 +101,6 @@ struct SummaryRow {
     phone: Option<String>,
 }
 
-enum Arg {
-    Uuid(Uuid),
-    Text(String),
-    I64(i64),
-}
-
 #[async_trait]
 impl DirectoryStore for SqlStore {
     async fn upsert_professionals(
@@ -201,7 +185,7 @@ impl DirectoryStore for SqlStore {
                     sqlx::query(insert_place)
                         .bind(id)
                         .bind(i64::try_from(position).unwrap_or(i64::MAX))
-                        .bind(&place.structure_name)
+                        .bind(&place.name)
                         .bind(&place.siret)
                         .bind(&place.finess)
                         .bind(&place.address)
@@ -252,15 +236,7 @@ impl DirectoryStore for SqlStore {
             args.len()
         );
         let rows: Vec<SummaryRow> = on_pool!(self, pool => {
-            let mut q = sqlx::query_as(&sql);
-            for arg in &args {
-                q = match arg {
-                    Arg::Uuid(v) => q.bind(*v),
-                    Arg::Text(v) => q.bind(v.as_str()),
-                    Arg::I64(v) => q.bind(*v),
-                };
-            }
-            q.fetch_all(pool).await
+            bind_args!(sqlx::query_as(&sql), &args).fetch_all(pool).await
         })?;
         Ok(rows
             .into_iter()

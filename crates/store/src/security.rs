@@ -2,7 +2,7 @@
 //! challenges and the per-CPTS second-factor policy.
 
 use crate::models::*;
-use crate::sql::{on_pool, SqlStore};
+use crate::sql::{bind_args, on_pool, SqlArg as Arg, SqlStore};
 use crate::{Result, StoreError};
 use async_trait::async_trait;
 use maillage_domain::audit::{entry_hash, AuditFields};
@@ -139,12 +139,6 @@ pub fn audit_hash(seq: i64, entry: &NewAuditEntry, prev_hash: &str) -> String {
     )
 }
 
-enum Arg {
-    I64(i64),
-    Text(String),
-    Uuid(Uuid),
-}
-
 #[derive(FromRow)]
 struct ThrottleRow {
     failures: i64,
@@ -247,15 +241,7 @@ impl SecurityStore for SqlStore {
             args.len()
         );
         let rows: Vec<AuditRow> = on_pool!(self, pool => {
-            let mut query = sqlx::query_as(&sql);
-            for arg in &args {
-                query = match arg {
-                    Arg::I64(value) => query.bind(*value),
-                    Arg::Text(value) => query.bind(value.as_str()),
-                    Arg::Uuid(value) => query.bind(*value),
-                };
-            }
-            query.fetch_all(pool).await
+            bind_args!(sqlx::query_as(&sql), &args).fetch_all(pool).await
         })?;
         Ok(rows.into_iter().map(Into::into).collect())
     }

@@ -31,6 +31,29 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// A value for a query whose conditions are assembled at run time (filters, searches).
+pub(crate) enum SqlArg {
+    I64(i64),
+    Text(String),
+    Uuid(Uuid),
+}
+
+/// Binds every [`SqlArg`] in order on a query of the concrete pool's type.
+macro_rules! bind_args {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                $crate::sql::SqlArg::I64(value) => query.bind(*value),
+                $crate::sql::SqlArg::Text(value) => query.bind(value.as_str()),
+                $crate::sql::SqlArg::Uuid(value) => query.bind(*value),
+            };
+        }
+        query
+    }};
+}
+pub(crate) use bind_args;
+
 pub struct SqlStore {
     pub(crate) pool: Pool,
 }

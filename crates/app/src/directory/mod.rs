@@ -10,9 +10,7 @@ pub mod synthetic;
 use maillage_domain::directory::{decode_line, practice_mode, Activity, ExtractHeader};
 use maillage_domain::text::fold;
 use maillage_domain::ValidationError;
-use maillage_store::{
-    CptsId, ImportedProfessional, PracticePlace, Store, StoreError, UpsertOutcome,
-};
+use maillage_store::{CptsId, ImportedProfessional, Store, StoreError, UpsertOutcome};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashSet};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
@@ -89,23 +87,13 @@ fn group(activities: Vec<Activity>) -> Vec<ImportedProfessional> {
             let first = rows.first()?.clone();
             let modes: Vec<&str> = rows.iter().map(|r| r.mode_code.as_str()).collect();
             let mut specialties: Vec<&str> = Vec::new();
-            let mut places: Vec<PracticePlace> = Vec::new();
+            let mut places: Vec<maillage_domain::directory::Place> = Vec::new();
             for row in &rows {
                 if !row.specialty.is_empty() && !specialties.contains(&row.specialty.as_str()) {
                     specialties.push(&row.specialty);
                 }
-                let place = PracticePlace {
-                    structure_name: row.place.name.clone(),
-                    siret: row.place.siret.clone(),
-                    finess: row.place.finess.clone(),
-                    address: row.place.address.clone(),
-                    postal_code: row.place.postal_code.clone(),
-                    commune_code: row.place.commune_code.clone(),
-                    phone: row.place.phone.clone(),
-                    email: row.place.email.clone(),
-                };
-                if !places.contains(&place) {
-                    places.push(place);
+                if !places.contains(&row.place) {
+                    places.push(row.place.clone());
                 }
             }
             let communes: Vec<String> = places
@@ -123,7 +111,7 @@ fn group(activities: Vec<Activity>) -> Vec<ImportedProfessional> {
                 specialties.join(" "),
                 places
                     .iter()
-                    .map(|p| p.structure_name.as_str())
+                    .map(|p| p.name.as_str())
                     .collect::<Vec<_>>()
                     .join(" "),
                 communes.join(" ")
