@@ -11,7 +11,9 @@ export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:543
 export CI="${CI:-true}"
 
 echo "== Rust tests (SQLite and PostgreSQL at ${TEST_POSTGRES_URL%%@*}@…)"
-cargo build --bins
+cargo build --workspace --bins
+# The README's first command is `cargo run --release -- demo`: `cargo run` must find the maillage binary.
+cargo run -q -- --version
 cargo test --workspace --no-fail-fast
 
 echo "== Browser tests (Playwright + Chromium), screenshots in e2e/screenshots/"
