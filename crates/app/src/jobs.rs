@@ -100,9 +100,7 @@ impl JobRunner {
         let Some(job) = self.store.claim_job(&worker, now_ms(), lease_ms).await? else {
             return Ok(false);
         };
-        let span =
-            tracing::info_span!("job", id = %job.id, kind = %job.kind, attempt = job.attempts);
-        let _entered = span.enter();
+        tracing::debug!(job = %job.id, kind = %job.kind, attempt = job.attempts, "job claimed");
         let outcome = if job.attempts > job.max_attempts {
             Err(JobError::Permanent(
                 "abandoned: its worker stopped too many times".into(),
@@ -116,28 +114,61 @@ impl JobRunner {
                 ))),
             }
         };
-        let now = now_ms();
-        match outcome {
-            Ok(()) => {
-                if !self.store.complete_job(job.id, &worker, now).await? {
-                    tracing::warn!("job finished after its lease was taken over");
-                }
-                tracing::info!("job done");
+        self.record_outcome(&job, &worker, outcome).await?;
+        Ok(true)
+    }
+
+    /// Writes what happened to a job. The work is done: a passing database error must not leave the job
+    /// held until its lease runs out (it would then run again), so the write is retried a few times.
+    async fn record_outcome(
+        &self,
+        job: &Job,
+        worker: &str,
+        outcome: Result<(), JobError>,
+    ) -> Result<(), StoreError> {
+        let retry_at = match &outcome {
+            Err(JobError::Retry(_)) if job.attempts < job.max_attempts => {
+                Some(now_ms() + retry_delay_ms(job.attempts))
             }
-            Err(error) => {
-                let retry_at = match &error {
-                    JobError::Retry(_) if job.attempts < job.max_attempts => {
-                        Some(now + retry_delay_ms(job.attempts))
+            _ => None,
+        };
+        let mut delay = Duration::from_millis(100);
+        for attempt in 1..=5 {
+            let now = now_ms();
+            let written = match &outcome {
+                Ok(()) => self.store.complete_job(job.id, worker, now).await,
+                Err(error) => {
+                    self.store
+                        .fail_job(job.id, worker, &error.to_string(), retry_at, now)
+                        .await
+                }
+            };
+            match written {
+                Ok(true) => {
+                    match &outcome {
+                        Ok(()) => tracing::info!(job = %job.id, "job done"),
+                        Err(error) => {
+                            tracing::warn!(job = %job.id, error = %error, retry = retry_at.is_some(), "job failed")
+                        }
                     }
-                    _ => None,
-                };
-                tracing::warn!(error = %error, retry = retry_at.is_some(), "job failed");
-                self.store
-                    .fail_job(job.id, &worker, &error.to_string(), retry_at, now)
-                    .await?;
+                    return Ok(());
+                }
+                Ok(false) => {
+                    tracing::warn!(job = %job.id, "job finished after its lease was taken over");
+                    return Ok(());
+                }
+                Err(error) if attempt < 5 => {
+                    tracing::warn!(job = %job.id, %error, attempt, "recording the job's outcome failed, retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = delay.saturating_mul(2);
+                }
+                Err(error) => {
+                    tracing::error!(job = %job.id, %error, "the job's outcome could not be recorded: it runs again after its lease");
+                    return Err(error);
+                }
             }
         }
-        Ok(true)
+        Ok(())
     }
 
     /// Starts the workers; they stop when `shutdown` turns true.
