@@ -368,13 +368,19 @@ impl Accounts {
     }
 
     /// Checks `code` against the account's secret and burns its time step (no replay).
-    async fn check_code(&self, user: &User, code: &str, now: i64) -> Result<bool, AccountError> {
+    /// Returns the accepted step, or `None` for a wrong or already used code.
+    async fn check_code(
+        &self,
+        user: &User,
+        code: &str,
+        now: i64,
+    ) -> Result<Option<i64>, AccountError> {
         let Some(secret) = self.totp_secret(user)? else {
-            return Ok(false);
+            return Ok(None);
         };
         match maillage_domain::totp::verify(&secret, code, now / SECOND_MS) {
-            Some(step) => Ok(self.store.use_totp_step(user.id, step).await?),
-            None => Ok(false),
+            Some(step) if self.store.use_totp_step(user.id, step).await? => Ok(Some(step)),
+            _ => Ok(None),
         }
     }
 
@@ -400,7 +406,7 @@ impl Accounts {
             .await?
             .filter(|u| !u.disabled && u.totp_enabled)
             .ok_or(AccountError::ChallengeExpired)?;
-        if !self.check_code(&user, code, now).await? {
+        if self.check_code(&user, code, now).await?.is_none() {
             return Err(AccountError::BadSecondFactor);
         }
         self.store.delete_login_challenge(&hash).await?;
@@ -443,19 +449,14 @@ impl Accounts {
         if user.totp_enabled || user.totp_secret.is_none() {
             return Err(AccountError::NoPendingTotp);
         }
-        if !self.check_code(user, code, now).await? {
+        let Some(step) = self.check_code(user, code, now).await? else {
             return Err(AccountError::BadSecondFactor);
-        }
+        };
         self.store
             .set_totp(user.id, user.totp_secret.as_deref(), true)
             .await?;
-        // set_totp resets the last step; burn the code just used again.
-        if let Some(step) = self
-            .totp_secret(user)?
-            .and_then(|s| maillage_domain::totp::verify(&s, code, now / SECOND_MS))
-        {
-            self.store.use_totp_step(user.id, step).await?;
-        }
+        // set_totp starts the account's step history afresh: the code just used stays spent.
+        self.store.use_totp_step(user.id, step).await?;
         Ok(())
     }
 
@@ -469,7 +470,7 @@ impl Accounts {
         if !user.totp_enabled {
             return Err(AccountError::NoPendingTotp);
         }
-        if !self.check_code(user, code, now).await? {
+        if self.check_code(user, code, now).await?.is_none() {
             return Err(AccountError::BadSecondFactor);
         }
         Ok(self.store.set_totp(user.id, None, false).await?)

@@ -13,7 +13,7 @@ use axum::extract::ConnectInfo;
 use axum::extract::{FromRequestParts, RawPathParams, Request, State};
 use axum::handler::Handler;
 use axum::http::request::Parts;
-use axum::http::{header, Method, StatusCode};
+use axum::http::{header, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{on, MethodFilter, MethodRouter};
@@ -467,9 +467,6 @@ async fn check_csrf(state: &AppState, request: Request) -> Result<Request, WebEr
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
-
-/// Status used when a role is refused; kept here so tests and docs agree.
-pub const REFUSED: StatusCode = StatusCode::FORBIDDEN;
 
 #[cfg(test)]
 mod tests {

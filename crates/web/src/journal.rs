@@ -358,10 +358,8 @@ async fn export(
                     row.hash.clone(),
                 ]));
             }
-            let next = i64::try_from(rows.len())
-                .ok()
-                .map(|n| (offset + n, None))
-                .filter(|_| rows.len() as i64 == EXPORT_BATCH);
+            // A full batch may have a successor; a short one was the last.
+            let next = (rows.len() as i64 == EXPORT_BATCH).then_some((offset + EXPORT_BATCH, None));
             Some((Ok(bytes::Bytes::from(chunk)), next))
         }
     });

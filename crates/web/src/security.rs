@@ -33,7 +33,7 @@ const BODY_LIMIT: usize = 2 * 1024 * 1024;
 pub fn wrap(router: Router, state: AppState) -> Router {
     let secure = state.config.server.secure_cookies();
     let mut router = router
-        .layer(middleware::from_fn_with_state(state.clone(), render_errors))
+        .layer(middleware::from_fn(render_errors))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("handler panicked");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
@@ -126,7 +126,7 @@ const KEPT_HEADERS: [HeaderName; 4] = [
     header::WWW_AUTHENTICATE,
 ];
 
-async fn render_errors(State(_state): State<AppState>, request: Request, next: Next) -> Response {
+async fn render_errors(request: Request, next: Next) -> Response {
     let request_id = request
         .headers()
         .get(REQUEST_ID)
