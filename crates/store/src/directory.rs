@@ -101,6 +101,25 @@ struct SummaryRow {
     phone: Option<String>,
 }
 
+/// Binds the imported fields of a professional, in the order of placeholders $2 to $13.
+macro_rules! imported_fields {
+    ($query:expr, $p:expr) => {
+        $query
+            .bind(&$p.id_kind)
+            .bind(&$p.identifier)
+            .bind($p.checksum_ok)
+            .bind(&$p.civility)
+            .bind(&$p.last_name)
+            .bind(&$p.first_name)
+            .bind(&$p.profession_code)
+            .bind(&$p.profession_label)
+            .bind(&$p.specialty)
+            .bind(&$p.practice_mode)
+            .bind(&$p.search_text)
+            .bind(&$p.content_hash)
+    };
+}
+
 #[async_trait]
 impl DirectoryStore for SqlStore {
     async fn upsert_professionals(
@@ -111,10 +130,12 @@ impl DirectoryStore for SqlStore {
     ) -> Result<Vec<UpsertOutcome>> {
         let find =
             "SELECT id, content_hash FROM professionals WHERE cpts_id = $1 AND national_id = $2";
-        let insert = "INSERT INTO professionals (id, cpts_id, national_id, id_kind, identifier, checksum_ok, civility, \
-                      last_name, first_name, profession_code, profession_label, specialty, practice_mode, search_text, \
-                      content_hash, created_at, updated_at) \
-                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)";
+        // Both statements take the record id as $1, the imported fields as $2 to $13 (see `imported_fields!`)
+        // and the instant as $14, so that the fields are bound in one place.
+        let insert = "INSERT INTO professionals (id, id_kind, identifier, checksum_ok, civility, last_name, first_name, \
+                      profession_code, profession_label, specialty, practice_mode, search_text, content_hash, \
+                      created_at, updated_at, cpts_id, national_id) \
+                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16)";
         let update = "UPDATE professionals SET id_kind = $2, identifier = $3, checksum_ok = $4, civility = $5, \
                       last_name = $6, first_name = $7, profession_code = $8, profession_label = $9, specialty = $10, \
                       practice_mode = $11, search_text = $12, content_hash = $13, updated_at = $14 WHERE id = $1";
@@ -137,20 +158,7 @@ impl DirectoryStore for SqlStore {
                         continue;
                     }
                     Some((id, _)) => {
-                        sqlx::query(update)
-                            .bind(id)
-                            .bind(&p.id_kind)
-                            .bind(&p.identifier)
-                            .bind(p.checksum_ok)
-                            .bind(&p.civility)
-                            .bind(&p.last_name)
-                            .bind(&p.first_name)
-                            .bind(&p.profession_code)
-                            .bind(&p.profession_label)
-                            .bind(&p.specialty)
-                            .bind(&p.practice_mode)
-                            .bind(&p.search_text)
-                            .bind(&p.content_hash)
+                        imported_fields!(sqlx::query(update).bind(id), p)
                             .bind(now)
                             .execute(&mut *tx)
                             .await?;
@@ -159,23 +167,10 @@ impl DirectoryStore for SqlStore {
                     }
                     None => {
                         let id = Uuid::now_v7();
-                        sqlx::query(insert)
-                            .bind(id)
+                        imported_fields!(sqlx::query(insert).bind(id), p)
+                            .bind(now)
                             .bind(cpts.0)
                             .bind(&p.national_id)
-                            .bind(&p.id_kind)
-                            .bind(&p.identifier)
-                            .bind(p.checksum_ok)
-                            .bind(&p.civility)
-                            .bind(&p.last_name)
-                            .bind(&p.first_name)
-                            .bind(&p.profession_code)
-                            .bind(&p.profession_label)
-                            .bind(&p.specialty)
-                            .bind(&p.practice_mode)
-                            .bind(&p.search_text)
-                            .bind(&p.content_hash)
-                            .bind(now)
                             .execute(&mut *tx)
                             .await?;
                         (id, UpsertOutcome::Created)
