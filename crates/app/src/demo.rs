@@ -1,9 +1,19 @@
 //! The demo deployment: the CPTS of `shared/domain/demo-territory.md` with fictitious people in every role.
 
 use crate::accounts::{AccountError, AccountRequest, Accounts};
-use crate::clock::now_ms;
+use crate::clock::{now_ms, year_of};
+use crate::directory::members::facts_text;
+use crate::directory::synthetic::{write_extract, ExtractSpec};
+use crate::directory::{finess::import_finess, import_extract, ImportError, ImportReport};
 use maillage_domain::authz::Role;
-use maillage_store::{Cpts, NewCpts, Store, StoreError};
+use maillage_domain::identifiers::with_luhn_key;
+use maillage_domain::professional::{ProfessionalFacts, Visibility};
+use maillage_domain::structures::finess_line;
+use maillage_store::{
+    Cpts, CptsId, DirectoryQuery, ImportRun, NewCpts, Page, Store, StoreError, StructureFacts,
+    StructureIdentity, StructureQuery,
+};
+use uuid::Uuid;
 
 /// Every demo account shares this password; the demo listens on 127.0.0.1 only.
 pub const DEMO_PASSWORD: &str = "demo-maillage-2026";
@@ -13,6 +23,8 @@ pub const OTHER_DEMO_CPTS_SLUG: &str = "vidourle";
 pub const DEMO_COMMUNES: [&str; 10] = [
     "30003", "30006", "30020", "30033", "30036", "30128", "30059", "30169", "30276", "30341",
 ];
+/// Communes of the other demo CPTS (Vidourle, Gard).
+pub const OTHER_DEMO_COMMUNES: [&str; 4] = ["30062", "30210", "30311", "30321"];
 
 pub struct DemoLogin {
     pub email: &'static str,
@@ -75,6 +87,8 @@ pub enum DemoError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Account(#[from] AccountError),
+    #[error(transparent)]
+    Import(#[from] ImportError),
 }
 
 /// Creates the demo CPTS and accounts unless they exist already. Returns true when it created them.
@@ -108,6 +122,10 @@ pub async fn seed(store: &dyn Store, accounts: &Accounts) -> Result<bool, DemoEr
         .await?;
     let communes: Vec<String> = DEMO_COMMUNES.iter().map(|c| c.to_string()).collect();
     store.add_to_territory(camargue.id, &communes, now).await?;
+    let others: Vec<String> = OTHER_DEMO_COMMUNES.iter().map(|c| c.to_string()).collect();
+    store.add_to_territory(vidourle.id, &others, now).await?;
+    seed_directory(store, camargue.id, &DEMO_COMMUNES, 2026, 560).await?;
+    seed_directory(store, vidourle.id, &OTHER_DEMO_COMMUNES, 1789, 160).await?;
     let cpts_for = |slug: &str| -> &Cpts {
         if slug == DEMO_CPTS_SLUG {
             &camargue
@@ -130,4 +148,249 @@ pub async fn seed(store: &dyn Store, accounts: &Accounts) -> Result<bool, DemoEr
             .await?;
     }
     Ok(true)
+}
+
+/// A postal code of a commune of the reference table.
+fn postal_code(code: &str) -> &'static str {
+    maillage_domain::identifiers::InseeCode::parse(code)
+        .ok()
+        .and_then(|code| maillage_domain::territory::find(&code))
+        .and_then(|c| c.postal_codes.first())
+        .map_or("", String::as_str)
+}
+
+/// Records a finished import in the history shown on the Imports page.
+async fn record_run(
+    store: &dyn Store,
+    cpts: CptsId,
+    kind: &str,
+    file_name: &str,
+    bytes: usize,
+    report: &ImportReport,
+) -> Result<(), StoreError> {
+    let now = now_ms();
+    let run = ImportRun {
+        id: Uuid::now_v7(),
+        kind: kind.into(),
+        file_name: file_name.into(),
+        status: "running".into(),
+        bytes_total: i64::try_from(bytes).unwrap_or(i64::MAX),
+        bytes_done: 0,
+        report: None,
+        error: None,
+        started_at: now,
+        heartbeat_at: now,
+        finished_at: None,
+    };
+    store.create_import(cpts, &run, None).await?;
+    let json = serde_json::to_string(report).unwrap_or_default();
+    store.finish_import(run.id, Ok(&json), now).await
+}
+
+/// A fictitious directory for a demo CPTS, loaded through the real importers: a synthetic national extract
+/// (people on the territory and a few around it), a FINESS extraction, then what the coordination records
+/// (members, new patients, unscheduled care, birth years of general practitioners, public entries).
+async fn seed_directory(
+    store: &dyn Store,
+    cpts: CptsId,
+    communes: &[&str],
+    seed: u64,
+    rows: usize,
+) -> Result<(), DemoError> {
+    let local: Vec<(&str, &str)> = communes.iter().map(|c| (*c, postal_code(c))).collect();
+    let around: Vec<(&str, &str)> = ["30189", "30258", "30133", "34145"]
+        .iter()
+        .map(|c| (*c, postal_code(c)))
+        .collect();
+    let mut extract = Vec::new();
+    write_extract(
+        &mut extract,
+        &ExtractSpec {
+            rows,
+            seed,
+            communes: &local,
+            elsewhere: &around,
+            local_percent: 85,
+            latin1: false,
+        },
+    )
+    .map_err(ImportError::from)?;
+    let report = import_extract(store, cpts, extract.as_slice(), |_| {}, now_ms()).await?;
+    record_run(
+        store,
+        cpts,
+        "annuaire",
+        "PS_LibreAcces_Personne_activite_demo.txt",
+        extract.len(),
+        &report,
+    )
+    .await?;
+
+    let establishments = [
+        (
+            "EHPAD LES SALICORNES",
+            (
+                "500",
+                "Etablissement d'hébergement pour personnes âgées dépendantes",
+            ),
+        ),
+        (
+            "MAISON DE SANTE PLURIPROFESSIONNELLE DU PORT",
+            ("603", "Maison de santé (L.6223-3)"),
+        ),
+        ("PHARMACIE DES REMPARTS", ("620", "Pharmacie d'Officine")),
+        ("PHARMACIE DU MARCHE", ("620", "Pharmacie d'Officine")),
+        (
+            "CMP ENFANTS ET ADOLESCENTS",
+            ("156", "Centre Médico-Psychologique (C.M.P.)"),
+        ),
+        (
+            "SSIAD DE LA PETITE CAMARGUE",
+            ("354", "Service de Soins Infirmiers A Domicile (S.S.I.A.D)"),
+        ),
+        (
+            "LABORATOIRE DE BIOLOGIE DES ETANGS",
+            ("611", "Laboratoire de biologie médicale"),
+        ),
+        ("CENTRE DE SANTE DES FLAMANTS", ("124", "Centre de Santé")),
+    ];
+    let mut finess = String::from("finess;etalab;95;2026-11-01\n");
+    for (index, (name, category)) in establishments.iter().enumerate() {
+        let commune = communes[index % communes.len()];
+        let number = with_luhn_key(&format!(
+            "{}{:06}",
+            &commune[..2],
+            seed % 1000 * 100 + index as u64
+        ));
+        let city = maillage_domain::identifiers::InseeCode::parse(commune)
+            .ok()
+            .and_then(|code| maillage_domain::territory::find(&code))
+            .map(|c| c.name.to_uppercase())
+            .unwrap_or_default();
+        finess.push_str(&finess_line(
+            &number,
+            name,
+            "DES ETANGS",
+            commune,
+            &format!("{} {city}", postal_code(commune)),
+            &format!("0466{:06}", index * 1_111),
+            *category,
+            "",
+        ));
+        finess.push('\n');
+    }
+    let report = import_finess(store, cpts, finess.as_bytes(), |_| {}, now_ms()).await?;
+    record_run(
+        store,
+        cpts,
+        "finess",
+        "etalab-cs1100507-stock-demo.csv",
+        finess.len(),
+        &report,
+    )
+    .await?;
+
+    // Structures without FINESS, entered by the coordination.
+    let now = now_ms();
+    for (name, kind, commune) in [
+        (
+            "Dispositif d'appui à la coordination du Gard",
+            "dac",
+            communes[0],
+        ),
+        ("CCAS", "ccas", communes[communes.len() - 1]),
+    ] {
+        store
+            .create_structure(
+                cpts,
+                &StructureIdentity {
+                    name: name.into(),
+                    kind: kind.into(),
+                    commune_code: commune.into(),
+                    search_text: maillage_domain::text::fold(name),
+                    ..StructureIdentity::default()
+                },
+                &StructureFacts {
+                    partner_status: "partner".into(),
+                    contact_name: "Accueil".into(),
+                    ..StructureFacts::default()
+                },
+                now,
+            )
+            .await?;
+    }
+    for structure in store
+        .search_structures(cpts, &StructureQuery::default(), Page::new(1, 50))
+        .await?
+    {
+        let mut facts = structure.facts();
+        if structure.kind == "ehpad" {
+            facts.services = "unite_alzheimer;accueil_de_jour;hebergement_temporaire".into();
+            facts.partner_status = "partner".into();
+            facts.agreement_signed_on = Some("2025-03-01".into());
+            facts.agreement_ends_on = Some("2028-02-29".into());
+        } else if structure.kind == "msp" {
+            facts.partner_status = "member".into();
+            facts.services = "soins_non_programmes".into();
+        }
+        store
+            .update_structure_facts(cpts, structure.id, &facts, now)
+            .await?;
+    }
+
+    // What the coordination knows of its professionals: one in two is a member.
+    let year = year_of(now);
+    let mut after = None;
+    let mut index = 0_i64;
+    loop {
+        let batch = store
+            .search_professionals(
+                cpts,
+                &DirectoryQuery {
+                    after: after.clone(),
+                    ..DirectoryQuery::default()
+                },
+                Page::new(1, 200),
+            )
+            .await?;
+        let Some(last) = batch.last() else { break };
+        after = Some((last.last_name.clone(), last.first_name.clone(), last.id));
+        for p in &batch {
+            index += 1;
+            let member = index % 2 == 0;
+            let gp = p.general_practitioner;
+            let facts = ProfessionalFacts {
+                member,
+                visibility: if member {
+                    Visibility::Public
+                } else {
+                    Visibility::Members
+                },
+                accepts_new_patients: gp && index % 3 == 0,
+                new_patient_capacity: (gp && index % 3 == 0).then_some(5 + index % 20),
+                snp_volunteer: member && index % 4 == 0,
+                sas_effector: gp && member && index % 4 == 0,
+                internship_supervisor: gp && index % 5 == 0,
+                ipa: p.profession_code == "60" && index % 17 == 0,
+                asalee: p.profession_code == "60" && index % 13 == 0,
+                crisis_skills: if index % 9 == 0 {
+                    "Gestes d'urgence, vaccination".into()
+                } else {
+                    String::new()
+                },
+                languages: if index % 7 == 0 {
+                    "français, espagnol".into()
+                } else {
+                    String::new()
+                },
+                // General practitioners aged 35 to 70, so that the retirement watch has something to show.
+                birth_year: gp.then_some(year - 35 - index % 36),
+                ..ProfessionalFacts::default()
+            };
+            store
+                .update_professional_facts(cpts, p.id, &facts, None, &facts_text(&facts, ""), now)
+                .await?;
+        }
+    }
+    Ok(())
 }

@@ -81,6 +81,24 @@ pub enum ImportCommand {
         /// The extract, UTF-8 or Latin-1.
         file: PathBuf,
     },
+    /// Import the public FINESS extraction of establishments (etalab-cs1100507-stock-….csv): establishments of
+    /// the territory become structures, keyed by FINESS; what the CPTS recorded about them is kept.
+    Finess {
+        /// The CPTS (its address identifier).
+        #[arg(long)]
+        cpts: String,
+        /// The extraction, `;`-separated, UTF-8 or Latin-1.
+        file: PathBuf,
+    },
+    /// Import the member template (CSV with `;`, documented in docs/imports.md): updates what the CPTS knows of
+    /// each professional, creates the ones missing. Bad lines are listed with their column; the others apply.
+    Members {
+        /// The CPTS (its address identifier).
+        #[arg(long)]
+        cpts: String,
+        /// The CSV file, UTF-8 (with or without BOM) or Latin-1.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,6 +8,7 @@ use maillage_app::clock::now_ms;
 use maillage_app::config::{self, redacted_url, Config, LogFormat, Override, Value};
 use maillage_app::crypto::{generate_key, Keyring};
 use maillage_app::demo;
+use maillage_app::imports::{audit_import, run_import, ImportKind};
 use maillage_app::jobs::{spawn_maintenance, JobRunner};
 use maillage_app::mail::{EmailJob, Mailer, EMAIL_JOB};
 use maillage_app::patients::Patients;
@@ -120,7 +121,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AnyError> {
         Command::Keys(KeysCommand::Rotate) => rotate_keys(&config).await,
         Command::Territory(command) => Ok(territory(&config, command)),
         Command::Import(ImportCommand::Directory { cpts, file }) => {
-            import_directory(&config, &cpts, &file).await
+            import_file(&config, ImportKind::Directory, &cpts, &file).await
+        }
+        Command::Import(ImportCommand::Finess { cpts, file }) => {
+            import_file(&config, ImportKind::Finess, &cpts, &file).await
+        }
+        Command::Import(ImportCommand::Members { cpts, file }) => {
+            import_file(&config, ImportKind::Members, &cpts, &file).await
         }
         Command::Migrate => {
             init_logs(&config);
@@ -577,8 +584,9 @@ fn territory(config: &Config, command: TerritoryCommand) -> ExitCode {
     }
 }
 
-async fn import_directory(
+async fn import_file(
     config: &Config,
+    kind: ImportKind,
     slug: &str,
     file: &std::path::Path,
 ) -> Result<ExitCode, AnyError> {
@@ -594,52 +602,37 @@ async fn import_directory(
     let reader = tokio::io::BufReader::with_capacity(1 << 20, opened);
     let started = std::time::Instant::now();
     let mut last_shown = 0;
-    let report = maillage_app::directory::import_extract(
-        store.as_ref(),
-        cpts.id,
-        reader,
-        |bytes| {
-            let percent = bytes.saturating_mul(100) / size;
-            if percent >= last_shown + 5 || bytes == size {
-                last_shown = percent;
-                eprintln!(
-                    "  {percent:>3} %  ({} MB of {} MB)",
-                    bytes / 1_000_000,
-                    size / 1_000_000
-                );
-            }
-        },
-        now_ms(),
-    )
+    let report = run_import(store.as_ref(), cpts.id, kind, reader, |bytes| {
+        let percent = bytes.saturating_mul(100) / size;
+        if percent >= last_shown + 5 || bytes == size {
+            last_shown = percent;
+            eprintln!(
+                "  {percent:>3} %  ({} MB of {} MB)",
+                bytes / 1_000_000,
+                size / 1_000_000
+            );
+        }
+    })
     .await?;
-    audit::record(
+    audit_import(
         store.as_ref(),
         &AuditContext::command_line().in_cpts(cpts.id),
-        AuditEvent::new(
-            AuditAction::DirectoryImported,
-            "directory",
-            cpts.id.to_string(),
-        )
-        .detail(serde_json::json!({
-            "lines": report.lines,
-            "created": report.created,
-            "updated": report.updated,
-            "unchanged": report.unchanged,
-            "rejected": report.rejected_total,
-        })),
+        kind,
+        &file.display().to_string(),
+        &report,
     )
     .await?;
     let seconds = started.elapsed().as_secs_f64().max(0.001);
     println!("Import into {} from {}", cpts.name, file.display());
     println!(
-        "  lines read: {} ({:.0} lines/s); activity rows on the territory: {}; elsewhere: {}",
+        "  lines read: {} ({:.0} lines/s); rows on the territory: {}; elsewhere: {}",
         thousands(report.lines),
         report.lines as f64 / seconds,
         thousands(report.rows_on_territory),
         thousands(report.rows_elsewhere)
     );
     println!(
-        "  professionals: {} created, {} updated, {} unchanged",
+        "  records: {} created, {} updated, {} unchanged",
         thousands(report.created),
         thousands(report.updated),
         thousands(report.unchanged)

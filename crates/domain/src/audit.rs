@@ -38,10 +38,15 @@ pub enum AuditAction {
     KeysRotated,
     DirectoryImported,
     DirectoryViewed,
+    ProfessionalViewed,
+    ProfessionalUpdated,
+    DirectoryExported,
+    StructureCreated,
+    StructureUpdated,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 26] = [
+    pub const ALL: [AuditAction; 31] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -68,6 +73,11 @@ impl AuditAction {
         AuditAction::KeysRotated,
         AuditAction::DirectoryImported,
         AuditAction::DirectoryViewed,
+        AuditAction::ProfessionalViewed,
+        AuditAction::ProfessionalUpdated,
+        AuditAction::DirectoryExported,
+        AuditAction::StructureCreated,
+        AuditAction::StructureUpdated,
     ];
 
     pub fn code(self) -> &'static str {
@@ -98,6 +108,11 @@ impl AuditAction {
             AuditAction::KeysRotated => "keys_rotated",
             AuditAction::DirectoryImported => "directory_imported",
             AuditAction::DirectoryViewed => "directory_viewed",
+            AuditAction::ProfessionalViewed => "professional_viewed",
+            AuditAction::ProfessionalUpdated => "professional_updated",
+            AuditAction::DirectoryExported => "directory_exported",
+            AuditAction::StructureCreated => "structure_created",
+            AuditAction::StructureUpdated => "structure_updated",
         }
     }
 
@@ -133,6 +148,11 @@ impl AuditAction {
             AuditAction::KeysRotated => "Rotation des clés de chiffrement",
             AuditAction::DirectoryImported => "Import de l'annuaire national",
             AuditAction::DirectoryViewed => "Consultation de l'annuaire",
+            AuditAction::ProfessionalViewed => "Consultation d'une fiche professionnel",
+            AuditAction::ProfessionalUpdated => "Modification d'une fiche professionnel",
+            AuditAction::DirectoryExported => "Export de l'annuaire",
+            AuditAction::StructureCreated => "Création d'une structure",
+            AuditAction::StructureUpdated => "Modification d'une structure",
         }
     }
 }

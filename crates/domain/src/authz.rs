@@ -61,6 +61,8 @@ pub enum Permission {
     ManageCpts,
     /// Read the member directory of the CPTS.
     ViewMemberDirectory,
+    /// Edit what the CPTS knows of professionals and structures, import and export the directory.
+    ManageDirectory,
     /// Read patients' requests and referrals (health data).
     ViewPatientRequests,
     /// Create a patient request or referral.
@@ -70,10 +72,11 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 6] = [
+    pub const ALL: [Permission; 7] = [
         Permission::ViewDashboard,
         Permission::ManageCpts,
         Permission::ViewMemberDirectory,
+        Permission::ManageDirectory,
         Permission::ViewPatientRequests,
         Permission::SubmitReferral,
         Permission::ViewAuditTrail,
@@ -87,7 +90,11 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         Role::Coordinator => true,
         Role::Secretary => matches!(
             permission,
-            ViewDashboard | ViewMemberDirectory | ViewPatientRequests | SubmitReferral
+            ViewDashboard
+                | ViewMemberDirectory
+                | ManageDirectory
+                | ViewPatientRequests
+                | SubmitReferral
         ),
         Role::Member => matches!(permission, ViewDashboard | ViewMemberDirectory),
         Role::Partner => matches!(permission, ViewDashboard | SubmitReferral),

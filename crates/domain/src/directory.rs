@@ -34,6 +34,7 @@ const COLUMNS: [&str; 21] = [
     "Libellé commune (coord. structure)",
 ];
 const PHONE: &str = "Téléphone (coord. structure)";
+const SPECIALTY_CODE: &str = "Code savoir-faire";
 const EMAIL: &str = "Adresse e-mail (coord. structure)";
 
 /// Where each needed column is in this file's header.
@@ -42,6 +43,7 @@ pub struct ExtractHeader {
     positions: Vec<usize>,
     phone: Option<usize>,
     email: Option<usize>,
+    specialty_code: Option<usize>,
 }
 
 /// Bytes of a line as text: UTF-8 when valid, otherwise Latin-1 (older extracts).
@@ -76,6 +78,7 @@ impl ExtractHeader {
             positions,
             phone: find(PHONE),
             email: find(EMAIL),
+            specialty_code: find(SPECIALTY_CODE),
         })
     }
 }
@@ -116,6 +119,8 @@ pub struct Activity {
     pub profession_code: String,
     pub profession_label: String,
     pub specialty: String,
+    /// Code of the savoir-faire (`SM54` médecine générale…), when the file has the column.
+    pub specialty_code: String,
     /// `L` libéral, `S` salarié, `B` bénévole.
     pub mode_code: String,
     pub place: Place,
@@ -151,7 +156,7 @@ fn reject(field: &'static str, message: impl Into<String>) -> RowError {
 /// The commune of a row: its code, or when the extract leaves it empty, the commune of the postal code found
 /// in "Code postal" or at the start of "Bureau cedex" ("75015 PARIS"), told apart by name when the postal
 /// code covers several communes.
-fn commune_of(code: &str, postal: &str, cedex: &str, label: &str) -> (String, String) {
+pub(crate) fn commune_of(code: &str, postal: &str, cedex: &str, label: &str) -> (String, String) {
     let mut cedex_words = cedex.split_whitespace();
     let cedex_postal = cedex_words.next().unwrap_or_default();
     let cedex_name = cedex_words.collect::<Vec<_>>().join(" ");
@@ -274,6 +279,7 @@ impl Activity {
             profession_code: profession_code.to_string(),
             profession_label: get(7).to_string(),
             specialty: get(8).to_string(),
+            specialty_code: optional(header.specialty_code),
             mode_code: get(9).to_string(),
             place: Place {
                 name: name.to_string(),
@@ -287,6 +293,13 @@ impl Activity {
             },
         })
     }
+}
+
+/// Whether an activity is general practice: a physician (profession `10`) whose savoir-faire is médecine
+/// générale (`SM54`, or a label saying so, as older files and some qualifications only give the label).
+pub fn is_general_practice(profession_code: &str, specialty_code: &str, specialty: &str) -> bool {
+    profession_code == "10"
+        && (specialty_code == "SM54" || crate::text::fold(specialty).contains("medecine generale"))
 }
 
 /// How a professional practises, from the modes of all their activities.

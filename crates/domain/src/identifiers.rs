@@ -294,17 +294,19 @@ pub fn required_text(
     Ok(value.to_string())
 }
 
+/// Appends the Luhn check digit to a digit payload (A and B read as 0, as for FINESS): builds fictitious but
+/// valid numbers for tests, the demo and generators.
+pub fn with_luhn_key(payload: &str) -> String {
+    let digits = payload.replace(['A', 'B'], "0");
+    (0..10)
+        .find(|key| luhn_valid(&format!("{digits}{key}")))
+        .map(|key| format!("{payload}{key}"))
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Appends the Luhn check digit to a payload: used to build fictitious but valid numbers.
-    fn with_luhn_key(payload: &str) -> String {
-        (0..10)
-            .map(|key| format!("{payload}{key}"))
-            .find(|candidate| luhn_valid(candidate))
-            .unwrap_or_default()
-    }
 
     #[test]
     fn luhn_matches_the_reference_examples() {

@@ -48,9 +48,49 @@ pub fn group_thousands(value: u64, separator: char) -> String {
     out
 }
 
+/// The fields of one line of a `;`-separated file as French spreadsheets write it: fields may be quoted with
+/// `"` (a doubled `""` inside stands for one quote), a leading byte-order mark is ignored, fields are trimmed.
+pub fn split_semicolons(line: &str) -> Vec<String> {
+    let line = line.trim_start_matches('\u{feff}');
+    let line = line.strip_suffix('\n').unwrap_or(line);
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let mut fields = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                current.push('"');
+                chars.next();
+            }
+            ('"', true) => quoted = false,
+            ('"', false) if current.trim().is_empty() => {
+                current.clear();
+                quoted = true;
+            }
+            (';', false) => fields.push(std::mem::take(&mut current).trim().to_string()),
+            (c, _) => current.push(c),
+        }
+    }
+    fields.push(current.trim().to_string());
+    fields
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn splits_spreadsheet_lines() {
+        assert_eq!(split_semicolons("\u{feff}a; b ;c\r\n"), vec!["a", "b", "c"]);
+        assert_eq!(
+            split_semicolons("\"Cabinet \"\"Le Port\"\"\";\"1; rue\";"),
+            vec!["Cabinet \"Le Port\"", "1; rue", ""]
+        );
+        assert_eq!(split_semicolons(""), vec![""]);
+        assert_eq!(split_semicolons("\"non fermé"), vec!["non fermé"]);
+    }
 
     #[test]
     fn groups_thousands() {

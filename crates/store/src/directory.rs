@@ -5,6 +5,7 @@ use crate::models::{CptsId, Page};
 use crate::sql::{bind_args, on_pool, SqlArg as Arg, SqlStore};
 use crate::Result;
 use async_trait::async_trait;
+use maillage_domain::professional::{ProfessionalFacts, Visibility};
 use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
 use uuid::Uuid;
@@ -31,6 +32,8 @@ pub struct ImportedProfessional {
     pub search_text: String,
     /// Hash of everything above: equal hashes mean nothing to update.
     pub content_hash: String,
+    /// Médecine générale, from the savoir-faire.
+    pub general_practitioner: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,22 +43,84 @@ pub enum UpsertOutcome {
     Unchanged,
 }
 
-/// One line of the directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One line of the directory, with the CPTS's facts (for the lists and the exports).
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct ProfessionalSummary {
     pub id: Uuid,
+    pub id_kind: String,
     pub identifier: String,
     pub civility: String,
     pub last_name: String,
     pub first_name: String,
+    pub profession_code: String,
     pub profession_label: String,
     pub specialty: String,
     pub practice_mode: String,
     pub member: bool,
-    /// The first practice place: commune code and structure.
-    pub commune_code: String,
-    pub structure_name: String,
-    pub phone: String,
+    pub visibility: String,
+    pub accepts_new_patients: bool,
+    pub new_patient_capacity: Option<i64>,
+    pub snp_volunteer: bool,
+    pub sas_effector: bool,
+    pub internship_supervisor: bool,
+    pub ipa: bool,
+    pub asalee: bool,
+    pub crisis_skills: String,
+    pub languages: String,
+    pub birth_year: Option<i64>,
+    pub mssante: String,
+    pub contact_phone: String,
+    pub contact_email: String,
+    /// The first practice place: commune code, structure, address and phone.
+    #[sqlx(default)]
+    pub commune_code: Option<String>,
+    #[sqlx(default)]
+    pub structure_name: Option<String>,
+    #[sqlx(default)]
+    pub address: Option<String>,
+    #[sqlx(default)]
+    pub phone: Option<String>,
+    /// The structure the CPTS attached the professional to.
+    #[sqlx(default)]
+    pub structure_id: Option<Uuid>,
+    #[sqlx(default)]
+    pub general_practitioner: bool,
+}
+
+/// A professional with all their practice places.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfessionalRecord {
+    pub summary: ProfessionalSummary,
+    pub national_id: String,
+    pub checksum_ok: bool,
+    pub places: Vec<PracticePlace>,
+    /// Empty content hash: entered by the CPTS, never seen in a national extract.
+    pub from_national_directory: bool,
+    pub updated_at: i64,
+    pub facts_updated_at: Option<i64>,
+}
+
+impl ProfessionalRecord {
+    pub fn facts(&self) -> ProfessionalFacts {
+        let s = &self.summary;
+        ProfessionalFacts {
+            member: s.member,
+            visibility: Visibility::parse(&s.visibility).unwrap_or_default(),
+            accepts_new_patients: s.accepts_new_patients,
+            new_patient_capacity: s.new_patient_capacity,
+            snp_volunteer: s.snp_volunteer,
+            sas_effector: s.sas_effector,
+            internship_supervisor: s.internship_supervisor,
+            ipa: s.ipa,
+            asalee: s.asalee,
+            crisis_skills: s.crisis_skills.clone(),
+            languages: s.languages.clone(),
+            birth_year: s.birth_year,
+            mssante: s.mssante.clone(),
+            contact_phone: s.contact_phone.clone(),
+            contact_email: s.contact_email.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -63,17 +128,75 @@ pub struct DirectoryQuery {
     /// Folded words; every word must appear.
     pub words: Vec<String>,
     pub profession_code: Option<String>,
+    pub commune_code: Option<String>,
+    pub members_only: bool,
     /// Only entries whose visibility is public (the public directory).
     pub public_only: bool,
+    /// Leave out the entries only the coordination sees.
+    pub hide_private: bool,
+    /// Keyset pagination for exports: entries after this (last name, first name, id).
+    pub after: Option<(String, String, Uuid)>,
 }
+
+/// A professional entered by the CPTS from its member template, or the facts to apply to one already there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberTemplateEntry {
+    pub national_id: String,
+    pub id_kind: String,
+    pub identifier: String,
+    pub civility: String,
+    pub last_name: String,
+    pub first_name: String,
+    pub profession_code: String,
+    pub profession_label: String,
+    pub specialty: String,
+    pub practice_mode: String,
+    pub general_practitioner: bool,
+    pub place: PracticePlace,
+    pub search_text: String,
+    pub facts: ProfessionalFacts,
+    pub facts_text: String,
+}
+
+/// Professionals counted in a national extract, per area (`FR` or a département) and category (a profession
+/// code, or `MG` for general practitioners).
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct ReferenceCount {
+    pub area: String,
+    pub category: String,
+    pub professionals: i64,
+}
+
+/// Professionals of the directory counted per category (profession code, or `MG`) and commune.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct DirectoryCount {
+    pub category: String,
+    pub commune_code: String,
+    pub professionals: i64,
+    pub members: i64,
+}
+
+/// Category under which general practitioners are counted, beside their profession.
+pub const GENERAL_PRACTICE: &str = "MG";
 
 #[async_trait]
 pub trait DirectoryStore: Send + Sync {
-    /// Creates or updates every professional of an import in one transaction: all or nothing.
+    /// Creates or updates every professional of an import in one transaction: all or nothing. When the
+    /// import counted the national and départemental references, they replace the previous ones in the same
+    /// transaction.
     async fn upsert_professionals(
         &self,
         cpts: CptsId,
         professionals: &[ImportedProfessional],
+        reference: Option<&[ReferenceCount]>,
+        now: i64,
+    ) -> Result<Vec<UpsertOutcome>>;
+    /// Applies the member template: facts of professionals already there, new entries otherwise. One
+    /// transaction.
+    async fn apply_member_entries(
+        &self,
+        cpts: CptsId,
+        entries: &[MemberTemplateEntry],
         now: i64,
     ) -> Result<Vec<UpsertOutcome>>;
     async fn search_professionals(
@@ -83,25 +206,38 @@ pub trait DirectoryStore: Send + Sync {
         page: Page,
     ) -> Result<Vec<ProfessionalSummary>>;
     async fn count_professionals(&self, cpts: CptsId) -> Result<i64>;
+    async fn professional(&self, cpts: CptsId, id: Uuid) -> Result<Option<ProfessionalRecord>>;
+    /// Replaces the CPTS's facts about a professional; false when there is no such professional in `cpts`.
+    async fn update_professional_facts(
+        &self,
+        cpts: CptsId,
+        id: Uuid,
+        facts: &ProfessionalFacts,
+        structure: Option<Uuid>,
+        facts_text: &str,
+        now: i64,
+    ) -> Result<bool>;
+    /// Counts for the diagnostic, per category and commune of practice (a professional practising in two
+    /// communes counts in each).
+    async fn directory_counts(&self, cpts: CptsId) -> Result<Vec<DirectoryCount>>;
+    /// Distinct professionals and members per category on the whole territory.
+    async fn directory_totals(&self, cpts: CptsId) -> Result<Vec<DirectoryCount>>;
+    /// General practitioners: (with a known birth year, born in `born_before_or_in` or earlier).
+    async fn general_practitioners_by_age(
+        &self,
+        cpts: CptsId,
+        born_before_or_in: i64,
+    ) -> Result<(i64, i64)>;
+    async fn reference_counts(&self, cpts: CptsId) -> Result<Vec<ReferenceCount>>;
 }
 
-#[derive(FromRow)]
-struct SummaryRow {
-    id: Uuid,
-    identifier: String,
-    civility: String,
-    last_name: String,
-    first_name: String,
-    profession_label: String,
-    specialty: String,
-    practice_mode: String,
-    member: bool,
-    commune_code: Option<String>,
-    structure_name: Option<String>,
-    phone: Option<String>,
-}
+const SUMMARY_COLUMNS: &str = "p.id, p.id_kind, p.identifier, p.civility, p.last_name, p.first_name, p.profession_code, \
+    p.profession_label, p.specialty, p.practice_mode, p.member, p.visibility, p.accepts_new_patients, \
+    p.new_patient_capacity, p.snp_volunteer, p.sas_effector, p.internship_supervisor, p.ipa, p.asalee, \
+    p.crisis_skills, p.languages, p.birth_year, p.mssante, p.contact_phone, p.contact_email, p.structure_id, \
+    p.general_practitioner, pl.commune_code, pl.structure_name, pl.address, pl.phone";
 
-/// Binds the imported fields of a professional, in the order of placeholders $2 to $13.
+/// Binds the imported fields of a professional, in the order of placeholders $2 to $14.
 macro_rules! imported_fields {
     ($query:expr, $p:expr) => {
         $query
@@ -117,8 +253,76 @@ macro_rules! imported_fields {
             .bind(&$p.practice_mode)
             .bind(&$p.search_text)
             .bind(&$p.content_hash)
+            .bind($p.general_practitioner)
     };
 }
+
+/// Binds the CPTS's facts, in the order of `FACTS_SET` ($2 to $17).
+macro_rules! fact_fields {
+    ($query:expr, $f:expr, $text:expr) => {
+        $query
+            .bind($f.member)
+            .bind($f.visibility.code())
+            .bind($f.accepts_new_patients)
+            .bind($f.new_patient_capacity)
+            .bind($f.snp_volunteer)
+            .bind($f.sas_effector)
+            .bind($f.internship_supervisor)
+            .bind($f.ipa)
+            .bind($f.asalee)
+            .bind(&$f.crisis_skills)
+            .bind(&$f.languages)
+            .bind($f.birth_year)
+            .bind(&$f.mssante)
+            .bind(&$f.contact_phone)
+            .bind(&$f.contact_email)
+            .bind($text)
+    };
+}
+
+const FACTS_SET: &str = "member = $2, visibility = $3, accepts_new_patients = $4, new_patient_capacity = $5, \
+    snp_volunteer = $6, sas_effector = $7, internship_supervisor = $8, ipa = $9, asalee = $10, crisis_skills = $11, \
+    languages = $12, birth_year = $13, mssante = $14, contact_phone = $15, contact_email = $16, facts_text = $17";
+
+const INSERT_PLACE: &str = "INSERT INTO practice_places (professional_id, position, structure_name, siret, finess, \
+    address, postal_code, commune_code, phone, email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+/// Binds a place for `INSERT_PLACE`.
+macro_rules! place_fields {
+    ($query:expr, $id:expr, $position:expr, $place:expr) => {
+        $query
+            .bind($id)
+            .bind($position)
+            .bind(&$place.name)
+            .bind(&$place.siret)
+            .bind(&$place.finess)
+            .bind(&$place.address)
+            .bind(&$place.postal_code)
+            .bind(&$place.commune_code)
+            .bind(&$place.phone)
+            .bind(&$place.email)
+    };
+}
+
+#[derive(FromRow)]
+struct RecordRow {
+    national_id: String,
+    checksum_ok: bool,
+    content_hash: String,
+    updated_at: i64,
+    facts_updated_at: Option<i64>,
+}
+
+type PlaceRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
 
 #[async_trait]
 impl DirectoryStore for SqlStore {
@@ -126,23 +330,26 @@ impl DirectoryStore for SqlStore {
         &self,
         cpts: CptsId,
         professionals: &[ImportedProfessional],
+        reference: Option<&[ReferenceCount]>,
         now: i64,
     ) -> Result<Vec<UpsertOutcome>> {
         let find =
             "SELECT id, content_hash FROM professionals WHERE cpts_id = $1 AND national_id = $2";
-        // Both statements take the record id as $1, the imported fields as $2 to $13 (see `imported_fields!`)
-        // and the instant as $14, so that the fields are bound in one place.
+        // Both statements take the record id as $1, the imported fields as $2 to $14 (see `imported_fields!`)
+        // and the instant as $15, so that the fields are bound in one place.
         let insert = "INSERT INTO professionals (id, id_kind, identifier, checksum_ok, civility, last_name, first_name, \
                       profession_code, profession_label, specialty, practice_mode, search_text, content_hash, \
-                      created_at, updated_at, cpts_id, national_id) \
-                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16)";
+                      general_practitioner, created_at, updated_at, cpts_id, national_id) \
+                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17)";
         let update = "UPDATE professionals SET id_kind = $2, identifier = $3, checksum_ok = $4, civility = $5, \
                       last_name = $6, first_name = $7, profession_code = $8, profession_label = $9, specialty = $10, \
-                      practice_mode = $11, search_text = $12, content_hash = $13, updated_at = $14 WHERE id = $1";
+                      practice_mode = $11, search_text = $12, content_hash = $13, general_practitioner = $14, \
+                      updated_at = $15 WHERE id = $1";
         let clear_places = "DELETE FROM practice_places WHERE professional_id = $1";
-        let insert_place = "INSERT INTO practice_places (professional_id, position, structure_name, siret, finess, \
-                            address, postal_code, commune_code, phone, email) \
-                            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+        let clear_reference = "DELETE FROM directory_reference WHERE cpts_id = $1";
+        let insert_reference =
+            "INSERT INTO directory_reference (cpts_id, area, category, professionals, counted_at) \
+                                VALUES ($1, $2, $3, $4, $5)";
         let outcomes = on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let mut outcomes = Vec::with_capacity(professionals.len());
@@ -177,20 +384,88 @@ impl DirectoryStore for SqlStore {
                     }
                 };
                 for (position, place) in p.places.iter().enumerate() {
-                    sqlx::query(insert_place)
-                        .bind(id)
-                        .bind(i64::try_from(position).unwrap_or(i64::MAX))
-                        .bind(&place.name)
-                        .bind(&place.siret)
-                        .bind(&place.finess)
-                        .bind(&place.address)
-                        .bind(&place.postal_code)
-                        .bind(&place.commune_code)
-                        .bind(&place.phone)
-                        .bind(&place.email)
+                    let position = i64::try_from(position).unwrap_or(i64::MAX);
+                    place_fields!(sqlx::query(INSERT_PLACE), id, position, place)
                         .execute(&mut *tx)
                         .await?;
                 }
+                outcomes.push(outcome);
+            }
+            if let Some(reference) = reference {
+                sqlx::query(clear_reference).bind(cpts.0).execute(&mut *tx).await?;
+                for count in reference {
+                    sqlx::query(insert_reference)
+                        .bind(cpts.0)
+                        .bind(&count.area)
+                        .bind(&count.category)
+                        .bind(count.professionals)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            tx.commit().await?;
+            outcomes
+        });
+        Ok(outcomes)
+    }
+
+    async fn apply_member_entries(
+        &self,
+        cpts: CptsId,
+        entries: &[MemberTemplateEntry],
+        now: i64,
+    ) -> Result<Vec<UpsertOutcome>> {
+        let find = "SELECT id FROM professionals WHERE cpts_id = $1 AND national_id = $2";
+        let update = format!(
+            "UPDATE professionals SET {FACTS_SET}, facts_updated_at = $18, updated_at = $18 WHERE id = $1"
+        );
+        // An empty content hash: the next national import brings this entry's official data.
+        let insert = "INSERT INTO professionals (id, cpts_id, national_id, id_kind, identifier, checksum_ok, civility, \
+                      last_name, first_name, profession_code, profession_label, specialty, practice_mode, search_text, \
+                      content_hash, general_practitioner, created_at, updated_at) \
+                      VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7, $8, $9, $10, $11, $12, $13, '', $14, $15, $15)";
+        let outcomes = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let mut outcomes = Vec::with_capacity(entries.len());
+            for entry in entries {
+                let existing: Option<Uuid> = sqlx::query_scalar(find)
+                    .bind(cpts.0)
+                    .bind(&entry.national_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let (id, outcome) = match existing {
+                    Some(id) => (id, UpsertOutcome::Updated),
+                    None => {
+                        let id = Uuid::now_v7();
+                        sqlx::query(insert)
+                            .bind(id)
+                            .bind(cpts.0)
+                            .bind(&entry.national_id)
+                            .bind(&entry.id_kind)
+                            .bind(&entry.identifier)
+                            .bind(&entry.civility)
+                            .bind(&entry.last_name)
+                            .bind(&entry.first_name)
+                            .bind(&entry.profession_code)
+                            .bind(&entry.profession_label)
+                            .bind(&entry.specialty)
+                            .bind(&entry.practice_mode)
+                            .bind(&entry.search_text)
+                            .bind(entry.general_practitioner)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                        place_fields!(sqlx::query(INSERT_PLACE), id, 0_i64, &entry.place)
+                            .execute(&mut *tx)
+                            .await?;
+                        (id, UpsertOutcome::Created)
+                    }
+                };
+                fact_fields!(sqlx::query(&update).bind(id), &entry.facts, &entry.facts_text)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
                 outcomes.push(outcome);
             }
             tx.commit().await?;
@@ -210,46 +485,60 @@ impl DirectoryStore for SqlStore {
         for word in query.words.iter().take(8) {
             // Words are folded ASCII (letters, digits, spaces): no LIKE wildcard can come from the user.
             args.push(Arg::Text(format!("%{word}%")));
-            conditions.push(format!("p.search_text LIKE ${}", args.len()));
+            conditions.push(format!(
+                "(p.search_text LIKE ${n} OR p.facts_text LIKE ${n})",
+                n = args.len()
+            ));
         }
         if let Some(code) = &query.profession_code {
+            if code == GENERAL_PRACTICE {
+                conditions.push("p.general_practitioner = TRUE".to_string());
+            } else {
+                args.push(Arg::Text(code.clone()));
+                conditions.push(format!("p.profession_code = ${}", args.len()));
+            }
+        }
+        if let Some(code) = &query.commune_code {
             args.push(Arg::Text(code.clone()));
-            conditions.push(format!("p.profession_code = ${}", args.len()));
+            conditions.push(format!(
+                "EXISTS (SELECT 1 FROM practice_places c WHERE c.professional_id = p.id AND c.commune_code = ${})",
+                args.len()
+            ));
+        }
+        if query.members_only {
+            conditions.push("p.member = TRUE".to_string());
         }
         if query.public_only {
             conditions.push("p.visibility = 'public'".to_string());
         }
+        if query.hide_private {
+            conditions.push("p.visibility <> 'private'".to_string());
+        }
+        if let Some((last, first, id)) = &query.after {
+            args.push(Arg::Text(last.clone()));
+            args.push(Arg::Text(first.clone()));
+            args.push(Arg::Uuid(*id));
+            let n = args.len();
+            conditions.push(format!(
+                "(p.last_name, p.first_name, p.id) > (${}, ${}, ${n})",
+                n - 2,
+                n - 1
+            ));
+        }
         args.push(Arg::I64(page.limit));
         args.push(Arg::I64(page.offset));
         let sql = format!(
-            "SELECT p.id, p.identifier, p.civility, p.last_name, p.first_name, p.profession_label, p.specialty, \
-             p.practice_mode, p.member, pl.commune_code, pl.structure_name, pl.phone \
+            "SELECT {SUMMARY_COLUMNS} \
              FROM professionals p LEFT JOIN practice_places pl ON pl.professional_id = p.id AND pl.position = 0 \
              WHERE {} ORDER BY p.last_name, p.first_name, p.id LIMIT ${} OFFSET ${}",
             conditions.join(" AND "),
             args.len() - 1,
             args.len()
         );
-        let rows: Vec<SummaryRow> = on_pool!(self, pool => {
+        let rows: Vec<ProfessionalSummary> = on_pool!(self, pool => {
             bind_args!(sqlx::query_as(&sql), &args).fetch_all(pool).await
         })?;
-        Ok(rows
-            .into_iter()
-            .map(|r| ProfessionalSummary {
-                id: r.id,
-                identifier: r.identifier,
-                civility: r.civility,
-                last_name: r.last_name,
-                first_name: r.first_name,
-                profession_label: r.profession_label,
-                specialty: r.specialty,
-                practice_mode: r.practice_mode,
-                member: r.member,
-                commune_code: r.commune_code.unwrap_or_default(),
-                structure_name: r.structure_name.unwrap_or_default(),
-                phone: r.phone.unwrap_or_default(),
-            })
-            .collect())
+        Ok(rows)
     }
 
     async fn count_professionals(&self, cpts: CptsId) -> Result<i64> {
@@ -258,5 +547,132 @@ impl DirectoryStore for SqlStore {
             .fetch_one(pool)
             .await)?;
         Ok(count)
+    }
+
+    async fn professional(&self, cpts: CptsId, id: Uuid) -> Result<Option<ProfessionalRecord>> {
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM professionals p \
+             LEFT JOIN practice_places pl ON pl.professional_id = p.id AND pl.position = 0 \
+             WHERE p.cpts_id = $1 AND p.id = $2"
+        );
+        let record = "SELECT national_id, checksum_ok, content_hash, updated_at, facts_updated_at \
+                      FROM professionals WHERE cpts_id = $1 AND id = $2";
+        let places = "SELECT structure_name, siret, finess, address, postal_code, commune_code, phone, email \
+                      FROM practice_places WHERE professional_id = $1 ORDER BY position";
+        let found = on_pool!(self, pool => {
+            let summary: Option<ProfessionalSummary> =
+                sqlx::query_as(&sql).bind(cpts.0).bind(id).fetch_optional(pool).await?;
+            match summary {
+                None => None,
+                Some(summary) => {
+                    let row: RecordRow = sqlx::query_as(record).bind(cpts.0).bind(id).fetch_one(pool).await?;
+                    let places: Vec<PlaceRow> = sqlx::query_as(places).bind(id).fetch_all(pool).await?;
+                    Some((summary, row, places))
+                }
+            }
+        });
+        Ok(found.map(|(summary, row, places)| ProfessionalRecord {
+            summary,
+            national_id: row.national_id,
+            checksum_ok: row.checksum_ok,
+            from_national_directory: !row.content_hash.is_empty(),
+            updated_at: row.updated_at,
+            facts_updated_at: row.facts_updated_at,
+            places: places
+                .into_iter()
+                .map(
+                    |(name, siret, finess, address, postal_code, commune_code, phone, email)| {
+                        PracticePlace {
+                            name,
+                            siret,
+                            finess,
+                            address,
+                            postal_code,
+                            commune_code,
+                            phone,
+                            email,
+                        }
+                    },
+                )
+                .collect(),
+        }))
+    }
+
+    async fn update_professional_facts(
+        &self,
+        cpts: CptsId,
+        id: Uuid,
+        facts: &ProfessionalFacts,
+        structure: Option<Uuid>,
+        facts_text: &str,
+        now: i64,
+    ) -> Result<bool> {
+        // The structure must belong to the same CPTS: checked in the statement itself.
+        let sql = format!(
+            "UPDATE professionals SET {FACTS_SET}, facts_updated_at = $18, \
+             structure_id = (SELECT s.id FROM structures s WHERE s.id = $19 AND s.cpts_id = $20) \
+             WHERE id = $1 AND cpts_id = $20"
+        );
+        let affected = on_pool!(self, pool => fact_fields!(sqlx::query(&sql).bind(id), facts, facts_text)
+            .bind(now)
+            .bind(structure)
+            .bind(cpts.0)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(affected == 1)
+    }
+
+    async fn directory_counts(&self, cpts: CptsId) -> Result<Vec<DirectoryCount>> {
+        // One row per professional and commune, then grouped; general practitioners are counted again as `MG`.
+        let sql = "SELECT category, commune_code, COUNT(*) AS professionals, \
+                   SUM(CASE WHEN member THEN 1 ELSE 0 END) AS members FROM ( \
+                     SELECT DISTINCT p.id, p.profession_code AS category, pl.commune_code, p.member \
+                     FROM professionals p JOIN practice_places pl ON pl.professional_id = p.id WHERE p.cpts_id = $1 \
+                     UNION ALL \
+                     SELECT DISTINCT p.id, 'MG' AS category, pl.commune_code, p.member \
+                     FROM professionals p JOIN practice_places pl ON pl.professional_id = p.id \
+                     WHERE p.cpts_id = $1 AND p.general_practitioner = TRUE \
+                   ) per_commune GROUP BY category, commune_code ORDER BY category, commune_code";
+        let rows: Vec<DirectoryCount> =
+            on_pool!(self, pool => sqlx::query_as(sql).bind(cpts.0).fetch_all(pool).await)?;
+        Ok(rows)
+    }
+
+    async fn directory_totals(&self, cpts: CptsId) -> Result<Vec<DirectoryCount>> {
+        let sql = "SELECT category, '' AS commune_code, COUNT(*) AS professionals, \
+                   SUM(CASE WHEN member THEN 1 ELSE 0 END) AS members FROM ( \
+                     SELECT p.profession_code AS category, p.member FROM professionals p WHERE p.cpts_id = $1 \
+                     UNION ALL \
+                     SELECT 'MG' AS category, p.member FROM professionals p \
+                     WHERE p.cpts_id = $1 AND p.general_practitioner = TRUE \
+                   ) everyone GROUP BY category ORDER BY category";
+        let rows: Vec<DirectoryCount> =
+            on_pool!(self, pool => sqlx::query_as(sql).bind(cpts.0).fetch_all(pool).await)?;
+        Ok(rows)
+    }
+
+    async fn general_practitioners_by_age(
+        &self,
+        cpts: CptsId,
+        born_before_or_in: i64,
+    ) -> Result<(i64, i64)> {
+        let sql = "SELECT COUNT(birth_year), COALESCE(SUM(CASE WHEN birth_year <= $2 THEN 1 ELSE 0 END), 0) \
+                   FROM professionals WHERE cpts_id = $1 AND general_practitioner = TRUE";
+        let counts: (i64, i64) = on_pool!(self, pool => sqlx::query_as(sql)
+            .bind(cpts.0)
+            .bind(born_before_or_in)
+            .fetch_one(pool)
+            .await)?;
+        Ok(counts)
+    }
+
+    async fn reference_counts(&self, cpts: CptsId) -> Result<Vec<ReferenceCount>> {
+        let sql =
+            "SELECT area, category, professionals FROM directory_reference WHERE cpts_id = $1 \
+                   ORDER BY area, category";
+        let rows: Vec<ReferenceCount> =
+            on_pool!(self, pool => sqlx::query_as(sql).bind(cpts.0).fetch_all(pool).await)?;
+        Ok(rows)
     }
 }

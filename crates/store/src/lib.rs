@@ -12,18 +12,23 @@ mod postgres;
 mod security;
 mod sql;
 mod sqlite;
+mod structures;
 mod territory;
 pub mod testing;
 
 pub use directory::{
-    DirectoryQuery, DirectoryStore, ImportedProfessional, PracticePlace, ProfessionalSummary,
-    UpsertOutcome,
+    DirectoryCount, DirectoryQuery, DirectoryStore, ImportedProfessional, MemberTemplateEntry,
+    PracticePlace, ProfessionalRecord, ProfessionalSummary, ReferenceCount, UpsertOutcome,
+    GENERAL_PRACTICE,
 };
 pub use error::StoreError;
 pub use models::*;
 pub use patients::PatientStore;
 pub use security::{verify_audit_chain, ChainReport, SecurityStore};
 pub use sql::SqlStore;
+pub use structures::{
+    ImportRun, Structure, StructureFacts, StructureIdentity, StructureQuery, StructureStore,
+};
 pub use territory::TerritoryStore;
 
 use async_trait::async_trait;
@@ -60,7 +65,14 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
 /// every store implements all of them.
 #[async_trait]
 pub trait Store:
-    SecurityStore + PatientStore + TerritoryStore + DirectoryStore + Send + Sync + 'static
+    SecurityStore
+    + PatientStore
+    + TerritoryStore
+    + DirectoryStore
+    + StructureStore
+    + Send
+    + Sync
+    + 'static
 {
     fn backend(&self) -> Backend;
 

@@ -442,11 +442,26 @@ async fn check_csrf(state: &AppState, request: Request) -> Result<Request, WebEr
             Err(expired())
         };
     }
-    let is_form = request
+    let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        .unwrap_or_default();
+    // File uploads can be large and are streamed by their handler: their token travels in the form's
+    // action URL (`?csrf=…`) instead of being searched for in the body.
+    if content_type.starts_with("multipart/form-data") {
+        let provided =
+            url::form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes())
+                .find(|(key, _)| key == "csrf")
+                .map(|(_, value)| value.into_owned())
+                .unwrap_or_default();
+        return if constant_time_eq(provided.as_bytes(), expected.as_bytes()) {
+            Ok(request)
+        } else {
+            Err(expired())
+        };
+    }
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
     if !is_form {
         return Err(expired());
     }

@@ -120,3 +120,19 @@ impl PageQuery {
         self.page.unwrap_or(1).clamp(1, 1_000_000)
     }
 }
+
+/// Collects every problem of a form, so that the page lists them all at once (each naming its field).
+#[derive(Default)]
+pub struct Problems(pub Vec<maillage_domain::ValidationError>);
+
+impl Problems {
+    pub fn keep<T>(&mut self, result: Result<T, maillage_domain::ValidationError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.0.push(error);
+                None
+            }
+        }
+    }
+}

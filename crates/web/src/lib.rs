@@ -6,6 +6,7 @@ pub mod access;
 mod account;
 mod api;
 mod assets;
+mod charts;
 mod cookies;
 mod error;
 mod export;

@@ -171,10 +171,43 @@ fn role_account(role: Role) -> &'static str {
 }
 
 /// Concrete path for a route pattern, inside the demo CPTS.
-fn concrete(path: &str, cpts: &str) -> String {
-    path.replace("{cpts}", cpts)
-        .replace("{name}", "maillage.css")
-        .replace("{token}", &"0".repeat(64))
+impl TestApp {
+    /// A route pattern with real values of the demo CPTS `cpts`: its slug, and the id of one of its
+    /// professionals, structures or imports.
+    async fn concrete(&self, path: &str, cpts: &str) -> String {
+        let mut path = path
+            .replace("{cpts}", cpts)
+            .replace("{slug}", cpts)
+            .replace("{name}", "maillage.css")
+            .replace("{token}", &"0".repeat(64));
+        if path.contains("{id}") {
+            let id = self
+                .store
+                .find_cpts_by_slug(cpts)
+                .await
+                .unwrap()
+                .unwrap()
+                .id;
+            let page = maillage_store::Page::new(1, 1);
+            let record = if path.contains("/annuaire/fiche/") {
+                self.store
+                    .search_professionals(id, &Default::default(), page)
+                    .await
+                    .unwrap()[0]
+                    .id
+            } else if path.contains("/structures/fiche/") {
+                self.store
+                    .search_structures(id, &Default::default(), page)
+                    .await
+                    .unwrap()[0]
+                    .id
+            } else {
+                self.store.list_imports(id, page).await.unwrap()[0].id
+            };
+            path = path.replace("{id}", &record.to_string());
+        }
+        path
+    }
 }
 
 /// A public route answers everyone: a page, a redirect onwards (login form when signed in, code form
@@ -194,7 +227,7 @@ async fn every_route_follows_the_rights_table_for_every_role() {
         }
         let admin = app.login_as(ADMIN).await;
         for route in routes.iter().filter(|r| r.method == "GET") {
-            let path = concrete(&route.path, DEMO_CPTS_SLUG);
+            let path = app.concrete(&route.path, DEMO_CPTS_SLUG).await;
             let anonymous = app.get(&path, None).await;
             match route.access {
                 Access::Public => assert!(
@@ -253,7 +286,7 @@ async fn every_state_changing_route_refuses_the_roles_the_table_refuses() {
             {
                 continue;
             }
-            let path = concrete(&route.path, DEMO_CPTS_SLUG);
+            let path = app.concrete(&route.path, DEMO_CPTS_SLUG).await;
             for role in Role::ALL {
                 let session = app.login_as(role_account(role)).await;
                 // An empty form: enough to pass or fail the access rule without changing anything.
@@ -286,7 +319,7 @@ async fn nothing_of_one_cpts_is_reachable_from_another() {
             if !matches!(route.access, Access::Cpts(_)) {
                 continue;
             }
-            let path = concrete(&route.path, DEMO_CPTS_SLUG);
+            let path = app.concrete(&route.path, DEMO_CPTS_SLUG).await;
             let answer = if route.method == "GET" {
                 app.get(&path, Some(&outsider)).await
             } else {
@@ -304,7 +337,7 @@ async fn nothing_of_one_cpts_is_reachable_from_another() {
                 "{path} leaks the CPTS name"
             );
             // Their own CPTS stays reachable.
-            let own = concrete(&route.path, OTHER_DEMO_CPTS_SLUG);
+            let own = app.concrete(&route.path, OTHER_DEMO_CPTS_SLUG).await;
             if route.method == "GET" {
                 assert_eq!(
                     app.get(&own, Some(&outsider)).await.status,
@@ -1325,7 +1358,12 @@ async fn the_coordinator_defines_the_territory_and_bad_codes_change_nothing() {
             .await
             .unwrap()
             .unwrap();
-        assert!(app.store.territory(other.id).await.unwrap().is_empty());
+        assert_eq!(
+            app.store.territory(other.id).await.unwrap(),
+            maillage_app::demo::OTHER_DEMO_COMMUNES
+                .map(String::from)
+                .to_vec()
+        );
     }
 }
 
@@ -1338,6 +1376,14 @@ async fn the_directory_is_searched_without_accents_and_every_read_is_audited() {
             .await
             .unwrap()
             .unwrap();
+        let vidourle = app
+            .store
+            .find_cpts_by_slug(OTHER_DEMO_CPTS_SLUG)
+            .await
+            .unwrap()
+            .unwrap();
+        let before = app.store.count_professionals(cpts.id).await.unwrap();
+        let theirs_before = app.store.count_professionals(vidourle.id).await.unwrap();
         let mut file = Vec::new();
         maillage_app::directory::synthetic::write_extract(
             &mut file,
@@ -1367,9 +1413,8 @@ async fn the_directory_is_searched_without_accents_and_every_read_is_audited() {
             .get("/c/camargue-gardoise/annuaire", Some(&secretary))
             .await;
         assert_eq!(all.status, StatusCode::OK);
-        assert!(all
-            .body
-            .contains(&format!("{} professionnels", report.created)));
+        let total = before + i64::try_from(report.created).unwrap();
+        assert!(all.body.contains(&format!("{total} professionnels")));
         assert!(all.body.contains("Page suivante"), "50 per page");
         let doctors = app
             .get(
@@ -1406,9 +1451,15 @@ async fn the_directory_is_searched_without_accents_and_every_read_is_audited() {
             .await
             .unwrap();
         assert_eq!(reads.len(), 4);
-        // The other CPTS's directory stays empty.
+        // The other CPTS's directory did not change.
+        assert_eq!(
+            app.store.count_professionals(vidourle.id).await.unwrap(),
+            theirs_before
+        );
         let other = app.login_as(OTHER_COORDINATOR).await;
         let theirs = app.get("/c/vidourle/annuaire", Some(&other)).await;
-        assert!(theirs.body.contains("annuaire est vide"), "{}", theirs.body);
+        assert!(theirs
+            .body
+            .contains(&format!("{theirs_before} professionnels")));
     }
 }

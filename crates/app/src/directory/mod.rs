@@ -5,27 +5,37 @@
 //! into professionals (one row per activity), and every professional is created or updated in one
 //! transaction: a failed import changes nothing. Importing the same file again changes nothing either.
 
+pub mod finess;
+pub mod members;
 pub mod synthetic;
 
-use maillage_domain::directory::{decode_line, practice_mode, Activity, ExtractHeader};
+use maillage_domain::directory::{
+    decode_line, is_general_practice, practice_mode, Activity, ExtractHeader,
+};
+use maillage_domain::identifiers::InseeCode;
 use maillage_domain::text::fold;
 use maillage_domain::ValidationError;
-use maillage_store::{CptsId, ImportedProfessional, Store, StoreError, UpsertOutcome};
+use maillage_store::{
+    CptsId, ImportedProfessional, ReferenceCount, Store, StoreError, UpsertOutcome,
+    GENERAL_PRACTICE,
+};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
 /// Rejected or warned lines listed in a report; beyond, they are only counted.
 const LISTED: usize = 1_000;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineProblem {
     pub line: u64,
-    pub field: &'static str,
+    pub field: String,
     pub message: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What an import did, kept as JSON with the import so that its page can show it later.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportReport {
     /// Lines read, header included.
     pub lines: u64,
@@ -65,10 +75,160 @@ pub enum ImportError {
     Store(#[from] StoreError),
 }
 
-fn note(list: &mut Vec<LineProblem>, total: &mut u64, problem: LineProblem) {
-    *total += 1;
-    if list.len() < LISTED {
-        list.push(problem);
+impl ImportReport {
+    pub fn reject(&mut self, line: u64, field: &str, message: impl Into<String>) {
+        self.rejected_total += 1;
+        if self.rejected.len() < LISTED {
+            self.rejected.push(LineProblem {
+                line,
+                field: field.to_string(),
+                message: message.into(),
+            });
+        }
+    }
+
+    pub fn warn(&mut self, line: u64, field: &str, message: impl Into<String>) {
+        self.warnings_total += 1;
+        if self.warnings.len() < LISTED {
+            self.warnings.push(LineProblem {
+                line,
+                field: field.to_string(),
+                message: message.into(),
+            });
+        }
+    }
+
+    pub fn count(&mut self, outcomes: &[UpsertOutcome]) {
+        for outcome in outcomes {
+            match outcome {
+                UpsertOutcome::Created => self.created += 1,
+                UpsertOutcome::Updated => self.updated += 1,
+                UpsertOutcome::Unchanged => self.unchanged += 1,
+            }
+        }
+    }
+}
+
+/// A file read line by line, decoded (UTF-8 or Latin-1), counting lines and bytes for the report and the
+/// progress bar. Memory stays at one line.
+pub(crate) struct Lines<R> {
+    reader: R,
+    buffer: Vec<u8>,
+    pub number: u64,
+    pub bytes: u64,
+}
+
+impl<R: AsyncBufRead + Unpin> Lines<R> {
+    pub fn new(reader: R) -> Self {
+        Self {
+            reader,
+            buffer: Vec::with_capacity(1024),
+            number: 0,
+            bytes: 0,
+        }
+    }
+
+    /// The next line, `progress` being told the bytes read every 10,000 lines.
+    pub async fn next(
+        &mut self,
+        progress: &mut impl FnMut(u64),
+    ) -> std::io::Result<Option<String>> {
+        self.buffer.clear();
+        let read = self.reader.read_until(b'\n', &mut self.buffer).await?;
+        if read == 0 {
+            progress(self.bytes);
+            return Ok(None);
+        }
+        self.bytes += read as u64;
+        self.number += 1;
+        if self.number.is_multiple_of(10_000) {
+            progress(self.bytes);
+        }
+        Ok(Some(decode_line(&self.buffer)))
+    }
+}
+
+/// The territory's communes, refusing an import while there are none.
+pub(crate) async fn territory_of(
+    store: &dyn Store,
+    cpts: CptsId,
+) -> Result<HashSet<String>, ImportError> {
+    let territory: HashSet<String> = store.territory(cpts).await?.into_iter().collect();
+    if territory.is_empty() {
+        return Err(ImportError::EmptyTerritory);
+    }
+    Ok(territory)
+}
+
+/// Hex SHA-256 of a value's JSON: equal hashes mean an import has nothing to change.
+pub fn content_hash(value: &impl Serialize) -> String {
+    hex::encode(Sha256::digest(
+        serde_json::to_vec(value).unwrap_or_default(),
+    ))
+}
+
+/// The département of a commune code, if the commune exists.
+fn departement_of(code: &str) -> Option<&'static str> {
+    InseeCode::parse(code)
+        .ok()
+        .and_then(|code| maillage_domain::territory::find(&code))
+        .map(|c| c.departement.as_str())
+}
+
+/// Professionals per area and category over the whole extract, for the diagnostic's comparisons. Rows of one
+/// person follow each other in the published extract, so a person is counted once per area and category by
+/// remembering only the current person.
+#[derive(Default)]
+struct ReferenceCounter {
+    /// Départements to count (those of the territory); France is always counted.
+    departements: HashSet<String>,
+    counts: HashMap<(String, String), i64>,
+    person: String,
+    counted: HashSet<(String, String)>,
+}
+
+impl ReferenceCounter {
+    fn add(&mut self, activity: &Activity) {
+        if activity.national_id != self.person {
+            self.person.clone_from(&activity.national_id);
+            self.counted.clear();
+        }
+        let mut categories = vec![activity.profession_code.clone()];
+        if is_general_practice(
+            &activity.profession_code,
+            &activity.specialty_code,
+            &activity.specialty,
+        ) {
+            categories.push(GENERAL_PRACTICE.to_string());
+        }
+        let mut areas = vec!["FR".to_string()];
+        if let Some(departement) = departement_of(&activity.place.commune_code) {
+            if self.departements.contains(departement) {
+                areas.push(departement.to_string());
+            }
+        }
+        for area in &areas {
+            for category in &categories {
+                let key = (area.clone(), category.clone());
+                if self.counted.insert(key.clone()) {
+                    *self.counts.entry(key).or_default() += 1;
+                }
+            }
+        }
+    }
+
+    fn into_counts(self) -> Vec<ReferenceCount> {
+        let mut counts: Vec<ReferenceCount> = self
+            .counts
+            .into_iter()
+            .map(|((area, category), professionals)| ReferenceCount {
+                area,
+                category,
+                professionals,
+            })
+            .collect();
+        counts.sort_by(|a, b| (&a.area, &a.category).cmp(&(&b.area, &b.category)));
+        counts
     }
 }
 
@@ -86,6 +246,9 @@ fn group(activities: Vec<Activity>) -> Vec<ImportedProfessional> {
         .filter_map(|rows| {
             let first = rows.first()?.clone();
             let modes: Vec<&str> = rows.iter().map(|r| r.mode_code.as_str()).collect();
+            let general_practitioner = rows
+                .iter()
+                .any(|r| is_general_practice(&r.profession_code, &r.specialty_code, &r.specialty));
             let mut specialties: Vec<&str> = Vec::new();
             let mut places: Vec<maillage_domain::directory::Place> = Vec::new();
             for row in &rows {
@@ -131,9 +294,9 @@ fn group(activities: Vec<Activity>) -> Vec<ImportedProfessional> {
                 places,
                 search_text,
                 content_hash: String::new(),
+                general_practitioner,
             };
-            let canonical = serde_json::to_vec(&professional).unwrap_or_default();
-            professional.content_hash = hex::encode(Sha256::digest(&canonical));
+            professional.content_hash = content_hash(&professional);
             Some(professional)
         })
         .collect()
@@ -144,31 +307,25 @@ fn group(activities: Vec<Activity>) -> Vec<ImportedProfessional> {
 pub async fn import_extract<R: AsyncBufRead + Unpin>(
     store: &dyn Store,
     cpts: CptsId,
-    mut reader: R,
+    reader: R,
     mut progress: impl FnMut(u64),
     now: i64,
 ) -> Result<ImportReport, ImportError> {
-    let territory: HashSet<String> = store.territory(cpts).await?.into_iter().collect();
-    if territory.is_empty() {
-        return Err(ImportError::EmptyTerritory);
-    }
+    let territory = territory_of(store, cpts).await?;
+    let mut reference = ReferenceCounter {
+        departements: territory
+            .iter()
+            .filter_map(|code| departement_of(code))
+            .map(str::to_string)
+            .collect(),
+        ..ReferenceCounter::default()
+    };
     let mut report = ImportReport::default();
-    let mut buffer = Vec::with_capacity(1024);
+    let mut lines = Lines::new(reader);
     let mut header: Option<ExtractHeader> = None;
     let mut kept = Vec::new();
     let mut warned: HashSet<String> = HashSet::new();
-    loop {
-        buffer.clear();
-        let read = reader.read_until(b'\n', &mut buffer).await?;
-        if read == 0 {
-            break;
-        }
-        report.bytes += read as u64;
-        report.lines += 1;
-        if report.lines % 10_000 == 0 {
-            progress(report.bytes);
-        }
-        let line = decode_line(&buffer);
+    while let Some(line) = lines.next(&mut progress).await? {
         let Some(columns) = &header else {
             header = Some(ExtractHeader::parse(&line).map_err(ImportError::Header)?);
             continue;
@@ -177,47 +334,38 @@ pub async fn import_extract<R: AsyncBufRead + Unpin>(
             continue;
         }
         match Activity::parse(&line, columns) {
-            Err(problem) => note(
-                &mut report.rejected,
-                &mut report.rejected_total,
-                LineProblem {
-                    line: report.lines,
-                    field: problem.field,
-                    message: problem.message,
-                },
-            ),
-            Ok(activity) if territory.contains(&activity.place.commune_code) => {
+            Err(problem) => report.reject(lines.number, problem.field, problem.message),
+            Ok(activity) => {
+                reference.add(&activity);
+                if !territory.contains(&activity.place.commune_code) {
+                    report.rows_elsewhere += 1;
+                    continue;
+                }
                 report.rows_on_territory += 1;
                 if !activity.checksum_ok && warned.insert(activity.national_id.clone()) {
-                    note(
-                        &mut report.warnings,
-                        &mut report.warnings_total,
-                        LineProblem {
-                            line: report.lines,
-                            field: "Identifiant PP",
-                            message: format!("RPPS {} : clé de contrôle (Luhn) fausse, fiche importée quand même", activity.person.value()),
-                        },
+                    report.warn(
+                        lines.number,
+                        "Identifiant PP",
+                        format!(
+                            "RPPS {} : clé de contrôle (Luhn) fausse, fiche importée quand même",
+                            activity.person.value()
+                        ),
                     );
                 }
                 kept.push(activity);
             }
-            Ok(_) => report.rows_elsewhere += 1,
         }
     }
-    progress(report.bytes);
+    report.lines = lines.number;
+    report.bytes = lines.bytes;
     if header.is_none() {
         return Err(ImportError::Empty);
     }
     let professionals = group(kept);
-    for outcome in store
-        .upsert_professionals(cpts, &professionals, now)
-        .await?
-    {
-        match outcome {
-            UpsertOutcome::Created => report.created += 1,
-            UpsertOutcome::Updated => report.updated += 1,
-            UpsertOutcome::Unchanged => report.unchanged += 1,
-        }
-    }
+    let counts = reference.into_counts();
+    let outcomes = store
+        .upsert_professionals(cpts, &professionals, Some(&counts), now)
+        .await?;
+    report.count(&outcomes);
     Ok(report)
 }

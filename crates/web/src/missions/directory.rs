@@ -1,54 +1,115 @@
-//! The directory of the professionals practising on the territory, for the people of the CPTS.
+//! The directory of the professionals practising on the territory: search, a professional's page, what the
+//! CPTS records about them, and the CSV/XLSX exports.
 
 use crate::access::{Access, Actor, CptsContext, GuardedRouter, Viewer};
-use crate::error::WebResult;
-use crate::forms::Query;
-use crate::pages::record_list_read;
-use crate::views::{lookahead, paginate, render, Layout, Pager};
+use crate::error::{WebError, WebResult};
+use crate::export::{csv_line, BOM};
+use crate::forms::{Form, Problems, Query};
+use crate::pages::{format_instant, record_list_read};
+use crate::views::{lookahead, paginate, render, render_form, Layout, Pager};
 use crate::AppState;
 use askama::Template;
-use axum::extract::State;
-use axum::response::Response;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use maillage_app::audit::{self, AuditEvent};
+use maillage_app::clock::{now_ms, year_of};
+use maillage_app::directory::members::facts_text;
+use maillage_app::export::{directory_row as export_cells, Xlsx, DIRECTORY_COLUMNS};
 use maillage_domain::audit::AuditAction;
-use maillage_domain::authz::Permission;
+use maillage_domain::authz::{allows, Permission};
 use maillage_domain::identifiers::InseeCode;
+use maillage_domain::professional::{
+    parse_birth_year, parse_capacity, parse_mssante, parse_optional_email, parse_phone,
+    parse_short_text, ProfessionalFacts, Visibility, PROFESSIONS,
+};
 use maillage_domain::territory::find;
 use maillage_domain::text::fold;
-use maillage_store::DirectoryQuery;
+use maillage_domain::ValidationError;
+use maillage_store::{
+    CptsId, DirectoryQuery, Page, ProfessionalSummary, StructureQuery, GENERAL_PRACTICE,
+};
 use serde::Deserialize;
+use uuid::Uuid;
 
 pub fn routes(router: GuardedRouter) -> GuardedRouter {
-    router.get(
-        "/c/{cpts}/annuaire",
-        Access::Cpts(Permission::ViewMemberDirectory),
-        "Annuaire des professionnels du territoire",
-        page,
-    )
+    router
+        .get(
+            "/c/{cpts}/annuaire",
+            Access::Cpts(Permission::ViewMemberDirectory),
+            "Annuaire des professionnels du territoire",
+            page,
+        )
+        .get(
+            "/c/{cpts}/annuaire/export.csv",
+            Access::Cpts(Permission::ManageDirectory),
+            "Export CSV de l'annuaire",
+            export_csv,
+        )
+        .get(
+            "/c/{cpts}/annuaire/export.xlsx",
+            Access::Cpts(Permission::ManageDirectory),
+            "Export Excel de l'annuaire",
+            export_xlsx,
+        )
+        .get(
+            "/c/{cpts}/annuaire/fiche/{id}",
+            Access::Cpts(Permission::ViewMemberDirectory),
+            "Fiche d'un professionnel",
+            professional_page,
+        )
+        .get(
+            "/c/{cpts}/annuaire/fiche/{id}/modifier",
+            Access::Cpts(Permission::ManageDirectory),
+            "Formulaire de la fiche CPTS d'un professionnel",
+            edit_form,
+        )
+        .post(
+            "/c/{cpts}/annuaire/fiche/{id}/modifier",
+            Access::Cpts(Permission::ManageDirectory),
+            "Enregistrement de la fiche CPTS d'un professionnel",
+            save,
+        )
 }
 
-/// Professions of the national directory offered as filters (code, label).
-const PROFESSIONS: [(&str, &str); 12] = [
-    ("10", "Médecin"),
-    ("21", "Pharmacien"),
-    ("40", "Chirurgien-dentiste"),
-    ("50", "Sage-femme"),
-    ("60", "Infirmier"),
-    ("70", "Masseur-kinésithérapeute"),
-    ("80", "Pédicure-podologue"),
-    ("91", "Orthophoniste"),
-    ("92", "Orthoptiste"),
-    ("93", "Psychologue"),
-    ("94", "Ergothérapeute"),
-    ("96", "Psychomotricien"),
-];
+/// Folded search words (accents, case and punctuation ignored), at most 100 characters of input.
+pub fn search_words(text: &str) -> Vec<String> {
+    let text: String = text.chars().take(100).collect();
+    fold(&text)
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
 
-pub struct ProfessionOption {
-    pub code: &'static str,
-    pub label: &'static str,
+pub fn commune_name(code: &str) -> String {
+    InseeCode::parse(code)
+        .ok()
+        .and_then(|code| find(&code))
+        .map(|c| c.name.clone())
+        .unwrap_or_default()
+}
+
+pub struct Choice {
+    pub code: String,
+    pub label: String,
     pub selected: bool,
 }
 
+/// Profession filters: general practitioners first, then the professions of the national directory.
+pub fn profession_choices(selected: &str) -> Vec<Choice> {
+    std::iter::once((GENERAL_PRACTICE, "Médecin généraliste"))
+        .chain(PROFESSIONS.iter().copied())
+        .map(|(code, label)| Choice {
+            code: code.to_string(),
+            label: label.to_string(),
+            selected: code == selected,
+        })
+        .collect()
+}
+
 pub struct DirectoryRow {
+    pub id: Uuid,
     pub name: String,
     pub profession: String,
     pub specialty: String,
@@ -57,6 +118,47 @@ pub struct DirectoryRow {
     pub phone: String,
     pub mode: String,
     pub member: bool,
+    pub badges: Vec<&'static str>,
+}
+
+pub fn display_name(p: &ProfessionalSummary) -> String {
+    format!("{} {} {}", p.civility, p.first_name, p.last_name)
+        .trim()
+        .to_string()
+}
+
+/// Short labels of what a professional offers the CPTS.
+pub fn badges(p: &ProfessionalSummary) -> Vec<&'static str> {
+    [
+        (p.accepts_new_patients, "Nouveaux patients"),
+        (p.snp_volunteer, "Soins non programmés"),
+        (p.sas_effector, "Effecteur SAS"),
+        (p.internship_supervisor, "Maître de stage"),
+        (p.ipa, "IPA"),
+        (p.asalee, "Asalée"),
+    ]
+    .into_iter()
+    .filter_map(|(yes, label)| yes.then_some(label))
+    .collect()
+}
+
+pub fn row_view(p: ProfessionalSummary) -> DirectoryRow {
+    DirectoryRow {
+        id: p.id,
+        name: display_name(&p),
+        badges: badges(&p),
+        commune: commune_name(p.commune_code.as_deref().unwrap_or_default()),
+        profession: p.profession_label,
+        specialty: p.specialty,
+        structure: p.structure_name.unwrap_or_default(),
+        phone: if p.contact_phone.is_empty() {
+            p.phone.unwrap_or_default()
+        } else {
+            p.contact_phone
+        },
+        mode: p.practice_mode,
+        member: p.member,
+    }
 }
 
 #[derive(Template)]
@@ -67,18 +169,54 @@ struct DirectoryPage {
     slug: String,
     total: i64,
     query: String,
-    professions: Vec<ProfessionOption>,
+    professions: Vec<Choice>,
+    communes: Vec<Choice>,
+    members_only: bool,
+    can_manage: bool,
+    export_query: String,
     rows: Vec<DirectoryRow>,
     pager: Pager,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 struct DirectoryParams {
     #[serde(default)]
     q: String,
     #[serde(default)]
     profession: String,
+    #[serde(default)]
+    commune: String,
+    #[serde(default)]
+    membres: String,
     page: Option<i64>,
+}
+
+impl DirectoryParams {
+    fn query(&self, can_manage: bool) -> DirectoryQuery {
+        let profession = profession_choices(&self.profession)
+            .into_iter()
+            .find(|c| c.selected)
+            .map(|c| c.code);
+        DirectoryQuery {
+            words: search_words(&self.q),
+            profession_code: profession,
+            commune_code: InseeCode::parse(&self.commune)
+                .ok()
+                .map(|c| c.as_str().to_string()),
+            members_only: !self.membres.is_empty(),
+            hide_private: !can_manage,
+            ..DirectoryQuery::default()
+        }
+    }
+
+    fn encoded(&self) -> String {
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", &self.q.chars().take(100).collect::<String>())
+            .append_pair("profession", &self.profession)
+            .append_pair("commune", &self.commune)
+            .append_pair("membres", &self.membres)
+            .finish()
+    }
 }
 
 const PAGE_SIZE: i64 = 50;
@@ -91,20 +229,8 @@ async fn page(
     Query(params): Query<DirectoryParams>,
 ) -> WebResult<Response> {
     let number = params.page.unwrap_or(1).clamp(1, 1_000_000);
-    let query_text: String = params.q.chars().take(100).collect();
-    let profession = PROFESSIONS
-        .iter()
-        .find(|(code, _)| *code == params.profession)
-        .map(|(code, _)| code.to_string());
-    let query = DirectoryQuery {
-        words: fold(&query_text)
-            .split(' ')
-            .filter(|w| !w.is_empty())
-            .map(str::to_string)
-            .collect(),
-        profession_code: profession.clone(),
-        public_only: false,
-    };
+    let can_manage = allows(context.role, Permission::ManageDirectory);
+    let query = params.query(can_manage);
     record_list_read(
         &state,
         &actor,
@@ -117,48 +243,557 @@ async fn page(
         .store
         .search_professionals(context.cpts.id, &query, lookahead(number, PAGE_SIZE))
         .await?;
-    let base = format!(
-        "/c/{}/annuaire?{}",
-        context.cpts.slug,
-        url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("q", &query_text)
-            .append_pair("profession", profession.as_deref().unwrap_or_default())
-            .finish()
-    );
+    let base = format!("/c/{}/annuaire?{}", context.cpts.slug, params.encoded());
     let (rows, pager) = paginate(rows, &base, number, PAGE_SIZE);
+    let communes = state
+        .store
+        .territory(context.cpts.id)
+        .await?
+        .into_iter()
+        .map(|code| Choice {
+            label: commune_name(&code),
+            selected: query.commune_code.as_deref() == Some(code.as_str()),
+            code,
+        })
+        .collect();
     Ok(render(&DirectoryPage {
         layout: Layout::in_cpts(&viewer, &context, "Annuaire", "territoire"),
         cpts_name: context.cpts.name.clone(),
         slug: context.cpts.slug.clone(),
         total: state.store.count_professionals(context.cpts.id).await?,
-        professions: PROFESSIONS
-            .iter()
-            .map(|(code, label)| ProfessionOption {
-                code,
-                label,
-                selected: profession.as_deref() == Some(code),
-            })
-            .collect(),
-        query: query_text,
-        rows: rows
-            .into_iter()
-            .map(|p| DirectoryRow {
-                name: format!("{} {} {}", p.civility, p.first_name, p.last_name)
-                    .trim()
-                    .to_string(),
-                profession: p.profession_label,
-                specialty: p.specialty,
-                commune: InseeCode::parse(&p.commune_code)
-                    .ok()
-                    .and_then(|code| find(&code))
-                    .map(|c| c.name.clone())
-                    .unwrap_or_default(),
-                structure: p.structure_name,
-                phone: p.phone,
-                mode: p.practice_mode,
-                member: p.member,
-            })
-            .collect(),
+        professions: profession_choices(&params.profession),
+        communes,
+        members_only: query.members_only,
+        can_manage,
+        export_query: params.encoded(),
+        query: params.q.chars().take(100).collect(),
+        rows: rows.into_iter().map(row_view).collect(),
         pager,
     }))
+}
+
+/// Where an export stands: after this (last name, first name, id).
+type ExportCursor = Option<(String, String, Uuid)>;
+
+/// Rows read per round trip by the exports.
+const EXPORT_BATCH: i64 = 500;
+
+/// The next batch of an export after `after` (keyset pagination: constant cost per batch).
+async fn export_batch(
+    state: &AppState,
+    cpts: CptsId,
+    query: &DirectoryQuery,
+    after: ExportCursor,
+) -> WebResult<Vec<ProfessionalSummary>> {
+    let query = DirectoryQuery {
+        after,
+        ..query.clone()
+    };
+    Ok(state
+        .store
+        .search_professionals(
+            cpts,
+            &query,
+            Page {
+                limit: EXPORT_BATCH,
+                offset: 0,
+            },
+        )
+        .await?)
+}
+
+fn cursor_of(rows: &[ProfessionalSummary]) -> ExportCursor {
+    rows.last()
+        .map(|p| (p.last_name.clone(), p.first_name.clone(), p.id))
+}
+
+async fn audit_export(
+    state: &AppState,
+    actor: &maillage_app::audit::AuditContext,
+    format: &str,
+    params: &DirectoryParams,
+) -> WebResult<()> {
+    audit::record(
+        state.store.as_ref(),
+        actor,
+        AuditEvent::new(AuditAction::DirectoryExported, "directory", String::new()).detail(
+            serde_json::json!({ "format": format, "q": params.q, "profession": params.profession,
+                                "commune": params.commune, "members_only": !params.membres.is_empty() }),
+        ),
+    )
+    .await?;
+    Ok(())
+}
+
+pub fn attachment(content_type: &'static str, file_name: &str, body: axum::body::Body) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+async fn export_csv(
+    State(state): State<AppState>,
+    context: CptsContext,
+    Actor(actor): Actor,
+    Query(params): Query<DirectoryParams>,
+) -> WebResult<Response> {
+    audit_export(&state, &actor, "csv", &params).await?;
+    let query = params.query(true);
+    let cpts = context.cpts.id;
+    let header_line = format!("{BOM}{}", csv_line(&DIRECTORY_COLUMNS));
+    // Batch after batch: the export never holds more than one batch in memory.
+    let stream = futures_util::stream::unfold(
+        Some((None, Some(header_line))),
+        move |cursor: Option<(ExportCursor, Option<String>)>| {
+            let state = state.clone();
+            let query = query.clone();
+            async move {
+                let (after, header_line) = cursor?;
+                if let Some(line) = header_line {
+                    return Some((Ok(bytes::Bytes::from(line)), Some((None, None))));
+                }
+                let rows = match export_batch(&state, cpts, &query, after).await {
+                    Ok(rows) => rows,
+                    Err(_) => {
+                        tracing::error!("directory export interrupted");
+                        return Some((Err(std::io::Error::other("export interrupted")), None));
+                    }
+                };
+                if rows.is_empty() {
+                    return None;
+                }
+                let chunk: String = rows
+                    .iter()
+                    .map(|p| {
+                        let cells: Vec<String> =
+                            export_cells(p).iter().map(|c| c.as_csv_text()).collect();
+                        csv_line(&cells)
+                    })
+                    .collect();
+                Some((
+                    Ok(bytes::Bytes::from(chunk)),
+                    Some((cursor_of(&rows), None)),
+                ))
+            }
+        },
+    );
+    Ok(attachment(
+        "text/csv; charset=utf-8",
+        &format!("annuaire-{}.csv", context.cpts.slug),
+        axum::body::Body::from_stream(stream),
+    ))
+}
+
+async fn export_xlsx(
+    State(state): State<AppState>,
+    context: CptsContext,
+    Actor(actor): Actor,
+    Query(params): Query<DirectoryParams>,
+) -> WebResult<Response> {
+    audit_export(&state, &actor, "xlsx", &params).await?;
+    let query = params.query(true);
+    let mut xlsx = Xlsx::new();
+    xlsx.sheet("Annuaire", &DIRECTORY_COLUMNS)
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    let mut after = None;
+    loop {
+        let rows = export_batch(&state, context.cpts.id, &query, after).await?;
+        if rows.is_empty() {
+            break;
+        }
+        for p in &rows {
+            xlsx.row(&export_cells(p))
+                .map_err(|e| WebError::Internal(e.to_string()))?;
+        }
+        after = cursor_of(&rows);
+    }
+    let bytes = tokio::task::spawn_blocking(move || xlsx.finish())
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok(attachment(
+        XLSX,
+        &format!("annuaire-{}.xlsx", context.cpts.slug),
+        axum::body::Body::from(bytes),
+    ))
+}
+
+pub fn parse_id(text: &str) -> WebResult<Uuid> {
+    Uuid::parse_str(text).map_err(|_| WebError::NotFound)
+}
+
+pub struct PlaceView {
+    pub name: String,
+    pub address: String,
+    pub commune: String,
+    pub phone: String,
+    pub email: String,
+    pub finess: String,
+}
+
+#[derive(Template)]
+#[template(path = "professional.html")]
+struct ProfessionalPage {
+    layout: Layout,
+    slug: String,
+    id: Uuid,
+    name: String,
+    identifier: String,
+    id_kind: String,
+    checksum_ok: bool,
+    from_national_directory: bool,
+    profession: String,
+    specialty: String,
+    mode: String,
+    places: Vec<PlaceView>,
+    facts: ProfessionalFacts,
+    badges: Vec<&'static str>,
+    visibility: &'static str,
+    structure: String,
+    can_manage: bool,
+    updated: String,
+}
+
+async fn load(
+    state: &AppState,
+    context: &CptsContext,
+    id: &str,
+) -> WebResult<maillage_store::ProfessionalRecord> {
+    let record = state
+        .store
+        .professional(context.cpts.id, parse_id(id)?)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    // Entries kept for the coordination only are not shown to the other roles at all.
+    if record.summary.visibility == Visibility::Private.code()
+        && !allows(context.role, Permission::ManageDirectory)
+    {
+        return Err(WebError::NotFound);
+    }
+    Ok(record)
+}
+
+async fn professional_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+    Actor(actor): Actor,
+    Path((_, id)): Path<(String, String)>,
+) -> WebResult<Response> {
+    let record = load(&state, &context, &id).await?;
+    audit::record(
+        state.store.as_ref(),
+        &actor,
+        AuditEvent::new(
+            AuditAction::ProfessionalViewed,
+            "professional",
+            record.summary.id.to_string(),
+        ),
+    )
+    .await?;
+    let structure = match record.summary.structure_id {
+        Some(structure) => state
+            .store
+            .structure(context.cpts.id, structure)
+            .await?
+            .map(|s| s.name)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let facts = record.facts();
+    Ok(render(&ProfessionalPage {
+        layout: Layout::in_cpts(
+            &viewer,
+            &context,
+            display_name(&record.summary),
+            "territoire",
+        ),
+        slug: context.cpts.slug.clone(),
+        id: record.summary.id,
+        name: display_name(&record.summary),
+        identifier: record.summary.identifier.clone(),
+        id_kind: record.summary.id_kind.clone(),
+        checksum_ok: record.checksum_ok,
+        from_national_directory: record.from_national_directory,
+        profession: record.summary.profession_label.clone(),
+        specialty: record.summary.specialty.clone(),
+        mode: record.summary.practice_mode.clone(),
+        badges: badges(&record.summary),
+        visibility: facts.visibility.label(),
+        places: record
+            .places
+            .iter()
+            .map(|p| PlaceView {
+                name: p.name.clone(),
+                address: format!("{} {}", p.address, p.postal_code)
+                    .trim()
+                    .to_string(),
+                commune: commune_name(&p.commune_code),
+                phone: p.phone.clone(),
+                email: p.email.clone(),
+                finess: p.finess.clone(),
+            })
+            .collect(),
+        facts,
+        structure,
+        can_manage: allows(context.role, Permission::ManageDirectory),
+        updated: record
+            .facts_updated_at
+            .map(format_instant)
+            .unwrap_or_default(),
+    }))
+}
+
+/// The facts form as typed (kept when it comes back with errors).
+#[derive(Deserialize, Default, Clone)]
+pub struct FactsForm {
+    #[serde(default)]
+    member: Option<String>,
+    #[serde(default)]
+    visibility: String,
+    #[serde(default)]
+    accepts_new_patients: Option<String>,
+    #[serde(default)]
+    new_patient_capacity: String,
+    #[serde(default)]
+    snp_volunteer: Option<String>,
+    #[serde(default)]
+    sas_effector: Option<String>,
+    #[serde(default)]
+    internship_supervisor: Option<String>,
+    #[serde(default)]
+    ipa: Option<String>,
+    #[serde(default)]
+    asalee: Option<String>,
+    #[serde(default)]
+    crisis_skills: String,
+    #[serde(default)]
+    languages: String,
+    #[serde(default)]
+    birth_year: String,
+    #[serde(default)]
+    mssante: String,
+    #[serde(default)]
+    contact_phone: String,
+    #[serde(default)]
+    contact_email: String,
+    #[serde(default)]
+    structure: String,
+}
+
+impl FactsForm {
+    fn from_facts(facts: &ProfessionalFacts, structure: Option<Uuid>) -> Self {
+        let flag = |yes: bool| yes.then(|| "on".to_string());
+        Self {
+            member: flag(facts.member),
+            visibility: facts.visibility.code().to_string(),
+            accepts_new_patients: flag(facts.accepts_new_patients),
+            new_patient_capacity: facts
+                .new_patient_capacity
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            snp_volunteer: flag(facts.snp_volunteer),
+            sas_effector: flag(facts.sas_effector),
+            internship_supervisor: flag(facts.internship_supervisor),
+            ipa: flag(facts.ipa),
+            asalee: flag(facts.asalee),
+            crisis_skills: facts.crisis_skills.clone(),
+            languages: facts.languages.clone(),
+            birth_year: facts.birth_year.map(|y| y.to_string()).unwrap_or_default(),
+            mssante: facts.mssante.clone(),
+            contact_phone: facts.contact_phone.clone(),
+            contact_email: facts.contact_email.clone(),
+            structure: structure.map(|s| s.to_string()).unwrap_or_default(),
+        }
+    }
+
+    /// Every problem, each naming its field.
+    fn parse(
+        &self,
+        current_year: i64,
+    ) -> Result<(ProfessionalFacts, Option<Uuid>), Vec<ValidationError>> {
+        let mut problems = Problems::default();
+        let visibility = problems.keep(Visibility::parse(&self.visibility).ok_or_else(|| {
+            ValidationError::new("Visibilité", "choisissez une visibilité de la liste")
+        }));
+        let capacity = problems.keep(parse_capacity(&self.new_patient_capacity));
+        let birth_year = problems.keep(parse_birth_year(&self.birth_year, current_year));
+        let mssante = problems.keep(parse_mssante(&self.mssante));
+        let phone = problems.keep(parse_phone("Téléphone", &self.contact_phone));
+        let email = problems.keep(parse_optional_email("E-mail", &self.contact_email));
+        let skills = problems.keep(parse_short_text(
+            "Compétences crise",
+            &self.crisis_skills,
+            300,
+        ));
+        let languages = problems.keep(parse_short_text("Langues parlées", &self.languages, 200));
+        let structure = match self.structure.trim() {
+            "" => Some(None),
+            text => problems.keep(Uuid::parse_str(text).map(Some).map_err(|_| {
+                ValidationError::new("Structure", "choisissez une structure de la liste")
+            })),
+        };
+        if !problems.0.is_empty() {
+            return Err(problems.0);
+        }
+        let capacity = capacity.flatten();
+        Ok((
+            ProfessionalFacts {
+                member: self.member.is_some(),
+                visibility: visibility.unwrap_or_default(),
+                accepts_new_patients: self.accepts_new_patients.is_some()
+                    || capacity.is_some_and(|n| n > 0),
+                new_patient_capacity: capacity,
+                snp_volunteer: self.snp_volunteer.is_some(),
+                sas_effector: self.sas_effector.is_some(),
+                internship_supervisor: self.internship_supervisor.is_some(),
+                ipa: self.ipa.is_some(),
+                asalee: self.asalee.is_some(),
+                crisis_skills: skills.unwrap_or_default(),
+                languages: languages.unwrap_or_default(),
+                birth_year: birth_year.flatten(),
+                mssante: mssante.unwrap_or_default(),
+                contact_phone: phone.unwrap_or_default(),
+                contact_email: email.unwrap_or_default(),
+            },
+            structure.flatten(),
+        ))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "professional_form.html")]
+struct FactsPage {
+    layout: Layout,
+    slug: String,
+    id: Uuid,
+    name: String,
+    form: FactsForm,
+    visibilities: Vec<Choice>,
+    structures: Vec<Choice>,
+    errors: Vec<ValidationError>,
+}
+
+async fn facts_page(
+    state: &AppState,
+    viewer: &Viewer,
+    context: &CptsContext,
+    record: &maillage_store::ProfessionalRecord,
+    form: FactsForm,
+    errors: Vec<ValidationError>,
+) -> WebResult<Response> {
+    let structures = state
+        .store
+        .search_structures(
+            context.cpts.id,
+            &StructureQuery::default(),
+            Page::new(1, Page::MAX_LIMIT),
+        )
+        .await?
+        .into_iter()
+        .map(|s| Choice {
+            selected: form.structure == s.id.to_string(),
+            code: s.id.to_string(),
+            label: format!("{} ({})", s.name, commune_name(&s.commune_code)),
+        })
+        .collect();
+    let has_errors = !errors.is_empty();
+    Ok(render_form(
+        &FactsPage {
+            layout: Layout::in_cpts(viewer, context, "Fiche CPTS", "territoire"),
+            slug: context.cpts.slug.clone(),
+            id: record.summary.id,
+            name: display_name(&record.summary),
+            visibilities: Visibility::ALL
+                .iter()
+                .map(|v| Choice {
+                    code: v.code().to_string(),
+                    label: v.label().to_string(),
+                    selected: v.code() == form.visibility,
+                })
+                .collect(),
+            structures,
+            form,
+            errors,
+        },
+        has_errors,
+    ))
+}
+
+async fn edit_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+    Path((_, id)): Path<(String, String)>,
+) -> WebResult<Response> {
+    let record = load(&state, &context, &id).await?;
+    let form = FactsForm::from_facts(&record.facts(), record.summary.structure_id);
+    facts_page(&state, &viewer, &context, &record, form, Vec::new()).await
+}
+
+async fn save(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+    Actor(actor): Actor,
+    Path((_, id)): Path<(String, String)>,
+    Form(form): Form<FactsForm>,
+) -> WebResult<Response> {
+    let record = load(&state, &context, &id).await?;
+    let (facts, structure) = match form.parse(year_of(now_ms())) {
+        Ok(parsed) => parsed,
+        Err(errors) => return facts_page(&state, &viewer, &context, &record, form, errors).await,
+    };
+    let structure_name = match structure {
+        Some(structure) => state
+            .store
+            .structure(context.cpts.id, structure)
+            .await?
+            .map(|s| s.name),
+        None => Some(String::new()),
+    };
+    let Some(structure_name) = structure_name else {
+        let errors = vec![ValidationError::new(
+            "Structure",
+            "cette structure n'existe pas dans la CPTS",
+        )];
+        return facts_page(&state, &viewer, &context, &record, form, errors).await;
+    };
+    state
+        .store
+        .update_professional_facts(
+            context.cpts.id,
+            record.summary.id,
+            &facts,
+            structure,
+            &facts_text(&facts, &structure_name),
+            now_ms(),
+        )
+        .await?;
+    audit::record(
+        state.store.as_ref(),
+        &actor,
+        AuditEvent::new(
+            AuditAction::ProfessionalUpdated,
+            "professional",
+            record.summary.id.to_string(),
+        ),
+    )
+    .await?;
+    Ok(Redirect::to(&format!(
+        "/c/{}/annuaire/fiche/{}",
+        context.cpts.slug, record.summary.id
+    ))
+    .into_response())
 }

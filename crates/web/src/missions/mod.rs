@@ -1,7 +1,11 @@
 //! Pages inside one CPTS, one module per mission as they are delivered. Missions whose module is not
 //! delivered yet show an honest "à venir" page that records nothing.
 
+pub mod diagnostic;
 pub mod directory;
+pub mod imports;
+pub mod public;
+pub mod structures;
 pub mod territory;
 
 use crate::access::{Access, Actor, CptsContext, GuardedRouter, Viewer};
@@ -21,31 +25,33 @@ use maillage_domain::missions::{Mission, MISSIONS};
 use serde::Deserialize;
 
 pub fn routes(router: GuardedRouter) -> GuardedRouter {
-    let mut router = directory::routes(territory::routes(router))
-        .get(
-            "/c/{cpts}",
-            Access::Cpts(Permission::ViewDashboard),
-            "Tableau de bord de la CPTS",
-            dashboard,
-        )
-        .get(
-            "/c/{cpts}/membres",
-            Access::Cpts(Permission::ViewMemberDirectory),
-            "Membres et rôles de la CPTS",
-            members,
-        )
-        .get(
-            "/c/{cpts}/parametres",
-            Access::Cpts(Permission::ManageCpts),
-            "Paramètres de la CPTS",
-            settings,
-        )
-        .post(
-            "/c/{cpts}/parametres",
-            Access::Cpts(Permission::ManageCpts),
-            "Modification des paramètres de la CPTS",
-            save_settings,
-        );
+    let mut router = public::routes(diagnostic::routes(imports::routes(structures::routes(
+        directory::routes(territory::routes(router)),
+    ))))
+    .get(
+        "/c/{cpts}",
+        Access::Cpts(Permission::ViewDashboard),
+        "Tableau de bord de la CPTS",
+        dashboard,
+    )
+    .get(
+        "/c/{cpts}/membres",
+        Access::Cpts(Permission::ViewMemberDirectory),
+        "Membres et rôles de la CPTS",
+        members,
+    )
+    .get(
+        "/c/{cpts}/parametres",
+        Access::Cpts(Permission::ManageCpts),
+        "Paramètres de la CPTS",
+        settings,
+    )
+    .post(
+        "/c/{cpts}/parametres",
+        Access::Cpts(Permission::ManageCpts),
+        "Modification des paramètres de la CPTS",
+        save_settings,
+    );
     for mission in MISSIONS.iter().filter(|m| !m.available) {
         router = router.get(
             &format!("/c/{{cpts}}/{}", mission.slug),

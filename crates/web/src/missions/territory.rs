@@ -66,6 +66,8 @@ struct TerritoryPage {
     slug: String,
     can_edit: bool,
     can_see_directory: bool,
+    /// May import and edit the directory (the Imports tab).
+    can_manage: bool,
     communes: Vec<CommuneRow>,
     population: String,
     size_category: u8,
@@ -180,6 +182,7 @@ async fn view(
             slug: context.cpts.slug.clone(),
             can_edit,
             can_see_directory: allows(context.role, Permission::ViewMemberDirectory),
+            can_manage: allows(context.role, Permission::ManageDirectory),
             map_svg: map_svg(&report.communes),
             communes: report
                 .communes

@@ -1,0 +1,216 @@
+//! Imports started from the web. The uploaded file is kept in a temporary file of the instance that received
+//! it, which runs the import in the background and writes its progress to the database, so that any instance
+//! can show the progress bar and the report. An import whose instance stopped shows as interrupted.
+
+use crate::audit::{record, AuditContext, AuditEvent};
+use crate::clock::{now_ms, year_of, SECOND_MS};
+use crate::directory::{finess::import_finess, import_extract, members::import_members};
+use crate::directory::{ImportError, ImportReport};
+use maillage_domain::audit::AuditAction;
+use maillage_store::{CptsId, ImportRun, Store, StoreError};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// After this long without news, a running import is shown as interrupted.
+pub const STALE_AFTER_MS: i64 = 60 * SECOND_MS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportKind {
+    /// The national directory's public extract.
+    Directory,
+    /// The public FINESS extraction.
+    Finess,
+    /// The member template.
+    Members,
+}
+
+impl ImportKind {
+    pub const ALL: [ImportKind; 3] = [
+        ImportKind::Directory,
+        ImportKind::Finess,
+        ImportKind::Members,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ImportKind::Directory => "annuaire",
+            ImportKind::Finess => "finess",
+            ImportKind::Members => "membres",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ImportKind::Directory => "Annuaire national (PS_LibreAcces_Personne_activite)",
+            ImportKind::Finess => "Extraction FINESS des établissements",
+            ImportKind::Members => "Modèle CSV des membres",
+        }
+    }
+}
+
+/// Runs one import of `kind` from `reader`.
+pub async fn run_import<R: tokio::io::AsyncBufRead + Unpin>(
+    store: &dyn Store,
+    cpts: CptsId,
+    kind: ImportKind,
+    reader: R,
+    progress: impl FnMut(u64),
+) -> Result<ImportReport, ImportError> {
+    let now = now_ms();
+    match kind {
+        ImportKind::Directory => import_extract(store, cpts, reader, progress, now).await,
+        ImportKind::Finess => import_finess(store, cpts, reader, progress, now).await,
+        ImportKind::Members => {
+            import_members(store, cpts, reader, progress, year_of(now), now).await
+        }
+    }
+}
+
+/// Audits a finished import: what was imported, never the content.
+pub async fn audit_import(
+    store: &dyn Store,
+    audit: &AuditContext,
+    kind: ImportKind,
+    file_name: &str,
+    report: &ImportReport,
+) -> Result<(), StoreError> {
+    record(
+        store,
+        audit,
+        AuditEvent::new(AuditAction::DirectoryImported, kind.code(), file_name).detail(
+            serde_json::json!({
+                "kind": kind.code(),
+                "lines": report.lines,
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "rejected": report.rejected_total,
+            }),
+        ),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Records the import and runs it in the background from `path` (removed afterwards); returns its id.
+pub async fn start(
+    store: Arc<dyn Store>,
+    cpts: CptsId,
+    kind: ImportKind,
+    file_name: &str,
+    path: tempfile::TempPath,
+    bytes_total: u64,
+    audit: AuditContext,
+) -> Result<Uuid, StoreError> {
+    let now = now_ms();
+    let run = ImportRun {
+        id: Uuid::now_v7(),
+        kind: kind.code().to_string(),
+        file_name: file_name.chars().take(200).collect(),
+        status: "running".into(),
+        bytes_total: i64::try_from(bytes_total).unwrap_or(i64::MAX),
+        bytes_done: 0,
+        report: None,
+        error: None,
+        started_at: now,
+        heartbeat_at: now,
+        finished_at: None,
+    };
+    store
+        .create_import(cpts, &run, audit.actor_id.map(|u| u.0))
+        .await?;
+    let id = run.id;
+    tokio::spawn(async move {
+        let outcome =
+            run_in_background(&*store, cpts, kind, &run.file_name, path, id, &audit).await;
+        let finished = match &outcome {
+            Ok(report) => {
+                let json = serde_json::to_string(report).unwrap_or_default();
+                store.finish_import(id, Ok(&json), now_ms()).await
+            }
+            Err(error) => {
+                store
+                    .finish_import(id, Err(&error.to_string()), now_ms())
+                    .await
+            }
+        };
+        if let Err(error) = finished {
+            tracing::error!(%error, import = %id, "could not record the end of an import");
+        }
+    });
+    Ok(id)
+}
+
+async fn run_in_background(
+    store: &dyn Store,
+    cpts: CptsId,
+    kind: ImportKind,
+    file_name: &str,
+    path: tempfile::TempPath,
+    id: Uuid,
+    audit: &AuditContext,
+) -> Result<ImportReport, ImportError> {
+    let file = tokio::fs::File::open(PathBuf::from(&*path)).await?;
+    let reader = tokio::io::BufReader::with_capacity(256 * 1024, file);
+    let done = Arc::new(AtomicU64::new(0));
+    let seen = Arc::clone(&done);
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    // Progress goes to the database twice a second at most, from a separate task, so that the import loop
+    // never waits on it.
+    let reporter = {
+        let done = Arc::clone(&done);
+        async move {
+            let (mut last, mut written_at) = (u64::MAX, now_ms());
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => break,
+                    () = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+                }
+                let bytes = done.load(Ordering::Relaxed);
+                // Also every ten seconds while the database applies the import, as a heartbeat.
+                if bytes != last || now_ms() - written_at > 10 * SECOND_MS {
+                    (last, written_at) = (bytes, now_ms());
+                    if let Err(error) = store
+                        .record_import_progress(
+                            id,
+                            i64::try_from(bytes).unwrap_or(i64::MAX),
+                            now_ms(),
+                        )
+                        .await
+                    {
+                        tracing::warn!(%error, "could not record an import's progress");
+                    }
+                }
+            }
+        }
+    };
+    let work = async {
+        let outcome = run_import(store, cpts, kind, reader, |bytes| {
+            seen.store(bytes, Ordering::Relaxed);
+        })
+        .await;
+        let _ = stop.send(());
+        outcome
+    };
+    let (outcome, ()) = tokio::join!(work, reporter);
+    let report = outcome?;
+    audit_import(store, audit, kind, file_name, &report).await?;
+    drop(path);
+    Ok(report)
+}
+
+/// How an import looks to someone opening its page.
+pub fn status_of(run: &ImportRun, now: i64) -> &'static str {
+    match run.status.as_str() {
+        "running" if now - run.heartbeat_at > STALE_AFTER_MS => "interrupted",
+        "running" => "running",
+        "done" => "done",
+        _ => "failed",
+    }
+}
