@@ -12,7 +12,7 @@ test('a coordinator defines the territory of the CPTS', async () => {
   await page.getByRole('heading', { name: /Bonjour/ }).waitFor();
   await page.goto(`${session.server.base}/c/vidourle`);
   await page.getByRole('navigation', { name: 'Missions de la CPTS' }).getByRole('link', { name: 'Territoire et annuaire' }).click();
-  await page.getByText('Le territoire est vide.').waitFor();
+  await page.getByRole('img', { name: /Carte des 4 communes/ }).waitFor();
 
   await page.getByLabel('Rechercher une commune (nom ou code postal)').fill('lunel');
   await page.getByRole('button', { name: 'Rechercher' }).click();
@@ -27,9 +27,9 @@ test('a coordinator defines the territory of the CPTS', async () => {
   await shot(page, '30-territoire-code-inconnu');
   await page.getByLabel('Ou collez des codes INSEE').fill('34146 34145 34151 34272');
   await page.getByRole('button', { name: 'Ajouter ces communes' }).click();
-  await page.getByRole('img', { name: /Carte des 4 communes/ }).waitFor();
+  await page.getByRole('img', { name: /Carte des 8 communes/ }).waitFor();
   const figures = await page.locator('.figures').textContent();
-  assert.match(figures, /Communes\s*4/);
+  assert.match(figures, /Communes\s*8/);
   assert.match(figures, /Taille ACI\s*[1-4]/);
   await shot(page, '31-territoire');
   assert.deepEqual(page.problems, []);

@@ -18,6 +18,9 @@ struct Args {
     /// Percentage of rows on the demo territory (Camargue gardoise).
     #[arg(long, default_value_t = 1)]
     local_percent: u64,
+    /// INSEE codes of the local communes (default: the demo territory), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    communes: Vec<String>,
     /// Write Latin-1, as older extracts were.
     #[arg(long)]
     latin1: bool,
@@ -55,11 +58,20 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let chosen: Vec<(&str, &str)> = communes()
+        .iter()
+        .filter(|c| args.communes.contains(&c.code))
+        .filter_map(|c| c.postal_codes.first().map(|p| (c.code.as_str(), p.as_str())))
+        .collect();
+    if chosen.len() != args.communes.len() {
+        eprintln!("unknown INSEE code among {:?}", args.communes);
+        return ExitCode::FAILURE;
+    }
     let mut out = BufWriter::with_capacity(1 << 20, file);
     let spec = ExtractSpec {
         rows: args.rows,
         seed: args.seed,
-        communes: &DEMO,
+        communes: if chosen.is_empty() { &DEMO } else { &chosen },
         elsewhere: &elsewhere,
         local_percent: args.local_percent,
         latin1: args.latin1,

@@ -180,6 +180,9 @@ pub fn write_extract(out: &mut impl Write, spec: &ExtractSpec<'_>) -> std::io::R
             cells[8] = first.into();
             cells[9] = profession.0.into();
             cells[10] = profession.1.into();
+            if profession.0 == "10" {
+                cells[15] = "SM54".into();
+            }
             cells[16] = profession.2.into();
             cells[17] = mode.0.into();
             cells[18] = mode.1.into();

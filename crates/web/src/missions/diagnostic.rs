@@ -104,17 +104,25 @@ async fn page(
         .as_ref()
         .map(|(code, _)| format!("Département {code}"))
         .unwrap_or_else(|| "Département".into());
+    // Without the national extract, only the territory's densities mean something.
+    let series: Vec<&str> = if d.has_reference {
+        vec!["Territoire", &departement_label, "France"]
+    } else {
+        vec!["Territoire"]
+    };
     let density_chart = grouped_bars(
         "Densité de professionnels pour 10 000 habitants",
         "professionnels pour 10 000 habitants",
-        &["Territoire", &departement_label, "France"],
+        &series,
         &d.categories
             .iter()
             .map(|c| {
-                (
-                    c.label.clone(),
-                    vec![c.density, c.departement_density, c.france_density],
-                )
+                let values = if d.has_reference {
+                    vec![c.density, c.departement_density, c.france_density]
+                } else {
+                    vec![c.density]
+                };
+                (c.label.clone(), values)
             })
             .collect::<Vec<_>>(),
     );
