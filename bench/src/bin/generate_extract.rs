@@ -61,7 +61,11 @@ fn main() -> ExitCode {
     let chosen: Vec<(&str, &str)> = communes()
         .iter()
         .filter(|c| args.communes.contains(&c.code))
-        .filter_map(|c| c.postal_codes.first().map(|p| (c.code.as_str(), p.as_str())))
+        .filter_map(|c| {
+            c.postal_codes
+                .first()
+                .map(|p| (c.code.as_str(), p.as_str()))
+        })
         .collect();
     if chosen.len() != args.communes.len() {
         eprintln!("unknown INSEE code among {:?}", args.communes);
