@@ -1585,12 +1585,12 @@ async fn a_professional_record_is_edited_with_named_errors_and_audited() {
         );
         let search = "/c/camargue-gardoise/annuaire?q=occitan";
         assert!(app
-            .get(&search, Some(&coordinator))
+            .get(search, Some(&coordinator))
             .await
             .body
             .contains(&professional.last_name));
         assert!(app
-            .get(&search, Some(&member))
+            .get(search, Some(&member))
             .await
             .body
             .contains("Aucun professionnel ne correspond"));
