@@ -13,7 +13,6 @@ use maillage_store::{
     Cpts, CptsId, DirectoryQuery, ImportRun, NewCpts, Page, Store, StoreError, StructureFacts,
     StructureIdentity, StructureQuery,
 };
-use uuid::Uuid;
 
 /// Every demo account shares this password; the demo listens on 127.0.0.1 only.
 pub const DEMO_PASSWORD: &str = "demo-maillage-2026";
@@ -169,19 +168,7 @@ async fn record_run(
     report: &ImportReport,
 ) -> Result<(), StoreError> {
     let now = now_ms();
-    let run = ImportRun {
-        id: Uuid::now_v7(),
-        kind: kind.into(),
-        file_name: file_name.into(),
-        status: "running".into(),
-        bytes_total: i64::try_from(bytes).unwrap_or(i64::MAX),
-        bytes_done: 0,
-        report: None,
-        error: None,
-        started_at: now,
-        heartbeat_at: now,
-        finished_at: None,
-    };
+    let run = ImportRun::started(kind, file_name, bytes as u64, now);
     store.create_import(cpts, &run, None).await?;
     let json = serde_json::to_string(report).unwrap_or_default();
     store.finish_import(run.id, Ok(&json), now).await

@@ -109,19 +109,7 @@ pub async fn start(
     audit: AuditContext,
 ) -> Result<Uuid, StoreError> {
     let now = now_ms();
-    let run = ImportRun {
-        id: Uuid::now_v7(),
-        kind: kind.code().to_string(),
-        file_name: file_name.chars().take(200).collect(),
-        status: "running".into(),
-        bytes_total: i64::try_from(bytes_total).unwrap_or(i64::MAX),
-        bytes_done: 0,
-        report: None,
-        error: None,
-        started_at: now,
-        heartbeat_at: now,
-        finished_at: None,
-    };
+    let run = ImportRun::started(kind.code(), file_name, bytes_total, now);
     store
         .create_import(cpts, &run, audit.actor_id.map(|u| u.0))
         .await?;

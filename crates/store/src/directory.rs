@@ -3,7 +3,7 @@
 
 use crate::models::{CptsId, Page};
 use crate::sql::{bind_args, on_pool, SqlArg as Arg, SqlStore};
-use crate::Result;
+use crate::{Result, Store};
 use async_trait::async_trait;
 use maillage_domain::professional::{ProfessionalFacts, Visibility};
 use serde::{Deserialize, Serialize};
@@ -141,19 +141,9 @@ pub struct DirectoryQuery {
 /// A professional entered by the CPTS from its member template, or the facts to apply to one already there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberTemplateEntry {
-    pub national_id: String,
-    pub id_kind: String,
-    pub identifier: String,
-    pub civility: String,
-    pub last_name: String,
-    pub first_name: String,
-    pub profession_code: String,
-    pub profession_label: String,
-    pub specialty: String,
-    pub practice_mode: String,
-    pub general_practitioner: bool,
-    pub place: PracticePlace,
-    pub search_text: String,
+    /// Identity and place as the template gives them, with an empty content hash: the next national import
+    /// brings the official data.
+    pub professional: ImportedProfessional,
     pub facts: ProfessionalFacts,
     pub facts_text: String,
 }
@@ -229,6 +219,9 @@ pub trait DirectoryStore: Send + Sync {
         born_before_or_in: i64,
     ) -> Result<(i64, i64)>;
     async fn reference_counts(&self, cpts: CptsId) -> Result<Vec<ReferenceCount>>;
+    /// Refreshes the planner's statistics of the directory tables after a large import, so that searches
+    /// start from the word index rather than scanning in name order (SQLite keeps no statistics otherwise).
+    async fn refresh_directory_statistics(&self) -> Result<()>;
 }
 
 const SUMMARY_COLUMNS: &str = "p.id, p.id_kind, p.identifier, p.civility, p.last_name, p.first_name, p.profession_code, \
@@ -284,6 +277,53 @@ const FACTS_SET: &str = "member = $2, visibility = $3, accepts_new_patients = $4
     snp_volunteer = $6, sas_effector = $7, internship_supervisor = $8, ipa = $9, asalee = $10, crisis_skills = $11, \
     languages = $12, birth_year = $13, mssante = $14, contact_phone = $15, contact_email = $16, facts_text = $17";
 
+/// Opens the transaction of a bulk import. On PostgreSQL, statements are planned for each execution: a plan
+/// cached while the tables were nearly empty would scan them sequentially as the import fills them, making a
+/// large import quadratic.
+macro_rules! begin_bulk {
+    ($store:expr, $pool:expr) => {{
+        let mut tx = $pool.begin().await?;
+        if $store.backend() == crate::Backend::Postgres {
+            sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan")
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx
+    }};
+}
+
+/// Takes the record id as $1, the imported fields as $2 to $14 (see `imported_fields!`), the instant as $15,
+/// the CPTS as $16 and the national identifier as $17.
+const INSERT_PROFESSIONAL: &str = "INSERT INTO professionals (id, id_kind, identifier, checksum_ok, civility, \
+    last_name, first_name, profession_code, profession_label, specialty, practice_mode, search_text, content_hash, \
+    general_practitioner, created_at, updated_at, cpts_id, national_id) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17)";
+
+/// Inserts a professional and their places (inside the transaction `$tx`).
+macro_rules! insert_professional {
+    ($tx:expr, $cpts:expr, $id:expr, $p:expr, $now:expr) => {{
+        imported_fields!(sqlx::query(INSERT_PROFESSIONAL).bind($id), $p)
+            .bind($now)
+            .bind($cpts.0)
+            .bind(&$p.national_id)
+            .execute(&mut *$tx)
+            .await?;
+        insert_places!($tx, $id, $p);
+    }};
+}
+
+/// Inserts the places of professional `$id` in their order.
+macro_rules! insert_places {
+    ($tx:expr, $id:expr, $p:expr) => {
+        for (position, place) in $p.places.iter().enumerate() {
+            let position = i64::try_from(position).unwrap_or(i64::MAX);
+            place_fields!(sqlx::query(INSERT_PLACE), $id, position, place)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+
 const INSERT_PLACE: &str = "INSERT INTO practice_places (professional_id, position, structure_name, siret, finess, \
     address, postal_code, commune_code, phone, email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 
@@ -302,6 +342,43 @@ macro_rules! place_fields {
             .bind(&$place.phone)
             .bind(&$place.email)
     };
+}
+
+/// The distinct words a professional is found by (bounded: a long text cannot flood the index).
+fn words_of(texts: &[&str]) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    for word in texts.iter().flat_map(|t| t.split(' ')) {
+        let word: String = word.chars().take(40).collect();
+        if !word.is_empty() && !words.contains(&word) && words.len() < 96 {
+            words.push(word);
+        }
+    }
+    words
+}
+
+/// Replaces the indexed words of professional `$id` (inside the transaction `$tx`).
+macro_rules! replace_words {
+    ($tx:expr, $cpts:expr, $id:expr, $texts:expr) => {{
+        sqlx::query("DELETE FROM professional_words WHERE professional_id = $1")
+            .bind($id)
+            .execute(&mut *$tx)
+            .await?;
+        let words = words_of($texts);
+        if !words.is_empty() {
+            let values: Vec<String> = (0..words.len())
+                .map(|i| format!("($1, $2, ${})", i + 3))
+                .collect();
+            let sql = format!(
+                "INSERT INTO professional_words (cpts_id, professional_id, word) VALUES {}",
+                values.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind($cpts.0).bind($id);
+            for word in &words {
+                query = query.bind(word);
+            }
+            query.execute(&mut *$tx).await?;
+        }
+    }};
 }
 
 #[derive(FromRow)]
@@ -333,14 +410,9 @@ impl DirectoryStore for SqlStore {
         reference: Option<&[ReferenceCount]>,
         now: i64,
     ) -> Result<Vec<UpsertOutcome>> {
-        let find =
-            "SELECT id, content_hash FROM professionals WHERE cpts_id = $1 AND national_id = $2";
+        let find = "SELECT id, content_hash, facts_text FROM professionals WHERE cpts_id = $1 AND national_id = $2";
         // Both statements take the record id as $1, the imported fields as $2 to $14 (see `imported_fields!`)
         // and the instant as $15, so that the fields are bound in one place.
-        let insert = "INSERT INTO professionals (id, id_kind, identifier, checksum_ok, civility, last_name, first_name, \
-                      profession_code, profession_label, specialty, practice_mode, search_text, content_hash, \
-                      general_practitioner, created_at, updated_at, cpts_id, national_id) \
-                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17)";
         let update = "UPDATE professionals SET id_kind = $2, identifier = $3, checksum_ok = $4, civility = $5, \
                       last_name = $6, first_name = $7, profession_code = $8, profession_label = $9, specialty = $10, \
                       practice_mode = $11, search_text = $12, content_hash = $13, general_practitioner = $14, \
@@ -351,44 +423,36 @@ impl DirectoryStore for SqlStore {
             "INSERT INTO directory_reference (cpts_id, area, category, professionals, counted_at) \
                                 VALUES ($1, $2, $3, $4, $5)";
         let outcomes = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = begin_bulk!(self, pool);
             let mut outcomes = Vec::with_capacity(professionals.len());
             for p in professionals {
-                let existing: Option<(Uuid, String)> = sqlx::query_as(find)
+                let existing: Option<(Uuid, String, String)> = sqlx::query_as(find)
                     .bind(cpts.0)
                     .bind(&p.national_id)
                     .fetch_optional(&mut *tx)
                     .await?;
+                let facts_text = existing.as_ref().map(|e| e.2.clone()).unwrap_or_default();
                 let (id, outcome) = match existing {
-                    Some((_, hash)) if hash == p.content_hash => {
+                    Some((_, hash, _)) if hash == p.content_hash => {
                         outcomes.push(UpsertOutcome::Unchanged);
                         continue;
                     }
-                    Some((id, _)) => {
+                    Some((id, _, _)) => {
                         imported_fields!(sqlx::query(update).bind(id), p)
                             .bind(now)
                             .execute(&mut *tx)
                             .await?;
                         sqlx::query(clear_places).bind(id).execute(&mut *tx).await?;
+                        insert_places!(tx, id, p);
                         (id, UpsertOutcome::Updated)
                     }
                     None => {
                         let id = Uuid::now_v7();
-                        imported_fields!(sqlx::query(insert).bind(id), p)
-                            .bind(now)
-                            .bind(cpts.0)
-                            .bind(&p.national_id)
-                            .execute(&mut *tx)
-                            .await?;
+                        insert_professional!(tx, cpts, id, p, now);
                         (id, UpsertOutcome::Created)
                     }
                 };
-                for (position, place) in p.places.iter().enumerate() {
-                    let position = i64::try_from(position).unwrap_or(i64::MAX);
-                    place_fields!(sqlx::query(INSERT_PLACE), id, position, place)
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                replace_words!(tx, cpts, id, &[&p.search_text, &facts_text, &p.identifier]);
                 outcomes.push(outcome);
             }
             if let Some(reference) = reference {
@@ -416,49 +480,29 @@ impl DirectoryStore for SqlStore {
         entries: &[MemberTemplateEntry],
         now: i64,
     ) -> Result<Vec<UpsertOutcome>> {
-        let find = "SELECT id FROM professionals WHERE cpts_id = $1 AND national_id = $2";
+        let find = "SELECT id, search_text, identifier FROM professionals WHERE cpts_id = $1 AND national_id = $2";
         let update = format!(
             "UPDATE professionals SET {FACTS_SET}, facts_updated_at = $18, updated_at = $18 WHERE id = $1"
         );
-        // An empty content hash: the next national import brings this entry's official data.
-        let insert = "INSERT INTO professionals (id, cpts_id, national_id, id_kind, identifier, checksum_ok, civility, \
-                      last_name, first_name, profession_code, profession_label, specialty, practice_mode, search_text, \
-                      content_hash, general_practitioner, created_at, updated_at) \
-                      VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7, $8, $9, $10, $11, $12, $13, '', $14, $15, $15)";
         let outcomes = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = begin_bulk!(self, pool);
             let mut outcomes = Vec::with_capacity(entries.len());
             for entry in entries {
-                let existing: Option<Uuid> = sqlx::query_scalar(find)
+                let existing: Option<(Uuid, String, String)> = sqlx::query_as(find)
                     .bind(cpts.0)
-                    .bind(&entry.national_id)
+                    .bind(&entry.professional.national_id)
                     .fetch_optional(&mut *tx)
                     .await?;
+                let p = &entry.professional;
+                let (search_text, identifier) = existing
+                    .as_ref()
+                    .map(|e| (e.1.clone(), e.2.clone()))
+                    .unwrap_or_else(|| (p.search_text.clone(), p.identifier.clone()));
                 let (id, outcome) = match existing {
-                    Some(id) => (id, UpsertOutcome::Updated),
+                    Some((id, _, _)) => (id, UpsertOutcome::Updated),
                     None => {
                         let id = Uuid::now_v7();
-                        sqlx::query(insert)
-                            .bind(id)
-                            .bind(cpts.0)
-                            .bind(&entry.national_id)
-                            .bind(&entry.id_kind)
-                            .bind(&entry.identifier)
-                            .bind(&entry.civility)
-                            .bind(&entry.last_name)
-                            .bind(&entry.first_name)
-                            .bind(&entry.profession_code)
-                            .bind(&entry.profession_label)
-                            .bind(&entry.specialty)
-                            .bind(&entry.practice_mode)
-                            .bind(&entry.search_text)
-                            .bind(entry.general_practitioner)
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await?;
-                        place_fields!(sqlx::query(INSERT_PLACE), id, 0_i64, &entry.place)
-                            .execute(&mut *tx)
-                            .await?;
+                        insert_professional!(tx, cpts, id, p, now);
                         (id, UpsertOutcome::Created)
                     }
                 };
@@ -466,6 +510,7 @@ impl DirectoryStore for SqlStore {
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
+                replace_words!(tx, cpts, id, &[&search_text, &entry.facts_text, &identifier]);
                 outcomes.push(outcome);
             }
             tx.commit().await?;
@@ -483,11 +528,15 @@ impl DirectoryStore for SqlStore {
         let mut args = vec![Arg::Uuid(cpts.0)];
         let mut conditions = vec!["p.cpts_id = $1".to_string()];
         for word in query.words.iter().take(8) {
-            // Words are folded ASCII (letters, digits, spaces): no LIKE wildcard can come from the user.
-            args.push(Arg::Text(format!("%{word}%")));
+            // Words are folded (lower-case ASCII letters and digits): every word starting with `word` sorts
+            // between `word` and `word` followed by `{` (the character after `z`), an index range.
+            args.push(Arg::Text(word.clone()));
+            args.push(Arg::Text(format!("{word}{{")));
             conditions.push(format!(
-                "(p.search_text LIKE ${n} OR p.facts_text LIKE ${n})",
-                n = args.len()
+                "p.id IN (SELECT w.professional_id FROM professional_words w \
+                 WHERE w.cpts_id = $1 AND w.word >= ${} AND w.word < ${})",
+                args.len() - 1,
+                args.len()
             ));
         }
         if let Some(code) = &query.profession_code {
@@ -501,7 +550,7 @@ impl DirectoryStore for SqlStore {
         if let Some(code) = &query.commune_code {
             args.push(Arg::Text(code.clone()));
             conditions.push(format!(
-                "EXISTS (SELECT 1 FROM practice_places c WHERE c.professional_id = p.id AND c.commune_code = ${})",
+                "p.id IN (SELECT c.professional_id FROM practice_places c WHERE c.commune_code = ${})",
                 args.len()
             ));
         }
@@ -527,10 +576,17 @@ impl DirectoryStore for SqlStore {
         }
         args.push(Arg::I64(page.limit));
         args.push(Arg::I64(page.offset));
+        // With search words, the matches come from the word index and are few: sorting them is cheap. Ordering
+        // by the bare column would let a planner walk the whole name index instead, testing each row.
+        let order = if query.words.is_empty() {
+            "p.last_name, p.first_name, p.id"
+        } else {
+            "p.last_name || '', p.first_name, p.id"
+        };
         let sql = format!(
             "SELECT {SUMMARY_COLUMNS} \
              FROM professionals p LEFT JOIN practice_places pl ON pl.professional_id = p.id AND pl.position = 0 \
-             WHERE {} ORDER BY p.last_name, p.first_name, p.id LIMIT ${} OFFSET ${}",
+             WHERE {} ORDER BY {order} LIMIT ${} OFFSET ${}",
             conditions.join(" AND "),
             args.len() - 1,
             args.len()
@@ -613,13 +669,25 @@ impl DirectoryStore for SqlStore {
              structure_id = (SELECT s.id FROM structures s WHERE s.id = $19 AND s.cpts_id = $20) \
              WHERE id = $1 AND cpts_id = $20"
         );
-        let affected = on_pool!(self, pool => fact_fields!(sqlx::query(&sql).bind(id), facts, facts_text)
-            .bind(now)
-            .bind(structure)
-            .bind(cpts.0)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))?;
+        let texts =
+            "SELECT search_text, identifier FROM professionals WHERE id = $1 AND cpts_id = $2";
+        let affected = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let affected = fact_fields!(sqlx::query(&sql).bind(id), facts, facts_text)
+                .bind(now)
+                .bind(structure)
+                .bind(cpts.0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if affected == 1 {
+                let (search_text, identifier): (String, String) =
+                    sqlx::query_as(texts).bind(id).bind(cpts.0).fetch_one(&mut *tx).await?;
+                replace_words!(tx, cpts, id, &[&search_text, facts_text, &identifier]);
+            }
+            tx.commit().await?;
+            affected
+        });
         Ok(affected == 1)
     }
 
@@ -674,5 +742,15 @@ impl DirectoryStore for SqlStore {
         let rows: Vec<ReferenceCount> =
             on_pool!(self, pool => sqlx::query_as(sql).bind(cpts.0).fetch_all(pool).await)?;
         Ok(rows)
+    }
+
+    async fn refresh_directory_statistics(&self) -> Result<()> {
+        on_pool!(self, pool => {
+            for table in ["professionals", "practice_places", "professional_words"] {
+                sqlx::query(&format!("ANALYZE {table}")).execute(pool).await?;
+            }
+            Ok::<(), sqlx::Error>(())
+        })?;
+        Ok(())
     }
 }

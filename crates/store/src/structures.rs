@@ -107,6 +107,25 @@ pub struct ImportRun {
     pub finished_at: Option<i64>,
 }
 
+impl ImportRun {
+    /// An import starting now.
+    pub fn started(kind: &str, file_name: &str, bytes_total: u64, now: i64) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            kind: kind.to_string(),
+            file_name: file_name.chars().take(200).collect(),
+            status: "running".into(),
+            bytes_total: i64::try_from(bytes_total).unwrap_or(i64::MAX),
+            bytes_done: 0,
+            report: None,
+            error: None,
+            started_at: now,
+            heartbeat_at: now,
+            finished_at: None,
+        }
+    }
+}
+
 #[async_trait]
 pub trait StructureStore: Send + Sync {
     /// Creates or updates structures in one transaction, keyed by their natural key; the CPTS's facts are

@@ -116,6 +116,12 @@ impl From<StoreError> for WebError {
     }
 }
 
+impl From<maillage_app::export::ExportError> for WebError {
+    fn from(error: maillage_app::export::ExportError) -> Self {
+        WebError::Internal(error.to_string())
+    }
+}
+
 impl From<ValidationError> for WebError {
     fn from(error: ValidationError) -> Self {
         WebError::BadRequest(error.to_string())

@@ -1,7 +1,64 @@
 //! Exports for French spreadsheets: CSV with `;` separators, CRLF line ends and a UTF-8 byte-order mark
 //! so that Excel opens accents correctly.
 
+use crate::error::WebResult;
+use crate::AppState;
+use axum::body::Body;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use maillage_app::audit::{self, AuditContext, AuditEvent};
+use maillage_app::export::Cell;
+use maillage_domain::audit::AuditAction;
+
 pub const BOM: &str = "\u{feff}";
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// One CSV line of export cells (numbers with a decimal comma).
+pub fn csv_cells(cells: &[Cell]) -> String {
+    let texts: Vec<String> = cells.iter().map(Cell::as_csv_text).collect();
+    csv_line(&texts)
+}
+
+fn attachment(content_type: &'static str, file_name: &str, body: Body) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A CSV download (its body may be a stream).
+pub fn csv_download(file_name: &str, body: Body) -> Response {
+    attachment("text/csv; charset=utf-8", file_name, body)
+}
+
+pub fn xlsx_download(file_name: &str, bytes: Vec<u8>) -> Response {
+    attachment(XLSX, file_name, Body::from(bytes))
+}
+
+/// Every export of personal data is recorded: what was exported, in which format, with which filters.
+pub async fn audit_export(
+    state: &AppState,
+    actor: &AuditContext,
+    target_kind: &str,
+    detail: serde_json::Value,
+) -> WebResult<()> {
+    audit::record(
+        state.store.as_ref(),
+        actor,
+        AuditEvent::new(AuditAction::DirectoryExported, target_kind, String::new()).detail(detail),
+    )
+    .await?;
+    Ok(())
+}
 
 /// One CSV line; fields with `;`, quotes or line breaks are quoted. Cells starting with `=`, `+`, `-` or
 /// `@` are prefixed with `'` so that a spreadsheet does not run them as formulas.

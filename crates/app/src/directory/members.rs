@@ -10,7 +10,7 @@ use maillage_domain::professional::{
     profession_label, MemberHeader, MemberLine, ProfessionalFacts,
 };
 use maillage_domain::text::fold;
-use maillage_store::{CptsId, MemberTemplateEntry, PracticePlace, Store};
+use maillage_store::{CptsId, ImportedProfessional, MemberTemplateEntry, PracticePlace, Store};
 use tokio::io::AsyncBufRead;
 
 /// Folded words of the CPTS's facts that the directory search looks into.
@@ -51,28 +51,32 @@ fn entry(line: MemberLine) -> MemberTemplateEntry {
         .unwrap_or_default()
         .to_string();
     MemberTemplateEntry {
-        national_id: line.person.national_id(),
-        id_kind: line.person.kind().to_string(),
-        identifier: line.person.value().to_string(),
-        search_text: fold(&format!(
-            "{} {} {} {} {}",
-            line.last_name, line.first_name, profession, line.specialty, commune_name
-        )),
-        general_practitioner: is_general_practice(&line.profession_code, "", &line.specialty),
-        civility: line.civility,
-        last_name: line.last_name,
-        first_name: line.first_name,
-        profession_code: line.profession_code,
-        profession_label: profession,
-        specialty: line.specialty,
-        practice_mode: line.practice_mode,
-        place: PracticePlace {
-            address: line.address,
-            postal_code: String::new(),
-            commune_code: line.commune_code,
-            phone: line.phone,
-            email: line.email,
-            ..PracticePlace::default()
+        professional: ImportedProfessional {
+            national_id: line.person.national_id(),
+            id_kind: line.person.kind().to_string(),
+            identifier: line.person.value().to_string(),
+            checksum_ok: true,
+            search_text: fold(&format!(
+                "{} {} {} {} {}",
+                line.last_name, line.first_name, profession, line.specialty, commune_name
+            )),
+            general_practitioner: is_general_practice(&line.profession_code, "", &line.specialty),
+            civility: line.civility,
+            last_name: line.last_name,
+            first_name: line.first_name,
+            profession_code: line.profession_code,
+            profession_label: profession,
+            specialty: line.specialty,
+            practice_mode: line.practice_mode,
+            places: vec![PracticePlace {
+                address: line.address,
+                postal_code: String::new(),
+                commune_code: line.commune_code,
+                phone: line.phone,
+                email: line.email,
+                ..PracticePlace::default()
+            }],
+            content_hash: String::new(),
         },
         facts_text: facts_text(&line.facts, ""),
         facts: line.facts,
@@ -128,5 +132,8 @@ pub async fn import_members<R: AsyncBufRead + Unpin>(
     }
     let outcomes = store.apply_member_entries(cpts, &entries, now).await?;
     report.count(&outcomes);
+    if report.created > 0 {
+        store.refresh_directory_statistics().await?;
+    }
     Ok(report)
 }

@@ -367,5 +367,8 @@ pub async fn import_extract<R: AsyncBufRead + Unpin>(
         .upsert_professionals(cpts, &professionals, Some(&counts), now)
         .await?;
     report.count(&outcomes);
+    if report.created + report.updated > 0 {
+        store.refresh_directory_statistics().await?;
+    }
     Ok(report)
 }

@@ -80,3 +80,14 @@ CREATE TABLE imports (
     finished_at   BIGINT
 );
 CREATE INDEX imports_by_cpts ON imports(cpts_id, started_at);
+
+-- Words of each professional's searchable text (names, profession, places, communes, the CPTS's facts,
+-- identifier), so that a search finds word prefixes through an index instead of scanning every row.
+CREATE TABLE professional_words (
+    cpts_id          BLOB NOT NULL,
+    word             TEXT NOT NULL,
+    professional_id  BLOB NOT NULL REFERENCES professionals(id) ON DELETE CASCADE,
+    PRIMARY KEY (cpts_id, word, professional_id)
+) WITHOUT ROWID;
+CREATE INDEX professional_words_by_professional ON professional_words(professional_id);
+CREATE INDEX practice_places_by_commune_professional ON practice_places(commune_code, professional_id);

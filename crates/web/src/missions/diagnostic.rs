@@ -1,9 +1,9 @@
 //! The diagnostic page of the territory, with its charts and its XLSX export.
 
-use super::directory::{attachment, XLSX};
 use crate::access::{Access, CptsContext, GuardedRouter, Viewer};
 use crate::charts::{french_decimal, grouped_bars};
-use crate::error::{WebError, WebResult};
+use crate::error::WebResult;
+use crate::export::xlsx_download;
 use crate::missions::territory::french_number;
 use crate::views::{render, Layout};
 use crate::AppState;
@@ -269,10 +269,8 @@ fn workbook(d: &Diagnostic) -> Result<Vec<u8>, maillage_app::export::ExportError
 
 async fn export(State(state): State<AppState>, context: CptsContext) -> WebResult<Response> {
     let d = diagnostic_of(&state, &context).await?;
-    let bytes = workbook(&d).map_err(|e| WebError::Internal(e.to_string()))?;
-    Ok(attachment(
-        XLSX,
+    Ok(xlsx_download(
         &format!("diagnostic-{}.xlsx", context.cpts.slug),
-        axum::body::Body::from(bytes),
+        workbook(&d)?,
     ))
 }

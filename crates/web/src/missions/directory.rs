@@ -3,14 +3,13 @@
 
 use crate::access::{Access, Actor, CptsContext, GuardedRouter, Viewer};
 use crate::error::{WebError, WebResult};
-use crate::export::{csv_line, BOM};
+use crate::export::{csv_cells, csv_download, csv_line, xlsx_download, BOM};
 use crate::forms::{Form, Problems, Query};
 use crate::pages::{format_instant, record_list_read};
 use crate::views::{lookahead, paginate, render, render_form, Layout, Pager};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use maillage_app::audit::{self, AuditEvent};
 use maillage_app::clock::{now_ms, year_of};
@@ -313,34 +312,15 @@ async fn audit_export(
     format: &str,
     params: &DirectoryParams,
 ) -> WebResult<()> {
-    audit::record(
-        state.store.as_ref(),
+    crate::export::audit_export(
+        state,
         actor,
-        AuditEvent::new(AuditAction::DirectoryExported, "directory", String::new()).detail(
-            serde_json::json!({ "format": format, "q": params.q, "profession": params.profession,
-                                "commune": params.commune, "members_only": !params.membres.is_empty() }),
-        ),
+        "directory",
+        serde_json::json!({ "format": format, "q": params.q, "profession": params.profession,
+                            "commune": params.commune, "members_only": !params.membres.is_empty() }),
     )
-    .await?;
-    Ok(())
+    .await
 }
-
-pub fn attachment(content_type: &'static str, file_name: &str, body: axum::body::Body) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file_name}\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 async fn export_csv(
     State(state): State<AppState>,
@@ -373,14 +353,7 @@ async fn export_csv(
                 if rows.is_empty() {
                     return None;
                 }
-                let chunk: String = rows
-                    .iter()
-                    .map(|p| {
-                        let cells: Vec<String> =
-                            export_cells(p).iter().map(|c| c.as_csv_text()).collect();
-                        csv_line(&cells)
-                    })
-                    .collect();
+                let chunk: String = rows.iter().map(|p| csv_cells(&export_cells(p))).collect();
                 Some((
                     Ok(bytes::Bytes::from(chunk)),
                     Some((cursor_of(&rows), None)),
@@ -388,8 +361,7 @@ async fn export_csv(
             }
         },
     );
-    Ok(attachment(
-        "text/csv; charset=utf-8",
+    Ok(csv_download(
         &format!("annuaire-{}.csv", context.cpts.slug),
         axum::body::Body::from_stream(stream),
     ))
@@ -404,8 +376,7 @@ async fn export_xlsx(
     audit_export(&state, &actor, "xlsx", &params).await?;
     let query = params.query(true);
     let mut xlsx = Xlsx::new();
-    xlsx.sheet("Annuaire", &DIRECTORY_COLUMNS)
-        .map_err(|e| WebError::Internal(e.to_string()))?;
+    xlsx.sheet("Annuaire", &DIRECTORY_COLUMNS)?;
     let mut after = None;
     loop {
         let rows = export_batch(&state, context.cpts.id, &query, after).await?;
@@ -413,19 +384,16 @@ async fn export_xlsx(
             break;
         }
         for p in &rows {
-            xlsx.row(&export_cells(p))
-                .map_err(|e| WebError::Internal(e.to_string()))?;
+            xlsx.row(&export_cells(p))?;
         }
         after = cursor_of(&rows);
     }
     let bytes = tokio::task::spawn_blocking(move || xlsx.finish())
         .await
-        .map_err(|e| WebError::Internal(e.to_string()))?
-        .map_err(|e| WebError::Internal(e.to_string()))?;
-    Ok(attachment(
-        XLSX,
+        .map_err(|e| WebError::Internal(e.to_string()))??;
+    Ok(xlsx_download(
         &format!("annuaire-{}.xlsx", context.cpts.slug),
-        axum::body::Body::from(bytes),
+        bytes,
     ))
 }
 

@@ -2,10 +2,9 @@
 //! the member template; the file is streamed to a temporary file and imported in the background; the import's
 //! page shows a progress bar (refreshed by htmx, or by reloading) and then the report.
 
-use super::directory::attachment;
 use crate::access::{Access, Actor, CptsContext, GuardedRouter, Viewer};
 use crate::error::{WebError, WebResult};
-use crate::export::{csv_line, BOM};
+use crate::export::{csv_download, csv_line, BOM};
 use crate::pages::format_instant;
 use crate::views::{render, render_form, Layout};
 use crate::AppState;
@@ -302,8 +301,7 @@ async fn template(context: CptsContext) -> Response {
         "membres",
     ];
     let body = format!("{BOM}{}{}", csv_line(&MEMBER_COLUMNS), csv_line(&example));
-    attachment(
-        "text/csv; charset=utf-8",
+    csv_download(
         &format!("modele-membres-{}.csv", context.cpts.slug),
         Body::from(body),
     )

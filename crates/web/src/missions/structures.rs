@@ -1,10 +1,10 @@
 //! Structures of the territory: list and search, a structure's page, entry of structures without FINESS, and
 //! what the CPTS records about each (services, contacts, partnership, agreement).
 
-use super::directory::{attachment, commune_name, parse_id, search_words, Choice, XLSX};
+use super::directory::{commune_name, parse_id, search_words, Choice};
 use crate::access::{Access, Actor, CptsContext, GuardedRouter, Viewer};
 use crate::error::{WebError, WebResult};
-use crate::export::{csv_line, BOM};
+use crate::export::{audit_export, csv_cells, csv_download, csv_line, xlsx_download, BOM};
 use crate::forms::{Problems, Query};
 use crate::views::{lookahead, paginate, render, render_form, Layout, Pager};
 use crate::AppState;
@@ -265,35 +265,24 @@ async fn all_matching(
     Ok(all)
 }
 
-async fn audit_export(
-    state: &AppState,
-    actor: &maillage_app::audit::AuditContext,
-    format: &str,
-) -> WebResult<()> {
-    audit::record(
-        state.store.as_ref(),
-        actor,
-        AuditEvent::new(AuditAction::DirectoryExported, "structures", String::new())
-            .detail(serde_json::json!({ "format": format })),
-    )
-    .await?;
-    Ok(())
-}
-
 async fn export_csv(
     State(state): State<AppState>,
     context: CptsContext,
     Actor(actor): Actor,
     Query(params): Query<ListParams>,
 ) -> WebResult<Response> {
-    audit_export(&state, &actor, "csv").await?;
+    audit_export(
+        &state,
+        &actor,
+        "structures",
+        serde_json::json!({ "format": "csv" }),
+    )
+    .await?;
     let mut body = format!("{BOM}{}", csv_line(&EXPORT_COLUMNS));
     for s in all_matching(&state, &context, &params).await? {
-        let cells: Vec<String> = export_cells(&s).iter().map(Cell::as_csv_text).collect();
-        body.push_str(&csv_line(&cells));
+        body.push_str(&csv_cells(&export_cells(&s)));
     }
-    Ok(attachment(
-        "text/csv; charset=utf-8",
+    Ok(csv_download(
         &format!("structures-{}.csv", context.cpts.slug),
         axum::body::Body::from(body),
     ))
@@ -305,19 +294,21 @@ async fn export_xlsx(
     Actor(actor): Actor,
     Query(params): Query<ListParams>,
 ) -> WebResult<Response> {
-    audit_export(&state, &actor, "xlsx").await?;
+    audit_export(
+        &state,
+        &actor,
+        "structures",
+        serde_json::json!({ "format": "xlsx" }),
+    )
+    .await?;
     let mut xlsx = Xlsx::new();
-    let internal = |e: maillage_app::export::ExportError| WebError::Internal(e.to_string());
-    xlsx.sheet("Structures", &EXPORT_COLUMNS)
-        .map_err(internal)?;
+    xlsx.sheet("Structures", &EXPORT_COLUMNS)?;
     for s in all_matching(&state, &context, &params).await? {
-        xlsx.row(&export_cells(&s)).map_err(internal)?;
+        xlsx.row(&export_cells(&s))?;
     }
-    let bytes = xlsx.finish().map_err(internal)?;
-    Ok(attachment(
-        XLSX,
+    Ok(xlsx_download(
         &format!("structures-{}.xlsx", context.cpts.slug),
-        axum::body::Body::from(bytes),
+        xlsx.finish()?,
     ))
 }
 
