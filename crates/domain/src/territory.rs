@@ -70,6 +70,15 @@ pub fn communes() -> &'static [Commune] {
     })
 }
 
+/// The commune of a code given as text (no validation: an unknown or malformed code finds nothing). For hot
+/// loops such as reading the national extract, where building an [`InseeCode`] per row would allocate.
+pub fn find_code(code: &str) -> Option<&'static Commune> {
+    let all = communes();
+    all.binary_search_by(|c| c.code.as_str().cmp(code))
+        .ok()
+        .map(|i| &all[i])
+}
+
 pub fn find(code: &InseeCode) -> Option<&'static Commune> {
     let all = communes();
     all.binary_search_by(|c| c.code.as_str().cmp(code.as_str()))

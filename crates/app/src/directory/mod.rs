@@ -12,7 +12,6 @@ pub mod synthetic;
 use maillage_domain::directory::{
     decode_line, is_general_practice, practice_mode, Activity, ExtractHeader,
 };
-use maillage_domain::identifiers::InseeCode;
 use maillage_domain::text::fold;
 use maillage_domain::ValidationError;
 use maillage_store::{
@@ -169,22 +168,21 @@ pub fn content_hash(value: &impl Serialize) -> String {
 
 /// The département of a commune code, if the commune exists.
 fn departement_of(code: &str) -> Option<&'static str> {
-    InseeCode::parse(code)
-        .ok()
-        .and_then(|code| maillage_domain::territory::find(&code))
-        .map(|c| c.departement.as_str())
+    maillage_domain::territory::find_code(code).map(|c| c.departement.as_str())
 }
 
 /// Professionals per area and category over the whole extract, for the diagnostic's comparisons. Rows of one
 /// person follow each other in the published extract, so a person is counted once per area and category by
-/// remembering only the current person.
+/// remembering only what was counted for the current person. Runs for each of the two million rows: no
+/// allocation once the few categories are known.
 #[derive(Default)]
 struct ReferenceCounter {
     /// Départements to count (those of the territory); France is always counted.
     departements: HashSet<String>,
-    counts: HashMap<(String, String), i64>,
+    /// Area → category → professionals.
+    counts: HashMap<&'static str, HashMap<String, i64>>,
     person: String,
-    counted: HashSet<(String, String)>,
+    counted: Vec<(&'static str, bool)>,
 }
 
 impl ReferenceCounter {
@@ -193,25 +191,31 @@ impl ReferenceCounter {
             self.person.clone_from(&activity.national_id);
             self.counted.clear();
         }
-        let mut categories = vec![activity.profession_code.clone()];
-        if is_general_practice(
+        let general_practice = is_general_practice(
             &activity.profession_code,
             &activity.specialty_code,
             &activity.specialty,
-        ) {
-            categories.push(GENERAL_PRACTICE.to_string());
-        }
-        let mut areas = vec!["FR".to_string()];
-        if let Some(departement) = departement_of(&activity.place.commune_code) {
-            if self.departements.contains(departement) {
-                areas.push(departement.to_string());
-            }
-        }
-        for area in &areas {
-            for category in &categories {
-                let key = (area.clone(), category.clone());
-                if self.counted.insert(key.clone()) {
-                    *self.counts.entry(key).or_default() += 1;
+        );
+        let departement =
+            departement_of(&activity.place.commune_code).filter(|d| self.departements.contains(*d));
+        for area in std::iter::once("FR").chain(departement) {
+            // A person keeps one profession: (area, general practice or not) identifies what was counted.
+            for general in [false, true] {
+                if (general && !general_practice) || self.counted.contains(&(area, general)) {
+                    continue;
+                }
+                self.counted.push((area, general));
+                let category = if general {
+                    GENERAL_PRACTICE
+                } else {
+                    activity.profession_code.as_str()
+                };
+                let per_category = self.counts.entry(area).or_default();
+                match per_category.get_mut(category) {
+                    Some(count) => *count += 1,
+                    None => {
+                        per_category.insert(category.to_string(), 1);
+                    }
                 }
             }
         }
@@ -221,10 +225,14 @@ impl ReferenceCounter {
         let mut counts: Vec<ReferenceCount> = self
             .counts
             .into_iter()
-            .map(|((area, category), professionals)| ReferenceCount {
-                area,
-                category,
-                professionals,
+            .flat_map(|(area, categories)| {
+                categories
+                    .into_iter()
+                    .map(move |(category, professionals)| ReferenceCount {
+                        area: area.to_string(),
+                        category,
+                        professionals,
+                    })
             })
             .collect();
         counts.sort_by(|a, b| (&a.area, &a.category).cmp(&(&b.area, &b.category)));
