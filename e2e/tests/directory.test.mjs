@@ -75,6 +75,24 @@ test('territory, import, search, record and diagnostic', async () => {
   assert.match(facts, /1961/);
   await shot(page, '44-fiche-professionnel');
 
+  // A structure without FINESS (the town hall), with a partnership agreement; a wrong FINESS is named.
+  await page.goto(`${base}/c/vidourle/structures`);
+  await page.getByRole('link', { name: 'Ajouter une structure' }).click();
+  await page.getByLabel('Nom', { exact: true }).fill('Mairie de Lunel');
+  await page.getByLabel('Type').selectOption({ label: 'Mairie' });
+  await page.getByLabel('FINESS (facultatif)').fill('340000000');
+  await page.getByLabel('Commune', { exact: true }).selectOption({ label: 'Lunel' });
+  await page.getByLabel('Lien avec la CPTS').selectOption({ label: 'Partenaire' });
+  await page.getByLabel('Convention signée le').fill('2026-01-15');
+  await page.getByLabel("Convention valable jusqu'au").fill('2028-01-14');
+  await page.getByRole('button', { name: 'Enregistrer' }).click();
+  assert.match(await page.getByRole('alert').textContent(), /FINESS.*340000000.*Luhn/);
+  await page.getByLabel('FINESS (facultatif)').fill('');
+  await page.getByRole('button', { name: 'Enregistrer' }).click();
+  await page.getByRole('heading', { name: 'Mairie de Lunel' }).waitFor();
+  assert.match(await page.locator('.facts').textContent(), /2026-01-15 – 2028-01-14/);
+  await shot(page, '47-structure');
+
   // Diagnostic: densities, charts, general practitioners aged 60 and over.
   await page.goto(`${base}/c/vidourle/diagnostic`);
   await page.getByRole('img', { name: /Densité de professionnels/ }).waitFor();
@@ -88,6 +106,8 @@ test('territory, import, search, record and diagnostic', async () => {
   await visitor.goto(`${base}/annuaire/vidourle?q=${encodeURIComponent(name.split(' ').pop())}`);
   await visitor.getByText(name).first().waitFor();
   await shot(visitor, '46-annuaire-public');
+  await visitor.setViewportSize({ width: 390, height: 844 });
+  await shot(visitor, '48-annuaire-public-telephone');
   assert.deepEqual(page.problems, []);
   assert.deepEqual(visitor.problems, []);
 });
