@@ -42,6 +42,12 @@ pub fn routes(router: GuardedRouter) -> GuardedRouter {
             post_cpts,
         )
         .get(
+            "/api/v1/cpts/{cpts}/professionals",
+            Access::Cpts(Permission::ViewMemberDirectory),
+            "Recherche dans l'annuaire des professionnels d'une CPTS",
+            list_professionals,
+        )
+        .get(
             "/api/v1/cpts/{cpts}/members",
             Access::Cpts(Permission::ViewMemberDirectory),
             "Membres et rôles d'une CPTS",
@@ -58,9 +64,9 @@ pub fn routes(router: GuardedRouter) -> GuardedRouter {
                        Erreurs au format application/problem+json.",
         license(name = "AGPL-3.0-or-later")
     ),
-    paths(me, list_cpts, post_cpts, list_members),
-    components(schemas(MeResponse, MembershipDto, CptsDto, CreateCptsRequest, MemberDto, Problem)),
-    tags((name = "comptes"), (name = "cpts"))
+    paths(me, list_cpts, post_cpts, list_members, list_professionals),
+    components(schemas(MeResponse, MembershipDto, CptsDto, CreateCptsRequest, MemberDto, ProfessionalDto, Problem)),
+    tags((name = "comptes"), (name = "cpts"), (name = "annuaire"))
 )]
 struct ApiDoc;
 
@@ -219,6 +225,104 @@ async fn list_members(
             .map(|m| MemberDto {
                 display_name: m.display_name,
                 role: m.role.code().into(),
+            })
+            .collect::<Vec<_>>(),
+    )
+    .into_response())
+}
+
+/// A professional of the directory, with what the CPTS knows of them.
+#[derive(Serialize, ToSchema)]
+struct ProfessionalDto {
+    id: String,
+    /// RPPS or ADELI.
+    id_kind: String,
+    identifier: String,
+    civility: String,
+    last_name: String,
+    first_name: String,
+    /// Code of the national directory (10 médecin, 60 infirmier…).
+    profession_code: String,
+    profession: String,
+    specialty: String,
+    general_practitioner: bool,
+    practice_mode: String,
+    /// INSEE code and name of the first practice place's commune.
+    commune_code: String,
+    commune: String,
+    structure: String,
+    phone: String,
+    member: bool,
+    accepts_new_patients: bool,
+    new_patient_capacity: Option<i64>,
+    snp_volunteer: bool,
+    sas_effector: bool,
+    /// public, members or private.
+    visibility: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/cpts/{cpts}/professionals", tag = "annuaire",
+    params(("cpts" = String, Path, description = "Identifiant d'adresse de la CPTS"),
+           ("q" = Option<String>, Query, description = "Mots cherchés (début des mots, sans accents)"),
+           ("profession" = Option<String>, Query, description = "Code profession, ou MG pour les médecins généralistes"),
+           ("commune" = Option<String>, Query, description = "Code INSEE d'une commune d'exercice"),
+           ("page" = Option<i64>, Query, description = "Page (50 professionnels par page)")),
+    responses((status = 200, body = Vec<ProfessionalDto>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+async fn list_professionals(
+    State(state): State<AppState>,
+    context: CptsContext,
+    Actor(actor): Actor,
+    Query(params): Query<crate::missions::directory::DirectoryParams>,
+) -> WebResult<Response> {
+    let number = params.page.unwrap_or(1).clamp(1, 1_000_000);
+    let can_manage = maillage_domain::authz::allows(context.role, Permission::ManageDirectory);
+    crate::pages::record_list_read(
+        &state,
+        &actor,
+        AuditAction::DirectoryViewed,
+        "directory",
+        number,
+    )
+    .await?;
+    let rows = state
+        .store
+        .search_professionals(
+            context.cpts.id,
+            &params.query(can_manage),
+            Page::new(number, 50),
+        )
+        .await?;
+    Ok(axum::Json(
+        rows.into_iter()
+            .map(|p| {
+                let commune_code = p.commune_code.clone().unwrap_or_default();
+                ProfessionalDto {
+                    id: p.id.to_string(),
+                    commune: crate::missions::directory::commune_name(&commune_code),
+                    commune_code,
+                    id_kind: p.id_kind,
+                    identifier: p.identifier,
+                    civility: p.civility,
+                    last_name: p.last_name,
+                    first_name: p.first_name,
+                    profession_code: p.profession_code,
+                    profession: p.profession_label,
+                    specialty: p.specialty,
+                    general_practitioner: p.general_practitioner,
+                    practice_mode: p.practice_mode,
+                    structure: p.structure_name.unwrap_or_default(),
+                    phone: if p.contact_phone.is_empty() {
+                        p.phone.unwrap_or_default()
+                    } else {
+                        p.contact_phone
+                    },
+                    member: p.member,
+                    accepts_new_patients: p.accepts_new_patients,
+                    new_patient_capacity: p.new_patient_capacity,
+                    snp_volunteer: p.snp_volunteer,
+                    sas_effector: p.sas_effector,
+                    visibility: p.visibility,
+                }
             })
             .collect::<Vec<_>>(),
     )

@@ -1905,3 +1905,55 @@ async fn a_file_is_uploaded_with_its_token_and_imported_in_the_background() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_directory_is_searchable_through_the_api() {
+    for app in each_backend().await {
+        let secretary = app.login_as(SECRETARY).await;
+        let answer = app
+            .get(
+                "/api/v1/cpts/camargue-gardoise/professionals?profession=MG&commune=30341",
+                Some(&secretary),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK);
+        let found: Vec<serde_json::Value> = serde_json::from_str(&answer.body).unwrap();
+        assert!(!found.is_empty() && found.len() <= 50);
+        assert!(found.iter().all(|p| p["general_practitioner"] == true));
+        let cpts = app
+            .store
+            .find_cpts_by_slug(DEMO_CPTS_SLUG)
+            .await
+            .unwrap()
+            .unwrap();
+        let expected = app
+            .store
+            .search_professionals(
+                cpts.id,
+                &maillage_store::DirectoryQuery {
+                    profession_code: Some("MG".into()),
+                    commune_code: Some("30341".into()),
+                    ..Default::default()
+                },
+                Page::new(1, 50),
+            )
+            .await
+            .unwrap();
+        assert_eq!(found.len(), expected.len());
+        assert_eq!(found[0]["commune"], "Vauvert");
+        let partner = app.login_as(PARTNER).await;
+        let refused = app
+            .get(
+                "/api/v1/cpts/camargue-gardoise/professionals",
+                Some(&partner),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert!(refused.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .contains("problem+json"));
+        let document = app.get("/api/v1/openapi.json", None).await.body;
+        assert!(document.contains("/api/v1/cpts/{cpts}/professionals"));
+    }
+}

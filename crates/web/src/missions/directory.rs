@@ -178,7 +178,7 @@ struct DirectoryPage {
 }
 
 #[derive(Deserialize, Default, Clone)]
-struct DirectoryParams {
+pub(crate) struct DirectoryParams {
     #[serde(default)]
     q: String,
     #[serde(default)]
@@ -187,11 +187,11 @@ struct DirectoryParams {
     commune: String,
     #[serde(default)]
     membres: String,
-    page: Option<i64>,
+    pub(crate) page: Option<i64>,
 }
 
 impl DirectoryParams {
-    fn query(&self, can_manage: bool) -> DirectoryQuery {
+    pub(crate) fn query(&self, can_manage: bool) -> DirectoryQuery {
         let profession = profession_choices(&self.profession)
             .into_iter()
             .find(|c| c.selected)
