@@ -74,17 +74,53 @@ struct DashboardPage {
     role_label: &'static str,
     finess: Option<String>,
     missions: &'static [Mission],
+    /// Key figures of the territory, for the roles that see the directory.
+    figures: Option<KeyFigures>,
 }
 
-async fn dashboard(viewer: Viewer, context: CptsContext) -> Response {
-    render(&DashboardPage {
+pub struct KeyFigures {
+    pub population: String,
+    pub size_category: u8,
+    pub professionals: i64,
+    pub members: i64,
+    pub structures: i64,
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+) -> crate::error::WebResult<Response> {
+    let figures = if allows(context.role, Permission::ViewMemberDirectory) {
+        let codes = state.store.territory(context.cpts.id).await?;
+        let report = maillage_domain::territory::population_of(
+            &codes,
+            &state.config.territory.size_thresholds,
+        );
+        let totals = state.store.directory_totals(context.cpts.id).await?;
+        let (professionals, members) = totals
+            .iter()
+            .filter(|t| t.category != maillage_store::GENERAL_PRACTICE)
+            .fold((0, 0), |(p, m), t| (p + t.professionals, m + t.members));
+        Some(KeyFigures {
+            population: territory::french_number(report.population),
+            size_category: report.size_category.number(),
+            professionals,
+            members,
+            structures: state.store.count_structures(context.cpts.id).await?,
+        })
+    } else {
+        None
+    };
+    Ok(render(&DashboardPage {
         layout: Layout::in_cpts(&viewer, &context, context.cpts.name.clone(), "tableau"),
         cpts_name: context.cpts.name.clone(),
         slug: context.cpts.slug.clone(),
         role_label: context.role.label(),
         finess: context.cpts.finess.clone(),
         missions: &MISSIONS,
-    })
+        figures,
+    }))
 }
 
 #[derive(Template)]
