@@ -172,6 +172,25 @@ fn role_account(role: Role) -> &'static str {
 
 /// Concrete path for a route pattern, inside the demo CPTS.
 impl TestApp {
+    /// The audit entries of one action in a CPTS, newest first.
+    async fn audit_of(
+        &self,
+        cpts: maillage_store::CptsId,
+        action: &str,
+    ) -> Vec<maillage_store::AuditEntry> {
+        self.store
+            .list_audit(
+                maillage_store::AuditScope::Cpts(cpts),
+                &maillage_store::AuditFilter {
+                    action: Some(action.into()),
+                    ..Default::default()
+                },
+                Page::first(100),
+            )
+            .await
+            .unwrap()
+    }
+
     /// A route pattern with real values of the demo CPTS `cpts`: its slug, and the id of one of its
     /// professionals, structures or imports.
     async fn concrete(&self, path: &str, cpts: &str) -> String {
@@ -1438,18 +1457,7 @@ async fn the_directory_is_searched_without_accents_and_every_read_is_audited() {
             .get("/c/camargue-gardoise/annuaire?q=zzzz", Some(&secretary))
             .await;
         assert!(nothing.body.contains("Aucun professionnel ne correspond"));
-        let reads = app
-            .store
-            .list_audit(
-                maillage_store::AuditScope::Cpts(cpts.id),
-                &maillage_store::AuditFilter {
-                    action: Some("directory_viewed".into()),
-                    ..Default::default()
-                },
-                Page::first(50),
-            )
-            .await
-            .unwrap();
+        let reads = app.audit_of(cpts.id, "directory_viewed").await;
         assert_eq!(reads.len(), 4);
         // The other CPTS's directory did not change.
         assert_eq!(
@@ -1556,18 +1564,7 @@ async fn a_professional_record_is_edited_with_named_errors_and_audited() {
             after.visibility,
             maillage_domain::professional::Visibility::Private
         );
-        let updates = app
-            .store
-            .list_audit(
-                maillage_store::AuditScope::Cpts(cpts.id),
-                &maillage_store::AuditFilter {
-                    action: Some("professional_updated".into()),
-                    ..Default::default()
-                },
-                Page::first(10),
-            )
-            .await
-            .unwrap();
+        let updates = app.audit_of(cpts.id, "professional_updated").await;
         assert_eq!(updates.len(), 1);
         assert_eq!(updates[0].entry.target_id, professional.id.to_string());
 
@@ -1594,18 +1591,7 @@ async fn a_professional_record_is_edited_with_named_errors_and_audited() {
             .await
             .body
             .contains("Aucun professionnel ne correspond"));
-        let views = app
-            .store
-            .list_audit(
-                maillage_store::AuditScope::Cpts(cpts.id),
-                &maillage_store::AuditFilter {
-                    action: Some("professional_viewed".into()),
-                    ..Default::default()
-                },
-                Page::first(10),
-            )
-            .await
-            .unwrap();
+        let views = app.audit_of(cpts.id, "professional_viewed").await;
         assert_eq!(views.len(), 1, "each read of a record is audited");
     }
 }
@@ -1725,18 +1711,7 @@ async fn exports_are_spreadsheets_for_french_excel_and_are_audited() {
                 .unwrap()
                 .starts_with("attachment"));
         }
-        let exports = app
-            .store
-            .list_audit(
-                maillage_store::AuditScope::Cpts(cpts.id),
-                &maillage_store::AuditFilter {
-                    action: Some("directory_exported".into()),
-                    ..Default::default()
-                },
-                Page::first(10),
-            )
-            .await
-            .unwrap();
+        let exports = app.audit_of(cpts.id, "directory_exported").await;
         assert_eq!(exports.len(), 5);
         // Members may search but not export.
         let member = app.login_as(MEMBER).await;
