@@ -14,6 +14,7 @@ pub mod export;
 pub mod imports;
 pub mod jobs;
 pub mod mail;
+pub mod matching;
 pub mod patients;
 
 pub use config::Config;

@@ -62,6 +62,19 @@ pub enum Command {
     /// Imports into a CPTS's directory.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Optimal assignment of patients without a médecin traitant to general practitioners: maximises the total
+    /// priority weight of the matched requests, then minimises the total great-circle distance, within the
+    /// doctors' capacities and the distance limits. Input and output are documented in docs/matching.md.
+    Match {
+        /// The problem: {"max_distance_km": 30, "requests": [{"id", "commune" | "lat"+"lon", "weight"}],
+        /// "doctors": [{"id", "commune" | "lat"+"lon", "capacity", "max_distance_km"?}]}.
+        #[arg(long)]
+        input: PathBuf,
+        /// Print JSON: {"assignments": [{"request", "doctor", "distance_km"}], "unassigned": […],
+        /// "total_weight": N, "total_distance_km": X}.
+        #[arg(long)]
+        json: bool,
+    },
     /// Communes and territories (reference table compiled into this binary).
     #[command(subcommand)]
     Territory(TerritoryCommand),

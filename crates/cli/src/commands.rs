@@ -120,6 +120,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AnyError> {
         }
         Command::Keys(KeysCommand::Rotate) => rotate_keys(&config).await,
         Command::Territory(command) => Ok(territory(&config, command)),
+        Command::Match { input, json } => Ok(run_match(&input, json)),
         Command::Import(ImportCommand::Directory { cpts, file }) => {
             import_file(&config, ImportKind::Directory, &cpts, &file).await
         }
@@ -651,4 +652,45 @@ async fn import_file(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn run_match(input: &std::path::Path, json: bool) -> ExitCode {
+    let text = match std::fs::read_to_string(input) {
+        Ok(text) => text,
+        Err(error) => {
+            eprintln!("cannot read {}: {error}", input.display());
+            return ExitCode::from(2);
+        }
+    };
+    let solution = match maillage_app::matching::solve_json(&text) {
+        Ok(solution) => solution,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    if json {
+        match serde_json::to_string_pretty(&solution) {
+            Ok(text) => println!("{text}"),
+            Err(error) => {
+                eprintln!("{error}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        for a in &solution.assignments {
+            println!("{} -> {} ({:.1} km)", a.request, a.doctor, a.distance_km);
+        }
+        if !solution.unassigned.is_empty() {
+            println!("unassigned: {}", solution.unassigned.join(", "));
+        }
+        println!(
+            "total weight {}, total distance {:.1} km, {} assigned, {} unassigned",
+            solution.total_weight,
+            solution.total_distance_km,
+            solution.assignments.len(),
+            solution.unassigned.len()
+        );
+    }
+    ExitCode::SUCCESS
 }

@@ -637,3 +637,41 @@ async fn the_directory_import_reports_progress_counts_and_rejected_lines() {
     );
     assert!(!unknown.status.success());
 }
+
+#[test]
+fn match_assigns_within_capacities_and_explains_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let problem = dir.path().join("probleme.json");
+    std::fs::write(
+        &problem,
+        r#"{"max_distance_km": 30,
+            "requests": [{"id": "r1", "commune": "30003", "weight": 5},
+                         {"id": "r2", "commune": "30276", "weight": 2},
+                         {"id": "r3", "lat": 48.85, "lon": 2.35, "weight": 9}],
+            "doctors": [{"id": "d1", "commune": "30341", "capacity": 1, "max_distance_km": 20}]}"#,
+    )
+    .unwrap();
+    let output = maillage(
+        "sqlite://./unused.db",
+        &["match", "--input", problem.to_str().unwrap(), "--json"],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let solution: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    // One place: the heavier request of the two in reach wins; Paris is out of reach.
+    assert_eq!(solution["assignments"][0]["request"], "r1");
+    assert_eq!(solution["assignments"][0]["doctor"], "d1");
+    assert_eq!(solution["total_weight"], 5);
+    assert_eq!(solution["unassigned"], serde_json::json!(["r2", "r3"]));
+
+    std::fs::write(
+        &problem,
+        r#"{"max_distance_km": 30, "requests": [{"id": "r1", "commune": "30003"}], "doctors": []}"#,
+    )
+    .unwrap();
+    let refused = maillage(
+        "sqlite://./unused.db",
+        &["match", "--input", problem.to_str().unwrap()],
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused.stderr).contains("weight manque"));
+}

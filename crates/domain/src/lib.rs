@@ -7,6 +7,7 @@ pub mod authz;
 pub mod cpts;
 pub mod directory;
 pub mod identifiers;
+pub mod matching;
 pub mod missions;
 pub mod professional;
 pub mod sensitive;
