@@ -2,7 +2,6 @@
 //! or as XLSX here. Sheets are written in constant-memory mode (rows go to a temporary file as they come), so
 //! a large export does not hold the table in memory; only the compressed file is built in memory.
 
-use maillage_domain::identifiers::InseeCode;
 use maillage_store::ProfessionalSummary;
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
@@ -165,11 +164,9 @@ pub const DIRECTORY_COLUMNS: [&str; 27] = [
 ];
 
 fn commune_name(code: &str) -> String {
-    InseeCode::parse(code)
-        .ok()
-        .and_then(|code| maillage_domain::territory::find(&code))
-        .map(|c| c.name.clone())
+    maillage_domain::territory::commune_name(code)
         .unwrap_or_default()
+        .to_string()
 }
 
 pub fn directory_row(p: &ProfessionalSummary) -> Vec<Cell> {

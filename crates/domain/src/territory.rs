@@ -79,6 +79,14 @@ pub fn find_code(code: &str) -> Option<&'static Commune> {
         .map(|i| &all[i])
 }
 
+/// The name of the commune of a code written as text (checked as an INSEE code first), if it exists.
+pub fn commune_name(code: &str) -> Option<&'static str> {
+    InseeCode::parse(code)
+        .ok()
+        .and_then(|code| find(&code))
+        .map(|c| c.name.as_str())
+}
+
 pub fn find(code: &InseeCode) -> Option<&'static Commune> {
     let all = communes();
     all.binary_search_by(|c| c.code.as_str().cmp(code.as_str()))

@@ -274,7 +274,7 @@ async fn list_professionals(
     Actor(actor): Actor,
     Query(params): Query<crate::missions::directory::DirectoryParams>,
 ) -> WebResult<Response> {
-    let number = params.page.unwrap_or(1).clamp(1, 1_000_000);
+    let number = crate::forms::page_number(params.page);
     let can_manage = maillage_domain::authz::allows(context.role, Permission::ManageDirectory);
     crate::pages::record_list_read(
         &state,

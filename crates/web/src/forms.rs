@@ -117,8 +117,13 @@ pub struct PageQuery {
 
 impl PageQuery {
     pub fn number(&self) -> i64 {
-        self.page.unwrap_or(1).clamp(1, 1_000_000)
+        page_number(self.page)
     }
+}
+
+/// The page asked for in a list's address, within sane bounds (page 1 when absent).
+pub fn page_number(page: Option<i64>) -> i64 {
+    page.unwrap_or(1).clamp(1, 1_000_000)
 }
 
 /// Collects every problem of a form, so that the page lists them all at once (each naming its field).

@@ -199,7 +199,7 @@ async fn journal(
     query: JournalQuery,
 ) -> WebResult<Response> {
     let filter = query.filter()?;
-    let number = query.page.unwrap_or(1).clamp(1, 1_000_000);
+    let number = crate::forms::page_number(query.page);
     let rows = state
         .store
         .list_audit(scope, &filter, lookahead(number, PAGE_SIZE))

@@ -4,7 +4,6 @@
 //! contacts, agreement) is never overwritten.
 
 use super::{content_hash, territory_of, ImportError, ImportReport, Lines};
-use maillage_domain::identifiers::InseeCode;
 use maillage_domain::structures::{
     kind_label, kind_of_finess_category, FinessEstablishment, FinessLine,
 };
@@ -14,11 +13,7 @@ use tokio::io::AsyncBufRead;
 
 pub fn identity(e: &FinessEstablishment) -> StructureIdentity {
     let kind = kind_of_finess_category(&e.category);
-    let commune = InseeCode::parse(&e.commune_code)
-        .ok()
-        .and_then(|code| maillage_domain::territory::find(&code))
-        .map(|c| c.name.clone())
-        .unwrap_or_default();
+    let commune = maillage_domain::territory::commune_name(&e.commune_code).unwrap_or_default();
     let mut identity = StructureIdentity {
         natural_key: e.finess.clone(),
         finess: e.finess.clone(),

@@ -5,7 +5,6 @@
 
 use super::{territory_of, ImportError, ImportReport, Lines};
 use maillage_domain::directory::is_general_practice;
-use maillage_domain::identifiers::InseeCode;
 use maillage_domain::professional::{
     profession_label, MemberHeader, MemberLine, ProfessionalFacts,
 };
@@ -42,11 +41,8 @@ pub fn facts_text(facts: &ProfessionalFacts, structure_name: &str) -> String {
 }
 
 fn entry(line: MemberLine) -> MemberTemplateEntry {
-    let commune_name = InseeCode::parse(&line.commune_code)
-        .ok()
-        .and_then(|code| maillage_domain::territory::find(&code))
-        .map(|c| c.name.clone())
-        .unwrap_or_default();
+    let commune_name =
+        maillage_domain::territory::commune_name(&line.commune_code).unwrap_or_default();
     let profession = profession_label(&line.profession_code)
         .unwrap_or_default()
         .to_string();

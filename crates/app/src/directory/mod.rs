@@ -74,27 +74,37 @@ pub enum ImportError {
     Store(#[from] StoreError),
 }
 
+/// Keeps a line's problem in `list` (up to [`LISTED`]) and counts it in `total`.
+fn note(list: &mut Vec<LineProblem>, total: &mut u64, line: u64, field: &str, message: String) {
+    *total += 1;
+    if list.len() < LISTED {
+        list.push(LineProblem {
+            line,
+            field: field.to_string(),
+            message,
+        });
+    }
+}
+
 impl ImportReport {
     pub fn reject(&mut self, line: u64, field: &str, message: impl Into<String>) {
-        self.rejected_total += 1;
-        if self.rejected.len() < LISTED {
-            self.rejected.push(LineProblem {
-                line,
-                field: field.to_string(),
-                message: message.into(),
-            });
-        }
+        note(
+            &mut self.rejected,
+            &mut self.rejected_total,
+            line,
+            field,
+            message.into(),
+        );
     }
 
     pub fn warn(&mut self, line: u64, field: &str, message: impl Into<String>) {
-        self.warnings_total += 1;
-        if self.warnings.len() < LISTED {
-            self.warnings.push(LineProblem {
-                line,
-                field: field.to_string(),
-                message: message.into(),
-            });
-        }
+        note(
+            &mut self.warnings,
+            &mut self.warnings_total,
+            line,
+            field,
+            message.into(),
+        );
     }
 
     pub fn count(&mut self, outcomes: &[UpsertOutcome]) {
@@ -267,12 +277,9 @@ fn group(activities: Vec<Activity>) -> Vec<ImportedProfessional> {
                     places.push(row.place.clone());
                 }
             }
-            let communes: Vec<String> = places
+            let communes: Vec<&str> = places
                 .iter()
-                .filter_map(|p| {
-                    maillage_domain::identifiers::InseeCode::parse(&p.commune_code).ok()
-                })
-                .filter_map(|code| maillage_domain::territory::find(&code).map(|c| c.name.clone()))
+                .filter_map(|p| maillage_domain::territory::commune_name(&p.commune_code))
                 .collect();
             let search_text = fold(&format!(
                 "{} {} {} {} {} {}",

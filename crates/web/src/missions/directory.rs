@@ -22,7 +22,6 @@ use maillage_domain::professional::{
     parse_birth_year, parse_capacity, parse_mssante, parse_optional_email, parse_phone,
     parse_short_text, ProfessionalFacts, Visibility, PROFESSIONS,
 };
-use maillage_domain::territory::find;
 use maillage_domain::text::fold;
 use maillage_domain::ValidationError;
 use maillage_store::{
@@ -81,12 +80,11 @@ pub fn search_words(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The commune's name for display (empty when the code names no commune).
 pub fn commune_name(code: &str) -> String {
-    InseeCode::parse(code)
-        .ok()
-        .and_then(|code| find(&code))
-        .map(|c| c.name.clone())
+    maillage_domain::territory::commune_name(code)
         .unwrap_or_default()
+        .to_string()
 }
 
 pub struct Choice {
@@ -227,7 +225,7 @@ async fn page(
     Actor(actor): Actor,
     Query(params): Query<DirectoryParams>,
 ) -> WebResult<Response> {
-    let number = params.page.unwrap_or(1).clamp(1, 1_000_000);
+    let number = crate::forms::page_number(params.page);
     let can_manage = allows(context.role, Permission::ManageDirectory);
     let query = params.query(can_manage);
     record_list_read(

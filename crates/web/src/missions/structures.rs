@@ -159,7 +159,7 @@ async fn list(
     context: CptsContext,
     Query(params): Query<ListParams>,
 ) -> WebResult<Response> {
-    let number = params.page.unwrap_or(1).clamp(1, 1_000_000);
+    let number = crate::forms::page_number(params.page);
     let query = params.query();
     let rows = state
         .store
