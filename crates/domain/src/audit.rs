@@ -43,10 +43,23 @@ pub enum AuditAction {
     DirectoryExported,
     StructureCreated,
     StructureUpdated,
+    DoctorRequestCreated,
+    DoctorRequestMerged,
+    DoctorRequestViewed,
+    DoctorRequestsListed,
+    DoctorRequestUpdated,
+    DoctorRequestAnonymised,
+    DoctorRequestsImported,
+    DoctorRequestsExported,
+    CapacityDeclared,
+    MatchingRun,
+    ProposalSent,
+    ProposalAnswered,
+    PriorityRulesChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 31] = [
+    pub const ALL: [AuditAction; 44] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -78,6 +91,19 @@ impl AuditAction {
         AuditAction::DirectoryExported,
         AuditAction::StructureCreated,
         AuditAction::StructureUpdated,
+        AuditAction::DoctorRequestCreated,
+        AuditAction::DoctorRequestMerged,
+        AuditAction::DoctorRequestViewed,
+        AuditAction::DoctorRequestsListed,
+        AuditAction::DoctorRequestUpdated,
+        AuditAction::DoctorRequestAnonymised,
+        AuditAction::DoctorRequestsImported,
+        AuditAction::DoctorRequestsExported,
+        AuditAction::CapacityDeclared,
+        AuditAction::MatchingRun,
+        AuditAction::ProposalSent,
+        AuditAction::ProposalAnswered,
+        AuditAction::PriorityRulesChanged,
     ];
 
     pub fn code(self) -> &'static str {
@@ -113,6 +139,19 @@ impl AuditAction {
             AuditAction::DirectoryExported => "directory_exported",
             AuditAction::StructureCreated => "structure_created",
             AuditAction::StructureUpdated => "structure_updated",
+            AuditAction::DoctorRequestCreated => "doctor_request_created",
+            AuditAction::DoctorRequestMerged => "doctor_request_merged",
+            AuditAction::DoctorRequestViewed => "doctor_request_viewed",
+            AuditAction::DoctorRequestsListed => "doctor_requests_listed",
+            AuditAction::DoctorRequestUpdated => "doctor_request_updated",
+            AuditAction::DoctorRequestAnonymised => "doctor_request_anonymised",
+            AuditAction::DoctorRequestsImported => "doctor_requests_imported",
+            AuditAction::DoctorRequestsExported => "doctor_requests_exported",
+            AuditAction::CapacityDeclared => "capacity_declared",
+            AuditAction::MatchingRun => "matching_run",
+            AuditAction::ProposalSent => "proposal_sent",
+            AuditAction::ProposalAnswered => "proposal_answered",
+            AuditAction::PriorityRulesChanged => "priority_rules_changed",
         }
     }
 
@@ -153,6 +192,21 @@ impl AuditAction {
             AuditAction::DirectoryExported => "Export de l'annuaire",
             AuditAction::StructureCreated => "Création d'une structure",
             AuditAction::StructureUpdated => "Modification d'une structure",
+            AuditAction::DoctorRequestCreated => "Demande de médecin traitant enregistrée",
+            AuditAction::DoctorRequestMerged => "Demande de médecin traitant fusionnée (doublon)",
+            AuditAction::DoctorRequestViewed => "Consultation d'une demande de médecin traitant",
+            AuditAction::DoctorRequestsListed => "Consultation des demandes de médecin traitant",
+            AuditAction::DoctorRequestUpdated => "Modification d'une demande de médecin traitant",
+            AuditAction::DoctorRequestAnonymised => "Anonymisation de demandes closes",
+            AuditAction::DoctorRequestsImported => {
+                "Import d'une liste de patients sans médecin traitant"
+            }
+            AuditAction::DoctorRequestsExported => "Export des indicateurs médecin traitant",
+            AuditAction::CapacityDeclared => "Déclaration de places pour de nouveaux patients",
+            AuditAction::MatchingRun => "Appariement des demandes et des médecins",
+            AuditAction::ProposalSent => "Proposition envoyée à un médecin",
+            AuditAction::ProposalAnswered => "Réponse d'un médecin à une proposition",
+            AuditAction::PriorityRulesChanged => "Règles de priorité modifiées",
         }
     }
 }

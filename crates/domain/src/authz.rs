@@ -69,10 +69,14 @@ pub enum Permission {
     SubmitReferral,
     /// Read the CPTS's audit trail.
     ViewAuditTrail,
+    /// Run the matching of requests and doctors, send and override proposals, see the indicators.
+    RunMatching,
+    /// Declare one's own room for new patients (a GP member) — or a GP's, for the coordination.
+    DeclareCapacity,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 7] = [
+    pub const ALL: [Permission; 9] = [
         Permission::ViewDashboard,
         Permission::ManageCpts,
         Permission::ViewMemberDirectory,
@@ -80,6 +84,8 @@ impl Permission {
         Permission::ViewPatientRequests,
         Permission::SubmitReferral,
         Permission::ViewAuditTrail,
+        Permission::RunMatching,
+        Permission::DeclareCapacity,
     ];
 }
 
@@ -96,7 +102,10 @@ pub fn allows(role: Role, permission: Permission) -> bool {
                 | ViewPatientRequests
                 | SubmitReferral
         ),
-        Role::Member => matches!(permission, ViewDashboard | ViewMemberDirectory),
+        Role::Member => matches!(
+            permission,
+            ViewDashboard | ViewMemberDirectory | DeclareCapacity
+        ),
         Role::Partner => matches!(permission, ViewDashboard | SubmitReferral),
     }
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod authz;
 pub mod cpts;
 pub mod directory;
+pub mod doctor_search;
 pub mod identifiers;
 pub mod matching;
 pub mod missions;
