@@ -25,6 +25,7 @@ pub struct Config {
     pub smtp: SmtpConfig,
     pub jobs: JobsConfig,
     pub territory: TerritoryConfig,
+    pub doctor_search: DoctorSearchConfig,
 }
 
 #[allow(clippy::derivable_impls)]
@@ -38,6 +39,7 @@ impl Default for Config {
             smtp: SmtpConfig::default(),
             jobs: JobsConfig::default(),
             territory: TerritoryConfig::default(),
+            doctor_search: DoctorSearchConfig::default(),
         }
     }
 }
@@ -232,6 +234,31 @@ pub struct TerritoryConfig {
     pub size_thresholds: maillage_domain::territory::SizeThresholds,
 }
 
+/// The médecin traitant mission: retention, reminders, links, and how patients are told.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DoctorSearchConfig {
+    /// Closed, withdrawn or redirected requests are anonymised this many months after they ended.
+    pub retention_months: u32,
+    /// A GP whose declaration is older than this is reminded to refresh it.
+    pub capacity_stale_days: u32,
+    /// How long a proposal's link stays valid for the GP.
+    pub proposal_valid_days: u32,
+    /// Where SMS messages to patients are posted as JSON (`{"to": …, "message": …}`); empty: no SMS.
+    pub sms_webhook_url: String,
+}
+
+impl Default for DoctorSearchConfig {
+    fn default() -> Self {
+        Self {
+            retention_months: 12,
+            capacity_stale_days: 60,
+            proposal_valid_days: 14,
+            sms_webhook_url: String::new(),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("configuration: {0}")]
@@ -349,6 +376,28 @@ impl Config {
                 "server.public_url must be a full URL such as https://cpts.example.fr (got {})",
                 self.server.public_url
             )));
+        }
+        let search = &self.doctor_search;
+        if !(1..=120).contains(&search.retention_months)
+            || !(7..=365).contains(&search.capacity_stale_days)
+            || !(1..=90).contains(&search.proposal_valid_days)
+        {
+            return Err(ConfigError::Invalid(
+                "doctor_search: retention_months 1–120, capacity_stale_days 7–365, proposal_valid_days 1–90"
+                    .into(),
+            ));
+        }
+        if !search.sms_webhook_url.is_empty()
+            && !matches!(
+                url::Url::parse(&search.sms_webhook_url)
+                    .map(|u| u.scheme().to_string())
+                    .as_deref(),
+                Ok("http") | Ok("https")
+            )
+        {
+            return Err(ConfigError::Invalid(
+                "doctor_search.sms_webhook_url must be an http:// or https:// address".into(),
+            ));
         }
         self.territory.size_thresholds.check().map_err(|e| {
             ConfigError::Invalid(format!("territory.size_thresholds: {}", e.message))
@@ -471,6 +520,17 @@ max_attempts = 5
 # Populations separating the ACI size categories: 1 below the first, 2 from it and below the second,
 # 3 from the second up to the third included, 4 above the third.
 size_thresholds = [40000, 80000, 175000]
+
+[doctor_search]
+# Closed, withdrawn or redirected requests for a médecin traitant are anonymised this many months later.
+retention_months = 12
+# GPs whose declared room for new patients is older than this many days get a reminder by e-mail.
+capacity_stale_days = 60
+# Days a GP's link to answer a proposal stays valid.
+proposal_valid_days = 14
+# Address receiving SMS messages to patients as JSON {"to": "+33…", "message": "…"} (an SMS gateway's
+# webhook); empty: patients are told by e-mail only.
+sms_webhook_url = ""
 "#;
 
 #[cfg(test)]

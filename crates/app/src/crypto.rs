@@ -200,6 +200,10 @@ pub struct PatientIdentity {
     pub email: Option<String>,
     #[serde(default)]
     pub address: Option<String>,
+    /// What the patient or whoever refers them wrote: free text that may tell of health, so it is sealed
+    /// with the identity.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 impl std::fmt::Debug for PatientIdentity {

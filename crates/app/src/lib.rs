@@ -10,11 +10,13 @@ pub mod crypto;
 pub mod demo;
 pub mod diagnostic;
 pub mod directory;
+pub mod doctor_search;
 pub mod export;
 pub mod imports;
 pub mod jobs;
 pub mod mail;
 pub mod matching;
+pub mod notify;
 pub mod patients;
 
 pub use config::Config;

@@ -18,6 +18,7 @@ fn identity() -> PatientIdentity {
         phone: Some("0466123456".into()),
         email: Some("apolline.zebulonnet@exemple.fr".into()),
         address: Some("12 rue des Flamants, Aigues-Mortes".into()),
+        note: None,
     }
 }
 

@@ -83,12 +83,16 @@ fn place_key(position: (f64, f64)) -> (u64, u64) {
     (position.0.to_bits(), position.1.to_bits())
 }
 
-fn request_groups(requests: &[MatchRequest]) -> Vec<RequestGroup> {
-    let mut index: HashMap<((u64, u64), u32), usize> = HashMap::new();
+fn request_groups(requests: &[MatchRequest], merge: bool) -> Vec<RequestGroup> {
+    let mut index: HashMap<((u64, u64), u32, usize), usize> = HashMap::new();
     let mut groups: Vec<RequestGroup> = Vec::new();
     for (i, request) in requests.iter().enumerate() {
         let slot = *index
-            .entry((place_key(request.position), request.weight))
+            .entry((
+                place_key(request.position),
+                request.weight,
+                if merge { 0 } else { i },
+            ))
             .or_insert_with(|| {
                 groups.push(RequestGroup {
                     group: Group {
@@ -104,8 +108,8 @@ fn request_groups(requests: &[MatchRequest]) -> Vec<RequestGroup> {
     groups
 }
 
-fn doctor_groups(doctors: &[MatchDoctor], max_distance_km: f64) -> Vec<DoctorGroup> {
-    let mut index: HashMap<((u64, u64), u64), usize> = HashMap::new();
+fn doctor_groups(doctors: &[MatchDoctor], max_distance_km: f64, merge: bool) -> Vec<DoctorGroup> {
+    let mut index: HashMap<((u64, u64), u64, usize), usize> = HashMap::new();
     let mut groups: Vec<DoctorGroup> = Vec::new();
     for (j, doctor) in doctors.iter().enumerate() {
         if doctor.capacity == 0 {
@@ -113,7 +117,11 @@ fn doctor_groups(doctors: &[MatchDoctor], max_distance_km: f64) -> Vec<DoctorGro
         }
         let limit = limit_km(doctor, max_distance_km);
         let slot = *index
-            .entry((place_key(doctor.position), limit.to_bits()))
+            .entry((
+                place_key(doctor.position),
+                limit.to_bits(),
+                if merge { 0 } else { j },
+            ))
             .or_insert_with(|| {
                 groups.push(DoctorGroup {
                     group: Group {
@@ -137,6 +145,7 @@ fn pairs_in_reach(
     requests: &[RequestGroup],
     doctors: &[DoctorGroup],
     max_distance_km: f64,
+    allowed: &dyn Fn(usize, usize) -> bool,
 ) -> Vec<(usize, usize, f64)> {
     let mut by_latitude: Vec<usize> = (0..doctors.len()).collect();
     by_latitude.sort_by(|a, b| {
@@ -165,7 +174,9 @@ fn pairs_in_reach(
             let doctor = &doctors[j];
             let distance =
                 crate::territory::distance_km(request.group.position, doctor.group.position);
-            if distance <= doctor.limit_km {
+            if distance <= doctor.limit_km
+                && allowed(request.group.members[0], doctor.group.members[0])
+            {
                 pairs.push((i, j, distance));
             }
         }
@@ -308,9 +319,31 @@ impl Network {
 
 /// The optimal assignment (see the module documentation). Requests with no doctor in reach stay unassigned.
 pub fn solve(requests: &[MatchRequest], doctors: &[MatchDoctor], max_distance_km: f64) -> Matching {
-    let request_groups = request_groups(requests);
-    let doctor_groups = doctor_groups(doctors, max_distance_km);
-    let pairs = pairs_in_reach(&request_groups, &doctor_groups, max_distance_km);
+    solve_inner(requests, doctors, max_distance_km, true, &|_, _| true)
+}
+
+/// The same optimum when some pairs are ruled out beyond distance (a doctor's communes or age groups, a
+/// proposal already declined): `allowed(request, doctor)` says which pairs may be matched. Requests and
+/// doctors are then not merged, which suits a CPTS's few thousand requests.
+pub fn solve_with(
+    requests: &[MatchRequest],
+    doctors: &[MatchDoctor],
+    max_distance_km: f64,
+    allowed: &dyn Fn(usize, usize) -> bool,
+) -> Matching {
+    solve_inner(requests, doctors, max_distance_km, false, allowed)
+}
+
+fn solve_inner(
+    requests: &[MatchRequest],
+    doctors: &[MatchDoctor],
+    max_distance_km: f64,
+    merge: bool,
+    allowed: &dyn Fn(usize, usize) -> bool,
+) -> Matching {
+    let request_groups = request_groups(requests, merge);
+    let doctor_groups = doctor_groups(doctors, max_distance_km, merge);
+    let pairs = pairs_in_reach(&request_groups, &doctor_groups, max_distance_km, allowed);
 
     let (source, sink) = (0, 1);
     let request_node = |g: usize| 2 + g;
@@ -750,6 +783,41 @@ mod tests {
             let expected = reference::successive_shortest_paths(&requests, &doctors, max_km);
             assert_eq!(objective(&solved), objective(&expected), "round {round}");
         }
+    }
+
+    #[test]
+    fn ruled_out_pairs_are_never_matched() {
+        let place = (43.7, 4.3);
+        let requests: Vec<MatchRequest> = (0..4)
+            .map(|i| MatchRequest {
+                id: format!("r{i}"),
+                position: place,
+                weight: 1 + i as u32,
+            })
+            .collect();
+        let doctors = vec![
+            MatchDoctor {
+                id: "d0".into(),
+                position: place,
+                capacity: 2,
+                max_distance_km: None,
+            },
+            MatchDoctor {
+                id: "d1".into(),
+                position: (43.75, 4.3),
+                capacity: 1,
+                max_distance_km: None,
+            },
+        ];
+        // The heaviest request (r3) may not see d0, the second heaviest no doctor at all.
+        let allowed = |i: usize, j: usize| !(i == 3 && j == 0) && i != 2;
+        let solved = solve_with(&requests, &doctors, 30.0, &allowed);
+        check_feasible(&solved, &requests, &doctors, 30.0);
+        for a in &solved.assignments {
+            assert!(allowed(a.request, a.doctor));
+        }
+        assert_eq!(solved.total_weight, 4 + 2 + 1);
+        assert_eq!(solved.unassigned, vec![2]);
     }
 
     #[test]

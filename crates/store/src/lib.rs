@@ -5,6 +5,7 @@
 //! `WHERE` clause in each handler.
 
 mod directory;
+mod doctor_search;
 mod error;
 mod models;
 mod patients;
@@ -20,6 +21,10 @@ pub use directory::{
     DirectoryCount, DirectoryQuery, DirectoryStore, ImportedProfessional, MemberTemplateEntry,
     PracticePlace, ProfessionalRecord, ProfessionalSummary, ReferenceCount, UpsertOutcome,
     GENERAL_PRACTICE,
+};
+pub use doctor_search::{
+    CapacityEntry, DoctorRequest, DoctorSearchFigures, DoctorSearchStore, GpCapacity, Proposal,
+    ProposalStatus, ProposalView, RequestEvent, RequestFilter, StaleCapacity, StateChange,
 };
 pub use error::StoreError;
 pub use models::*;
@@ -70,6 +75,7 @@ pub trait Store:
     + TerritoryStore
     + DirectoryStore
     + StructureStore
+    + DoctorSearchStore
     + Send
     + Sync
     + 'static
