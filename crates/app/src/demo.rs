@@ -13,6 +13,7 @@ use maillage_store::{
     Cpts, CptsId, DirectoryQuery, ImportRun, NewCpts, Page, Store, StoreError, StructureFacts,
     StructureIdentity, StructureQuery,
 };
+use std::sync::Arc;
 
 /// Every demo account shares this password; the demo listens on 127.0.0.1 only.
 pub const DEMO_PASSWORD: &str = "demo-maillage-2026";
@@ -91,7 +92,8 @@ pub enum DemoError {
 }
 
 /// Creates the demo CPTS and accounts unless they exist already. Returns true when it created them.
-pub async fn seed(store: &dyn Store, accounts: &Accounts) -> Result<bool, DemoError> {
+pub async fn seed(shared: &Arc<dyn Store>, accounts: &Accounts) -> Result<bool, DemoError> {
+    let store = shared.as_ref();
     if store.find_cpts_by_slug(DEMO_CPTS_SLUG).await?.is_some() {
         return Ok(false);
     }
@@ -146,7 +148,232 @@ pub async fn seed(store: &dyn Store, accounts: &Accounts) -> Result<bool, DemoEr
             )
             .await?;
     }
+    seed_doctor_search(
+        shared,
+        accounts,
+        camargue.id,
+        &DEMO_COMMUNES,
+        Some("dr.fabre@camargue.test"),
+    )
+    .await?;
+    seed_doctor_search(shared, accounts, vidourle.id, &OTHER_DEMO_COMMUNES, None).await?;
     Ok(true)
+}
+
+/// The médecin traitant mission of the demo: the GP account linked to a GP of the directory, a few GPs'
+/// declared room, and fictitious requests entered through the real service (so they are encrypted and
+/// audited like any other).
+/// (family name, given names, birth date, commune, criteria, channel, referrer, qualified)
+type DemoRequest<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a [&'a str],
+    maillage_domain::doctor_search::Channel,
+    &'a str,
+    bool,
+);
+
+async fn seed_doctor_search(
+    shared: &Arc<dyn Store>,
+    accounts: &Accounts,
+    cpts: CptsId,
+    communes: &[&str],
+    gp_account: Option<&str>,
+) -> Result<(), DemoError> {
+    use crate::doctor_search::{DoctorSearch, Origin, RequestFields};
+    use maillage_domain::doctor_search::{Channel, RequestState};
+    let store = shared.as_ref();
+    let gps = store
+        .search_professionals(
+            cpts,
+            &maillage_store::DirectoryQuery {
+                profession_code: Some(maillage_store::GENERAL_PRACTICE.to_string()),
+                ..Default::default()
+            },
+            maillage_store::Page::first(8),
+        )
+        .await?;
+    let now = now_ms();
+    let account = match gp_account {
+        Some(email) => store.find_user_by_email(email).await?,
+        None => None,
+    };
+    if let (Some(first), Some(user)) = (gps.first(), account) {
+        store
+            .link_professional_account(cpts, user.id, first.id)
+            .await?;
+    }
+    for (index, gp) in gps.iter().enumerate().take(5) {
+        store
+            .save_capacity(
+                cpts,
+                &maillage_store::GpCapacity {
+                    professional_id: gp.id,
+                    now_capacity: [3, 2, 4, 1, 0][index],
+                    later_capacity: [5, 3, 6, 2, 4][index],
+                    communes: String::new(),
+                    max_distance_km: None,
+                    age_groups: "children;adults;elderly".into(),
+                    home_visits: index % 2 == 0,
+                    updated_at: now,
+                    updated_by: None,
+                },
+            )
+            .await?;
+    }
+    let service = DoctorSearch::new(
+        shared.clone(),
+        accounts.keyring().clone(),
+        crate::config::DoctorSearchConfig::default(),
+        "http://127.0.0.1:8080",
+        5,
+    );
+    let audit = crate::audit::AuditContext::command_line();
+    let today = crate::clock::date_text(now);
+    let requests: [DemoRequest; 10] = [
+        (
+            "ROUVIÈRE",
+            "Marcelle",
+            "12/04/1941",
+            "30003",
+            &["ald", "isolation"],
+            Channel::Phone,
+            "Pharmacie des Remparts",
+            true,
+        ),
+        (
+            "TESTON",
+            "Albin",
+            "03/09/1952",
+            "30133",
+            &["ald", "former_gp_left"],
+            Channel::RetiringGpList,
+            "Dr Fictif (départ en retraite)",
+            true,
+        ),
+        (
+            "BOUSQUET",
+            "Léna",
+            "21/06/2019",
+            "30003",
+            &[],
+            Channel::WebForm,
+            "",
+            true,
+        ),
+        (
+            "SABATIER",
+            "Yanis",
+            "30/01/1987",
+            "30189",
+            &["css"],
+            Channel::Partner,
+            "Service social de l'hôpital (démo)",
+            true,
+        ),
+        (
+            "PÉLISSIER",
+            "Odette",
+            "17/11/1936",
+            "30133",
+            &["loss_of_autonomy", "isolation"],
+            Channel::Partner,
+            "DAC du Gard (démo)",
+            true,
+        ),
+        (
+            "MOURGUES",
+            "Thierry",
+            "08/05/1963",
+            "30003",
+            &["precarity"],
+            Channel::Phone,
+            "",
+            false,
+        ),
+        (
+            "CASTAN",
+            "Inès",
+            "14/02/1995",
+            "30189",
+            &["pregnancy"],
+            Channel::WebForm,
+            "",
+            false,
+        ),
+        (
+            "FABREGAT",
+            "Rémi",
+            "02/12/1958",
+            "30133",
+            &["disability"],
+            Channel::CpamList,
+            "CPAM du Gard (démo)",
+            true,
+        ),
+        (
+            "VIGUIER",
+            "Sylvie",
+            "25/07/1949",
+            "30003",
+            &["ame"],
+            Channel::Phone,
+            "Mairie (démo)",
+            false,
+        ),
+        (
+            "ARNAL",
+            "Gaston",
+            "09/10/1944",
+            "30189",
+            &["ald"],
+            Channel::CpamList,
+            "CPAM du Gard (démo)",
+            true,
+        ),
+    ];
+    for (index, (family, given, birth, commune, criteria, channel, referrer, qualified)) in
+        requests.iter().enumerate()
+    {
+        let fields = RequestFields {
+            family_name: (*family).into(),
+            given_names: (*given).into(),
+            birth_date: (*birth).into(),
+            // The demo's own communes, so that each CPTS's requests lie on its territory.
+            commune: if communes.contains(commune) {
+                (*commune).into()
+            } else {
+                communes[index % communes.len()].into()
+            },
+            phone: format!("06 00 00 {:02} {:02}", index, 10 + index),
+            criteria: criteria.iter().map(|c| c.to_string()).collect(),
+            consent: Some("oui".into()),
+            ..Default::default()
+        };
+        let Ok(input) = fields.parse(&today) else {
+            continue;
+        };
+        let origin = Origin {
+            channel: *channel,
+            referrer: (*referrer).into(),
+            referrer_user: None,
+            consent_method: "démonstration (données fictives)".into(),
+            recorded_by: None,
+        };
+        let submitted = service
+            .submit(&audit, cpts, &input, &origin)
+            .await
+            .map_err(|e| DemoError::Store(StoreError::Corrupt(e.to_string())))?;
+        if *qualified {
+            service
+                .change_state(&audit, cpts, submitted.id, RequestState::Qualified, "")
+                .await
+                .map_err(|e| DemoError::Store(StoreError::Corrupt(e.to_string())))?;
+        }
+    }
+    Ok(())
 }
 
 /// A postal code of a commune of the reference table.

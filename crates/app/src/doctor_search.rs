@@ -71,7 +71,7 @@ pub struct RequestFields {
 }
 
 /// A checked request: what the store will keep.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct RequestInput {
     pub identity: PatientIdentity,
     pub birth_year: i64,

@@ -289,10 +289,23 @@ async fn serve_with(
             store: store.clone(),
         }),
     );
+    if let Some(sms) =
+        maillage_app::notify::SmsWebhookJob::new(&config.doctor_search.sms_webhook_url)
+    {
+        runner.register(maillage_app::notify::SMS_JOB, Arc::new(sms));
+    }
+    let doctor_search = maillage_app::doctor_search::DoctorSearch::new(
+        store.clone(),
+        accounts.keyring().clone(),
+        config.doctor_search.clone(),
+        &config.server.public_url,
+        config.jobs.max_attempts,
+    );
     let holder = runner.worker_id().to_string();
     let mut tasks = runner.spawn(stopped.clone());
     tasks.push(spawn_maintenance(
         accounts.clone(),
+        doctor_search,
         store.clone(),
         holder,
         stopped,
@@ -355,7 +368,7 @@ async fn run_demo(config: Config, args: DemoArgs) -> Result<ExitCode, AnyError> 
     std::fs::create_dir_all(&args.data_dir)
         .map_err(|e| format!("cannot create {}: {e}", args.data_dir.display()))?;
     let (store, accounts) = open(&config).await?;
-    let created = demo::seed(store.as_ref(), &accounts).await?;
+    let created = demo::seed(&store, &accounts).await?;
     let url = format!("http://{}", config.server.bind);
     println!();
     println!(

@@ -29,7 +29,7 @@ pub const MISSIONS: [Mission; 8] = [
         summary:
             "Demandes des patients sans médecin traitant, priorisation, propositions aux médecins.",
         mandatory: true,
-        available: false,
+        available: true,
     },
     Mission {
         slug: "soins-non-programmes",

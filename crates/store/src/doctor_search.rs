@@ -1419,9 +1419,9 @@ impl DoctorSearchStore for SqlStore {
         };
         let informed = events_of("kind = 'notified'");
         let oriented = events_of("kind = 'state' AND to_state IN ('proposed', 'redirected')");
-        let attached = "SELECT COUNT(*), COALESCE(SUM(CASE WHEN ald THEN 1 ELSE 0 END), 0), \
-                        COALESCE(SUM(CASE WHEN css OR ame THEN 1 ELSE 0 END), 0), \
-                        COALESCE(SUM(CASE WHEN age_at_request >= 70 THEN 1 ELSE 0 END), 0) \
+        let attached = "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN ald THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                        CAST(COALESCE(SUM(CASE WHEN css OR ame THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                        CAST(COALESCE(SUM(CASE WHEN age_at_request >= 70 THEN 1 ELSE 0 END), 0) AS BIGINT) \
                         FROM doctor_requests WHERE cpts_id = $1 AND attached_at >= $2 AND attached_at < $3";
         let delays = "SELECT (attached_at - received_at) / 86400000 FROM doctor_requests \
                       WHERE cpts_id = $1 AND attached_at >= $2 AND attached_at < $3 ORDER BY 1 LIMIT 100000";
@@ -1430,7 +1430,7 @@ impl DoctorSearchStore for SqlStore {
              AND $2 = $2 AND $3 = $3 GROUP BY priority ORDER BY priority DESC",
             final_states_sql()
         );
-        let capacity = "SELECT COUNT(*), COALESCE(SUM(now_capacity), 0), COALESCE(SUM(later_capacity), 0) \
+        let capacity = "SELECT COUNT(*), CAST(COALESCE(SUM(now_capacity), 0) AS BIGINT), CAST(COALESCE(SUM(later_capacity), 0) AS BIGINT) \
                         FROM gp_capacities WHERE cpts_id = $1 AND (now_capacity > 0 OR later_capacity > 0) \
                         AND $2 = $2 AND $3 = $3";
         let accepting = "SELECT COUNT(DISTINCT professional_id), COUNT(*) FROM doctor_proposals \

@@ -122,14 +122,14 @@ async fn audit_or_fail(
 }
 
 /// The pre-login CSRF token: the cookie's, or a new one to set.
-fn login_csrf(headers: &HeaderMap) -> (String, bool) {
+pub(crate) fn login_csrf(headers: &HeaderMap) -> (String, bool) {
     match cookies::read(headers, cookies::LOGIN_CSRF) {
         Some(token) => (token, false),
         None => (random_token(), true),
     }
 }
 
-fn with_login_csrf(
+pub(crate) fn with_login_csrf(
     mut response: Response,
     state: &AppState,
     token: &str,

@@ -166,6 +166,17 @@ pub fn capitalise(message: &str) -> String {
     }
 }
 
+impl From<maillage_app::doctor_search::DoctorSearchError> for WebError {
+    fn from(error: maillage_app::doctor_search::DoctorSearchError) -> Self {
+        use maillage_app::doctor_search::DoctorSearchError;
+        match error {
+            DoctorSearchError::Refused(message) => WebError::Conflict(message),
+            DoctorSearchError::Store(e) => e.into(),
+            other => WebError::Internal(other.to_string()),
+        }
+    }
+}
+
 impl From<askama::Error> for WebError {
     fn from(error: askama::Error) -> Self {
         WebError::Internal(format!("template: {error}"))

@@ -34,15 +34,24 @@ pub struct AppState {
     pub accounts: Accounts,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
+    pub doctor_search: maillage_app::doctor_search::DoctorSearch,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, accounts: Accounts, config: Arc<Config>) -> Self {
+        let doctor_search = maillage_app::doctor_search::DoctorSearch::new(
+            store.clone(),
+            accounts.keyring().clone(),
+            config.doctor_search.clone(),
+            &config.server.public_url,
+            config.jobs.max_attempts,
+        );
         Self {
             store,
             accounts,
             config,
             metrics: Arc::new(Metrics::default()),
+            doctor_search,
         }
     }
 }

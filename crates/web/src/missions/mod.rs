@@ -3,6 +3,7 @@
 
 pub mod diagnostic;
 pub mod directory;
+pub mod doctor_search;
 pub mod imports;
 pub mod public;
 pub mod structures;
@@ -26,7 +27,7 @@ use serde::Deserialize;
 
 pub fn routes(router: GuardedRouter) -> GuardedRouter {
     let mut router = public::routes(diagnostic::routes(imports::routes(structures::routes(
-        directory::routes(territory::routes(router)),
+        directory::routes(doctor_search::routes(territory::routes(router))),
     ))))
     .get(
         "/c/{cpts}",
@@ -76,6 +77,8 @@ struct DashboardPage {
     missions: &'static [Mission],
     /// Key figures of the territory, for the roles that see the directory.
     figures: Option<KeyFigures>,
+    /// Requests for a médecin traitant waiting too long, for the roles that handle them.
+    overdue_requests: Option<i64>,
 }
 
 pub struct KeyFigures {
@@ -120,6 +123,7 @@ async fn dashboard(
         finess: context.cpts.finess.clone(),
         missions: &MISSIONS,
         figures,
+        overdue_requests: doctor_search::overdue_count(&state, &context).await?,
     }))
 }
 
