@@ -1,6 +1,7 @@
 //! The matching engine's JSON interface, shared by `maillage match` (batch use and audits) and, later, the
 //! coordinator's page: reading and checking a problem, writing the solution.
 
+use maillage_domain::doctor_search::{priority, Criteria, Criterion, PriorityRules};
 use maillage_domain::identifiers::InseeCode;
 use maillage_domain::matching::{solve, MatchDoctor, MatchRequest};
 use serde::{Deserialize, Serialize};
@@ -10,6 +11,9 @@ use std::collections::HashSet;
 #[serde(deny_unknown_fields)]
 struct ProblemInput {
     max_distance_km: f64,
+    /// Priority rules used for requests given by their criteria (the defaults when absent).
+    #[serde(default)]
+    rules: Option<PriorityRules>,
     requests: Vec<PlaceInput>,
     doctors: Vec<PlaceInput>,
 }
@@ -27,6 +31,14 @@ struct PlaceInput {
     lon: Option<f64>,
     #[serde(default)]
     weight: Option<u32>,
+    /// Instead of `weight`: codes of the criteria (`ald`, `css`, `ame`, `loss_of_autonomy`, `isolation`,
+    /// `precarity`, `disability`, `pregnancy`, `former_gp_left`), with `age` and `waiting_days`.
+    #[serde(default)]
+    criteria: Option<Vec<String>>,
+    #[serde(default)]
+    age: Option<u32>,
+    #[serde(default)]
+    waiting_days: Option<i64>,
     #[serde(default)]
     capacity: Option<u32>,
     #[serde(default)]
@@ -90,8 +102,21 @@ fn round_m(km: f64) -> f64 {
 /// Reads a problem (`{"max_distance_km", "requests", "doctors"}`), solves it, and returns the solution; every
 /// problem in the input is reported in French, naming the request or doctor.
 pub fn solve_json(input: &str) -> Result<SolutionOutput, String> {
-    let problem: ProblemInput =
-        serde_json::from_str(input).map_err(|e| format!("JSON invalide : {e}"))?;
+    let problem: ProblemInput = serde_json::from_str(input).map_err(|e| {
+        let text = e.to_string();
+        let quoted = text.split('`').nth(1).unwrap_or_default().to_string();
+        if text.contains("unknown field") {
+            format!("JSON invalide : champ inconnu « {quoted} » ({text})")
+        } else if text.contains("missing field") {
+            format!("JSON invalide : champ « {quoted} » manquant ({text})")
+        } else {
+            format!("JSON invalide : {text}")
+        }
+    })?;
+    let rules = problem.rules.clone().unwrap_or_default();
+    rules
+        .check()
+        .map_err(|e| format!("rules : {} — {}", e.field, e.message))?;
     if !(problem.max_distance_km.is_finite() && problem.max_distance_km > 0.0) {
         return Err("max_distance_km : un nombre de kilomètres positif attendu".into());
     }
@@ -110,12 +135,33 @@ pub fn solve_json(input: &str) -> Result<SolutionOutput, String> {
                 r.id
             ));
         }
-        let weight = match r.weight {
-            Some(w) if w >= 1 => w,
-            Some(_) => return Err(format!("demande « {} » : weight doit valoir au moins 1", r.id)),
-            None => {
+        let weight = match (r.weight, &r.criteria) {
+            (Some(_), Some(_)) => {
                 return Err(format!(
-                    "demande « {} » : weight manque (le calcul du poids à partir des critères arrive avec les règles de priorité)",
+                    "demande « {} » : donnez soit weight, soit criteria, pas les deux",
+                    r.id
+                ))
+            }
+            (Some(w), None) if w >= 1 => w,
+            (Some(_), None) => {
+                return Err(format!(
+                    "demande « {} » : weight doit valoir au moins 1",
+                    r.id
+                ))
+            }
+            (None, Some(codes)) => {
+                let mut criteria = Criteria::default();
+                for code in codes {
+                    let criterion = Criterion::parse(code).ok_or_else(|| {
+                        format!("demande « {} » : critère inconnu « {code} »", r.id)
+                    })?;
+                    criteria.set(criterion, true);
+                }
+                priority(&rules, &criteria, r.age, r.waiting_days.unwrap_or(0)).score
+            }
+            (None, None) => {
+                return Err(format!(
+                    "demande « {} » : weight manque (ou donnez criteria, age et waiting_days)",
                     r.id
                 ))
             }
@@ -131,6 +177,12 @@ pub fn solve_json(input: &str) -> Result<SolutionOutput, String> {
         if d.id.is_empty() || !seen.insert(("d", d.id.clone())) {
             return Err(format!(
                 "médecin « {} » : identifiant vide ou en double",
+                d.id
+            ));
+        }
+        if d.criteria.is_some() || d.age.is_some() || d.waiting_days.is_some() {
+            return Err(format!(
+                "médecin « {} » : criteria, age et waiting_days concernent les demandes",
                 d.id
             ));
         }
@@ -197,6 +249,20 @@ mod tests {
     }
 
     #[test]
+    fn criteria_give_the_weight_of_the_priority_rules() {
+        let solution = solve_json(
+            r#"{"max_distance_km": 30,
+                "requests": [{"id": "r1", "commune": "30003", "criteria": ["ald", "isolation"], "age": 75, "waiting_days": 65},
+                             {"id": "r2", "commune": "30003", "criteria": []}],
+                "doctors": [{"id": "d1", "commune": "30003", "capacity": 1}]}"#,
+        )
+        .unwrap();
+        // 1 + ALD 3 + isolation 2 + age 3 + two months of waiting 2 = 11: r1 gets the only place.
+        assert_eq!(solution.total_weight, 11);
+        assert_eq!(solution.unassigned, vec!["r2".to_string()]);
+    }
+
+    #[test]
     fn bad_input_is_explained_never_a_panic() {
         for (input, expected) in [
             ("{", "JSON invalide"),
@@ -217,6 +283,10 @@ mod tests {
                 "weight manque",
             ),
             (
+                r#"{"max_distance_km": 30, "requests": [{"id": "r1", "commune": "30003", "criteria": ["magie"]}], "doctors": []}"#,
+                "critère inconnu « magie »",
+            ),
+            (
                 r#"{"max_distance_km": 30, "requests": [{"id": "r1", "commune": "30003", "weight": 1}, {"id": "r1", "commune": "30003", "weight": 1}], "doctors": []}"#,
                 "en double",
             ),
@@ -226,7 +296,7 @@ mod tests {
             ),
             (
                 r#"{"max_distance_km": 30, "requests": [], "doctors": [], "extra": 1}"#,
-                "unknown field",
+                "champ inconnu « extra »",
             ),
         ] {
             let error = solve_json(input).unwrap_err();

@@ -23,6 +23,46 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
     }
 }
 
+/// A form read as its name–value pairs, in order: for forms whose fields repeat (checkboxes of one name),
+/// which a struct cannot receive through `serde_urlencoded`.
+pub struct FormPairs(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequest<S> for FormPairs {
+    type Rejection = WebError;
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let Form(pairs) = Form::<Vec<(String, String)>>::from_request(request, state).await?;
+        Ok(FormPairs(pairs))
+    }
+}
+
+impl FormPairs {
+    /// The first value of `name`, or empty.
+    pub fn text(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+            .unwrap_or_default()
+    }
+
+    /// The first value of `name`, if present at all.
+    pub fn optional(&self, name: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+    }
+
+    /// Every value of `name` (ticked checkboxes).
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+            .collect()
+    }
+}
+
 pub struct Json<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {

@@ -6,7 +6,7 @@ use super::directory::{commune_name, parse_id, Choice};
 use crate::access::{Access, Actor, CptsContext, CurrentUser, GuardedRouter, Viewer};
 use crate::error::{WebError, WebResult};
 use crate::export::{csv_cells, csv_download, csv_line, xlsx_download, BOM};
-use crate::forms::{Form, Query};
+use crate::forms::{Form, FormPairs, Query};
 use crate::views::{lookahead, paginate, render, render_form, Layout, Pager};
 use crate::AppState;
 use askama::Template;
@@ -466,14 +466,37 @@ struct RequestFormPage {
 }
 
 /// Fields of the professionals' form: the request's, plus channel and referrer.
-#[derive(Deserialize, Default)]
+#[derive(Default)]
 struct IntakeForm {
-    #[serde(flatten)]
     fields: RequestFields,
-    #[serde(default)]
     channel: String,
-    #[serde(default)]
     referrer: String,
+}
+
+fn request_fields(form: &FormPairs) -> RequestFields {
+    RequestFields {
+        family_name: form.text("family_name"),
+        given_names: form.text("given_names"),
+        birth_date: form.text("birth_date"),
+        commune: form.text("commune"),
+        phone: form.text("phone"),
+        email: form.text("email"),
+        address: form.text("address"),
+        criteria: form.all("criteria"),
+        note: form.text("note"),
+        consent_by: form.text("consent_by"),
+        consent: form.optional("consent"),
+    }
+}
+
+impl IntakeForm {
+    fn read(form: &FormPairs) -> Self {
+        Self {
+            fields: request_fields(form),
+            channel: form.text("channel"),
+            referrer: form.text("referrer"),
+        }
+    }
 }
 
 fn channel_choices(selected: &str) -> Vec<Choice> {
@@ -553,8 +576,9 @@ async fn create(
     context: CptsContext,
     CurrentUser(user): CurrentUser,
     Actor(actor): Actor,
-    Form(form): Form<IntakeForm>,
+    pairs: FormPairs,
 ) -> WebResult<Response> {
+    let form = IntakeForm::read(&pairs);
     let secretary = allows(context.role, Permission::ViewPatientRequests);
     let mut errors = Vec::new();
     let channel = if secretary {
@@ -1073,8 +1097,9 @@ async fn save_edit(
     context: CptsContext,
     Actor(actor): Actor,
     Path((_, id)): Path<(String, String)>,
-    Form(mut form): Form<RequestFields>,
+    pairs: FormPairs,
 ) -> WebResult<Response> {
+    let mut form = request_fields(&pairs);
     let id = parse_id(&id)?;
     // Consent was recorded at intake; a correction does not ask for it again.
     form.consent = Some("oui".into());
@@ -1636,25 +1661,32 @@ async fn capacities(
 }
 
 /// A declaration's fields, shared by the GP's own page and the coordination's.
-#[derive(Deserialize, Default)]
+#[derive(Default)]
 struct CapacityForm {
-    #[serde(default)]
     professional: String,
-    #[serde(default)]
     now: String,
-    #[serde(default)]
     later: String,
-    #[serde(default)]
     max_distance_km: String,
-    #[serde(default)]
     communes: Vec<String>,
-    #[serde(default)]
     age_groups: Vec<String>,
-    #[serde(default)]
     home_visits: Option<String>,
     /// The two-click buttons send only this: "keep my preferences, set my room now to N".
-    #[serde(default)]
     quick: Option<String>,
+}
+
+impl CapacityForm {
+    fn read(form: &FormPairs) -> Self {
+        Self {
+            professional: form.text("professional"),
+            now: form.text("now"),
+            later: form.text("later"),
+            max_distance_km: form.text("max_distance_km"),
+            communes: form.all("communes"),
+            age_groups: form.all("age_groups"),
+            home_visits: form.optional("home_visits"),
+            quick: form.optional("quick"),
+        }
+    }
 }
 
 fn parse_count(field: &'static str, text: &str) -> Result<i64, ValidationError> {
@@ -1752,8 +1784,9 @@ async fn declare_for_gp(
     context: CptsContext,
     CurrentUser(user): CurrentUser,
     Actor(actor): Actor,
-    Form(form): Form<CapacityForm>,
+    pairs: FormPairs,
 ) -> WebResult<Response> {
+    let form = CapacityForm::read(&pairs);
     let Ok(professional) = Uuid::parse_str(form.professional.trim()) else {
         return capacities_page(
             &state,
@@ -1926,8 +1959,9 @@ async fn save_my_capacity(
     context: CptsContext,
     CurrentUser(user): CurrentUser,
     Actor(actor): Actor,
-    Form(form): Form<CapacityForm>,
+    pairs: FormPairs,
 ) -> WebResult<Response> {
+    let form = CapacityForm::read(&pairs);
     let cpts = context.cpts.id;
     let Some(professional) = state.store.professional_of_user(cpts, user.user.id).await? else {
         return Err(WebError::Conflict(
@@ -2368,15 +2402,6 @@ struct PublicRequestPage {
 }
 
 #[derive(Deserialize, Default)]
-struct PublicForm {
-    #[serde(flatten)]
-    fields: RequestFields,
-    /// Hidden from people, filled by robots.
-    #[serde(default)]
-    site_web: String,
-}
-
-#[derive(Deserialize, Default)]
 struct DoneParams {
     #[serde(default)]
     envoyee: String,
@@ -2440,15 +2465,18 @@ async fn public_submit(
     headers: HeaderMap,
     Actor(actor): Actor,
     Path(slug): Path<String>,
-    Form(form): Form<PublicForm>,
+    pairs: FormPairs,
 ) -> WebResult<Response> {
+    let fields = request_fields(&pairs);
+    // Hidden from people, filled by robots.
+    let honeypot = pairs.text("site_web");
     let cpts = state
         .store
         .find_cpts_by_slug(&slug)
         .await?
         .ok_or(WebError::NotFound)?;
     let done = Redirect::to(&format!("/demande-medecin/{slug}?envoyee=1")).into_response();
-    if !form.site_web.is_empty() {
+    if !honeypot.is_empty() {
         // A robot filled the hidden field: it is told "sent" and nothing is kept.
         return Ok(done);
     }
@@ -2464,7 +2492,7 @@ async fn public_submit(
             3600,
         ));
     }
-    match form.fields.parse(&date_text(now_ms())) {
+    match fields.parse(&date_text(now_ms())) {
         Ok(input) => {
             state
                 .doctor_search
@@ -2472,7 +2500,7 @@ async fn public_submit(
                 .await?;
             Ok(done)
         }
-        Err(errors) => public_page(&state, &headers, &cpts, form.fields, errors, false).await,
+        Err(errors) => public_page(&state, &headers, &cpts, fields, errors, false).await,
     }
 }
 
