@@ -1073,7 +1073,7 @@ impl DoctorSearchStore for SqlStore {
     async fn list_capacities(&self, cpts: CptsId, page: Page) -> Result<Vec<CapacityEntry>> {
         let sql = "SELECT c.professional_id, c.now_capacity, c.later_capacity, c.communes, c.max_distance_km, \
                    c.age_groups, c.home_visits, c.updated_at, c.updated_by, \
-                   (p.last_name || ' ' || p.first_name) AS name, \
+                   (p.first_name || ' ' || p.last_name) AS name, \
                    (SELECT pp.commune_code FROM practice_places pp WHERE pp.professional_id = p.id \
                     AND pp.commune_code <> '' ORDER BY pp.position LIMIT 1) AS commune_code, \
                    (SELECT COUNT(*) FROM doctor_proposals dp WHERE dp.professional_id = p.id \

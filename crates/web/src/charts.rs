@@ -18,6 +18,15 @@ pub fn french_decimal(value: f64) -> String {
     format!("{value:.1}").replace('.', ",")
 }
 
+/// Counts without decimals, other values with one.
+fn bar_label(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e12 {
+        format!("{value:.0}")
+    } else {
+        french_decimal(value)
+    }
+}
+
 /// Horizontal bars, one group per line with one bar per series (missing values are left out).
 pub fn grouped_bars(
     title: &str,
@@ -75,7 +84,7 @@ pub fn grouped_bars(
                 bar_height - 2.0,
                 label_width + length + 4.0,
                 y + bar_height - 4.0,
-                french_decimal(*value)
+                bar_label(*value)
             );
         }
     }

@@ -787,6 +787,8 @@ struct RequestPage {
     id: String,
     row: RequestRow,
     identity: Option<maillage_app::crypto::PatientIdentity>,
+    /// DD/MM/YYYY.
+    birth_date: String,
     criteria: Vec<&'static str>,
     consent: String,
     outcome: String,
@@ -907,6 +909,10 @@ async fn show(
         slug: context.cpts.slug.clone(),
         id: request.id.to_string(),
         row: row_view(&request, now),
+        birth_date: identity
+            .as_ref()
+            .map(|p| p.birth_date.split('-').rev().collect::<Vec<_>>().join("/"))
+            .unwrap_or_default(),
         identity,
         criteria: Criterion::ALL
             .into_iter()
@@ -1165,6 +1171,7 @@ pub struct RejectedLine {
 #[derive(Template)]
 #[template(path = "doctor_import.html")]
 struct ImportPage {
+    can_match: bool,
     layout: Layout,
     slug: String,
     channels: Vec<Choice>,
@@ -1177,6 +1184,7 @@ struct ImportPage {
 async fn import_form(viewer: Viewer, context: CptsContext) -> Response {
     render(&ImportPage {
         layout: Layout::in_cpts(&viewer, &context, "Importer une liste de patients", BASE),
+        can_match: allows(context.role, Permission::RunMatching),
         slug: context.cpts.slug.clone(),
         channels: list_channels("cpam_list"),
         referrer: String::new(),
@@ -1256,6 +1264,7 @@ async fn import(
 ) -> WebResult<Response> {
     let mut page = ImportPage {
         layout: Layout::in_cpts(&viewer, &context, "Importer une liste de patients", BASE),
+        can_match: allows(context.role, Permission::RunMatching),
         slug: context.cpts.slug.clone(),
         channels: list_channels("cpam_list"),
         referrer: String::new(),
@@ -1347,6 +1356,7 @@ pub struct DraftRow {
 #[derive(Template)]
 #[template(path = "doctor_matching.html")]
 struct MatchingPage {
+    can_match: bool,
     layout: Layout,
     slug: String,
     drafts: Vec<DraftRow>,
@@ -1425,6 +1435,7 @@ async fn matching_page(
     };
     Ok(render(&MatchingPage {
         layout: Layout::in_cpts(&viewer, &context, "Appariement", BASE).with_notice(notice),
+        can_match: true,
         slug: context.cpts.slug.clone(),
         drafts: drafts.iter().map(draft_row).collect(),
         sent: sent.iter().map(draft_row).collect(),
@@ -1554,6 +1565,7 @@ pub struct CapacityRow {
 #[derive(Template)]
 #[template(path = "doctor_capacities.html")]
 struct CapacitiesPage {
+    can_match: bool,
     layout: Layout,
     slug: String,
     rows: Vec<CapacityRow>,
@@ -1628,6 +1640,7 @@ async fn capacities_page(
     Ok(render_form(
         &CapacitiesPage {
             layout: Layout::in_cpts(viewer, context, "Places des médecins", BASE),
+            can_match: true,
             slug: context.cpts.slug.clone(),
             rows: rows
                 .iter()
@@ -1995,6 +2008,7 @@ pub struct Figure {
 #[derive(Template)]
 #[template(path = "doctor_indicators.html")]
 struct IndicatorsPage {
+    can_match: bool,
     layout: Layout,
     slug: String,
     year: i64,
@@ -2146,6 +2160,7 @@ async fn indicators(
     let this_year = year_of(now_ms());
     Ok(render(&IndicatorsPage {
         layout: Layout::in_cpts(&viewer, &context, "Indicateurs — médecin traitant", BASE),
+        can_match: true,
         slug: context.cpts.slug.clone(),
         year: i.year,
         years: (this_year - 4..=this_year)
@@ -2407,15 +2422,24 @@ struct DoneParams {
     envoyee: String,
 }
 
+/// The token a public form carries: the session's when signed in, else the pre-login cookie's.
+fn public_csrf(viewer: &Viewer, headers: &HeaderMap) -> (String, bool) {
+    match viewer.csrf_token() {
+        Some(token) => (token.to_string(), false),
+        None => crate::account::login_csrf(headers),
+    }
+}
+
 async fn public_page(
     state: &AppState,
+    viewer: &Viewer,
     headers: &HeaderMap,
     cpts: &maillage_store::Cpts,
     form: RequestFields,
     errors: Vec<ValidationError>,
     done: bool,
 ) -> WebResult<Response> {
-    let (csrf, is_new) = crate::account::login_csrf(headers);
+    let (csrf, is_new) = public_csrf(viewer, headers);
     let has_errors = !errors.is_empty();
     let page = PublicRequestPage {
         layout: Layout::anonymous(format!("Trouver un médecin traitant — {}", cpts.name)),
@@ -2440,6 +2464,7 @@ async fn public_page(
 
 async fn public_form(
     State(state): State<AppState>,
+    viewer: Viewer,
     headers: HeaderMap,
     Path(slug): Path<String>,
     Query(params): Query<DoneParams>,
@@ -2451,6 +2476,7 @@ async fn public_form(
         .ok_or(WebError::NotFound)?;
     public_page(
         &state,
+        &viewer,
         &headers,
         &cpts,
         RequestFields::default(),
@@ -2462,6 +2488,7 @@ async fn public_form(
 
 async fn public_submit(
     State(state): State<AppState>,
+    viewer: Viewer,
     headers: HeaderMap,
     Actor(actor): Actor,
     Path(slug): Path<String>,
@@ -2500,7 +2527,7 @@ async fn public_submit(
                 .await?;
             Ok(done)
         }
-        Err(errors) => public_page(&state, &headers, &cpts, fields, errors, false).await,
+        Err(errors) => public_page(&state, &viewer, &headers, &cpts, fields, errors, false).await,
     }
 }
 
@@ -2523,13 +2550,14 @@ struct ProposalPage {
 
 async fn proposal_page(
     State(state): State<AppState>,
+    viewer: Viewer,
     headers: HeaderMap,
     Path(token): Path<String>,
 ) -> WebResult<Response> {
     let Some(view) = state.doctor_search.proposal_of_link(&token).await? else {
         return Ok(gone());
     };
-    let (csrf, is_new) = crate::account::login_csrf(&headers);
+    let (csrf, is_new) = public_csrf(&viewer, &headers);
     let p = &view.proposal;
     let page = ProposalPage {
         layout: Layout::anonymous("Proposition d'un nouveau patient"),
