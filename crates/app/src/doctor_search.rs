@@ -319,6 +319,21 @@ impl DoctorSearch {
         }
     }
 
+    /// The service as `serve` and the web application configure it.
+    pub fn from_config(
+        store: Arc<dyn Store>,
+        keyring: Arc<Keyring>,
+        config: &crate::Config,
+    ) -> Self {
+        Self::new(
+            store,
+            keyring,
+            config.doctor_search.clone(),
+            &config.server.public_url,
+            config.jobs.max_attempts,
+        )
+    }
+
     pub fn config(&self) -> &DoctorSearchConfig {
         &self.config
     }
@@ -342,6 +357,24 @@ impl DoctorSearch {
             created_at: now,
             updated_at: now,
         })
+    }
+
+    /// Records `action` on request `id` in the CPTS's audit trail.
+    async fn audit(
+        &self,
+        actor: &AuditContext,
+        cpts: CptsId,
+        action: AuditAction,
+        id: &str,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        audit::record(
+            self.store.as_ref(),
+            &actor.in_cpts(cpts),
+            AuditEvent::new(action, "doctor_request", id).detail(detail),
+        )
+        .await?;
+        Ok(())
     }
 
     fn blind_index(&self, cpts: CptsId, identity: &PatientIdentity) -> String {
@@ -434,15 +467,12 @@ impl DoctorSearch {
                     &event,
                 )
                 .await?;
-            audit::record(
-                self.store.as_ref(),
+            self.audit(
                 &actor,
-                AuditEvent::new(
-                    AuditAction::DoctorRequestMerged,
-                    "doctor_request",
-                    open.id.to_string(),
-                )
-                .detail(serde_json::json!({ "channel": origin.channel.code() })),
+                cpts,
+                AuditAction::DoctorRequestMerged,
+                &open.id.to_string(),
+                serde_json::json!({ "channel": origin.channel.code() }),
             )
             .await?;
             return Ok(Submitted {
@@ -493,15 +523,12 @@ impl DoctorSearch {
         self.store
             .create_doctor_request(&patient, &request, &event)
             .await?;
-        audit::record(
-            self.store.as_ref(),
+        self.audit(
             &actor,
-            AuditEvent::new(
-                AuditAction::DoctorRequestCreated,
-                "doctor_request",
-                id.to_string(),
-            )
-            .detail(serde_json::json!({ "channel": origin.channel.code() })),
+            cpts,
+            AuditAction::DoctorRequestCreated,
+            &id.to_string(),
+            serde_json::json!({ "channel": origin.channel.code() }),
         )
         .await?;
         self.notify_patient(
@@ -607,15 +634,12 @@ impl DoctorSearch {
                     .into(),
             ));
         }
-        audit::record(
-            self.store.as_ref(),
-            &actor.in_cpts(cpts),
-            AuditEvent::new(
-                AuditAction::DoctorRequestUpdated,
-                "doctor_request",
-                id.to_string(),
-            )
-            .detail(serde_json::json!({ "from": request.state.code(), "to": to.code() })),
+        self.audit(
+            actor,
+            cpts,
+            AuditAction::DoctorRequestUpdated,
+            &id.to_string(),
+            serde_json::json!({ "from": request.state.code(), "to": to.code() }),
         )
         .await?;
         if to == RequestState::Qualified {
@@ -670,15 +694,12 @@ impl DoctorSearch {
                 &event,
             )
             .await?;
-        audit::record(
-            self.store.as_ref(),
-            &actor.in_cpts(cpts),
-            AuditEvent::new(
-                AuditAction::DoctorRequestUpdated,
-                "doctor_request",
-                id.to_string(),
-            )
-            .detail(serde_json::json!({ "edited": true })),
+        self.audit(
+            actor,
+            cpts,
+            AuditAction::DoctorRequestUpdated,
+            &id.to_string(),
+            serde_json::json!({ "edited": true }),
         )
         .await?;
         Ok(())
@@ -989,15 +1010,12 @@ impl DoctorSearch {
                     continue;
                 }
                 sent += 1;
-                audit::record(
-                    self.store.as_ref(),
-                    &actor.in_cpts(cpts),
-                    AuditEvent::new(
-                        AuditAction::ProposalSent,
-                        "doctor_request",
-                        draft.proposal.request_id.to_string(),
-                    )
-                    .detail(serde_json::json!({ "professional": draft.proposal.professional_id })),
+                self.audit(
+                    actor,
+                    cpts,
+                    AuditAction::ProposalSent,
+                    &draft.proposal.request_id.to_string(),
+                    serde_json::json!({ "professional": draft.proposal.professional_id }),
                 )
                 .await?;
                 if let Some(email) = self

@@ -294,12 +294,10 @@ async fn serve_with(
     {
         runner.register(maillage_app::notify::SMS_JOB, Arc::new(sms));
     }
-    let doctor_search = maillage_app::doctor_search::DoctorSearch::new(
+    let doctor_search = maillage_app::doctor_search::DoctorSearch::from_config(
         store.clone(),
         accounts.keyring().clone(),
-        config.doctor_search.clone(),
-        &config.server.public_url,
-        config.jobs.max_attempts,
+        &config,
     );
     let holder = runner.worker_id().to_string();
     let mut tasks = runner.spawn(stopped.clone());

@@ -605,6 +605,22 @@ fn final_states_sql() -> String {
     format!("({})", codes.join(", "))
 }
 
+/// Binds the nine criteria, in the order of `Criterion::ALL`.
+macro_rules! bind_criteria {
+    ($query:expr, $c:expr) => {
+        $query
+            .bind($c.ald)
+            .bind($c.css)
+            .bind($c.ame)
+            .bind($c.loss_of_autonomy)
+            .bind($c.isolation)
+            .bind($c.precarity)
+            .bind($c.disability)
+            .bind($c.pregnancy)
+            .bind($c.former_gp_left)
+    };
+}
+
 const INSERT_EVENT: &str =
     "INSERT INTO doctor_request_events (id, cpts_id, request_id, at, kind, from_state, \
     to_state, actor_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
@@ -655,7 +671,7 @@ impl DoctorSearchStore for SqlStore {
                 .bind(patient.updated_at)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query(&insert_request)
+            bind_criteria!(sqlx::query(&insert_request)
                 .bind(r.id)
                 .bind(r.cpts_id.0)
                 .bind(r.patient_id.map(|p| p.0))
@@ -668,16 +684,7 @@ impl DoctorSearchStore for SqlStore {
                 .bind(r.consent_recorded_by.map(|u| u.0))
                 .bind(r.birth_year)
                 .bind(r.age_at_request)
-                .bind(&r.commune_code)
-                .bind(c.ald)
-                .bind(c.css)
-                .bind(c.ame)
-                .bind(c.loss_of_autonomy)
-                .bind(c.isolation)
-                .bind(c.precarity)
-                .bind(c.disability)
-                .bind(c.pregnancy)
-                .bind(c.former_gp_left)
+                .bind(&r.commune_code), c)
                 .bind(r.priority)
                 .bind(&r.priority_reasons)
                 .bind(r.state.code())
@@ -735,18 +742,9 @@ impl DoctorSearchStore for SqlStore {
         let c = criteria;
         let changed = on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let done = sqlx::query(sql)
+            let done = bind_criteria!(sqlx::query(sql)
                 .bind(cpts.0)
-                .bind(id)
-                .bind(c.ald)
-                .bind(c.css)
-                .bind(c.ame)
-                .bind(c.loss_of_autonomy)
-                .bind(c.isolation)
-                .bind(c.precarity)
-                .bind(c.disability)
-                .bind(c.pregnancy)
-                .bind(c.former_gp_left)
+                .bind(id), c)
                 .bind(priority.0)
                 .bind(priority.1)
                 .bind(event.at)
@@ -897,21 +895,12 @@ impl DoctorSearchStore for SqlStore {
         let c = criteria;
         let changed = on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let done = sqlx::query(sql)
+            let done = bind_criteria!(sqlx::query(sql)
                 .bind(cpts.0)
                 .bind(id)
                 .bind(commune_code)
                 .bind(birth_year)
-                .bind(age_at_request)
-                .bind(c.ald)
-                .bind(c.css)
-                .bind(c.ame)
-                .bind(c.loss_of_autonomy)
-                .bind(c.isolation)
-                .bind(c.precarity)
-                .bind(c.disability)
-                .bind(c.pregnancy)
-                .bind(c.former_gp_left)
+                .bind(age_at_request), c)
                 .bind(priority.0)
                 .bind(priority.1)
                 .bind(event.at)

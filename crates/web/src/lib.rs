@@ -39,12 +39,10 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, accounts: Accounts, config: Arc<Config>) -> Self {
-        let doctor_search = maillage_app::doctor_search::DoctorSearch::new(
+        let doctor_search = maillage_app::doctor_search::DoctorSearch::from_config(
             store.clone(),
             accounts.keyring().clone(),
-            config.doctor_search.clone(),
-            &config.server.public_url,
-            config.jobs.max_attempts,
+            &config,
         );
         Self {
             store,
