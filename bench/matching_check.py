@@ -33,7 +33,8 @@ def communes():
         return {
             row["code_insee"]: (float(row["latitude"]), float(row["longitude"]))
             for row in csv.DictReader(f)
-            if row["latitude"] and row["longitude"]
+            # Two communes of the source have `nan` coordinates: unknown, as in the engine.
+            if row["latitude"] and row["longitude"] and "nan" not in (row["latitude"], row["longitude"])
         }
 
 
@@ -45,7 +46,7 @@ def distance_km(a, b):
 
 def position(place, table):
     if "commune" in place:
-        return table[place["commune"]]
+        return table.get(place["commune"], (math.nan, math.nan))
     return (place["lat"], place["lon"])
 
 
@@ -56,7 +57,7 @@ def pairs_of(problem, table):
     limit = problem["max_distance_km"]
     limits = [min(limit, d.get("max_distance_km", limit)) for d in problem["doctors"]]
     band = math.degrees(limit / EARTH_RADIUS_KM) + 1e-9
-    order = sorted(range(len(doctors)), key=lambda j: doctors[j][0])
+    order = sorted((j for j in range(len(doctors)) if not math.isnan(doctors[j][0])), key=lambda j: doctors[j][0])
     latitudes = [doctors[j][0] for j in order]
     import bisect
 

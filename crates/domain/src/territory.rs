@@ -50,8 +50,9 @@ fn parse_line(line: &str) -> Option<Commune> {
         departement: departement.to_string(),
         region: region.to_string(),
         epci: epci.to_string(),
-        latitude: latitude.parse().ok(),
-        longitude: longitude.parse().ok(),
+        // Two communes of the source have `nan` coordinates: unknown, not a number to compute with.
+        latitude: latitude.parse().ok().filter(|v: &f64| v.is_finite()),
+        longitude: longitude.parse().ok().filter(|v: &f64| v.is_finite()),
         folded_name: fold(name),
     })
 }
@@ -279,6 +280,15 @@ mod tests {
     const DEMO: [&str; 10] = [
         "30003", "30006", "30020", "30033", "30036", "30128", "30059", "30169", "30276", "30341",
     ];
+
+    #[test]
+    fn coordinates_are_finite_or_absent() {
+        assert!(communes()
+            .iter()
+            .filter_map(Commune::coordinates)
+            .all(|(lat, lon)| lat.is_finite() && lon.is_finite()));
+        assert_eq!(find_code("56098").and_then(Commune::coordinates), None);
+    }
 
     #[test]
     fn the_whole_table_is_compiled_in() {
