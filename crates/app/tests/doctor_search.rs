@@ -660,3 +660,177 @@ async fn ended_requests_are_anonymised_after_the_retention_delay() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn stale_declarations_are_reminded_once() {
+    for_each_backend(|store, _url| async move {
+        let s = setup(store).await;
+        let gp = linked_gp(&s).await;
+        let mut capacity = s.store.find_capacity(s.cpts.id, gp).await.unwrap().unwrap();
+        capacity.updated_at = now_ms() - 61 * DAY_MS;
+        s.store.save_capacity(s.cpts.id, &capacity).await.unwrap();
+        let reminded = s.service.remind_stale_capacities(now_ms()).await.unwrap();
+        assert!(reminded >= 1);
+        let outbox = deliver_mail(&s.store).await;
+        let reminders: Vec<_> = outbox
+            .iter()
+            .filter(|m| {
+                m.recipient == "dr.fabre@camargue.test"
+                    && m.body.contains("/c/camargue-gardoise/ma-capacite")
+            })
+            .collect();
+        assert_eq!(reminders.len(), 1);
+        // Not again until the declaration is refreshed, or another period has passed.
+        assert_eq!(
+            s.service.remind_stale_capacities(now_ms()).await.unwrap(),
+            0
+        );
+        // A fresh declaration is not reminded.
+        capacity.updated_at = now_ms();
+        s.store.save_capacity(s.cpts.id, &capacity).await.unwrap();
+        assert_eq!(
+            s.service.remind_stale_capacities(now_ms()).await.unwrap(),
+            0
+        );
+    })
+    .await;
+}
+
+/// A one-request HTTP server answering `status`; returns its address and the body it received.
+async fn gateway(status: u16) -> (String, tokio::task::JoinHandle<String>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}/sms?cle=essai", listener.local_addr().unwrap());
+    let handle = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut received = Vec::new();
+        let mut buffer = [0u8; 4096];
+        loop {
+            let n = socket.read(&mut buffer).await.unwrap();
+            received.extend_from_slice(&buffer[..n]);
+            let text = String::from_utf8_lossy(&received).to_string();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap())
+                    })
+                    .unwrap_or(0);
+                if body.len() >= length {
+                    let answer = format!(
+                        "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                    );
+                    socket.write_all(answer.as_bytes()).await.unwrap();
+                    return text;
+                }
+            }
+            if n == 0 {
+                return text;
+            }
+        }
+    });
+    (address, handle)
+}
+
+#[tokio::test]
+async fn sms_go_to_the_gateway_and_its_refusals_are_told_apart() {
+    use maillage_app::jobs::{JobError, JobHandler};
+    use maillage_app::notify::SmsWebhookJob;
+    let job = |payload: &str| maillage_store::Job {
+        id: maillage_store::JobId::new(),
+        cpts_id: None,
+        kind: "sms".into(),
+        payload: payload.into(),
+        status: maillage_store::JobStatus::Running,
+        attempts: 1,
+        max_attempts: 3,
+        run_at: 0,
+        locked_by: None,
+        last_error: None,
+        finished_at: None,
+    };
+    let payload = r#"{"to": "+33611223344", "message": "Votre demande a bien été reçue."}"#;
+    let (url, received) = gateway(200).await;
+    SmsWebhookJob::new(&url)
+        .unwrap()
+        .run(&job(payload))
+        .await
+        .unwrap();
+    let request = received.await.unwrap();
+    assert!(
+        request.starts_with("POST /sms?cle=essai HTTP/1.1"),
+        "{request}"
+    );
+    assert!(request.contains("application/json") && request.contains("+33611223344"));
+    let (url, _) = gateway(503).await;
+    let outcome = SmsWebhookJob::new(&url).unwrap().run(&job(payload)).await;
+    assert!(matches!(outcome, Err(JobError::Retry(_))), "{outcome:?}");
+    let (url, _) = gateway(400).await;
+    let outcome = SmsWebhookJob::new(&url).unwrap().run(&job(payload)).await;
+    assert!(
+        matches!(outcome, Err(JobError::Permanent(_))),
+        "{outcome:?}"
+    );
+    let outcome = SmsWebhookJob::new("http://127.0.0.1:9/")
+        .unwrap()
+        .run(&job(payload))
+        .await;
+    assert!(
+        matches!(outcome, Err(JobError::Retry(_))),
+        "unreachable gateway: {outcome:?}"
+    );
+    let outcome = SmsWebhookJob::new(&url)
+        .unwrap()
+        .run(&job("pas du json"))
+        .await;
+    assert!(matches!(outcome, Err(JobError::Permanent(_))));
+}
+
+#[tokio::test]
+async fn with_a_gateway_patients_are_told_by_sms() {
+    for_each_backend(|store, _url| async move {
+        let config = Config {
+            doctor_search: maillage_app::config::DoctorSearchConfig {
+                sms_webhook_url: "http://127.0.0.1:9/sms".into(),
+                ..Default::default()
+            },
+            ..Config::default()
+        }
+        .with_new_keys();
+        let keyring = Arc::new(config.keyring().unwrap());
+        let accounts =
+            Accounts::new(store.clone(), config.security.clone(), keyring.clone()).unwrap();
+        demo::seed(&store, &accounts).await.unwrap();
+        let service = DoctorSearch::from_config(store.clone(), keyring, &config);
+        let cpts = store
+            .find_cpts_by_slug(DEMO_CPTS_SLUG)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut input = fields("Essai-Sms", "01/01/1970", &[]);
+        input.email = String::new();
+        let input = input.parse(&date_text(now_ms())).unwrap();
+        let id = service
+            .submit(&AuditContext::default(), cpts.id, &input, &phone_call())
+            .await
+            .unwrap()
+            .id;
+        let events = store.request_events(cpts.id, id).await.unwrap();
+        assert!(
+            events
+                .iter()
+                .any(|e| e.kind == "notified" && e.detail.contains("SMS")),
+            "{events:?}"
+        );
+        // The SMS is a job for the gateway, with the phone number and no health data.
+        let mut runner = JobRunner::new(store.clone(), JobsConfig::default());
+        runner.register(
+            maillage_app::notify::SMS_JOB,
+            Arc::new(maillage_app::notify::SmsWebhookJob::new("http://127.0.0.1:9/sms").unwrap()),
+        );
+        assert!(runner.run_once(0).await.unwrap(), "an SMS job was queued");
+    })
+    .await;
+}
