@@ -373,6 +373,33 @@ async fn seed_doctor_search(
                 .map_err(|e| DemoError::Store(StoreError::Corrupt(e.to_string())))?;
         }
     }
+    // A list from the CPAM, imported as the page does it (one line refused, to show the report).
+    let list = format!(
+        "nom;prenom;date_naissance;commune;telephone;email;criteres;consentement\r\n\
+         LISTE-DEMO;Aurore;11/06/1946;{c};0600009901;;ald;oui\r\n\
+         LISTE-DEMO;Benoît;22/08/1972;{c};;;css;oui\r\n",
+        c = communes[0]
+    );
+    let origin = Origin {
+        channel: Channel::CpamList,
+        referrer: "CPAM du Gard (démo)".into(),
+        referrer_user: None,
+        consent_method: "démonstration (données fictives)".into(),
+        recorded_by: None,
+    };
+    let report = service
+        .import_list(&audit, cpts, &list, &origin, |_, _| {})
+        .await
+        .map_err(|e| DemoError::Store(StoreError::Corrupt(e.to_string())))?;
+    let run = ImportRun::started(
+        crate::imports::REQUEST_LIST_KIND,
+        "liste-cpam-demo.csv",
+        list.len() as u64,
+        now,
+    );
+    store.create_import(cpts, &run, None).await?;
+    let json = serde_json::to_string(&report).unwrap_or_default();
+    store.finish_import(run.id, Ok(&json), now_ms()).await?;
     Ok(())
 }
 

@@ -1387,7 +1387,7 @@ pub fn request_list_template() -> String {
 }
 
 /// The outcome of importing a list.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ListReport {
     pub lines: usize,
     pub created: usize,

@@ -146,11 +146,29 @@ async fn run_in_background(
 ) -> Result<ImportReport, ImportError> {
     let file = tokio::fs::File::open(PathBuf::from(&*path)).await?;
     let reader = tokio::io::BufReader::with_capacity(256 * 1024, file);
+    let outcome = with_progress(store, id, |done| async move {
+        run_import(store, cpts, kind, reader, |bytes| {
+            done.store(bytes, Ordering::Relaxed);
+        })
+        .await
+    })
+    .await;
+    let report = outcome?;
+    audit_import(store, audit, kind, file_name, &report).await?;
+    drop(path);
+    Ok(report)
+}
+
+/// Runs `work`, which advances the counter it is given (bytes done), and writes that progress to the import's
+/// row twice a second at most from a separate task, so that the work never waits on it; also every ten seconds
+/// while nothing moves, as a heartbeat.
+async fn with_progress<F, Fut, T>(store: &dyn Store, id: Uuid, work: F) -> T
+where
+    F: FnOnce(Arc<AtomicU64>) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
     let done = Arc::new(AtomicU64::new(0));
-    let seen = Arc::clone(&done);
     let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
-    // Progress goes to the database twice a second at most, from a separate task, so that the import loop
-    // never waits on it.
     let reporter = {
         let done = Arc::clone(&done);
         async move {
@@ -161,7 +179,6 @@ async fn run_in_background(
                     () = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
                 }
                 let bytes = done.load(Ordering::Relaxed);
-                // Also every ten seconds while the database applies the import, as a heartbeat.
                 if bytes != last || now_ms() - written_at > 10 * SECOND_MS {
                     (last, written_at) = (bytes, now_ms());
                     if let Err(error) = store
@@ -179,18 +196,65 @@ async fn run_in_background(
         }
     };
     let work = async {
-        let outcome = run_import(store, cpts, kind, reader, |bytes| {
-            seen.store(bytes, Ordering::Relaxed);
-        })
-        .await;
+        let outcome = work(Arc::clone(&done)).await;
         let _ = stop.send(());
         outcome
     };
     let (outcome, ()) = tokio::join!(work, reporter);
-    let report = outcome?;
-    audit_import(store, audit, kind, file_name, &report).await?;
-    drop(path);
-    Ok(report)
+    outcome
+}
+
+/// The kind recorded for lists of patients without a médecin traitant.
+pub const REQUEST_LIST_KIND: &str = "demandes-mt";
+
+/// Records the import of a list of patients (CPAM, retiring GP) and runs it in the background, its progress
+/// in the database like the directory's imports; the report is the list's ([`ListReport`]) as JSON.
+pub async fn start_request_list(
+    service: crate::doctor_search::DoctorSearch,
+    store: Arc<dyn Store>,
+    cpts: CptsId,
+    origin: crate::doctor_search::Origin,
+    file_name: &str,
+    text: String,
+    audit: AuditContext,
+) -> Result<Uuid, StoreError> {
+    let now = now_ms();
+    let bytes = text.len() as u64;
+    let run = ImportRun::started(REQUEST_LIST_KIND, file_name, bytes, now);
+    store
+        .create_import(cpts, &run, audit.actor_id.map(|u| u.0))
+        .await?;
+    let id = run.id;
+    tokio::spawn(async move {
+        let outcome = with_progress(store.as_ref(), id, |done| {
+            let (service, text, origin, audit) = (&service, &text, &origin, &audit);
+            async move {
+                service
+                    .import_list(audit, cpts, text, origin, |lines, total| {
+                        // Lines done, shown as the share of the file's bytes.
+                        let share = bytes * lines as u64 / (total as u64).max(1);
+                        done.store(share, Ordering::Relaxed);
+                    })
+                    .await
+            }
+        })
+        .await;
+        let finished = match outcome {
+            Ok(report) => {
+                let json = serde_json::to_string(&report).unwrap_or_default();
+                store.finish_import(id, Ok(&json), now_ms()).await
+            }
+            Err(error) => {
+                store
+                    .finish_import(id, Err(&error.to_string()), now_ms())
+                    .await
+            }
+        };
+        if let Err(error) = finished {
+            tracing::error!(%error, import = %id, "could not record the end of an import");
+        }
+    });
+    Ok(id)
 }
 
 /// How an import looks to someone opening its page.

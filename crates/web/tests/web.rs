@@ -226,6 +226,15 @@ impl TestApp {
                     .await
                     .unwrap()[0]
                     .id
+            } else if path.contains("/medecin-traitant/import/") {
+                self.store
+                    .list_imports(id, Page::first(100))
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .find(|run| run.kind == maillage_app::imports::REQUEST_LIST_KIND)
+                    .unwrap()
+                    .id
             } else {
                 self.store.list_imports(id, page).await.unwrap()[0].id
             };
@@ -2210,20 +2219,52 @@ async fn a_list_is_imported_with_its_bad_lines_named_and_indicators_export_for_e
             app.send(send(String::new(), body.clone())).await.status,
             StatusCode::FORBIDDEN
         );
-        let imported = app
+        let started = app
             .send(send(format!("?csrf={}", coordinator.csrf), body))
             .await;
         assert_eq!(
-            imported.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "one line refused"
+            started.status,
+            StatusCode::SEE_OTHER,
+            "checked and recorded in the background"
         );
-        assert!(
-            imported.body.contains("<td>3</td><td>Téléphone</td>"),
-            "{}",
-            &imported.body[..200]
-        );
+        let progress = started.headers[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let mut state = String::new();
+        for _ in 0..100 {
+            state = app
+                .get(&format!("{progress}/etat"), Some(&coordinator))
+                .await
+                .body;
+            if state.contains("Terminé") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(state.contains("Terminé"), "{state}");
+        assert!(state.contains("<td>3</td><td>Téléphone</td>"), "{state}");
         assert_eq!(open_requests(&app, cpts.id).await.len(), before + 1);
+        let page = app.get(&progress, Some(&coordinator)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("liste.csv"));
+        let bad_header = list_multipart(
+            "LIMITE",
+            "cpam_list",
+            "CPAM du Gard",
+            b"nom;prenom\r\nA;B\r\n",
+        );
+        let refused_header = app
+            .send(send(format!("?csrf={}", coordinator.csrf), bad_header))
+            .await;
+        assert_eq!(refused_header.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            refused_header
+                .body
+                .contains("colonne « date_naissance » manquante"),
+            "{}",
+            refused_header.body
+        );
         let no_referrer = list_multipart("LIMITE", "cpam_list", "", list.as_bytes());
         let refused = app
             .send(send(format!("?csrf={}", coordinator.csrf), no_referrer))

@@ -103,6 +103,18 @@ pub fn routes(router: GuardedRouter) -> GuardedRouter {
             import,
         )
         .get(
+            "/c/{cpts}/medecin-traitant/import/{id}",
+            Access::Cpts(Permission::ViewPatientRequests),
+            "Suivi de l'import d'une liste de patients",
+            import_progress,
+        )
+        .get(
+            "/c/{cpts}/medecin-traitant/import/{id}/etat",
+            Access::Cpts(Permission::ViewPatientRequests),
+            "État de l'import d'une liste (fragment rafraîchi)",
+            import_progress_fragment,
+        )
+        .get(
             "/c/{cpts}/medecin-traitant/modele.csv",
             Access::Cpts(Permission::ViewPatientRequests),
             "Modèle CSV des listes de patients",
@@ -1177,8 +1189,6 @@ struct ImportPage {
     channels: Vec<Choice>,
     referrer: String,
     error: Option<String>,
-    report: Option<maillage_app::doctor_search::ListReport>,
-    rejected: Vec<RejectedLine>,
 }
 
 async fn import_form(viewer: Viewer, context: CptsContext) -> Response {
@@ -1189,8 +1199,6 @@ async fn import_form(viewer: Viewer, context: CptsContext) -> Response {
         channels: list_channels("cpam_list"),
         referrer: String::new(),
         error: None,
-        report: None,
-        rejected: Vec::new(),
     })
 }
 
@@ -1212,7 +1220,7 @@ const LIST_LIMIT: usize = 5 * 1024 * 1024;
 async fn receive_list(
     headers: &HeaderMap,
     body: axum::body::Body,
-) -> Result<(String, String, String), String> {
+) -> Result<(String, String, String, String), String> {
     let malformed = || {
         "Le formulaire d'envoi est mal formé : choisissez un fichier puis recommencez.".to_string()
     };
@@ -1229,11 +1237,15 @@ async fn receive_list(
     );
     let too_large = |_| format!("Fichier : {} Mo au plus.", LIST_LIMIT / (1024 * 1024));
     let (mut channel, mut referrer, mut content) = (String::new(), String::new(), None);
+    let mut file_name = String::from("liste.csv");
     while let Some(field) = multipart.next_field().await.map_err(too_large)? {
         match field.name() {
             Some("channel") => channel = field.text().await.map_err(too_large)?,
             Some("referrer") => referrer = field.text().await.map_err(too_large)?,
             Some("file") => {
+                if let Some(name) = field.file_name() {
+                    file_name = name.chars().filter(|c| !c.is_control()).take(200).collect();
+                }
                 let bytes = field.bytes().await.map_err(too_large)?;
                 if bytes.is_empty() {
                     return Err("Fichier : choisissez un fichier non vide.".into());
@@ -1250,7 +1262,7 @@ async fn receive_list(
     }
     let content =
         content.ok_or_else(|| "Fichier : choisissez un fichier à importer.".to_string())?;
-    Ok((channel, referrer, content))
+    Ok((channel, referrer, file_name, content))
 }
 
 async fn import(
@@ -1269,10 +1281,8 @@ async fn import(
         channels: list_channels("cpam_list"),
         referrer: String::new(),
         error: None,
-        report: None,
-        rejected: Vec::new(),
     };
-    let (channel_code, referrer, content) = match receive_list(&headers, body).await {
+    let (channel_code, referrer, file_name, content) = match receive_list(&headers, body).await {
         Ok(received) => received,
         Err(message) => {
             page.error = Some(message);
@@ -1305,31 +1315,125 @@ async fn import(
         ),
         recorded_by: Some(user.user.id),
     };
-    match state
-        .doctor_search
-        .import_list(&actor, context.cpts.id, &content, &origin, |_, _| {})
-        .await
-    {
-        Ok(report) => {
-            page.rejected = report
-                .rejected
-                .iter()
-                .map(|(line, field, message)| RejectedLine {
-                    line: *line,
-                    field: field.clone(),
-                    message: message.clone(),
-                })
-                .collect();
-            let refused = !page.rejected.is_empty();
-            page.report = Some(report);
-            Ok(render_form(&page, refused))
-        }
-        Err(maillage_app::doctor_search::DoctorSearchError::Refused(message)) => {
-            page.error = Some(message);
-            Ok(render_form(&page, true))
-        }
-        Err(other) => Err(other.into()),
+    // A wrong header is told at once; the lines are checked and recorded in the background.
+    if let Err(problem) = maillage_app::doctor_search::parse_request_list(&content) {
+        page.error = Some(format!("{} : {}", problem.field, problem.message));
+        return Ok(render_form(&page, true));
     }
+    let id = maillage_app::imports::start_request_list(
+        state.doctor_search.clone(),
+        state.store.clone(),
+        context.cpts.id,
+        origin,
+        &file_name,
+        content,
+        actor,
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/c/{}/{BASE}/import/{id}", context.cpts.slug)).into_response())
+}
+
+/// An import of a list as its page shows it.
+pub struct ListRun {
+    pub id: String,
+    pub file_name: String,
+    pub started: String,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub percent: i64,
+    pub error: String,
+    pub report: Option<maillage_app::doctor_search::ListReport>,
+    pub rejected: Vec<RejectedLine>,
+}
+
+async fn list_run(state: &AppState, context: &CptsContext, id: &str) -> WebResult<ListRun> {
+    let run = state
+        .store
+        .find_import(context.cpts.id, parse_id(id)?)
+        .await?
+        .filter(|run| run.kind == maillage_app::imports::REQUEST_LIST_KIND)
+        .ok_or(WebError::NotFound)?;
+    let status = maillage_app::imports::status_of(&run, now_ms());
+    let report: Option<maillage_app::doctor_search::ListReport> = run
+        .report
+        .as_deref()
+        .and_then(|json| serde_json::from_str(json).ok());
+    Ok(ListRun {
+        id: run.id.to_string(),
+        file_name: run.file_name.clone(),
+        started: french_date(run.started_at),
+        status,
+        status_label: match status {
+            "running" => "En cours",
+            "done" => "Terminé",
+            "interrupted" => "Interrompu (le serveur s'est arrêté pendant l'import)",
+            _ => "Échec",
+        },
+        percent: if status == "done" {
+            100
+        } else {
+            (run.bytes_done * 100 / run.bytes_total.max(1)).clamp(0, 100)
+        },
+        error: run.error.clone().unwrap_or_default(),
+        rejected: report
+            .as_ref()
+            .map(|r| {
+                r.rejected
+                    .iter()
+                    .take(500)
+                    .map(|(line, field, message)| RejectedLine {
+                        line: *line,
+                        field: field.clone(),
+                        message: message.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        report,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "doctor_import_progress.html")]
+struct ListProgressPage {
+    layout: Layout,
+    can_match: bool,
+    slug: String,
+    run: ListRun,
+}
+
+#[derive(Template)]
+#[template(path = "doctor_import_state.html")]
+struct ListProgressFragment {
+    slug: String,
+    run: ListRun,
+}
+
+async fn import_progress(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+    Path((_, id)): Path<(String, String)>,
+) -> WebResult<Response> {
+    let run = list_run(&state, &context, &id).await?;
+    Ok(render(&ListProgressPage {
+        layout: Layout::in_cpts(&viewer, &context, "Import d'une liste de patients", BASE),
+        can_match: allows(context.role, Permission::RunMatching),
+        slug: context.cpts.slug.clone(),
+        run,
+    }))
+}
+
+async fn import_progress_fragment(
+    State(state): State<AppState>,
+    context: CptsContext,
+    Path((_, id)): Path<(String, String)>,
+) -> WebResult<Response> {
+    let run = list_run(&state, &context, &id).await?;
+    Ok(render(&ListProgressFragment {
+        slug: context.cpts.slug.clone(),
+        run,
+    }))
 }
 
 async fn template_csv() -> Response {
