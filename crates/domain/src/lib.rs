@@ -16,6 +16,7 @@ pub mod structures;
 pub mod territory;
 pub mod text;
 pub mod totp;
+pub mod unscheduled_care;
 
 pub use identifiers::ValidationError;
 pub use sensitive::Sensitive;

@@ -1,0 +1,515 @@
+//! Unscheduled care (soins non programmés) and the SAS: what a slot is, the weekly patterns professionals
+//! publish and their expansion into slots (French public holidays, exceptions, Paris local time across the
+//! daylight-saving changes), bookings' origins and outcomes, and the kinds of dysfunction the SAS committee
+//! reviews. Pure rules; storage and pages build on them.
+
+use crate::identifiers::ValidationError;
+
+macro_rules! coded_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => ($code:literal, $label:literal)),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn code(self) -> &'static str {
+                match self { $($name::$variant => $code),+ }
+            }
+
+            pub fn parse(code: &str) -> Option<$name> {
+                Self::ALL.iter().copied().find(|v| v.code() == code)
+            }
+
+            /// French label shown in the interface.
+            pub fn label(self) -> &'static str {
+                match self { $($name::$variant => $label),+ }
+            }
+        }
+    };
+}
+
+coded_enum!(
+    /// Who a slot is kept for.
+    SlotKind {
+        Sas => ("sas", "Réservé au SAS"),
+        Cpts => ("cpts", "Pour la CPTS"),
+        Extra => ("surnumeraire", "Patient en surnombre (surnuméraire)"),
+    }
+);
+
+coded_enum!(
+    /// Where the consultation happens.
+    Modality {
+        Office => ("cabinet", "Au cabinet"),
+        HomeVisit => ("domicile", "Visite à domicile"),
+        Video => ("teleconsultation", "Téléconsultation"),
+    }
+);
+
+coded_enum!(
+    /// Who booked the slot.
+    BookingOrigin {
+        SasRegulation => ("sas", "Régulation du SAS"),
+        CptsSecretary => ("secretariat", "Secrétariat de la CPTS"),
+        MemberReferral => ("membre", "Adressage par un professionnel membre"),
+        PatientCallback => ("rappel", "Rappel du patient"),
+    }
+);
+
+coded_enum!(
+    /// What happened to a booked patient.
+    Outcome {
+        Seen => ("vu", "Patient vu"),
+        NoShow => ("absent", "Patient absent (rendez-vous non honoré)"),
+        SentToEmergency => ("urgences", "Adressé aux urgences"),
+        Hospitalised => ("hospitalise", "Hospitalisé"),
+    }
+);
+
+coded_enum!(
+    /// What went wrong, for the SAS committee.
+    DysfunctionKind {
+        DeadlineMissed => ("delai_48h", "Délai de 48 h dépassé"),
+        NoSlotFound => ("aucun_creneau", "Aucun créneau trouvé"),
+        WrongNumber => ("mauvais_numero", "Mauvais numéro ou hors horaires"),
+        NoShow => ("absence", "Patient absent"),
+        Other => ("autre", "Autre"),
+    }
+);
+
+/// A calendar day (proleptic Gregorian).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Day {
+    pub year: i32,
+    pub month: u32,
+    pub day: u32,
+}
+
+fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+impl Day {
+    pub fn new(year: i32, month: u32, day: u32) -> Option<Day> {
+        ((1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month))
+            .then_some(Day { year, month, day })
+    }
+
+    /// `YYYY-MM-DD` or `DD/MM/YYYY`.
+    pub fn parse(field: &'static str, text: &str) -> Result<Day, ValidationError> {
+        let text = text.trim();
+        let parts: Vec<&str> = if text.contains('/') {
+            text.split('/').rev().collect()
+        } else {
+            text.split('-').collect()
+        };
+        let numbers: Vec<i64> = parts.iter().filter_map(|p| p.parse().ok()).collect();
+        match numbers.as_slice() {
+            [y, m, d] if parts.len() == 3 && (1900..=2200).contains(y) => Day::new(
+                i32::try_from(*y).unwrap_or(0),
+                u32::try_from(*m).unwrap_or(0),
+                u32::try_from(*d).unwrap_or(0),
+            ),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            ValidationError::new(field, format!("« {text} » : une date JJ/MM/AAAA attendue"))
+        })
+    }
+
+    /// Days since 1970-01-01 (negative before).
+    pub fn days_since_epoch(self) -> i64 {
+        let (y, m, d) = (
+            i64::from(self.year),
+            i64::from(self.month),
+            i64::from(self.day),
+        );
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let year_of_era = y - era * 400;
+        let month_index = if m > 2 { m - 3 } else { m + 9 };
+        let day_of_year = (153 * month_index + 2) / 5 + d - 1;
+        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+        era * 146_097 + day_of_era - 719_468
+    }
+
+    pub fn from_days_since_epoch(days: i64) -> Day {
+        let days = days + 719_468;
+        let era = days.div_euclid(146_097);
+        let day_of_era = days - era * 146_097;
+        let year_of_era =
+            (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+        let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+        let month_index = (5 * day_of_year + 2) / 153;
+        let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+        let month = if month_index < 10 {
+            month_index + 3
+        } else {
+            month_index - 9
+        };
+        let year = year_of_era + era * 400 + i64::from(month <= 2);
+        Day {
+            year: i32::try_from(year).unwrap_or(i32::MAX),
+            month: u32::try_from(month).unwrap_or(1),
+            day: u32::try_from(day).unwrap_or(1),
+        }
+    }
+
+    pub fn plus_days(self, days: i64) -> Day {
+        Day::from_days_since_epoch(self.days_since_epoch() + days)
+    }
+
+    /// 1 for Monday … 7 for Sunday (ISO 8601).
+    pub fn weekday(self) -> u32 {
+        // 1970-01-01 was a Thursday.
+        u32::try_from((self.days_since_epoch() + 3).rem_euclid(7) + 1).unwrap_or(1)
+    }
+
+    pub fn french(self) -> String {
+        format!("{:02}/{:02}/{:04}", self.day, self.month, self.year)
+    }
+}
+
+/// Easter Sunday (anonymous Gregorian algorithm).
+pub fn easter(year: i32) -> Day {
+    let a = year % 19;
+    let b = year / 100;
+    let c = year % 100;
+    let d = b / 4;
+    let e = b % 4;
+    let f = (b + 8) / 25;
+    let g = (b - f + 1) / 3;
+    let h = (19 * a + b - d - g + 15) % 30;
+    let i = c / 4;
+    let k = c % 4;
+    let l = (32 + 2 * e + 2 * i - h - k) % 7;
+    let m = (a + 11 * h + 22 * l) / 451;
+    let month = (h + l - 7 * m + 114) / 31;
+    let day = (h + l - 7 * m + 114) % 31 + 1;
+    Day {
+        year,
+        month: u32::try_from(month).unwrap_or(4),
+        day: u32::try_from(day).unwrap_or(1),
+    }
+}
+
+/// The eleven public holidays of metropolitan France (Alsace-Moselle's two more are not included).
+pub fn public_holidays(year: i32) -> Vec<Day> {
+    let fixed = [
+        (1, 1),
+        (5, 1),
+        (5, 8),
+        (7, 14),
+        (8, 15),
+        (11, 1),
+        (11, 11),
+        (12, 25),
+    ];
+    let sunday = easter(year);
+    let mut days: Vec<Day> = fixed
+        .iter()
+        .filter_map(|(m, d)| Day::new(year, *m, *d))
+        .chain([
+            sunday.plus_days(1),
+            sunday.plus_days(39),
+            sunday.plus_days(50),
+        ])
+        .collect();
+    days.sort();
+    days
+}
+
+pub fn is_public_holiday(day: Day) -> bool {
+    public_holidays(day.year).contains(&day)
+}
+
+const MINUTE_MS: i64 = 60_000;
+const DAY_MS: i64 = 86_400_000;
+
+/// The last Sunday of a month.
+fn last_sunday(year: i32, month: u32) -> Day {
+    let last = Day {
+        year,
+        month,
+        day: days_in_month(year, month),
+    };
+    last.plus_days(-i64::from(last.weekday() % 7))
+}
+
+/// Minutes Paris is ahead of UTC at `utc_ms`: 120 from the last Sunday of March 01:00 UTC to the last Sunday
+/// of October 01:00 UTC, else 60 (the European Union's rule since 1996).
+pub fn paris_offset_minutes(utc_ms: i64) -> i64 {
+    let year = Day::from_days_since_epoch(utc_ms.div_euclid(DAY_MS)).year;
+    let summer_starts = last_sunday(year, 3).days_since_epoch() * DAY_MS + 60 * MINUTE_MS;
+    let summer_ends = last_sunday(year, 10).days_since_epoch() * DAY_MS + 60 * MINUTE_MS;
+    if (summer_starts..summer_ends).contains(&utc_ms) {
+        120
+    } else {
+        60
+    }
+}
+
+/// The UTC instant of a Paris wall-clock time. A time skipped in spring is taken one hour later; a time that
+/// happens twice in autumn is taken the first time.
+pub fn paris_to_utc(day: Day, minute_of_day: u32) -> i64 {
+    let wall = day.days_since_epoch() * DAY_MS + i64::from(minute_of_day) * MINUTE_MS;
+    // Try summer time first (the earlier of two readings in autumn), then winter time.
+    for offset in [120, 60] {
+        let candidate = wall - offset * MINUTE_MS;
+        if paris_offset_minutes(candidate) == offset {
+            return candidate;
+        }
+    }
+    // Skipped hour in spring: the wall time does not exist; winter offset gives the instant one hour later.
+    wall - 60 * MINUTE_MS
+}
+
+/// Paris day and minute of the day of an instant.
+pub fn utc_to_paris(utc_ms: i64) -> (Day, u32) {
+    let local = utc_ms + paris_offset_minutes(utc_ms) * MINUTE_MS;
+    let day = Day::from_days_since_epoch(local.div_euclid(DAY_MS));
+    let minute = u32::try_from(local.rem_euclid(DAY_MS) / MINUTE_MS).unwrap_or(0);
+    (day, minute)
+}
+
+/// "HH:MM" → minutes since midnight.
+pub fn parse_time(field: &'static str, text: &str) -> Result<u32, ValidationError> {
+    let bad = || {
+        ValidationError::new(
+            field,
+            format!("« {} » : une heure HH:MM attendue", text.trim()),
+        )
+    };
+    let (h, m) = text.trim().split_once([':', 'h']).ok_or_else(bad)?;
+    let (h, m): (u32, u32) = (
+        h.trim().parse().map_err(|_| bad())?,
+        if m.trim().is_empty() {
+            0
+        } else {
+            m.trim().parse().map_err(|_| bad())?
+        },
+    );
+    (h < 24 && m < 60).then_some(h * 60 + m).ok_or_else(bad)
+}
+
+/// A recurring weekly availability: every `weekday` from `start` to `end`, cut into slots of `slot_minutes`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WeeklyPattern {
+    /// 1 for Monday … 7 for Sunday.
+    pub weekday: u32,
+    pub start_minute: u32,
+    pub end_minute: u32,
+    pub slot_minutes: u32,
+    pub kind: SlotKind,
+    pub modality: Modality,
+    pub valid_from: Day,
+    pub valid_until: Option<Day>,
+    /// Days without slots (holidays of the professional, a training day…).
+    pub exceptions: Vec<Day>,
+    /// No slots on public holidays (the on-call rota covers them).
+    pub skip_public_holidays: bool,
+}
+
+/// One slot of a pattern, in UTC milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlotTime {
+    pub start_ms: i64,
+    pub end_ms: i64,
+}
+
+impl WeeklyPattern {
+    /// Every problem of the pattern, each naming its field.
+    pub fn check(&self) -> Result<(), Vec<ValidationError>> {
+        let mut problems = Vec::new();
+        if !(1..=7).contains(&self.weekday) {
+            problems.push(ValidationError::new(
+                "Jour",
+                "choisissez un jour de la semaine",
+            ));
+        }
+        if self.end_minute <= self.start_minute {
+            problems.push(ValidationError::new(
+                "Fin",
+                "la fin doit être après le début",
+            ));
+        }
+        if !(5..=240).contains(&self.slot_minutes) {
+            problems.push(ValidationError::new(
+                "Durée d'un créneau",
+                "entre 5 et 240 minutes",
+            ));
+        } else if self.end_minute > self.start_minute
+            && self.end_minute - self.start_minute < self.slot_minutes
+        {
+            problems.push(ValidationError::new(
+                "Durée d'un créneau",
+                "la plage est plus courte qu'un créneau",
+            ));
+        }
+        if let Some(until) = self.valid_until {
+            if until < self.valid_from {
+                problems.push(ValidationError::new(
+                    "Jusqu'au",
+                    "la fin de validité est avant son début",
+                ));
+            } else if until.days_since_epoch() - self.valid_from.days_since_epoch() > 731 {
+                problems.push(ValidationError::new("Jusqu'au", "deux ans au plus"));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// The slots of the pattern whose day lies in `[from, to]` (Paris days).
+    pub fn slots_between(&self, from: Day, to: Day) -> Vec<SlotTime> {
+        let mut slots = Vec::new();
+        let first = from.max(self.valid_from);
+        let last = self.valid_until.map_or(to, |until| until.min(to));
+        if first > last || self.slot_minutes == 0 {
+            return slots;
+        }
+        let mut day = first.plus_days(i64::from((7 + self.weekday - first.weekday()) % 7));
+        while day <= last {
+            let skipped = self.exceptions.contains(&day)
+                || (self.skip_public_holidays && is_public_holiday(day));
+            if !skipped {
+                let mut minute = self.start_minute;
+                while minute + self.slot_minutes <= self.end_minute {
+                    slots.push(SlotTime {
+                        start_ms: paris_to_utc(day, minute),
+                        end_ms: paris_to_utc(day, minute + self.slot_minutes),
+                    });
+                    minute += self.slot_minutes;
+                }
+            }
+            day = day.plus_days(7);
+        }
+        slots
+    }
+}
+
+/// Seen within `hours` of the request: the indicator's test.
+pub fn within_hours(requested_ms: i64, slot_start_ms: i64, hours: i64) -> bool {
+    slot_start_ms >= requested_ms && slot_start_ms - requested_ms <= hours * 3_600_000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> Day {
+        Day::new(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn days_weekdays_and_easter() {
+        assert_eq!(day(1970, 1, 1).days_since_epoch(), 0);
+        assert_eq!(day(1970, 1, 1).weekday(), 4);
+        assert_eq!(day(2026, 12, 1).weekday(), 2);
+        for days in [-1000, 0, 20_000, 20_788, 50_000] {
+            assert_eq!(Day::from_days_since_epoch(days).days_since_epoch(), days);
+        }
+        assert_eq!(easter(2026), day(2026, 4, 5));
+        assert_eq!(easter(2027), day(2027, 3, 28));
+        assert_eq!(easter(2000), day(2000, 4, 23));
+        assert_eq!(Day::new(2026, 2, 29), None);
+        assert_eq!(Day::parse("Date", "05/04/2026").unwrap(), day(2026, 4, 5));
+        assert_eq!(Day::parse("Date", "31/04/2026").unwrap_err().field, "Date");
+    }
+
+    #[test]
+    fn the_eleven_holidays_of_2026() {
+        let days = public_holidays(2026);
+        assert_eq!(days.len(), 11);
+        for expected in [
+            day(2026, 4, 6),  // Easter Monday
+            day(2026, 5, 14), // Ascension
+            day(2026, 5, 25), // Whit Monday
+            day(2026, 7, 14),
+        ] {
+            assert!(days.contains(&expected), "{expected:?}");
+        }
+        assert!(!is_public_holiday(day(2026, 12, 1)));
+    }
+
+    #[test]
+    fn paris_time_follows_daylight_saving() {
+        // 2026: summer time from 29 March 01:00 UTC to 25 October 01:00 UTC.
+        let winter = paris_to_utc(day(2026, 1, 15), 9 * 60);
+        assert_eq!(utc_to_paris(winter), (day(2026, 1, 15), 9 * 60));
+        assert_eq!(paris_offset_minutes(winter), 60);
+        let summer = paris_to_utc(day(2026, 7, 15), 9 * 60);
+        assert_eq!(paris_offset_minutes(summer), 120);
+        assert_eq!(utc_to_paris(summer), (day(2026, 7, 15), 9 * 60));
+        // 29 March: 02:30 does not exist (taken as 03:30); 25 October: 02:30 happens twice (the first).
+        let skipped = paris_to_utc(day(2026, 3, 29), 150);
+        assert_eq!(utc_to_paris(skipped), (day(2026, 3, 29), 210));
+        let twice = paris_to_utc(day(2026, 10, 25), 150);
+        assert_eq!(paris_offset_minutes(twice), 120);
+        assert_eq!(
+            paris_to_utc(day(2026, 10, 25), 240) - paris_to_utc(day(2026, 10, 25), 120),
+            3 * 3_600_000
+        );
+    }
+
+    #[test]
+    fn a_weekly_pattern_skips_exceptions_and_holidays() {
+        let pattern = WeeklyPattern {
+            weekday: 1,
+            start_minute: 8 * 60,
+            end_minute: 10 * 60,
+            slot_minutes: 20,
+            kind: SlotKind::Sas,
+            modality: Modality::Office,
+            valid_from: day(2026, 3, 30),
+            valid_until: Some(day(2026, 5, 31)),
+            exceptions: vec![day(2026, 4, 20)],
+            skip_public_holidays: true,
+        };
+        assert!(pattern.check().is_ok());
+        // Mondays 30/03 … 25/05: nine, less 06/04 (Easter Monday), 20/04 (exception), 25/05 (Whit Monday).
+        let slots = pattern.slots_between(day(2026, 3, 1), day(2026, 12, 31));
+        assert_eq!(slots.len(), 6 * 6);
+        let (first_day, first_minute) = utc_to_paris(slots[0].start_ms);
+        assert_eq!((first_day, first_minute), (day(2026, 3, 30), 8 * 60));
+        assert!(slots.iter().all(|s| s.end_ms - s.start_ms == 20 * 60_000));
+        assert!(slots
+            .iter()
+            .all(|s| utc_to_paris(s.start_ms).0.weekday() == 1));
+        let bad = WeeklyPattern {
+            weekday: 9,
+            end_minute: 7 * 60,
+            slot_minutes: 2,
+            valid_until: Some(day(2026, 1, 1)),
+            ..pattern
+        };
+        let fields: Vec<&str> = bad.check().unwrap_err().iter().map(|p| p.field).collect();
+        assert_eq!(fields, ["Jour", "Fin", "Durée d'un créneau", "Jusqu'au"]);
+    }
+
+    #[test]
+    fn codes_round_trip_and_times_parse() {
+        for kind in SlotKind::ALL {
+            assert_eq!(SlotKind::parse(kind.code()), Some(*kind));
+        }
+        for outcome in Outcome::ALL {
+            assert_eq!(Outcome::parse(outcome.code()), Some(*outcome));
+        }
+        assert_eq!(parse_time("Début", "08:30").unwrap(), 510);
+        assert_eq!(parse_time("Début", "9h").unwrap(), 540);
+        assert_eq!(parse_time("Début", "25:00").unwrap_err().field, "Début");
+        assert!(within_hours(0, 47 * 3_600_000, 48));
+        assert!(!within_hours(0, 49 * 3_600_000, 48));
+    }
+}
