@@ -16,6 +16,7 @@ mod sqlite;
 mod structures;
 mod territory;
 pub mod testing;
+mod unscheduled_care;
 
 pub use directory::{
     DirectoryCount, DirectoryQuery, DirectoryStore, ImportedProfessional, MemberTemplateEntry,
@@ -35,6 +36,9 @@ pub use structures::{
     ImportRun, Structure, StructureFacts, StructureIdentity, StructureQuery, StructureStore,
 };
 pub use territory::TerritoryStore;
+pub use unscheduled_care::{
+    NewBooking, NewSlot, SlotQuery, SnpBooking, SnpPattern, SnpSlot, UnscheduledCareStore,
+};
 
 use async_trait::async_trait;
 use maillage_domain::authz::Role;
@@ -76,6 +80,7 @@ pub trait Store:
     + DirectoryStore
     + StructureStore
     + DoctorSearchStore
+    + UnscheduledCareStore
     + Send
     + Sync
     + 'static

@@ -1,0 +1,538 @@
+//! Storage of unscheduled care: weekly patterns, published slots, and bookings. Every method takes the CPTS.
+//! A slot is never booked twice: the partial unique index `snp_bookings_one_live_per_slot` admits one held or
+//! confirmed booking per slot, and a hold that expired is set aside in the same transaction as the new hold.
+
+use crate::models::*;
+use crate::sql::{on_pool, SqlStore};
+use crate::{Result, StoreError};
+use async_trait::async_trait;
+use sqlx::FromRow;
+use uuid::Uuid;
+
+/// A weekly pattern as stored (days as `YYYY-MM-DD`, exceptions `;`-separated).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnpPattern {
+    pub id: Uuid,
+    pub professional_id: Uuid,
+    pub weekday: i64,
+    pub start_minute: i64,
+    pub end_minute: i64,
+    pub slot_minutes: i64,
+    pub kind: String,
+    pub modality: String,
+    pub place: String,
+    pub valid_from: String,
+    pub valid_until: Option<String>,
+    pub exceptions: String,
+    pub skip_holidays: bool,
+    pub created_by: Option<UserId>,
+    pub created_at: i64,
+}
+
+/// A slot to publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSlot {
+    pub start_at: i64,
+    pub end_at: i64,
+    pub kind: String,
+    pub modality: String,
+    pub place: String,
+}
+
+/// A published slot, with whether it is free as of the instant it was read.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct SnpSlot {
+    pub id: Uuid,
+    pub professional_id: Uuid,
+    pub pattern_id: Option<Uuid>,
+    pub start_at: i64,
+    pub end_at: i64,
+    pub kind: String,
+    pub modality: String,
+    pub place: String,
+    pub profession_code: String,
+    pub commune_code: String,
+    pub cancelled: bool,
+}
+
+/// Which free slots a search wants.
+#[derive(Debug, Clone, Default)]
+pub struct SlotQuery {
+    pub from: i64,
+    pub until: i64,
+    /// A profession code of the national directory; None: any.
+    pub profession: Option<String>,
+    /// Slot kinds (codes); empty: any.
+    pub kinds: Vec<String>,
+    pub modality: Option<String>,
+    /// Communes (INSEE codes) the slot may be in; empty: any.
+    pub communes: Vec<String>,
+}
+
+/// A hold on a slot, before it is confirmed with the patient's identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewBooking {
+    pub slot_id: Uuid,
+    pub origin: String,
+    pub reason: String,
+    /// When the patient asked for care (for the 24 h / 48 h indicators).
+    pub requested_at: i64,
+    pub booked_by: Option<UserId>,
+    pub held_until: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct SnpBooking {
+    pub id: Uuid,
+    pub slot_id: Uuid,
+    pub patient_id: Option<Uuid>,
+    pub status: String,
+    pub held_until: i64,
+    pub origin: String,
+    pub reason: String,
+    pub requested_at: i64,
+    pub booked_by: Option<Uuid>,
+    pub outcome: Option<String>,
+    pub outcome_at: Option<i64>,
+    pub created_at: i64,
+}
+
+#[async_trait]
+pub trait UnscheduledCareStore: Send + Sync {
+    /// Records a pattern and its slots in one transaction; slots the professional already has at the same
+    /// start are left as they are. Returns how many slots were created.
+    async fn create_pattern(
+        &self,
+        cpts: CptsId,
+        pattern: &SnpPattern,
+        slots: &[NewSlot],
+    ) -> Result<u64>;
+    async fn list_patterns(&self, cpts: CptsId, professional: Uuid) -> Result<Vec<SnpPattern>>;
+    /// Publishes slots one by one (a professional who phones in); same rule for duplicates.
+    async fn publish_slots(
+        &self,
+        cpts: CptsId,
+        professional: Uuid,
+        slots: &[NewSlot],
+        now: i64,
+    ) -> Result<u64>;
+    /// Free slots (not cancelled, no live booking as of `now`), earliest first.
+    async fn search_free_slots(
+        &self,
+        cpts: CptsId,
+        query: &SlotQuery,
+        now: i64,
+        page: Page,
+    ) -> Result<Vec<SnpSlot>>;
+    async fn find_slot(&self, cpts: CptsId, id: Uuid) -> Result<Option<SnpSlot>>;
+    /// Holds a slot. None when someone else holds or booked it (the caller says so); NotFound when the slot
+    /// is not in this CPTS or is cancelled.
+    async fn hold_slot(&self, cpts: CptsId, booking: &NewBooking, now: i64)
+        -> Result<Option<Uuid>>;
+    /// Confirms a hold that has not expired, with the patient (recorded in the same transaction).
+    async fn confirm_booking(
+        &self,
+        cpts: CptsId,
+        booking: Uuid,
+        patient: &PatientRecord,
+        now: i64,
+    ) -> Result<bool>;
+    /// Cancels a held or confirmed booking: the slot is free again.
+    async fn cancel_booking(&self, cpts: CptsId, booking: Uuid, now: i64) -> Result<bool>;
+    /// What happened: seen, no-show, sent to emergency, hospitalised (confirmed bookings only).
+    async fn record_outcome(
+        &self,
+        cpts: CptsId,
+        booking: Uuid,
+        outcome: &str,
+        now: i64,
+    ) -> Result<bool>;
+    async fn find_booking(&self, cpts: CptsId, id: Uuid) -> Result<Option<SnpBooking>>;
+    async fn bookings_of_slot(&self, cpts: CptsId, slot: Uuid) -> Result<Vec<SnpBooking>>;
+}
+
+#[derive(FromRow)]
+struct PatternRow {
+    id: Uuid,
+    professional_id: Uuid,
+    weekday: i64,
+    start_minute: i64,
+    end_minute: i64,
+    slot_minutes: i64,
+    kind: String,
+    modality: String,
+    place: String,
+    valid_from: String,
+    valid_until: Option<String>,
+    exceptions: String,
+    skip_holidays: bool,
+    created_by: Option<Uuid>,
+    created_at: i64,
+}
+
+impl From<PatternRow> for SnpPattern {
+    fn from(row: PatternRow) -> Self {
+        SnpPattern {
+            id: row.id,
+            professional_id: row.professional_id,
+            weekday: row.weekday,
+            start_minute: row.start_minute,
+            end_minute: row.end_minute,
+            slot_minutes: row.slot_minutes,
+            kind: row.kind,
+            modality: row.modality,
+            place: row.place,
+            valid_from: row.valid_from,
+            valid_until: row.valid_until,
+            exceptions: row.exceptions,
+            skip_holidays: row.skip_holidays,
+            created_by: row.created_by.map(UserId),
+            created_at: row.created_at,
+        }
+    }
+}
+
+const SLOT_COLUMNS: &str =
+    "s.id, s.professional_id, s.pattern_id, s.start_at, s.end_at, s.kind, s.modality, \
+    s.place, s.profession_code, s.commune_code, s.cancelled";
+
+const BOOKING_COLUMNS: &str =
+    "id, slot_id, patient_id, status, held_until, origin, reason, requested_at, \
+    booked_by, outcome, outcome_at, created_at";
+
+/// A booking that still counts at `$now`: confirmed, or held and not expired.
+const LIVE: &str = "(b.status = 'confirmed' OR (b.status = 'held' AND b.held_until >= $2))";
+
+/// Inserts slots for a professional of the CPTS, copying their profession and commune (inside `$tx`).
+const INSERT_SLOT: &str =
+    "INSERT INTO snp_slots (id, cpts_id, professional_id, pattern_id, start_at, end_at, kind, \
+    modality, place, profession_code, commune_code, created_at) \
+    SELECT $1, $2, p.id, $4, $5, $6, $7, $8, $9, \
+      CASE WHEN p.general_practitioner THEN 'MG' ELSE p.profession_code END, \
+      COALESCE((SELECT pp.commune_code FROM practice_places pp WHERE pp.professional_id = p.id \
+                AND pp.commune_code <> '' ORDER BY pp.position LIMIT 1), ''), $10 \
+    FROM professionals p WHERE p.cpts_id = $2 AND p.id = $3 \
+    ON CONFLICT (professional_id, start_at) DO NOTHING";
+
+macro_rules! insert_slots {
+    ($tx:expr, $cpts:expr, $professional:expr, $pattern:expr, $slots:expr, $now:expr) => {{
+        let mut created = 0u64;
+        for slot in $slots {
+            created += sqlx::query(INSERT_SLOT)
+                .bind(Uuid::now_v7())
+                .bind($cpts.0)
+                .bind($professional)
+                .bind($pattern)
+                .bind(slot.start_at)
+                .bind(slot.end_at)
+                .bind(&slot.kind)
+                .bind(&slot.modality)
+                .bind(&slot.place)
+                .bind($now)
+                .execute(&mut *$tx)
+                .await?
+                .rows_affected();
+        }
+        created
+    }};
+}
+
+#[async_trait]
+impl UnscheduledCareStore for SqlStore {
+    async fn create_pattern(
+        &self,
+        cpts: CptsId,
+        pattern: &SnpPattern,
+        slots: &[NewSlot],
+    ) -> Result<u64> {
+        let insert = "INSERT INTO snp_patterns (id, cpts_id, professional_id, weekday, start_minute, end_minute, \
+                      slot_minutes, kind, modality, place, valid_from, valid_until, exceptions, skip_holidays, \
+                      created_by, created_at) \
+                      SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 \
+                      WHERE EXISTS (SELECT 1 FROM professionals WHERE cpts_id = $2 AND id = $3)";
+        let p = pattern;
+        let created = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let inserted = sqlx::query(insert)
+                .bind(p.id)
+                .bind(cpts.0)
+                .bind(p.professional_id)
+                .bind(p.weekday)
+                .bind(p.start_minute)
+                .bind(p.end_minute)
+                .bind(p.slot_minutes)
+                .bind(&p.kind)
+                .bind(&p.modality)
+                .bind(&p.place)
+                .bind(&p.valid_from)
+                .bind(&p.valid_until)
+                .bind(&p.exceptions)
+                .bind(p.skip_holidays)
+                .bind(p.created_by.map(|u| u.0))
+                .bind(p.created_at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if inserted == 0 {
+                return Err(StoreError::NotFound("professional"));
+            }
+            let created = insert_slots!(tx, cpts, p.professional_id, Some(p.id), slots, p.created_at);
+            tx.commit().await?;
+            created
+        });
+        Ok(created)
+    }
+
+    async fn list_patterns(&self, cpts: CptsId, professional: Uuid) -> Result<Vec<SnpPattern>> {
+        let sql = "SELECT id, professional_id, weekday, start_minute, end_minute, slot_minutes, kind, modality, place, \
+                   valid_from, valid_until, exceptions, skip_holidays, created_by, created_at FROM snp_patterns \
+                   WHERE cpts_id = $1 AND professional_id = $2 ORDER BY weekday, start_minute LIMIT 200";
+        let rows: Vec<PatternRow> = on_pool!(self, pool => sqlx::query_as(sql)
+            .bind(cpts.0)
+            .bind(professional)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn publish_slots(
+        &self,
+        cpts: CptsId,
+        professional: Uuid,
+        slots: &[NewSlot],
+        now: i64,
+    ) -> Result<u64> {
+        let none: Option<Uuid> = None;
+        let created = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let created = insert_slots!(tx, cpts, professional, none, slots, now);
+            tx.commit().await?;
+            created
+        });
+        Ok(created)
+    }
+
+    async fn search_free_slots(
+        &self,
+        cpts: CptsId,
+        query: &SlotQuery,
+        now: i64,
+        page: Page,
+    ) -> Result<Vec<SnpSlot>> {
+        // Codes are checked by the caller against the domain's lists; they are bound, never spliced, except
+        // the list placeholders built here.
+        let mut conditions = vec![
+            "s.cpts_id = $1".to_string(),
+            "s.cancelled = FALSE".to_string(),
+            "s.start_at >= $3".to_string(),
+            "s.start_at <= $4".to_string(),
+            format!("NOT EXISTS (SELECT 1 FROM snp_bookings b WHERE b.slot_id = s.id AND {LIVE})"),
+        ];
+        let mut texts: Vec<String> = Vec::new();
+        let mut next = 7;
+        let mut placeholder = |texts: &mut Vec<String>, value: &str| {
+            texts.push(value.to_string());
+            let name = format!("${next}");
+            next += 1;
+            name
+        };
+        if let Some(profession) = &query.profession {
+            let p = placeholder(&mut texts, profession);
+            conditions.push(format!("s.profession_code = {p}"));
+        }
+        if let Some(modality) = &query.modality {
+            let p = placeholder(&mut texts, modality);
+            conditions.push(format!("s.modality = {p}"));
+        }
+        if !query.kinds.is_empty() {
+            let list: Vec<String> = query
+                .kinds
+                .iter()
+                .map(|k| placeholder(&mut texts, k))
+                .collect();
+            conditions.push(format!("s.kind IN ({})", list.join(", ")));
+        }
+        if !query.communes.is_empty() {
+            let list: Vec<String> = query
+                .communes
+                .iter()
+                .take(500)
+                .map(|c| placeholder(&mut texts, c))
+                .collect();
+            conditions.push(format!("s.commune_code IN ({})", list.join(", ")));
+        }
+        let sql = format!(
+            "SELECT {SLOT_COLUMNS} FROM snp_slots s WHERE {} ORDER BY s.start_at, s.id LIMIT $5 OFFSET $6",
+            conditions.join(" AND ")
+        );
+        let rows: Vec<SnpSlot> = on_pool!(self, pool => {
+            let mut q = sqlx::query_as(&sql)
+                .bind(cpts.0)
+                .bind(now)
+                .bind(query.from)
+                .bind(query.until)
+                .bind(page.limit)
+                .bind(page.offset);
+            for text in &texts {
+                q = q.bind(text.as_str());
+            }
+            q.fetch_all(pool).await
+        })?;
+        Ok(rows)
+    }
+
+    async fn find_slot(&self, cpts: CptsId, id: Uuid) -> Result<Option<SnpSlot>> {
+        let sql =
+            format!("SELECT {SLOT_COLUMNS} FROM snp_slots s WHERE s.cpts_id = $1 AND s.id = $2");
+        let row: Option<SnpSlot> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(cpts.0)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row)
+    }
+
+    async fn hold_slot(
+        &self,
+        cpts: CptsId,
+        booking: &NewBooking,
+        now: i64,
+    ) -> Result<Option<Uuid>> {
+        let expire = "UPDATE snp_bookings SET status = 'expired', updated_at = $3 \
+                      WHERE cpts_id = $1 AND slot_id = $2 AND status = 'held' AND held_until < $3";
+        let insert = "INSERT INTO snp_bookings (id, cpts_id, slot_id, status, held_until, origin, reason, requested_at, \
+                      booked_by, created_at, updated_at) \
+                      SELECT $1, $2, $3, 'held', $4, $5, $6, $7, $8, $9, $9 \
+                      WHERE EXISTS (SELECT 1 FROM snp_slots WHERE cpts_id = $2 AND id = $3 AND cancelled = FALSE)";
+        let id = Uuid::now_v7();
+        let b = booking;
+        let outcome: Result<u64> = on_pool!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            sqlx::query(expire)
+                .bind(cpts.0)
+                .bind(b.slot_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            let inserted = sqlx::query(insert)
+                .bind(id)
+                .bind(cpts.0)
+                .bind(b.slot_id)
+                .bind(b.held_until)
+                .bind(&b.origin)
+                .bind(&b.reason)
+                .bind(b.requested_at)
+                .bind(b.booked_by.map(|u| u.0))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            Ok(inserted)
+        }.await);
+        match outcome {
+            Ok(1) => Ok(Some(id)),
+            Ok(_) => Err(StoreError::NotFound("slot")),
+            // The unique index refused a second live booking: someone else was faster.
+            Err(StoreError::Conflict(_)) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
+    async fn confirm_booking(
+        &self,
+        cpts: CptsId,
+        booking: Uuid,
+        patient: &PatientRecord,
+        now: i64,
+    ) -> Result<bool> {
+        let insert_patient = "INSERT INTO patients (id, cpts_id, identity, key_id, blind_index, created_at, updated_at) \
+                              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING";
+        let confirm =
+            "UPDATE snp_bookings SET status = 'confirmed', patient_id = $3, updated_at = $4 \
+                       WHERE cpts_id = $1 AND id = $2 AND status = 'held' AND held_until >= $4";
+        let done = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(insert_patient)
+                .bind(patient.id.0)
+                .bind(patient.cpts_id.0)
+                .bind(&patient.identity)
+                .bind(&patient.key_id)
+                .bind(&patient.blind_index)
+                .bind(patient.created_at)
+                .bind(patient.updated_at)
+                .execute(&mut *tx)
+                .await?;
+            let confirmed = sqlx::query(confirm)
+                .bind(cpts.0)
+                .bind(booking)
+                .bind(patient.id.0)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected() == 1;
+            // Nothing half-written: without a live hold, the patient is not kept either.
+            if confirmed {
+                tx.commit().await?;
+            }
+            confirmed
+        });
+        Ok(done)
+    }
+
+    async fn cancel_booking(&self, cpts: CptsId, booking: Uuid, now: i64) -> Result<bool> {
+        let sql = "UPDATE snp_bookings SET status = 'cancelled', updated_at = $3 \
+                   WHERE cpts_id = $1 AND id = $2 AND status IN ('held', 'confirmed') AND outcome IS NULL";
+        let done = on_pool!(self, pool => sqlx::query(sql)
+            .bind(cpts.0)
+            .bind(booking)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    async fn record_outcome(
+        &self,
+        cpts: CptsId,
+        booking: Uuid,
+        outcome: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let sql = "UPDATE snp_bookings SET outcome = $3, outcome_at = $4, updated_at = $4 \
+                   WHERE cpts_id = $1 AND id = $2 AND status = 'confirmed'";
+        let done = on_pool!(self, pool => sqlx::query(sql)
+            .bind(cpts.0)
+            .bind(booking)
+            .bind(outcome)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    async fn find_booking(&self, cpts: CptsId, id: Uuid) -> Result<Option<SnpBooking>> {
+        let sql =
+            format!("SELECT {BOOKING_COLUMNS} FROM snp_bookings WHERE cpts_id = $1 AND id = $2");
+        let row: Option<SnpBooking> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(cpts.0)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row)
+    }
+
+    async fn bookings_of_slot(&self, cpts: CptsId, slot: Uuid) -> Result<Vec<SnpBooking>> {
+        let sql = format!(
+            "SELECT {BOOKING_COLUMNS} FROM snp_bookings WHERE cpts_id = $1 AND slot_id = $2 ORDER BY created_at, id LIMIT 100"
+        );
+        let rows: Vec<SnpBooking> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(cpts.0)
+            .bind(slot)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
+    }
+}
