@@ -33,6 +33,8 @@ pub enum DoctorSearchError {
     Crypto(#[from] CryptoError),
     #[error("identity cannot be encoded: {0}")]
     Encoding(String),
+    #[error(transparent)]
+    Patient(#[from] crate::patients::PatientError),
     /// The request is not (or no longer) in a state allowing this; the message is French, for the page.
     #[error("{0}")]
     Refused(String),
@@ -285,10 +287,6 @@ pub enum ProposalAnswer {
     Declined,
 }
 
-fn context(cpts: CptsId, id: PatientId) -> Vec<u8> {
-    format!("patient:{cpts}:{id}").into_bytes()
-}
-
 fn today() -> String {
     date_text(now_ms())
 }
@@ -344,19 +342,8 @@ impl DoctorSearch {
         id: PatientId,
         identity: &PatientIdentity,
     ) -> Result<PatientRecord> {
-        let plaintext =
-            serde_json::to_vec(identity).map_err(|e| DoctorSearchError::Encoding(e.to_string()))?;
-        let sealed = self.keyring.seal(&plaintext, &context(cpts, id))?;
-        let now = now_ms();
-        Ok(PatientRecord {
-            id,
-            cpts_id: cpts,
-            identity: sealed,
-            key_id: self.keyring.active_key_id().to_string(),
-            blind_index: self.blind_index(cpts, identity),
-            created_at: now,
-            updated_at: now,
-        })
+        crate::patients::sealed_record(&self.keyring, cpts, id, identity, now_ms())
+            .map_err(Into::into)
     }
 
     /// Records `action` on request `id` in the CPTS's audit trail.
@@ -567,13 +554,10 @@ impl DoctorSearch {
             .purpose(purpose),
         )
         .await?;
-        let plaintext = self
-            .keyring
-            .open(&record.identity, &context(cpts, patient_id))?;
-        Ok(Some(
-            serde_json::from_slice(&plaintext)
-                .map_err(|e| DoctorSearchError::Encoding(e.to_string()))?,
-        ))
+        Ok(Some(crate::patients::opened_identity(
+            &self.keyring,
+            &record,
+        )?))
     }
 
     /// Moves a request by hand along the workflow (outcome: a decline reason, a redirection, a note).

@@ -28,6 +28,37 @@ fn context(cpts: CptsId, id: PatientId) -> Vec<u8> {
     format!("patient:{cpts}:{id}").into_bytes()
 }
 
+/// The row of a new patient: identity sealed with the active key and bound to the row, blind index for
+/// duplicates. For the missions that store a patient in the same transaction as their own record.
+pub fn sealed_record(
+    keyring: &Keyring,
+    cpts: CptsId,
+    id: PatientId,
+    identity: &PatientIdentity,
+    now: i64,
+) -> Result<PatientRecord, PatientError> {
+    let plaintext =
+        serde_json::to_vec(identity).map_err(|e| PatientError::Encoding(e.to_string()))?;
+    Ok(PatientRecord {
+        id,
+        cpts_id: cpts,
+        identity: keyring.seal(&plaintext, &context(cpts, id))?,
+        key_id: keyring.active_key_id().to_string(),
+        blind_index: keyring.blind_index(cpts.to_string().as_bytes(), &identity.match_key()),
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+/// The identity of a stored patient row.
+pub fn opened_identity(
+    keyring: &Keyring,
+    record: &PatientRecord,
+) -> Result<PatientIdentity, PatientError> {
+    let plaintext = keyring.open(&record.identity, &context(record.cpts_id, record.id))?;
+    serde_json::from_slice(&plaintext).map_err(|e| PatientError::Encoding(e.to_string()))
+}
+
 impl Patients {
     pub fn new(store: Arc<dyn Store>, keyring: Arc<Keyring>) -> Self {
         Self { store, keyring }
@@ -39,20 +70,12 @@ impl Patients {
         id: PatientId,
         identity: &PatientIdentity,
     ) -> Result<(Vec<u8>, String), PatientError> {
-        let plaintext =
-            serde_json::to_vec(identity).map_err(|e| PatientError::Encoding(e.to_string()))?;
-        let sealed = self.keyring.seal(&plaintext, &context(cpts, id))?;
-        let index = self
-            .keyring
-            .blind_index(cpts.to_string().as_bytes(), &identity.match_key());
-        Ok((sealed, index))
+        let record = sealed_record(&self.keyring, cpts, id, identity, 0)?;
+        Ok((record.identity, record.blind_index))
     }
 
     fn open(&self, record: &PatientRecord) -> Result<PatientIdentity, PatientError> {
-        let plaintext = self
-            .keyring
-            .open(&record.identity, &context(record.cpts_id, record.id))?;
-        serde_json::from_slice(&plaintext).map_err(|e| PatientError::Encoding(e.to_string()))
+        opened_identity(&self.keyring, record)
     }
 
     pub async fn create(
