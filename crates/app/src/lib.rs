@@ -18,5 +18,6 @@ pub mod mail;
 pub mod matching;
 pub mod notify;
 pub mod patients;
+pub mod unscheduled_care;
 
 pub use config::Config;

@@ -56,10 +56,16 @@ pub enum AuditAction {
     ProposalSent,
     ProposalAnswered,
     PriorityRulesChanged,
+    SnpPatternPublished,
+    SnpSlotHeld,
+    SnpBookingConfirmed,
+    SnpBookingViewed,
+    SnpBookingCancelled,
+    SnpOutcomeRecorded,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 44] = [
+    pub const ALL: [AuditAction; 50] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -104,6 +110,12 @@ impl AuditAction {
         AuditAction::ProposalSent,
         AuditAction::ProposalAnswered,
         AuditAction::PriorityRulesChanged,
+        AuditAction::SnpPatternPublished,
+        AuditAction::SnpSlotHeld,
+        AuditAction::SnpBookingConfirmed,
+        AuditAction::SnpBookingViewed,
+        AuditAction::SnpBookingCancelled,
+        AuditAction::SnpOutcomeRecorded,
     ];
 
     pub fn code(self) -> &'static str {
@@ -152,6 +164,12 @@ impl AuditAction {
             AuditAction::ProposalSent => "proposal_sent",
             AuditAction::ProposalAnswered => "proposal_answered",
             AuditAction::PriorityRulesChanged => "priority_rules_changed",
+            AuditAction::SnpPatternPublished => "snp_pattern_published",
+            AuditAction::SnpSlotHeld => "snp_slot_held",
+            AuditAction::SnpBookingConfirmed => "snp_booking_confirmed",
+            AuditAction::SnpBookingViewed => "snp_booking_viewed",
+            AuditAction::SnpBookingCancelled => "snp_booking_cancelled",
+            AuditAction::SnpOutcomeRecorded => "snp_outcome_recorded",
         }
     }
 
@@ -207,6 +225,14 @@ impl AuditAction {
             AuditAction::ProposalSent => "Proposition envoyée à un médecin",
             AuditAction::ProposalAnswered => "Réponse d'un médecin à une proposition",
             AuditAction::PriorityRulesChanged => "Règles de priorité modifiées",
+            AuditAction::SnpPatternPublished => "Publication de créneaux de soins non programmés",
+            AuditAction::SnpSlotHeld => "Créneau de soins non programmés retenu",
+            AuditAction::SnpBookingConfirmed => "Réservation d'un créneau confirmée",
+            AuditAction::SnpBookingViewed => "Consultation d'une réservation",
+            AuditAction::SnpBookingCancelled => "Réservation annulée",
+            AuditAction::SnpOutcomeRecorded => {
+                "Issue d'une consultation non programmée enregistrée"
+            }
         }
     }
 }

@@ -73,10 +73,14 @@ pub enum Permission {
     RunMatching,
     /// Declare one's own room for new patients (a GP member) — or a GP's, for the coordination.
     DeclareCapacity,
+    /// Publish unscheduled-care slots: one's own (a member), or a professional's who phones in (coordination).
+    PublishSlots,
+    /// Search and book unscheduled-care slots for a patient (secretary and regulator, coordination, members).
+    BookSlots,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 11] = [
         Permission::ViewDashboard,
         Permission::ManageCpts,
         Permission::ViewMemberDirectory,
@@ -86,6 +90,8 @@ impl Permission {
         Permission::ViewAuditTrail,
         Permission::RunMatching,
         Permission::DeclareCapacity,
+        Permission::PublishSlots,
+        Permission::BookSlots,
     ];
 }
 
@@ -101,10 +107,11 @@ pub fn allows(role: Role, permission: Permission) -> bool {
                 | ManageDirectory
                 | ViewPatientRequests
                 | SubmitReferral
+                | BookSlots
         ),
         Role::Member => matches!(
             permission,
-            ViewDashboard | ViewMemberDirectory | DeclareCapacity
+            ViewDashboard | ViewMemberDirectory | DeclareCapacity | PublishSlots | BookSlots
         ),
         Role::Partner => matches!(permission, ViewDashboard | SubmitReferral),
     }

@@ -37,7 +37,7 @@ pub const MISSIONS: [Mission; 8] = [
         summary:
             "Agenda partagé des créneaux, tableau d'astreinte, réservations, dysfonctionnements.",
         mandatory: true,
-        available: false,
+        available: true,
     },
     Mission {
         slug: "parcours",

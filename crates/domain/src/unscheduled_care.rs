@@ -79,6 +79,38 @@ coded_enum!(
     }
 );
 
+/// Reason categories of a booking: enough for the indicators, no diagnosis.
+pub const REASONS: [(&str, &str); 7] = [
+    ("fievre", "Fièvre, infection"),
+    ("douleur", "Douleur"),
+    ("traumatisme", "Petit traumatisme, plaie"),
+    ("respiratoire", "Gêne respiratoire, toux"),
+    ("enfant", "Enfant malade"),
+    ("renouvellement", "Renouvellement urgent de traitement"),
+    ("autre", "Autre"),
+];
+
+pub fn reason_label(code: &str) -> Option<&'static str> {
+    REASONS.iter().find(|(c, _)| *c == code).map(|(_, l)| *l)
+}
+
+/// Professions that publish unscheduled-care slots, as the directory codes them (`MG`: general practice).
+pub const PROFESSIONS: [(&str, &str); 6] = [
+    ("MG", "Médecin généraliste"),
+    ("70", "Masseur-kinésithérapeute"),
+    ("50", "Sage-femme"),
+    ("60", "Infirmier"),
+    ("40", "Chirurgien-dentiste"),
+    ("10", "Médecin spécialiste (radiologie…)"),
+];
+
+pub fn profession_label(code: &str) -> Option<&'static str> {
+    PROFESSIONS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, l)| *l)
+}
+
 /// A calendar day (proleptic Gregorian).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Day {

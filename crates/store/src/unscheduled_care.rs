@@ -129,12 +129,14 @@ pub trait UnscheduledCareStore: Send + Sync {
     /// is not in this CPTS or is cancelled.
     async fn hold_slot(&self, cpts: CptsId, booking: &NewBooking, now: i64)
         -> Result<Option<Uuid>>;
-    /// Confirms a hold that has not expired, with the patient (recorded in the same transaction).
+    /// Confirms a hold that has not expired, with the patient, the origin and the reason (one transaction).
     async fn confirm_booking(
         &self,
         cpts: CptsId,
         booking: Uuid,
         patient: &PatientRecord,
+        origin: &str,
+        reason: &str,
         now: i64,
     ) -> Result<bool>;
     /// Cancels a held or confirmed booking: the slot is free again.
@@ -149,6 +151,8 @@ pub trait UnscheduledCareStore: Send + Sync {
     ) -> Result<bool>;
     async fn find_booking(&self, cpts: CptsId, id: Uuid) -> Result<Option<SnpBooking>>;
     async fn bookings_of_slot(&self, cpts: CptsId, slot: Uuid) -> Result<Vec<SnpBooking>>;
+    /// The CPTS's bookings, newest first.
+    async fn recent_bookings(&self, cpts: CptsId, page: Page) -> Result<Vec<SnpBooking>>;
 }
 
 #[derive(FromRow)]
@@ -444,13 +448,15 @@ impl UnscheduledCareStore for SqlStore {
         cpts: CptsId,
         booking: Uuid,
         patient: &PatientRecord,
+        origin: &str,
+        reason: &str,
         now: i64,
     ) -> Result<bool> {
         let insert_patient = "INSERT INTO patients (id, cpts_id, identity, key_id, blind_index, created_at, updated_at) \
                               VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING";
         let confirm =
-            "UPDATE snp_bookings SET status = 'confirmed', patient_id = $3, updated_at = $4 \
-                       WHERE cpts_id = $1 AND id = $2 AND status = 'held' AND held_until >= $4";
+            "UPDATE snp_bookings SET status = 'confirmed', patient_id = $3, updated_at = $4, origin = $5, \
+             reason = $6 WHERE cpts_id = $1 AND id = $2 AND status = 'held' AND held_until >= $4";
         let done = on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(insert_patient)
@@ -468,6 +474,8 @@ impl UnscheduledCareStore for SqlStore {
                 .bind(booking)
                 .bind(patient.id.0)
                 .bind(now)
+                .bind(origin)
+                .bind(reason)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected() == 1;
@@ -531,6 +539,19 @@ impl UnscheduledCareStore for SqlStore {
         let rows: Vec<SnpBooking> = on_pool!(self, pool => sqlx::query_as(&sql)
             .bind(cpts.0)
             .bind(slot)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
+    }
+
+    async fn recent_bookings(&self, cpts: CptsId, page: Page) -> Result<Vec<SnpBooking>> {
+        let sql = format!(
+            "SELECT {BOOKING_COLUMNS} FROM snp_bookings WHERE cpts_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
+        );
+        let rows: Vec<SnpBooking> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(cpts.0)
+            .bind(page.limit)
+            .bind(page.offset)
             .fetch_all(pool)
             .await)?;
         Ok(rows)

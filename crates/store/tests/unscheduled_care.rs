@@ -259,7 +259,14 @@ async fn a_weekly_pattern_publishes_its_slots_once_and_searches_see_free_ones() 
         };
         assert!(!free(now).await);
         assert!(store
-            .confirm_booking(cpts.id, held, &patient(cpts.id), now + 60_000)
+            .confirm_booking(
+                cpts.id,
+                held,
+                &patient(cpts.id),
+                "secretariat",
+                "fievre",
+                now + 60_000
+            )
             .await
             .unwrap());
         assert!(
@@ -340,7 +347,14 @@ async fn an_expired_hold_frees_the_slot_and_cannot_be_confirmed() {
         // Ten minutes later the five-minute hold has lapsed: another person may hold the slot.
         let later = 10 * 60_000;
         assert!(!store
-            .confirm_booking(cpts.id, first, &patient(cpts.id), later)
+            .confirm_booking(
+                cpts.id,
+                first,
+                &patient(cpts.id),
+                "secretariat",
+                "fievre",
+                later
+            )
             .await
             .unwrap());
         let second = store
@@ -349,7 +363,14 @@ async fn an_expired_hold_frees_the_slot_and_cannot_be_confirmed() {
             .unwrap()
             .unwrap();
         assert!(store
-            .confirm_booking(cpts.id, second, &patient(cpts.id), later)
+            .confirm_booking(
+                cpts.id,
+                second,
+                &patient(cpts.id),
+                "secretariat",
+                "fievre",
+                later
+            )
             .await
             .unwrap());
         let history: Vec<String> = store

@@ -35,6 +35,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
     pub doctor_search: maillage_app::doctor_search::DoctorSearch,
+    pub unscheduled_care: maillage_app::unscheduled_care::UnscheduledCare,
 }
 
 impl AppState {
@@ -44,12 +45,18 @@ impl AppState {
             accounts.keyring().clone(),
             &config,
         );
+        let unscheduled_care = maillage_app::unscheduled_care::UnscheduledCare::new(
+            store.clone(),
+            accounts.keyring().clone(),
+            config.jobs.max_attempts,
+        );
         Self {
             store,
             accounts,
             config,
             metrics: Arc::new(Metrics::default()),
             doctor_search,
+            unscheduled_care,
         }
     }
 }

@@ -226,6 +226,8 @@ impl TestApp {
                     .await
                     .unwrap()[0]
                     .id
+            } else if path.contains("/soins-non-programmes/reservations/") {
+                self.store.recent_bookings(id, page).await.unwrap()[0].id
             } else if path.contains("/medecin-traitant/import/") {
                 self.store
                     .list_imports(id, Page::first(100))
@@ -1005,6 +1007,8 @@ async fn deliver_mail(app: &TestApp) -> String {
 #[tokio::test]
 async fn a_reset_link_sets_a_new_password_once_and_reveals_no_account() {
     for app in each_backend().await {
+        // The demo's own e-mails (a booking told to its GP) go first.
+        deliver_mail(&app).await;
         let old_session = app.login_as(MEMBER).await;
         let form = app.get("/mot-de-passe-oublie", None).await;
         let cookie = format!(
@@ -1019,9 +1023,13 @@ async fn a_reset_link_sets_a_new_password_once_and_reveals_no_account() {
                 &[("csrf", &csrf), ("email", "personne@nulle-part.fr")],
             )
             .await;
-        assert_eq!(
-            app.store.job_counts().await.unwrap(),
-            vec![],
+        assert!(
+            !app.store
+                .job_counts()
+                .await
+                .unwrap()
+                .iter()
+                .any(|(status, _)| status == "queued"),
             "no e-mail for an unknown address"
         );
         let known = app
@@ -2391,5 +2399,183 @@ async fn a_gp_declares_room_in_two_clicks_and_bad_numbers_are_named() {
             5
         );
         assert!(!app.audit_of(cpts.id, "capacity_declared").await.is_empty());
+    }
+}
+
+// --- Unscheduled care ------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_gp_publishes_a_week_the_secretary_books_once_and_a_second_booking_is_refused() {
+    for app in each_backend().await {
+        let cpts = demo_cpts(&app, DEMO_CPTS_SLUG).await;
+        let member = app.login_as(MEMBER).await;
+        let base = "/c/camargue-gardoise/soins-non-programmes";
+        let bad = app
+            .post_form(
+                &format!("{base}/mes-creneaux"),
+                Some(&member.cookie),
+                &[
+                    ("csrf", &member.csrf),
+                    ("weekday", "6"),
+                    ("start", "12:00"),
+                    ("end", "09:00"),
+                    ("duration", "20"),
+                    ("kind", "sas"),
+                    ("modality", "cabinet"),
+                    ("from", "31/02/2030"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        for field in ["Fin", "À partir du"] {
+            assert!(
+                bad.body.contains(&format!("<strong>{field}</strong>")),
+                "{field}"
+            );
+        }
+        let published = app
+            .post_form(
+                &format!("{base}/mes-creneaux"),
+                Some(&member.cookie),
+                &[
+                    ("csrf", &member.csrf),
+                    ("weekday", "6"),
+                    ("start", "09:00"),
+                    ("end", "12:00"),
+                    ("duration", "30"),
+                    ("kind", "cpts"),
+                    ("modality", "domicile"),
+                    ("from", ""),
+                    ("exceptions", ""),
+                ],
+            )
+            .await;
+        assert_eq!(published.status, StatusCode::SEE_OTHER);
+        assert!(published.headers[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .contains("publies="));
+        assert!(!app
+            .audit_of(cpts.id, "snp_pattern_published")
+            .await
+            .is_empty());
+
+        let secretary = app.login_as(SECRETARY).await;
+        let search = app
+            .get(
+                &format!("{base}/creneaux?modalite=domicile&heures=336&commune=30003&distance=40"),
+                Some(&secretary),
+            )
+            .await;
+        assert_eq!(search.status, StatusCode::OK);
+        assert!(search.body.contains("Visite à domicile"));
+        let slot = search
+            .body
+            .split("/creneaux/")
+            .nth(1)
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .to_string();
+        let hold = app
+            .post_form(
+                &format!("{base}/creneaux/{slot}/reserver"),
+                Some(&secretary.cookie),
+                &[("csrf", &secretary.csrf)],
+            )
+            .await;
+        assert_eq!(hold.status, StatusCode::SEE_OTHER);
+        let page = hold.headers[header::LOCATION].to_str().unwrap().to_string();
+        // Someone else, at the same time, is told the slot is taken.
+        let coordinator = app.login_as(COORDINATOR).await;
+        let second = app
+            .post_form(
+                &format!("{base}/creneaux/{slot}/reserver"),
+                Some(&coordinator.cookie),
+                &[("csrf", &coordinator.csrf)],
+            )
+            .await;
+        assert_eq!(second.status, StatusCode::CONFLICT);
+        assert!(
+            second
+                .body
+                .contains("vient d&#39;être réservé par quelqu&#39;un d&#39;autre")
+                || second.body.contains("vient d'être réservé"),
+            "{}",
+            second.body
+        );
+        // Confirmation: each bad field named; then confirmed, the patient sealed and the read audited.
+        let refused = app
+            .post_form(
+                &format!("{page}/confirmer"),
+                Some(&secretary.cookie),
+                &[
+                    ("csrf", &secretary.csrf),
+                    ("family_name", ""),
+                    ("given_names", "Lou"),
+                    ("birth_date", "2040-01-01"),
+                    ("phone", "12"),
+                    ("origin", "x"),
+                    ("reason", "y"),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        for field in ["Nom", "Date de naissance", "Téléphone", "Origine", "Motif"] {
+            assert!(
+                refused.body.contains(&format!("<strong>{field}</strong>")),
+                "{field}"
+            );
+        }
+        let confirmed = app
+            .post_form(
+                &format!("{page}/confirmer"),
+                Some(&secretary.cookie),
+                &[
+                    ("csrf", &secretary.csrf),
+                    ("family_name", "Essai-Snp"),
+                    ("given_names", "Lou"),
+                    ("birth_date", "02/02/1990"),
+                    ("phone", "0611223344"),
+                    ("origin", "sas"),
+                    ("reason", "fievre"),
+                ],
+            )
+            .await;
+        assert_eq!(confirmed.status, StatusCode::SEE_OTHER);
+        let shown = app.get(&page, Some(&secretary)).await;
+        let main = &shown.body[shown.body.find("<main").unwrap()..];
+        assert!(
+            main.contains("Essai-Snp")
+                && main.contains("Confirmé")
+                && main.contains("Régulation du SAS"),
+            "{main}"
+        );
+        assert!(!app.audit_of(cpts.id, "snp_booking_viewed").await.is_empty());
+        // The booking page of another CPTS's booking is not found; a member who neither booked nor owns it neither.
+        let vidourle = demo_cpts(&app, OTHER_DEMO_CPTS_SLUG).await;
+        let theirs = app
+            .store
+            .recent_bookings(vidourle.id, Page::first(1))
+            .await
+            .unwrap()[0]
+            .id;
+        assert_eq!(
+            app.get(&format!("{base}/reservations/{theirs}"), Some(&secretary))
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+        // Outcome: a slot more than a day ahead is refused; the demo's booking of today or tomorrow… is at least named.
+        let outcome = app
+            .post_form(
+                &format!("{page}/issue"),
+                Some(&secretary.cookie),
+                &[("csrf", &secretary.csrf), ("outcome", "inconnu")],
+            )
+            .await;
+        assert_eq!(outcome.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(outcome.body.contains("Issue"));
     }
 }

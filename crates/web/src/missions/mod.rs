@@ -8,6 +8,7 @@ pub mod imports;
 pub mod public;
 pub mod structures;
 pub mod territory;
+pub mod unscheduled_care;
 
 use crate::access::{Access, Actor, CptsContext, GuardedRouter, Viewer};
 use crate::error::WebResult;
@@ -27,7 +28,9 @@ use serde::Deserialize;
 
 pub fn routes(router: GuardedRouter) -> GuardedRouter {
     let mut router = public::routes(diagnostic::routes(imports::routes(structures::routes(
-        directory::routes(doctor_search::routes(territory::routes(router))),
+        directory::routes(doctor_search::routes(unscheduled_care::routes(
+            territory::routes(router),
+        ))),
     ))))
     .get(
         "/c/{cpts}",

@@ -1,0 +1,940 @@
+//! Unscheduled care: professionals publish their slots ("Mes créneaux"), the secretary, a regulator or a
+//! member finds the earliest free ones and books one for a patient (held, then confirmed), a second booking of
+//! the same slot is refused, and the outcome (seen, no-show…) is recorded.
+
+use super::directory::{commune_name, parse_id, Choice};
+use crate::access::{Access, Actor, CptsContext, CurrentUser, GuardedRouter, Viewer};
+use crate::error::{WebError, WebResult};
+use crate::forms::{FormPairs, Query};
+use crate::views::{render, render_form, Layout};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use maillage_app::clock::{date_text, now_ms};
+use maillage_app::crypto::PatientIdentity;
+use maillage_app::unscheduled_care::{french_slot_time, CareError, HOLD_MINUTES};
+use maillage_domain::authz::{allows, Permission, Role};
+use maillage_domain::unscheduled_care::{
+    parse_time, profession_label, reason_label, utc_to_paris, BookingOrigin, Day, Modality,
+    Outcome, SlotKind, WeeklyPattern, PROFESSIONS, REASONS,
+};
+use maillage_domain::ValidationError;
+use maillage_store::{Page, SlotQuery};
+use serde::Deserialize;
+use uuid::Uuid;
+
+const BASE: &str = "soins-non-programmes";
+
+pub fn routes(router: GuardedRouter) -> GuardedRouter {
+    router
+        .get(
+            "/c/{cpts}/soins-non-programmes",
+            Access::Cpts(Permission::ViewDashboard),
+            "Soins non programmés : accueil de la mission",
+            hub,
+        )
+        .get(
+            "/c/{cpts}/soins-non-programmes/creneaux",
+            Access::Cpts(Permission::BookSlots),
+            "Recherche des créneaux libres",
+            search,
+        )
+        .post(
+            "/c/{cpts}/soins-non-programmes/creneaux/{id}/reserver",
+            Access::Cpts(Permission::BookSlots),
+            "Réservation d'un créneau (retenu quelques minutes)",
+            hold,
+        )
+        .get(
+            "/c/{cpts}/soins-non-programmes/reservations/{id}",
+            Access::Cpts(Permission::BookSlots),
+            "Réservation d'un créneau",
+            booking_page,
+        )
+        .post(
+            "/c/{cpts}/soins-non-programmes/reservations/{id}/confirmer",
+            Access::Cpts(Permission::BookSlots),
+            "Confirmation d'une réservation avec le patient",
+            confirm,
+        )
+        .post(
+            "/c/{cpts}/soins-non-programmes/reservations/{id}/annuler",
+            Access::Cpts(Permission::BookSlots),
+            "Annulation d'une réservation",
+            cancel,
+        )
+        .post(
+            "/c/{cpts}/soins-non-programmes/reservations/{id}/issue",
+            Access::Cpts(Permission::BookSlots),
+            "Issue d'une consultation (vu, absent, urgences, hospitalisé)",
+            outcome,
+        )
+        .get(
+            "/c/{cpts}/soins-non-programmes/mes-creneaux",
+            Access::Cpts(Permission::PublishSlots),
+            "Mes créneaux de soins non programmés",
+            my_slots,
+        )
+        .post(
+            "/c/{cpts}/soins-non-programmes/mes-creneaux",
+            Access::Cpts(Permission::PublishSlots),
+            "Publication d'un créneau récurrent chaque semaine",
+            publish,
+        )
+}
+
+fn choices<T: Copy>(
+    all: &[T],
+    code: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+    selected: &str,
+) -> Vec<Choice> {
+    all.iter()
+        .map(|v| Choice {
+            code: code(*v).to_string(),
+            label: label(*v).to_string(),
+            selected: code(*v) == selected,
+        })
+        .collect()
+}
+
+fn pair_choices(pairs: &[(&str, &str)], selected: &str) -> Vec<Choice> {
+    pairs
+        .iter()
+        .map(|(code, label)| Choice {
+            code: code.to_string(),
+            label: label.to_string(),
+            selected: *code == selected,
+        })
+        .collect()
+}
+
+fn care_error(error: CareError) -> WebError {
+    match error {
+        CareError::Refused(message) => WebError::Conflict(message),
+        CareError::Store(e) => e.into(),
+        other => WebError::Internal(other.to_string()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "snp_hub.html")]
+struct HubPage {
+    layout: Layout,
+    slug: String,
+    can_book: bool,
+    can_publish: bool,
+}
+
+async fn hub(viewer: Viewer, context: CptsContext) -> Response {
+    render(&HubPage {
+        layout: Layout::in_cpts(&viewer, &context, "Soins non programmés", BASE),
+        slug: context.cpts.slug.clone(),
+        can_book: allows(context.role, Permission::BookSlots),
+        can_publish: allows(context.role, Permission::PublishSlots),
+    })
+}
+
+// --- Search ------------------------------------------------------------------------------------------------
+
+pub struct SlotRow {
+    pub id: String,
+    pub when: String,
+    pub doctor: String,
+    pub profession: String,
+    pub commune: String,
+    pub distance: String,
+    pub kind: &'static str,
+    pub modality: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "snp_search.html")]
+struct SearchPage {
+    layout: Layout,
+    slug: String,
+    professions: Vec<Choice>,
+    modalities: Vec<Choice>,
+    communes: Vec<Choice>,
+    hours: String,
+    distance: String,
+    rows: Vec<SlotRow>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct SearchParams {
+    #[serde(default)]
+    profession: String,
+    #[serde(default)]
+    modalite: String,
+    #[serde(default)]
+    commune: String,
+    #[serde(default)]
+    distance: String,
+    #[serde(default)]
+    heures: String,
+}
+
+async fn territory_choices(
+    state: &AppState,
+    context: &CptsContext,
+    selected: &str,
+) -> WebResult<Vec<Choice>> {
+    let mut list: Vec<Choice> = state
+        .store
+        .territory(context.cpts.id)
+        .await?
+        .into_iter()
+        .map(|code| Choice {
+            label: format!("{} ({code})", commune_name(&code)),
+            selected: code == selected,
+            code,
+        })
+        .collect();
+    list.sort_by(|a, b| a.label.cmp(&b.label));
+    Ok(list)
+}
+
+/// Earliest free slots: 48 hours by default, any profession, any commune; with a patient's commune, only
+/// slots within the distance (great-circle), nearest first among equal times.
+async fn search(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+    Query(params): Query<SearchParams>,
+) -> WebResult<Response> {
+    let now = now_ms();
+    let mut error = None;
+    let hours: i64 = match params.heures.trim() {
+        "" => 48,
+        text => match text.parse::<i64>() {
+            Ok(h) if (1..=24 * 14).contains(&h) => h,
+            _ => {
+                error = Some("Dans les prochaines heures : un nombre entre 1 et 336.".to_string());
+                48
+            }
+        },
+    };
+    let distance: f64 = match params.distance.trim() {
+        "" => 20.0,
+        text => match text.replace(',', ".").parse::<f64>() {
+            Ok(km) if (1.0..=100.0).contains(&km) => km,
+            _ => {
+                error =
+                    Some("Distance maximale : un nombre de kilomètres entre 1 et 100.".to_string());
+                20.0
+            }
+        },
+    };
+    let origin =
+        maillage_domain::territory::find_code(params.commune.trim()).and_then(|c| c.coordinates());
+    let communes: Vec<String> = match origin {
+        Some(at) => maillage_domain::territory::communes()
+            .iter()
+            .filter(|c| {
+                c.coordinates()
+                    .is_some_and(|p| maillage_domain::territory::distance_km(at, p) <= distance)
+            })
+            .map(|c| c.code.clone())
+            .take(500)
+            .collect(),
+        None => Vec::new(),
+    };
+    let query = SlotQuery {
+        from: now,
+        until: now + hours * 3_600_000,
+        profession: profession_label(&params.profession).map(|_| params.profession.clone()),
+        kinds: Vec::new(),
+        modality: Modality::parse(&params.modalite).map(|m| m.code().to_string()),
+        communes,
+    };
+    let slots = state
+        .store
+        .search_free_slots(context.cpts.id, &query, now, Page::first(100))
+        .await?;
+    let mut rows = Vec::with_capacity(slots.len());
+    for slot in slots {
+        let name = state
+            .store
+            .professional(context.cpts.id, slot.professional_id)
+            .await?
+            .map(|p| format!("{} {}", p.summary.first_name, p.summary.last_name))
+            .unwrap_or_default();
+        let km = origin.zip(
+            maillage_domain::territory::find_code(&slot.commune_code).and_then(|c| c.coordinates()),
+        );
+        rows.push(SlotRow {
+            id: slot.id.to_string(),
+            when: french_slot_time(slot.start_at),
+            doctor: name,
+            profession: profession_label(&slot.profession_code)
+                .unwrap_or("Professionnel")
+                .to_string(),
+            commune: commune_name(&slot.commune_code),
+            distance: km
+                .map(|(a, b)| {
+                    format!(
+                        "{} km",
+                        maillage_app::doctor_search::french_km(
+                            maillage_domain::territory::distance_km(a, b)
+                        )
+                    )
+                })
+                .unwrap_or_default(),
+            kind: SlotKind::parse(&slot.kind).map_or("", SlotKind::label),
+            modality: Modality::parse(&slot.modality).map_or("", Modality::label),
+        });
+    }
+    let has_error = error.is_some();
+    Ok(render_form(
+        &SearchPage {
+            layout: Layout::in_cpts(&viewer, &context, "Trouver un créneau", BASE),
+            slug: context.cpts.slug.clone(),
+            professions: pair_choices(&PROFESSIONS, &params.profession),
+            modalities: choices(
+                Modality::ALL,
+                Modality::code,
+                Modality::label,
+                &params.modalite,
+            ),
+            communes: territory_choices(&state, &context, params.commune.trim()).await?,
+            hours: hours.to_string(),
+            distance: maillage_app::doctor_search::french_km(distance),
+            rows,
+            error,
+        },
+        has_error,
+    ))
+}
+
+// --- Booking -------------------------------------------------------------------------------------------------
+
+async fn hold(
+    State(state): State<AppState>,
+    context: CptsContext,
+    Actor(actor): Actor,
+    Path((_, id)): Path<(String, String)>,
+) -> WebResult<Response> {
+    let slot = parse_id(&id)?;
+    let held = state
+        .unscheduled_care
+        .hold(
+            &actor,
+            context.cpts.id,
+            slot,
+            BookingOrigin::CptsSecretary,
+            "",
+            now_ms(),
+        )
+        .await
+        .map_err(care_error)?;
+    match held {
+        Some(booking) => Ok(Redirect::to(&format!(
+            "/c/{}/{BASE}/reservations/{booking}",
+            context.cpts.slug
+        ))
+        .into_response()),
+        None => Err(WebError::Conflict(
+            "Ce créneau vient d'être réservé par quelqu'un d'autre : il n'est plus libre. Choisissez-en un autre dans la liste."
+                .into(),
+        )),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "snp_booking.html")]
+struct BookingPage {
+    layout: Layout,
+    slug: String,
+    id: String,
+    when: String,
+    doctor: String,
+    place: String,
+    status: String,
+    held: bool,
+    confirmed: bool,
+    hold_minutes: i64,
+    identity: Option<PatientIdentity>,
+    /// DD/MM/YYYY.
+    birth_date: String,
+    origin: String,
+    reason: String,
+    outcome: String,
+    origins: Vec<Choice>,
+    reasons: Vec<Choice>,
+    outcomes: Vec<Choice>,
+    form: BookingForm,
+    errors: Vec<ValidationError>,
+}
+
+#[derive(Default, Clone)]
+pub struct BookingForm {
+    pub family_name: String,
+    pub given_names: String,
+    pub birth_date: String,
+    pub phone: String,
+    pub origin: String,
+    pub reason: String,
+}
+
+/// The booking, if the viewer may see it: members only their own bookings and those on their own slots.
+async fn visible_booking(
+    state: &AppState,
+    context: &CptsContext,
+    user: &maillage_app::accounts::SignedIn,
+    actor: &maillage_app::audit::AuditContext,
+    id: Uuid,
+) -> WebResult<(
+    maillage_store::SnpBooking,
+    Option<PatientIdentity>,
+    maillage_store::SnpSlot,
+)> {
+    let cpts = context.cpts.id;
+    let booking = state
+        .store
+        .find_booking(cpts, id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let slot = state
+        .store
+        .find_slot(cpts, booking.slot_id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    if context.role == Role::Member {
+        let own = state.store.professional_of_user(cpts, user.user.id).await?;
+        if booking.booked_by != Some(user.user.id.0) && own != Some(slot.professional_id) {
+            return Err(WebError::NotFound);
+        }
+    }
+    let (booking, identity) = state
+        .unscheduled_care
+        .booking(actor, cpts, id)
+        .await
+        .map_err(care_error)?
+        .ok_or(WebError::NotFound)?;
+    Ok((booking, identity, slot))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn booking_view(
+    state: &AppState,
+    viewer: &Viewer,
+    context: &CptsContext,
+    user: &maillage_app::accounts::SignedIn,
+    actor: &maillage_app::audit::AuditContext,
+    id: Uuid,
+    form: BookingForm,
+    errors: Vec<ValidationError>,
+) -> WebResult<Response> {
+    let (booking, identity, slot) = visible_booking(state, context, user, actor, id).await?;
+    let doctor = state
+        .store
+        .professional(context.cpts.id, slot.professional_id)
+        .await?
+        .map(|p| {
+            format!(
+                "{} {} ({})",
+                p.summary.first_name, p.summary.last_name, p.summary.profession_label
+            )
+        })
+        .unwrap_or_default();
+    let held = booking.status == "held" && booking.held_until >= now_ms();
+    let has_errors = !errors.is_empty();
+    let page = BookingPage {
+        layout: Layout::in_cpts(viewer, context, "Réservation d'un créneau", BASE),
+        slug: context.cpts.slug.clone(),
+        id: booking.id.to_string(),
+        when: french_slot_time(slot.start_at),
+        doctor,
+        place: format!(
+            "{}{}",
+            commune_name(&slot.commune_code),
+            Modality::parse(&slot.modality)
+                .map(|m| format!(" — {}", m.label()))
+                .unwrap_or_default()
+        ),
+        status: match booking.status.as_str() {
+            "held" if held => "Retenu pour vous".to_string(),
+            "held" | "expired" => "Délai dépassé : le créneau a été libéré".to_string(),
+            "confirmed" => "Confirmé".to_string(),
+            _ => "Annulé".to_string(),
+        },
+        held,
+        confirmed: booking.status == "confirmed",
+        hold_minutes: HOLD_MINUTES,
+        birth_date: identity
+            .as_ref()
+            .map(|p| p.birth_date.split('-').rev().collect::<Vec<_>>().join("/"))
+            .unwrap_or_default(),
+        identity,
+        origin: BookingOrigin::parse(&booking.origin)
+            .map_or("", BookingOrigin::label)
+            .to_string(),
+        reason: reason_label(&booking.reason)
+            .unwrap_or_default()
+            .to_string(),
+        outcome: booking
+            .outcome
+            .as_deref()
+            .and_then(Outcome::parse)
+            .map_or(String::new(), |o| o.label().to_string()),
+        origins: choices(
+            BookingOrigin::ALL,
+            BookingOrigin::code,
+            BookingOrigin::label,
+            &form.origin,
+        ),
+        reasons: pair_choices(&REASONS, &form.reason),
+        outcomes: choices(Outcome::ALL, Outcome::code, Outcome::label, ""),
+        form,
+        errors,
+    };
+    Ok(render_form(&page, has_errors))
+}
+
+async fn booking_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+    CurrentUser(user): CurrentUser,
+    Actor(actor): Actor,
+    Path((_, id)): Path<(String, String)>,
+) -> WebResult<Response> {
+    let id = parse_id(&id)?;
+    booking_view(
+        &state,
+        &viewer,
+        &context,
+        &user,
+        &actor,
+        id,
+        BookingForm::default(),
+        Vec::new(),
+    )
+    .await
+}
+
+async fn confirm(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+    CurrentUser(user): CurrentUser,
+    Actor(actor): Actor,
+    Path((_, id)): Path<(String, String)>,
+    pairs: FormPairs,
+) -> WebResult<Response> {
+    let id = parse_id(&id)?;
+    let form = BookingForm {
+        family_name: pairs.text("family_name"),
+        given_names: pairs.text("given_names"),
+        birth_date: pairs.text("birth_date"),
+        phone: pairs.text("phone"),
+        origin: pairs.text("origin"),
+        reason: pairs.text("reason"),
+    };
+    let mut errors = Vec::new();
+    let mut keep =
+        |r: Result<String, ValidationError>| r.map_err(|e| errors.push(e)).unwrap_or_default();
+    let family_name = keep(maillage_domain::identifiers::required_text(
+        "Nom",
+        &form.family_name,
+        100,
+    ));
+    let given_names = keep(maillage_domain::identifiers::required_text(
+        "Prénom",
+        &form.given_names,
+        100,
+    ));
+    let phone = keep(maillage_domain::professional::parse_phone(
+        "Téléphone",
+        &form.phone,
+    ));
+    let birth_date =
+        match maillage_domain::structures::parse_date("Date de naissance", &form.birth_date) {
+            Ok(Some(date)) if date.as_str() <= date_text(now_ms()).as_str() => date,
+            Ok(_) => {
+                errors.push(ValidationError::new(
+                    "Date de naissance",
+                    "obligatoire, et pas dans le futur (JJ/MM/AAAA)",
+                ));
+                String::new()
+            }
+            Err(e) => {
+                errors.push(e);
+                String::new()
+            }
+        };
+    if phone.is_empty() && errors.iter().all(|e| e.field != "Téléphone") {
+        errors.push(ValidationError::new(
+            "Téléphone",
+            "obligatoire pour prévenir le patient",
+        ));
+    }
+    let origin = BookingOrigin::parse(&form.origin);
+    if origin.is_none() {
+        errors.push(ValidationError::new(
+            "Origine",
+            "choisissez une origine de la liste",
+        ));
+    }
+    if reason_label(&form.reason).is_none() {
+        errors.push(ValidationError::new(
+            "Motif",
+            "choisissez un motif de la liste",
+        ));
+    }
+    if !errors.is_empty() {
+        return booking_view(&state, &viewer, &context, &user, &actor, id, form, errors).await;
+    }
+    let identity = PatientIdentity {
+        family_name,
+        given_names,
+        birth_date,
+        phone: Some(phone),
+        ..PatientIdentity::default()
+    };
+    let confirmed = state
+        .unscheduled_care
+        .confirm(
+            &actor,
+            context.cpts.id,
+            id,
+            &identity,
+            origin.unwrap_or(BookingOrigin::CptsSecretary),
+            &form.reason,
+        )
+        .await
+        .map_err(care_error)?;
+    if !confirmed {
+        return Err(WebError::Conflict(
+            "Le délai pour confirmer est dépassé et le créneau a été libéré : cherchez à nouveau un créneau.".into(),
+        ));
+    }
+    Ok(Redirect::to(&format!(
+        "/c/{}/{BASE}/reservations/{id}",
+        context.cpts.slug
+    ))
+    .into_response())
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    context: CptsContext,
+    CurrentUser(user): CurrentUser,
+    Actor(actor): Actor,
+    Path((_, id)): Path<(String, String)>,
+) -> WebResult<Response> {
+    let id = parse_id(&id)?;
+    visible_booking(&state, &context, &user, &actor, id).await?;
+    if !state
+        .unscheduled_care
+        .cancel(&actor, context.cpts.id, id)
+        .await
+        .map_err(care_error)?
+    {
+        return Err(WebError::Conflict(
+            "Cette réservation n'est plus annulable.".into(),
+        ));
+    }
+    Ok(Redirect::to(&format!(
+        "/c/{}/{BASE}/reservations/{id}",
+        context.cpts.slug
+    ))
+    .into_response())
+}
+
+async fn outcome(
+    State(state): State<AppState>,
+    context: CptsContext,
+    CurrentUser(user): CurrentUser,
+    Actor(actor): Actor,
+    Path((_, id)): Path<(String, String)>,
+    pairs: FormPairs,
+) -> WebResult<Response> {
+    let id = parse_id(&id)?;
+    let outcome = Outcome::parse(&pairs.text("outcome"))
+        .ok_or_else(|| WebError::BadRequest("Issue : choisissez une issue de la liste.".into()))?;
+    visible_booking(&state, &context, &user, &actor, id).await?;
+    if !state
+        .unscheduled_care
+        .record_outcome(&actor, context.cpts.id, id, outcome)
+        .await
+        .map_err(care_error)?
+    {
+        return Err(WebError::Conflict(
+            "Seule une réservation confirmée reçoit une issue.".into(),
+        ));
+    }
+    Ok(Redirect::to(&format!(
+        "/c/{}/{BASE}/reservations/{id}",
+        context.cpts.slug
+    ))
+    .into_response())
+}
+
+// --- Publishing -----------------------------------------------------------------------------------------------
+
+pub struct MySlot {
+    pub when: String,
+    pub kind: &'static str,
+    pub modality: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "snp_my_slots.html")]
+struct MySlotsPage {
+    layout: Layout,
+    slug: String,
+    linked: bool,
+    professionals: Vec<Choice>,
+    weekdays: Vec<Choice>,
+    kinds: Vec<Choice>,
+    modalities: Vec<Choice>,
+    form: PatternForm,
+    slots: Vec<MySlot>,
+    errors: Vec<ValidationError>,
+}
+
+#[derive(Default, Clone)]
+pub struct PatternForm {
+    pub professional: String,
+    pub weekday: String,
+    pub start: String,
+    pub end: String,
+    pub duration: String,
+    pub kind: String,
+    pub modality: String,
+    pub from: String,
+    pub until: String,
+    pub exceptions: String,
+    pub place: String,
+}
+
+const WEEKDAYS: [(&str, &str); 7] = [
+    ("1", "Lundi"),
+    ("2", "Mardi"),
+    ("3", "Mercredi"),
+    ("4", "Jeudi"),
+    ("5", "Vendredi"),
+    ("6", "Samedi"),
+    ("7", "Dimanche"),
+];
+
+async fn my_slots_page(
+    state: &AppState,
+    viewer: &Viewer,
+    context: &CptsContext,
+    user: &maillage_app::accounts::SignedIn,
+    form: PatternForm,
+    errors: Vec<ValidationError>,
+    notice: Option<String>,
+) -> WebResult<Response> {
+    let cpts = context.cpts.id;
+    let own = state.store.professional_of_user(cpts, user.user.id).await?;
+    // The coordination publishes for a professional who phones in.
+    let professionals = if context.role == Role::Coordinator {
+        state
+            .store
+            .search_professionals(cpts, &Default::default(), Page::first(Page::MAX_LIMIT))
+            .await?
+            .into_iter()
+            .map(|p| Choice {
+                selected: p.id.to_string() == form.professional,
+                code: p.id.to_string(),
+                label: format!("{} {} — {}", p.last_name, p.first_name, p.profession_label),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut slots = Vec::new();
+    if let Some(professional) = own {
+        let now = now_ms();
+        let query = SlotQuery {
+            from: now,
+            until: now + 28 * 86_400_000,
+            ..Default::default()
+        };
+        for slot in state
+            .store
+            .search_free_slots(cpts, &query, now, Page::first(Page::MAX_LIMIT))
+            .await?
+            .into_iter()
+            .filter(|s| s.professional_id == professional)
+            .take(50)
+        {
+            slots.push(MySlot {
+                when: french_slot_time(slot.start_at),
+                kind: SlotKind::parse(&slot.kind).map_or("", SlotKind::label),
+                modality: Modality::parse(&slot.modality).map_or("", Modality::label),
+            });
+        }
+    }
+    let has_errors = !errors.is_empty();
+    let page = MySlotsPage {
+        layout: Layout::in_cpts(viewer, context, "Mes créneaux", BASE).with_notice(notice),
+        slug: context.cpts.slug.clone(),
+        linked: own.is_some(),
+        professionals,
+        weekdays: pair_choices(&WEEKDAYS, &form.weekday),
+        kinds: choices(SlotKind::ALL, SlotKind::code, SlotKind::label, &form.kind),
+        modalities: choices(
+            Modality::ALL,
+            Modality::code,
+            Modality::label,
+            &form.modality,
+        ),
+        form,
+        slots,
+        errors,
+    };
+    Ok(render_form(&page, has_errors))
+}
+
+#[derive(Deserialize, Default)]
+struct MySlotsParams {
+    #[serde(default)]
+    publies: String,
+}
+
+async fn my_slots(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+    CurrentUser(user): CurrentUser,
+    Query(params): Query<MySlotsParams>,
+) -> WebResult<Response> {
+    let notice = (!params.publies.is_empty()).then(|| {
+        format!(
+            "{} créneau(x) publié(s).",
+            params.publies.chars().take(6).collect::<String>()
+        )
+    });
+    let today = utc_to_paris(now_ms()).0;
+    let form = PatternForm {
+        weekday: today.plus_days(1).weekday().to_string(),
+        start: "08:00".into(),
+        end: "12:00".into(),
+        duration: "20".into(),
+        kind: "sas".into(),
+        modality: "cabinet".into(),
+        from: today.french(),
+        ..Default::default()
+    };
+    my_slots_page(&state, &viewer, &context, &user, form, Vec::new(), notice).await
+}
+
+async fn publish(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+    CurrentUser(user): CurrentUser,
+    Actor(actor): Actor,
+    pairs: FormPairs,
+) -> WebResult<Response> {
+    let form = PatternForm {
+        professional: pairs.text("professional"),
+        weekday: pairs.text("weekday"),
+        start: pairs.text("start"),
+        end: pairs.text("end"),
+        duration: pairs.text("duration"),
+        kind: pairs.text("kind"),
+        modality: pairs.text("modality"),
+        from: pairs.text("from"),
+        until: pairs.text("until"),
+        exceptions: pairs.text("exceptions"),
+        place: pairs.text("place"),
+    };
+    let cpts = context.cpts.id;
+    let mut errors = Vec::new();
+    let professional = if context.role == Role::Coordinator && !form.professional.is_empty() {
+        Uuid::parse_str(&form.professional).ok()
+    } else {
+        state.store.professional_of_user(cpts, user.user.id).await?
+    };
+    if professional.is_none() {
+        errors.push(ValidationError::new(
+            "Professionnel",
+            "votre compte n'est relié à aucune fiche : demandez-le à la coordination",
+        ));
+    }
+    let weekday = form.weekday.parse::<u32>().unwrap_or(0);
+    let start = parse_time("Début", &form.start)
+        .map_err(|e| errors.push(e))
+        .unwrap_or(0);
+    let end = parse_time("Fin", &form.end)
+        .map_err(|e| errors.push(e))
+        .unwrap_or(0);
+    let duration = form.duration.trim().parse::<u32>().unwrap_or(0);
+    let kind = SlotKind::parse(&form.kind).unwrap_or_else(|| {
+        errors.push(ValidationError::new(
+            "Réservé à",
+            "choisissez une valeur de la liste",
+        ));
+        SlotKind::Cpts
+    });
+    let modality = Modality::parse(&form.modality).unwrap_or_else(|| {
+        errors.push(ValidationError::new(
+            "Modalité",
+            "choisissez une valeur de la liste",
+        ));
+        Modality::Office
+    });
+    let today = utc_to_paris(now_ms()).0;
+    let from = match form.from.trim() {
+        "" => today,
+        text => Day::parse("À partir du", text)
+            .map_err(|e| errors.push(e))
+            .unwrap_or(today),
+    };
+    let until = match form.until.trim() {
+        "" => None,
+        text => Day::parse("Jusqu'au", text)
+            .map_err(|e| errors.push(e))
+            .ok(),
+    };
+    let mut exceptions = Vec::new();
+    for text in form
+        .exceptions
+        .split([',', ';', ' '])
+        .filter(|t| !t.trim().is_empty())
+    {
+        match Day::parse("Sauf les jours", text) {
+            Ok(day) => exceptions.push(day),
+            Err(e) => errors.push(e),
+        }
+    }
+    if form.place.chars().count() > 200 {
+        errors.push(ValidationError::new("Lieu", "200 caractères au plus"));
+    }
+    let pattern = WeeklyPattern {
+        weekday,
+        start_minute: start,
+        end_minute: end,
+        slot_minutes: duration,
+        kind,
+        modality,
+        valid_from: from,
+        valid_until: until,
+        exceptions,
+        skip_public_holidays: true,
+    };
+    if let Err(problems) = pattern.check() {
+        errors.extend(problems);
+    }
+    let (Some(professional), true) = (professional, errors.is_empty()) else {
+        return my_slots_page(&state, &viewer, &context, &user, form, errors, None).await;
+    };
+    let created = state
+        .unscheduled_care
+        .publish_pattern(&actor, cpts, professional, &pattern, form.place.trim())
+        .await
+        .map_err(care_error)?;
+    Ok(Redirect::to(&format!(
+        "/c/{}/{BASE}/mes-creneaux?publies={created}",
+        context.cpts.slug
+    ))
+    .into_response())
+}
