@@ -205,6 +205,17 @@ async fn search(
     context: CptsContext,
     Query(params): Query<SearchParams>,
 ) -> WebResult<Response> {
+    search_view(&state, &viewer, &context, &params, None).await
+}
+
+/// The search page; `taken` tells that the slot just tried is no longer free (409, the list refreshed).
+async fn search_view(
+    state: &AppState,
+    viewer: &Viewer,
+    context: &CptsContext,
+    params: &SearchParams,
+    taken: Option<String>,
+) -> WebResult<Response> {
     let now = now_ms();
     let mut error = None;
     let hours: i64 = match params.heures.trim() {
@@ -288,9 +299,10 @@ async fn search(
         });
     }
     let has_error = error.is_some();
-    Ok(render_form(
+    let conflict = taken.is_some();
+    let mut response = render_form(
         &SearchPage {
-            layout: Layout::in_cpts(&viewer, &context, "Trouver un créneau", BASE),
+            layout: Layout::in_cpts(viewer, context, "Trouver un créneau", BASE),
             slug: context.cpts.slug.clone(),
             professions: pair_choices(&PROFESSIONS, &params.profession),
             modalities: choices(
@@ -299,20 +311,25 @@ async fn search(
                 Modality::label,
                 &params.modalite,
             ),
-            communes: territory_choices(&state, &context, params.commune.trim()).await?,
+            communes: territory_choices(state, context, params.commune.trim()).await?,
             hours: hours.to_string(),
             distance: maillage_app::doctor_search::french_km(distance),
             rows,
-            error,
+            error: taken.or(error),
         },
         has_error,
-    ))
+    );
+    if conflict {
+        *response.status_mut() = axum::http::StatusCode::CONFLICT;
+    }
+    Ok(response)
 }
 
 // --- Booking -------------------------------------------------------------------------------------------------
 
 async fn hold(
     State(state): State<AppState>,
+    viewer: Viewer,
     context: CptsContext,
     Actor(actor): Actor,
     Path((_, id)): Path<(String, String)>,
@@ -336,10 +353,19 @@ async fn hold(
             context.cpts.slug
         ))
         .into_response()),
-        None => Err(WebError::Conflict(
-            "Ce créneau vient d'être réservé par quelqu'un d'autre : il n'est plus libre. Choisissez-en un autre dans la liste."
-                .into(),
-        )),
+        None => {
+            search_view(
+                &state,
+                &viewer,
+                &context,
+                &SearchParams::default(),
+                Some(
+                    "Ce créneau vient d'être réservé par quelqu'un d'autre : il n'est plus libre. Choisissez-en un autre dans la liste ci-dessous."
+                        .into(),
+                ),
+            )
+            .await
+        }
     }
 }
 

@@ -1,0 +1,73 @@
+// Browser journey of unscheduled care: a GP publishes a weekly pattern of home visits, the secretary finds the
+// earliest slot and books it for a patient, the coordinator who tried the same slot a moment later is told it
+// is taken, and the secretary records a no-show.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { accounts, useMaillage, login, newPage, shot } from './harness.mjs';
+
+const session = useMaillage(before, after);
+const slug = 'camargue-gardoise';
+
+test('a GP publishes slots, one is booked once, a no-show is recorded', async () => {
+  const base = session.server.base;
+
+  // 1. The GP publishes home visits every week on tomorrow's weekday, from midnight (so that the first one is
+  //    less than a day away whatever the hour of the test).
+  const gp = await newPage(session.browser, { viewport: { width: 390, height: 844 }, isMobile: true });
+  await login(gp, base, accounts.member);
+  await gp.getByRole('heading', { name: /Bonjour/ }).waitFor();
+  await gp.goto(`${base}/c/${slug}/soins-non-programmes`);
+  await gp.getByRole('link', { name: 'Mes créneaux' }).first().click();
+  await gp.getByLabel('Début (HH:MM)').fill('10:00');
+  await gp.getByLabel('Fin (HH:MM)').fill('09:00');
+  await gp.getByRole('button', { name: 'Publier' }).click();
+  const refused = await gp.getByRole('alert').textContent();
+  assert.match(refused, /Fin/);
+  await gp.getByLabel('Début (HH:MM)').fill('00:00');
+  await gp.getByLabel('Fin (HH:MM)').fill('03:00');
+  await gp.getByLabel("Durée d'un créneau (minutes)").fill('30');
+  await gp.getByLabel('Réservé à').selectOption({ label: 'Pour la CPTS' });
+  await gp.getByLabel('Modalité').selectOption({ label: 'Visite à domicile' });
+  await gp.getByRole('button', { name: 'Publier' }).click();
+  await gp.getByText(/créneau\(x\) publié\(s\)/).waitFor();
+  assert.match(await gp.locator('main').textContent(), /Visite à domicile/);
+  await shot(gp, '70-mes-creneaux');
+  assert.deepEqual(gp.problems, []);
+
+  // 2. The secretary and the coordinator look for a home visit at the same time.
+  const search = `${base}/c/${slug}/soins-non-programmes/creneaux?modalite=domicile&heures=48`;
+  const secretary = await newPage(session.browser);
+  await login(secretary, base, accounts.secretary);
+  await secretary.getByRole('heading', { name: /Bonjour/ }).waitFor();
+  await secretary.goto(search);
+  const coordinator = await newPage(session.browser);
+  await login(coordinator, base, accounts.coordinator);
+  await coordinator.getByRole('heading', { name: /Bonjour/ }).waitFor();
+  await coordinator.goto(search);
+  await shot(secretary, '71-creneaux-libres');
+
+  // 3. The secretary holds the earliest slot and confirms it with the patient.
+  await secretary.getByRole('button', { name: /^Réserver le créneau/ }).first().click();
+  await secretary.getByText(/retenu pour vous/).waitFor();
+  await secretary.getByLabel('Nom', { exact: true }).fill('Essai-Visite');
+  await secretary.getByLabel('Prénom').fill('Anatole');
+  await secretary.getByLabel('Date de naissance (JJ/MM/AAAA)').fill('12/12/1941');
+  await secretary.getByLabel('Téléphone').fill('04 66 00 22 33');
+  await secretary.getByLabel('Origine').selectOption({ label: 'Régulation du SAS' });
+  await secretary.getByLabel('Motif').selectOption({ label: 'Fièvre, infection' });
+  await secretary.getByRole('button', { name: 'Confirmer la réservation' }).click();
+  await secretary.getByText('Confirmé', { exact: true }).waitFor();
+  await shot(secretary, '72-reservation-confirmee');
+
+  // 4. The coordinator, whose list still shows that slot, is told it is taken.
+  await coordinator.getByRole('button', { name: /^Réserver le créneau/ }).first().click();
+  await coordinator.getByText(/vient d'être réservé par quelqu'un d'autre/).waitFor();
+  await shot(coordinator, '73-creneau-deja-pris');
+
+  // 5. The patient did not come: the secretary records it.
+  await secretary.getByLabel('Issue').selectOption({ label: 'Patient absent (rendez-vous non honoré)' });
+  await secretary.getByRole('button', { name: "Enregistrer l'issue" }).click();
+  await secretary.getByText('Patient absent (rendez-vous non honoré)', { exact: true }).waitFor();
+  await shot(secretary, '74-absence-enregistree');
+  assert.deepEqual(secretary.problems, []);
+});
