@@ -19,22 +19,14 @@ pub fn year_of(instant_ms: i64) -> i64 {
     civil_date(instant_ms).0
 }
 
-/// Year, month and day (UTC) of an instant (Howard Hinnant's days-to-civil algorithm).
+/// Year, month and day (UTC) of an instant.
 pub fn civil_date(instant_ms: i64) -> (i64, i64, i64) {
-    let days = instant_ms.div_euclid(DAY_MS) + 719_468;
-    let era = days.div_euclid(146_097);
-    let day_of_era = days - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    (year_of_era + era * 400 + i64::from(month <= 2), month, day)
+    let day = maillage_domain::calendar::Day::from_days_since_epoch(instant_ms.div_euclid(DAY_MS));
+    (
+        i64::from(day.year),
+        i64::from(day.month),
+        i64::from(day.day),
+    )
 }
 
 /// `YYYY-MM-DD` (UTC) of an instant.
@@ -51,13 +43,18 @@ pub fn french_date(instant_ms: i64) -> String {
 
 /// The first instant (UTC) of a day (the inverse of [`civil_date`]).
 pub fn day_start_ms(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_index = if month > 2 { month - 3 } else { month + 9 };
-    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    (era * 146_097 + day_of_era - 719_468) * DAY_MS
+    // Days that do not exist (31 February) roll over as the civil arithmetic would.
+    let first = maillage_domain::calendar::Day::new(
+        i32::try_from(year).unwrap_or(1970),
+        u32::try_from(month).unwrap_or(1),
+        1,
+    )
+    .unwrap_or(maillage_domain::calendar::Day {
+        year: 1970,
+        month: 1,
+        day: 1,
+    });
+    (first.days_since_epoch() + day - 1) * DAY_MS
 }
 
 #[cfg(test)]

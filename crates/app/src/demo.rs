@@ -165,6 +165,24 @@ pub async fn seed(shared: &Arc<dyn Store>, accounts: &Accounts) -> Result<bool, 
 /// The médecin traitant mission of the demo: the GP account linked to a GP of the directory, a few GPs'
 /// declared room, and fictitious requests entered through the real service (so they are encrypted and
 /// audited like any other).
+/// The first general practitioners of a CPTS's directory (the same ones for every part of the demo).
+async fn general_practitioners(
+    store: &dyn Store,
+    cpts: CptsId,
+    count: i64,
+) -> Result<Vec<maillage_store::ProfessionalSummary>, StoreError> {
+    store
+        .search_professionals(
+            cpts,
+            &maillage_store::DirectoryQuery {
+                profession_code: Some(maillage_store::GENERAL_PRACTICE.to_string()),
+                ..Default::default()
+            },
+            maillage_store::Page::first(count),
+        )
+        .await
+}
+
 /// Unscheduled care in the demo: the first GP with an account (else the first GP) publishes weekday mornings
 /// for the coming weeks through the real service, and one slot is booked for a fictitious patient.
 async fn seed_unscheduled_care(
@@ -177,16 +195,7 @@ async fn seed_unscheduled_care(
         utc_to_paris, BookingOrigin, Modality, SlotKind, WeeklyPattern,
     };
     let store = shared.as_ref();
-    let gps = store
-        .search_professionals(
-            cpts,
-            &maillage_store::DirectoryQuery {
-                profession_code: Some(maillage_store::GENERAL_PRACTICE.to_string()),
-                ..Default::default()
-            },
-            maillage_store::Page::first(3),
-        )
-        .await?;
+    let gps = general_practitioners(store, cpts, 3).await?;
     let service = UnscheduledCare::new(shared.clone(), accounts.keyring().clone(), 5);
     let audit = crate::audit::AuditContext::command_line();
     let today = utc_to_paris(now_ms()).0;
@@ -292,16 +301,7 @@ async fn seed_doctor_search(
     use crate::doctor_search::{DoctorSearch, Origin, RequestFields};
     use maillage_domain::doctor_search::{Channel, RequestState};
     let store = shared.as_ref();
-    let gps = store
-        .search_professionals(
-            cpts,
-            &maillage_store::DirectoryQuery {
-                profession_code: Some(maillage_store::GENERAL_PRACTICE.to_string()),
-                ..Default::default()
-            },
-            maillage_store::Page::first(8),
-        )
-        .await?;
+    let gps = general_practitioners(store, cpts, 8).await?;
     let now = now_ms();
     let account = match gp_account {
         Some(email) => store.find_user_by_email(email).await?,

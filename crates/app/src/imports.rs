@@ -117,20 +117,7 @@ pub async fn start(
     tokio::spawn(async move {
         let outcome =
             run_in_background(&*store, cpts, kind, &run.file_name, path, id, &audit).await;
-        let finished = match &outcome {
-            Ok(report) => {
-                let json = serde_json::to_string(report).unwrap_or_default();
-                store.finish_import(id, Ok(&json), now_ms()).await
-            }
-            Err(error) => {
-                store
-                    .finish_import(id, Err(&error.to_string()), now_ms())
-                    .await
-            }
-        };
-        if let Err(error) = finished {
-            tracing::error!(%error, import = %id, "could not record the end of an import");
-        }
+        record_end(&*store, id, outcome.as_ref()).await;
     });
     Ok(id)
 }
@@ -239,22 +226,31 @@ pub async fn start_request_list(
             }
         })
         .await;
-        let finished = match outcome {
-            Ok(report) => {
-                let json = serde_json::to_string(&report).unwrap_or_default();
-                store.finish_import(id, Ok(&json), now_ms()).await
-            }
-            Err(error) => {
-                store
-                    .finish_import(id, Err(&error.to_string()), now_ms())
-                    .await
-            }
-        };
-        if let Err(error) = finished {
-            tracing::error!(%error, import = %id, "could not record the end of an import");
-        }
+        record_end(store.as_ref(), id, outcome.as_ref()).await;
     });
     Ok(id)
+}
+
+/// Writes how an import ended: its report as JSON, or its error.
+async fn record_end<R: serde::Serialize, E: std::fmt::Display>(
+    store: &dyn Store,
+    id: Uuid,
+    outcome: Result<&R, &E>,
+) {
+    let finished = match outcome {
+        Ok(report) => {
+            let json = serde_json::to_string(report).unwrap_or_default();
+            store.finish_import(id, Ok(&json), now_ms()).await
+        }
+        Err(error) => {
+            store
+                .finish_import(id, Err(&error.to_string()), now_ms())
+                .await
+        }
+    };
+    if let Err(error) = finished {
+        tracing::error!(%error, import = %id, "could not record the end of an import");
+    }
 }
 
 /// How an import looks to someone opening its page.

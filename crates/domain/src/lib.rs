@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod authz;
+pub mod calendar;
 pub mod cpts;
 pub mod directory;
 pub mod doctor_search;

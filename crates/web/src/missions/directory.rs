@@ -93,6 +93,27 @@ pub struct Choice {
     pub selected: bool,
 }
 
+/// The communes of a CPTS's territory for a form's list, by name: « Aigues-Mortes (30003) ».
+pub async fn territory_choices(
+    state: &crate::AppState,
+    cpts: maillage_store::CptsId,
+    selected: &str,
+) -> WebResult<Vec<Choice>> {
+    let mut choices: Vec<Choice> = state
+        .store
+        .territory(cpts)
+        .await?
+        .into_iter()
+        .map(|code| Choice {
+            label: format!("{} ({code})", commune_name(&code)),
+            selected: code == selected,
+            code,
+        })
+        .collect();
+    choices.sort_by(|a, b| a.label.cmp(&b.label));
+    Ok(choices)
+}
+
 /// Profession filters: general practitioners first, then the professions of the national directory.
 pub fn profession_choices(selected: &str) -> Vec<Choice> {
     std::iter::once((GENERAL_PRACTICE, "Médecin généraliste"))

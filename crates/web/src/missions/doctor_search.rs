@@ -2,7 +2,7 @@
 //! their page and workflow, GPs' room ("ma capacité" in two clicks), the matching and its proposals, the
 //! GP's answer by link, the indicators and the priority rules.
 
-use super::directory::{commune_name, parse_id, Choice};
+use super::directory::{commune_name, parse_id, territory_choices, Choice};
 use crate::access::{Access, Actor, CptsContext, CurrentUser, GuardedRouter, Viewer};
 use crate::error::{WebError, WebResult};
 use crate::export::{csv_cells, csv_download, csv_line, xlsx_download, BOM};
@@ -252,27 +252,6 @@ fn consent_choices(selected: &str) -> Vec<Choice> {
             selected: c.code() == selected,
         })
         .collect()
-}
-
-/// Communes of the CPTS's territory, by name, for the forms' lists.
-async fn territory_choices(
-    state: &AppState,
-    cpts: maillage_store::CptsId,
-    selected: &str,
-) -> WebResult<Vec<Choice>> {
-    let mut choices: Vec<Choice> = state
-        .store
-        .territory(cpts)
-        .await?
-        .into_iter()
-        .map(|code| Choice {
-            label: format!("{} ({code})", commune_name(&code)),
-            selected: code == selected,
-            code,
-        })
-        .collect();
-    choices.sort_by(|a, b| a.label.cmp(&b.label));
-    Ok(choices)
 }
 
 fn duration_text(ms: i64) -> String {

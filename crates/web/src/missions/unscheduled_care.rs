@@ -2,7 +2,7 @@
 //! member finds the earliest free ones and books one for a patient (held, then confirmed), a second booking of
 //! the same slot is refused, and the outcome (seen, no-show…) is recorded.
 
-use super::directory::{commune_name, parse_id, Choice};
+use super::directory::{commune_name, parse_id, territory_choices, Choice};
 use crate::access::{Access, Actor, CptsContext, CurrentUser, GuardedRouter, Viewer};
 use crate::error::{WebError, WebResult};
 use crate::forms::{FormPairs, Query};
@@ -177,26 +177,6 @@ struct SearchParams {
     heures: String,
 }
 
-async fn territory_choices(
-    state: &AppState,
-    context: &CptsContext,
-    selected: &str,
-) -> WebResult<Vec<Choice>> {
-    let mut list: Vec<Choice> = state
-        .store
-        .territory(context.cpts.id)
-        .await?
-        .into_iter()
-        .map(|code| Choice {
-            label: format!("{} ({code})", commune_name(&code)),
-            selected: code == selected,
-            code,
-        })
-        .collect();
-    list.sort_by(|a, b| a.label.cmp(&b.label));
-    Ok(list)
-}
-
 /// Earliest free slots: 48 hours by default, any profession, any commune; with a patient's commune, only
 /// slots within the distance (great-circle), nearest first among equal times.
 async fn search(
@@ -311,7 +291,7 @@ async fn search_view(
                 Modality::label,
                 &params.modalite,
             ),
-            communes: territory_choices(state, context, params.commune.trim()).await?,
+            communes: territory_choices(state, context.cpts.id, params.commune.trim()).await?,
             hours: hours.to_string(),
             distance: maillage_app::doctor_search::french_km(distance),
             rows,
@@ -326,6 +306,14 @@ async fn search_view(
 }
 
 // --- Booking -------------------------------------------------------------------------------------------------
+
+fn to_booking(context: &CptsContext, id: Uuid) -> Response {
+    Redirect::to(&format!(
+        "/c/{}/{BASE}/reservations/{id}",
+        context.cpts.slug
+    ))
+    .into_response()
+}
 
 async fn hold(
     State(state): State<AppState>,
@@ -638,11 +626,7 @@ async fn confirm(
             "Le délai pour confirmer est dépassé et le créneau a été libéré : cherchez à nouveau un créneau.".into(),
         ));
     }
-    Ok(Redirect::to(&format!(
-        "/c/{}/{BASE}/reservations/{id}",
-        context.cpts.slug
-    ))
-    .into_response())
+    Ok(to_booking(&context, id))
 }
 
 async fn cancel(
@@ -664,11 +648,7 @@ async fn cancel(
             "Cette réservation n'est plus annulable.".into(),
         ));
     }
-    Ok(Redirect::to(&format!(
-        "/c/{}/{BASE}/reservations/{id}",
-        context.cpts.slug
-    ))
-    .into_response())
+    Ok(to_booking(&context, id))
 }
 
 async fn outcome(
@@ -693,11 +673,7 @@ async fn outcome(
             "Seule une réservation confirmée reçoit une issue.".into(),
         ));
     }
-    Ok(Redirect::to(&format!(
-        "/c/{}/{BASE}/reservations/{id}",
-        context.cpts.slug
-    ))
-    .into_response())
+    Ok(to_booking(&context, id))
 }
 
 // --- Publishing -----------------------------------------------------------------------------------------------

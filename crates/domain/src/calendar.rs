@@ -1,0 +1,205 @@
+//! Calendar days, French public holidays and Paris local time: pure date arithmetic shared by the missions
+//! (slots of unscheduled care, instants shown in pages, contract years).
+
+use crate::identifiers::ValidationError;
+
+/// A calendar day (proleptic Gregorian).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Day {
+    pub year: i32,
+    pub month: u32,
+    pub day: u32,
+}
+
+fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+impl Day {
+    pub fn new(year: i32, month: u32, day: u32) -> Option<Day> {
+        ((1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month))
+            .then_some(Day { year, month, day })
+    }
+
+    /// `YYYY-MM-DD` or `DD/MM/YYYY`.
+    pub fn parse(field: &'static str, text: &str) -> Result<Day, ValidationError> {
+        let text = text.trim();
+        let parts: Vec<&str> = if text.contains('/') {
+            text.split('/').rev().collect()
+        } else {
+            text.split('-').collect()
+        };
+        let numbers: Vec<i64> = parts.iter().filter_map(|p| p.parse().ok()).collect();
+        match numbers.as_slice() {
+            [y, m, d] if parts.len() == 3 && (1900..=2200).contains(y) => Day::new(
+                i32::try_from(*y).unwrap_or(0),
+                u32::try_from(*m).unwrap_or(0),
+                u32::try_from(*d).unwrap_or(0),
+            ),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            ValidationError::new(field, format!("« {text} » : une date JJ/MM/AAAA attendue"))
+        })
+    }
+
+    /// Days since 1970-01-01 (negative before).
+    pub fn days_since_epoch(self) -> i64 {
+        let (y, m, d) = (
+            i64::from(self.year),
+            i64::from(self.month),
+            i64::from(self.day),
+        );
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let year_of_era = y - era * 400;
+        let month_index = if m > 2 { m - 3 } else { m + 9 };
+        let day_of_year = (153 * month_index + 2) / 5 + d - 1;
+        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+        era * 146_097 + day_of_era - 719_468
+    }
+
+    pub fn from_days_since_epoch(days: i64) -> Day {
+        let days = days + 719_468;
+        let era = days.div_euclid(146_097);
+        let day_of_era = days - era * 146_097;
+        let year_of_era =
+            (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+        let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+        let month_index = (5 * day_of_year + 2) / 153;
+        let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+        let month = if month_index < 10 {
+            month_index + 3
+        } else {
+            month_index - 9
+        };
+        let year = year_of_era + era * 400 + i64::from(month <= 2);
+        Day {
+            year: i32::try_from(year).unwrap_or(i32::MAX),
+            month: u32::try_from(month).unwrap_or(1),
+            day: u32::try_from(day).unwrap_or(1),
+        }
+    }
+
+    pub fn plus_days(self, days: i64) -> Day {
+        Day::from_days_since_epoch(self.days_since_epoch() + days)
+    }
+
+    /// 1 for Monday … 7 for Sunday (ISO 8601).
+    pub fn weekday(self) -> u32 {
+        // 1970-01-01 was a Thursday.
+        u32::try_from((self.days_since_epoch() + 3).rem_euclid(7) + 1).unwrap_or(1)
+    }
+
+    pub fn french(self) -> String {
+        format!("{:02}/{:02}/{:04}", self.day, self.month, self.year)
+    }
+}
+
+/// Easter Sunday (anonymous Gregorian algorithm).
+pub fn easter(year: i32) -> Day {
+    let a = year % 19;
+    let b = year / 100;
+    let c = year % 100;
+    let d = b / 4;
+    let e = b % 4;
+    let f = (b + 8) / 25;
+    let g = (b - f + 1) / 3;
+    let h = (19 * a + b - d - g + 15) % 30;
+    let i = c / 4;
+    let k = c % 4;
+    let l = (32 + 2 * e + 2 * i - h - k) % 7;
+    let m = (a + 11 * h + 22 * l) / 451;
+    let month = (h + l - 7 * m + 114) / 31;
+    let day = (h + l - 7 * m + 114) % 31 + 1;
+    Day {
+        year,
+        month: u32::try_from(month).unwrap_or(4),
+        day: u32::try_from(day).unwrap_or(1),
+    }
+}
+
+/// The eleven public holidays of metropolitan France (Alsace-Moselle's two more are not included).
+pub fn public_holidays(year: i32) -> Vec<Day> {
+    let fixed = [
+        (1, 1),
+        (5, 1),
+        (5, 8),
+        (7, 14),
+        (8, 15),
+        (11, 1),
+        (11, 11),
+        (12, 25),
+    ];
+    let sunday = easter(year);
+    let mut days: Vec<Day> = fixed
+        .iter()
+        .filter_map(|(m, d)| Day::new(year, *m, *d))
+        .chain([
+            sunday.plus_days(1),
+            sunday.plus_days(39),
+            sunday.plus_days(50),
+        ])
+        .collect();
+    days.sort();
+    days
+}
+
+pub fn is_public_holiday(day: Day) -> bool {
+    public_holidays(day.year).contains(&day)
+}
+
+const MINUTE_MS: i64 = 60_000;
+pub const DAY_MS: i64 = 86_400_000;
+
+/// The last Sunday of a month.
+fn last_sunday(year: i32, month: u32) -> Day {
+    let last = Day {
+        year,
+        month,
+        day: days_in_month(year, month),
+    };
+    last.plus_days(-i64::from(last.weekday() % 7))
+}
+
+/// Minutes Paris is ahead of UTC at `utc_ms`: 120 from the last Sunday of March 01:00 UTC to the last Sunday
+/// of October 01:00 UTC, else 60 (the European Union's rule since 1996).
+pub fn paris_offset_minutes(utc_ms: i64) -> i64 {
+    let year = Day::from_days_since_epoch(utc_ms.div_euclid(DAY_MS)).year;
+    let summer_starts = last_sunday(year, 3).days_since_epoch() * DAY_MS + 60 * MINUTE_MS;
+    let summer_ends = last_sunday(year, 10).days_since_epoch() * DAY_MS + 60 * MINUTE_MS;
+    if (summer_starts..summer_ends).contains(&utc_ms) {
+        120
+    } else {
+        60
+    }
+}
+
+/// The UTC instant of a Paris wall-clock time. A time skipped in spring is taken one hour later; a time that
+/// happens twice in autumn is taken the first time.
+pub fn paris_to_utc(day: Day, minute_of_day: u32) -> i64 {
+    let wall = day.days_since_epoch() * DAY_MS + i64::from(minute_of_day) * MINUTE_MS;
+    // Try summer time first (the earlier of two readings in autumn), then winter time.
+    for offset in [120, 60] {
+        let candidate = wall - offset * MINUTE_MS;
+        if paris_offset_minutes(candidate) == offset {
+            return candidate;
+        }
+    }
+    // Skipped hour in spring: the wall time does not exist; winter offset gives the instant one hour later.
+    wall - 60 * MINUTE_MS
+}
+
+/// Paris day and minute of the day of an instant.
+pub fn utc_to_paris(utc_ms: i64) -> (Day, u32) {
+    let local = utc_ms + paris_offset_minutes(utc_ms) * MINUTE_MS;
+    let day = Day::from_days_since_epoch(local.div_euclid(DAY_MS));
+    let minute = u32::try_from(local.rem_euclid(DAY_MS) / MINUTE_MS).unwrap_or(0);
+    (day, minute)
+}
