@@ -62,10 +62,12 @@ pub enum AuditAction {
     SnpBookingViewed,
     SnpBookingCancelled,
     SnpOutcomeRecorded,
+    SnpDysfunctionRecorded,
+    SnpDysfunctionFollowedUp,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 50] = [
+    pub const ALL: [AuditAction; 52] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -116,6 +118,8 @@ impl AuditAction {
         AuditAction::SnpBookingViewed,
         AuditAction::SnpBookingCancelled,
         AuditAction::SnpOutcomeRecorded,
+        AuditAction::SnpDysfunctionRecorded,
+        AuditAction::SnpDysfunctionFollowedUp,
     ];
 
     pub fn code(self) -> &'static str {
@@ -170,6 +174,8 @@ impl AuditAction {
             AuditAction::SnpBookingViewed => "snp_booking_viewed",
             AuditAction::SnpBookingCancelled => "snp_booking_cancelled",
             AuditAction::SnpOutcomeRecorded => "snp_outcome_recorded",
+            AuditAction::SnpDysfunctionRecorded => "snp_dysfunction_recorded",
+            AuditAction::SnpDysfunctionFollowedUp => "snp_dysfunction_followed_up",
         }
     }
 
@@ -233,6 +239,10 @@ impl AuditAction {
             AuditAction::SnpOutcomeRecorded => {
                 "Issue d'une consultation non programmée enregistrée"
             }
+            AuditAction::SnpDysfunctionRecorded => {
+                "Dysfonctionnement des soins non programmés signalé"
+            }
+            AuditAction::SnpDysfunctionFollowedUp => "Suite donnée à un dysfonctionnement",
         }
     }
 }

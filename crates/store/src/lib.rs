@@ -37,7 +37,8 @@ pub use structures::{
 };
 pub use territory::TerritoryStore;
 pub use unscheduled_care::{
-    NewBooking, NewSlot, SlotQuery, SnpBooking, SnpPattern, SnpSlot, UnscheduledCareStore,
+    NewBooking, NewSlot, SlotQuery, SnpBooking, SnpDysfunction, SnpPattern, SnpSlot,
+    UnscheduledCareStore,
 };
 
 use async_trait::async_trait;

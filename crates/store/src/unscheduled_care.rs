@@ -97,8 +97,47 @@ pub struct SnpBooking {
     pub created_at: i64,
 }
 
+/// A dysfunction as reported.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct SnpDysfunction {
+    pub id: Uuid,
+    pub kind: String,
+    pub occurred_at: i64,
+    pub reported_by: Option<Uuid>,
+    pub reporter: String,
+    pub booking_id: Option<Uuid>,
+    pub description: String,
+    pub follow_up: String,
+    pub resolved_at: Option<i64>,
+    pub created_at: i64,
+}
+
 #[async_trait]
 pub trait UnscheduledCareStore: Send + Sync {
+    async fn record_dysfunction(&self, cpts: CptsId, dysfunction: &SnpDysfunction) -> Result<()>;
+    /// Newest first; only those that happened in `[from, until)`.
+    async fn list_dysfunctions(
+        &self,
+        cpts: CptsId,
+        from: i64,
+        until: i64,
+        page: Page,
+    ) -> Result<Vec<SnpDysfunction>>;
+    /// The follow-up given, and whether it is settled; false when there is no such dysfunction in the CPTS.
+    async fn set_dysfunction_follow_up(
+        &self,
+        cpts: CptsId,
+        id: Uuid,
+        follow_up: &str,
+        resolved_at: Option<i64>,
+    ) -> Result<bool>;
+    /// Per kind: how many happened in `[from, until)`, and how many of them are settled.
+    async fn dysfunction_summary(
+        &self,
+        cpts: CptsId,
+        from: i64,
+        until: i64,
+    ) -> Result<Vec<(String, i64, i64)>>;
     /// Records a pattern and its slots in one transaction; slots the professional already has at the same
     /// start are left as they are. Returns how many slots were created.
     async fn create_pattern(
@@ -552,6 +591,90 @@ impl UnscheduledCareStore for SqlStore {
             .bind(cpts.0)
             .bind(page.limit)
             .bind(page.offset)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
+    }
+
+    async fn record_dysfunction(&self, cpts: CptsId, d: &SnpDysfunction) -> Result<()> {
+        let sql = "INSERT INTO snp_dysfunctions (id, cpts_id, kind, occurred_at, reported_by, reporter, booking_id, \
+                   description, follow_up, resolved_at, created_at) \
+                   SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 \
+                   WHERE $7 IS NULL OR EXISTS (SELECT 1 FROM snp_bookings WHERE cpts_id = $2 AND id = $7)";
+        let inserted = on_pool!(self, pool => sqlx::query(sql)
+            .bind(d.id)
+            .bind(cpts.0)
+            .bind(&d.kind)
+            .bind(d.occurred_at)
+            .bind(d.reported_by)
+            .bind(&d.reporter)
+            .bind(d.booking_id)
+            .bind(&d.description)
+            .bind(&d.follow_up)
+            .bind(d.resolved_at)
+            .bind(d.created_at)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        if inserted == 0 {
+            return Err(StoreError::NotFound("booking"));
+        }
+        Ok(())
+    }
+
+    async fn list_dysfunctions(
+        &self,
+        cpts: CptsId,
+        from: i64,
+        until: i64,
+        page: Page,
+    ) -> Result<Vec<SnpDysfunction>> {
+        let sql = "SELECT id, kind, occurred_at, reported_by, reporter, booking_id, description, follow_up, resolved_at, \
+                   created_at FROM snp_dysfunctions WHERE cpts_id = $1 AND occurred_at >= $2 AND occurred_at < $3 \
+                   ORDER BY occurred_at DESC, id DESC LIMIT $4 OFFSET $5";
+        let rows: Vec<SnpDysfunction> = on_pool!(self, pool => sqlx::query_as(sql)
+            .bind(cpts.0)
+            .bind(from)
+            .bind(until)
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
+    }
+
+    async fn set_dysfunction_follow_up(
+        &self,
+        cpts: CptsId,
+        id: Uuid,
+        follow_up: &str,
+        resolved_at: Option<i64>,
+    ) -> Result<bool> {
+        let sql = "UPDATE snp_dysfunctions SET follow_up = $3, resolved_at = $4 WHERE cpts_id = $1 AND id = $2";
+        let done = on_pool!(self, pool => sqlx::query(sql)
+            .bind(cpts.0)
+            .bind(id)
+            .bind(follow_up)
+            .bind(resolved_at)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    async fn dysfunction_summary(
+        &self,
+        cpts: CptsId,
+        from: i64,
+        until: i64,
+    ) -> Result<Vec<(String, i64, i64)>> {
+        let sql = "SELECT kind, COUNT(*), CAST(COALESCE(SUM(CASE WHEN resolved_at IS NULL THEN 0 ELSE 1 END), 0) AS BIGINT) \
+                   FROM snp_dysfunctions WHERE cpts_id = $1 AND occurred_at >= $2 AND occurred_at < $3 \
+                   GROUP BY kind ORDER BY COUNT(*) DESC, kind";
+        let rows: Vec<(String, i64, i64)> = on_pool!(self, pool => sqlx::query_as(sql)
+            .bind(cpts.0)
+            .bind(from)
+            .bind(until)
             .fetch_all(pool)
             .await)?;
         Ok(rows)

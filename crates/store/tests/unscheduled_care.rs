@@ -446,3 +446,79 @@ async fn many_people_booking_one_slot_at_once_get_exactly_one_booking() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn dysfunctions_are_logged_followed_up_and_summed_per_kind() {
+    for_each_backend(|store, _url| async move {
+        let cpts = make_cpts(store.as_ref(), "snp").await;
+        let other = make_cpts(store.as_ref(), "autre").await;
+        let report = |kind: &str, at: i64| SnpDysfunction {
+            id: Uuid::now_v7(),
+            kind: kind.into(),
+            occurred_at: at,
+            reported_by: None,
+            reporter: "Secrétariat".into(),
+            booking_id: None,
+            description: "Appel du SAS sans créneau libre à moins de 30 km".into(),
+            follow_up: String::new(),
+            resolved_at: None,
+            created_at: at,
+        };
+        let first = report("aucun_creneau", 1_000);
+        store.record_dysfunction(cpts.id, &first).await.unwrap();
+        store
+            .record_dysfunction(cpts.id, &report("aucun_creneau", 2_000))
+            .await
+            .unwrap();
+        store
+            .record_dysfunction(cpts.id, &report("delai_48h", 3_000))
+            .await
+            .unwrap();
+        store
+            .record_dysfunction(cpts.id, &report("delai_48h", 9_000_000))
+            .await
+            .unwrap();
+        // A booking of another CPTS cannot be attached.
+        let foreign = SnpDysfunction {
+            booking_id: Some(Uuid::now_v7()),
+            ..report("absence", 4_000)
+        };
+        assert!(matches!(
+            store.record_dysfunction(cpts.id, &foreign).await,
+            Err(StoreError::NotFound(_))
+        ));
+        assert!(store
+            .set_dysfunction_follow_up(
+                cpts.id,
+                first.id,
+                "Appel au Dr X, créneau ajouté",
+                Some(5_000)
+            )
+            .await
+            .unwrap());
+        assert!(!store
+            .set_dysfunction_follow_up(other.id, first.id, "intrus", None)
+            .await
+            .unwrap());
+        let summary = store.dysfunction_summary(cpts.id, 0, 10_000).await.unwrap();
+        assert_eq!(
+            summary,
+            vec![
+                ("aucun_creneau".to_string(), 2, 1),
+                ("delai_48h".to_string(), 1, 0)
+            ]
+        );
+        let listed = store
+            .list_dysfunctions(cpts.id, 0, 10_000, Page::first(10))
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 3);
+        assert_eq!(listed[2].follow_up, "Appel au Dr X, créneau ajouté");
+        assert!(store
+            .list_dysfunctions(other.id, 0, i64::MAX / 2, Page::first(10))
+            .await
+            .unwrap()
+            .is_empty());
+    })
+    .await;
+}

@@ -2579,3 +2579,87 @@ async fn a_gp_publishes_a_week_the_secretary_books_once_and_a_second_booking_is_
         assert!(outcome.body.contains("Issue"));
     }
 }
+
+#[tokio::test]
+async fn dysfunctions_are_reported_with_named_errors_and_followed_up_by_the_coordination() {
+    for app in each_backend().await {
+        let cpts = demo_cpts(&app, DEMO_CPTS_SLUG).await;
+        let path = "/c/camargue-gardoise/soins-non-programmes/dysfonctionnements";
+        let secretary = app.login_as(SECRETARY).await;
+        let bad = app
+            .post_form(
+                path,
+                Some(&secretary.cookie),
+                &[
+                    ("csrf", &secretary.csrf),
+                    ("kind", "x"),
+                    ("description", ""),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bad.body.contains("<strong>Type</strong>")
+                && bad.body.contains("<strong>Ce qui s&#39;est passé</strong>")
+        );
+        let good = app
+            .post_form(
+                path,
+                Some(&secretary.cookie),
+                &[
+                    ("csrf", &secretary.csrf),
+                    ("kind", "aucun_creneau"),
+                    (
+                        "description",
+                        "Samedi matin, aucun créneau à moins de 20 km",
+                    ),
+                ],
+            )
+            .await;
+        assert_eq!(good.status, StatusCode::SEE_OTHER);
+        let page = app.get(path, Some(&secretary)).await;
+        assert!(page.body.contains("Aucun créneau trouvé") && page.body.contains("Samedi matin"));
+        let id = app
+            .store
+            .list_dysfunctions(cpts.id, 0, i64::MAX / 2, Page::first(1))
+            .await
+            .unwrap()[0]
+            .id;
+        let follow = format!("{path}/{id}");
+        let refused = app
+            .post_form(
+                &follow,
+                Some(&secretary.cookie),
+                &[("csrf", &secretary.csrf), ("follow_up", "x")],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        let coordinator = app.login_as(COORDINATOR).await;
+        let done = app
+            .post_form(
+                &follow,
+                Some(&coordinator.cookie),
+                &[
+                    ("csrf", &coordinator.csrf),
+                    ("follow_up", "Tour de garde du samedi renforcé"),
+                    ("resolved", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER);
+        let summary = app
+            .store
+            .dysfunction_summary(cpts.id, 0, i64::MAX / 2)
+            .await
+            .unwrap();
+        assert_eq!(summary, vec![("aucun_creneau".to_string(), 1, 1)]);
+        assert!(!app
+            .audit_of(cpts.id, "snp_dysfunction_recorded")
+            .await
+            .is_empty());
+        assert!(!app
+            .audit_of(cpts.id, "snp_dysfunction_followed_up")
+            .await
+            .is_empty());
+    }
+}

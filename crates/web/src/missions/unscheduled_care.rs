@@ -16,8 +16,8 @@ use maillage_app::crypto::PatientIdentity;
 use maillage_app::unscheduled_care::{french_slot_time, CareError, HOLD_MINUTES};
 use maillage_domain::authz::{allows, Permission, Role};
 use maillage_domain::unscheduled_care::{
-    parse_time, profession_label, reason_label, utc_to_paris, BookingOrigin, Day, Modality,
-    Outcome, SlotKind, WeeklyPattern, PROFESSIONS, REASONS,
+    parse_time, profession_label, reason_label, utc_to_paris, BookingOrigin, Day, DysfunctionKind,
+    Modality, Outcome, SlotKind, WeeklyPattern, PROFESSIONS, REASONS,
 };
 use maillage_domain::ValidationError;
 use maillage_store::{Page, SlotQuery};
@@ -69,6 +69,24 @@ pub fn routes(router: GuardedRouter) -> GuardedRouter {
             Access::Cpts(Permission::BookSlots),
             "Issue d'une consultation (vu, absent, urgences, hospitalisé)",
             outcome,
+        )
+        .get(
+            "/c/{cpts}/soins-non-programmes/dysfonctionnements",
+            Access::Cpts(Permission::BookSlots),
+            "Journal des dysfonctionnements et bilan pour le comité du SAS",
+            dysfunctions,
+        )
+        .post(
+            "/c/{cpts}/soins-non-programmes/dysfonctionnements",
+            Access::Cpts(Permission::BookSlots),
+            "Signalement d'un dysfonctionnement",
+            record_dysfunction,
+        )
+        .post(
+            "/c/{cpts}/soins-non-programmes/dysfonctionnements/{id}",
+            Access::Cpts(Permission::ManageCpts),
+            "Suite donnée à un dysfonctionnement",
+            follow_up,
         )
         .get(
             "/c/{cpts}/soins-non-programmes/mes-creneaux",
@@ -936,6 +954,253 @@ async fn publish(
         .map_err(care_error)?;
     Ok(Redirect::to(&format!(
         "/c/{}/{BASE}/mes-creneaux?publies={created}",
+        context.cpts.slug
+    ))
+    .into_response())
+}
+
+// --- Dysfunctions ------------------------------------------------------------------------------------------
+
+pub struct DysfunctionRow {
+    pub id: String,
+    pub when: String,
+    pub kind: &'static str,
+    pub reporter: String,
+    pub description: String,
+    pub follow_up: String,
+    pub resolved: bool,
+}
+
+pub struct SummaryRow {
+    pub kind: &'static str,
+    pub count: i64,
+    pub resolved: i64,
+}
+
+#[derive(Template)]
+#[template(path = "snp_dysfunctions.html")]
+struct DysfunctionsPage {
+    layout: Layout,
+    slug: String,
+    kinds: Vec<Choice>,
+    rows: Vec<DysfunctionRow>,
+    summary: Vec<SummaryRow>,
+    period: String,
+    can_follow: bool,
+    form_description: String,
+    errors: Vec<ValidationError>,
+    pager: crate::views::Pager,
+}
+
+#[derive(Deserialize, Default)]
+struct DysfunctionParams {
+    page: Option<i64>,
+}
+
+const DYSFUNCTION_PAGE: i64 = 50;
+
+/// The last twelve months: what the SAS committee reviews.
+fn committee_period(now: i64) -> (i64, i64) {
+    (now - 365 * 86_400_000, now + 86_400_000)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn dysfunctions_view(
+    state: &AppState,
+    viewer: &Viewer,
+    context: &CptsContext,
+    number: i64,
+    kind: String,
+    description: String,
+    errors: Vec<ValidationError>,
+    notice: Option<String>,
+) -> WebResult<Response> {
+    let cpts = context.cpts.id;
+    let (from, until) = committee_period(now_ms());
+    let rows = state
+        .store
+        .list_dysfunctions(
+            cpts,
+            from,
+            until,
+            crate::views::lookahead(number, DYSFUNCTION_PAGE),
+        )
+        .await?;
+    let (rows, pager) = crate::views::paginate(
+        rows,
+        &format!("/c/{}/{BASE}/dysfonctionnements", context.cpts.slug),
+        number,
+        DYSFUNCTION_PAGE,
+    );
+    let summary = state
+        .store
+        .dysfunction_summary(cpts, from, until)
+        .await?
+        .into_iter()
+        .map(|(kind, count, resolved)| SummaryRow {
+            kind: DysfunctionKind::parse(&kind).map_or("Autre", DysfunctionKind::label),
+            count,
+            resolved,
+        })
+        .collect();
+    let has_errors = !errors.is_empty();
+    let page = DysfunctionsPage {
+        layout: Layout::in_cpts(viewer, context, "Dysfonctionnements", BASE).with_notice(notice),
+        slug: context.cpts.slug.clone(),
+        kinds: choices(
+            DysfunctionKind::ALL,
+            DysfunctionKind::code,
+            DysfunctionKind::label,
+            &kind,
+        ),
+        rows: rows
+            .into_iter()
+            .map(|d| DysfunctionRow {
+                id: d.id.to_string(),
+                when: french_slot_time(d.occurred_at),
+                kind: DysfunctionKind::parse(&d.kind).map_or("Autre", DysfunctionKind::label),
+                reporter: d.reporter,
+                description: d.description,
+                follow_up: d.follow_up,
+                resolved: d.resolved_at.is_some(),
+            })
+            .collect(),
+        summary,
+        period: "les douze derniers mois".into(),
+        can_follow: allows(context.role, Permission::ManageCpts),
+        form_description: description,
+        errors,
+        pager,
+    };
+    Ok(render_form(&page, has_errors))
+}
+
+async fn dysfunctions(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+    Query(params): Query<DysfunctionParams>,
+) -> WebResult<Response> {
+    let number = crate::forms::page_number(params.page);
+    dysfunctions_view(
+        &state,
+        &viewer,
+        &context,
+        number,
+        String::new(),
+        String::new(),
+        Vec::new(),
+        None,
+    )
+    .await
+}
+
+async fn record_dysfunction(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+    CurrentUser(user): CurrentUser,
+    Actor(actor): Actor,
+    pairs: FormPairs,
+) -> WebResult<Response> {
+    let kind = pairs.text("kind");
+    let description = pairs.text("description").trim().to_string();
+    let mut errors = Vec::new();
+    if DysfunctionKind::parse(&kind).is_none() {
+        errors.push(ValidationError::new(
+            "Type",
+            "choisissez un type de la liste",
+        ));
+    }
+    if description.is_empty() || description.chars().count() > 500 {
+        errors.push(ValidationError::new(
+            "Ce qui s'est passé",
+            "obligatoire, 500 caractères au plus, sans nom de patient",
+        ));
+    }
+    if !errors.is_empty() {
+        return dysfunctions_view(
+            &state,
+            &viewer,
+            &context,
+            1,
+            kind,
+            description,
+            errors,
+            None,
+        )
+        .await;
+    }
+    let now = now_ms();
+    let record = maillage_store::SnpDysfunction {
+        id: Uuid::now_v7(),
+        kind: kind.clone(),
+        occurred_at: now,
+        reported_by: Some(user.user.id.0),
+        reporter: user.user.display_name.clone(),
+        booking_id: None,
+        description,
+        follow_up: String::new(),
+        resolved_at: None,
+        created_at: now,
+    };
+    state
+        .store
+        .record_dysfunction(context.cpts.id, &record)
+        .await?;
+    maillage_app::audit::record(
+        state.store.as_ref(),
+        &actor,
+        maillage_app::audit::AuditEvent::new(
+            maillage_domain::audit::AuditAction::SnpDysfunctionRecorded,
+            "snp_dysfunction",
+            record.id.to_string(),
+        )
+        .detail(serde_json::json!({ "kind": kind })),
+    )
+    .await?;
+    Ok(Redirect::to(&format!(
+        "/c/{}/{BASE}/dysfonctionnements",
+        context.cpts.slug
+    ))
+    .into_response())
+}
+
+async fn follow_up(
+    State(state): State<AppState>,
+    context: CptsContext,
+    Actor(actor): Actor,
+    Path((_, id)): Path<(String, String)>,
+    pairs: FormPairs,
+) -> WebResult<Response> {
+    let id = parse_id(&id)?;
+    let text = pairs.text("follow_up").trim().to_string();
+    if text.chars().count() > 500 {
+        return Err(WebError::BadRequest(
+            "Suite donnée : 500 caractères au plus.".into(),
+        ));
+    }
+    let resolved = pairs.optional("resolved").is_some().then(now_ms);
+    if !state
+        .store
+        .set_dysfunction_follow_up(context.cpts.id, id, &text, resolved)
+        .await?
+    {
+        return Err(WebError::NotFound);
+    }
+    maillage_app::audit::record(
+        state.store.as_ref(),
+        &actor,
+        maillage_app::audit::AuditEvent::new(
+            maillage_domain::audit::AuditAction::SnpDysfunctionFollowedUp,
+            "snp_dysfunction",
+            id.to_string(),
+        )
+        .detail(serde_json::json!({ "resolved": resolved.is_some() })),
+    )
+    .await?;
+    Ok(Redirect::to(&format!(
+        "/c/{}/{BASE}/dysfonctionnements",
         context.cpts.slug
     ))
     .into_response())
