@@ -861,7 +861,7 @@ impl DoctorSearch {
                         "priorité {} ({}) ; {} km du cabinet ; le médecin a {} place(s)",
                         request.priority,
                         request.priority_reasons,
-                        french_km(a.distance_km),
+                        maillage_domain::text::french_decimal(a.distance_km),
                         entry.capacity.now_capacity - entry.pending
                     ),
                     decline_reason: String::new(),
@@ -1276,11 +1276,6 @@ impl DoctorSearch {
         }
         Ok(total)
     }
-}
-
-/// "12,3" — distances as French pages write them.
-pub fn french_km(km: f64) -> String {
-    format!("{km:.1}").replace('.', ",")
 }
 
 /// Reads the CPAM or retiring GP list: `;`-separated, header line, UTF-8 (BOM allowed). Columns: nom;

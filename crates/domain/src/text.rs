@@ -1,6 +1,11 @@
 //! Text folding for search and matching: French accents and ligatures removed, lower case, punctuation as
 //! spaces, single spaces. "Saint-Laurent-d'Aigouze" and "saint laurent d aigouze" fold to the same text.
 
+/// A French decimal: one digit after the comma (« 12,3 »).
+pub fn french_decimal(value: f64) -> String {
+    format!("{value:.1}").replace('.', ",")
+}
+
 /// Folds one character into zero, one or two plain ASCII letters or digits, or a space.
 fn fold_char(c: char, out: &mut String) {
     let plain = match c {

@@ -67,6 +67,8 @@ pub struct SlotQuery {
     pub modality: Option<String>,
     /// Communes (INSEE codes) the slot may be in; empty: any.
     pub communes: Vec<String>,
+    /// One professional's slots only.
+    pub professional: Option<Uuid>,
 }
 
 /// A hold on a slot, before it is confirmed with the patient's identity.
@@ -404,6 +406,9 @@ impl UnscheduledCareStore for SqlStore {
                 .collect();
             conditions.push(format!("s.commune_code IN ({})", list.join(", ")));
         }
+        if query.professional.is_some() {
+            conditions.push(format!("s.professional_id = ${next}"));
+        }
         let sql = format!(
             "SELECT {SLOT_COLUMNS} FROM snp_slots s WHERE {} ORDER BY s.start_at, s.id LIMIT $5 OFFSET $6",
             conditions.join(" AND ")
@@ -418,6 +423,9 @@ impl UnscheduledCareStore for SqlStore {
                 .bind(page.offset);
             for text in &texts {
                 q = q.bind(text.as_str());
+            }
+            if let Some(professional) = query.professional {
+                q = q.bind(professional);
             }
             q.fetch_all(pool).await
         })?;

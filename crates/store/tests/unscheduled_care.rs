@@ -231,6 +231,16 @@ async fn a_weekly_pattern_publishes_its_slots_once_and_searches_see_free_ones() 
             .unwrap();
         assert_eq!(visits.len(), 1);
         assert_eq!(visits[0].professional_id, dentist);
+        let theirs = SlotQuery {
+            professional: Some(dentist),
+            ..all.clone()
+        };
+        let of_dentist = store
+            .search_free_slots(cpts.id, &theirs, start - HOUR, Page::first(100))
+            .await
+            .unwrap();
+        assert_eq!(of_dentist.len(), 1);
+        assert!(of_dentist.iter().all(|s| s.professional_id == dentist));
         assert!(store
             .search_free_slots(other.id, &all, start - HOUR, Page::first(100))
             .await

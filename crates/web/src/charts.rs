@@ -13,10 +13,7 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// A French decimal: one digit after the comma.
-pub fn french_decimal(value: f64) -> String {
-    format!("{value:.1}").replace('.', ",")
-}
+pub use maillage_domain::text::french_decimal;
 
 /// Counts without decimals, other values with one.
 fn bar_label(value: f64) -> String {

@@ -93,6 +93,13 @@ impl Layout {
     }
 }
 
+/// `YYYY-MM-DD` as French pages write a date (`DD/MM/YYYY`); other text as it is.
+pub fn french_day(iso: &str) -> String {
+    maillage_domain::calendar::Day::parse("date", iso)
+        .map(|day| day.french())
+        .unwrap_or_else(|_| iso.to_string())
+}
+
 /// Renders a template into an HTML response; a rendering failure becomes a 500 page.
 pub fn render<T: Template>(template: &T) -> Response {
     match template.render() {

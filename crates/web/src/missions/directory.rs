@@ -93,6 +93,18 @@ pub struct Choice {
     pub selected: bool,
 }
 
+/// A list's choices from (code, label) pairs, with `selected` marked.
+pub fn pair_choices(pairs: &[(&str, &str)], selected: &str) -> Vec<Choice> {
+    pairs
+        .iter()
+        .map(|(code, label)| Choice {
+            code: code.to_string(),
+            label: label.to_string(),
+            selected: *code == selected,
+        })
+        .collect()
+}
+
 /// The communes of a CPTS's territory for a form's list, by name: « Aigues-Mortes (30003) ».
 pub async fn territory_choices(
     state: &crate::AppState,

@@ -2,8 +2,9 @@
 //! their page and workflow, GPs' room ("ma capacité" in two clicks), the matching and its proposals, the
 //! GP's answer by link, the indicators and the priority rules.
 
-use super::directory::{commune_name, parse_id, territory_choices, Choice};
+use super::directory::{commune_name, pair_choices, parse_id, territory_choices, Choice};
 use crate::access::{Access, Actor, CptsContext, CurrentUser, GuardedRouter, Viewer};
+use crate::charts::french_decimal;
 use crate::error::{WebError, WebResult};
 use crate::export::{csv_cells, csv_download, csv_line, xlsx_download, BOM};
 use crate::forms::{Form, FormPairs, Query};
@@ -15,9 +16,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use maillage_app::audit::{self, AuditContext, AuditEvent};
 use maillage_app::clock::{date_text, day_start_ms, french_date, now_ms, year_of, DAY_MS};
-use maillage_app::doctor_search::{
-    french_km, request_list_template, Origin, ProposalAnswer, RequestFields,
-};
+use maillage_app::doctor_search::{request_list_template, Origin, ProposalAnswer, RequestFields};
 use maillage_app::export::{Cell, Xlsx};
 use maillage_domain::audit::AuditAction;
 use maillage_domain::authz::{allows, Permission, Role};
@@ -762,7 +761,7 @@ fn proposal_row(view: &ProposalView) -> ProposalRow {
     ProposalRow {
         doctor: view.doctor_name.clone(),
         status: proposal_status_label(&p.status),
-        distance: format!("{} km", french_km(p.distance_m as f64 / 1000.0)),
+        distance: format!("{} km", french_decimal(p.distance_m as f64 / 1000.0)),
         explanation: p.explanation.clone(),
         answer: decline_reason_label(&p.decline_reason)
             .unwrap_or_default()
@@ -902,7 +901,7 @@ async fn show(
         row: row_view(&request, now),
         birth_date: identity
             .as_ref()
-            .map(|p| p.birth_date.split('-').rev().collect::<Vec<_>>().join("/"))
+            .map(|p| crate::views::french_day(&p.birth_date))
             .unwrap_or_default(),
         identity,
         criteria: Criterion::ALL
@@ -932,24 +931,13 @@ async fn show(
                 selected: false,
             })
             .collect(),
-        decline_reasons: code_choices(&DECLINE_REASONS),
-        redirections: code_choices(&REDIRECTIONS),
+        decline_reasons: pair_choices(&DECLINE_REASONS, ""),
+        redirections: pair_choices(&REDIRECTIONS, ""),
         events: rows,
         proposals: proposals.iter().map(proposal_row).collect(),
         doctors,
         can_match,
     }))
-}
-
-fn code_choices(pairs: &[(&str, &str)]) -> Vec<Choice> {
-    pairs
-        .iter()
-        .map(|(code, label)| Choice {
-            code: code.to_string(),
-            label: label.to_string(),
-            selected: false,
-        })
-        .collect()
 }
 
 fn outcome_text(code: &str) -> String {
@@ -1458,7 +1446,7 @@ fn draft_row(view: &ProposalView) -> DraftRow {
         age: view.age_at_request,
         priority: p.priority,
         doctor: view.doctor_name.clone(),
-        distance: format!("{} km", french_km(p.distance_m as f64 / 1000.0)),
+        distance: format!("{} km", french_decimal(p.distance_m as f64 / 1000.0)),
         explanation: p.explanation.clone(),
         sent: p.sent_at.map(french_date).unwrap_or_default(),
     }
@@ -1559,7 +1547,7 @@ async fn run_matching(
         summary.proposed,
         summary.unassigned,
         summary.total_weight,
-        french_km(summary.total_distance_km)
+        french_decimal(summary.total_distance_km)
     );
     let query = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("resultat", &message)
@@ -2649,10 +2637,10 @@ async fn proposal_page(
         commune: commune_name(&view.request_commune),
         age: view.age_at_request,
         explanation: p.explanation.clone(),
-        distance: format!("{} km", french_km(p.distance_m as f64 / 1000.0)),
+        distance: format!("{} km", french_decimal(p.distance_m as f64 / 1000.0)),
         status: proposal_status_label(&p.status).to_string(),
         open: p.status == ProposalStatus::Sent,
-        reasons: code_choices(&DECLINE_REASONS),
+        reasons: pair_choices(&DECLINE_REASONS, ""),
     };
     Ok(crate::account::with_login_csrf(
         render(&page),

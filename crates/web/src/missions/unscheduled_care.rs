@@ -2,7 +2,7 @@
 //! member finds the earliest free ones and books one for a patient (held, then confirmed), a second booking of
 //! the same slot is refused, and the outcome (seen, no-show…) is recorded.
 
-use super::directory::{commune_name, parse_id, territory_choices, Choice};
+use super::directory::{commune_name, pair_choices, parse_id, territory_choices, Choice};
 use crate::access::{Access, Actor, CptsContext, CurrentUser, GuardedRouter, Viewer};
 use crate::error::{WebError, WebResult};
 use crate::forms::{FormPairs, Query};
@@ -113,17 +113,6 @@ fn choices<T: Copy>(
             code: code(*v).to_string(),
             label: label(*v).to_string(),
             selected: code(*v) == selected,
-        })
-        .collect()
-}
-
-fn pair_choices(pairs: &[(&str, &str)], selected: &str) -> Vec<Choice> {
-    pairs
-        .iter()
-        .map(|(code, label)| Choice {
-            code: code.to_string(),
-            label: label.to_string(),
-            selected: *code == selected,
         })
         .collect()
 }
@@ -258,18 +247,29 @@ async fn search_view(
         kinds: Vec::new(),
         modality: Modality::parse(&params.modalite).map(|m| m.code().to_string()),
         communes,
+        professional: None,
     };
     let slots = state
         .store
         .search_free_slots(context.cpts.id, &query, now, Page::first(100))
         .await?;
     let mut rows = Vec::with_capacity(slots.len());
+    // A professional has many slots in a list: their name is read once.
+    let mut names: std::collections::HashMap<Uuid, String> = std::collections::HashMap::new();
     for slot in slots {
-        let name = state
-            .store
-            .professional(context.cpts.id, slot.professional_id)
-            .await?
-            .map(|p| format!("{} {}", p.summary.first_name, p.summary.last_name))
+        if let std::collections::hash_map::Entry::Vacant(entry) = names.entry(slot.professional_id)
+        {
+            let name = state
+                .store
+                .professional(context.cpts.id, slot.professional_id)
+                .await?
+                .map(|p| format!("{} {}", p.summary.first_name, p.summary.last_name))
+                .unwrap_or_default();
+            entry.insert(name);
+        }
+        let name = names
+            .get(&slot.professional_id)
+            .cloned()
             .unwrap_or_default();
         let km = origin.zip(
             maillage_domain::territory::find_code(&slot.commune_code).and_then(|c| c.coordinates()),
@@ -286,9 +286,9 @@ async fn search_view(
                 .map(|(a, b)| {
                     format!(
                         "{} km",
-                        maillage_app::doctor_search::french_km(
-                            maillage_domain::territory::distance_km(a, b)
-                        )
+                        crate::charts::french_decimal(maillage_domain::territory::distance_km(
+                            a, b
+                        ))
                     )
                 })
                 .unwrap_or_default(),
@@ -311,7 +311,7 @@ async fn search_view(
             ),
             communes: territory_choices(state, context.cpts.id, params.commune.trim()).await?,
             hours: hours.to_string(),
-            distance: maillage_app::doctor_search::french_km(distance),
+            distance: crate::charts::french_decimal(distance),
             rows,
             error: taken.or(error),
         },
@@ -498,7 +498,7 @@ async fn booking_view(
         hold_minutes: HOLD_MINUTES,
         birth_date: identity
             .as_ref()
-            .map(|p| p.birth_date.split('-').rev().collect::<Vec<_>>().join("/"))
+            .map(|p| crate::views::french_day(&p.birth_date))
             .unwrap_or_default(),
         identity,
         origin: BookingOrigin::parse(&booking.origin)
@@ -775,15 +775,13 @@ async fn my_slots_page(
         let query = SlotQuery {
             from: now,
             until: now + 28 * 86_400_000,
+            professional: Some(professional),
             ..Default::default()
         };
         for slot in state
             .store
-            .search_free_slots(cpts, &query, now, Page::first(Page::MAX_LIMIT))
+            .search_free_slots(cpts, &query, now, Page::first(50))
             .await?
-            .into_iter()
-            .filter(|s| s.professional_id == professional)
-            .take(50)
         {
             slots.push(MySlot {
                 when: french_slot_time(slot.start_at),
