@@ -16,6 +16,7 @@ mod sqlite;
 mod structures;
 mod territory;
 pub mod testing;
+mod tokens;
 mod unscheduled_care;
 
 pub use directory::{
@@ -36,9 +37,10 @@ pub use structures::{
     ImportRun, Structure, StructureFacts, StructureIdentity, StructureQuery, StructureStore,
 };
 pub use territory::TerritoryStore;
+pub use tokens::{ApiToken, TokenStore};
 pub use unscheduled_care::{
-    NewBooking, NewSlot, SlotQuery, SnpBooking, SnpDysfunction, SnpPattern, SnpSlot,
-    UnscheduledCareStore,
+    AgendaEntry, NewBooking, NewSlot, RotaTurn, SlotQuery, SnpBooking, SnpDysfunction, SnpFigures,
+    SnpPattern, SnpSlot, UnscheduledCareStore,
 };
 
 use async_trait::async_trait;
@@ -82,6 +84,7 @@ pub trait Store:
     + StructureStore
     + DoctorSearchStore
     + UnscheduledCareStore
+    + TokenStore
     + Send
     + Sync
     + 'static

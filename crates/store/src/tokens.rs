@@ -1,0 +1,133 @@
+//! Secrets that give machine access without a session: API tokens (the SAS platform reading slots over FHIR)
+//! and the secret address of a professional's calendar feed. Only the SHA-256 of a secret is stored, so a
+//! stolen database does not open anything; looking a token up also records when it was last used.
+
+use crate::models::*;
+use crate::sql::{on_pool, SqlStore};
+use crate::Result;
+use async_trait::async_trait;
+use sqlx::FromRow;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct ApiToken {
+    pub id: Uuid,
+    pub cpts_id: Uuid,
+    pub name: String,
+    pub scope: String,
+    pub professional_id: Option<Uuid>,
+    pub created_by: Option<Uuid>,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+}
+
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    /// Records a token; `token_hash` is the hash of the secret handed out once.
+    async fn create_token(&self, token: &ApiToken, token_hash: &str) -> Result<()>;
+    /// The live (not revoked) token with this hash, marking it used at `now`.
+    async fn use_token(&self, token_hash: &str, now: i64) -> Result<Option<ApiToken>>;
+    /// A CPTS's tokens of one scope, newest first (revoked ones included, for the record).
+    async fn list_tokens(&self, cpts: CptsId, scope: &str, page: Page) -> Result<Vec<ApiToken>>;
+    /// Revokes a token of the CPTS; false when there is no such live token.
+    async fn revoke_token(&self, cpts: CptsId, id: Uuid, now: i64) -> Result<bool>;
+    /// Revokes a professional's live tokens of a scope (a new calendar address replaces the old one).
+    async fn revoke_professional_tokens(
+        &self,
+        cpts: CptsId,
+        professional: Uuid,
+        scope: &str,
+        now: i64,
+    ) -> Result<u64>;
+}
+
+const TOKEN_COLUMNS: &str =
+    "id, cpts_id, name, scope, professional_id, created_by, created_at, revoked_at, \
+                             last_used_at";
+
+#[async_trait]
+impl TokenStore for SqlStore {
+    async fn create_token(&self, t: &ApiToken, token_hash: &str) -> Result<()> {
+        let sql = "INSERT INTO api_tokens (id, cpts_id, name, scope, professional_id, token_hash, created_by, \
+                   created_at) SELECT $1, $2, $3, $4, $5, $6, $7, $8 \
+                   WHERE $5 IS NULL OR EXISTS (SELECT 1 FROM professionals WHERE cpts_id = $2 AND id = $5)";
+        let inserted = on_pool!(self, pool => sqlx::query(sql)
+            .bind(t.id)
+            .bind(t.cpts_id)
+            .bind(&t.name)
+            .bind(&t.scope)
+            .bind(t.professional_id)
+            .bind(token_hash)
+            .bind(t.created_by)
+            .bind(t.created_at)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        if inserted == 0 {
+            return Err(crate::StoreError::NotFound("professional"));
+        }
+        Ok(())
+    }
+
+    async fn use_token(&self, token_hash: &str, now: i64) -> Result<Option<ApiToken>> {
+        let sql = format!(
+            "UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL \
+             RETURNING {TOKEN_COLUMNS}"
+        );
+        let row: Option<ApiToken> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row)
+    }
+
+    async fn list_tokens(&self, cpts: CptsId, scope: &str, page: Page) -> Result<Vec<ApiToken>> {
+        let sql = format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE cpts_id = $1 AND scope = $2 \
+             ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+        );
+        let rows: Vec<ApiToken> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(cpts.0)
+            .bind(scope)
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
+    }
+
+    async fn revoke_token(&self, cpts: CptsId, id: Uuid, now: i64) -> Result<bool> {
+        let sql = "UPDATE api_tokens SET revoked_at = $3 WHERE cpts_id = $1 AND id = $2 AND revoked_at IS NULL";
+        let done = on_pool!(self, pool => sqlx::query(sql)
+            .bind(cpts.0)
+            .bind(id)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    async fn revoke_professional_tokens(
+        &self,
+        cpts: CptsId,
+        professional: Uuid,
+        scope: &str,
+        now: i64,
+    ) -> Result<u64> {
+        let sql =
+            "UPDATE api_tokens SET revoked_at = $4 WHERE cpts_id = $1 AND professional_id = $2 \
+                   AND scope = $3 AND revoked_at IS NULL";
+        let done = on_pool!(self, pool => sqlx::query(sql)
+            .bind(cpts.0)
+            .bind(professional)
+            .bind(scope)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(done)
+    }
+}
