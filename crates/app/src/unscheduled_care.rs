@@ -9,14 +9,35 @@ use crate::crypto::{Keyring, PatientIdentity};
 use crate::mail::{self, OutgoingMail};
 use maillage_domain::audit::AuditAction;
 use maillage_domain::unscheduled_care::{utc_to_paris, BookingOrigin, Day, Outcome, WeeklyPattern};
+use maillage_domain::unscheduled_care::{share_turns, weekdays_between, Modality, SlotKind};
 use maillage_store::{
-    CptsId, NewBooking, NewSlot, PatientId, SnpBooking, SnpPattern, Store, StoreError, UserId,
+    ApiToken, CptsId, NewBooking, NewSlot, PatientId, RotaTurn, SnpBooking, SnpPattern, Store,
+    StoreError, UserId,
 };
 use std::sync::Arc;
 use uuid::Uuid;
 
 /// How long a slot stays held while the booker types the patient's details.
 pub const HOLD_MINUTES: i64 = 10;
+/// Scope of the tokens the SAS platform reads slots with.
+pub const FHIR_SCOPE: &str = "fhir:read";
+/// Scope of a professional's calendar-feed address.
+pub const CALENDAR_SCOPE: &str = "ical";
+
+/// What a coordinator asks the rota to cover: one turn on every given weekday between two days.
+#[derive(Debug, Clone)]
+pub struct RotaRequest {
+    pub label: String,
+    pub weekday: u32,
+    pub start_minute: u32,
+    pub end_minute: u32,
+    pub from: Day,
+    pub to: Day,
+    pub skip_public_holidays: bool,
+    /// In the order ties are broken.
+    pub professionals: Vec<Uuid>,
+}
+
 /// Weeks ahead a pattern without an end publishes at once.
 pub const WEEKS_AHEAD: i64 = 12;
 
@@ -42,13 +63,10 @@ pub struct UnscheduledCare {
 
 /// "lundi 12/01/2030 à 08:30", Paris time.
 pub fn french_slot_time(utc_ms: i64) -> String {
-    const DAYS: [&str; 7] = [
-        "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
-    ];
     let (day, minute) = utc_to_paris(utc_ms);
-    let name = DAYS[usize::try_from(day.weekday().saturating_sub(1)).unwrap_or(0) % 7];
     format!(
-        "{name} {} à {:02}:{:02}",
+        "{} {} à {:02}:{:02}",
+        day.french_weekday(),
         day.french(),
         minute / 60,
         minute % 60
@@ -114,7 +132,6 @@ impl UnscheduledCare {
                 place: place.chars().take(200).collect(),
             })
             .collect();
-        let day_text = |d: Day| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day);
         let record = SnpPattern {
             id: Uuid::now_v7(),
             professional_id: professional,
@@ -338,4 +355,292 @@ impl UnscheduledCare {
     pub async fn professional_of(&self, cpts: CptsId, user: UserId) -> Result<Option<Uuid>> {
         Ok(self.store.professional_of_user(cpts, user).await?)
     }
+
+    /// Publishes one slot (a professional who phones in, an extra opening); false when they already have one
+    /// starting then.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn publish_slot(
+        &self,
+        actor: &AuditContext,
+        cpts: CptsId,
+        professional: Uuid,
+        start_at: i64,
+        minutes: i64,
+        kind: SlotKind,
+        modality: Modality,
+        place: &str,
+    ) -> Result<bool> {
+        let now = now_ms();
+        if start_at <= now {
+            return Err(CareError::Refused(
+                "Début : le créneau doit commencer dans le futur.".into(),
+            ));
+        }
+        if !(5..=240).contains(&minutes) {
+            return Err(CareError::Refused(
+                "Durée : entre 5 et 240 minutes.".into(),
+            ));
+        }
+        let slot = NewSlot {
+            start_at,
+            end_at: start_at + minutes * MINUTE_MS,
+            kind: kind.code().to_string(),
+            modality: modality.code().to_string(),
+            place: place.chars().take(200).collect(),
+        };
+        let created = self
+            .store
+            .publish_slots(cpts, professional, &[slot], now)
+            .await?;
+        if created == 1 {
+            self.audit(
+                actor,
+                cpts,
+                AuditAction::SnpSlotsPublished,
+                "professional",
+                professional.to_string(),
+                serde_json::json!({ "start": start_at, "minutes": minutes, "kind": kind.code() }),
+            )
+            .await?;
+        }
+        Ok(created == 1)
+    }
+
+    /// Withdraws a free slot.
+    pub async fn cancel_slot(&self, actor: &AuditContext, cpts: CptsId, slot: Uuid) -> Result<bool> {
+        let done = self.store.cancel_slot(cpts, slot, now_ms()).await?;
+        if done {
+            self.audit(
+                actor,
+                cpts,
+                AuditAction::SnpSlotCancelled,
+                "snp_slot",
+                slot.to_string(),
+                serde_json::json!({}),
+            )
+            .await?;
+        }
+        Ok(done)
+    }
+
+    /// Fills the rota's free turns, sharing them by the load each professional already has this year.
+    /// Returns how many turns were added.
+    pub async fn build_rota(
+        &self,
+        actor: &AuditContext,
+        cpts: CptsId,
+        request: &RotaRequest,
+    ) -> Result<u64> {
+        let label = request.label.trim();
+        if label.is_empty() || label.chars().count() > 80 {
+            return Err(CareError::Refused(
+                "Nom du tableau : de 1 à 80 caractères (par exemple « Samedi matin »).".into(),
+            ));
+        }
+        if request.end_minute <= request.start_minute {
+            return Err(CareError::Refused(
+                "Fin : l'heure de fin doit suivre l'heure de début.".into(),
+            ));
+        }
+        if request.to < request.from || request.to.days_since_epoch() - request.from.days_since_epoch() > 370 {
+            return Err(CareError::Refused(
+                "Jusqu'au : la période doit suivre le début et durer au plus un an.".into(),
+            ));
+        }
+        if request.professionals.is_empty() {
+            return Err(CareError::Refused(
+                "Professionnels : choisissez au moins un professionnel.".into(),
+            ));
+        }
+        let days = weekdays_between(
+            request.weekday,
+            request.from,
+            request.to,
+            request.skip_public_holidays,
+        );
+        let year_from = format!("{:04}-01-01", request.from.year);
+        let year_to = format!("{:04}-12-31", request.to.year);
+        let existing = self.store.rota_load(cpts, &year_from, &year_to).await?;
+        let loads: Vec<(Uuid, i64)> = request
+            .professionals
+            .iter()
+            .map(|p| {
+                let turns = existing.iter().find(|(id, _)| id == p).map_or(0, |(_, n)| *n);
+                (*p, turns)
+            })
+            .collect();
+        // Days already covered keep their professional: share only the others.
+        let covered = self
+            .store
+            .list_rota_turns(
+                cpts,
+                &day_text(request.from),
+                &day_text(request.to),
+                maillage_store::Page::first(1000),
+            )
+            .await?;
+        let open: Vec<Day> = days
+            .into_iter()
+            .filter(|d| !covered.iter().any(|t| t.label == label && t.day == day_text(*d)))
+            .collect();
+        let now = now_ms();
+        let turns: Vec<RotaTurn> = share_turns(&open, &loads)
+            .into_iter()
+            .map(|(day, professional)| RotaTurn {
+                id: Uuid::now_v7(),
+                label: label.to_string(),
+                day: day_text(day),
+                start_minute: i64::from(request.start_minute),
+                end_minute: i64::from(request.end_minute),
+                professional_id: professional,
+                created_by: actor.actor_id.map(|u| u.0),
+                created_at: now,
+                updated_at: now,
+            })
+            .collect();
+        let created = self.store.create_rota_turns(cpts, &turns).await?;
+        self.audit(
+            actor,
+            cpts,
+            AuditAction::SnpRotaBuilt,
+            "snp_rota",
+            label.to_string(),
+            serde_json::json!({ "turns": created, "from": day_text(request.from), "to": day_text(request.to) }),
+        )
+        .await?;
+        Ok(created)
+    }
+
+    /// Exchanges two turns, or gives one to another professional; one audited step.
+    pub async fn change_turn(
+        &self,
+        actor: &AuditContext,
+        cpts: CptsId,
+        turn: Uuid,
+        change: TurnChange,
+    ) -> Result<bool> {
+        let now = now_ms();
+        let (done, detail) = match change {
+            TurnChange::SwapWith(other) => (
+                self.store.swap_rota_turns(cpts, turn, other, now).await?,
+                serde_json::json!({ "swap_with": other }),
+            ),
+            TurnChange::GiveTo(professional) => (
+                self.store
+                    .reassign_rota_turn(cpts, turn, professional, now)
+                    .await?,
+                serde_json::json!({ "professional": professional }),
+            ),
+            TurnChange::Remove => (
+                self.store.delete_rota_turn(cpts, turn).await?,
+                serde_json::json!({ "removed": true }),
+            ),
+        };
+        if done {
+            self.audit(
+                actor,
+                cpts,
+                AuditAction::SnpRotaChanged,
+                "snp_rota_turn",
+                turn.to_string(),
+                detail,
+            )
+            .await?;
+        }
+        Ok(done)
+    }
+
+    /// Issues a token and returns its secret, shown once. A calendar address replaces the professional's
+    /// previous one.
+    pub async fn issue_token(
+        &self,
+        actor: &AuditContext,
+        cpts: CptsId,
+        name: &str,
+        scope: &str,
+        professional: Option<Uuid>,
+    ) -> Result<String> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(CareError::Refused(
+                "Nom du jeton : de 1 à 100 caractères (par exemple « Plateforme SAS 30 »).".into(),
+            ));
+        }
+        if scope != FHIR_SCOPE && scope != CALENDAR_SCOPE {
+            return Err(CareError::Refused(format!(
+                "Portée : « {scope} » inconnue ({FHIR_SCOPE} ou {CALENDAR_SCOPE})."
+            )));
+        }
+        let now = now_ms();
+        if let Some(professional) = professional {
+            self.store
+                .revoke_professional_tokens(cpts, professional, scope, now)
+                .await?;
+        }
+        let secret = format!("mlg_{}", crate::accounts::random_token());
+        let token = ApiToken {
+            id: Uuid::now_v7(),
+            cpts_id: cpts.0,
+            name: name.to_string(),
+            scope: scope.to_string(),
+            professional_id: professional,
+            created_by: actor.actor_id.map(|u| u.0),
+            created_at: now,
+            revoked_at: None,
+            last_used_at: None,
+        };
+        self.store
+            .create_token(&token, &crate::accounts::token_hash(&secret))
+            .await?;
+        self.audit(
+            actor,
+            cpts,
+            AuditAction::ApiTokenIssued,
+            "api_token",
+            token.id.to_string(),
+            serde_json::json!({ "scope": scope, "name": name }),
+        )
+        .await?;
+        Ok(secret)
+    }
+
+    pub async fn revoke_token(&self, actor: &AuditContext, cpts: CptsId, id: Uuid) -> Result<bool> {
+        let done = self.store.revoke_token(cpts, id, now_ms()).await?;
+        if done {
+            self.audit(
+                actor,
+                cpts,
+                AuditAction::ApiTokenRevoked,
+                "api_token",
+                id.to_string(),
+                serde_json::json!({}),
+            )
+            .await?;
+        }
+        Ok(done)
+    }
+
+    /// The live token this secret opens, if it has the scope.
+    pub async fn authenticate(&self, secret: &str, scope: &str) -> Result<Option<ApiToken>> {
+        if !secret.starts_with("mlg_") || secret.len() > 100 {
+            return Ok(None);
+        }
+        let token = self
+            .store
+            .use_token(&crate::accounts::token_hash(secret), now_ms())
+            .await?;
+        Ok(token.filter(|t| t.scope == scope))
+    }
+}
+
+/// How a turn of the rota changes.
+#[derive(Debug, Clone, Copy)]
+pub enum TurnChange {
+    SwapWith(Uuid),
+    GiveTo(Uuid),
+    Remove,
+}
+
+fn day_text(day: Day) -> String {
+    format!("{:04}-{:02}-{:02}", day.year, day.month, day.day)
 }

@@ -64,10 +64,19 @@ pub enum AuditAction {
     SnpOutcomeRecorded,
     SnpDysfunctionRecorded,
     SnpDysfunctionFollowedUp,
+    SnpSlotsPublished,
+    SnpSlotCancelled,
+    SnpRotaBuilt,
+    SnpRotaChanged,
+    SnpSlotsExported,
+    ApiTokenIssued,
+    ApiTokenRevoked,
+    FhirSlotsRead,
+    CalendarFeedRead,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 52] = [
+    pub const ALL: [AuditAction; 61] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -120,6 +129,15 @@ impl AuditAction {
         AuditAction::SnpOutcomeRecorded,
         AuditAction::SnpDysfunctionRecorded,
         AuditAction::SnpDysfunctionFollowedUp,
+        AuditAction::SnpSlotsPublished,
+        AuditAction::SnpSlotCancelled,
+        AuditAction::SnpRotaBuilt,
+        AuditAction::SnpRotaChanged,
+        AuditAction::SnpSlotsExported,
+        AuditAction::ApiTokenIssued,
+        AuditAction::ApiTokenRevoked,
+        AuditAction::FhirSlotsRead,
+        AuditAction::CalendarFeedRead,
     ];
 
     pub fn code(self) -> &'static str {
@@ -176,6 +194,15 @@ impl AuditAction {
             AuditAction::SnpOutcomeRecorded => "snp_outcome_recorded",
             AuditAction::SnpDysfunctionRecorded => "snp_dysfunction_recorded",
             AuditAction::SnpDysfunctionFollowedUp => "snp_dysfunction_followed_up",
+            AuditAction::SnpSlotsPublished => "snp_slots_published",
+            AuditAction::SnpSlotCancelled => "snp_slot_cancelled",
+            AuditAction::SnpRotaBuilt => "snp_rota_built",
+            AuditAction::SnpRotaChanged => "snp_rota_changed",
+            AuditAction::SnpSlotsExported => "snp_slots_exported",
+            AuditAction::ApiTokenIssued => "api_token_issued",
+            AuditAction::ApiTokenRevoked => "api_token_revoked",
+            AuditAction::FhirSlotsRead => "fhir_slots_read",
+            AuditAction::CalendarFeedRead => "calendar_feed_read",
         }
     }
 
@@ -243,6 +270,15 @@ impl AuditAction {
                 "Dysfonctionnement des soins non programmés signalé"
             }
             AuditAction::SnpDysfunctionFollowedUp => "Suite donnée à un dysfonctionnement",
+            AuditAction::SnpSlotsPublished => "Publication de créneaux un par un",
+            AuditAction::SnpSlotCancelled => "Créneau retiré",
+            AuditAction::SnpRotaBuilt => "Tableau d'astreinte rempli",
+            AuditAction::SnpRotaChanged => "Tour d'astreinte échangé ou réattribué",
+            AuditAction::SnpSlotsExported => "Export des créneaux ou des indicateurs de soins non programmés",
+            AuditAction::ApiTokenIssued => "Jeton d'accès émis",
+            AuditAction::ApiTokenRevoked => "Jeton d'accès révoqué",
+            AuditAction::FhirSlotsRead => "Lecture des créneaux par l'API FHIR",
+            AuditAction::CalendarFeedRead => "Lecture d'un agenda iCalendar",
         }
     }
 }

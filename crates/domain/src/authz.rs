@@ -77,10 +77,12 @@ pub enum Permission {
     PublishSlots,
     /// Search and book unscheduled-care slots for a patient (secretary and regulator, coordination, members).
     BookSlots,
+    /// See the unscheduled-care indicators and export the slots (no patient data in either).
+    ViewSlotIndicators,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 12] = [
         Permission::ViewDashboard,
         Permission::ManageCpts,
         Permission::ViewMemberDirectory,
@@ -92,6 +94,7 @@ impl Permission {
         Permission::DeclareCapacity,
         Permission::PublishSlots,
         Permission::BookSlots,
+        Permission::ViewSlotIndicators,
     ];
 }
 
@@ -108,6 +111,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
                 | ViewPatientRequests
                 | SubmitReferral
                 | BookSlots
+                | ViewSlotIndicators
         ),
         Role::Member => matches!(
             permission,

@@ -97,6 +97,14 @@ impl Day {
         u32::try_from((self.days_since_epoch() + 3).rem_euclid(7) + 1).unwrap_or(1)
     }
 
+    /// "lundi" … "dimanche".
+    pub fn french_weekday(self) -> &'static str {
+        const NAMES: [&str; 7] = [
+            "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+        ];
+        NAMES[(self.weekday() as usize + 6) % 7]
+    }
+
     pub fn french(self) -> String {
         format!("{:02}/{:02}/{:04}", self.day, self.month, self.year)
     }
@@ -194,6 +202,94 @@ pub fn paris_to_utc(day: Day, minute_of_day: u32) -> i64 {
     }
     // Skipped hour in spring: the wall time does not exist; winter offset gives the instant one hour later.
     wall - 60 * MINUTE_MS
+}
+
+/// An instant as FHIR and iCalendar consumers expect it in France: Paris wall time with its offset,
+/// `2026-12-01T08:30:00+01:00`.
+pub fn paris_date_time(utc_ms: i64) -> String {
+    let offset = paris_offset_minutes(utc_ms);
+    let local = utc_ms + offset * MINUTE_MS;
+    let day = Day::from_days_since_epoch(local.div_euclid(DAY_MS));
+    let seconds = local.rem_euclid(DAY_MS) / 1000;
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+{:02}:{:02}",
+        day.year,
+        day.month,
+        day.day,
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60,
+        offset / 60,
+        offset % 60
+    )
+}
+
+/// A FHIR `date` or `dateTime` (`2026-12-01`, `2026-12-01T08:30`, `…:00`, `…:00.000`, then `Z` or `±hh:mm`;
+/// without a zone, Paris time) as a UTC instant; None when it is not one.
+pub fn parse_fhir_date_time(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if !text.is_ascii() || text.len() > 40 {
+        return None;
+    }
+    let (date, time) = match text.split_once('T') {
+        Some((d, t)) => (d, Some(t)),
+        None => (text, None),
+    };
+    let parts: Vec<&str> = date.split('-').collect();
+    let [y, m, d] = parts.as_slice() else {
+        return None;
+    };
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let day = Day::new(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)?;
+    let Some(time) = time else {
+        return Some(paris_to_utc(day, 0));
+    };
+    // Split the zone off: `Z`, or the last `+`/`-`.
+    let (clock, zone) = if let Some(clock) = time.strip_suffix('Z') {
+        (clock, Some(0))
+    } else if let Some(at) = time.rfind(['+', '-']) {
+        let (clock, zone) = time.split_at(at);
+        let sign = if zone.starts_with('-') { -1 } else { 1 };
+        let (h, m) = zone[1..].split_once(':')?;
+        if h.len() != 2 || m.len() != 2 {
+            return None;
+        }
+        let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+        if h > 14 || m > 59 {
+            return None;
+        }
+        (clock, Some(sign * (h * 60 + m)))
+    } else {
+        (time, None)
+    };
+    let (clock, millis) = match clock.split_once('.') {
+        Some((c, fraction)) if !fraction.is_empty() && fraction.bytes().all(|b| b.is_ascii_digit()) => {
+            let padded: String = fraction.chars().chain("000".chars()).take(3).collect();
+            (c, padded.parse::<i64>().ok()?)
+        }
+        Some(_) => return None,
+        None => (clock, 0),
+    };
+    let fields: Vec<&str> = clock.split(':').collect();
+    let numbers: Option<Vec<i64>> = fields
+        .iter()
+        .map(|f| (f.len() == 2).then(|| f.parse::<i64>().ok()).flatten())
+        .collect();
+    let (h, min, sec) = match numbers?.as_slice() {
+        [h, m] => (*h, *m, 0),
+        [h, m, s] => (*h, *m, *s),
+        _ => return None,
+    };
+    if h > 23 || min > 59 || sec > 59 {
+        return None;
+    }
+    let wall_ms = ((h * 60 + min) * 60 + sec) * 1000 + millis;
+    Some(match zone {
+        Some(offset) => day.days_since_epoch() * DAY_MS + wall_ms - offset * MINUTE_MS,
+        None => paris_to_utc(day, u32::try_from(h * 60 + min).unwrap_or(0)) + sec * 1000 + millis,
+    })
 }
 
 /// Paris day and minute of the day of an instant.

@@ -112,7 +112,7 @@ pub fn profession_label(code: &str) -> Option<&'static str> {
 }
 
 pub use crate::calendar::{
-    easter, is_public_holiday, paris_offset_minutes, paris_to_utc, public_holidays, utc_to_paris,
+    easter, paris_date_time, parse_fhir_date_time, is_public_holiday, paris_offset_minutes, paris_to_utc, public_holidays, utc_to_paris,
     Day,
 };
 
@@ -240,6 +240,97 @@ pub fn within_hours(requested_ms: i64, slot_start_ms: i64, hours: i64) -> bool {
     slot_start_ms >= requested_ms && slot_start_ms - requested_ms <= hours * 3_600_000
 }
 
+/// How indicators are cut within a contract year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Granularity {
+    Week,
+    Month,
+}
+
+/// A period of the indicators: `[from, until)` in days (Paris), with its French label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Period {
+    pub label: String,
+    pub from: Day,
+    pub until: Day,
+}
+
+const MONTHS: [&str; 12] = [
+    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+    "novembre", "décembre",
+];
+
+/// The months, or the weeks (Monday to Sunday, cut at the year's ends), of a contract year (calendar year).
+pub fn periods(year: i32, granularity: Granularity) -> Vec<Period> {
+    let (first, next_year) = (
+        Day { year, month: 1, day: 1 },
+        Day { year: year + 1, month: 1, day: 1 },
+    );
+    match granularity {
+        Granularity::Month => (1..=12u32)
+            .map(|month| Period {
+                label: format!("{} {year}", MONTHS[(month - 1) as usize]),
+                from: Day { year, month, day: 1 },
+                until: if month == 12 {
+                    next_year
+                } else {
+                    Day { year, month: month + 1, day: 1 }
+                },
+            })
+            .collect(),
+        Granularity::Week => {
+            let mut weeks = Vec::new();
+            let mut start = first;
+            while start < next_year {
+                let monday_after = start.plus_days(i64::from(8 - start.weekday()));
+                let until = if monday_after < next_year { monday_after } else { next_year };
+                weeks.push(Period {
+                    label: format!("semaine du {}", start.french()),
+                    from: start,
+                    until,
+                });
+                start = until;
+            }
+            weeks
+        }
+    }
+}
+
+/// Shares rota turns: each day, in order, goes to the professional with the fewest turns so far (the turns
+/// they already have count), never the one who had the previous turn when someone else can take it; ties go
+/// to the first in `professionals`. Returns one professional per day (none when the list is empty).
+pub fn share_turns<T: Copy + PartialEq>(days: &[Day], professionals: &[(T, i64)]) -> Vec<(Day, T)> {
+    let mut load: Vec<(T, i64)> = professionals.to_vec();
+    let mut previous: Option<T> = None;
+    let mut shared = Vec::with_capacity(days.len());
+    for day in days {
+        let pick = load
+            .iter()
+            .enumerate()
+            .filter(|(_, (who, _))| load.len() == 1 || Some(*who) != previous)
+            .min_by_key(|(index, (_, turns))| (*turns, *index))
+            .map(|(index, _)| index);
+        let Some(index) = pick else { break };
+        load[index].1 += 1;
+        previous = Some(load[index].0);
+        shared.push((*day, load[index].0));
+    }
+    shared
+}
+
+/// Every `weekday` (1 Monday … 7 Sunday) from `from` to `to` included, public holidays left out when asked.
+pub fn weekdays_between(weekday: u32, from: Day, to: Day, skip_public_holidays: bool) -> Vec<Day> {
+    let mut day = from.plus_days(i64::from((weekday + 7 - from.weekday()) % 7));
+    let mut days = Vec::new();
+    while day <= to && days.len() < 400 {
+        if !(skip_public_holidays && is_public_holiday(day)) {
+            days.push(day);
+        }
+        day = day.plus_days(7);
+    }
+    days
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,5 +438,64 @@ mod tests {
         assert_eq!(parse_time("Début", "25:00").unwrap_err().field, "Début");
         assert!(within_hours(0, 47 * 3_600_000, 48));
         assert!(!within_hours(0, 49 * 3_600_000, 48));
+    }
+
+    #[test]
+    fn periods_cover_the_year_without_gap() {
+        for granularity in [Granularity::Week, Granularity::Month] {
+            let list = periods(2026, granularity);
+            assert_eq!(list[0].from, day(2026, 1, 1));
+            assert_eq!(list.last().unwrap().until, day(2027, 1, 1));
+            for pair in list.windows(2) {
+                assert_eq!(pair[0].until, pair[1].from);
+            }
+        }
+        assert_eq!(periods(2026, Granularity::Month)[1].label, "février 2026");
+        let weeks = periods(2026, Granularity::Week);
+        // 1 January 2026 is a Thursday: a short first week, then Mondays.
+        assert_eq!(weeks[0].until, day(2026, 1, 5));
+        assert_eq!(weeks[1].label, "semaine du 05/01/2026");
+        assert_eq!(weeks.len(), 53);
+        assert!(weeks.iter().skip(1).all(|w| w.from.weekday() == 1));
+    }
+
+    #[test]
+    fn turns_are_shared_evenly_and_not_twice_in_a_row() {
+        let saturdays = weekdays_between(6, day(2026, 1, 1), day(2026, 3, 31), true);
+        assert_eq!(saturdays.len(), 13);
+        assert!(saturdays.iter().all(|d| d.weekday() == 6));
+        // B already has two turns: A and C take the first ones.
+        let shared = share_turns(&saturdays, &[("A", 0), ("B", 2), ("C", 0)]);
+        let who: Vec<&str> = shared.iter().map(|(_, w)| *w).collect();
+        assert_eq!(&who[..4], &["A", "C", "A", "C"]);
+        for name in ["A", "B", "C"] {
+            let total = who.iter().filter(|w| **w == name).count() as i64
+                + if name == "B" { 2 } else { 0 };
+            assert!((5..=6).contains(&total), "{name}: {total}");
+        }
+        assert!(who.windows(2).all(|w| w[0] != w[1]));
+        assert_eq!(share_turns(&saturdays[..2], &[("A", 0)]).len(), 2);
+        assert!(share_turns::<&str>(&saturdays, &[]).is_empty());
+        // Easter Monday 2026 (6 April) is left out when asked.
+        assert_eq!(weekdays_between(1, day(2026, 4, 1), day(2026, 4, 13), true), vec![day(2026, 4, 13)]);
+    }
+
+    #[test]
+    fn fhir_date_times_read_and_write_paris_time() {
+        let winter = parse_fhir_date_time("2026-12-01T08:30:00+01:00").unwrap();
+        assert_eq!(paris_date_time(winter), "2026-12-01T08:30:00+01:00");
+        assert_eq!(parse_fhir_date_time("2026-12-01T07:30:00Z"), Some(winter));
+        assert_eq!(parse_fhir_date_time("2026-12-01T07:30:00.000Z"), Some(winter));
+        assert_eq!(parse_fhir_date_time("2026-12-01T08:30"), Some(winter));
+        assert_eq!(parse_fhir_date_time("2026-12-01T02:30:00-05:00"), Some(winter));
+        let summer = parse_fhir_date_time("2024-06-12T16:40:00.000+02:00").unwrap();
+        assert_eq!(paris_date_time(summer), "2024-06-12T16:40:00+02:00");
+        assert_eq!(
+            parse_fhir_date_time("2026-12-01"),
+            Some(paris_to_utc(day(2026, 12, 1), 0))
+        );
+        for bad in ["", "2026-13-01", "2026-12-01T25:00", "demain", "2026-12-01T08:30+1", "2026-12-01T08:30:00.Z", "２０２６-12-01"] {
+            assert_eq!(parse_fhir_date_time(bad), None, "{bad}");
+        }
     }
 }

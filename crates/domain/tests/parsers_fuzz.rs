@@ -28,6 +28,19 @@ proptest! {
     }
 
     #[test]
+    fn fhir_date_times_never_panic_and_round_trip(input in "[0-9TZ:+.-]{0,32}", any_text in any::<String>()) {
+        let _ = maillage_domain::calendar::parse_fhir_date_time(&any_text);
+        if let Some(instant) = maillage_domain::calendar::parse_fhir_date_time(&input) {
+            // Whatever is read is written back in Paris time and reads as the same instant (to the second).
+            let written = maillage_domain::calendar::paris_date_time(instant);
+            prop_assert_eq!(
+                maillage_domain::calendar::parse_fhir_date_time(&written),
+                Some(instant - instant.rem_euclid(1000))
+            );
+        }
+    }
+
+    #[test]
     fn arbitrary_extract_lines_never_panic(line in "[^\n]{0,400}", pipes in proptest::collection::vec("[^|\n]{0,12}", 0..60)) {
         let header = maillage_domain::directory::ExtractHeader::parse(HEADER).unwrap();
         let _ = maillage_domain::directory::Activity::parse(&line, &header);

@@ -196,6 +196,12 @@ pub trait DirectoryStore: Send + Sync {
         page: Page,
     ) -> Result<Vec<ProfessionalSummary>>;
     async fn count_professionals(&self, cpts: CptsId) -> Result<i64>;
+    /// The professionals of the CPTS with these national identifiers (`8` + RPPS, the FHIR IDNPS value).
+    async fn professionals_by_national_id(
+        &self,
+        cpts: CptsId,
+        national_ids: &[String],
+    ) -> Result<Vec<Uuid>>;
     async fn professional(&self, cpts: CptsId, id: Uuid) -> Result<Option<ProfessionalRecord>>;
     /// Replaces the CPTS's facts about a professional; false when there is no such professional in `cpts`.
     async fn update_professional_facts(
@@ -595,6 +601,30 @@ impl DirectoryStore for SqlStore {
             bind_args!(sqlx::query_as(&sql), &args).fetch_all(pool).await
         })?;
         Ok(rows)
+    }
+
+    async fn professionals_by_national_id(
+        &self,
+        cpts: CptsId,
+        national_ids: &[String],
+    ) -> Result<Vec<Uuid>> {
+        let wanted: Vec<&String> = national_ids.iter().take(500).collect();
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<String> = (0..wanted.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT id FROM professionals WHERE cpts_id = $1 AND national_id IN ({})",
+            list.join(", ")
+        );
+        let rows: Vec<(Uuid,)> = on_pool!(self, pool => {
+            let mut q = sqlx::query_as(&sql).bind(cpts.0);
+            for id in &wanted {
+                q = q.bind(id.as_str());
+            }
+            q.fetch_all(pool).await
+        })?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 
     async fn count_professionals(&self, cpts: CptsId) -> Result<i64> {

@@ -69,6 +69,8 @@ pub struct SlotQuery {
     pub communes: Vec<String>,
     /// One professional's slots only.
     pub professional: Option<Uuid>,
+    /// Only these professionals' slots (the SAS asks by their identifiers); empty: any.
+    pub professionals: Vec<Uuid>,
 }
 
 /// A hold on a slot, before it is confirmed with the patient's identity.
@@ -718,8 +720,21 @@ impl UnscheduledCareStore for SqlStore {
                 .collect();
             conditions.push(format!("s.commune_code IN ({})", list.join(", ")));
         }
+        let mut uuids: Vec<Uuid> = query.professional.into_iter().collect();
         if query.professional.is_some() {
             conditions.push(format!("s.professional_id = ${next}"));
+            next += 1;
+        }
+        if !query.professionals.is_empty() {
+            let list: Vec<String> = query
+                .professionals
+                .iter()
+                .take(500)
+                .enumerate()
+                .map(|(i, _)| format!("${}", next + i))
+                .collect();
+            conditions.push(format!("s.professional_id IN ({})", list.join(", ")));
+            uuids.extend(query.professionals.iter().take(500));
         }
         let sql = format!(
             "SELECT {SLOT_COLUMNS} FROM snp_slots s WHERE {} ORDER BY s.start_at, s.id LIMIT $5 OFFSET $6",
@@ -736,8 +751,8 @@ impl UnscheduledCareStore for SqlStore {
             for text in &texts {
                 q = q.bind(text.as_str());
             }
-            if let Some(professional) = query.professional {
-                q = q.bind(professional);
+            for id in &uuids {
+                q = q.bind(*id);
             }
             q.fetch_all(pool).await
         })?;

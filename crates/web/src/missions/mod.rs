@@ -6,6 +6,8 @@ pub mod directory;
 pub mod doctor_search;
 pub mod imports;
 pub mod public;
+pub mod snp_reports;
+pub mod snp_rota;
 pub mod structures;
 pub mod territory;
 pub mod unscheduled_care;
@@ -28,9 +30,9 @@ use serde::Deserialize;
 
 pub fn routes(router: GuardedRouter) -> GuardedRouter {
     let mut router = public::routes(diagnostic::routes(imports::routes(structures::routes(
-        directory::routes(doctor_search::routes(unscheduled_care::routes(
+        directory::routes(doctor_search::routes(snp_reports::routes(snp_rota::routes(unscheduled_care::routes(
             territory::routes(router),
-        ))),
+        ))))),
     ))))
     .get(
         "/c/{cpts}",

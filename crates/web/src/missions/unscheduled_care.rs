@@ -143,6 +143,40 @@ async fn hub(viewer: Viewer, context: CptsContext) -> Response {
     })
 }
 
+/// The professionals of a list of slots, each read once (a professional has many slots in a list).
+#[derive(Default)]
+pub struct Professionals {
+    records: std::collections::HashMap<Uuid, Option<maillage_store::ProfessionalRecord>>,
+}
+
+impl Professionals {
+    pub async fn record(
+        &mut self,
+        state: &AppState,
+        cpts: maillage_store::CptsId,
+        id: Uuid,
+    ) -> WebResult<Option<&maillage_store::ProfessionalRecord>> {
+        if let std::collections::hash_map::Entry::Vacant(entry) = self.records.entry(id) {
+            entry.insert(state.store.professional(cpts, id).await?);
+        }
+        Ok(self.records.get(&id).and_then(Option::as_ref))
+    }
+
+    /// "Léa ANDRE", or nothing when the professional is gone.
+    pub async fn name(
+        &mut self,
+        state: &AppState,
+        cpts: maillage_store::CptsId,
+        id: Uuid,
+    ) -> WebResult<String> {
+        Ok(self
+            .record(state, cpts, id)
+            .await?
+            .map(|p| format!("{} {}", p.summary.first_name, p.summary.last_name))
+            .unwrap_or_default())
+    }
+}
+
 // --- Search ------------------------------------------------------------------------------------------------
 
 pub struct SlotRow {
@@ -254,23 +288,11 @@ async fn search_view(
         .search_free_slots(context.cpts.id, &query, now, Page::first(100))
         .await?;
     let mut rows = Vec::with_capacity(slots.len());
-    // A professional has many slots in a list: their name is read once.
-    let mut names: std::collections::HashMap<Uuid, String> = std::collections::HashMap::new();
+    let mut professionals = Professionals::default();
     for slot in slots {
-        if let std::collections::hash_map::Entry::Vacant(entry) = names.entry(slot.professional_id)
-        {
-            let name = state
-                .store
-                .professional(context.cpts.id, slot.professional_id)
-                .await?
-                .map(|p| format!("{} {}", p.summary.first_name, p.summary.last_name))
-                .unwrap_or_default();
-            entry.insert(name);
-        }
-        let name = names
-            .get(&slot.professional_id)
-            .cloned()
-            .unwrap_or_default();
+        let name = professionals
+            .name(state, context.cpts.id, slot.professional_id)
+            .await?;
         let km = origin.zip(
             maillage_domain::territory::find_code(&slot.commune_code).and_then(|c| c.coordinates()),
         );
@@ -732,7 +754,7 @@ pub struct PatternForm {
     pub place: String,
 }
 
-const WEEKDAYS: [(&str, &str); 7] = [
+pub const WEEKDAYS: [(&str, &str); 7] = [
     ("1", "Lundi"),
     ("2", "Mardi"),
     ("3", "Mercredi"),

@@ -1,0 +1,608 @@
+//! Unscheduled care in figures: the indicators of the ACI contract (slots offered — total, SAS, CPTS,
+//! surnuméraires — booked, honoured, no-show rate, patients seen within 24 h and 48 h of their request,
+//! professionals participating, dysfunctions by kind) per week or month of a contract year, with charts and
+//! CSV/XLSX; and the export of the slots themselves (no patient data: a slot says only free or booked).
+
+use super::directory::Choice;
+use super::unscheduled_care::Professionals;
+use crate::access::{Access, Actor, CptsContext, GuardedRouter, Viewer};
+use crate::error::{WebError, WebResult};
+use crate::export::{csv_cells, csv_download, csv_line, xlsx_download, BOM};
+use crate::forms::Query;
+use crate::views::{render, Layout};
+use crate::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use maillage_app::audit::{self, AuditContext, AuditEvent};
+use maillage_app::clock::now_ms;
+use maillage_app::export::{Cell, Xlsx};
+use maillage_app::unscheduled_care::french_slot_time;
+use maillage_domain::audit::AuditAction;
+use maillage_domain::authz::Permission;
+use maillage_domain::unscheduled_care::{
+    paris_to_utc, periods, profession_label, utc_to_paris, Day, DysfunctionKind, Granularity,
+    Modality, Outcome, Period, SlotKind,
+};
+use maillage_store::{Page, SnpFigures};
+use serde::Deserialize;
+
+const BASE: &str = "soins-non-programmes";
+
+pub fn routes(router: GuardedRouter) -> GuardedRouter {
+    router
+        .get(
+            "/c/{cpts}/soins-non-programmes/indicateurs",
+            Access::Cpts(Permission::ViewSlotIndicators),
+            "Indicateurs des soins non programmés",
+            indicators,
+        )
+        .get(
+            "/c/{cpts}/soins-non-programmes/indicateurs.csv",
+            Access::Cpts(Permission::ViewSlotIndicators),
+            "Export CSV des indicateurs des soins non programmés",
+            indicators_csv,
+        )
+        .get(
+            "/c/{cpts}/soins-non-programmes/indicateurs.xlsx",
+            Access::Cpts(Permission::ViewSlotIndicators),
+            "Export Excel des indicateurs des soins non programmés",
+            indicators_xlsx,
+        )
+        .get(
+            "/c/{cpts}/soins-non-programmes/export.csv",
+            Access::Cpts(Permission::ViewSlotIndicators),
+            "Export CSV des créneaux (sans donnée de patient)",
+            slots_csv,
+        )
+        .get(
+            "/c/{cpts}/soins-non-programmes/export.xlsx",
+            Access::Cpts(Permission::ViewSlotIndicators),
+            "Export Excel des créneaux (sans donnée de patient)",
+            slots_xlsx,
+        )
+}
+
+// --- Indicators -------------------------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+struct IndicatorParams {
+    annee: Option<i64>,
+    #[serde(default)]
+    detail: String,
+}
+
+/// One line of the table: a period, or the whole year.
+pub struct FigureRow {
+    pub label: String,
+    pub figures: SnpFigures,
+}
+
+impl FigureRow {
+    pub fn no_show_rate(&self) -> String {
+        share(self.figures.no_show, self.figures.outcomes)
+    }
+    pub fn within_24h(&self) -> String {
+        share(self.figures.within_24h, self.figures.honoured)
+    }
+    pub fn within_48h(&self) -> String {
+        share(self.figures.within_48h, self.figures.honoured)
+    }
+
+    fn cells(&self) -> Vec<Cell> {
+        let f = &self.figures;
+        let ratio = |part: i64, whole: i64| {
+            if whole == 0 {
+                Cell::Empty
+            } else {
+                Cell::Number((part as f64 * 1000.0 / whole as f64).round() / 10.0)
+            }
+        };
+        vec![
+            self.label.clone().into(),
+            f.offered.into(),
+            f.offered_sas.into(),
+            f.offered_cpts.into(),
+            f.offered_extra.into(),
+            f.booked.into(),
+            f.honoured.into(),
+            f.no_show.into(),
+            ratio(f.no_show, f.outcomes),
+            ratio(f.within_24h, f.honoured),
+            ratio(f.within_48h, f.honoured),
+            f.professionals.into(),
+        ]
+    }
+}
+
+/// "12,5 %", or a dash when nothing to divide by.
+fn share(part: i64, whole: i64) -> String {
+    if whole == 0 {
+        "—".into()
+    } else {
+        format!(
+            "{} %",
+            crate::charts::french_decimal((part as f64 * 1000.0 / whole as f64).round() / 10.0)
+        )
+    }
+}
+
+const INDICATOR_COLUMNS: [&str; 12] = [
+    "Période",
+    "Créneaux offerts",
+    "… réservés au SAS",
+    "… pour la CPTS",
+    "… surnuméraires",
+    "Réservés",
+    "Honorés",
+    "Absences",
+    "Taux d'absence (%)",
+    "Vus sous 24 h (%)",
+    "Vus sous 48 h (%)",
+    "Professionnels participants",
+];
+
+pub struct DysfunctionCount {
+    pub kind: &'static str,
+    pub count: i64,
+    pub resolved: i64,
+}
+
+struct Indicators {
+    year: i64,
+    weekly: bool,
+    period: String,
+    total: FigureRow,
+    rows: Vec<FigureRow>,
+    dysfunctions: Vec<DysfunctionCount>,
+}
+
+fn instant(day: Day) -> i64 {
+    paris_to_utc(day, 0)
+}
+
+/// The contract year is the calendar year (Paris time); the current one runs to now ("en direct").
+async fn compute(
+    state: &AppState,
+    context: &CptsContext,
+    params: &IndicatorParams,
+) -> WebResult<Indicators> {
+    let now = now_ms();
+    let this_year = i64::from(utc_to_paris(now).0.year);
+    let year = params
+        .annee
+        .filter(|y| (2000..=this_year + 1).contains(y))
+        .unwrap_or(this_year);
+    let weekly = params.detail == "semaine";
+    let year_i32 = i32::try_from(year).unwrap_or(2026);
+    let cpts = context.cpts.id;
+    let list: Vec<Period> = periods(
+        year_i32,
+        if weekly {
+            Granularity::Week
+        } else {
+            Granularity::Month
+        },
+    );
+    let (from, until) = (
+        instant(Day::new(year_i32, 1, 1).unwrap_or(list[0].from)),
+        instant(Day::new(year_i32 + 1, 1, 1).unwrap_or(list[list.len() - 1].until)),
+    );
+    let mut rows = Vec::with_capacity(list.len());
+    for period in &list {
+        rows.push(FigureRow {
+            label: period.label.clone(),
+            figures: state
+                .store
+                .snp_figures(cpts, instant(period.from), instant(period.until))
+                .await?,
+        });
+    }
+    let total = FigureRow {
+        label: format!("Année {year}"),
+        figures: state.store.snp_figures(cpts, from, until).await?,
+    };
+    let dysfunctions = state
+        .store
+        .dysfunction_summary(cpts, from, until)
+        .await?
+        .into_iter()
+        .map(|(kind, count, resolved)| DysfunctionCount {
+            kind: DysfunctionKind::parse(&kind).map_or("Autre", DysfunctionKind::label),
+            count,
+            resolved,
+        })
+        .collect();
+    Ok(Indicators {
+        year,
+        weekly,
+        period: if year == this_year {
+            format!(
+                "créneaux du 01/01/{year} au 31/12/{year}, mis à jour en direct ({})",
+                french_slot_time(now)
+            )
+        } else {
+            format!("créneaux du 01/01/{year} au 31/12/{year}")
+        },
+        total,
+        rows,
+        dysfunctions,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "snp_indicators.html")]
+struct IndicatorsPage {
+    layout: Layout,
+    slug: String,
+    year: i64,
+    years: Vec<Choice>,
+    weekly: bool,
+    period: String,
+    total: FigureRow,
+    rows: Vec<FigureRow>,
+    dysfunctions: Vec<DysfunctionCount>,
+    chart: String,
+    dysfunction_chart: String,
+}
+
+async fn indicators(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+    Query(params): Query<IndicatorParams>,
+) -> WebResult<Response> {
+    let i = compute(&state, &context, &params).await?;
+    let this_year = i64::from(utc_to_paris(now_ms()).0.year);
+    // The chart is per month (a year of weeks would not read on a phone); the table follows the detail.
+    let months = if i.weekly {
+        compute(
+            &state,
+            &context,
+            &IndicatorParams {
+                annee: Some(i.year),
+                detail: String::new(),
+            },
+        )
+        .await?
+        .rows
+    } else {
+        Vec::new()
+    };
+    let chart_rows = if i.weekly { &months } else { &i.rows };
+    let groups: Vec<(String, Vec<Option<f64>>)> = chart_rows
+        .iter()
+        .map(|r| {
+            let f = &r.figures;
+            (
+                r.label.clone(),
+                vec![
+                    Some(f.offered as f64),
+                    Some(f.booked as f64),
+                    Some(f.honoured as f64),
+                ],
+            )
+        })
+        .collect();
+    let chart = crate::charts::grouped_bars(
+        "Créneaux offerts, réservés et honorés par mois",
+        "créneaux",
+        &["Offerts", "Réservés", "Honorés"],
+        &groups,
+    );
+    let dysfunction_groups: Vec<(String, Vec<Option<f64>>)> = i
+        .dysfunctions
+        .iter()
+        .map(|d| (d.kind.to_string(), vec![Some(d.count as f64)]))
+        .collect();
+    let dysfunction_chart = if dysfunction_groups.is_empty() {
+        String::new()
+    } else {
+        crate::charts::grouped_bars(
+            "Dysfonctionnements par catégorie",
+            "signalements",
+            &["Signalements"],
+            &dysfunction_groups,
+        )
+    };
+    Ok(render(&IndicatorsPage {
+        layout: Layout::in_cpts(
+            &viewer,
+            &context,
+            "Indicateurs — soins non programmés",
+            BASE,
+        ),
+        slug: context.cpts.slug.clone(),
+        year: i.year,
+        years: (this_year - 4..=this_year)
+            .rev()
+            .map(|y| Choice {
+                code: y.to_string(),
+                label: if y == this_year {
+                    format!("{y} (en cours)")
+                } else {
+                    y.to_string()
+                },
+                selected: y == i.year,
+            })
+            .collect(),
+        weekly: i.weekly,
+        period: i.period,
+        total: i.total,
+        rows: i.rows,
+        dysfunctions: i.dysfunctions,
+        chart,
+        dysfunction_chart,
+    }))
+}
+
+async fn audit_snp_export(
+    state: &AppState,
+    actor: &AuditContext,
+    what: &str,
+    detail: serde_json::Value,
+) -> WebResult<()> {
+    audit::record(
+        state.store.as_ref(),
+        actor,
+        AuditEvent::new(AuditAction::SnpSlotsExported, what, String::new()).detail(detail),
+    )
+    .await?;
+    Ok(())
+}
+
+fn dysfunction_cells(d: &DysfunctionCount) -> Vec<Cell> {
+    vec![d.kind.into(), d.count.into(), d.resolved.into()]
+}
+
+const DYSFUNCTION_COLUMNS: [&str; 3] = ["Catégorie", "Signalements", "Dont réglés"];
+
+async fn indicators_csv(
+    State(state): State<AppState>,
+    context: CptsContext,
+    Actor(actor): Actor,
+    Query(params): Query<IndicatorParams>,
+) -> WebResult<Response> {
+    let i = compute(&state, &context, &params).await?;
+    audit_snp_export(
+        &state,
+        &actor,
+        "snp_indicators",
+        serde_json::json!({ "format": "csv", "year": i.year }),
+    )
+    .await?;
+    let mut body = format!("{BOM}{}", csv_line(&INDICATOR_COLUMNS));
+    for row in i.rows.iter().chain(std::iter::once(&i.total)) {
+        body.push_str(&csv_cells(&row.cells()));
+    }
+    body.push_str("\r\n");
+    body.push_str(&csv_line(&DYSFUNCTION_COLUMNS));
+    for d in &i.dysfunctions {
+        body.push_str(&csv_cells(&dysfunction_cells(d)));
+    }
+    Ok(csv_download(
+        &format!(
+            "indicateurs-soins-non-programmes-{}-{}.csv",
+            context.cpts.slug, i.year
+        ),
+        axum::body::Body::from(body),
+    ))
+}
+
+async fn indicators_xlsx(
+    State(state): State<AppState>,
+    context: CptsContext,
+    Actor(actor): Actor,
+    Query(params): Query<IndicatorParams>,
+) -> WebResult<Response> {
+    let i = compute(&state, &context, &params).await?;
+    audit_snp_export(
+        &state,
+        &actor,
+        "snp_indicators",
+        serde_json::json!({ "format": "xlsx", "year": i.year }),
+    )
+    .await?;
+    let mut xlsx = Xlsx::new();
+    xlsx.sheet(&format!("SNP {}", i.year), &INDICATOR_COLUMNS)?;
+    for row in i.rows.iter().chain(std::iter::once(&i.total)) {
+        xlsx.row(&row.cells())?;
+    }
+    xlsx.sheet("Dysfonctionnements", &DYSFUNCTION_COLUMNS)?;
+    for d in &i.dysfunctions {
+        xlsx.row(&dysfunction_cells(d))?;
+    }
+    Ok(xlsx_download(
+        &format!(
+            "indicateurs-soins-non-programmes-{}-{}.xlsx",
+            context.cpts.slug, i.year
+        ),
+        xlsx.finish()?,
+    ))
+}
+
+// --- Slots export -------------------------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+struct ExportParams {
+    #[serde(default)]
+    du: String,
+    #[serde(default)]
+    au: String,
+}
+
+const SLOT_COLUMNS: [&str; 12] = [
+    "Début",
+    "Fin",
+    "Professionnel",
+    "RPPS",
+    "Profession",
+    "Commune",
+    "Type",
+    "Modalité",
+    "Lieu",
+    "État",
+    "Origine de la réservation",
+    "Issue",
+];
+
+/// At most a quarter: an export is for a period's review, not the whole history at once.
+const EXPORT_MAX_DAYS: i64 = 92;
+const EXPORT_BATCH: i64 = 500;
+
+/// `[from, until)` from the form (default: today and the next four weeks), or a French message.
+fn export_window(params: &ExportParams) -> Result<(Day, Day), WebError> {
+    let today = utc_to_paris(now_ms()).0;
+    let from = match params.du.trim() {
+        "" => today,
+        text => Day::parse("Du", text).map_err(|e| WebError::BadRequest(e.to_string()))?,
+    };
+    let to = match params.au.trim() {
+        "" => from.plus_days(27),
+        text => Day::parse("Au", text).map_err(|e| WebError::BadRequest(e.to_string()))?,
+    };
+    let days = to.days_since_epoch() - from.days_since_epoch();
+    if !(0..EXPORT_MAX_DAYS).contains(&days) {
+        return Err(WebError::BadRequest(format!(
+            "Au : la période exportée suit le début et dure au plus {EXPORT_MAX_DAYS} jours."
+        )));
+    }
+    Ok((from, to.plus_days(1)))
+}
+
+/// Rows of the slots export, read by batches of [`EXPORT_BATCH`] and handed to `write` one by one.
+async fn each_slot_row(
+    state: &AppState,
+    context: &CptsContext,
+    (from, until): (Day, Day),
+    mut write: impl FnMut(Vec<Cell>) -> WebResult<()>,
+) -> WebResult<u64> {
+    let now = now_ms();
+    let cpts = context.cpts.id;
+    let mut professionals = Professionals::default();
+    let mut offset = 0;
+    let mut written = 0u64;
+    loop {
+        let batch = state
+            .store
+            .agenda(
+                cpts,
+                instant(from),
+                instant(until),
+                None,
+                Page {
+                    limit: EXPORT_BATCH,
+                    offset,
+                },
+            )
+            .await?;
+        let fetched = batch.len();
+        for entry in batch {
+            let s = &entry.slot;
+            let (name, rpps) = match professionals.record(state, cpts, s.professional_id).await? {
+                Some(p) => (
+                    format!("{} {}", p.summary.last_name, p.summary.first_name),
+                    p.summary.identifier.clone(),
+                ),
+                None => (String::new(), String::new()),
+            };
+            let status = if s.cancelled {
+                "annulé"
+            } else if entry.booked_at(now) {
+                if entry.booking_status.as_deref() == Some("held") {
+                    "retenu"
+                } else {
+                    "réservé"
+                }
+            } else {
+                "libre"
+            };
+            write(vec![
+                french_slot_time(s.start_at).into(),
+                french_slot_time(s.end_at).into(),
+                name.into(),
+                rpps.into(),
+                profession_label(&s.profession_code).unwrap_or("").into(),
+                super::directory::commune_name(&s.commune_code).into(),
+                SlotKind::parse(&s.kind).map_or("", SlotKind::label).into(),
+                Modality::parse(&s.modality)
+                    .map_or("", Modality::label)
+                    .into(),
+                s.place.clone().into(),
+                status.into(),
+                entry
+                    .origin
+                    .as_deref()
+                    .filter(|_| entry.booked_at(now))
+                    .and_then(maillage_domain::unscheduled_care::BookingOrigin::parse)
+                    .map_or("", |o| o.label())
+                    .into(),
+                entry
+                    .outcome
+                    .as_deref()
+                    .and_then(Outcome::parse)
+                    .map_or("", Outcome::label)
+                    .into(),
+            ])?;
+            written += 1;
+        }
+        if fetched < EXPORT_BATCH as usize {
+            break;
+        }
+        offset += EXPORT_BATCH;
+    }
+    Ok(written)
+}
+
+async fn slots_csv(
+    State(state): State<AppState>,
+    context: CptsContext,
+    Actor(actor): Actor,
+    Query(params): Query<ExportParams>,
+) -> WebResult<Response> {
+    let window = export_window(&params)?;
+    let mut body = format!("{BOM}{}", csv_line(&SLOT_COLUMNS));
+    let written = each_slot_row(&state, &context, window, |cells| {
+        body.push_str(&csv_cells(&cells));
+        Ok(())
+    })
+    .await?;
+    audit_snp_export(
+        &state,
+        &actor,
+        "snp_slots",
+        serde_json::json!({ "format": "csv", "from": window.0.french(), "rows": written }),
+    )
+    .await?;
+    Ok(csv_download(
+        &format!("creneaux-{}.csv", context.cpts.slug),
+        axum::body::Body::from(body),
+    ))
+}
+
+async fn slots_xlsx(
+    State(state): State<AppState>,
+    context: CptsContext,
+    Actor(actor): Actor,
+    Query(params): Query<ExportParams>,
+) -> WebResult<Response> {
+    let window = export_window(&params)?;
+    let mut xlsx = Xlsx::new();
+    xlsx.sheet("Créneaux", &SLOT_COLUMNS)?;
+    let written = each_slot_row(&state, &context, window, |cells| {
+        xlsx.row(&cells)?;
+        Ok(())
+    })
+    .await?;
+    audit_snp_export(
+        &state,
+        &actor,
+        "snp_slots",
+        serde_json::json!({ "format": "xlsx", "from": window.0.french(), "rows": written }),
+    )
+    .await?;
+    Ok(xlsx_download(
+        &format!("creneaux-{}.xlsx", context.cpts.slug),
+        xlsx.finish()?,
+    ))
+}

@@ -1,0 +1,400 @@
+//! The on-call rota (tableau d'astreinte): the coordination fills a rota's turns (e.g. every Saturday morning
+//! of a quarter) among chosen members, shared by the load each already has this year; a turn is swapped with
+//! another or given to someone else in one step; everyone who books sees who is on call and how the load is
+//! shared.
+
+use super::directory::{pair_choices, Choice};
+use super::unscheduled_care::Professionals;
+use crate::access::{Access, Actor, CptsContext, GuardedRouter, Viewer};
+use crate::error::{WebError, WebResult};
+use crate::forms::{FormPairs, PageQuery, Query};
+use crate::views::{lookahead, paginate, render_form, Layout, Pager};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use maillage_app::clock::now_ms;
+use maillage_app::unscheduled_care::{CareError, RotaRequest, TurnChange};
+use maillage_domain::authz::{allows, Permission};
+use maillage_domain::unscheduled_care::{parse_time, utc_to_paris, Day};
+use maillage_domain::ValidationError;
+use maillage_store::{DirectoryQuery, Page};
+use uuid::Uuid;
+
+const BASE: &str = "soins-non-programmes";
+
+pub fn routes(router: GuardedRouter) -> GuardedRouter {
+    router
+        .get(
+            "/c/{cpts}/soins-non-programmes/astreintes",
+            Access::Cpts(Permission::BookSlots),
+            "Tableau d'astreinte et répartition de la charge",
+            rota,
+        )
+        .post(
+            "/c/{cpts}/soins-non-programmes/astreintes",
+            Access::Cpts(Permission::ManageCpts),
+            "Remplissage du tableau d'astreinte",
+            build,
+        )
+        .post(
+            "/c/{cpts}/soins-non-programmes/astreintes/{id}",
+            Access::Cpts(Permission::ManageCpts),
+            "Échange, réattribution ou retrait d'un tour d'astreinte",
+            change,
+        )
+}
+
+pub struct TurnRow {
+    pub id: String,
+    pub label: String,
+    pub day: String,
+    pub hours: String,
+    pub professional: String,
+}
+
+pub struct LoadRow {
+    pub professional: String,
+    pub turns: i64,
+}
+
+#[derive(Default, Clone)]
+pub struct RotaForm {
+    pub label: String,
+    pub weekday: String,
+    pub start: String,
+    pub end: String,
+    pub from: String,
+    pub until: String,
+    pub professionals: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "snp_rota.html")]
+struct RotaPage {
+    layout: Layout,
+    slug: String,
+    can_manage: bool,
+    turns: Vec<TurnRow>,
+    load: Vec<LoadRow>,
+    load_chart: String,
+    year: i32,
+    candidates: Vec<Choice>,
+    weekdays: Vec<Choice>,
+    form: RotaForm,
+    errors: Vec<ValidationError>,
+    pager: Pager,
+}
+
+const TURN_PAGE: i64 = 30;
+/// Members the rota is shared among are picked from this many (a CPTS has tens, rarely hundreds).
+const CANDIDATES: i64 = 300;
+
+fn day_text(day: Day) -> String {
+    format!("{:04}-{:02}-{:02}", day.year, day.month, day.day)
+}
+
+fn hours(start: i64, end: i64) -> String {
+    format!(
+        "{:02}:{:02}–{:02}:{:02}",
+        start / 60,
+        start % 60,
+        end / 60,
+        end % 60
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn rota_page(
+    state: &AppState,
+    viewer: &Viewer,
+    context: &CptsContext,
+    page: i64,
+    form: RotaForm,
+    errors: Vec<ValidationError>,
+    notice: Option<String>,
+) -> WebResult<Response> {
+    let cpts = context.cpts.id;
+    let today = utc_to_paris(now_ms()).0;
+    let mut professionals = Professionals::default();
+    let listed = state
+        .store
+        .list_rota_turns(
+            cpts,
+            &day_text(today),
+            "9999-12-31",
+            lookahead(page, TURN_PAGE),
+        )
+        .await?;
+    let (listed, pager) = paginate(
+        listed,
+        &format!("/c/{}/{BASE}/astreintes", context.cpts.slug),
+        page,
+        TURN_PAGE,
+    );
+    let mut turns = Vec::with_capacity(listed.len());
+    for t in listed {
+        let day = Day::parse("jour", &t.day).ok();
+        turns.push(TurnRow {
+            id: t.id.to_string(),
+            label: t.label,
+            day: day.map_or(t.day.clone(), |d| {
+                format!("{} {}", d.french_weekday(), d.french())
+            }),
+            hours: hours(t.start_minute, t.end_minute),
+            professional: professionals.name(state, cpts, t.professional_id).await?,
+        });
+    }
+    let year = today.year;
+    let mut load = Vec::new();
+    for (id, count) in state
+        .store
+        .rota_load(cpts, &format!("{year:04}-01-01"), &format!("{year:04}-12-31"))
+        .await?
+    {
+        load.push(LoadRow {
+            professional: professionals.name(state, cpts, id).await?,
+            turns: count,
+        });
+    }
+    let groups: Vec<(String, Vec<Option<f64>>)> = load
+        .iter()
+        .take(40)
+        .map(|l| (l.professional.clone(), vec![Some(l.turns as f64)]))
+        .collect();
+    let load_chart = if groups.is_empty() {
+        String::new()
+    } else {
+        crate::charts::grouped_bars(
+            &format!("Tours d'astreinte par professionnel en {year}"),
+            "tours",
+            &["Tours"],
+            &groups,
+        )
+    };
+    let can_manage = allows(context.role, Permission::ManageCpts);
+    let candidates = if can_manage {
+        state
+            .store
+            .search_professionals(
+                cpts,
+                &DirectoryQuery {
+                    members_only: true,
+                    ..Default::default()
+                },
+                Page::first(CANDIDATES),
+            )
+            .await?
+            .into_iter()
+            .map(|p| Choice {
+                selected: form.professionals.contains(&p.id.to_string())
+                    || (form.professionals.is_empty() && p.snp_volunteer),
+                code: p.id.to_string(),
+                label: format!("{} {} — {}", p.last_name, p.first_name, p.profession_label),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let has_errors = !errors.is_empty();
+    Ok(render_form(
+        &RotaPage {
+            layout: Layout::in_cpts(viewer, context, "Tableau d'astreinte", BASE)
+                .with_notice(notice),
+            slug: context.cpts.slug.clone(),
+            can_manage,
+            turns,
+            load,
+            load_chart,
+            year,
+            candidates,
+            weekdays: pair_choices(&super::unscheduled_care::WEEKDAYS, &form.weekday),
+            form,
+            errors,
+            pager,
+        },
+        has_errors,
+    ))
+}
+
+#[derive(serde::Deserialize, Default)]
+struct RotaParams {
+    page: Option<i64>,
+    #[serde(default)]
+    ajoutes: String,
+    #[serde(default)]
+    fait: String,
+}
+
+async fn rota(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+    Query(params): Query<RotaParams>,
+) -> WebResult<Response> {
+    let notice = if !params.ajoutes.is_empty() {
+        Some(format!(
+            "{} tour(s) d'astreinte ajouté(s).",
+            params.ajoutes.chars().take(6).collect::<String>()
+        ))
+    } else if !params.fait.is_empty() {
+        Some("Le tableau d'astreinte est à jour.".to_string())
+    } else {
+        None
+    };
+    let today = utc_to_paris(now_ms()).0;
+    let form = RotaForm {
+        label: "Samedi matin".into(),
+        weekday: "6".into(),
+        start: "08:00".into(),
+        end: "12:00".into(),
+        from: today.french(),
+        until: today.plus_days(90).french(),
+        professionals: Vec::new(),
+    };
+    let page = PageQuery { page: params.page }.number();
+    rota_page(&state, &viewer, &context, page, form, Vec::new(), notice).await
+}
+
+async fn build(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+    Actor(actor): Actor,
+    pairs: FormPairs,
+) -> WebResult<Response> {
+    let form = RotaForm {
+        label: pairs.text("label"),
+        weekday: pairs.text("weekday"),
+        start: pairs.text("start"),
+        end: pairs.text("end"),
+        from: pairs.text("from"),
+        until: pairs.text("until"),
+        professionals: pairs.all("professional"),
+    };
+    let mut errors = Vec::new();
+    let weekday = form
+        .weekday
+        .parse::<u32>()
+        .ok()
+        .filter(|d| (1..=7).contains(d));
+    if weekday.is_none() {
+        errors.push(ValidationError::new(
+            "Jour",
+            "choisissez un jour de la liste",
+        ));
+    }
+    let start = parse_time("Début", &form.start)
+        .map_err(|e| errors.push(e))
+        .unwrap_or(0);
+    let end = parse_time("Fin", &form.end)
+        .map_err(|e| errors.push(e))
+        .unwrap_or(0);
+    let from = Day::parse("Du", &form.from).map_err(|e| errors.push(e)).ok();
+    let to = Day::parse("Au", &form.until)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let mut chosen = Vec::new();
+    for text in &form.professionals {
+        match Uuid::parse_str(text) {
+            Ok(id) => chosen.push(id),
+            Err(_) => errors.push(ValidationError::new(
+                "Professionnels",
+                "un choix de la liste est attendu",
+            )),
+        }
+    }
+    let page = 1;
+    let (Some(weekday), Some(from), Some(to), true) = (weekday, from, to, errors.is_empty()) else {
+        return rota_page(&state, &viewer, &context, page, form, errors, None).await;
+    };
+    let request = RotaRequest {
+        label: form.label.clone(),
+        weekday,
+        start_minute: start,
+        end_minute: end,
+        from,
+        to,
+        skip_public_holidays: pairs.text("holidays") != "oui",
+        professionals: chosen,
+    };
+    match state
+        .unscheduled_care
+        .build_rota(&actor, context.cpts.id, &request)
+        .await
+    {
+        Ok(created) => Ok(Redirect::to(&format!(
+            "/c/{}/{BASE}/astreintes?ajoutes={created}",
+            context.cpts.slug
+        ))
+        .into_response()),
+        Err(CareError::Refused(message)) => {
+            let (field, text) = message.split_once(" : ").unwrap_or(("Tableau", &message));
+            let field: &'static str = match field {
+                "Nom du tableau" => "Nom du tableau",
+                "Fin" => "Fin",
+                "Jusqu'au" => "Au",
+                "Professionnels" => "Professionnels",
+                _ => "Tableau",
+            };
+            rota_page(
+                &state,
+                &viewer,
+                &context,
+                page,
+                form,
+                vec![ValidationError::new(field, text.to_string())],
+                None,
+            )
+            .await
+        }
+        Err(CareError::Store(e)) => Err(e.into()),
+        Err(other) => Err(WebError::Internal(other.to_string())),
+    }
+}
+
+async fn change(
+    State(state): State<AppState>,
+    context: CptsContext,
+    Actor(actor): Actor,
+    Path((_, id)): Path<(String, String)>,
+    pairs: FormPairs,
+) -> WebResult<Response> {
+    let turn = super::directory::parse_id(&id)?;
+    let target = |name: &str| {
+        Uuid::parse_str(pairs.text(name).trim()).map_err(|_| {
+            WebError::BadRequest(format!(
+                "{} : choisissez dans la liste.",
+                if name == "swap" {
+                    "Échanger avec"
+                } else {
+                    "Donner à"
+                }
+            ))
+        })
+    };
+    let change = match pairs.text("action").as_str() {
+        "echanger" => TurnChange::SwapWith(target("swap")?),
+        "donner" => TurnChange::GiveTo(target("professional")?),
+        "retirer" => TurnChange::Remove,
+        _ => {
+            return Err(WebError::BadRequest(
+                "Action : échanger, donner ou retirer.".into(),
+            ))
+        }
+    };
+    let done = state
+        .unscheduled_care
+        .change_turn(&actor, context.cpts.id, turn, change)
+        .await
+        .map_err(|e| match e {
+            CareError::Store(e) => e.into(),
+            other => WebError::Internal(other.to_string()),
+        })?;
+    if !done {
+        return Err(WebError::Conflict(
+            "Ce tour d'astreinte n'existe plus ou le professionnel choisi n'est pas de la CPTS.".into(),
+        ));
+    }
+    Ok(Redirect::to(&format!("/c/{}/{BASE}/astreintes?fait=1", context.cpts.slug)).into_response())
+}
