@@ -226,6 +226,26 @@ async fn seed_unscheduled_care(
                 .map_err(fail)?;
         }
     }
+    // Saturday mornings of the next eight weeks, shared among the GPs.
+    if !gps.is_empty() {
+        service
+            .build_rota(
+                &audit,
+                cpts,
+                &crate::unscheduled_care::RotaRequest {
+                    label: "Samedi matin".into(),
+                    weekday: 6,
+                    start_minute: 8 * 60,
+                    end_minute: 12 * 60,
+                    from: today,
+                    to: today.plus_days(56),
+                    skip_public_holidays: true,
+                    professionals: gps.iter().map(|gp| gp.id).collect(),
+                },
+            )
+            .await
+            .map_err(fail)?;
+    }
     let now = now_ms();
     let free = store
         .search_free_slots(

@@ -18,6 +18,7 @@ pub mod mail;
 pub mod matching;
 pub mod notify;
 pub mod patients;
+pub mod tokens;
 pub mod unscheduled_care;
 
 pub use config::Config;

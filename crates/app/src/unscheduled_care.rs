@@ -8,21 +8,17 @@ use crate::clock::{now_ms, DAY_MS, MINUTE_MS};
 use crate::crypto::{Keyring, PatientIdentity};
 use crate::mail::{self, OutgoingMail};
 use maillage_domain::audit::AuditAction;
-use maillage_domain::unscheduled_care::{utc_to_paris, BookingOrigin, Day, Outcome, WeeklyPattern};
 use maillage_domain::unscheduled_care::{share_turns, weekdays_between, Modality, SlotKind};
+use maillage_domain::unscheduled_care::{utc_to_paris, BookingOrigin, Day, Outcome, WeeklyPattern};
 use maillage_store::{
-    ApiToken, CptsId, NewBooking, NewSlot, PatientId, RotaTurn, SnpBooking, SnpPattern, Store,
-    StoreError, UserId,
+    CptsId, NewBooking, NewSlot, PatientId, RotaTurn, SnpBooking, SnpPattern, Store, StoreError,
+    UserId,
 };
 use std::sync::Arc;
 use uuid::Uuid;
 
 /// How long a slot stays held while the booker types the patient's details.
 pub const HOLD_MINUTES: i64 = 10;
-/// Scope of the tokens the SAS platform reads slots with.
-pub const FHIR_SCOPE: &str = "fhir:read";
-/// Scope of a professional's calendar-feed address.
-pub const CALENDAR_SCOPE: &str = "ical";
 
 /// What a coordinator asks the rota to cover: one turn on every given weekday between two days.
 #[derive(Debug, Clone)]
@@ -377,9 +373,7 @@ impl UnscheduledCare {
             ));
         }
         if !(5..=240).contains(&minutes) {
-            return Err(CareError::Refused(
-                "Durée : entre 5 et 240 minutes.".into(),
-            ));
+            return Err(CareError::Refused("Durée : entre 5 et 240 minutes.".into()));
         }
         let slot = NewSlot {
             start_at,
@@ -407,7 +401,12 @@ impl UnscheduledCare {
     }
 
     /// Withdraws a free slot.
-    pub async fn cancel_slot(&self, actor: &AuditContext, cpts: CptsId, slot: Uuid) -> Result<bool> {
+    pub async fn cancel_slot(
+        &self,
+        actor: &AuditContext,
+        cpts: CptsId,
+        slot: Uuid,
+    ) -> Result<bool> {
         let done = self.store.cancel_slot(cpts, slot, now_ms()).await?;
         if done {
             self.audit(
@@ -442,7 +441,9 @@ impl UnscheduledCare {
                 "Fin : l'heure de fin doit suivre l'heure de début.".into(),
             ));
         }
-        if request.to < request.from || request.to.days_since_epoch() - request.from.days_since_epoch() > 370 {
+        if request.to < request.from
+            || request.to.days_since_epoch() - request.from.days_since_epoch() > 370
+        {
             return Err(CareError::Refused(
                 "Jusqu'au : la période doit suivre le début et durer au plus un an.".into(),
             ));
@@ -465,7 +466,10 @@ impl UnscheduledCare {
             .professionals
             .iter()
             .map(|p| {
-                let turns = existing.iter().find(|(id, _)| id == p).map_or(0, |(_, n)| *n);
+                let turns = existing
+                    .iter()
+                    .find(|(id, _)| id == p)
+                    .map_or(0, |(_, n)| *n);
                 (*p, turns)
             })
             .collect();
@@ -481,7 +485,11 @@ impl UnscheduledCare {
             .await?;
         let open: Vec<Day> = days
             .into_iter()
-            .filter(|d| !covered.iter().any(|t| t.label == label && t.day == day_text(*d)))
+            .filter(|d| {
+                !covered
+                    .iter()
+                    .any(|t| t.label == label && t.day == day_text(*d))
+            })
             .collect();
         let now = now_ms();
         let turns: Vec<RotaTurn> = share_turns(&open, &loads)
@@ -548,88 +556,6 @@ impl UnscheduledCare {
             .await?;
         }
         Ok(done)
-    }
-
-    /// Issues a token and returns its secret, shown once. A calendar address replaces the professional's
-    /// previous one.
-    pub async fn issue_token(
-        &self,
-        actor: &AuditContext,
-        cpts: CptsId,
-        name: &str,
-        scope: &str,
-        professional: Option<Uuid>,
-    ) -> Result<String> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(CareError::Refused(
-                "Nom du jeton : de 1 à 100 caractères (par exemple « Plateforme SAS 30 »).".into(),
-            ));
-        }
-        if scope != FHIR_SCOPE && scope != CALENDAR_SCOPE {
-            return Err(CareError::Refused(format!(
-                "Portée : « {scope} » inconnue ({FHIR_SCOPE} ou {CALENDAR_SCOPE})."
-            )));
-        }
-        let now = now_ms();
-        if let Some(professional) = professional {
-            self.store
-                .revoke_professional_tokens(cpts, professional, scope, now)
-                .await?;
-        }
-        let secret = format!("mlg_{}", crate::accounts::random_token());
-        let token = ApiToken {
-            id: Uuid::now_v7(),
-            cpts_id: cpts.0,
-            name: name.to_string(),
-            scope: scope.to_string(),
-            professional_id: professional,
-            created_by: actor.actor_id.map(|u| u.0),
-            created_at: now,
-            revoked_at: None,
-            last_used_at: None,
-        };
-        self.store
-            .create_token(&token, &crate::accounts::token_hash(&secret))
-            .await?;
-        self.audit(
-            actor,
-            cpts,
-            AuditAction::ApiTokenIssued,
-            "api_token",
-            token.id.to_string(),
-            serde_json::json!({ "scope": scope, "name": name }),
-        )
-        .await?;
-        Ok(secret)
-    }
-
-    pub async fn revoke_token(&self, actor: &AuditContext, cpts: CptsId, id: Uuid) -> Result<bool> {
-        let done = self.store.revoke_token(cpts, id, now_ms()).await?;
-        if done {
-            self.audit(
-                actor,
-                cpts,
-                AuditAction::ApiTokenRevoked,
-                "api_token",
-                id.to_string(),
-                serde_json::json!({}),
-            )
-            .await?;
-        }
-        Ok(done)
-    }
-
-    /// The live token this secret opens, if it has the scope.
-    pub async fn authenticate(&self, secret: &str, scope: &str) -> Result<Option<ApiToken>> {
-        if !secret.starts_with("mlg_") || secret.len() > 100 {
-            return Ok(None);
-        }
-        let token = self
-            .store
-            .use_token(&crate::accounts::token_hash(secret), now_ms())
-            .await?;
-        Ok(token.filter(|t| t.scope == scope))
     }
 }
 

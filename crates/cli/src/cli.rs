@@ -81,6 +81,9 @@ pub enum Command {
     /// Encryption keys of patient identities and second-factor secrets.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Access tokens of a CPTS: the SAS platform reads the free slots over FHIR with one (docs/soins-non-programmes.md).
+    #[command(subcommand)]
+    Token(TokenCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -148,6 +151,35 @@ pub enum KeysCommand {
     /// Re-encrypt every patient identity and second-factor secret with the first key of security.data_keys.
     /// Rotation: put a new key first (keep the old ones after it), run this, then remove the old keys.
     Rotate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue a token and print its secret (shown once; only its hash is kept).
+    Create {
+        /// The CPTS's identifier (slug).
+        #[arg(long)]
+        cpts: String,
+        /// What the token opens: fhir:read (the SAS platform).
+        #[arg(long, default_value = "fhir:read")]
+        scope: String,
+        /// Who uses it, as the coordination will read it in the list.
+        #[arg(long, default_value = "Plateforme SAS")]
+        name: String,
+    },
+    /// List a CPTS's tokens of a scope, revoked ones included.
+    List {
+        #[arg(long)]
+        cpts: String,
+        #[arg(long, default_value = "fhir:read")]
+        scope: String,
+    },
+    /// Revoke a token by its id (from `maillage token list`).
+    Revoke {
+        #[arg(long)]
+        cpts: String,
+        id: uuid::Uuid,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,6 @@
 use crate::cli::{
     AuditCommand, Cli, Command, ConfigCommand, DemoArgs, ImportCommand, KeysCommand, LogFormatArg,
-    RoleArg, TerritoryCommand, UserCommand,
+    RoleArg, TerritoryCommand, TokenCommand, UserCommand,
 };
 use maillage_app::accounts::{random_token, AccountRequest, Accounts};
 use maillage_app::audit::{self, AuditContext, AuditEvent};
@@ -130,6 +130,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AnyError> {
         Command::Import(ImportCommand::Members { cpts, file }) => {
             import_file(&config, ImportKind::Members, &cpts, &file).await
         }
+        Command::Token(command) => token_command(&config, command).await,
         Command::Migrate => {
             init_logs(&config);
             let store = maillage_store::open(config.database.url.expose()).await?;
@@ -591,6 +592,78 @@ fn territory(config: &Config, command: TerritoryCommand) -> ExitCode {
                 ExitCode::FAILURE
             } else {
                 ExitCode::SUCCESS
+            }
+        }
+    }
+}
+
+async fn token_command(config: &Config, command: TokenCommand) -> Result<ExitCode, AnyError> {
+    use maillage_app::tokens;
+    let store = maillage_store::open(config.database.url.expose()).await?;
+    let find = |slug: String| {
+        let store = store.clone();
+        async move {
+            store
+                .find_cpts_by_slug(&slug)
+                .await?
+                .ok_or_else(|| AnyError::from(format!("no CPTS with the identifier {slug}")))
+        }
+    };
+    let actor = AuditContext::command_line();
+    match command {
+        TokenCommand::Create { cpts, scope, name } => {
+            let cpts = find(cpts).await?;
+            if scope != tokens::FHIR_SCOPE {
+                eprintln!("scope {scope}: only {} is issued here (calendar addresses come from the professional's page)", tokens::FHIR_SCOPE);
+                return Ok(ExitCode::from(2));
+            }
+            match tokens::issue(store.as_ref(), &actor, cpts.id, &name, &scope, None).await {
+                Ok(secret) => {
+                    eprintln!(
+                        "Token issued for {} ({scope}); it is shown once:",
+                        cpts.name
+                    );
+                    println!("{secret}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(tokens::TokenError::Refused(message)) => {
+                    eprintln!("{message}");
+                    Ok(ExitCode::from(2))
+                }
+                Err(tokens::TokenError::Store(e)) => Err(e.into()),
+            }
+        }
+        TokenCommand::List { cpts, scope } => {
+            let cpts = find(cpts).await?;
+            for t in store
+                .list_tokens(cpts.id, &scope, maillage_store::Page::first(1000))
+                .await?
+            {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    t.id,
+                    t.name,
+                    maillage_app::clock::date_text(t.created_at),
+                    match t.revoked_at {
+                        Some(at) => format!("revoked {}", maillage_app::clock::date_text(at)),
+                        None => "live".into(),
+                    }
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        TokenCommand::Revoke { cpts, id } => {
+            let cpts = find(cpts).await?;
+            match tokens::revoke(store.as_ref(), &actor, cpts.id, id).await {
+                Ok(true) => {
+                    println!("Token {id} revoked");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Ok(false) => {
+                    eprintln!("no live token {id} in {}", cpts.name);
+                    Ok(ExitCode::FAILURE)
+                }
+                Err(e) => Err(e.to_string().into()),
             }
         }
     }

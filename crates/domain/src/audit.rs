@@ -274,7 +274,9 @@ impl AuditAction {
             AuditAction::SnpSlotCancelled => "Créneau retiré",
             AuditAction::SnpRotaBuilt => "Tableau d'astreinte rempli",
             AuditAction::SnpRotaChanged => "Tour d'astreinte échangé ou réattribué",
-            AuditAction::SnpSlotsExported => "Export des créneaux ou des indicateurs de soins non programmés",
+            AuditAction::SnpSlotsExported => {
+                "Export des créneaux ou des indicateurs de soins non programmés"
+            }
             AuditAction::ApiTokenIssued => "Jeton d'accès émis",
             AuditAction::ApiTokenRevoked => "Jeton d'accès révoqué",
             AuditAction::FhirSlotsRead => "Lecture des créneaux par l'API FHIR",

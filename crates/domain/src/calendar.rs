@@ -265,7 +265,9 @@ pub fn parse_fhir_date_time(text: &str) -> Option<i64> {
         (time, None)
     };
     let (clock, millis) = match clock.split_once('.') {
-        Some((c, fraction)) if !fraction.is_empty() && fraction.bytes().all(|b| b.is_ascii_digit()) => {
+        Some((c, fraction))
+            if !fraction.is_empty() && fraction.bytes().all(|b| b.is_ascii_digit()) =>
+        {
             let padded: String = fraction.chars().chain("000".chars()).take(3).collect();
             (c, padded.parse::<i64>().ok()?)
         }

@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod cpts;
 pub mod directory;
 pub mod doctor_search;
+pub mod icalendar;
 pub mod identifiers;
 pub mod matching;
 pub mod missions;

@@ -112,8 +112,8 @@ pub fn profession_label(code: &str) -> Option<&'static str> {
 }
 
 pub use crate::calendar::{
-    easter, paris_date_time, parse_fhir_date_time, is_public_holiday, paris_offset_minutes, paris_to_utc, public_holidays, utc_to_paris,
-    Day,
+    easter, is_public_holiday, paris_date_time, paris_offset_minutes, paris_to_utc,
+    parse_fhir_date_time, public_holidays, utc_to_paris, Day,
 };
 
 /// "HH:MM" → minutes since midnight.
@@ -256,25 +256,51 @@ pub struct Period {
 }
 
 const MONTHS: [&str; 12] = [
-    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-    "novembre", "décembre",
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
 ];
 
 /// The months, or the weeks (Monday to Sunday, cut at the year's ends), of a contract year (calendar year).
 pub fn periods(year: i32, granularity: Granularity) -> Vec<Period> {
     let (first, next_year) = (
-        Day { year, month: 1, day: 1 },
-        Day { year: year + 1, month: 1, day: 1 },
+        Day {
+            year,
+            month: 1,
+            day: 1,
+        },
+        Day {
+            year: year + 1,
+            month: 1,
+            day: 1,
+        },
     );
     match granularity {
         Granularity::Month => (1..=12u32)
             .map(|month| Period {
                 label: format!("{} {year}", MONTHS[(month - 1) as usize]),
-                from: Day { year, month, day: 1 },
+                from: Day {
+                    year,
+                    month,
+                    day: 1,
+                },
                 until: if month == 12 {
                     next_year
                 } else {
-                    Day { year, month: month + 1, day: 1 }
+                    Day {
+                        year,
+                        month: month + 1,
+                        day: 1,
+                    }
                 },
             })
             .collect(),
@@ -283,7 +309,11 @@ pub fn periods(year: i32, granularity: Granularity) -> Vec<Period> {
             let mut start = first;
             while start < next_year {
                 let monday_after = start.plus_days(i64::from(8 - start.weekday()));
-                let until = if monday_after < next_year { monday_after } else { next_year };
+                let until = if monday_after < next_year {
+                    monday_after
+                } else {
+                    next_year
+                };
                 weeks.push(Period {
                     label: format!("semaine du {}", start.french()),
                     from: start,
@@ -469,15 +499,18 @@ mod tests {
         let who: Vec<&str> = shared.iter().map(|(_, w)| *w).collect();
         assert_eq!(&who[..4], &["A", "C", "A", "C"]);
         for name in ["A", "B", "C"] {
-            let total = who.iter().filter(|w| **w == name).count() as i64
-                + if name == "B" { 2 } else { 0 };
+            let total =
+                who.iter().filter(|w| **w == name).count() as i64 + if name == "B" { 2 } else { 0 };
             assert!((5..=6).contains(&total), "{name}: {total}");
         }
         assert!(who.windows(2).all(|w| w[0] != w[1]));
         assert_eq!(share_turns(&saturdays[..2], &[("A", 0)]).len(), 2);
         assert!(share_turns::<&str>(&saturdays, &[]).is_empty());
         // Easter Monday 2026 (6 April) is left out when asked.
-        assert_eq!(weekdays_between(1, day(2026, 4, 1), day(2026, 4, 13), true), vec![day(2026, 4, 13)]);
+        assert_eq!(
+            weekdays_between(1, day(2026, 4, 1), day(2026, 4, 13), true),
+            vec![day(2026, 4, 13)]
+        );
     }
 
     #[test]
@@ -485,16 +518,30 @@ mod tests {
         let winter = parse_fhir_date_time("2026-12-01T08:30:00+01:00").unwrap();
         assert_eq!(paris_date_time(winter), "2026-12-01T08:30:00+01:00");
         assert_eq!(parse_fhir_date_time("2026-12-01T07:30:00Z"), Some(winter));
-        assert_eq!(parse_fhir_date_time("2026-12-01T07:30:00.000Z"), Some(winter));
+        assert_eq!(
+            parse_fhir_date_time("2026-12-01T07:30:00.000Z"),
+            Some(winter)
+        );
         assert_eq!(parse_fhir_date_time("2026-12-01T08:30"), Some(winter));
-        assert_eq!(parse_fhir_date_time("2026-12-01T02:30:00-05:00"), Some(winter));
+        assert_eq!(
+            parse_fhir_date_time("2026-12-01T02:30:00-05:00"),
+            Some(winter)
+        );
         let summer = parse_fhir_date_time("2024-06-12T16:40:00.000+02:00").unwrap();
         assert_eq!(paris_date_time(summer), "2024-06-12T16:40:00+02:00");
         assert_eq!(
             parse_fhir_date_time("2026-12-01"),
             Some(paris_to_utc(day(2026, 12, 1), 0))
         );
-        for bad in ["", "2026-13-01", "2026-12-01T25:00", "demain", "2026-12-01T08:30+1", "2026-12-01T08:30:00.Z", "２０２６-12-01"] {
+        for bad in [
+            "",
+            "2026-13-01",
+            "2026-12-01T25:00",
+            "demain",
+            "2026-12-01T08:30+1",
+            "2026-12-01T08:30:00.Z",
+            "２０２６-12-01",
+        ] {
             assert_eq!(parse_fhir_date_time(bad), None, "{bad}");
         }
     }

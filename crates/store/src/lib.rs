@@ -104,6 +104,7 @@ pub trait Store:
 
     async fn create_cpts(&self, new: &NewCpts, now: i64) -> Result<Cpts>;
     async fn find_cpts_by_slug(&self, slug: &str) -> Result<Option<Cpts>>;
+    async fn find_cpts(&self, id: CptsId) -> Result<Option<Cpts>>;
     async fn list_cpts(&self, page: Page) -> Result<Vec<Cpts>>;
 
     // --- Accounts and roles -----------------------------------------------------------------------

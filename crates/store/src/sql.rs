@@ -256,6 +256,13 @@ impl Store for SqlStore {
         Ok(row.map(Into::into))
     }
 
+    async fn find_cpts(&self, id: CptsId) -> Result<Option<Cpts>> {
+        let sql = format!("SELECT {CPTS_COLUMNS} FROM cpts WHERE id = $1");
+        let row: Option<CptsRow> =
+            on_pool!(self, pool => sqlx::query_as(&sql).bind(id.0).fetch_optional(pool).await)?;
+        Ok(row.map(Into::into))
+    }
+
     async fn list_cpts(&self, page: Page) -> Result<Vec<Cpts>> {
         let sql = format!("SELECT {CPTS_COLUMNS} FROM cpts ORDER BY name, id LIMIT $1 OFFSET $2");
         let rows: Vec<CptsRow> = on_pool!(self, pool => sqlx::query_as(&sql)

@@ -36,6 +36,10 @@ pub enum Access {
     PlatformAdmin,
     /// A role in the CPTS named by the `{cpts}` path segment that grants this permission.
     Cpts(Permission),
+    /// A machine holding a live token of this scope, issued by a CPTS's coordination: in the
+    /// `Authorization: Bearer` header, or in the `{token}` path segment (a calendar's secret address).
+    /// The token names the CPTS; nothing else is reachable with it.
+    Token(&'static str),
 }
 
 impl Access {
@@ -45,6 +49,7 @@ impl Access {
             Access::Public => "public".into(),
             Access::SignedIn => "connecté".into(),
             Access::PlatformAdmin => "administrateur de la plateforme".into(),
+            Access::Token(scope) => format!("jeton d'accès « {scope} » émis par la coordination"),
             Access::Cpts(permission) => {
                 let roles: Vec<&str> = Role::ALL
                     .into_iter()
@@ -158,12 +163,19 @@ impl FromRequestParts<AppState> for Actor {
             .cloned()
             .unwrap_or_default();
         let user = viewer.signed_in.as_ref().map(|s| &s.user);
+        let caller = parts.extensions.get::<TokenCaller>();
         Ok(Actor(AuditContext {
             actor_id: user.map(|u| u.id),
-            actor: user
-                .map(|u| u.email.clone())
-                .unwrap_or_else(|| "anonyme".into()),
-            cpts_id: parts.extensions.get::<CptsContext>().map(|c| c.cpts.id),
+            actor: match (user, caller) {
+                (Some(u), _) => u.email.clone(),
+                (None, Some(c)) => format!("jeton « {} »", c.token.name),
+                (None, None) => "anonyme".into(),
+            },
+            cpts_id: parts
+                .extensions
+                .get::<CptsContext>()
+                .map(|c| c.cpts.id)
+                .or(caller.map(|c| c.cpts.id)),
             ip: client_ip(parts, state.config.server.trust_proxy),
             request_id: parts
                 .headers
@@ -321,6 +333,11 @@ async fn authorize(state: &AppState, access: Access, request: &mut Request) -> R
     if access == Access::Public {
         return Ok(());
     }
+    if let Access::Token(scope) = access {
+        let caller = token_caller(state, scope, request).await?;
+        request.extensions_mut().insert(caller);
+        return Ok(());
+    }
     let Some(signed_in) = viewer.signed_in else {
         return Err(if api {
             Refusal::Error(WebError::Unauthorized)
@@ -329,7 +346,7 @@ async fn authorize(state: &AppState, access: Access, request: &mut Request) -> R
         });
     };
     match access {
-        Access::Public | Access::SignedIn => Ok(()),
+        Access::Public | Access::SignedIn | Access::Token(_) => Ok(()),
         Access::PlatformAdmin if signed_in.user.is_platform_admin => Ok(()),
         Access::PlatformAdmin => Err(WebError::Forbidden(
             "Cette page est réservée à l'administration de la plateforme.".into(),
@@ -380,6 +397,63 @@ async fn authorize(state: &AppState, access: Access, request: &mut Request) -> R
             Ok(())
         }
     }
+}
+
+/// The CPTS and token behind a machine's request.
+#[derive(Debug, Clone)]
+pub struct TokenCaller {
+    pub cpts: Cpts,
+    pub token: maillage_store::ApiToken,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for TokenCaller {
+    type Rejection = WebError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<TokenCaller>()
+            .cloned()
+            .ok_or_else(|| WebError::Internal("token route without a token rule".into()))
+    }
+}
+
+async fn token_caller(
+    state: &AppState,
+    scope: &'static str,
+    request: &mut Request,
+) -> Result<TokenCaller, Refusal> {
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|v| v.trim().to_string());
+    let secret = match bearer {
+        Some(secret) => Some(secret),
+        None => {
+            let (mut parts, body) = std::mem::take(request).into_parts();
+            let params = RawPathParams::from_request_parts(&mut parts, state).await;
+            *request = Request::from_parts(parts, body);
+            params.ok().and_then(|p| {
+                p.iter()
+                    .find(|(k, _)| *k == "token")
+                    .map(|(_, v)| v.to_string())
+            })
+        }
+    };
+    let refused = || Refusal::Error(WebError::Unauthorized);
+    let secret = secret.ok_or_else(refused)?;
+    let token = maillage_app::tokens::authenticate(state.store.as_ref(), &secret, scope)
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .ok_or_else(refused)?;
+    let cpts = state
+        .store
+        .find_cpts(maillage_store::CptsId(token.cpts_id))
+        .await
+        .map_err(WebError::from)?
+        .ok_or_else(refused)?;
+    Ok(TokenCaller { cpts, token })
 }
 
 fn is_safe(method: &Method) -> bool {

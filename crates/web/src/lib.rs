@@ -10,6 +10,7 @@ mod charts;
 mod cookies;
 mod error;
 mod export;
+mod fhir;
 mod forms;
 mod journal;
 mod metrics;
@@ -73,6 +74,7 @@ fn routes(state: AppState) -> access::GuardedRouter {
     let router = journal::routes(router);
     let router = missions::routes(router);
     let router = api::routes(router);
+    let router = fhir::routes(router);
     let router = assets::routes(router);
     metrics::routes(router)
 }

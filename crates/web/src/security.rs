@@ -165,6 +165,7 @@ async fn render_errors(request: Request, next: Next) -> Response {
         .unwrap_or("-")
         .to_string();
     let api = request.uri().path().starts_with("/api/");
+    let fhir = request.uri().path().starts_with("/fhir/");
     let response = next.run(request).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -181,7 +182,9 @@ async fn render_errors(request: Request, next: Next) -> Response {
         return response;
     }
     let info = info.unwrap_or_else(|| default_info(status));
-    let mut rendered = if api {
+    let mut rendered = if fhir {
+        crate::fhir::operation_outcome(status, &info.detail, &request_id)
+    } else if api {
         let problem = serde_json::json!({
             "type": "about:blank",
             "title": info.title,

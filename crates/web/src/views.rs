@@ -26,6 +26,9 @@ pub struct NavCpts {
     pub missions: Vec<NavMission>,
     pub can_see_members: bool,
     pub can_manage: bool,
+    pub can_book_slots: bool,
+    pub can_publish_slots: bool,
+    pub can_see_slot_indicators: bool,
 }
 
 /// What the common frame of every page needs.
@@ -79,6 +82,9 @@ impl Layout {
                 .collect(),
             can_see_members: allows(context.role, Permission::ViewMemberDirectory),
             can_manage: allows(context.role, Permission::ManageCpts),
+            can_book_slots: allows(context.role, Permission::BookSlots),
+            can_publish_slots: allows(context.role, Permission::PublishSlots),
+            can_see_slot_indicators: allows(context.role, Permission::ViewSlotIndicators),
         });
         layout
     }

@@ -8,6 +8,7 @@ pub mod imports;
 pub mod public;
 pub mod snp_reports;
 pub mod snp_rota;
+pub mod snp_sharing;
 pub mod structures;
 pub mod territory;
 pub mod unscheduled_care;
@@ -30,9 +31,11 @@ use serde::Deserialize;
 
 pub fn routes(router: GuardedRouter) -> GuardedRouter {
     let mut router = public::routes(diagnostic::routes(imports::routes(structures::routes(
-        directory::routes(doctor_search::routes(snp_reports::routes(snp_rota::routes(unscheduled_care::routes(
-            territory::routes(router),
-        ))))),
+        directory::routes(doctor_search::routes(snp_reports::routes(
+            snp_rota::routes(snp_sharing::routes(unscheduled_care::routes(
+                territory::routes(router),
+            ))),
+        ))),
     ))))
     .get(
         "/c/{cpts}",

@@ -149,7 +149,11 @@ async fn rota_page(
     let mut load = Vec::new();
     for (id, count) in state
         .store
-        .rota_load(cpts, &format!("{year:04}-01-01"), &format!("{year:04}-12-31"))
+        .rota_load(
+            cpts,
+            &format!("{year:04}-01-01"),
+            &format!("{year:04}-12-31"),
+        )
         .await?
     {
         load.push(LoadRow {
@@ -290,7 +294,9 @@ async fn build(
     let end = parse_time("Fin", &form.end)
         .map_err(|e| errors.push(e))
         .unwrap_or(0);
-    let from = Day::parse("Du", &form.from).map_err(|e| errors.push(e)).ok();
+    let from = Day::parse("Du", &form.from)
+        .map_err(|e| errors.push(e))
+        .ok();
     let to = Day::parse("Au", &form.until)
         .map_err(|e| errors.push(e))
         .ok();
@@ -393,8 +399,13 @@ async fn change(
         })?;
     if !done {
         return Err(WebError::Conflict(
-            "Ce tour d'astreinte n'existe plus ou le professionnel choisi n'est pas de la CPTS.".into(),
+            "Ce tour d'astreinte n'existe plus ou le professionnel choisi n'est pas de la CPTS."
+                .into(),
         ));
     }
-    Ok(Redirect::to(&format!("/c/{}/{BASE}/astreintes?fait=1", context.cpts.slug)).into_response())
+    Ok(Redirect::to(&format!(
+        "/c/{}/{BASE}/astreintes?fait=1",
+        context.cpts.slug
+    ))
+    .into_response())
 }

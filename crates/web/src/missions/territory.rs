@@ -79,55 +79,81 @@ struct TerritoryPage {
     errors: Vec<String>,
 }
 
-/// Points of the communes on an equirectangular projection around their centre, circles sized by population.
-/// Only presentation attributes (no `style`): the CSP forbids inline styles.
+/// The territory's communes, circles sized by population.
 pub fn map_svg(communes: &[&Commune]) -> String {
-    let located: Vec<(&Commune, f64, f64)> = communes
+    let points: Vec<MapPoint> = communes
         .iter()
-        .filter_map(|c| c.coordinates().map(|(lat, lon)| (*c, lat, lon)))
+        .filter_map(|c| {
+            c.coordinates().map(|(lat, lon)| MapPoint {
+                lat,
+                lon,
+                label: c.name.clone(),
+                title: format!("{} — {} hab.", c.name, french_number(c.population)),
+                weight: c.population as f64,
+                highlight: false,
+            })
+        })
         .collect();
+    points_map(
+        &format!("Carte des {} communes du territoire", points.len()),
+        &points,
+    )
+}
+
+/// A place on a map.
+pub struct MapPoint {
+    pub lat: f64,
+    pub lon: f64,
+    pub label: String,
+    /// Shown on hover and read by screen readers.
+    pub title: String,
+    /// Sizes the circle (population, slots…).
+    pub weight: f64,
+    /// Drawn in another colour (the patient's commune).
+    pub highlight: bool,
+}
+
+/// Points on an equirectangular projection around their centre, circles sized by weight. Only
+/// presentation attributes (no `style`): the CSP forbids inline styles. No tiles: hospitals run offline LANs.
+pub fn points_map(label: &str, points: &[MapPoint]) -> String {
     let (width, height, margin) = (640.0_f64, 420.0_f64, 40.0_f64);
     let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"Carte des {} communes du territoire\">",
-        located.len()
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{}\">",
+        escape(label)
     );
-    if located.is_empty() {
+    if points.is_empty() {
         svg.push_str("</svg>");
         return svg;
     }
-    let mean_lat = located.iter().map(|(_, lat, _)| lat).sum::<f64>() / located.len() as f64;
+    let mean_lat = points.iter().map(|p| p.lat).sum::<f64>() / points.len() as f64;
     let x_of = |lon: f64| lon * mean_lat.to_radians().cos();
-    let (min_x, max_x) = located
-        .iter()
-        .fold((f64::MAX, f64::MIN), |(lo, hi), (_, _, lon)| {
-            (lo.min(x_of(*lon)), hi.max(x_of(*lon)))
-        });
-    let (min_y, max_y) = located
-        .iter()
-        .fold((f64::MAX, f64::MIN), |(lo, hi), (_, lat, _)| {
-            (lo.min(*lat), hi.max(*lat))
-        });
+    let (min_x, max_x) = points.iter().fold((f64::MAX, f64::MIN), |(lo, hi), p| {
+        (lo.min(x_of(p.lon)), hi.max(x_of(p.lon)))
+    });
+    let (min_y, max_y) = points.iter().fold((f64::MAX, f64::MIN), |(lo, hi), p| {
+        (lo.min(p.lat), hi.max(p.lat))
+    });
     let span = (max_x - min_x).max(max_y - min_y).max(0.01);
     let scale = ((width - 2.0 * margin) / span).min((height - 2.0 * margin) / span);
     let offset_x = (width - (max_x - min_x) * scale) / 2.0;
     let offset_y = (height - (max_y - min_y) * scale) / 2.0;
-    let max_population = located
-        .iter()
-        .map(|(c, _, _)| c.population)
-        .max()
-        .unwrap_or(1)
-        .max(1) as f64;
-    for (commune, lat, lon) in &located {
-        let x = offset_x + (x_of(*lon) - min_x) * scale;
-        let y = height - (offset_y + (lat - min_y) * scale);
-        let radius = 4.0 + 14.0 * (commune.population as f64 / max_population).sqrt();
-        let name = escape(&commune.name);
+    let max_weight = points.iter().map(|p| p.weight).fold(1.0_f64, f64::max);
+    for point in points {
+        let x = offset_x + (x_of(point.lon) - min_x) * scale;
+        let y = height - (offset_y + (point.lat - min_y) * scale);
+        let radius = 4.0 + 14.0 * (point.weight.max(0.0) / max_weight).sqrt();
+        let fill = if point.highlight {
+            "#2e7d4f"
+        } else {
+            "#1b3d6d"
+        };
         let _ = write!(
             svg,
-            "<g><title>{name} — {} hab.</title><circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{radius:.1}\" fill=\"#1b3d6d\" fill-opacity=\"0.75\" stroke=\"#ffffff\" stroke-width=\"1.5\"/>\
-             <text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"12\" text-anchor=\"middle\" fill=\"#1a1f29\">{name}</text></g>",
-            french_number(commune.population),
-            y - radius - 4.0
+            "<g><title>{}</title><circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{radius:.1}\" fill=\"{fill}\" fill-opacity=\"0.75\" stroke=\"#ffffff\" stroke-width=\"1.5\"/>\
+             <text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"12\" text-anchor=\"middle\" fill=\"#1a1f29\">{}</text></g>",
+            escape(&point.title),
+            y - radius - 4.0,
+            escape(&point.label),
         );
     }
     svg.push_str("</svg>");

@@ -16,8 +16,8 @@ use maillage_app::crypto::PatientIdentity;
 use maillage_app::unscheduled_care::{french_slot_time, CareError, HOLD_MINUTES};
 use maillage_domain::authz::{allows, Permission, Role};
 use maillage_domain::unscheduled_care::{
-    parse_time, profession_label, reason_label, utc_to_paris, BookingOrigin, Day, DysfunctionKind,
-    Modality, Outcome, SlotKind, WeeklyPattern, PROFESSIONS, REASONS,
+    paris_to_utc, parse_time, profession_label, reason_label, utc_to_paris, BookingOrigin, Day,
+    DysfunctionKind, Modality, Outcome, SlotKind, WeeklyPattern, PROFESSIONS, REASONS,
 };
 use maillage_domain::ValidationError;
 use maillage_store::{Page, SlotQuery};
@@ -100,6 +100,18 @@ pub fn routes(router: GuardedRouter) -> GuardedRouter {
             "Publication d'un créneau récurrent chaque semaine",
             publish,
         )
+        .post(
+            "/c/{cpts}/soins-non-programmes/mes-creneaux/ponctuel",
+            Access::Cpts(Permission::PublishSlots),
+            "Publication d'un créneau ponctuel",
+            publish_single,
+        )
+        .post(
+            "/c/{cpts}/soins-non-programmes/mes-creneaux/{id}/retirer",
+            Access::Cpts(Permission::PublishSlots),
+            "Retrait d'un créneau libre",
+            withdraw,
+        )
 }
 
 fn choices<T: Copy>(
@@ -117,7 +129,7 @@ fn choices<T: Copy>(
         .collect()
 }
 
-fn care_error(error: CareError) -> WebError {
+pub fn care_error(error: CareError) -> WebError {
     match error {
         CareError::Refused(message) => WebError::Conflict(message),
         CareError::Store(e) => e.into(),
@@ -202,10 +214,16 @@ struct SearchPage {
     distance: String,
     rows: Vec<SlotRow>,
     error: Option<String>,
+    /// The map view (`vue=carte`): the communes of the slots found, and the patient's.
+    map: Option<String>,
+    /// The search's query string, for the links between list and map.
+    query: String,
 }
 
 #[derive(Deserialize, Default)]
 struct SearchParams {
+    #[serde(default)]
+    vue: String,
     #[serde(default)]
     profession: String,
     #[serde(default)]
@@ -282,6 +300,7 @@ async fn search_view(
         modality: Modality::parse(&params.modalite).map(|m| m.code().to_string()),
         communes,
         professional: None,
+        professionals: Vec::new(),
     };
     let slots = state
         .store
@@ -289,6 +308,7 @@ async fn search_view(
         .await?;
     let mut rows = Vec::with_capacity(slots.len());
     let mut professionals = Professionals::default();
+    let map = (params.vue == "carte").then(|| slots_map(&slots, params.commune.trim()));
     for slot in slots {
         let name = professionals
             .name(state, context.cpts.id, slot.professional_id)
@@ -336,6 +356,16 @@ async fn search_view(
             distance: crate::charts::french_decimal(distance),
             rows,
             error: taken.or(error),
+            map,
+            query: url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([
+                    ("profession", params.profession.as_str()),
+                    ("modalite", params.modalite.as_str()),
+                    ("commune", params.commune.trim()),
+                    ("distance", params.distance.as_str()),
+                    ("heures", params.heures.as_str()),
+                ])
+                .finish(),
         },
         has_error,
     );
@@ -343,6 +373,55 @@ async fn search_view(
         *response.status_mut() = axum::http::StatusCode::CONFLICT;
     }
     Ok(response)
+}
+
+/// The communes of the slots found, sized by how many, and the patient's commune in green.
+fn slots_map(slots: &[maillage_store::SnpSlot], patient_commune: &str) -> String {
+    use super::territory::{points_map, MapPoint};
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for slot in slots {
+        match counts
+            .iter_mut()
+            .find(|(code, _)| *code == slot.commune_code)
+        {
+            Some((_, n)) => *n += 1,
+            None => counts.push((slot.commune_code.clone(), 1)),
+        }
+    }
+    let mut points: Vec<MapPoint> = counts
+        .iter()
+        .filter_map(|(code, n)| {
+            let commune = maillage_domain::territory::find_code(code)?;
+            let (lat, lon) = commune.coordinates()?;
+            Some(MapPoint {
+                lat,
+                lon,
+                label: format!("{} ({n})", commune.name),
+                title: format!("{} : {n} créneau(x) libre(s)", commune.name),
+                weight: *n as f64,
+                highlight: false,
+            })
+        })
+        .collect();
+    if let Some(commune) = maillage_domain::territory::find_code(patient_commune) {
+        if let Some((lat, lon)) = commune.coordinates() {
+            points.push(MapPoint {
+                lat,
+                lon,
+                label: format!("{} (patient)", commune.name),
+                title: format!("{} : commune du patient", commune.name),
+                weight: 0.0,
+                highlight: true,
+            });
+        }
+    }
+    points_map(
+        &format!(
+            "Carte des créneaux libres : {} commune(s), la commune du patient en vert",
+            counts.len()
+        ),
+        &points,
+    )
 }
 
 // --- Booking -------------------------------------------------------------------------------------------------
@@ -719,9 +798,24 @@ async fn outcome(
 // --- Publishing -----------------------------------------------------------------------------------------------
 
 pub struct MySlot {
+    pub id: String,
     pub when: String,
     pub kind: &'static str,
     pub modality: &'static str,
+    pub cancelled: bool,
+    /// The live booking, to open it (a patient is coming).
+    pub booking: Option<String>,
+    pub reason: &'static str,
+}
+
+#[derive(Default, Clone)]
+pub struct SingleSlotForm {
+    pub day: String,
+    pub start: String,
+    pub duration: String,
+    pub kind: String,
+    pub modality: String,
+    pub place: String,
 }
 
 #[derive(Template)]
@@ -735,8 +829,12 @@ struct MySlotsPage {
     kinds: Vec<Choice>,
     modalities: Vec<Choice>,
     form: PatternForm,
+    single: SingleSlotForm,
+    single_kinds: Vec<Choice>,
+    single_modalities: Vec<Choice>,
     slots: Vec<MySlot>,
     errors: Vec<ValidationError>,
+    single_errors: Vec<ValidationError>,
 }
 
 #[derive(Default, Clone)]
@@ -764,17 +862,59 @@ pub const WEEKDAYS: [(&str, &str); 7] = [
     ("7", "Dimanche"),
 ];
 
+/// What "my slots" shows again after a refused form: the pattern form, or the single-slot form, with errors.
+#[derive(Default)]
+struct MySlotsForms {
+    pattern: PatternForm,
+    single: SingleSlotForm,
+    pattern_errors: Vec<ValidationError>,
+    single_errors: Vec<ValidationError>,
+}
+
+fn default_forms() -> MySlotsForms {
+    let today = utc_to_paris(now_ms()).0;
+    MySlotsForms {
+        pattern: PatternForm {
+            weekday: today.plus_days(1).weekday().to_string(),
+            start: "08:00".into(),
+            end: "12:00".into(),
+            duration: "20".into(),
+            kind: "sas".into(),
+            modality: "cabinet".into(),
+            from: today.french(),
+            ..Default::default()
+        },
+        single: SingleSlotForm {
+            day: today.plus_days(1).french(),
+            start: "18:00".into(),
+            duration: "20".into(),
+            kind: "cpts".into(),
+            modality: "cabinet".into(),
+            place: String::new(),
+        },
+        ..Default::default()
+    }
+}
+
+/// Slots of "my slots": the next four weeks, free or booked.
+const MY_SLOTS_DAYS: i64 = 28;
+
 async fn my_slots_page(
     state: &AppState,
     viewer: &Viewer,
     context: &CptsContext,
     user: &maillage_app::accounts::SignedIn,
-    form: PatternForm,
-    errors: Vec<ValidationError>,
+    forms: MySlotsForms,
     notice: Option<String>,
 ) -> WebResult<Response> {
     let cpts = context.cpts.id;
     let own = state.store.professional_of_user(cpts, user.user.id).await?;
+    let MySlotsForms {
+        pattern: form,
+        single,
+        pattern_errors: errors,
+        single_errors,
+    } = forms;
     // The coordination publishes for a professional who phones in.
     let professionals = if context.role == Role::Coordinator {
         state
@@ -794,25 +934,35 @@ async fn my_slots_page(
     let mut slots = Vec::new();
     if let Some(professional) = own {
         let now = now_ms();
-        let query = SlotQuery {
-            from: now,
-            until: now + 28 * 86_400_000,
-            professional: Some(professional),
-            ..Default::default()
-        };
-        for slot in state
+        for entry in state
             .store
-            .search_free_slots(cpts, &query, now, Page::first(50))
+            .agenda(
+                cpts,
+                now,
+                now + MY_SLOTS_DAYS * 86_400_000,
+                Some(professional),
+                Page::first(100),
+            )
             .await?
         {
+            let booked = entry.booked_at(now);
             slots.push(MySlot {
-                when: french_slot_time(slot.start_at),
-                kind: SlotKind::parse(&slot.kind).map_or("", SlotKind::label),
-                modality: Modality::parse(&slot.modality).map_or("", Modality::label),
+                id: entry.slot.id.to_string(),
+                when: french_slot_time(entry.slot.start_at),
+                kind: SlotKind::parse(&entry.slot.kind).map_or("", SlotKind::label),
+                modality: Modality::parse(&entry.slot.modality).map_or("", Modality::label),
+                cancelled: entry.slot.cancelled,
+                booking: entry.booking_id.filter(|_| booked).map(|id| id.to_string()),
+                reason: entry
+                    .reason
+                    .as_deref()
+                    .filter(|_| booked)
+                    .and_then(reason_label)
+                    .unwrap_or(""),
             });
         }
     }
-    let has_errors = !errors.is_empty();
+    let has_errors = !errors.is_empty() || !single_errors.is_empty();
     let page = MySlotsPage {
         layout: Layout::in_cpts(viewer, context, "Mes créneaux", BASE).with_notice(notice),
         slug: context.cpts.slug.clone(),
@@ -826,9 +976,18 @@ async fn my_slots_page(
             Modality::label,
             &form.modality,
         ),
+        single_kinds: choices(SlotKind::ALL, SlotKind::code, SlotKind::label, &single.kind),
+        single_modalities: choices(
+            Modality::ALL,
+            Modality::code,
+            Modality::label,
+            &single.modality,
+        ),
         form,
+        single,
         slots,
         errors,
+        single_errors,
     };
     Ok(render_form(&page, has_errors))
 }
@@ -837,6 +996,8 @@ async fn my_slots_page(
 struct MySlotsParams {
     #[serde(default)]
     publies: String,
+    #[serde(default)]
+    retire: String,
 }
 
 async fn my_slots(
@@ -846,24 +1007,200 @@ async fn my_slots(
     CurrentUser(user): CurrentUser,
     Query(params): Query<MySlotsParams>,
 ) -> WebResult<Response> {
-    let notice = (!params.publies.is_empty()).then(|| {
-        format!(
+    let notice = if params.publies.is_empty() {
+        (!params.retire.is_empty()).then(|| "Le créneau est retiré.".to_string())
+    } else {
+        Some(format!(
             "{} créneau(x) publié(s).",
             params.publies.chars().take(6).collect::<String>()
-        )
-    });
-    let today = utc_to_paris(now_ms()).0;
-    let form = PatternForm {
-        weekday: today.plus_days(1).weekday().to_string(),
-        start: "08:00".into(),
-        end: "12:00".into(),
-        duration: "20".into(),
-        kind: "sas".into(),
-        modality: "cabinet".into(),
-        from: today.french(),
-        ..Default::default()
+        ))
     };
-    my_slots_page(&state, &viewer, &context, &user, form, Vec::new(), notice).await
+    my_slots_page(&state, &viewer, &context, &user, default_forms(), notice).await
+}
+
+/// The professional a form publishes for: the coordination may name one; others publish their own.
+async fn publishing_for(
+    state: &AppState,
+    context: &CptsContext,
+    user: &maillage_app::accounts::SignedIn,
+    chosen: &str,
+    errors: &mut Vec<ValidationError>,
+) -> WebResult<Option<Uuid>> {
+    let professional = if context.role == Role::Coordinator && !chosen.is_empty() {
+        Uuid::parse_str(chosen).ok()
+    } else {
+        state
+            .store
+            .professional_of_user(context.cpts.id, user.user.id)
+            .await?
+    };
+    if professional.is_none() {
+        errors.push(ValidationError::new(
+            "Professionnel",
+            "votre compte n'est relié à aucune fiche : demandez-le à la coordination",
+        ));
+    }
+    Ok(professional)
+}
+
+fn listed<T: Copy>(
+    parse: fn(&str) -> Option<T>,
+    code: &str,
+    field: &'static str,
+    fallback: T,
+    errors: &mut Vec<ValidationError>,
+) -> T {
+    parse(code).unwrap_or_else(|| {
+        errors.push(ValidationError::new(
+            field,
+            "choisissez une valeur de la liste",
+        ));
+        fallback
+    })
+}
+
+async fn publish_single(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+    CurrentUser(user): CurrentUser,
+    Actor(actor): Actor,
+    pairs: FormPairs,
+) -> WebResult<Response> {
+    let single = SingleSlotForm {
+        day: pairs.text("day"),
+        start: pairs.text("start"),
+        duration: pairs.text("duration"),
+        kind: pairs.text("kind"),
+        modality: pairs.text("modality"),
+        place: pairs.text("place"),
+    };
+    let mut errors = Vec::new();
+    let professional = publishing_for(
+        &state,
+        &context,
+        &user,
+        &pairs.text("professional"),
+        &mut errors,
+    )
+    .await?;
+    let day = Day::parse("Jour", &single.day)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let start = parse_time("Heure", &single.start)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let minutes = single
+        .duration
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|m| (5..=240).contains(m));
+    if minutes.is_none() {
+        errors.push(ValidationError::new("Durée", "entre 5 et 240 minutes"));
+    }
+    let kind = listed(
+        SlotKind::parse,
+        &single.kind,
+        "Réservé à",
+        SlotKind::Cpts,
+        &mut errors,
+    );
+    let modality = listed(
+        Modality::parse,
+        &single.modality,
+        "Modalité",
+        Modality::Office,
+        &mut errors,
+    );
+    let start_at = day.zip(start).map(|(d, m)| paris_to_utc(d, m));
+    if start_at.is_some_and(|at| at <= now_ms()) {
+        errors.push(ValidationError::new(
+            "Jour",
+            "le créneau doit commencer dans le futur",
+        ));
+    }
+    if single.place.chars().count() > 200 {
+        errors.push(ValidationError::new("Lieu", "200 caractères au plus"));
+    }
+    let (Some(professional), Some(start_at), Some(minutes), true) =
+        (professional, start_at, minutes, errors.is_empty())
+    else {
+        let forms = MySlotsForms {
+            single,
+            single_errors: errors,
+            ..default_forms()
+        };
+        return my_slots_page(&state, &viewer, &context, &user, forms, None).await;
+    };
+    let created = state
+        .unscheduled_care
+        .publish_slot(
+            &actor,
+            context.cpts.id,
+            professional,
+            start_at,
+            minutes,
+            kind,
+            modality,
+            single.place.trim(),
+        )
+        .await
+        .map_err(care_error)?;
+    if !created {
+        let forms = MySlotsForms {
+            single,
+            single_errors: vec![ValidationError::new(
+                "Heure",
+                "un créneau commence déjà à cette heure",
+            )],
+            ..default_forms()
+        };
+        return my_slots_page(&state, &viewer, &context, &user, forms, None).await;
+    }
+    Ok(Redirect::to(&format!(
+        "/c/{}/{BASE}/mes-creneaux?publies=1",
+        context.cpts.slug
+    ))
+    .into_response())
+}
+
+/// Withdraws one of one's own free slots (the coordination: anyone's).
+async fn withdraw(
+    State(state): State<AppState>,
+    context: CptsContext,
+    CurrentUser(user): CurrentUser,
+    Actor(actor): Actor,
+    Path((_, id)): Path<(String, String)>,
+) -> WebResult<Response> {
+    let slot_id = parse_id(&id)?;
+    let cpts = context.cpts.id;
+    let slot = state
+        .store
+        .find_slot(cpts, slot_id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    if context.role != Role::Coordinator
+        && state.store.professional_of_user(cpts, user.user.id).await? != Some(slot.professional_id)
+    {
+        return Err(WebError::NotFound);
+    }
+    if !state
+        .unscheduled_care
+        .cancel_slot(&actor, cpts, slot_id)
+        .await
+        .map_err(care_error)?
+    {
+        return Err(WebError::Conflict(
+            "Ce créneau est réservé : annulez d'abord la réservation (en prévenant le patient)."
+                .into(),
+        ));
+    }
+    Ok(Redirect::to(&format!(
+        "/c/{}/{BASE}/mes-creneaux?retire=1",
+        context.cpts.slug
+    ))
+    .into_response())
 }
 
 async fn publish(
@@ -889,17 +1226,8 @@ async fn publish(
     };
     let cpts = context.cpts.id;
     let mut errors = Vec::new();
-    let professional = if context.role == Role::Coordinator && !form.professional.is_empty() {
-        Uuid::parse_str(&form.professional).ok()
-    } else {
-        state.store.professional_of_user(cpts, user.user.id).await?
-    };
-    if professional.is_none() {
-        errors.push(ValidationError::new(
-            "Professionnel",
-            "votre compte n'est relié à aucune fiche : demandez-le à la coordination",
-        ));
-    }
+    let professional =
+        publishing_for(&state, &context, &user, &form.professional, &mut errors).await?;
     let weekday = form.weekday.parse::<u32>().unwrap_or(0);
     let start = parse_time("Début", &form.start)
         .map_err(|e| errors.push(e))
@@ -908,20 +1236,20 @@ async fn publish(
         .map_err(|e| errors.push(e))
         .unwrap_or(0);
     let duration = form.duration.trim().parse::<u32>().unwrap_or(0);
-    let kind = SlotKind::parse(&form.kind).unwrap_or_else(|| {
-        errors.push(ValidationError::new(
-            "Réservé à",
-            "choisissez une valeur de la liste",
-        ));
-        SlotKind::Cpts
-    });
-    let modality = Modality::parse(&form.modality).unwrap_or_else(|| {
-        errors.push(ValidationError::new(
-            "Modalité",
-            "choisissez une valeur de la liste",
-        ));
-        Modality::Office
-    });
+    let kind = listed(
+        SlotKind::parse,
+        &form.kind,
+        "Réservé à",
+        SlotKind::Cpts,
+        &mut errors,
+    );
+    let modality = listed(
+        Modality::parse,
+        &form.modality,
+        "Modalité",
+        Modality::Office,
+        &mut errors,
+    );
     let today = utc_to_paris(now_ms()).0;
     let from = match form.from.trim() {
         "" => today,
@@ -965,7 +1293,12 @@ async fn publish(
         errors.extend(problems);
     }
     let (Some(professional), true) = (professional, errors.is_empty()) else {
-        return my_slots_page(&state, &viewer, &context, &user, form, errors, None).await;
+        let forms = MySlotsForms {
+            pattern: form,
+            pattern_errors: errors,
+            ..default_forms()
+        };
+        return my_slots_page(&state, &viewer, &context, &user, forms, None).await;
     };
     let created = state
         .unscheduled_care

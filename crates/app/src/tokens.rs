@@ -1,0 +1,114 @@
+//! Tokens for machines: the SAS platform's FHIR access (`fhir:read`) and professionals' calendar addresses
+//! (`ical`). The secret (`mlg_` + 64 hex digits) is returned once; the store keeps its SHA-256. Issuing and
+//! revoking are audited; the pages, `maillage token` and the access layer all go through here.
+
+use crate::accounts::{random_token, token_hash};
+use crate::audit::{self, AuditContext, AuditEvent};
+use crate::clock::now_ms;
+use maillage_domain::audit::AuditAction;
+use maillage_store::{ApiToken, CptsId, Store, StoreError};
+use uuid::Uuid;
+
+/// Scope of the tokens the SAS platform reads slots with.
+pub const FHIR_SCOPE: &str = "fhir:read";
+/// Scope of a professional's calendar-feed address.
+pub const CALENDAR_SCOPE: &str = "ical";
+pub const SCOPES: [&str; 2] = [FHIR_SCOPE, CALENDAR_SCOPE];
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Refused, with the French reason naming the field.
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// Issues a token and returns its secret. A calendar address replaces the professional's previous one.
+pub async fn issue(
+    store: &dyn Store,
+    actor: &AuditContext,
+    cpts: CptsId,
+    name: &str,
+    scope: &str,
+    professional: Option<Uuid>,
+) -> Result<String, TokenError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(TokenError::Refused(
+            "Nom du jeton : de 1 à 100 caractères (par exemple « Plateforme SAS 30 »).".into(),
+        ));
+    }
+    if !SCOPES.contains(&scope) {
+        return Err(TokenError::Refused(format!(
+            "Portée : « {scope} » inconnue ({FHIR_SCOPE} ou {CALENDAR_SCOPE})."
+        )));
+    }
+    if scope == CALENDAR_SCOPE && professional.is_none() {
+        return Err(TokenError::Refused(
+            "Professionnel : une adresse d'agenda est celle d'un professionnel.".into(),
+        ));
+    }
+    let now = now_ms();
+    if let Some(professional) = professional {
+        store
+            .revoke_professional_tokens(cpts, professional, scope, now)
+            .await?;
+    }
+    let secret = format!("mlg_{}", random_token());
+    let token = ApiToken {
+        id: Uuid::now_v7(),
+        cpts_id: cpts.0,
+        name: name.to_string(),
+        scope: scope.to_string(),
+        professional_id: professional,
+        created_by: actor.actor_id.map(|u| u.0),
+        created_at: now,
+        revoked_at: None,
+        last_used_at: None,
+    };
+    store.create_token(&token, &token_hash(&secret)).await?;
+    audit::record(
+        store,
+        &actor.in_cpts(cpts),
+        AuditEvent::new(
+            AuditAction::ApiTokenIssued,
+            "api_token",
+            token.id.to_string(),
+        )
+        .detail(serde_json::json!({ "scope": scope, "name": name })),
+    )
+    .await?;
+    Ok(secret)
+}
+
+pub async fn revoke(
+    store: &dyn Store,
+    actor: &AuditContext,
+    cpts: CptsId,
+    id: Uuid,
+) -> Result<bool, TokenError> {
+    let done = store.revoke_token(cpts, id, now_ms()).await?;
+    if done {
+        audit::record(
+            store,
+            &actor.in_cpts(cpts),
+            AuditEvent::new(AuditAction::ApiTokenRevoked, "api_token", id.to_string()),
+        )
+        .await?;
+    }
+    Ok(done)
+}
+
+/// The live token this secret opens, if it has the scope.
+pub async fn authenticate(
+    store: &dyn Store,
+    secret: &str,
+    scope: &str,
+) -> Result<Option<ApiToken>, TokenError> {
+    if !secret.starts_with("mlg_") || secret.len() > 100 {
+        return Ok(None);
+    }
+    let token = store.use_token(&token_hash(secret), now_ms()).await?;
+    Ok(token.filter(|t| t.scope == scope))
+}
