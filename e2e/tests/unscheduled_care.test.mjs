@@ -18,17 +18,19 @@ test('a GP publishes slots, one is booked once, a no-show is recorded', async ()
   await gp.getByRole('heading', { name: /Bonjour/ }).waitFor();
   await gp.goto(`${base}/c/${slug}/soins-non-programmes`);
   await gp.getByRole('link', { name: 'Mes créneaux' }).first().click();
-  await gp.getByLabel('Début (HH:MM)').fill('10:00');
-  await gp.getByLabel('Fin (HH:MM)').fill('09:00');
-  await gp.getByRole('button', { name: 'Publier' }).click();
+  // The weekly form (the page also has one for a single slot).
+  const weekly = () => gp.locator('form', { has: gp.getByLabel('Fin (HH:MM)') });
+  await weekly().getByLabel('Début (HH:MM)').fill('10:00');
+  await weekly().getByLabel('Fin (HH:MM)').fill('09:00');
+  await weekly().getByRole('button', { name: 'Publier', exact: true }).click();
   const refused = await gp.getByRole('alert').textContent();
   assert.match(refused, /Fin/);
-  await gp.getByLabel('Début (HH:MM)').fill('00:00');
-  await gp.getByLabel('Fin (HH:MM)').fill('03:00');
-  await gp.getByLabel("Durée d'un créneau (minutes)").fill('30');
-  await gp.getByLabel('Réservé à').selectOption({ label: 'Pour la CPTS' });
-  await gp.getByLabel('Modalité').selectOption({ label: 'Visite à domicile' });
-  await gp.getByRole('button', { name: 'Publier' }).click();
+  await weekly().getByLabel('Début (HH:MM)').fill('00:00');
+  await weekly().getByLabel('Fin (HH:MM)').fill('03:00');
+  await weekly().getByLabel("Durée d'un créneau (minutes)").fill('30');
+  await weekly().getByLabel('Réservé à').selectOption({ label: 'Pour la CPTS' });
+  await weekly().getByLabel('Modalité').selectOption({ label: 'Visite à domicile' });
+  await weekly().getByRole('button', { name: 'Publier', exact: true }).click();
   await gp.getByText(/créneau\(x\) publié\(s\)/).waitFor();
   assert.match(await gp.locator('main').textContent(), /Visite à domicile/);
   await shot(gp, '70-mes-creneaux');
@@ -45,6 +47,18 @@ test('a GP publishes slots, one is booked once, a no-show is recorded', async ()
   await coordinator.getByRole('heading', { name: /Bonjour/ }).waitFor();
   await coordinator.goto(search);
   await shot(secretary, '71-creneaux-libres');
+
+  // The indicators before: what the booking and the no-show must move.
+  const indicators = `${base}/c/${slug}/soins-non-programmes/indicateurs`;
+  const figures = async (page) => {
+    await page.goto(indicators);
+    const read = async (name) => (await page.locator(`[data-indicator="${name}"]`).textContent()).trim();
+    return { booked: Number(await read('booked')), noShow: await read('no-show'), offered: Number(await read('offered')) };
+  };
+  const viewer = await newPage(session.browser);
+  await login(viewer, base, accounts.secretary);
+  await viewer.getByRole('heading', { name: /Bonjour/ }).waitFor();
+  const before = await figures(viewer);
 
   // 3. The secretary holds the earliest slot and confirms it with the patient.
   await secretary.getByRole('button', { name: /^Réserver le créneau/ }).first().click();
@@ -70,4 +84,13 @@ test('a GP publishes slots, one is booked once, a no-show is recorded', async ()
   await secretary.getByText('Patient absent (rendez-vous non honoré)', { exact: true }).waitFor();
   await shot(secretary, '74-absence-enregistree');
   assert.deepEqual(secretary.problems, []);
+
+  // 6. The indicators follow: one more booked, a no-show rate that counts it.
+  const afterwards = await figures(viewer);
+  assert.equal(afterwards.booked, before.booked + 1);
+  assert.notEqual(afterwards.noShow, '—');
+  assert.notEqual(afterwards.noShow, before.noShow);
+  await viewer.getByRole('img', { name: /Créneaux offerts, réservés et honorés/ }).waitFor();
+  await shot(viewer, '75-indicateurs-snp');
+  assert.deepEqual(viewer.problems, []);
 });

@@ -218,12 +218,17 @@ struct SearchPage {
     map: Option<String>,
     /// The search's query string, for the links between list and map.
     query: String,
+    pager: crate::views::Pager,
 }
+
+/// Slots per page of the search: the earliest first, so the first page is usually enough.
+const SEARCH_PAGE: i64 = 30;
 
 #[derive(Deserialize, Default)]
 struct SearchParams {
     #[serde(default)]
     vue: String,
+    page: Option<i64>,
     #[serde(default)]
     profession: String,
     #[serde(default)]
@@ -302,10 +307,38 @@ async fn search_view(
         professional: None,
         professionals: Vec::new(),
     };
-    let slots = state
-        .store
-        .search_free_slots(context.cpts.id, &query, now, Page::first(100))
-        .await?;
+    let page_number = crate::forms::page_number(params.page);
+    let query_string = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("profession", params.profession.as_str()),
+            ("modalite", params.modalite.as_str()),
+            ("commune", params.commune.trim()),
+            ("distance", params.distance.as_str()),
+            ("heures", params.heures.as_str()),
+        ])
+        .finish();
+    let view = if params.vue == "carte" {
+        "&vue=carte"
+    } else {
+        ""
+    };
+    let (slots, pager) = crate::views::paginate(
+        state
+            .store
+            .search_free_slots(
+                context.cpts.id,
+                &query,
+                now,
+                crate::views::lookahead(page_number, SEARCH_PAGE),
+            )
+            .await?,
+        &format!(
+            "/c/{}/{BASE}/creneaux?{query_string}{view}",
+            context.cpts.slug
+        ),
+        page_number,
+        SEARCH_PAGE,
+    );
     let mut rows = Vec::with_capacity(slots.len());
     let mut professionals = Professionals::default();
     let map = (params.vue == "carte").then(|| slots_map(&slots, params.commune.trim()));
@@ -357,15 +390,8 @@ async fn search_view(
             rows,
             error: taken.or(error),
             map,
-            query: url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs([
-                    ("profession", params.profession.as_str()),
-                    ("modalite", params.modalite.as_str()),
-                    ("commune", params.commune.trim()),
-                    ("distance", params.distance.as_str()),
-                    ("heures", params.heures.as_str()),
-                ])
-                .finish(),
+            query: query_string,
+            pager,
         },
         has_error,
     );
