@@ -196,6 +196,13 @@ pub trait DirectoryStore: Send + Sync {
         page: Page,
     ) -> Result<Vec<ProfessionalSummary>>;
     async fn count_professionals(&self, cpts: CptsId) -> Result<i64>;
+    /// Summaries (with the first practice place) of these professionals of the CPTS, in one query; unknown ids
+    /// are left out. At most 500 ids.
+    async fn professional_summaries(
+        &self,
+        cpts: CptsId,
+        ids: &[Uuid],
+    ) -> Result<Vec<ProfessionalSummary>>;
     /// The professionals of the CPTS with these national identifiers (`8` + RPPS, the FHIR IDNPS value).
     async fn professionals_by_national_id(
         &self,
@@ -599,6 +606,32 @@ impl DirectoryStore for SqlStore {
         );
         let rows: Vec<ProfessionalSummary> = on_pool!(self, pool => {
             bind_args!(sqlx::query_as(&sql), &args).fetch_all(pool).await
+        })?;
+        Ok(rows)
+    }
+
+    async fn professional_summaries(
+        &self,
+        cpts: CptsId,
+        ids: &[Uuid],
+    ) -> Result<Vec<ProfessionalSummary>> {
+        let wanted: Vec<&Uuid> = ids.iter().take(500).collect();
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<String> = (0..wanted.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM professionals p \
+             LEFT JOIN practice_places pl ON pl.professional_id = p.id AND pl.position = 0 \
+             WHERE p.cpts_id = $1 AND p.id IN ({})",
+            list.join(", ")
+        );
+        let rows: Vec<ProfessionalSummary> = on_pool!(self, pool => {
+            let mut q = sqlx::query_as(&sql).bind(cpts.0);
+            for id in &wanted {
+                q = q.bind(**id);
+            }
+            q.fetch_all(pool).await
         })?;
         Ok(rows)
     }

@@ -44,6 +44,40 @@ pub fn xlsx_download(file_name: &str, bytes: Vec<u8>) -> Response {
     attachment(XLSX, file_name, Body::from(bytes))
 }
 
+/// One table of a report: a sheet of the XLSX file, a block of the CSV file.
+pub struct Sheet<'a> {
+    pub name: String,
+    pub columns: &'a [&'a str],
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// A small report (indicators…) as CSV: its tables one after another, a blank line between them.
+pub fn report_csv(file_name: &str, sheets: &[Sheet<'_>]) -> Response {
+    let mut body = String::from(BOM);
+    for (index, sheet) in sheets.iter().enumerate() {
+        if index > 0 {
+            body.push_str("\r\n");
+        }
+        body.push_str(&csv_line(sheet.columns));
+        for row in &sheet.rows {
+            body.push_str(&csv_cells(row));
+        }
+    }
+    csv_download(file_name, Body::from(body))
+}
+
+/// The same report as XLSX: one sheet per table.
+pub fn report_xlsx(file_name: &str, sheets: &[Sheet<'_>]) -> WebResult<Response> {
+    let mut xlsx = maillage_app::export::Xlsx::new();
+    for sheet in sheets {
+        xlsx.sheet(&sheet.name, sheet.columns)?;
+        for row in &sheet.rows {
+            xlsx.row(row)?;
+        }
+    }
+    Ok(xlsx_download(file_name, xlsx.finish()?))
+}
+
 /// Every export of personal data is recorded: what was exported, in which format, with which filters.
 pub async fn audit_export(
     state: &AppState,

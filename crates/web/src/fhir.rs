@@ -8,7 +8,6 @@
 //! ever leaves through this API: a free slot has none.
 
 use crate::access::{Access, Actor, GuardedRouter, TokenCaller};
-use crate::missions::unscheduled_care::Professionals;
 use crate::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -18,7 +17,7 @@ use maillage_app::clock::{now_ms, HOUR_MS};
 use maillage_app::tokens::FHIR_SCOPE;
 use maillage_domain::audit::AuditAction;
 use maillage_domain::unscheduled_care::{paris_date_time, parse_fhir_date_time};
-use maillage_store::{Cpts, Page, SlotQuery, SnpSlot};
+use maillage_store::{Cpts, Page, ProfessionalSummary, SlotQuery, SnpSlot};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -359,8 +358,16 @@ fn slot_resource(slot: &SnpSlot, cpts: &Cpts) -> Value {
     resource
 }
 
-fn practitioner(record: &maillage_store::ProfessionalRecord) -> Value {
-    let s = &record.summary;
+/// The national identifier as the directory's extract writes it: `8` + RPPS, or `0` + ADELI.
+fn idnps(s: &ProfessionalSummary) -> String {
+    let prefix = match s.id_kind.as_str() {
+        "ADELI" | "0" => "0",
+        _ => "8",
+    };
+    format!("{prefix}{}", s.identifier)
+}
+
+fn practitioner(s: &ProfessionalSummary) -> Value {
     let mut name = json!({ "family": s.last_name, "given": [s.first_name] });
     if !s.civility.is_empty() {
         name["prefix"] = json!([s.civility]);
@@ -371,15 +378,14 @@ fn practitioner(record: &maillage_store::ProfessionalRecord) -> Value {
         "identifier": [{
             "type": { "coding": [{ "system": IDENTIFIER_TYPE, "code": "IDNPS" }] },
             "system": IDNPS,
-            "value": record.national_id,
+            "value": idnps(s),
         }],
         "active": true,
         "name": [name],
     })
 }
 
-fn practitioner_role(record: &maillage_store::ProfessionalRecord, cpts: &Cpts) -> Value {
-    let s = &record.summary;
+fn practitioner_role(s: &ProfessionalSummary, cpts: &Cpts) -> Value {
     let mut role = json!({
         "resourceType": "PractitionerRole",
         "id": role_id(s.id),
@@ -389,31 +395,30 @@ fn practitioner_role(record: &maillage_store::ProfessionalRecord, cpts: &Cpts) -
         "code": [{ "coding": [{ "system": PROFESSION, "code": s.profession_code, "display": s.profession_label }] }],
         "healthcareService": [reference("HealthcareService", &service_id(cpts))],
     });
-    if let Some(place) = record.places.first() {
+    if let Some(commune) = s.commune_code.as_deref().filter(|c| !c.is_empty()) {
         let mut address = json!({
-            "postalCode": place.postal_code,
-            "city": crate::missions::directory::commune_name(&place.commune_code),
+            "city": crate::missions::directory::commune_name(commune),
             "country": "FR",
         });
-        if !place.address.is_empty() {
-            address["line"] = json!([place.address]);
+        if let Some(line) = s.address.as_deref().filter(|a| !a.is_empty()) {
+            address["line"] = json!([line]);
         }
         role["contained"] = json!([{
             "resourceType": "Location",
             "id": "lieu",
-            "name": if place.name.is_empty() { "Lieu d'exercice".to_string() } else { place.name.clone() },
+            "name": s.structure_name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| "Lieu d'exercice".to_string()),
             "address": address,
         }]);
         role["location"] = json!([{ "reference": "#lieu" }]);
-        if !place.phone.is_empty() {
-            role["telecom"] = json!([{ "system": "phone", "value": place.phone }]);
-        }
+    }
+    if let Some(phone) = s.phone.as_deref().filter(|p| !p.is_empty()) {
+        role["telecom"] = json!([{ "system": "phone", "value": phone }]);
     }
     role
 }
 
-fn schedule(record: &maillage_store::ProfessionalRecord) -> Value {
-    let id = record.summary.id;
+fn schedule(s: &ProfessionalSummary) -> Value {
+    let id = s.id;
     json!({
         "resourceType": "Schedule",
         "id": schedule_id(id),
@@ -532,30 +537,28 @@ async fn bundle(
         .trim_end_matches('/')
         .to_string();
     let mut entries = Vec::with_capacity(slots.len() * 2);
-    let mut professionals = Professionals::default();
     let mut seen: Vec<Uuid> = Vec::new();
     for slot in &slots {
         entries.push(entry(&base, slot_resource(slot, cpts), "match"));
+        if !seen.contains(&slot.professional_id) {
+            seen.push(slot.professional_id);
+        }
     }
-    for slot in &slots {
-        if seen.contains(&slot.professional_id) {
-            continue;
-        }
-        seen.push(slot.professional_id);
-        let record = match professionals
-            .record(state, cpts.id, slot.professional_id)
-            .await
-        {
-            Ok(Some(record)) => record.clone(),
-            Ok(None) => continue,
-            Err(e) => return e.into_response(),
+    if search.include_schedule || search.include_actors {
+        // The professionals of the page, read in one query, in the order their slots come.
+        let mut summaries = match state.store.professional_summaries(cpts.id, &seen).await {
+            Ok(summaries) => summaries,
+            Err(e) => return internal(&e),
         };
-        if search.include_schedule {
-            entries.push(entry(&base, schedule(&record), "include"));
-        }
-        if search.include_actors {
-            entries.push(entry(&base, practitioner(&record), "include"));
-            entries.push(entry(&base, practitioner_role(&record, cpts), "include"));
+        summaries.sort_by_key(|s| seen.iter().position(|id| *id == s.id));
+        for summary in &summaries {
+            if search.include_schedule {
+                entries.push(entry(&base, schedule(summary), "include"));
+            }
+            if search.include_actors {
+                entries.push(entry(&base, practitioner(summary), "include"));
+                entries.push(entry(&base, practitioner_role(summary, cpts), "include"));
+            }
         }
     }
     if !slots.is_empty() {

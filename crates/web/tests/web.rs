@@ -2491,24 +2491,8 @@ async fn a_gp_publishes_a_week_the_secretary_books_once_and_a_second_booking_is_
             .await;
         assert_eq!(search.status, StatusCode::OK);
         assert!(search.body.contains("Visite à domicile"));
-        let slot = search
-            .body
-            .split("/creneaux/")
-            .nth(1)
-            .unwrap()
-            .split('/')
-            .next()
-            .unwrap()
-            .to_string();
-        let hold = app
-            .post_form(
-                &format!("{base}/creneaux/{slot}/reserver"),
-                Some(&secretary.cookie),
-                &[("csrf", &secretary.csrf)],
-            )
-            .await;
-        assert_eq!(hold.status, StatusCode::SEE_OTHER);
-        let page = hold.headers[header::LOCATION].to_str().unwrap().to_string();
+        let slot = first_slot(&search.body);
+        let page = hold_slot(&app, &secretary, base, &slot).await;
         // Someone else, at the same time, is told the slot is taken.
         let coordinator = app.login_as(COORDINATOR).await;
         let second = app
@@ -2684,6 +2668,28 @@ async fn dysfunctions_are_reported_with_named_errors_and_followed_up_by_the_coor
             .await
             .is_empty());
     }
+}
+
+/// The first slot of a search page.
+fn first_slot(html: &str) -> String {
+    html.split("/creneaux/")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .expect("a slot on the search page")
+        .to_string()
+}
+
+/// Holds a slot through the page; the booking page it leads to.
+async fn hold_slot(app: &TestApp, session: &Session, base: &str, slot: &str) -> String {
+    let hold = app
+        .post_form(
+            &format!("{base}/creneaux/{slot}/reserver"),
+            Some(&session.cookie),
+            &[("csrf", &session.csrf)],
+        )
+        .await;
+    assert_eq!(hold.status, StatusCode::SEE_OTHER);
+    hold.headers[header::LOCATION].to_str().unwrap().to_string()
 }
 
 async fn bearer_get(app: &TestApp, path: &str, token: Option<&str>) -> Answer {
@@ -3041,23 +3047,7 @@ async fn indicators_exports_rota_and_single_slots_follow_the_bookings_made() {
                 Some(&secretary),
             )
             .await;
-        let slot = search
-            .body
-            .split("/creneaux/")
-            .nth(1)
-            .unwrap()
-            .split('/')
-            .next()
-            .unwrap()
-            .to_string();
-        let hold = app
-            .post_form(
-                &format!("{base}/creneaux/{slot}/reserver"),
-                Some(&secretary.cookie),
-                &[("csrf", &secretary.csrf)],
-            )
-            .await;
-        let page = hold.headers[header::LOCATION].to_str().unwrap().to_string();
+        let page = hold_slot(&app, &secretary, base, &first_slot(&search.body)).await;
         let confirmed = app
             .post_form(
                 &format!("{page}/confirmer"),

@@ -6,7 +6,7 @@ use super::directory::{commune_name, pair_choices, parse_id, territory_choices, 
 use crate::access::{Access, Actor, CptsContext, CurrentUser, GuardedRouter, Viewer};
 use crate::charts::french_decimal;
 use crate::error::{WebError, WebResult};
-use crate::export::{csv_cells, csv_download, csv_line, xlsx_download, BOM};
+use crate::export::csv_download;
 use crate::forms::{Form, FormPairs, Query};
 use crate::views::{lookahead, paginate, render, render_form, Layout, Pager};
 use crate::AppState;
@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maillage_app::audit::{self, AuditContext, AuditEvent};
 use maillage_app::clock::{date_text, day_start_ms, french_date, now_ms, year_of, DAY_MS};
 use maillage_app::doctor_search::{request_list_template, Origin, ProposalAnswer, RequestFields};
-use maillage_app::export::{Cell, Xlsx};
+use maillage_app::export::Cell;
 use maillage_domain::audit::AuditAction;
 use maillage_domain::authz::{allows, Permission, Role};
 use maillage_domain::doctor_search::{
@@ -2273,26 +2273,41 @@ fn indicator_rows(i: &Indicators) -> Vec<[String; 3]> {
 
 const INDICATOR_COLUMNS: [&str; 3] = ["Rubrique", "Indicateur", "Valeur"];
 
+async fn indicators_export(
+    state: &AppState,
+    context: &CptsContext,
+    actor: &AuditContext,
+    params: &YearParams,
+    format: &str,
+) -> WebResult<Response> {
+    let i = compute_indicators(state, context, params).await?;
+    audit_doctor_export(state, actor, i.year, format).await?;
+    let sheets = [crate::export::Sheet {
+        name: format!("Médecin traitant {}", i.year),
+        columns: &INDICATOR_COLUMNS,
+        rows: indicator_rows(&i)
+            .iter()
+            .map(|row| row.iter().map(|c| Cell::from(c.as_str())).collect())
+            .collect(),
+    }];
+    let file = format!(
+        "indicateurs-medecin-traitant-{}-{}.{format}",
+        context.cpts.slug, i.year
+    );
+    if format == "csv" {
+        Ok(crate::export::report_csv(&file, &sheets))
+    } else {
+        crate::export::report_xlsx(&file, &sheets)
+    }
+}
+
 async fn indicators_csv(
     State(state): State<AppState>,
     context: CptsContext,
     Actor(actor): Actor,
     Query(params): Query<YearParams>,
 ) -> WebResult<Response> {
-    let i = compute_indicators(&state, &context, &params).await?;
-    audit_doctor_export(&state, &actor, i.year, "csv").await?;
-    let mut body = format!("{BOM}{}", csv_line(&INDICATOR_COLUMNS));
-    for row in indicator_rows(&i) {
-        let cells: Vec<Cell> = row.iter().map(|c| c.as_str().into()).collect();
-        body.push_str(&csv_cells(&cells));
-    }
-    Ok(csv_download(
-        &format!(
-            "indicateurs-medecin-traitant-{}-{}.csv",
-            context.cpts.slug, i.year
-        ),
-        axum::body::Body::from(body),
-    ))
+    indicators_export(&state, &context, &actor, &params, "csv").await
 }
 
 async fn indicators_xlsx(
@@ -2301,21 +2316,7 @@ async fn indicators_xlsx(
     Actor(actor): Actor,
     Query(params): Query<YearParams>,
 ) -> WebResult<Response> {
-    let i = compute_indicators(&state, &context, &params).await?;
-    audit_doctor_export(&state, &actor, i.year, "xlsx").await?;
-    let mut xlsx = Xlsx::new();
-    xlsx.sheet(&format!("Médecin traitant {}", i.year), &INDICATOR_COLUMNS)?;
-    for row in indicator_rows(&i) {
-        let cells: Vec<Cell> = row.iter().map(|c| c.as_str().into()).collect();
-        xlsx.row(&cells)?;
-    }
-    Ok(xlsx_download(
-        &format!(
-            "indicateurs-medecin-traitant-{}-{}.xlsx",
-            context.cpts.slug, i.year
-        ),
-        xlsx.finish()?,
-    ))
+    indicators_export(&state, &context, &actor, &params, "xlsx").await
 }
 
 async fn audit_doctor_export(

@@ -7,7 +7,9 @@ use super::directory::Choice;
 use super::unscheduled_care::Professionals;
 use crate::access::{Access, Actor, CptsContext, GuardedRouter, Viewer};
 use crate::error::{WebError, WebResult};
-use crate::export::{csv_cells, csv_download, csv_line, xlsx_download, BOM};
+use crate::export::{
+    csv_cells, csv_download, csv_line, report_csv, report_xlsx, xlsx_download, Sheet, BOM,
+};
 use crate::forms::Query;
 use crate::views::{render, Layout};
 use crate::AppState;
@@ -357,36 +359,59 @@ fn dysfunction_cells(d: &DysfunctionCount) -> Vec<Cell> {
 
 const DYSFUNCTION_COLUMNS: [&str; 3] = ["Catégorie", "Signalements", "Dont réglés"];
 
+fn report(i: &Indicators) -> Vec<Sheet<'static>> {
+    vec![
+        Sheet {
+            name: format!("SNP {}", i.year),
+            columns: &INDICATOR_COLUMNS,
+            rows: i
+                .rows
+                .iter()
+                .chain(std::iter::once(&i.total))
+                .map(FigureRow::cells)
+                .collect(),
+        },
+        Sheet {
+            name: "Dysfonctionnements".into(),
+            columns: &DYSFUNCTION_COLUMNS,
+            rows: i.dysfunctions.iter().map(dysfunction_cells).collect(),
+        },
+    ]
+}
+
+async fn indicators_export(
+    state: &AppState,
+    context: &CptsContext,
+    actor: &AuditContext,
+    params: &IndicatorParams,
+    format: &str,
+) -> WebResult<Response> {
+    let i = compute(state, context, params).await?;
+    audit_snp_export(
+        state,
+        actor,
+        "snp_indicators",
+        serde_json::json!({ "format": format, "year": i.year }),
+    )
+    .await?;
+    let file = format!(
+        "indicateurs-soins-non-programmes-{}-{}.{format}",
+        context.cpts.slug, i.year
+    );
+    if format == "csv" {
+        Ok(report_csv(&file, &report(&i)))
+    } else {
+        report_xlsx(&file, &report(&i))
+    }
+}
+
 async fn indicators_csv(
     State(state): State<AppState>,
     context: CptsContext,
     Actor(actor): Actor,
     Query(params): Query<IndicatorParams>,
 ) -> WebResult<Response> {
-    let i = compute(&state, &context, &params).await?;
-    audit_snp_export(
-        &state,
-        &actor,
-        "snp_indicators",
-        serde_json::json!({ "format": "csv", "year": i.year }),
-    )
-    .await?;
-    let mut body = format!("{BOM}{}", csv_line(&INDICATOR_COLUMNS));
-    for row in i.rows.iter().chain(std::iter::once(&i.total)) {
-        body.push_str(&csv_cells(&row.cells()));
-    }
-    body.push_str("\r\n");
-    body.push_str(&csv_line(&DYSFUNCTION_COLUMNS));
-    for d in &i.dysfunctions {
-        body.push_str(&csv_cells(&dysfunction_cells(d)));
-    }
-    Ok(csv_download(
-        &format!(
-            "indicateurs-soins-non-programmes-{}-{}.csv",
-            context.cpts.slug, i.year
-        ),
-        axum::body::Body::from(body),
-    ))
+    indicators_export(&state, &context, &actor, &params, "csv").await
 }
 
 async fn indicators_xlsx(
@@ -395,30 +420,7 @@ async fn indicators_xlsx(
     Actor(actor): Actor,
     Query(params): Query<IndicatorParams>,
 ) -> WebResult<Response> {
-    let i = compute(&state, &context, &params).await?;
-    audit_snp_export(
-        &state,
-        &actor,
-        "snp_indicators",
-        serde_json::json!({ "format": "xlsx", "year": i.year }),
-    )
-    .await?;
-    let mut xlsx = Xlsx::new();
-    xlsx.sheet(&format!("SNP {}", i.year), &INDICATOR_COLUMNS)?;
-    for row in i.rows.iter().chain(std::iter::once(&i.total)) {
-        xlsx.row(&row.cells())?;
-    }
-    xlsx.sheet("Dysfonctionnements", &DYSFUNCTION_COLUMNS)?;
-    for d in &i.dysfunctions {
-        xlsx.row(&dysfunction_cells(d))?;
-    }
-    Ok(xlsx_download(
-        &format!(
-            "indicateurs-soins-non-programmes-{}-{}.xlsx",
-            context.cpts.slug, i.year
-        ),
-        xlsx.finish()?,
-    ))
+    indicators_export(&state, &context, &actor, &params, "xlsx").await
 }
 
 // --- Slots export -------------------------------------------------------------------------------------------
@@ -497,12 +499,18 @@ async fn each_slot_row(
             )
             .await?;
         let fetched = batch.len();
+        professionals
+            .load(state, cpts, batch.iter().map(|e| e.slot.professional_id))
+            .await?;
         for entry in batch {
             let s = &entry.slot;
-            let (name, rpps) = match professionals.record(state, cpts, s.professional_id).await? {
+            let (name, rpps) = match professionals
+                .summary(state, cpts, s.professional_id)
+                .await?
+            {
                 Some(p) => (
-                    format!("{} {}", p.summary.last_name, p.summary.first_name),
-                    p.summary.identifier.clone(),
+                    format!("{} {}", p.last_name, p.first_name),
+                    p.identifier.clone(),
                 ),
                 None => (String::new(), String::new()),
             };

@@ -133,6 +133,9 @@ async fn rota_page(
         TURN_PAGE,
     );
     let mut turns = Vec::with_capacity(listed.len());
+    professionals
+        .load(state, cpts, listed.iter().map(|t| t.professional_id))
+        .await?;
     for t in listed {
         let day = Day::parse("jour", &t.day).ok();
         turns.push(TurnRow {

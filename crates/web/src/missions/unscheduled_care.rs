@@ -155,23 +155,45 @@ async fn hub(viewer: Viewer, context: CptsContext) -> Response {
     })
 }
 
-/// The professionals of a list of slots, each read once (a professional has many slots in a list).
+/// The professionals of a list (slots, turns), each read once: a whole page's in one query with
+/// [`Professionals::load`], any other on first use.
 #[derive(Default)]
 pub struct Professionals {
-    records: std::collections::HashMap<Uuid, Option<maillage_store::ProfessionalRecord>>,
+    summaries: std::collections::HashMap<Uuid, Option<maillage_store::ProfessionalSummary>>,
 }
 
 impl Professionals {
-    pub async fn record(
+    /// Reads those not read yet, in one query.
+    pub async fn load(
+        &mut self,
+        state: &AppState,
+        cpts: maillage_store::CptsId,
+        ids: impl IntoIterator<Item = Uuid>,
+    ) -> WebResult<()> {
+        let mut missing: Vec<Uuid> = Vec::new();
+        for id in ids {
+            if !self.summaries.contains_key(&id) && !missing.contains(&id) {
+                missing.push(id);
+            }
+        }
+        for chunk in missing.chunks(500) {
+            let found = state.store.professional_summaries(cpts, chunk).await?;
+            for id in chunk {
+                let summary = found.iter().find(|s| s.id == *id).cloned();
+                self.summaries.insert(*id, summary);
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn summary(
         &mut self,
         state: &AppState,
         cpts: maillage_store::CptsId,
         id: Uuid,
-    ) -> WebResult<Option<&maillage_store::ProfessionalRecord>> {
-        if let std::collections::hash_map::Entry::Vacant(entry) = self.records.entry(id) {
-            entry.insert(state.store.professional(cpts, id).await?);
-        }
-        Ok(self.records.get(&id).and_then(Option::as_ref))
+    ) -> WebResult<Option<&maillage_store::ProfessionalSummary>> {
+        self.load(state, cpts, [id]).await?;
+        Ok(self.summaries.get(&id).and_then(Option::as_ref))
     }
 
     /// "Léa ANDRE", or nothing when the professional is gone.
@@ -182,9 +204,9 @@ impl Professionals {
         id: Uuid,
     ) -> WebResult<String> {
         Ok(self
-            .record(state, cpts, id)
+            .summary(state, cpts, id)
             .await?
-            .map(|p| format!("{} {}", p.summary.first_name, p.summary.last_name))
+            .map(|p| format!("{} {}", p.first_name, p.last_name))
             .unwrap_or_default())
     }
 }
@@ -341,6 +363,13 @@ async fn search_view(
     );
     let mut rows = Vec::with_capacity(slots.len());
     let mut professionals = Professionals::default();
+    professionals
+        .load(
+            state,
+            context.cpts.id,
+            slots.iter().map(|s| s.professional_id),
+        )
+        .await?;
     let map = (params.vue == "carte").then(|| slots_map(&slots, params.commune.trim()));
     for slot in slots {
         let name = professionals
