@@ -463,7 +463,7 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         let auth = auth.clone();
         let ids = ids.clone();
         Arc::new(move |i: usize| {
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 get(fhir_all.clone(), &[("authorization", auth.clone())])
             } else {
                 let list: Vec<String> = (0..20)

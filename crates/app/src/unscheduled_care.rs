@@ -233,31 +233,18 @@ impl UnscheduledCare {
             serde_json::json!({ "origin": origin.code(), "reason": reason }),
         )
         .await?;
-        if let Some(found) = self.store.find_booking(cpts, booking).await? {
-            if let Some(slot) = self.store.find_slot(cpts, found.slot_id).await? {
-                if let Some(email) = self
-                    .store
-                    .professional_email(cpts, slot.professional_id)
-                    .await?
-                {
-                    mail::queue(
-                        self.store.as_ref(),
-                        &OutgoingMail {
-                            to: email,
-                            subject: "Un patient a réservé un de vos créneaux".into(),
-                            body: format!(
-                                "Bonjour,\n\nVotre créneau de soins non programmés du {} est réservé par la CPTS. \
-                                 Les informations du patient sont dans Maillage (« Mes créneaux »).\n\nLa CPTS\n",
-                                french_slot_time(slot.start_at)
-                            ),
-                            cpts_id: Some(cpts),
-                        },
-                        self.mail_attempts,
-                    )
-                    .await?;
-                }
-            }
-        }
+        self.tell_professional(
+            cpts,
+            booking,
+            "Un patient a réservé un de vos créneaux",
+            |when| {
+                format!(
+                    "Bonjour,\n\nVotre créneau de soins non programmés du {when} est réservé par la CPTS. \
+                     Les informations du patient sont dans Maillage (« Mes créneaux »).\n\nLa CPTS\n"
+                )
+            },
+        )
+        .await?;
         Ok(true)
     }
 
@@ -292,8 +279,62 @@ impl UnscheduledCare {
         Ok(Some((booking, identity)))
     }
 
+    /// E-mails the professional of a booking's slot (never any health data: the time only).
+    async fn tell_professional(
+        &self,
+        cpts: CptsId,
+        booking: Uuid,
+        subject: &str,
+        body: impl FnOnce(String) -> String,
+    ) -> Result<()> {
+        let Some(found) = self.store.find_booking(cpts, booking).await? else {
+            return Ok(());
+        };
+        let Some(slot) = self.store.find_slot(cpts, found.slot_id).await? else {
+            return Ok(());
+        };
+        if let Some(email) = self
+            .store
+            .professional_email(cpts, slot.professional_id)
+            .await?
+        {
+            mail::queue(
+                self.store.as_ref(),
+                &OutgoingMail {
+                    to: email,
+                    subject: subject.into(),
+                    body: body(french_slot_time(slot.start_at)),
+                    cpts_id: Some(cpts),
+                },
+                self.mail_attempts,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Cancels a booking; the professional is told when it was confirmed (the slot is free again).
     pub async fn cancel(&self, actor: &AuditContext, cpts: CptsId, booking: Uuid) -> Result<bool> {
+        let was_confirmed = self
+            .store
+            .find_booking(cpts, booking)
+            .await?
+            .is_some_and(|b| b.status == "confirmed");
         let done = self.store.cancel_booking(cpts, booking, now_ms()).await?;
+        if done && was_confirmed {
+            self.tell_professional(
+                cpts,
+                booking,
+                "Une réservation de votre créneau est annulée",
+                |when| {
+                    format!(
+                        "Bonjour,\n\nLa réservation de votre créneau de soins non programmés du {when} est \
+                         annulée : le créneau est de nouveau libre.\n\nLa CPTS\n"
+                    )
+                },
+            )
+            .await?;
+        }
         if done {
             self.audit(
                 actor,
