@@ -2,8 +2,8 @@
 //! communes and their published slots (default 10,000 × 100 = 1,000,000 slots over four weeks), starts the real
 //! `maillage serve` binary on it, then measures with concurrent keep-alive clients:
 //! - a trivial endpoint of the same server (`/fhir/metadata`, no database) and `/healthz` (one database ping);
-//! - the SAS's FHIR search (flow INT_R04: 48 h window, with the guide's `_include`s; half of the calls for a
-//!   list of 20 practitioners' IDNPS);
+//! - the SAS's FHIR search (flow INT_R04: 48 h window, with the guide's `_include`s): the whole CPTS (a page of
+//!   100 slots), and a list of 20 practitioners' IDNPS;
 //! - the secretary's search page (patient's commune, 20 km, 48 h);
 //! - bookings under contention: many clients hold slots of a small hot set at once; each slot must end with
 //!   exactly one booking, which the program checks in the database afterwards.
@@ -52,6 +52,9 @@ struct Args {
     server: String,
     #[arg(long, default_value = "127.0.0.1:18480")]
     bind: String,
+    /// Measure again on a database an earlier run filled (its free slots; the hot set is new).
+    #[arg(long)]
+    reuse: bool,
 }
 
 /// Départements of the synthetic region (Occitanie's Mediterranean side and its hinterland).
@@ -339,6 +342,13 @@ async fn fill(
         "{published} slots in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    // What the hourly upkeep (and PostgreSQL's autovacuum) does once the slots are there.
+    let started = Instant::now();
+    store.refresh_slot_statistics().await?;
+    eprintln!(
+        "statistics refreshed in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok((cpts, professionals))
 }
 
@@ -346,10 +356,38 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let mut config = Config::default().with_new_keys();
     config.database.url = args.database.clone().into();
     let store = maillage_store::open(&args.database).await?;
-    let (cpts, professionals) = fill(store.as_ref(), &args).await?;
+    let (cpts, professionals) = match store.find_cpts_by_slug("region-snp").await? {
+        Some(cpts) if args.reuse => {
+            let mut professionals = Vec::new();
+            let mut after = None;
+            loop {
+                let page = store
+                    .search_professionals(
+                        cpts.id,
+                        &DirectoryQuery {
+                            after: after.clone(),
+                            ..Default::default()
+                        },
+                        Page::first(Page::MAX_LIMIT),
+                    )
+                    .await?;
+                let Some(last) = page.last() else { break };
+                after = Some((last.last_name.clone(), last.first_name.clone(), last.id));
+                professionals.extend(page.iter().map(|p| (p.id, format!("8{}", p.identifier))));
+            }
+            (cpts, professionals)
+        }
+        Some(_) => {
+            return Err("the database was filled already: give --reuse, or a fresh one".into())
+        }
+        None => fill(store.as_ref(), &args).await?,
+    };
+    if args.reuse {
+        store.refresh_slot_statistics().await?;
+    }
     let keyring = Arc::new(config.keyring()?);
     let accounts = Accounts::new(store.clone(), config.security.clone(), keyring)?;
-    accounts
+    let _ = accounts
         .create(
             AccountRequest {
                 email: "coordination@mesure.test",
@@ -360,7 +398,7 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
             },
             maillage_app::clock::now_ms(),
         )
-        .await?;
+        .await; // already there when reused
     let mut sessions = Vec::new();
     for i in 0..args.concurrency {
         match accounts
@@ -459,34 +497,41 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let fhir_all = format!("{base}/fhir/Slot?{includes}&{}&_count=100", window(now));
     let ids: Arc<Vec<String>> = Arc::new(professionals.iter().map(|(_, n)| n.clone()).collect());
     let fhir_base = format!("{base}/fhir/Slot?{includes}&{}", window(now));
+    {
+        let auth = auth.clone();
+        load(
+            &client,
+            c,
+            n,
+            Arc::new(move |_| get(fhir_all.clone(), &[("authorization", auth.clone())])),
+        )
+        .await
+        .report("FHIR Slot search, 48 h, 100 slots + includes");
+    }
     let make_fhir = {
         let auth = auth.clone();
         let ids = ids.clone();
         Arc::new(move |i: usize| {
-            if i.is_multiple_of(2) {
-                get(fhir_all.clone(), &[("authorization", auth.clone())])
-            } else {
-                let list: Vec<String> = (0..20)
-                    .map(|k| {
-                        format!(
-                            "urn:oid:1.2.250.1.71.4.2.1%7C{}",
-                            ids[(i * 37 + k * 101) % ids.len()]
-                        )
-                    })
-                    .collect();
-                get(
+            let list: Vec<String> = (0..20)
+                .map(|k| {
                     format!(
-                        "{fhir_base}&schedule.actor:Practitioner.identifier={}",
-                        list.join(",")
-                    ),
-                    &[("authorization", auth.clone())],
-                )
-            }
+                        "urn:oid:1.2.250.1.71.4.2.1%7C{}",
+                        ids[(i * 37 + k * 101) % ids.len()]
+                    )
+                })
+                .collect();
+            get(
+                format!(
+                    "{fhir_base}&schedule.actor:Practitioner.identifier={}",
+                    list.join(",")
+                ),
+                &[("authorization", auth.clone())],
+            )
         })
     };
     load(&client, c, n, make_fhir)
         .await
-        .report("FHIR Slot search, 48 h (SAS, INT_R04)");
+        .report("FHIR Slot search, 48 h, 20 practitioners' IDNPS");
 
     let commune_list: Arc<Vec<String>> = Arc::new(
         communes()

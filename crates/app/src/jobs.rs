@@ -239,7 +239,12 @@ pub fn spawn_maintenance(
                 .try_lock("doctor-search-hourly", &holder, now, 60 * MINUTE_MS)
                 .await
             {
-                Ok(true) => hourly_doctor_search(&*store, &doctor_search, now).await,
+                Ok(true) => {
+                    hourly_doctor_search(&*store, &doctor_search, now).await;
+                    if let Err(error) = store.refresh_slot_statistics().await {
+                        tracing::warn!(%error, "slot statistics refresh failed");
+                    }
+                }
                 Ok(false) => {}
                 Err(error) => tracing::warn!(%error, "maintenance lock unavailable"),
             }

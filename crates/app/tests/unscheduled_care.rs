@@ -26,7 +26,11 @@ async fn setup(store: &Arc<dyn Store>) -> (UnscheduledCare, Cpts, Uuid) {
     let keyring = Arc::new(config.keyring().unwrap());
     let accounts = Accounts::new(store.clone(), config.security.clone(), keyring.clone()).unwrap();
     demo::seed(store, &accounts).await.unwrap();
-    let cpts = store.find_cpts_by_slug(DEMO_CPTS_SLUG).await.unwrap().unwrap();
+    let cpts = store
+        .find_cpts_by_slug(DEMO_CPTS_SLUG)
+        .await
+        .unwrap()
+        .unwrap();
     let user = store
         .find_user_by_email("dr.fabre@camargue.test")
         .await

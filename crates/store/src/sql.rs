@@ -202,6 +202,9 @@ fn parse_role(code: &str) -> Result<Role> {
     Role::parse(code).ok_or_else(|| StoreError::Corrupt(format!("role {code}")))
 }
 
+/// How precisely a session's last activity is recorded (its idle expiry is counted in minutes).
+const SESSION_TOUCH_PRECISION_MS: i64 = 60_000;
+
 #[async_trait]
 impl Store for SqlStore {
     fn backend(&self) -> Backend {
@@ -441,17 +444,33 @@ impl Store for SqlStore {
         now: i64,
         idle_ms: i64,
     ) -> Result<Option<SessionRecord>> {
-        let sql = "UPDATE sessions SET last_seen_at = $2 \
-                   WHERE token_hash = $1 AND expires_at > $2 AND last_seen_at > $3 \
-                   AND user_id IN (SELECT id FROM users WHERE disabled = FALSE) \
-                   RETURNING token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at";
-        let row: Option<SessionRow> = on_pool!(self, pool => sqlx::query_as(sql)
+        let read = "SELECT token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at FROM sessions \
+                    WHERE token_hash = $1 AND expires_at > $2 AND last_seen_at > $3 \
+                    AND user_id IN (SELECT id FROM users WHERE disabled = FALSE)";
+        // The last activity is kept to the minute: each page would otherwise write, and every instance's
+        // requests would queue for the database's writer.
+        let touch = "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1 AND last_seen_at < $3";
+        let row: Option<SessionRow> = on_pool!(self, pool => sqlx::query_as(read)
             .bind(token_hash)
             .bind(now)
             .bind(now.saturating_sub(idle_ms))
             .fetch_optional(pool)
             .await)?;
-        Ok(row.map(Into::into))
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let mut record: SessionRecord = row.into();
+        if record.last_seen_at < now - SESSION_TOUCH_PRECISION_MS {
+            on_pool!(self, pool => sqlx::query(touch)
+                .bind(token_hash)
+                .bind(now)
+                .bind(now - SESSION_TOUCH_PRECISION_MS)
+                .execute(pool)
+                .await
+                .map(|_| ()))?;
+            record.last_seen_at = now;
+        }
+        Ok(Some(record))
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<()> {

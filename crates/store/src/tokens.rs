@@ -26,7 +26,7 @@ pub struct ApiToken {
 pub trait TokenStore: Send + Sync {
     /// Records a token; `token_hash` is the hash of the secret handed out once.
     async fn create_token(&self, token: &ApiToken, token_hash: &str) -> Result<()>;
-    /// The live (not revoked) token with this hash, marking it used at `now`.
+    /// The live (not revoked) token with this hash, marking it used at `now` (to the minute).
     async fn use_token(&self, token_hash: &str, now: i64) -> Result<Option<ApiToken>>;
     /// A CPTS's tokens of one scope, newest first (revoked ones included, for the record).
     async fn list_tokens(&self, cpts: CptsId, scope: &str, page: Page) -> Result<Vec<ApiToken>>;
@@ -45,6 +45,9 @@ pub trait TokenStore: Send + Sync {
 const TOKEN_COLUMNS: &str =
     "id, cpts_id, name, scope, professional_id, created_by, created_at, revoked_at, \
                              last_used_at";
+
+/// How precisely the last use of a token is recorded.
+const USE_PRECISION_MS: i64 = 60_000;
 
 #[async_trait]
 impl TokenStore for SqlStore {
@@ -71,16 +74,34 @@ impl TokenStore for SqlStore {
     }
 
     async fn use_token(&self, token_hash: &str, now: i64) -> Result<Option<ApiToken>> {
-        let sql = format!(
-            "UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL \
-             RETURNING {TOKEN_COLUMNS}"
+        let read = format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
         );
-        let row: Option<ApiToken> = on_pool!(self, pool => sqlx::query_as(&sql)
+        // The last use is kept to the minute: a busy platform calling many times a second would otherwise
+        // make every call wait for the same row.
+        let touch = "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 \
+                     AND (last_used_at IS NULL OR last_used_at < $3)";
+        let row: Option<ApiToken> = on_pool!(self, pool => sqlx::query_as(&read)
             .bind(token_hash)
-            .bind(now)
             .fetch_optional(pool)
             .await)?;
-        Ok(row)
+        let Some(mut token) = row else {
+            return Ok(None);
+        };
+        if token
+            .last_used_at
+            .is_none_or(|at| at < now - USE_PRECISION_MS)
+        {
+            on_pool!(self, pool => sqlx::query(touch)
+                .bind(token.id)
+                .bind(now)
+                .bind(now - USE_PRECISION_MS)
+                .execute(pool)
+                .await
+                .map(|_| ()))?;
+            token.last_used_at = Some(now);
+        }
+        Ok(Some(token))
     }
 
     async fn list_tokens(&self, cpts: CptsId, scope: &str, page: Page) -> Result<Vec<ApiToken>> {

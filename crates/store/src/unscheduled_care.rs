@@ -179,6 +179,9 @@ pub struct RotaTurn {
 
 #[async_trait]
 pub trait UnscheduledCareStore: Send + Sync {
+    /// Refreshes the planner's statistics of slots and bookings (hourly upkeep; after a bulk load), so that
+    /// searches keep their index plans as the tables grow — PostgreSQL's autovacuum may be off or late.
+    async fn refresh_slot_statistics(&self) -> Result<()>;
     /// Indicators over the slots starting in `[from, until)`.
     async fn snp_figures(&self, cpts: CptsId, from: i64, until: i64) -> Result<SnpFigures>;
     /// Slots starting in `[from, until)` (all, or one professional's), with their live booking, earliest first.
@@ -394,6 +397,16 @@ macro_rules! insert_slots {
 
 #[async_trait]
 impl UnscheduledCareStore for SqlStore {
+    async fn refresh_slot_statistics(&self) -> Result<()> {
+        on_pool!(self, pool => {
+            for table in ["snp_slots", "snp_bookings"] {
+                sqlx::query(&format!("ANALYZE {table}")).execute(pool).await?;
+            }
+            Ok::<(), sqlx::Error>(())
+        })?;
+        Ok(())
+    }
+
     async fn snp_figures(&self, cpts: CptsId, from: i64, until: i64) -> Result<SnpFigures> {
         // One confirmed booking at most per slot (the partial unique index), so the join does not multiply.
         let sql = "SELECT COUNT(*) AS offered, \
