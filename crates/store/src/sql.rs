@@ -449,7 +449,8 @@ impl Store for SqlStore {
                     AND user_id IN (SELECT id FROM users WHERE disabled = FALSE)";
         // The last activity is kept to the minute: each page would otherwise write, and every instance's
         // requests would queue for the database's writer.
-        let touch = "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1 AND last_seen_at < $3";
+        let touch =
+            "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1 AND last_seen_at < $3";
         let row: Option<SessionRow> = on_pool!(self, pool => sqlx::query_as(read)
             .bind(token_hash)
             .bind(now)

@@ -188,9 +188,9 @@ fn parse_search(query: &str) -> Result<SlotSearch, String> {
     for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
         match key.as_ref() {
             "start" => {
-                let (prefix, text) = value.split_at(value.len().min(2));
-                let (prefix, text) = match prefix {
-                    "ge" | "gt" | "le" | "lt" | "eq" => (prefix, text),
+                // The two-letter comparator, when there is one (`get` keeps a multi-byte text whole).
+                let (prefix, text) = match value.get(..2) {
+                    Some(p @ ("ge" | "gt" | "le" | "lt" | "eq")) => (p, &value[2..]),
                     _ => ("eq", value.as_ref()),
                 };
                 let instant = parse_fhir_date_time(text).ok_or_else(|| {
@@ -655,6 +655,23 @@ mod tests {
         ] {
             let message = parse_search(bad).unwrap_err();
             assert!(message.contains(" : "), "{bad}: {message}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+
+        /// Whatever a client sends, the search answers a result or a French message naming the parameter.
+        #[test]
+        fn arbitrary_queries_never_panic(
+            text in proptest::prelude::any::<String>(),
+            near in "(start=(ge|le|gt|lt|eq)?[0-9T:+.Z-]{0,30}|status=[a-z,]{0,8}|_count=[0-9-]{0,5}|_offset=[0-9-]{0,8}|_include(:iterate)?=[A-Za-z:-]{0,30}|schedule\\.actor:Practitioner\\.identifier=[a-z0-9:.%|,]{0,40})(&(start|status|_count)=[^&]{0,12}){0,3}",
+        ) {
+            for query in [text.as_str(), near.as_str()] {
+                if let Err(message) = parse_search(query) {
+                    proptest::prop_assert!(message.contains(" : "), "{query}: {message}");
+                }
+            }
         }
     }
 }
