@@ -147,6 +147,9 @@ fn every_command_has_help_and_the_default_configuration_prints() {
         vec!["backup", "--help"],
         vec!["healthcheck", "--help"],
         vec!["config", "default", "--help"],
+        vec!["token", "create", "--help"],
+        vec!["token", "list", "--help"],
+        vec!["token", "revoke", "--help"],
     ] {
         let output = maillage("sqlite://./unused.db", &args);
         assert!(output.status.success(), "{args:?}");
@@ -674,4 +677,85 @@ fn match_assigns_within_capacities_and_explains_bad_input() {
     );
     assert_eq!(refused.status.code(), Some(2));
     assert!(text(&refused.stderr).contains("weight manque"));
+}
+
+#[tokio::test]
+async fn the_sas_token_is_issued_listed_and_revoked_from_the_command_line() {
+    let database = TestDatabase::sqlite().await.unwrap();
+    assert!(maillage(&database.url, &["migrate"]).status.success());
+    let store = maillage_store::open(&database.url).await.unwrap();
+    store
+        .create_cpts(
+            &maillage_store::NewCpts {
+                slug: "cpts-essai".into(),
+                name: "CPTS d'essai".into(),
+                finess: None,
+                siret: None,
+            },
+            0,
+        )
+        .await
+        .unwrap();
+    let created = maillage(
+        &database.url,
+        &[
+            "token",
+            "create",
+            "--cpts",
+            "cpts-essai",
+            "--scope",
+            "fhir:read",
+            "--name",
+            "SAS 30",
+        ],
+    );
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let secret = text(&created.stdout).trim().to_string();
+    assert!(secret.starts_with("mlg_") && secret.len() == 68, "{secret}");
+    let token = maillage_app::tokens::authenticate(store.as_ref(), &secret, "fhir:read")
+        .await
+        .unwrap()
+        .expect("the printed secret opens the API");
+    let listed = text(&maillage(&database.url, &["token", "list", "--cpts", "cpts-essai"]).stdout);
+    assert!(
+        listed.contains(&format!("{}\tSAS 30\t", token.id)) && listed.contains("live"),
+        "{listed}"
+    );
+    assert_eq!(
+        maillage(
+            &database.url,
+            &["token", "create", "--cpts", "cpts-essai", "--scope", "ical"]
+        )
+        .status
+        .code(),
+        Some(2)
+    );
+    assert!(
+        !maillage(&database.url, &["token", "create", "--cpts", "absente"])
+            .status
+            .success()
+    );
+    let id = token.id.to_string();
+    assert!(maillage(
+        &database.url,
+        &["token", "revoke", "--cpts", "cpts-essai", &id]
+    )
+    .status
+    .success());
+    assert!(
+        maillage_app::tokens::authenticate(store.as_ref(), &secret, "fhir:read")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        text(&maillage(&database.url, &["token", "list", "--cpts", "cpts-essai"]).stdout)
+            .contains("revoked")
+    );
+    assert!(!maillage(
+        &database.url,
+        &["token", "revoke", "--cpts", "cpts-essai", &id]
+    )
+    .status
+    .success());
 }
