@@ -890,6 +890,7 @@ struct MySlotsPage {
     slots: Vec<MySlot>,
     errors: Vec<ValidationError>,
     single_errors: Vec<ValidationError>,
+    pager: crate::views::Pager,
 }
 
 #[derive(Default, Clone)]
@@ -924,6 +925,8 @@ struct MySlotsForms {
     single: SingleSlotForm,
     pattern_errors: Vec<ValidationError>,
     single_errors: Vec<ValidationError>,
+    /// Page of the agenda (1 when 0).
+    page: i64,
 }
 
 fn default_forms() -> MySlotsForms {
@@ -953,6 +956,8 @@ fn default_forms() -> MySlotsForms {
 
 /// Slots of "my slots": the next four weeks, free or booked.
 const MY_SLOTS_DAYS: i64 = 28;
+/// Slots per page of "my slots": a phone screen's worth, the forms right after.
+const MY_SLOTS_PAGE: i64 = 15;
 
 async fn my_slots_page(
     state: &AppState,
@@ -969,7 +974,10 @@ async fn my_slots_page(
         single,
         pattern_errors: errors,
         single_errors,
+        page,
     } = forms;
+    let page = page.max(1);
+    let mut pager = crate::views::Pager::new("", 1, MY_SLOTS_PAGE, 0);
     // The coordination publishes for a professional who phones in.
     let professionals = if context.role == Role::Coordinator {
         state
@@ -989,17 +997,23 @@ async fn my_slots_page(
     let mut slots = Vec::new();
     if let Some(professional) = own {
         let now = now_ms();
-        for entry in state
-            .store
-            .agenda(
-                cpts,
-                now,
-                now + MY_SLOTS_DAYS * 86_400_000,
-                Some(professional),
-                Page::first(100),
-            )
-            .await?
-        {
+        let (entries, shown) = crate::views::paginate(
+            state
+                .store
+                .agenda(
+                    cpts,
+                    now,
+                    now + MY_SLOTS_DAYS * 86_400_000,
+                    Some(professional),
+                    crate::views::lookahead(page, MY_SLOTS_PAGE),
+                )
+                .await?,
+            &format!("/c/{}/{BASE}/mes-creneaux", context.cpts.slug),
+            page,
+            MY_SLOTS_PAGE,
+        );
+        pager = shown;
+        for entry in entries {
             let booked = entry.booked_at(now);
             slots.push(MySlot {
                 id: entry.slot.id.to_string(),
@@ -1043,6 +1057,7 @@ async fn my_slots_page(
         slots,
         errors,
         single_errors,
+        pager,
     };
     Ok(render_form(&page, has_errors))
 }
@@ -1053,6 +1068,7 @@ struct MySlotsParams {
     publies: String,
     #[serde(default)]
     retire: String,
+    page: Option<i64>,
 }
 
 async fn my_slots(
@@ -1070,7 +1086,11 @@ async fn my_slots(
             params.publies.chars().take(6).collect::<String>()
         ))
     };
-    my_slots_page(&state, &viewer, &context, &user, default_forms(), notice).await
+    let forms = MySlotsForms {
+        page: crate::forms::page_number(params.page),
+        ..default_forms()
+    };
+    my_slots_page(&state, &viewer, &context, &user, forms, notice).await
 }
 
 /// The professional a form publishes for: the coordination may name one; others publish their own.
