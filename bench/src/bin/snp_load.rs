@@ -188,6 +188,31 @@ fn get(url: String, headers: &[(&str, String)]) -> Request<Full<Bytes>> {
         .unwrap_or_else(|_| Request::new(Full::new(Bytes::new())))
 }
 
+/// Every professional of the CPTS with their IDNPS, by keyset pages.
+async fn all_professionals(
+    store: &dyn Store,
+    cpts: maillage_store::CptsId,
+) -> Result<Vec<(uuid::Uuid, String)>, Box<dyn std::error::Error>> {
+    let mut professionals = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .search_professionals(
+                cpts,
+                &DirectoryQuery {
+                    after: after.clone(),
+                    ..Default::default()
+                },
+                Page::first(Page::MAX_LIMIT),
+            )
+            .await?;
+        let Some(last) = page.last() else { break };
+        after = Some((last.last_name.clone(), last.first_name.clone(), last.id));
+        professionals.extend(page.iter().map(|p| (p.id, format!("8{}", p.identifier))));
+    }
+    Ok(professionals)
+}
+
 async fn fill(
     store: &dyn Store,
     args: &Args,
@@ -277,23 +302,7 @@ async fn fill(
         args.professionals,
         started.elapsed().as_secs_f64()
     );
-    let mut professionals = Vec::with_capacity(args.professionals);
-    let mut after = None;
-    loop {
-        let page = store
-            .search_professionals(
-                cpts.id,
-                &DirectoryQuery {
-                    after: after.clone(),
-                    ..Default::default()
-                },
-                Page::first(Page::MAX_LIMIT),
-            )
-            .await?;
-        let Some(last) = page.last() else { break };
-        after = Some((last.last_name.clone(), last.first_name.clone(), last.id));
-        professionals.extend(page.iter().map(|p| (p.id, format!("8{}", p.identifier))));
-    }
+    let professionals = all_professionals(store, cpts.id).await?;
     // Slots from the next quarter hour, on weekdays 8:00–19:00 Paris time, 20 minutes each.
     let now = maillage_app::clock::now_ms();
     let first_day = maillage_domain::calendar::utc_to_paris(now).0;
@@ -358,23 +367,7 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let store = maillage_store::open(&args.database).await?;
     let (cpts, professionals) = match store.find_cpts_by_slug("region-snp").await? {
         Some(cpts) if args.reuse => {
-            let mut professionals = Vec::new();
-            let mut after = None;
-            loop {
-                let page = store
-                    .search_professionals(
-                        cpts.id,
-                        &DirectoryQuery {
-                            after: after.clone(),
-                            ..Default::default()
-                        },
-                        Page::first(Page::MAX_LIMIT),
-                    )
-                    .await?;
-                let Some(last) = page.last() else { break };
-                after = Some((last.last_name.clone(), last.first_name.clone(), last.id));
-                professionals.extend(page.iter().map(|p| (p.id, format!("8{}", p.identifier))));
-            }
+            let professionals = all_professionals(store.as_ref(), cpts.id).await?;
             (cpts, professionals)
         }
         Some(_) => {

@@ -5,6 +5,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
+mod common;
+use common::deliver_mail;
+
 use maillage_app::accounts::Accounts;
 use maillage_app::audit::AuditContext;
 use maillage_app::clock::{date_text, day_start_ms, now_ms, year_of, DAY_MS};
@@ -14,7 +17,6 @@ use maillage_app::doctor_search::{
     DoctorSearch, DoctorSearchError, Origin, ProposalAnswer, RequestFields,
 };
 use maillage_app::jobs::JobRunner;
-use maillage_app::mail::{EmailJob, Mailer, EMAIL_JOB};
 use maillage_domain::doctor_search::{Channel, RequestState};
 use maillage_store::testing::for_each_backend;
 use maillage_store::{
@@ -87,20 +89,6 @@ async fn figures(s: &Setup) -> DoctorSearchFigures {
         )
         .await
         .unwrap()
-}
-
-/// Sends the queued e-mails to the outbox and returns them.
-async fn deliver_mail(store: &Arc<dyn Store>) -> Vec<maillage_store::OutboxMail> {
-    let mut runner = JobRunner::new(store.clone(), JobsConfig::default());
-    runner.register(
-        EMAIL_JOB,
-        Arc::new(EmailJob {
-            mailer: Arc::new(Mailer::Outbox),
-            store: store.clone(),
-        }),
-    );
-    while runner.run_once(0).await.unwrap() {}
-    store.list_outbox(Page::first(500)).await.unwrap()
 }
 
 fn channel_count(f: &DoctorSearchFigures, channel: &str) -> i64 {

@@ -5,14 +5,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
+mod common;
+use common::deliver_mail;
+
 use maillage_app::accounts::Accounts;
 use maillage_app::audit::AuditContext;
 use maillage_app::clock::{now_ms, DAY_MS, HOUR_MS};
-use maillage_app::config::{Config, JobsConfig};
+use maillage_app::config::Config;
 use maillage_app::crypto::PatientIdentity;
 use maillage_app::demo::{self, DEMO_CPTS_SLUG, OTHER_DEMO_CPTS_SLUG};
-use maillage_app::jobs::JobRunner;
-use maillage_app::mail::{EmailJob, Mailer, EMAIL_JOB};
 use maillage_app::tokens::{self, TokenError, CALENDAR_SCOPE, FHIR_SCOPE};
 use maillage_app::unscheduled_care::{CareError, RotaRequest, TurnChange, UnscheduledCare};
 use maillage_domain::unscheduled_care::{utc_to_paris, BookingOrigin, Modality, SlotKind};
@@ -42,19 +43,6 @@ async fn setup(store: &Arc<dyn Store>) -> (UnscheduledCare, Cpts, Uuid) {
         .unwrap()
         .unwrap();
     (UnscheduledCare::new(store.clone(), keyring, 3), cpts, gp)
-}
-
-async fn deliver_mail(store: &Arc<dyn Store>) -> Vec<maillage_store::OutboxMail> {
-    let mut runner = JobRunner::new(store.clone(), JobsConfig::default());
-    runner.register(
-        EMAIL_JOB,
-        Arc::new(EmailJob {
-            mailer: Arc::new(Mailer::Outbox),
-            store: store.clone(),
-        }),
-    );
-    while runner.run_once(0).await.unwrap() {}
-    store.list_outbox(Page::first(500)).await.unwrap()
 }
 
 async fn audited(store: &Arc<dyn Store>, cpts: &Cpts, action: &str) -> usize {
