@@ -603,12 +603,13 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         hot.len()
     );
     let mut doubles = 0;
+    let checked_at = maillage_app::clock::now_ms();
     for slot in hot.iter() {
         let live = store
             .bookings_of_slot(cpts.id, *slot)
             .await?
             .iter()
-            .filter(|b| b.status == "held" || b.status == "confirmed")
+            .filter(|b| b.is_live_at(checked_at))
             .count();
         if live != 1 {
             doubles += 1;

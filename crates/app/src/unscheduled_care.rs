@@ -8,7 +8,9 @@ use crate::clock::{now_ms, DAY_MS, MINUTE_MS};
 use crate::crypto::{Keyring, PatientIdentity};
 use crate::mail::{self, OutgoingMail};
 use maillage_domain::audit::AuditAction;
-use maillage_domain::unscheduled_care::{share_turns, weekdays_between, Modality, SlotKind};
+use maillage_domain::unscheduled_care::{
+    check_slot_minutes, share_turns, weekdays_between, Modality, SlotKind,
+};
 use maillage_domain::unscheduled_care::{utc_to_paris, BookingOrigin, Day, Outcome, WeeklyPattern};
 use maillage_store::{
     CptsId, NewBooking, NewSlot, PatientId, RotaTurn, SnpBooking, SnpPattern, Store, StoreError,
@@ -138,12 +140,12 @@ impl UnscheduledCare {
             kind: pattern.kind.code().to_string(),
             modality: pattern.modality.code().to_string(),
             place: place.chars().take(200).collect(),
-            valid_from: day_text(pattern.valid_from),
-            valid_until: pattern.valid_until.map(day_text),
+            valid_from: pattern.valid_from.iso(),
+            valid_until: pattern.valid_until.map(Day::iso),
             exceptions: pattern
                 .exceptions
                 .iter()
-                .map(|d| day_text(*d))
+                .map(|d| d.iso())
                 .collect::<Vec<_>>()
                 .join(";"),
             skip_holidays: pattern.skip_public_holidays,
@@ -413,9 +415,7 @@ impl UnscheduledCare {
                 "Début : le créneau doit commencer dans le futur.".into(),
             ));
         }
-        if !(5..=240).contains(&minutes) {
-            return Err(CareError::Refused("Durée : entre 5 et 240 minutes.".into()));
-        }
+        check_slot_minutes("Durée", minutes).map_err(|e| CareError::Refused(format!("{e}.")))?;
         let slot = NewSlot {
             start_at,
             end_at: start_at + minutes * MINUTE_MS,
@@ -519,18 +519,14 @@ impl UnscheduledCare {
             .store
             .list_rota_turns(
                 cpts,
-                &day_text(request.from),
-                &day_text(request.to),
+                &request.from.iso(),
+                &request.to.iso(),
                 maillage_store::Page::first(1000),
             )
             .await?;
         let open: Vec<Day> = days
             .into_iter()
-            .filter(|d| {
-                !covered
-                    .iter()
-                    .any(|t| t.label == label && t.day == day_text(*d))
-            })
+            .filter(|d| !covered.iter().any(|t| t.label == label && t.day == d.iso()))
             .collect();
         let now = now_ms();
         let turns: Vec<RotaTurn> = share_turns(&open, &loads)
@@ -538,7 +534,7 @@ impl UnscheduledCare {
             .map(|(day, professional)| RotaTurn {
                 id: Uuid::now_v7(),
                 label: label.to_string(),
-                day: day_text(day),
+                day: day.iso(),
                 start_minute: i64::from(request.start_minute),
                 end_minute: i64::from(request.end_minute),
                 professional_id: professional,
@@ -554,7 +550,7 @@ impl UnscheduledCare {
             AuditAction::SnpRotaBuilt,
             "snp_rota",
             label.to_string(),
-            serde_json::json!({ "turns": created, "from": day_text(request.from), "to": day_text(request.to) }),
+            serde_json::json!({ "turns": created, "from": request.from.iso(), "to": request.to.iso() }),
         )
         .await?;
         Ok(created)
@@ -606,8 +602,4 @@ pub enum TurnChange {
     SwapWith(Uuid),
     GiveTo(Uuid),
     Remove,
-}
-
-fn day_text(day: Day) -> String {
-    format!("{:04}-{:02}-{:02}", day.year, day.month, day.day)
 }

@@ -105,6 +105,11 @@ impl Day {
         NAMES[(self.weekday() as usize + 6) % 7]
     }
 
+    /// `YYYY-MM-DD`, as days are stored.
+    pub fn iso(self) -> String {
+        format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+
     pub fn french(self) -> String {
         format!("{:02}/{:02}/{:04}", self.day, self.month, self.year)
     }

@@ -116,6 +116,24 @@ pub use crate::calendar::{
     parse_fhir_date_time, public_holidays, utc_to_paris, Day,
 };
 
+/// How long one slot may last, whether published alone or by a weekly pattern.
+pub const SLOT_MINUTES: std::ops::RangeInclusive<i64> = 5..=240;
+
+pub fn check_slot_minutes(field: &'static str, minutes: i64) -> Result<(), ValidationError> {
+    if SLOT_MINUTES.contains(&minutes) {
+        Ok(())
+    } else {
+        Err(ValidationError::new(
+            field,
+            format!(
+                "entre {} et {} minutes",
+                SLOT_MINUTES.start(),
+                SLOT_MINUTES.end()
+            ),
+        ))
+    }
+}
+
 /// "HH:MM" → minutes since midnight.
 pub fn parse_time(field: &'static str, text: &str) -> Result<u32, ValidationError> {
     let bad = || {
@@ -177,11 +195,9 @@ impl WeeklyPattern {
                 "la fin doit être après le début",
             ));
         }
-        if !(5..=240).contains(&self.slot_minutes) {
-            problems.push(ValidationError::new(
-                "Durée d'un créneau",
-                "entre 5 et 240 minutes",
-            ));
+        if let Err(problem) = check_slot_minutes("Durée d'un créneau", i64::from(self.slot_minutes))
+        {
+            problems.push(problem);
         } else if self.end_minute > self.start_minute
             && self.end_minute - self.start_minute < self.slot_minutes
         {

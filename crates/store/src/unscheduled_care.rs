@@ -129,12 +129,23 @@ pub struct AgendaEntry {
     pub outcome: Option<String>,
 }
 
+/// A booking that counts at `now` (the rule of the SQL `LIVE` condition): confirmed, or held and the hold
+/// not expired.
+fn live_at(status: &str, held_until: i64, now: i64) -> bool {
+    status == "confirmed" || (status == "held" && held_until >= now)
+}
+
+impl SnpBooking {
+    pub fn is_live_at(&self, now: i64) -> bool {
+        live_at(&self.status, self.held_until, now)
+    }
+}
+
 impl AgendaEntry {
-    /// Booked as of `now`: confirmed, or held and the hold not expired.
+    /// Booked as of `now`.
     pub fn booked_at(&self, now: i64) -> bool {
-        match self.booking_status.as_deref() {
-            Some("confirmed") => true,
-            Some("held") => self.held_until.is_some_and(|until| until >= now),
+        match (self.booking_status.as_deref(), self.held_until) {
+            (Some(status), Some(held_until)) => live_at(status, held_until, now),
             _ => false,
         }
     }

@@ -613,9 +613,7 @@ async fn read_slot(
     };
     // A booked slot is "busy": the SAS learns nothing else about it.
     let booked = match state.store.bookings_of_slot(caller.cpts.id, id).await {
-        Ok(bookings) => bookings
-            .iter()
-            .any(|b| b.status == "confirmed" || (b.status == "held" && b.held_until >= now)),
+        Ok(bookings) => bookings.iter().any(|b| b.is_live_at(now)),
         Err(e) => return internal(&e),
     };
     if let Err(response) = audit_read(&state, &actor, &caller, 1).await {

@@ -90,10 +90,6 @@ const TURN_PAGE: i64 = 30;
 /// Members the rota is shared among are picked from this many (a CPTS has tens, rarely hundreds).
 const CANDIDATES: i64 = 300;
 
-fn day_text(day: Day) -> String {
-    format!("{:04}-{:02}-{:02}", day.year, day.month, day.day)
-}
-
 fn hours(start: i64, end: i64) -> String {
     format!(
         "{:02}:{:02}–{:02}:{:02}",
@@ -119,12 +115,7 @@ async fn rota_page(
     let mut professionals = Professionals::default();
     let listed = state
         .store
-        .list_rota_turns(
-            cpts,
-            &day_text(today),
-            "9999-12-31",
-            lookahead(page, TURN_PAGE),
-        )
+        .list_rota_turns(cpts, &today.iso(), "9999-12-31", lookahead(page, TURN_PAGE))
         .await?;
     let (listed, pager) = paginate(
         listed,

@@ -307,13 +307,12 @@ async fn calendar_feed(
         }
         offset += 500;
     }
-    let day_text = |d: Day| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day);
     let turns = state
         .store
         .list_rota_turns(
             cpts,
-            &day_text(utc_to_paris(from).0),
-            &day_text(utc_to_paris(until).0),
+            &utc_to_paris(from).0.iso(),
+            &utc_to_paris(until).0.iso(),
             Page::first(1000),
         )
         .await?;

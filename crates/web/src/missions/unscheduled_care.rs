@@ -16,8 +16,9 @@ use maillage_app::crypto::PatientIdentity;
 use maillage_app::unscheduled_care::{french_slot_time, CareError, HOLD_MINUTES};
 use maillage_domain::authz::{allows, Permission, Role};
 use maillage_domain::unscheduled_care::{
-    paris_to_utc, parse_time, profession_label, reason_label, utc_to_paris, BookingOrigin, Day,
-    DysfunctionKind, Modality, Outcome, SlotKind, WeeklyPattern, PROFESSIONS, REASONS,
+    check_slot_minutes, paris_to_utc, parse_time, profession_label, reason_label, utc_to_paris,
+    BookingOrigin, Day, DysfunctionKind, Modality, Outcome, SlotKind, WeeklyPattern, PROFESSIONS,
+    REASONS,
 };
 use maillage_domain::ValidationError;
 use maillage_store::{Page, SlotQuery};
@@ -628,7 +629,7 @@ async fn booking_view(
             )
         })
         .unwrap_or_default();
-    let held = booking.status == "held" && booking.held_until >= now_ms();
+    let held = booking.status == "held" && booking.is_live_at(now_ms());
     let has_errors = !errors.is_empty();
     let page = BookingPage {
         layout: Layout::in_cpts(viewer, context, "Réservation d'un créneau", BASE),
@@ -1165,15 +1166,11 @@ async fn publish_single(
     let start = parse_time("Heure", &single.start)
         .map_err(|e| errors.push(e))
         .ok();
-    let minutes = single
-        .duration
-        .trim()
-        .parse::<i64>()
+    let minutes = single.duration.trim().parse::<i64>().unwrap_or(0);
+    let minutes = check_slot_minutes("Durée", minutes)
+        .map_err(|e| errors.push(e))
         .ok()
-        .filter(|m| (5..=240).contains(m));
-    if minutes.is_none() {
-        errors.push(ValidationError::new("Durée", "entre 5 et 240 minutes"));
-    }
+        .map(|()| minutes);
     let kind = listed(
         SlotKind::parse,
         &single.kind,
