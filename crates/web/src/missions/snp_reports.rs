@@ -163,6 +163,25 @@ fn instant(day: Day) -> i64 {
     paris_to_utc(day, 0)
 }
 
+/// One line per period.
+async fn period_rows(
+    state: &AppState,
+    context: &CptsContext,
+    list: &[Period],
+) -> WebResult<Vec<FigureRow>> {
+    let mut rows = Vec::with_capacity(list.len());
+    for period in list {
+        rows.push(FigureRow {
+            label: period.label.clone(),
+            figures: state
+                .store
+                .snp_figures(context.cpts.id, instant(period.from), instant(period.until))
+                .await?,
+        });
+    }
+    Ok(rows)
+}
+
 /// The contract year is the calendar year (Paris time); the current one runs to now ("en direct").
 async fn compute(
     state: &AppState,
@@ -190,16 +209,7 @@ async fn compute(
         instant(Day::new(year_i32, 1, 1).unwrap_or(list[0].from)),
         instant(Day::new(year_i32 + 1, 1, 1).unwrap_or(list[list.len() - 1].until)),
     );
-    let mut rows = Vec::with_capacity(list.len());
-    for period in &list {
-        rows.push(FigureRow {
-            label: period.label.clone(),
-            figures: state
-                .store
-                .snp_figures(cpts, instant(period.from), instant(period.until))
-                .await?,
-        });
-    }
+    let rows = period_rows(state, context, &list).await?;
     let total = FigureRow {
         label: format!("Année {year}"),
         figures: state.store.snp_figures(cpts, from, until).await?,
@@ -257,17 +267,10 @@ async fn indicators(
     let i = compute(&state, &context, &params).await?;
     let this_year = i64::from(utc_to_paris(now_ms()).0.year);
     // The chart is per month (a year of weeks would not read on a phone); the table follows the detail.
+    // Only the months are read again for the chart, not the year's total and dysfunctions.
     let months = if i.weekly {
-        compute(
-            &state,
-            &context,
-            &IndicatorParams {
-                annee: Some(i.year),
-                detail: String::new(),
-            },
-        )
-        .await?
-        .rows
+        let year = i32::try_from(i.year).unwrap_or(2026);
+        period_rows(&state, &context, &periods(year, Granularity::Month)).await?
     } else {
         Vec::new()
     };
