@@ -13,8 +13,8 @@ use maillage_domain::unscheduled_care::{
 };
 use maillage_domain::unscheduled_care::{utc_to_paris, BookingOrigin, Day, Outcome, WeeklyPattern};
 use maillage_store::{
-    CptsId, NewBooking, NewSlot, PatientId, RotaTurn, SnpBooking, SnpPattern, Store, StoreError,
-    UserId,
+    CptsId, NewBooking, NewSlot, PatientId, RotaFilter, RotaTurn, SnpBooking, SnpPattern, Store,
+    StoreError, UserId,
 };
 use std::sync::Arc;
 use uuid::Uuid;
@@ -514,19 +514,24 @@ impl UnscheduledCare {
                 (*p, turns)
             })
             .collect();
-        // Days already covered keep their professional: share only the others.
+        // Days already covered keep their professional: share only the others. A rota's days in the
+        // period are at most the year's weeks, so one page holds them.
         let covered = self
             .store
             .list_rota_turns(
                 cpts,
                 &request.from.iso(),
                 &request.to.iso(),
+                &RotaFilter {
+                    label: Some(label),
+                    professional: None,
+                },
                 maillage_store::Page::first(1000),
             )
             .await?;
         let open: Vec<Day> = days
             .into_iter()
-            .filter(|d| !covered.iter().any(|t| t.label == label && t.day == d.iso()))
+            .filter(|d| !covered.iter().any(|t| t.day == d.iso()))
             .collect();
         let now = now_ms();
         let turns: Vec<RotaTurn> = share_turns(&open, &loads)

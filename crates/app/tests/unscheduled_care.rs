@@ -158,7 +158,7 @@ async fn the_rota_is_shared_by_the_years_load_and_changed_in_one_audited_step() 
         let year = today.year;
         let load = |store: Arc<dyn Store>| async move {
             store
-                .list_rota_turns(cpts.id, "2000-01-01", "9999-12-31", Page::first(500))
+                .list_rota_turns(cpts.id, "2000-01-01", "9999-12-31", &Default::default(), Page::first(500))
                 .await
                 .unwrap()
                 .into_iter()

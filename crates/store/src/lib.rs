@@ -39,8 +39,8 @@ pub use structures::{
 pub use territory::TerritoryStore;
 pub use tokens::{ApiToken, TokenStore};
 pub use unscheduled_care::{
-    AgendaEntry, NewBooking, NewSlot, RotaTurn, SlotQuery, SnpBooking, SnpDysfunction, SnpFigures,
-    SnpPattern, SnpSlot, UnscheduledCareStore,
+    AgendaEntry, NewBooking, NewSlot, RotaFilter, RotaTurn, SlotQuery, SnpBooking, SnpDysfunction,
+    SnpFigures, SnpPattern, SnpSlot, UnscheduledCareStore,
 };
 
 use async_trait::async_trait;

@@ -172,6 +172,13 @@ pub struct SnpFigures {
     pub professionals: i64,
 }
 
+/// Which turns a listing wants: one rota's, one professional's; None: any.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RotaFilter<'a> {
+    pub label: Option<&'a str>,
+    pub professional: Option<Uuid>,
+}
+
 /// One turn of the on-call rota (tableau d'astreinte).
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct RotaTurn {
@@ -214,6 +221,7 @@ pub trait UnscheduledCareStore: Send + Sync {
         cpts: CptsId,
         from: &str,
         until: &str,
+        filter: &RotaFilter<'_>,
         page: Page,
     ) -> Result<Vec<RotaTurn>>;
     async fn find_rota_turn(&self, cpts: CptsId, id: Uuid) -> Result<Option<RotaTurn>>;
@@ -523,10 +531,12 @@ impl UnscheduledCareStore for SqlStore {
         cpts: CptsId,
         from: &str,
         until: &str,
+        filter: &RotaFilter<'_>,
         page: Page,
     ) -> Result<Vec<RotaTurn>> {
         let sql = format!(
             "SELECT {ROTA_COLUMNS} FROM snp_rota_turns WHERE cpts_id = $1 AND day >= $2 AND day <= $3 \
+             AND ($6 IS NULL OR label = $6) AND ($7 IS NULL OR professional_id = $7) \
              ORDER BY day, start_minute, label, id LIMIT $4 OFFSET $5"
         );
         let rows: Vec<RotaTurn> = on_pool!(self, pool => sqlx::query_as(&sql)
@@ -535,6 +545,8 @@ impl UnscheduledCareStore for SqlStore {
             .bind(until)
             .bind(page.limit)
             .bind(page.offset)
+            .bind(filter.label)
+            .bind(filter.professional)
             .fetch_all(pool)
             .await)?;
         Ok(rows)

@@ -718,11 +718,47 @@ async fn the_rota_fills_each_turn_once_and_swaps_in_one_step() {
             .await
             .unwrap());
         let listed = store
-            .list_rota_turns(cpts.id, "2030-01-01", "2030-01-31", Page::first(10))
+            .list_rota_turns(
+                cpts.id,
+                "2030-01-01",
+                "2030-01-31",
+                &Default::default(),
+                Page::first(10),
+            )
             .await
             .unwrap();
         let who: Vec<Uuid> = listed.iter().map(|t| t.professional_id).collect();
         assert_eq!(who, vec![b, a, a]);
+        // Filtered by the store: one professional's turns, one rota's.
+        let only_a = store
+            .list_rota_turns(
+                cpts.id,
+                "2030-01-01",
+                "2030-01-31",
+                &RotaFilter {
+                    label: None,
+                    professional: Some(a),
+                },
+                Page::first(10),
+            )
+            .await
+            .unwrap();
+        assert_eq!(only_a.len(), 2);
+        assert!(only_a.iter().all(|t| t.professional_id == a));
+        assert!(store
+            .list_rota_turns(
+                cpts.id,
+                "2030-01-01",
+                "2030-01-31",
+                &RotaFilter {
+                    label: Some("Dimanche"),
+                    professional: None,
+                },
+                Page::first(10),
+            )
+            .await
+            .unwrap()
+            .is_empty());
         assert!(!store
             .swap_rota_turns(other.id, turns[0].id, turns[1].id, 10)
             .await

@@ -230,7 +230,7 @@ impl TestApp {
                 self.store.recent_bookings(id, page).await.unwrap()[0].id
             } else if path.contains("/soins-non-programmes/astreintes/") {
                 self.store
-                    .list_rota_turns(id, "2000-01-01", "9999-12-31", page)
+                    .list_rota_turns(id, "2000-01-01", "9999-12-31", &Default::default(), page)
                     .await
                     .unwrap()[0]
                     .id
@@ -3162,7 +3162,13 @@ async fn indicators_exports_rota_and_single_slots_follow_the_bookings_made() {
         assert_eq!(build.status, StatusCode::SEE_OTHER, "{}", build.body);
         let sundays: Vec<maillage_store::RotaTurn> = app
             .store
-            .list_rota_turns(cpts.id, "2000-01-01", "9999-12-31", Page::first(100))
+            .list_rota_turns(
+                cpts.id,
+                "2000-01-01",
+                "9999-12-31",
+                &Default::default(),
+                Page::first(100),
+            )
             .await
             .unwrap()
             .into_iter()

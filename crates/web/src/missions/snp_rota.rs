@@ -115,7 +115,13 @@ async fn rota_page(
     let mut professionals = Professionals::default();
     let listed = state
         .store
-        .list_rota_turns(cpts, &today.iso(), "9999-12-31", lookahead(page, TURN_PAGE))
+        .list_rota_turns(
+            cpts,
+            &today.iso(),
+            "9999-12-31",
+            &Default::default(),
+            lookahead(page, TURN_PAGE),
+        )
         .await?;
     let (listed, pager) = paginate(
         listed,

@@ -313,13 +313,15 @@ async fn calendar_feed(
             cpts,
             &utc_to_paris(from).0.iso(),
             &utc_to_paris(until).0.iso(),
+            &maillage_store::RotaFilter {
+                label: None,
+                professional: Some(professional),
+            },
+            // Thirteen weeks of one professional's turns: far fewer than a page.
             Page::first(1000),
         )
         .await?;
-    for turn in turns
-        .into_iter()
-        .filter(|t| t.professional_id == professional)
-    {
+    for turn in turns {
         let Ok(day) = Day::parse("jour", &turn.day) else {
             continue;
         };
