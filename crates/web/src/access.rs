@@ -353,16 +353,8 @@ async fn authorize(state: &AppState, access: Access, request: &mut Request) -> R
         )
         .into()),
         Access::Cpts(permission) => {
-            let (mut parts, body) = std::mem::take(request).into_parts();
-            let params = RawPathParams::from_request_parts(&mut parts, state).await;
-            *request = Request::from_parts(parts, body);
-            let slug = params
-                .ok()
-                .and_then(|p| {
-                    p.iter()
-                        .find(|(k, _)| *k == "cpts")
-                        .map(|(_, v)| v.to_string())
-                })
+            let slug = path_param(state, request, "cpts")
+                .await
                 .ok_or_else(|| WebError::Internal("CPTS rule on a route without {cpts}".into()))?;
             let cpts = state
                 .store
@@ -399,6 +391,18 @@ async fn authorize(state: &AppState, access: Access, request: &mut Request) -> R
     }
 }
 
+/// A segment of the route's path (`{cpts}`, `{token}`), read before the handler runs.
+async fn path_param(state: &AppState, request: &mut Request, name: &str) -> Option<String> {
+    let (mut parts, body) = std::mem::take(request).into_parts();
+    let params = RawPathParams::from_request_parts(&mut parts, state).await;
+    *request = Request::from_parts(parts, body);
+    params.ok().and_then(|p| {
+        p.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    })
+}
+
 /// The CPTS and token behind a machine's request.
 #[derive(Debug, Clone)]
 pub struct TokenCaller {
@@ -430,16 +434,7 @@ async fn token_caller(
         .map(|v| v.trim().to_string());
     let secret = match bearer {
         Some(secret) => Some(secret),
-        None => {
-            let (mut parts, body) = std::mem::take(request).into_parts();
-            let params = RawPathParams::from_request_parts(&mut parts, state).await;
-            *request = Request::from_parts(parts, body);
-            params.ok().and_then(|p| {
-                p.iter()
-                    .find(|(k, _)| *k == "token")
-                    .map(|(_, v)| v.to_string())
-            })
-        }
+        None => path_param(state, request, "token").await,
     };
     let refused = || Refusal::Error(WebError::Unauthorized);
     let secret = secret.ok_or_else(refused)?;
