@@ -12,6 +12,7 @@ use maillage_domain::unscheduled_care::{
     check_slot_minutes, share_turns, weekdays_between, Modality, SlotKind,
 };
 use maillage_domain::unscheduled_care::{utc_to_paris, BookingOrigin, Day, Outcome, WeeklyPattern};
+use maillage_domain::ValidationError;
 use maillage_store::{
     CptsId, NewBooking, NewSlot, PatientId, RotaFilter, RotaTurn, SnpBooking, SnpPattern, Store,
     StoreError, UserId,
@@ -48,6 +49,9 @@ pub enum CareError {
     /// Refused for a reason the page tells as it is (French).
     #[error("{0}")]
     Refused(String),
+    /// A value of the request refused, with the field it came from: the form shows it beside the others.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
 }
 
 pub type Result<T, E = CareError> = std::result::Result<T, E>;
@@ -411,11 +415,11 @@ impl UnscheduledCare {
     ) -> Result<bool> {
         let now = now_ms();
         if start_at <= now {
-            return Err(CareError::Refused(
-                "Début : le créneau doit commencer dans le futur.".into(),
-            ));
+            return Err(
+                ValidationError::new("Début", "le créneau doit commencer dans le futur").into(),
+            );
         }
-        check_slot_minutes("Durée", minutes).map_err(|e| CareError::Refused(format!("{e}.")))?;
+        check_slot_minutes("Durée", minutes)?;
         let slot = NewSlot {
             start_at,
             end_at: start_at + minutes * MINUTE_MS,
@@ -473,26 +477,32 @@ impl UnscheduledCare {
     ) -> Result<u64> {
         let label = request.label.trim();
         if label.is_empty() || label.chars().count() > 80 {
-            return Err(CareError::Refused(
-                "Nom du tableau : de 1 à 80 caractères (par exemple « Samedi matin »).".into(),
-            ));
+            return Err(ValidationError::new(
+                "Nom du tableau",
+                "de 1 à 80 caractères (par exemple « Samedi matin »)",
+            )
+            .into());
         }
         if request.end_minute <= request.start_minute {
-            return Err(CareError::Refused(
-                "Fin : l'heure de fin doit suivre l'heure de début.".into(),
-            ));
+            return Err(
+                ValidationError::new("Fin", "l'heure de fin doit suivre l'heure de début").into(),
+            );
         }
         if request.to < request.from
             || request.to.days_since_epoch() - request.from.days_since_epoch() > 370
         {
-            return Err(CareError::Refused(
-                "Jusqu'au : la période doit suivre le début et durer au plus un an.".into(),
-            ));
+            return Err(ValidationError::new(
+                "Au",
+                "la période doit suivre le début et durer au plus un an",
+            )
+            .into());
         }
         if request.professionals.is_empty() {
-            return Err(CareError::Refused(
-                "Professionnels : choisissez au moins un professionnel.".into(),
-            ));
+            return Err(ValidationError::new(
+                "Professionnels",
+                "choisissez au moins un professionnel",
+            )
+            .into());
         }
         let days = weekdays_between(
             request.weekday,

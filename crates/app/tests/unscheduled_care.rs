@@ -78,8 +78,8 @@ async fn a_single_slot_is_booked_then_cancelled_and_the_professional_is_told_eac
                 "",
             )
         };
-        assert!(matches!(publish(now_ms() - 1, 20).await, Err(CareError::Refused(m)) if m.starts_with("Début")));
-        assert!(matches!(publish(start, 2).await, Err(CareError::Refused(m)) if m.starts_with("Durée")));
+        assert!(matches!(publish(now_ms() - 1, 20).await, Err(CareError::Invalid(e)) if e.field == "Début"));
+        assert!(matches!(publish(start, 2).await, Err(CareError::Invalid(e)) if e.field == "Durée"));
         assert!(publish(start, 20).await.unwrap());
         assert!(!publish(start, 20).await.unwrap(), "one slot per start time");
         let slot = store
@@ -190,12 +190,12 @@ async fn the_rota_is_shared_by_the_years_load_and_changed_in_one_audited_step() 
             label: " ".into(),
             ..request.clone()
         };
-        assert!(matches!(care.build_rota(&actor, cpts.id, &bad).await, Err(CareError::Refused(m)) if m.starts_with("Nom du tableau")));
+        assert!(matches!(care.build_rota(&actor, cpts.id, &bad).await, Err(CareError::Invalid(e)) if e.field == "Nom du tableau"));
         let nobody = RotaRequest {
             professionals: vec![],
             ..request.clone()
         };
-        assert!(matches!(care.build_rota(&actor, cpts.id, &nobody).await, Err(CareError::Refused(m)) if m.starts_with("Professionnels")));
+        assert!(matches!(care.build_rota(&actor, cpts.id, &nobody).await, Err(CareError::Invalid(e)) if e.field == "Professionnels"));
         // A swap exchanges the two professionals at once; giving and removing work on this CPTS only.
         let (a, b) = (&turns[0], &turns[1]);
         assert!(care

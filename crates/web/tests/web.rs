@@ -3217,6 +3217,25 @@ async fn indicators_exports_rota_and_single_slots_follow_the_bookings_made() {
                 "{field}"
             );
         }
+        // What only the service can judge (the hours' order) comes back beside the form, field named.
+        let backwards = app
+            .post_form(
+                &format!("{base}/astreintes"),
+                Some(&coordinator.cookie),
+                &[
+                    ("csrf", &coordinator.csrf),
+                    ("label", "Lundi soir"),
+                    ("weekday", "1"),
+                    ("start", "20:00"),
+                    ("end", "18:00"),
+                    ("from", &today.french()),
+                    ("until", &today.plus_days(27).french()),
+                    ("professional", &people[0]),
+                ],
+            )
+            .await;
+        assert_eq!(backwards.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(backwards.body.contains("<strong>Fin</strong>"));
         let rota = app.get(&format!("{base}/astreintes"), Some(&member)).await;
         assert_eq!(rota.status, StatusCode::OK);
         assert!(

@@ -334,25 +334,8 @@ async fn build(
             context.cpts.slug
         ))
         .into_response()),
-        Err(CareError::Refused(message)) => {
-            let (field, text) = message.split_once(" : ").unwrap_or(("Tableau", &message));
-            let field: &'static str = match field {
-                "Nom du tableau" => "Nom du tableau",
-                "Fin" => "Fin",
-                "Jusqu'au" => "Au",
-                "Professionnels" => "Professionnels",
-                _ => "Tableau",
-            };
-            rota_page(
-                &state,
-                &viewer,
-                &context,
-                page,
-                form,
-                vec![ValidationError::new(field, text.to_string())],
-                None,
-            )
-            .await
+        Err(CareError::Invalid(problem)) => {
+            rota_page(&state, &viewer, &context, page, form, vec![problem], None).await
         }
         Err(CareError::Store(e)) => Err(e.into()),
         Err(other) => Err(WebError::Internal(other.to_string())),

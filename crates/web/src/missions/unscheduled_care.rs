@@ -133,6 +133,7 @@ fn choices<T: Copy>(
 pub fn care_error(error: CareError) -> WebError {
     match error {
         CareError::Refused(message) => WebError::Conflict(message),
+        CareError::Invalid(problem) => WebError::BadRequest(problem.to_string()),
         CareError::Store(e) => e.into(),
         other => WebError::Internal(other.to_string()),
     }
