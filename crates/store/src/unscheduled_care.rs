@@ -4,7 +4,7 @@
 
 use crate::models::*;
 use crate::sql::{on_pool, SqlStore};
-use crate::{Result, Store, StoreError};
+use crate::{Result, StoreError};
 use async_trait::async_trait;
 use sqlx::FromRow;
 use uuid::Uuid;
@@ -716,17 +716,10 @@ impl UnscheduledCareStore for SqlStore {
     ) -> Result<Vec<SnpSlot>> {
         // Codes are checked by the caller against the domain's lists; they are bound, never spliced, except
         // the list placeholders built here.
-        // For a few professionals' slots, their (professional, start) index is the way in. SQLite, without
-        // statistics, would rather walk the CPTS's start index over every slot of the window (measured at
-        // region scale); the unary plus keeps it off that index. PostgreSQL plans from its statistics.
-        let few_professionals = !(query.professionals.is_empty() && query.professional.is_none());
-        let cpts_condition = if few_professionals && self.backend() == crate::Backend::Sqlite {
-            "+s.cpts_id = $1"
-        } else {
-            "s.cpts_id = $1"
-        };
+        // A few professionals' slots are reached by their (professional, start) index, a whole window by the
+        // CPTS's start index: each engine picks from its statistics, refreshed hourly (`refresh_slot_statistics`).
         let mut conditions = vec![
-            cpts_condition.to_string(),
+            "s.cpts_id = $1".to_string(),
             "s.cancelled = FALSE".to_string(),
             "s.start_at >= $3".to_string(),
             "s.start_at <= $4".to_string(),
