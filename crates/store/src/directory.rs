@@ -2,6 +2,7 @@
 //! imported content, so that importing the same extract twice changes nothing.
 
 use crate::models::{CptsId, Page};
+use crate::sql::BeginWrite;
 use crate::sql::{bind_args, on_pool, SqlArg as Arg, SqlStore};
 use crate::{Result, Store};
 use async_trait::async_trait;
@@ -295,7 +296,7 @@ const FACTS_SET: &str = "member = $2, visibility = $3, accepts_new_patients = $4
 /// large import quadratic.
 macro_rules! begin_bulk {
     ($store:expr, $pool:expr) => {{
-        let mut tx = $pool.begin().await?;
+        let mut tx = $pool.begin_write().await?;
         if $store.backend() == crate::Backend::Postgres {
             sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan")
                 .execute(&mut *tx)
@@ -735,7 +736,7 @@ impl DirectoryStore for SqlStore {
         let texts =
             "SELECT search_text, identifier FROM professionals WHERE id = $1 AND cpts_id = $2";
         let affected = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let affected = fact_fields!(sqlx::query(&sql).bind(id), facts, facts_text)
                 .bind(now)
                 .bind(structure)

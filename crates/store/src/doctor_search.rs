@@ -4,6 +4,7 @@
 //! capacity reminders) and the doctor's answer, which is found by the secret of its link.
 
 use crate::models::*;
+use crate::sql::BeginWrite;
 use crate::sql::{on_pool, SqlStore};
 use crate::{Result, StoreError};
 use async_trait::async_trait;
@@ -660,7 +661,7 @@ impl DoctorSearchStore for SqlStore {
         let r = request;
         let c = &r.criteria;
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(insert_patient)
                 .bind(patient.id.0)
                 .bind(patient.cpts_id.0)
@@ -741,7 +742,7 @@ impl DoctorSearchStore for SqlStore {
                    WHERE cpts_id = $1 AND id = $2";
         let c = criteria;
         let changed = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let done = bind_criteria!(sqlx::query(sql)
                 .bind(cpts.0)
                 .bind(id), c)
@@ -850,7 +851,7 @@ impl DoctorSearchStore for SqlStore {
                    professional_id = CASE WHEN $8 THEN $9 ELSE professional_id END \
                    WHERE cpts_id = $1 AND id = $2 AND state = $3";
         let changed = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let done = sqlx::query(sql)
                 .bind(cpts.0)
                 .bind(id)
@@ -894,7 +895,7 @@ impl DoctorSearchStore for SqlStore {
                               WHERE cpts_id = $1 AND id = $2";
         let c = criteria;
         let changed = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let done = bind_criteria!(sqlx::query(sql)
                 .bind(cpts.0)
                 .bind(id)
@@ -1129,7 +1130,7 @@ impl DoctorSearchStore for SqlStore {
 
     async fn replace_draft_proposals(&self, cpts: CptsId, drafts: &[Proposal]) -> Result<()> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM doctor_proposals WHERE cpts_id = $1 AND status = 'draft'")
                 .bind(cpts.0)
                 .execute(&mut *tx)
@@ -1222,7 +1223,7 @@ impl DoctorSearchStore for SqlStore {
 
     async fn create_proposal(&self, proposal: &Proposal) -> Result<()> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             insert_proposal!(&mut *tx, proposal.cpts_id, proposal)?;
             tx.commit().await?;
         });
@@ -1248,7 +1249,7 @@ impl DoctorSearchStore for SqlStore {
                          WHERE cpts_id = $1 AND id = $2";
         let cancel = "UPDATE doctor_proposals SET status = 'cancelled', answered_at = $3 WHERE cpts_id = $1 AND id = $2";
         let sent = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let row: Option<ProposalRow> = sqlx::query_as(&find)
                 .bind(cpts.0)
                 .bind(id)
@@ -1317,7 +1318,7 @@ impl DoctorSearchStore for SqlStore {
         let take_place = "UPDATE gp_capacities SET now_capacity = CASE WHEN now_capacity > 0 THEN now_capacity - 1 \
                           ELSE 0 END WHERE cpts_id = $1 AND professional_id = $2";
         let done = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let answered = sqlx::query(answer)
                 .bind(cpts.0)
                 .bind(proposal.id)
@@ -1484,7 +1485,7 @@ impl DoctorSearchStore for SqlStore {
         let delete_patient = "DELETE FROM patients WHERE id = $1 AND NOT EXISTS \
                               (SELECT 1 FROM doctor_requests WHERE patient_id = $1)";
         let done = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let rows: Vec<(Uuid, Uuid, Option<Uuid>)> = sqlx::query_as(&find)
                 .bind(before)
                 .bind(limit)

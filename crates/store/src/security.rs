@@ -2,6 +2,7 @@
 //! challenges and the per-CPTS second-factor policy.
 
 use crate::models::*;
+use crate::sql::BeginWrite;
 use crate::sql::{bind_args, on_pool, SqlArg as Arg, SqlStore};
 use crate::{Result, StoreError};
 use async_trait::async_trait;
@@ -166,7 +167,7 @@ impl SecurityStore for SqlStore {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         );
         let stored = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             // Writing the head first takes the write lock (SQLite) or the row lock (PostgreSQL):
             // appends from several connections or instances queue up here.
             let (seq, prev_hash): (i64, String) =
@@ -332,7 +333,7 @@ impl SecurityStore for SqlStore {
 
     async fn consume_password_reset(&self, token_hash: &str, now: i64) -> Result<Option<UserId>> {
         let user: Option<Uuid> = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let user: Option<Uuid> = sqlx::query_scalar(
                 "UPDATE password_resets SET used_at = $2 \
                  WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING user_id")

@@ -20,6 +20,31 @@ pub(crate) enum Pool {
     Postgres(PgPool),
 }
 
+/// Opens a transaction that is going to write. SQLite's default (deferred) transaction takes the write lock
+/// only at its first write; when another connection has committed since the transaction's first read, that
+/// write fails at once with SQLITE_BUSY_SNAPSHOT, without waiting for the busy timeout. Taking the lock up
+/// front (`BEGIN IMMEDIATE`) makes concurrent writers wait their turn instead. PostgreSQL locks rows.
+pub(crate) trait BeginWrite {
+    type Db: sqlx::Database;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = sqlx::Result<sqlx::Transaction<'static, Self::Db>>> + Send;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = sqlx::Sqlite;
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = sqlx::Postgres;
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        self.begin().await
+    }
+}
+
 /// Runs the same expression on whichever pool is open; `$pool` is bound to the concrete pool.
 macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
@@ -289,7 +314,7 @@ impl Store for SqlStore {
         let insert_role =
             "INSERT INTO memberships (cpts_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)";
         let row: UserRow = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let row: UserRow = sqlx::query_as(&insert_user)
                 .bind(UserId::new().0)
                 .bind(&new.email)
@@ -667,5 +692,61 @@ impl Store for SqlStore {
             .fetch_one(pool)
             .await)?;
         Ok(count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BeginWrite;
+    use std::time::Duration;
+
+    /// A transaction that reads, then writes after another connection has committed, must still commit: the
+    /// import of a directory extract reads each professional before writing it while its progress is written
+    /// beside it, and a deferred SQLite transaction failed there with "database is locked" (code 517).
+    #[tokio::test]
+    async fn a_sqlite_transaction_that_reads_then_writes_waits_for_no_one_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("lock.db").display());
+        let pool = crate::sqlite::connect(&url).await.unwrap();
+        sqlx::query("CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO counters VALUES ('progress', 0), ('rows', 0)")
+            .execute(&pool)
+            .await
+            .unwrap();
+
+        let mut tx = pool.begin_write().await.unwrap();
+        let rows: i64 = sqlx::query_scalar("SELECT value FROM counters WHERE name = 'rows'")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        let other = {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                sqlx::query("UPDATE counters SET value = value + 1 WHERE name = 'progress'")
+                    .execute(&pool)
+                    .await
+            })
+        };
+        // Gives the other writer the time to commit in between, as it did with a deferred transaction.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        sqlx::query("UPDATE counters SET value = $1 WHERE name = 'rows'")
+            .bind(rows + 1)
+            .execute(&mut *tx)
+            .await
+            .expect("the write of a transaction begun to write");
+        tx.commit().await.unwrap();
+        other
+            .await
+            .unwrap()
+            .expect("the other writer waited its turn");
+
+        let values: Vec<i64> = sqlx::query_scalar("SELECT value FROM counters ORDER BY name")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(values, [1, 1]);
     }
 }

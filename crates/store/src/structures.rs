@@ -2,6 +2,7 @@
 //! started from the web with their progress.
 
 use crate::models::{CptsId, Page};
+use crate::sql::BeginWrite;
 use crate::sql::{bind_args, on_pool, SqlArg as Arg, SqlStore};
 use crate::{Result, UpsertOutcome};
 use async_trait::async_trait;
@@ -248,7 +249,7 @@ impl StructureStore for SqlStore {
                       address = $7, postal_code = $8, commune_code = $9, phone = $10, email = $11, search_text = $12, \
                       content_hash = $13, updated_at = $14 WHERE id = $1";
         let outcomes = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut outcomes = Vec::with_capacity(structures.len());
             for s in structures {
                 let existing: Option<(Uuid, String)> = sqlx::query_as(find)
@@ -297,7 +298,7 @@ impl StructureStore for SqlStore {
                       commune_code, phone, email, search_text, content_hash, created_at, updated_at, cpts_id, natural_key) \
                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16)";
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             identity_fields!(sqlx::query(insert).bind(id), identity)
                 .bind(now)
                 .bind(cpts.0)

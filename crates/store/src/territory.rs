@@ -1,6 +1,7 @@
 //! Which communes make up each CPTS's territory.
 
 use crate::models::CptsId;
+use crate::sql::BeginWrite;
 use crate::sql::{on_pool, SqlStore};
 use crate::Result;
 use async_trait::async_trait;
@@ -27,7 +28,7 @@ impl TerritoryStore for SqlStore {
         let sql = "INSERT INTO cpts_communes (cpts_id, insee_code, added_at) VALUES ($1, $2, $3) \
                    ON CONFLICT (cpts_id, insee_code) DO NOTHING";
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for code in codes {
                 sqlx::query(sql).bind(cpts.0).bind(code).bind(now).execute(&mut *tx).await?;
             }

@@ -3,6 +3,7 @@
 //! confirmed booking per slot, and a hold that expired is set aside in the same transaction as the new hold.
 
 use crate::models::*;
+use crate::sql::BeginWrite;
 use crate::sql::{on_pool, SqlStore};
 use crate::{Result, StoreError};
 use async_trait::async_trait;
@@ -502,7 +503,7 @@ impl UnscheduledCareStore for SqlStore {
                    WHERE EXISTS (SELECT 1 FROM professionals WHERE cpts_id = $2 AND id = $7) \
                    ON CONFLICT (cpts_id, label, day) DO NOTHING";
         let created = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut created = 0u64;
             for t in turns {
                 created += sqlx::query(sql)
@@ -586,7 +587,7 @@ impl UnscheduledCareStore for SqlStore {
         let read = "SELECT professional_id FROM snp_rota_turns WHERE cpts_id = $1 AND id = $2";
         let write = "UPDATE snp_rota_turns SET professional_id = $3, updated_at = $4 WHERE cpts_id = $1 AND id = $2";
         let done = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let a: Option<(Uuid,)> = sqlx::query_as(read).bind(cpts.0).bind(first).fetch_optional(&mut *tx).await?;
             let b: Option<(Uuid,)> = sqlx::query_as(read).bind(cpts.0).bind(second).fetch_optional(&mut *tx).await?;
             match (a, b) {
@@ -647,7 +648,7 @@ impl UnscheduledCareStore for SqlStore {
                       WHERE EXISTS (SELECT 1 FROM professionals WHERE cpts_id = $2 AND id = $3)";
         let p = pattern;
         let created = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let inserted = sqlx::query(insert)
                 .bind(p.id)
                 .bind(cpts.0)
@@ -699,7 +700,7 @@ impl UnscheduledCareStore for SqlStore {
     ) -> Result<u64> {
         let none: Option<Uuid> = None;
         let created = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let created = insert_slots!(tx, cpts, professional, none, slots, now);
             tx.commit().await?;
             created
@@ -823,7 +824,7 @@ impl UnscheduledCareStore for SqlStore {
         let id = Uuid::now_v7();
         let b = booking;
         let outcome: Result<u64> = on_pool!(self, pool => async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(expire)
                 .bind(cpts.0)
                 .bind(b.slot_id)
@@ -870,7 +871,7 @@ impl UnscheduledCareStore for SqlStore {
             "UPDATE snp_bookings SET status = 'confirmed', patient_id = $3, updated_at = $4, origin = $5, \
              reason = $6 WHERE cpts_id = $1 AND id = $2 AND status = 'held' AND held_until >= $4";
         let done = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(insert_patient)
                 .bind(patient.id.0)
                 .bind(patient.cpts_id.0)
