@@ -213,9 +213,7 @@ pub fn paris_to_utc(day: Day, minute_of_day: u32) -> i64 {
 /// `2026-12-01T08:30:00+01:00`.
 pub fn paris_date_time(utc_ms: i64) -> String {
     let offset = paris_offset_minutes(utc_ms);
-    let local = utc_ms + offset * MINUTE_MS;
-    let day = Day::from_days_since_epoch(local.div_euclid(DAY_MS));
-    let seconds = local.rem_euclid(DAY_MS) / 1000;
+    let (day, seconds) = day_and_second(utc_ms + offset * MINUTE_MS);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+{:02}:{:02}",
         day.year,
@@ -301,8 +299,15 @@ pub fn parse_fhir_date_time(text: &str) -> Option<i64> {
 
 /// Paris day and minute of the day of an instant.
 pub fn utc_to_paris(utc_ms: i64) -> (Day, u32) {
-    let local = utc_ms + paris_offset_minutes(utc_ms) * MINUTE_MS;
-    let day = Day::from_days_since_epoch(local.div_euclid(DAY_MS));
-    let minute = u32::try_from(local.rem_euclid(DAY_MS) / MINUTE_MS).unwrap_or(0);
-    (day, minute)
+    let (day, seconds) = day_and_second(utc_ms + paris_offset_minutes(utc_ms) * MINUTE_MS);
+    (day, u32::try_from(seconds / 60).unwrap_or(0))
+}
+
+/// The day and the second of that day of an instant counted in milliseconds from 1970-01-01 00:00, on
+/// whichever clock it was counted (UTC, or Paris wall time once the offset is added).
+pub fn day_and_second(ms: i64) -> (Day, i64) {
+    (
+        Day::from_days_since_epoch(ms.div_euclid(DAY_MS)),
+        ms.rem_euclid(DAY_MS) / 1000,
+    )
 }

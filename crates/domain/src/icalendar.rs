@@ -1,7 +1,7 @@
 //! iCalendar (RFC 5545) writing for the professionals' calendar feeds: escaped texts, lines folded at 75
 //! octets (never inside a UTF-8 character), CRLF line ends, instants in UTC.
 
-use crate::calendar::{Day, DAY_MS};
+use crate::calendar::day_and_second;
 
 /// One event of a feed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,8 +19,7 @@ pub struct Event {
 
 /// `20261201T073000Z`.
 pub fn utc_stamp(utc_ms: i64) -> String {
-    let day = Day::from_days_since_epoch(utc_ms.div_euclid(DAY_MS));
-    let seconds = utc_ms.rem_euclid(DAY_MS) / 1000;
+    let (day, seconds) = day_and_second(utc_ms);
     format!(
         "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
         day.year,
