@@ -4,7 +4,7 @@
 //! CSV/XLSX; and the export of the slots themselves (no patient data: a slot says only free or booked).
 
 use super::directory::Choice;
-use super::unscheduled_care::Professionals;
+use super::unscheduled_care::{AgendaBatches, Professionals};
 use crate::access::{Access, Actor, CptsContext, GuardedRouter, Viewer};
 use crate::error::{WebError, WebResult};
 use crate::export::{
@@ -26,7 +26,7 @@ use maillage_domain::unscheduled_care::{
     paris_to_utc, periods, profession_label, utc_to_paris, Day, DysfunctionKind, Granularity,
     Modality, Outcome, Period, SlotKind,
 };
-use maillage_store::{Page, SnpFigures};
+use maillage_store::SnpFigures;
 use serde::Deserialize;
 
 const BASE: &str = "soins-non-programmes";
@@ -453,7 +453,6 @@ const SLOT_COLUMNS: [&str; 12] = [
 
 /// At most a quarter: an export is for a period's review, not the whole history at once.
 const EXPORT_MAX_DAYS: i64 = 92;
-const EXPORT_BATCH: i64 = 500;
 
 /// `[from, until)` from the form (default: today and the next four weeks), or a French message.
 fn export_window(params: &ExportParams) -> Result<(Day, Day), WebError> {
@@ -475,7 +474,7 @@ fn export_window(params: &ExportParams) -> Result<(Day, Day), WebError> {
     Ok((from, to.plus_days(1)))
 }
 
-/// Rows of the slots export, read by batches of [`EXPORT_BATCH`] and handed to `write` one by one.
+/// Rows of the slots export, read by [`AgendaBatches`] and handed to `write` one by one.
 async fn each_slot_row(
     state: &AppState,
     context: &CptsContext,
@@ -485,23 +484,9 @@ async fn each_slot_row(
     let now = now_ms();
     let cpts = context.cpts.id;
     let mut professionals = Professionals::default();
-    let mut offset = 0;
     let mut written = 0u64;
-    loop {
-        let batch = state
-            .store
-            .agenda(
-                cpts,
-                instant(from),
-                instant(until),
-                None,
-                Page {
-                    limit: EXPORT_BATCH,
-                    offset,
-                },
-            )
-            .await?;
-        let fetched = batch.len();
+    let mut batches = AgendaBatches::new(cpts, (instant(from), instant(until)), None);
+    while let Some(batch) = batches.next(state).await? {
         professionals
             .load(state, cpts, batch.iter().map(|e| e.slot.professional_id))
             .await?;
@@ -557,10 +542,6 @@ async fn each_slot_row(
             ])?;
             written += 1;
         }
-        if fetched < EXPORT_BATCH as usize {
-            break;
-        }
-        offset += EXPORT_BATCH;
     }
     Ok(written)
 }

@@ -2,6 +2,7 @@
 //! `fhir:read`) and revokes, and each professional's secret calendar address (iCalendar) with their slots,
 //! bookings and on-call turns. A secret is shown once, when issued; only its hash is kept.
 
+use super::unscheduled_care::AgendaBatches;
 use crate::access::{Access, Actor, CptsContext, CurrentUser, GuardedRouter, TokenCaller, Viewer};
 use crate::error::{WebError, WebResult};
 use crate::forms::FormPairs;
@@ -247,19 +248,8 @@ async fn calendar_feed(
         now + FEED_AHEAD_DAYS * DAY_MS,
     );
     let mut events = Vec::new();
-    let mut offset = 0;
-    loop {
-        let batch = state
-            .store
-            .agenda(
-                cpts,
-                from,
-                until,
-                Some(professional),
-                Page { limit: 500, offset },
-            )
-            .await?;
-        let fetched = batch.len();
+    let mut batches = AgendaBatches::new(cpts, (from, until), Some(professional));
+    while let Some(batch) = batches.next(&state).await? {
         for entry in batch {
             let s = &entry.slot;
             let kind = SlotKind::parse(&s.kind).map_or("", SlotKind::label);
@@ -302,10 +292,6 @@ async fn calendar_feed(
                 status,
             });
         }
-        if fetched < 500 {
-            break;
-        }
-        offset += 500;
     }
     let turns = state
         .store

@@ -157,6 +157,62 @@ async fn hub(viewer: Viewer, context: CptsContext) -> Response {
     })
 }
 
+/// A window of the agenda read batch by batch, so that an export or a calendar feed never holds all of it.
+pub struct AgendaBatches {
+    cpts: maillage_store::CptsId,
+    from: i64,
+    until: i64,
+    professional: Option<Uuid>,
+    offset: i64,
+    done: bool,
+}
+
+impl AgendaBatches {
+    pub const SIZE: i64 = 500;
+
+    /// The slots starting in `[from, until)`, of one professional or of all.
+    pub fn new(
+        cpts: maillage_store::CptsId,
+        (from, until): (i64, i64),
+        professional: Option<Uuid>,
+    ) -> Self {
+        AgendaBatches {
+            cpts,
+            from,
+            until,
+            professional,
+            offset: 0,
+            done: false,
+        }
+    }
+
+    /// The next batch, or None once the window has been read.
+    pub async fn next(
+        &mut self,
+        state: &AppState,
+    ) -> WebResult<Option<Vec<maillage_store::AgendaEntry>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let batch = state
+            .store
+            .agenda(
+                self.cpts,
+                self.from,
+                self.until,
+                self.professional,
+                Page {
+                    limit: Self::SIZE,
+                    offset: self.offset,
+                },
+            )
+            .await?;
+        self.done = (batch.len() as i64) < Self::SIZE;
+        self.offset += Self::SIZE;
+        Ok(Some(batch).filter(|batch| !batch.is_empty()))
+    }
+}
+
 /// The professionals of a list (slots, turns), each read once: a whole page's in one query with
 /// [`Professionals::load`], any other on first use.
 #[derive(Default)]
