@@ -55,6 +55,13 @@ pub struct ServerConfig {
     pub trust_proxy: bool,
 }
 
+impl ServerConfig {
+    /// The public address without a trailing slash, ready for a path to be appended.
+    pub fn base_url(&self) -> &str {
+        self.public_url.trim_end_matches('/')
+    }
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {

@@ -478,7 +478,7 @@ async fn check_csrf(state: &AppState, request: Request) -> Result<Request, WebEr
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
             .unwrap_or_default();
-        let public = state.config.server.public_url.trim_end_matches('/');
+        let public = state.config.server.base_url();
         let same_origin = origin == public
             || origin == format!("http://{host}")
             || origin == format!("https://{host}");

@@ -499,7 +499,7 @@ async fn forgot(
     if let Some((user, token)) = requested {
         let link = format!(
             "{}/mot-de-passe/{}",
-            state.config.server.public_url.trim_end_matches('/'),
+            state.config.server.base_url(),
             token.expose()
         );
         let body = format!(

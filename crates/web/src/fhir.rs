@@ -120,7 +120,7 @@ fn invalid(detail: String) -> Response {
 }
 
 async fn metadata(State(state): State<AppState>) -> Response {
-    let base = state.config.server.public_url.trim_end_matches('/');
+    let base = state.config.server.base_url();
     fhir_response(
         StatusCode::OK,
         &json!({
@@ -530,12 +530,7 @@ async fn bundle(
     query: &Option<String>,
     more: bool,
 ) -> Response {
-    let base = state
-        .config
-        .server
-        .public_url
-        .trim_end_matches('/')
-        .to_string();
+    let base = state.config.server.base_url().to_string();
     let mut entries = Vec::with_capacity(slots.len() * 2);
     let mut seen: Vec<Uuid> = Vec::new();
     for slot in &slots {

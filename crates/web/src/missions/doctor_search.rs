@@ -427,7 +427,7 @@ async fn list(
         can_match: allows(context.role, Permission::RunMatching),
         notice_public_url: format!(
             "{}/demande-medecin/{}",
-            state.config.server.public_url.trim_end_matches('/'),
+            state.config.server.base_url(),
             context.cpts.slug
         ),
     }))

@@ -115,12 +115,7 @@ async fn tokens_page(
         &TokensPage {
             layout: Layout::in_cpts(viewer, context, "Accès du SAS (FHIR)", BASE),
             slug: context.cpts.slug.clone(),
-            base_url: state
-                .config
-                .server
-                .public_url
-                .trim_end_matches('/')
-                .to_string(),
+            base_url: state.config.server.base_url().to_string(),
             rows,
             secret,
             error,
@@ -221,7 +216,7 @@ async fn new_calendar_address(
     )
     .await
     .map_err(token_error)?;
-    let base = state.config.server.public_url.trim_end_matches('/');
+    let base = state.config.server.base_url();
     Ok(render(&CalendarAddressPage {
         layout: Layout::in_cpts(&viewer, &context, "Mon agenda", BASE),
         slug: context.cpts.slug.clone(),
