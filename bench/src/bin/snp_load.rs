@@ -339,7 +339,17 @@ async fn fill(
             }
         }
         slots.truncate(args.slots_per_professional);
-        published += store.publish_slots(cpts.id, *id, &slots, now).await?;
+        let audit = maillage_app::audit::entry(
+            &maillage_app::audit::AuditContext::command_line().in_cpts(cpts.id),
+            maillage_app::audit::AuditEvent::new(
+                maillage_domain::audit::AuditAction::SnpSlotsPublished,
+                "professional",
+                id.to_string(),
+            ),
+        );
+        published += store
+            .publish_slots(cpts.id, *id, &slots, now, &audit)
+            .await?;
         if index % 1000 == 999 {
             eprintln!(
                 "  {published} slots ({:.0} slots/s)",
@@ -412,8 +422,7 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     }
     let token = maillage_app::tokens::issue(
         store.as_ref(),
-        &maillage_app::audit::AuditContext::command_line(),
-        cpts.id,
+        &maillage_app::caller::Caller::command_line(cpts.id),
         "Mesure",
         maillage_app::tokens::FHIR_SCOPE,
         None,

@@ -64,24 +64,29 @@ impl<'a> AuditEvent<'a> {
     }
 }
 
+/// The entry `event` makes for `context`: what a store method writes in the transaction of the change.
+pub fn entry(context: &AuditContext, event: AuditEvent<'_>) -> NewAuditEntry {
+    NewAuditEntry {
+        at: now_ms(),
+        cpts_id: context.cpts_id,
+        actor_id: context.actor_id,
+        actor: context.actor.chars().take(254).collect(),
+        action: event.action.code().to_string(),
+        target_kind: event.target_kind.to_string(),
+        target_id: event.target_id,
+        detail: event.detail.to_string(),
+        purpose: event.purpose.to_string(),
+        ip: context.ip.chars().take(64).collect(),
+        request_id: context.request_id.chars().take(64).collect(),
+    }
+}
+
+/// Appends an entry on its own: for reads (written before the data is shown, so that a read whose audit
+/// fails shows nothing) and for security events. A change is audited by the store method that makes it.
 pub async fn record(
     store: &dyn Store,
     context: &AuditContext,
     event: AuditEvent<'_>,
 ) -> Result<AuditEntry, StoreError> {
-    store
-        .append_audit(&NewAuditEntry {
-            at: now_ms(),
-            cpts_id: context.cpts_id,
-            actor_id: context.actor_id,
-            actor: context.actor.chars().take(254).collect(),
-            action: event.action.code().to_string(),
-            target_kind: event.target_kind.to_string(),
-            target_id: event.target_id,
-            detail: event.detail.to_string(),
-            purpose: event.purpose.to_string(),
-            ip: context.ip.chars().take(64).collect(),
-            request_id: context.request_id.chars().take(64).collect(),
-        })
-        .await
+    store.append_audit(&entry(context, event)).await
 }

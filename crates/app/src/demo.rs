@@ -197,7 +197,7 @@ async fn seed_unscheduled_care(
     let store = shared.as_ref();
     let gps = general_practitioners(store, cpts, 3).await?;
     let service = UnscheduledCare::new(shared.clone(), accounts.keyring().clone(), 5);
-    let audit = crate::audit::AuditContext::command_line();
+    let caller = crate::caller::Caller::command_line(cpts);
     let today = utc_to_paris(now_ms()).0;
     let fail = |e: crate::unscheduled_care::CareError| {
         DemoError::Store(StoreError::Corrupt(e.to_string()))
@@ -221,7 +221,7 @@ async fn seed_unscheduled_care(
                 skip_public_holidays: true,
             };
             service
-                .publish_pattern(&audit, cpts, gp.id, &pattern, "")
+                .publish_pattern(&caller, gp.id, &pattern, "")
                 .await
                 .map_err(fail)?;
         }
@@ -230,8 +230,7 @@ async fn seed_unscheduled_care(
     if !gps.is_empty() {
         service
             .build_rota(
-                &audit,
-                cpts,
+                &caller,
                 &crate::unscheduled_care::RotaRequest {
                     label: "Samedi matin".into(),
                     weekday: 6,
@@ -266,8 +265,7 @@ async fn seed_unscheduled_care(
     {
         if let Some(booking) = service
             .hold(
-                &audit,
-                cpts,
+                &caller,
                 slot.id,
                 BookingOrigin::SasRegulation,
                 "fievre",
@@ -285,8 +283,7 @@ async fn seed_unscheduled_care(
             };
             service
                 .confirm(
-                    &audit,
-                    cpts,
+                    &caller,
                     booking,
                     &patient,
                     BookingOrigin::SasRegulation,

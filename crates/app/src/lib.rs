@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod caller;
 pub mod clock;
 pub mod config;
 pub mod crypto;

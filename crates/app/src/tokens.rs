@@ -3,10 +3,12 @@
 //! revoking are audited; the pages, `maillage token` and the access layer all go through here.
 
 use crate::accounts::{random_token, token_hash};
-use crate::audit::{self, AuditContext, AuditEvent};
+use crate::audit::{self, AuditEvent};
+use crate::caller::Caller;
 use crate::clock::now_ms;
 use maillage_domain::audit::AuditAction;
-use maillage_store::{ApiToken, CptsId, Store, StoreError};
+use maillage_domain::authz::Permission;
+use maillage_store::{ApiToken, Store, StoreError};
 use uuid::Uuid;
 
 /// Scope of the tokens the SAS platform reads slots with.
@@ -22,17 +24,26 @@ pub enum TokenError {
     /// Refused, with the French reason naming the field.
     #[error("{0}")]
     Refused(String),
+    /// The caller may not issue or revoke this token.
+    #[error("not allowed")]
+    NotAllowed,
 }
 
 /// Issues a token and returns its secret. A calendar address replaces the professional's previous one.
 pub async fn issue(
     store: &dyn Store,
-    actor: &AuditContext,
-    cpts: CptsId,
+    caller: &Caller,
     name: &str,
     scope: &str,
     professional: Option<Uuid>,
 ) -> Result<String, TokenError> {
+    // The coordination issues any token; a professional only their own calendar address.
+    let own_calendar =
+        scope == CALENDAR_SCOPE && professional.is_some() && professional == caller.professional();
+    if !caller.may(Permission::ManageCpts) && !own_calendar {
+        return Err(TokenError::NotAllowed);
+    }
+    let cpts = caller.cpts();
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(TokenError::Refused(
@@ -50,11 +61,6 @@ pub async fn issue(
         ));
     }
     let now = now_ms();
-    if let Some(professional) = professional {
-        store
-            .revoke_professional_tokens(cpts, professional, scope, now)
-            .await?;
-    }
     let secret = format!("mlg_{}", random_token());
     let token = ApiToken {
         id: Uuid::now_v7(),
@@ -62,42 +68,38 @@ pub async fn issue(
         name: name.to_string(),
         scope: scope.to_string(),
         professional_id: professional,
-        created_by: actor.actor_id.map(|u| u.0),
+        created_by: caller.user().map(|u| u.0),
         created_at: now,
         revoked_at: None,
         last_used_at: None,
     };
-    store.create_token(&token, &token_hash(&secret)).await?;
-    audit::record(
-        store,
-        &actor.in_cpts(cpts),
+    let audit = audit::entry(
+        caller.audit(),
         AuditEvent::new(
             AuditAction::ApiTokenIssued,
             "api_token",
             token.id.to_string(),
         )
         .detail(serde_json::json!({ "scope": scope, "name": name })),
-    )
-    .await?;
+    );
+    store
+        .create_token(&token, &token_hash(&secret), &audit)
+        .await?;
     Ok(secret)
 }
 
-pub async fn revoke(
-    store: &dyn Store,
-    actor: &AuditContext,
-    cpts: CptsId,
-    id: Uuid,
-) -> Result<bool, TokenError> {
-    let done = store.revoke_token(cpts, id, now_ms()).await?;
-    if done {
-        audit::record(
-            store,
-            &actor.in_cpts(cpts),
-            AuditEvent::new(AuditAction::ApiTokenRevoked, "api_token", id.to_string()),
-        )
-        .await?;
+/// Revokes a token of the caller's CPTS (the coordination only); false when there is no such live token.
+pub async fn revoke(store: &dyn Store, caller: &Caller, id: Uuid) -> Result<bool, TokenError> {
+    if !caller.may(Permission::ManageCpts) {
+        return Err(TokenError::NotAllowed);
     }
-    Ok(done)
+    let audit = audit::entry(
+        caller.audit(),
+        AuditEvent::new(AuditAction::ApiTokenRevoked, "api_token", id.to_string()),
+    );
+    Ok(store
+        .revoke_token(caller.cpts(), id, now_ms(), &audit)
+        .await?)
 }
 
 /// The live token this secret opens, if it has the scope.

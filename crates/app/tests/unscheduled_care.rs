@@ -9,7 +9,7 @@ mod common;
 use common::deliver_mail;
 
 use maillage_app::accounts::Accounts;
-use maillage_app::audit::AuditContext;
+use maillage_app::caller::Caller;
 use maillage_app::clock::{now_ms, DAY_MS, HOUR_MS};
 use maillage_app::config::Config;
 use maillage_app::crypto::PatientIdentity;
@@ -17,7 +17,7 @@ use maillage_app::demo::{self, DEMO_CPTS_SLUG, OTHER_DEMO_CPTS_SLUG};
 use maillage_app::tokens::{self, TokenError, CALENDAR_SCOPE, FHIR_SCOPE};
 use maillage_app::unscheduled_care::{CareError, RotaRequest, TurnChange, UnscheduledCare};
 use maillage_domain::unscheduled_care::{utc_to_paris, BookingOrigin, Modality, SlotKind};
-use maillage_store::testing::for_each_backend;
+use maillage_store::testing::{for_each_backend, raw_count, refuse_audit_appends};
 use maillage_store::{AuditFilter, AuditScope, Cpts, Page, Store};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -64,12 +64,11 @@ async fn audited(store: &Arc<dyn Store>, cpts: &Cpts, action: &str) -> usize {
 async fn a_single_slot_is_booked_then_cancelled_and_the_professional_is_told_each_time() {
     for_each_backend(|store, _url| async move {
         let (care, cpts, gp) = setup(&store).await;
-        let actor = AuditContext::command_line();
+        let caller = Caller::command_line(cpts.id);
         let start = now_ms() + 3 * DAY_MS + 7 * HOUR_MS;
         let publish = |at: i64, minutes: i64| {
             care.publish_slot(
-                &actor,
-                cpts.id,
+                &caller,
                 gp,
                 at,
                 minutes,
@@ -89,7 +88,7 @@ async fn a_single_slot_is_booked_then_cancelled_and_the_professional_is_told_eac
             .slot
             .clone();
         let booking = care
-            .hold(&actor, cpts.id, slot.id, BookingOrigin::SasRegulation, "fievre", now_ms())
+            .hold(&caller, slot.id, BookingOrigin::SasRegulation, "fievre", now_ms())
             .await
             .unwrap()
             .unwrap();
@@ -101,10 +100,10 @@ async fn a_single_slot_is_booked_then_cancelled_and_the_professional_is_told_eac
             ..Default::default()
         };
         assert!(care
-            .confirm(&actor, cpts.id, booking, &identity, BookingOrigin::SasRegulation, "fievre")
+            .confirm(&caller, booking, &identity, BookingOrigin::SasRegulation, "fievre")
             .await
             .unwrap());
-        assert!(care.cancel(&actor, cpts.id, booking).await.unwrap());
+        assert!(care.cancel(&caller, booking).await.unwrap());
         let mails: Vec<_> = deliver_mail(&store)
             .await
             .into_iter()
@@ -120,7 +119,7 @@ async fn a_single_slot_is_booked_then_cancelled_and_the_professional_is_told_eac
             assert!(!mail.body.contains("Essai-Annule") && !mail.body.contains("Fièvre"));
         }
         // The slot is free again, then withdrawn.
-        assert!(care.cancel_slot(&actor, cpts.id, slot.id).await.unwrap());
+        assert!(care.cancel_slot(&caller, slot.id).await.unwrap());
         assert_eq!(audited(&store, &cpts, "snp_slot_cancelled").await, 1);
         assert_eq!(audited(&store, &cpts, "snp_slots_published").await, 1);
     })
@@ -131,7 +130,7 @@ async fn a_single_slot_is_booked_then_cancelled_and_the_professional_is_told_eac
 async fn the_rota_is_shared_by_the_years_load_and_changed_in_one_audited_step() {
     for_each_backend(|store, _url| async move {
         let (care, cpts, gp) = setup(&store).await;
-        let actor = AuditContext::command_line();
+        let caller = Caller::command_line(cpts.id);
         let others: Vec<Uuid> = store
             .search_professionals(cpts.id, &Default::default(), Page::first(3))
             .await
@@ -152,9 +151,9 @@ async fn the_rota_is_shared_by_the_years_load_and_changed_in_one_audited_step() 
             skip_public_holidays: false,
             professionals: vec![gp, others[0], others[1]],
         };
-        assert_eq!(care.build_rota(&actor, cpts.id, &request).await.unwrap(), 12);
+        assert_eq!(care.build_rota(&caller, &request).await.unwrap(), 12);
         // Again: every Thursday is covered, nothing changes.
-        assert_eq!(care.build_rota(&actor, cpts.id, &request).await.unwrap(), 0);
+        assert_eq!(care.build_rota(&caller, &request).await.unwrap(), 0);
         let year = today.year;
         let load = |store: Arc<dyn Store>| async move {
             store
@@ -190,16 +189,16 @@ async fn the_rota_is_shared_by_the_years_load_and_changed_in_one_audited_step() 
             label: " ".into(),
             ..request.clone()
         };
-        assert!(matches!(care.build_rota(&actor, cpts.id, &bad).await, Err(CareError::Invalid(e)) if e.field == "Nom du tableau"));
+        assert!(matches!(care.build_rota(&caller, &bad).await, Err(CareError::Invalid(e)) if e.field == "Nom du tableau"));
         let nobody = RotaRequest {
             professionals: vec![],
             ..request.clone()
         };
-        assert!(matches!(care.build_rota(&actor, cpts.id, &nobody).await, Err(CareError::Invalid(e)) if e.field == "Professionnels"));
+        assert!(matches!(care.build_rota(&caller, &nobody).await, Err(CareError::Invalid(e)) if e.field == "Professionnels"));
         // A swap exchanges the two professionals at once; giving and removing work on this CPTS only.
         let (a, b) = (&turns[0], &turns[1]);
         assert!(care
-            .change_turn(&actor, cpts.id, a.id, TurnChange::SwapWith(b.id))
+            .change_turn(&caller, a.id, TurnChange::SwapWith(b.id))
             .await
             .unwrap());
         let after = load(store.clone()).await;
@@ -211,11 +210,11 @@ async fn the_rota_is_shared_by_the_years_load_and_changed_in_one_audited_step() 
             .unwrap()
             .unwrap();
         assert!(!care
-            .change_turn(&actor, other.id, a.id, TurnChange::Remove)
+            .change_turn(&Caller::command_line(other.id), a.id, TurnChange::Remove)
             .await
             .unwrap());
         assert!(care
-            .change_turn(&actor, cpts.id, a.id, TurnChange::Remove)
+            .change_turn(&caller, a.id, TurnChange::Remove)
             .await
             .unwrap());
         assert_eq!(audited(&store, &cpts, "snp_rota_changed").await, 2);
@@ -228,27 +227,320 @@ async fn the_rota_is_shared_by_the_years_load_and_changed_in_one_audited_step() 
 async fn tokens_open_their_scope_only_until_revoked() {
     for_each_backend(|store, _url| async move {
         let (_care, cpts, gp) = setup(&store).await;
-        let actor = AuditContext::command_line();
+        let caller = Caller::command_line(cpts.id);
         let s = store.as_ref();
-        assert!(matches!(tokens::issue(s, &actor, cpts.id, "", FHIR_SCOPE, None).await, Err(TokenError::Refused(m)) if m.starts_with("Nom du jeton")));
-        assert!(matches!(tokens::issue(s, &actor, cpts.id, "x", "admin", None).await, Err(TokenError::Refused(m)) if m.starts_with("Portée")));
-        assert!(matches!(tokens::issue(s, &actor, cpts.id, "x", CALENDAR_SCOPE, None).await, Err(TokenError::Refused(m)) if m.starts_with("Professionnel")));
-        let fhir = tokens::issue(s, &actor, cpts.id, "SAS", FHIR_SCOPE, None).await.unwrap();
+        assert!(matches!(tokens::issue(s, &caller, "", FHIR_SCOPE, None).await, Err(TokenError::Refused(m)) if m.starts_with("Nom du jeton")));
+        assert!(matches!(tokens::issue(s, &caller, "x", "admin", None).await, Err(TokenError::Refused(m)) if m.starts_with("Portée")));
+        assert!(matches!(tokens::issue(s, &caller, "x", CALENDAR_SCOPE, None).await, Err(TokenError::Refused(m)) if m.starts_with("Professionnel")));
+        let fhir = tokens::issue(s, &caller, "SAS", FHIR_SCOPE, None).await.unwrap();
         assert!(fhir.starts_with("mlg_") && fhir.len() == 68);
         let found = tokens::authenticate(s, &fhir, FHIR_SCOPE).await.unwrap().unwrap();
         assert_eq!(found.cpts_id, cpts.id.0);
         assert!(tokens::authenticate(s, &fhir, CALENDAR_SCOPE).await.unwrap().is_none());
         assert!(tokens::authenticate(s, "mlg_faux", FHIR_SCOPE).await.unwrap().is_none());
         assert!(tokens::authenticate(s, &fhir.replace("mlg_", "xyz_"), FHIR_SCOPE).await.unwrap().is_none());
-        let first = tokens::issue(s, &actor, cpts.id, "Agenda", CALENDAR_SCOPE, Some(gp)).await.unwrap();
-        let second = tokens::issue(s, &actor, cpts.id, "Agenda", CALENDAR_SCOPE, Some(gp)).await.unwrap();
+        let first = tokens::issue(s, &caller, "Agenda", CALENDAR_SCOPE, Some(gp)).await.unwrap();
+        let second = tokens::issue(s, &caller, "Agenda", CALENDAR_SCOPE, Some(gp)).await.unwrap();
         assert!(tokens::authenticate(s, &first, CALENDAR_SCOPE).await.unwrap().is_none(), "replaced");
         assert!(tokens::authenticate(s, &second, CALENDAR_SCOPE).await.unwrap().is_some());
-        assert!(tokens::revoke(s, &actor, cpts.id, found.id).await.unwrap());
-        assert!(!tokens::revoke(s, &actor, cpts.id, found.id).await.unwrap());
+        assert!(tokens::revoke(s, &caller, found.id).await.unwrap());
+        assert!(!tokens::revoke(s, &caller, found.id).await.unwrap());
         assert!(tokens::authenticate(s, &fhir, FHIR_SCOPE).await.unwrap().is_none());
         assert_eq!(audited(&store, &cpts, "api_token_issued").await, 3);
         assert_eq!(audited(&store, &cpts, "api_token_revoked").await, 1);
+    })
+    .await;
+}
+
+/// A slot of `gp` in three days, published by the coordination.
+async fn slot_of(
+    care: &UnscheduledCare,
+    store: &Arc<dyn Store>,
+    cpts: &Cpts,
+    gp: Uuid,
+    hour: i64,
+) -> Uuid {
+    let start = now_ms() + 3 * DAY_MS + hour * HOUR_MS;
+    assert!(care
+        .publish_slot(
+            &Caller::command_line(cpts.id),
+            gp,
+            start,
+            20,
+            SlotKind::Sas,
+            Modality::Office,
+            ""
+        )
+        .await
+        .unwrap());
+    store
+        .agenda(cpts.id, start, start + 1, Some(gp), Page::first(1))
+        .await
+        .unwrap()[0]
+        .slot
+        .id
+}
+
+async fn caller_of(store: &Arc<dyn Store>, cpts: &Cpts, email: &str) -> Caller {
+    let user = store.find_user_by_email(email).await.unwrap().unwrap();
+    Caller::resolve(
+        store.as_ref(),
+        user.id,
+        cpts.id,
+        &maillage_app::audit::AuditContext::default(),
+    )
+    .await
+    .unwrap()
+    .expect("a role in the CPTS")
+}
+
+fn patient() -> PatientIdentity {
+    PatientIdentity {
+        family_name: "Essai-Droits".into(),
+        given_names: "Noa".into(),
+        birth_date: "1991-03-03".into(),
+        phone: Some("0611223355".into()),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_member_handles_only_the_bookings_they_made_or_on_their_own_slots() {
+    for_each_backend(|store, _url| async move {
+        let (care, cpts, gp) = setup(&store).await;
+        let member = caller_of(&store, &cpts, "dr.fabre@camargue.test").await;
+        let secretary = caller_of(&store, &cpts, "secretariat@camargue.test").await;
+        assert_eq!(member.professional(), Some(gp));
+        // Another GP of the demo, whose slot the secretariat holds: not the member's business.
+        let other_gp = store
+            .search_free_slots(
+                cpts.id,
+                &maillage_store::SlotQuery {
+                    from: now_ms(),
+                    until: now_ms() + 28 * DAY_MS,
+                    ..Default::default()
+                },
+                now_ms(),
+                Page::first(200),
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.professional_id)
+            .find(|p| *p != gp)
+            .expect("a second GP with slots in the demo");
+        let theirs = slot_of(&care, &store, &cpts, other_gp, 7).await;
+        let held = care
+            .hold(
+                &secretary,
+                theirs,
+                BookingOrigin::CptsSecretary,
+                "fievre",
+                now_ms(),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let refused = |r: Result<bool, CareError>| matches!(r, Err(CareError::NotFound));
+        assert!(refused(
+            care.confirm(
+                &member,
+                held,
+                &patient(),
+                BookingOrigin::CptsSecretary,
+                "fievre"
+            )
+            .await
+        ));
+        assert!(matches!(
+            care.booking(&member, held).await,
+            Err(CareError::NotFound)
+        ));
+        assert!(refused(care.cancel(&member, held).await));
+        assert!(refused(care.cancel_slot(&member, theirs).await));
+        // The secretariat confirms it; the member still cannot record its outcome nor cancel it.
+        assert!(care
+            .confirm(
+                &secretary,
+                held,
+                &patient(),
+                BookingOrigin::CptsSecretary,
+                "fievre"
+            )
+            .await
+            .unwrap());
+        assert!(refused(
+            care.record_outcome(
+                &member,
+                held,
+                maillage_domain::unscheduled_care::Outcome::NoShow
+            )
+            .await
+        ));
+        assert!(refused(care.cancel(&member, held).await));
+        assert_eq!(
+            store
+                .find_booking(cpts.id, held)
+                .await
+                .unwrap()
+                .unwrap()
+                .status,
+            "confirmed"
+        );
+        // A booking on the member's own slot, made by the secretariat, and one the member made: theirs.
+        let own = slot_of(&care, &store, &cpts, gp, 9).await;
+        let on_own = care
+            .hold(
+                &secretary,
+                own,
+                BookingOrigin::CptsSecretary,
+                "fievre",
+                now_ms(),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(care.booking(&member, on_own).await.is_ok());
+        assert!(care.cancel(&member, on_own).await.unwrap());
+        let other = slot_of(&care, &store, &cpts, other_gp, 11).await;
+        let made = care
+            .hold(
+                &member,
+                other,
+                BookingOrigin::MemberReferral,
+                "fievre",
+                now_ms(),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(care
+            .confirm(
+                &member,
+                made,
+                &patient(),
+                BookingOrigin::MemberReferral,
+                "fievre"
+            )
+            .await
+            .unwrap());
+        let (_, _, identity) = care.booking(&member, made).await.unwrap();
+        assert_eq!(identity.unwrap().family_name, "Essai-Droits");
+        // Rota and dysfunction follow-up are the coordination's.
+        assert!(matches!(
+            care.change_turn(&member, Uuid::now_v7(), TurnChange::Remove)
+                .await,
+            Err(CareError::NotFound)
+        ));
+        let id = care
+            .report_dysfunction(
+                &member,
+                "Dr Fabre",
+                maillage_domain::unscheduled_care::DysfunctionKind::NoSlotFound,
+                "Aucun créneau samedi",
+            )
+            .await
+            .unwrap();
+        assert!(matches!(
+            care.follow_up_dysfunction(&member, id, "vu", true).await,
+            Err(CareError::NotFound)
+        ));
+        care.follow_up_dysfunction(&Caller::command_line(cpts.id), id, "vu", true)
+            .await
+            .unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_change_whose_audit_entry_cannot_be_written_is_refused_whole() {
+    for_each_backend(|store, url| async move {
+        let (care, cpts, gp) = setup(&store).await;
+        let coordination = Caller::command_line(cpts.id);
+        let slot = slot_of(&care, &store, &cpts, gp, 7).await;
+        let booked = care
+            .hold(
+                &coordination,
+                slot,
+                BookingOrigin::CptsSecretary,
+                "fievre",
+                now_ms(),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(care
+            .confirm(
+                &coordination,
+                booked,
+                &patient(),
+                BookingOrigin::CptsSecretary,
+                "fievre"
+            )
+            .await
+            .unwrap());
+        let slots = raw_count(&url, "SELECT COUNT(*) FROM snp_slots").await;
+        let bookings = raw_count(&url, "SELECT COUNT(*) FROM snp_bookings").await;
+        let entries = raw_count(&url, "SELECT COUNT(*) FROM audit_log").await;
+        let free = slot_of(&care, &store, &cpts, gp, 9).await;
+        refuse_audit_appends(&url).await;
+        // Publishing, holding, cancelling, withdrawing: each refused, nothing written.
+        let start = now_ms() + 4 * DAY_MS;
+        assert!(care
+            .publish_slot(
+                &coordination,
+                gp,
+                start,
+                20,
+                SlotKind::Sas,
+                Modality::Office,
+                ""
+            )
+            .await
+            .is_err());
+        assert!(care
+            .hold(
+                &coordination,
+                free,
+                BookingOrigin::CptsSecretary,
+                "fievre",
+                now_ms()
+            )
+            .await
+            .is_err());
+        assert!(care.cancel(&coordination, booked).await.is_err());
+        assert!(care.cancel_slot(&coordination, free).await.is_err());
+        assert_eq!(
+            raw_count(&url, "SELECT COUNT(*) FROM snp_slots").await,
+            slots + 1
+        );
+        assert_eq!(
+            raw_count(&url, "SELECT COUNT(*) FROM snp_bookings").await,
+            bookings
+        );
+        assert_eq!(
+            raw_count(&url, "SELECT COUNT(*) FROM audit_log").await,
+            entries + 1
+        );
+        assert_eq!(
+            raw_count(
+                &url,
+                "SELECT COUNT(*) FROM snp_slots WHERE cancelled = TRUE"
+            )
+            .await,
+            0
+        );
+        assert_eq!(
+            store
+                .find_booking(cpts.id, booked)
+                .await
+                .unwrap()
+                .unwrap()
+                .status,
+            "confirmed"
+        );
+        // A read of the patient's identity whose audit cannot be written shows nothing.
+        assert!(care.booking(&coordination, booked).await.is_err());
     })
     .await;
 }

@@ -101,12 +101,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AnyError> {
         Command::Audit(AuditCommand::Verify) => {
             let store = maillage_store::open(config.database.url.expose()).await?;
             match verify_audit_chain(store.as_ref(), 1_000).await? {
-                ChainReport::Intact { entries, head_hash } => {
-                    println!("Audit trail intact: {entries} entries, head hash {head_hash}");
+                ChainReport::Intact { chains, entries } => {
+                    println!("Audit trail intact: {chains} chain(s) (one per CPTS, and the platform's), {entries} entries");
                     Ok(ExitCode::SUCCESS)
                 }
-                ChainReport::Broken { seq, reason } => {
-                    eprintln!("Audit trail BROKEN at entry {seq}: {reason}");
+                ChainReport::Broken { chain, seq, reason } => {
+                    eprintln!("Audit trail BROKEN in chain {chain} at entry {seq}: {reason}");
                     Ok(ExitCode::FAILURE)
                 }
             }
@@ -609,7 +609,6 @@ async fn token_command(config: &Config, command: TokenCommand) -> Result<ExitCod
                 .ok_or_else(|| AnyError::from(format!("no CPTS with the identifier {slug}")))
         }
     };
-    let actor = AuditContext::command_line();
     match command {
         TokenCommand::Create { cpts, scope, name } => {
             let cpts = find(cpts).await?;
@@ -617,7 +616,8 @@ async fn token_command(config: &Config, command: TokenCommand) -> Result<ExitCod
                 eprintln!("scope {scope}: only {} is issued here (calendar addresses come from the professional's page)", tokens::FHIR_SCOPE);
                 return Ok(ExitCode::from(2));
             }
-            match tokens::issue(store.as_ref(), &actor, cpts.id, &name, &scope, None).await {
+            let caller = maillage_app::caller::Caller::command_line(cpts.id);
+            match tokens::issue(store.as_ref(), &caller, &name, &scope, None).await {
                 Ok(secret) => {
                     eprintln!(
                         "Token issued for {} ({scope}); it is shown once:",
@@ -630,7 +630,7 @@ async fn token_command(config: &Config, command: TokenCommand) -> Result<ExitCod
                     eprintln!("{message}");
                     Ok(ExitCode::from(2))
                 }
-                Err(tokens::TokenError::Store(e)) => Err(e.into()),
+                Err(e) => Err(e.to_string().into()),
             }
         }
         TokenCommand::List { cpts, scope } => {
@@ -654,7 +654,8 @@ async fn token_command(config: &Config, command: TokenCommand) -> Result<ExitCod
         }
         TokenCommand::Revoke { cpts, id } => {
             let cpts = find(cpts).await?;
-            match tokens::revoke(store.as_ref(), &actor, cpts.id, id).await {
+            let caller = maillage_app::caller::Caller::command_line(cpts.id);
+            match tokens::revoke(store.as_ref(), &caller, id).await {
                 Ok(true) => {
                     println!("Token {id} revoked");
                     Ok(ExitCode::SUCCESS)

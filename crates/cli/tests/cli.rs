@@ -442,7 +442,9 @@ async fn audit_verify_fails_after_one_changed_byte() {
         let intact = maillage(&database.url, &["audit", "verify"]);
         assert!(intact.status.success(), "{}", text(&intact.stderr));
         assert!(
-            text(&intact.stdout).contains("Audit trail intact: 3 entries"),
+            text(&intact.stdout).contains(
+                "Audit trail intact: 1 chain(s) (one per CPTS, and the platform's), 3 entries"
+            ),
             "{}",
             text(&intact.stdout)
         );
@@ -450,13 +452,13 @@ async fn audit_verify_fails_after_one_changed_byte() {
         // One byte: "ligne de commande" becomes "ligne de commandf" in entry 2.
         maillage_store::testing::raw_execute(
             &database.url,
-            "UPDATE audit_log SET actor = 'ligne de commandf' WHERE seq = 2",
+            "UPDATE audit_log SET actor = 'ligne de commandf' WHERE chain = 'platform' AND chain_seq = 2",
         )
         .await;
         let broken = maillage(&database.url, &["audit", "verify"]);
         assert_eq!(broken.status.code(), Some(1));
         assert!(
-            text(&broken.stderr).contains("BROKEN at entry 2"),
+            text(&broken.stderr).contains("BROKEN in chain platform at entry 2"),
             "{}",
             text(&broken.stderr)
         );

@@ -4,6 +4,7 @@
 //! reach a CPTS's records without naming the CPTS, so tenant isolation does not depend on remembering a
 //! `WHERE` clause in each handler.
 
+pub mod audit;
 mod directory;
 mod doctor_search;
 mod error;
@@ -19,6 +20,7 @@ pub mod testing;
 mod tokens;
 mod unscheduled_care;
 
+pub use audit::{chain_key, verify_audit_chain, ChainHead, ChainReport, PLATFORM_CHAIN};
 pub use directory::{
     DirectoryCount, DirectoryQuery, DirectoryStore, ImportedProfessional, MemberTemplateEntry,
     PracticePlace, ProfessionalRecord, ProfessionalSummary, ReferenceCount, UpsertOutcome,
@@ -31,7 +33,7 @@ pub use doctor_search::{
 pub use error::StoreError;
 pub use models::*;
 pub use patients::PatientStore;
-pub use security::{verify_audit_chain, ChainReport, SecurityStore};
+pub use security::SecurityStore;
 pub use sql::SqlStore;
 pub use structures::{
     ImportRun, Structure, StructureFacts, StructureIdentity, StructureQuery, StructureStore,

@@ -238,7 +238,11 @@ pub struct NewAuditEntry {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
+    /// Global order of writing, for listing.
     pub seq: i64,
+    /// The chain (a CPTS's, or the platform's) and the entry's position in it, which the hash links.
+    pub chain: String,
+    pub chain_seq: i64,
     pub entry: NewAuditEntry,
     pub prev_hash: String,
     pub hash: String,

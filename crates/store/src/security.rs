@@ -1,19 +1,20 @@
 //! Storage for the security core: the audit chain, login throttling, password resets, TOTP, login
 //! challenges and the per-CPTS second-factor policy.
 
+use crate::audit::{AuditRow, ChainHead, AUDIT_COLUMNS};
 use crate::models::*;
 use crate::sql::BeginWrite;
 use crate::sql::{bind_args, on_pool, SqlArg as Arg, SqlStore};
 use crate::{Result, StoreError};
 use async_trait::async_trait;
-use maillage_domain::audit::{entry_hash, AuditFields};
 use sqlx::FromRow;
 use uuid::Uuid;
 
 #[async_trait]
 pub trait SecurityStore: Send + Sync {
-    /// Appends an entry at the end of the chain, in one transaction with the head row so that concurrent
-    /// appends (several instances) are serialised.
+    /// Appends an entry at the end of its chain (its CPTS's, or the platform's) in a transaction of its own:
+    /// for reads and security events. A change is audited by the store method that makes it, in the same
+    /// transaction (see [`crate::audit`]).
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<AuditEntry>;
     /// Newest first, within one scope, filtered.
     async fn list_audit(
@@ -22,10 +23,15 @@ pub trait SecurityStore: Send + Sync {
         filter: &AuditFilter,
         page: Page,
     ) -> Result<Vec<AuditEntry>>;
-    /// The whole chain in order, for verification (`after_seq` exclusive).
-    async fn audit_after(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditEntry>>;
-    /// Last sequence number and hash as the head row records them.
-    async fn audit_head(&self) -> Result<(i64, String)>;
+    /// One chain in order, for verification (`after` exclusive).
+    async fn audit_chain_after(
+        &self,
+        chain: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>>;
+    /// Every chain (named by a head row or by an entry) with the last position and hash its head records.
+    async fn audit_chains(&self) -> Result<Vec<ChainHead>>;
 
     /// Counts a failure for `key` inside a window that restarts after `window_ms` without failures.
     async fn record_login_failure(
@@ -73,74 +79,6 @@ pub trait SecurityStore: Send + Sync {
 }
 
 #[derive(FromRow)]
-struct AuditRow {
-    seq: i64,
-    at: i64,
-    cpts_id: Option<Uuid>,
-    actor_id: Option<Uuid>,
-    actor: String,
-    action: String,
-    target_kind: String,
-    target_id: String,
-    detail: String,
-    purpose: String,
-    ip: String,
-    request_id: String,
-    prev_hash: String,
-    hash: String,
-}
-
-impl From<AuditRow> for AuditEntry {
-    fn from(row: AuditRow) -> Self {
-        AuditEntry {
-            seq: row.seq,
-            entry: NewAuditEntry {
-                at: row.at,
-                cpts_id: row.cpts_id.map(CptsId),
-                actor_id: row.actor_id.map(UserId),
-                actor: row.actor,
-                action: row.action,
-                target_kind: row.target_kind,
-                target_id: row.target_id,
-                detail: row.detail,
-                purpose: row.purpose,
-                ip: row.ip,
-                request_id: row.request_id,
-            },
-            prev_hash: row.prev_hash,
-            hash: row.hash,
-        }
-    }
-}
-
-const AUDIT_COLUMNS: &str =
-    "seq, at, cpts_id, actor_id, actor, action, target_kind, target_id, detail, purpose, \
-                             ip, request_id, prev_hash, hash";
-
-/// The hash of an entry as it would be stored at `seq` after `prev_hash`.
-pub fn audit_hash(seq: i64, entry: &NewAuditEntry, prev_hash: &str) -> String {
-    let cpts = entry.cpts_id.map(|c| c.to_string()).unwrap_or_default();
-    let actor_id = entry.actor_id.map(|u| u.to_string()).unwrap_or_default();
-    entry_hash(
-        &AuditFields {
-            seq,
-            at: entry.at,
-            cpts_id: &cpts,
-            actor_id: &actor_id,
-            actor: &entry.actor,
-            action: &entry.action,
-            target_kind: &entry.target_kind,
-            target_id: &entry.target_id,
-            detail: &entry.detail,
-            purpose: &entry.purpose,
-            ip: &entry.ip,
-            request_id: &entry.request_id,
-        },
-        prev_hash,
-    )
-}
-
-#[derive(FromRow)]
 struct ThrottleRow {
     failures: i64,
     window_start: i64,
@@ -162,44 +100,7 @@ impl From<ThrottleRow> for ThrottleState {
 #[async_trait]
 impl SecurityStore for SqlStore {
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<AuditEntry> {
-        let insert = format!(
-            "INSERT INTO audit_log ({AUDIT_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-        );
-        let stored = on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            // Writing the head first takes the write lock (SQLite) or the row lock (PostgreSQL):
-            // appends from several connections or instances queue up here.
-            let (seq, prev_hash): (i64, String) =
-                sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-                    .fetch_one(&mut *tx)
-                    .await?;
-            let hash = audit_hash(seq, entry, &prev_hash);
-            sqlx::query(&insert)
-                .bind(seq)
-                .bind(entry.at)
-                .bind(entry.cpts_id.map(|c| c.0))
-                .bind(entry.actor_id.map(|u| u.0))
-                .bind(&entry.actor)
-                .bind(&entry.action)
-                .bind(&entry.target_kind)
-                .bind(&entry.target_id)
-                .bind(&entry.detail)
-                .bind(&entry.purpose)
-                .bind(&entry.ip)
-                .bind(&entry.request_id)
-                .bind(&prev_hash)
-                .bind(&hash)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-                .bind(&hash)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            AuditEntry { seq, entry: entry.clone(), prev_hash, hash }
-        });
-        Ok(stored)
+        self.append_audit_alone(entry).await
     }
 
     async fn list_audit(
@@ -247,21 +148,17 @@ impl SecurityStore for SqlStore {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
-    async fn audit_after(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditEntry>> {
-        let sql =
-            format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
-        let rows: Vec<AuditRow> = on_pool!(self, pool => sqlx::query_as(&sql)
-            .bind(after_seq)
-            .bind(limit)
-            .fetch_all(pool)
-            .await)?;
-        Ok(rows.into_iter().map(Into::into).collect())
+    async fn audit_chain_after(
+        &self,
+        chain: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>> {
+        self.chain_page(chain, after, limit).await
     }
 
-    async fn audit_head(&self) -> Result<(i64, String)> {
-        let head: (i64, String) = on_pool!(self, pool =>
-            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(pool).await)?;
-        Ok(head)
+    async fn audit_chains(&self) -> Result<Vec<ChainHead>> {
+        self.chain_heads().await
     }
 
     async fn record_login_failure(
@@ -451,57 +348,4 @@ impl SecurityStore for SqlStore {
             .map(|_| ()))?;
         Ok(())
     }
-}
-
-/// What `maillage audit verify` found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ChainReport {
-    Intact { entries: i64, head_hash: String },
-    Broken { seq: i64, reason: String },
-}
-
-/// Walks the whole chain in pages of `page_size` (bounded memory) and checks every link.
-pub async fn verify_audit_chain(store: &dyn SecurityStore, page_size: i64) -> Result<ChainReport> {
-    let mut expected_seq = 1;
-    let mut prev_hash = maillage_domain::audit::GENESIS_HASH.to_string();
-    loop {
-        let page = store
-            .audit_after(expected_seq - 1, page_size.max(1))
-            .await?;
-        if page.is_empty() {
-            break;
-        }
-        for entry in page {
-            if entry.seq != expected_seq {
-                return Ok(ChainReport::Broken {
-                    seq: expected_seq,
-                    reason: format!("entry {expected_seq} is missing (next is {})", entry.seq),
-                });
-            }
-            if entry.prev_hash != prev_hash {
-                return Ok(ChainReport::Broken {
-                    seq: entry.seq,
-                    reason: "does not link to the previous entry (inserted or removed entry)"
-                        .into(),
-                });
-            }
-            if audit_hash(entry.seq, &entry.entry, &entry.prev_hash) != entry.hash {
-                return Ok(ChainReport::Broken {
-                    seq: entry.seq,
-                    reason: "content does not match its hash (modified entry)".into(),
-                });
-            }
-            prev_hash = entry.hash;
-            expected_seq += 1;
-        }
-    }
-    let entries = expected_seq - 1;
-    let (head_seq, head_hash) = store.audit_head().await?;
-    if head_seq != entries || head_hash != prev_hash {
-        return Ok(ChainReport::Broken {
-            seq: entries + 1,
-            reason: format!("the chain ends at entry {entries} but the head records entry {head_seq} (entries removed at the end)"),
-        });
-    }
-    Ok(ChainReport::Intact { entries, head_hash })
 }

@@ -246,9 +246,10 @@ impl Store for SqlStore {
 
     async fn migrate(&self) -> Result<()> {
         match &self.pool {
-            Pool::Sqlite(pool) => sqlite::migrate(pool).await,
-            Pool::Postgres(pool) => postgres::migrate(pool).await,
+            Pool::Sqlite(pool) => sqlite::migrate(pool).await?,
+            Pool::Postgres(pool) => postgres::migrate(pool).await?,
         }
+        self.upgrade_legacy_audit().await
     }
 
     async fn backup_to(&self, path: &Path) -> Result<()> {

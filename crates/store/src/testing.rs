@@ -145,7 +145,57 @@ where
     let databases = TestDatabase::each_backend().await.expect("test databases");
     for database in &databases {
         let store = crate::open(&database.url).await.expect("open store");
+        // Shown with a failing test's output: which engine failed.
+        eprintln!("-- on {} --", store.backend().name());
         check(store, database.url.clone()).await;
+    }
+}
+
+/// Runs a raw `SELECT COUNT(*) …` (or any query of one integer) on a test database, bypassing the store.
+#[allow(clippy::expect_used)]
+pub async fn raw_count(url: &str, sql: &str) -> i64 {
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.expect("raw SQLite");
+        let count: i64 = sqlx::query_scalar(sql)
+            .fetch_one(&pool)
+            .await
+            .expect("raw SQL");
+        pool.close().await;
+        count
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.expect("raw PostgreSQL");
+        let count: i64 = sqlx::query_scalar(sql)
+            .fetch_one(&pool)
+            .await
+            .expect("raw SQL");
+        pool.close().await;
+        count
+    }
+}
+
+/// Makes every later append to the audit trail fail in the database itself (a trigger), to prove that a
+/// change whose audit entry cannot be written is refused whole, and that a read shows nothing.
+pub async fn refuse_audit_appends(url: &str) {
+    if url.starts_with("sqlite:") {
+        raw_execute(
+            url,
+            "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log \
+             BEGIN SELECT RAISE(ABORT, 'audit refused by the test'); END",
+        )
+        .await;
+    } else {
+        raw_execute(
+            url,
+            "CREATE FUNCTION refuse_audit() RETURNS trigger AS $$ \
+             BEGIN RAISE EXCEPTION 'audit refused by the test'; END $$ LANGUAGE plpgsql",
+        )
+        .await;
+        raw_execute(
+            url,
+            "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log \
+             FOR EACH ROW EXECUTE FUNCTION refuse_audit()",
+        )
+        .await;
     }
 }
 
@@ -196,4 +246,21 @@ pub async fn make_user(store: &dyn crate::Store, email: &str) -> crate::User {
         )
         .await
         .expect("create user")
+}
+
+/// An audit entry for store tests that call a write method directly (the platform's chain).
+pub fn audit_entry() -> crate::NewAuditEntry {
+    crate::NewAuditEntry {
+        at: 0,
+        cpts_id: None,
+        actor_id: None,
+        actor: "test".into(),
+        action: "test".into(),
+        target_kind: "test".into(),
+        target_id: String::new(),
+        detail: "{}".into(),
+        purpose: String::new(),
+        ip: "local".into(),
+        request_id: String::new(),
+    }
 }

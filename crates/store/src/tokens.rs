@@ -2,8 +2,9 @@
 //! and the secret address of a professional's calendar feed. Only the SHA-256 of a secret is stored, so a
 //! stolen database does not open anything; looking a token up also records when it was last used.
 
+use crate::audit::commit_audited;
 use crate::models::*;
-use crate::sql::{on_pool, SqlStore};
+use crate::sql::{on_pool, BeginWrite, SqlStore};
 use crate::Result;
 use async_trait::async_trait;
 use sqlx::FromRow;
@@ -24,14 +25,26 @@ pub struct ApiToken {
 
 #[async_trait]
 pub trait TokenStore: Send + Sync {
-    /// Records a token; `token_hash` is the hash of the secret handed out once.
-    async fn create_token(&self, token: &ApiToken, token_hash: &str) -> Result<()>;
+    /// Records a token, with its audit entry; `token_hash` is the hash of the secret handed out once. A token
+    /// of a professional replaces, in the same transaction, their live tokens of the same scope.
+    async fn create_token(
+        &self,
+        token: &ApiToken,
+        token_hash: &str,
+        audit: &NewAuditEntry,
+    ) -> Result<()>;
     /// The live (not revoked) token with this hash, marking it used at `now` (to the minute).
     async fn use_token(&self, token_hash: &str, now: i64) -> Result<Option<ApiToken>>;
     /// A CPTS's tokens of one scope, newest first (revoked ones included, for the record).
     async fn list_tokens(&self, cpts: CptsId, scope: &str, page: Page) -> Result<Vec<ApiToken>>;
     /// Revokes a token of the CPTS; false when there is no such live token.
-    async fn revoke_token(&self, cpts: CptsId, id: Uuid, now: i64) -> Result<bool>;
+    async fn revoke_token(
+        &self,
+        cpts: CptsId,
+        id: Uuid,
+        now: i64,
+        audit: &NewAuditEntry,
+    ) -> Result<bool>;
     /// Revokes a professional's live tokens of a scope (a new calendar address replaces the old one).
     async fn revoke_professional_tokens(
         &self,
@@ -51,23 +64,44 @@ const USE_PRECISION_MS: i64 = 60_000;
 
 #[async_trait]
 impl TokenStore for SqlStore {
-    async fn create_token(&self, t: &ApiToken, token_hash: &str) -> Result<()> {
+    async fn create_token(
+        &self,
+        t: &ApiToken,
+        token_hash: &str,
+        audit: &NewAuditEntry,
+    ) -> Result<()> {
         let sql = "INSERT INTO api_tokens (id, cpts_id, name, scope, professional_id, token_hash, created_by, \
                    created_at) SELECT $1, $2, $3, $4, $5, $6, $7, $8 \
                    WHERE $5 IS NULL OR EXISTS (SELECT 1 FROM professionals WHERE cpts_id = $2 AND id = $5)";
-        let inserted = on_pool!(self, pool => sqlx::query(sql)
-            .bind(t.id)
-            .bind(t.cpts_id)
-            .bind(&t.name)
-            .bind(&t.scope)
-            .bind(t.professional_id)
-            .bind(token_hash)
-            .bind(t.created_by)
-            .bind(t.created_at)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))?;
-        if inserted == 0 {
+        let replace =
+            "UPDATE api_tokens SET revoked_at = $4 WHERE cpts_id = $1 AND professional_id = $2 \
+                       AND scope = $3 AND revoked_at IS NULL";
+        let inserted = on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            if let Some(professional) = t.professional_id {
+                sqlx::query(replace)
+                    .bind(t.cpts_id)
+                    .bind(professional)
+                    .bind(&t.scope)
+                    .bind(t.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let inserted = sqlx::query(sql)
+                .bind(t.id)
+                .bind(t.cpts_id)
+                .bind(&t.name)
+                .bind(&t.scope)
+                .bind(t.professional_id)
+                .bind(token_hash)
+                .bind(t.created_by)
+                .bind(t.created_at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            commit_audited!(tx, inserted == 1, audit)?
+        });
+        if !inserted {
             return Err(crate::StoreError::NotFound("professional"));
         }
         Ok(())
@@ -119,16 +153,25 @@ impl TokenStore for SqlStore {
         Ok(rows)
     }
 
-    async fn revoke_token(&self, cpts: CptsId, id: Uuid, now: i64) -> Result<bool> {
+    async fn revoke_token(
+        &self,
+        cpts: CptsId,
+        id: Uuid,
+        now: i64,
+        audit: &NewAuditEntry,
+    ) -> Result<bool> {
         let sql = "UPDATE api_tokens SET revoked_at = $3 WHERE cpts_id = $1 AND id = $2 AND revoked_at IS NULL";
-        let done = on_pool!(self, pool => sqlx::query(sql)
-            .bind(cpts.0)
-            .bind(id)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))?;
-        Ok(done == 1)
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let done = sqlx::query(sql)
+                .bind(cpts.0)
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            commit_audited!(tx, done == 1, audit)
+        })
     }
 
     async fn revoke_professional_tokens(

@@ -2,6 +2,7 @@
 //! A slot is never booked twice: the partial unique index `snp_bookings_one_live_per_slot` admits one held or
 //! confirmed booking per slot, and a hold that expired is set aside in the same transaction as the new hold.
 
+use crate::audit::{commit_audited, AuditTx};
 use crate::models::*;
 use crate::sql::BeginWrite;
 use crate::sql::{on_pool, SqlStore};
@@ -77,6 +78,8 @@ pub struct SlotQuery {
 /// A hold on a slot, before it is confirmed with the patient's identity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewBooking {
+    /// Chosen by the caller, so that the audit entry written with the hold names it.
+    pub id: Uuid,
     pub slot_id: Uuid,
     pub origin: String,
     pub reason: String,
@@ -213,9 +216,20 @@ pub trait UnscheduledCareStore: Send + Sync {
         page: Page,
     ) -> Result<Vec<AgendaEntry>>;
     /// Cancels a slot nobody booked; false when it is booked (cancel the booking first) or unknown.
-    async fn cancel_slot(&self, cpts: CptsId, slot: Uuid, now: i64) -> Result<bool>;
+    async fn cancel_slot(
+        &self,
+        cpts: CptsId,
+        slot: Uuid,
+        now: i64,
+        audit: &NewAuditEntry,
+    ) -> Result<bool>;
     /// Adds turns to the rota; a turn already filled (same rota and day) is left as it is. Returns how many.
-    async fn create_rota_turns(&self, cpts: CptsId, turns: &[RotaTurn]) -> Result<u64>;
+    async fn create_rota_turns(
+        &self,
+        cpts: CptsId,
+        turns: &[RotaTurn],
+        audit: &NewAuditEntry,
+    ) -> Result<u64>;
     /// Turns whose day is in `[from, until]` (`YYYY-MM-DD`), by day then rota.
     async fn list_rota_turns(
         &self,
@@ -235,6 +249,7 @@ pub trait UnscheduledCareStore: Send + Sync {
         first: Uuid,
         second: Uuid,
         now: i64,
+        audit: &NewAuditEntry,
     ) -> Result<bool>;
     /// Gives a turn to another professional of the CPTS.
     async fn reassign_rota_turn(
@@ -243,9 +258,20 @@ pub trait UnscheduledCareStore: Send + Sync {
         turn: Uuid,
         professional: Uuid,
         now: i64,
+        audit: &NewAuditEntry,
     ) -> Result<bool>;
-    async fn delete_rota_turn(&self, cpts: CptsId, turn: Uuid) -> Result<bool>;
-    async fn record_dysfunction(&self, cpts: CptsId, dysfunction: &SnpDysfunction) -> Result<()>;
+    async fn delete_rota_turn(
+        &self,
+        cpts: CptsId,
+        turn: Uuid,
+        audit: &NewAuditEntry,
+    ) -> Result<bool>;
+    async fn record_dysfunction(
+        &self,
+        cpts: CptsId,
+        dysfunction: &SnpDysfunction,
+        audit: &NewAuditEntry,
+    ) -> Result<()>;
     /// Newest first; only those that happened in `[from, until)`.
     async fn list_dysfunctions(
         &self,
@@ -261,6 +287,7 @@ pub trait UnscheduledCareStore: Send + Sync {
         id: Uuid,
         follow_up: &str,
         resolved_at: Option<i64>,
+        audit: &NewAuditEntry,
     ) -> Result<bool>;
     /// Per kind: how many happened in `[from, until)`, and how many of them are settled.
     async fn dysfunction_summary(
@@ -276,6 +303,7 @@ pub trait UnscheduledCareStore: Send + Sync {
         cpts: CptsId,
         pattern: &SnpPattern,
         slots: &[NewSlot],
+        audit: &NewAuditEntry,
     ) -> Result<u64>;
     async fn list_patterns(&self, cpts: CptsId, professional: Uuid) -> Result<Vec<SnpPattern>>;
     /// Publishes slots one by one (a professional who phones in); same rule for duplicates.
@@ -285,6 +313,7 @@ pub trait UnscheduledCareStore: Send + Sync {
         professional: Uuid,
         slots: &[NewSlot],
         now: i64,
+        audit: &NewAuditEntry,
     ) -> Result<u64>;
     /// Free slots (not cancelled, no live booking as of `now`), earliest first.
     async fn search_free_slots(
@@ -297,9 +326,15 @@ pub trait UnscheduledCareStore: Send + Sync {
     async fn find_slot(&self, cpts: CptsId, id: Uuid) -> Result<Option<SnpSlot>>;
     /// Holds a slot. None when someone else holds or booked it (the caller says so); NotFound when the slot
     /// is not in this CPTS or is cancelled.
-    async fn hold_slot(&self, cpts: CptsId, booking: &NewBooking, now: i64)
-        -> Result<Option<Uuid>>;
+    async fn hold_slot(
+        &self,
+        cpts: CptsId,
+        booking: &NewBooking,
+        now: i64,
+        audit: &NewAuditEntry,
+    ) -> Result<Option<Uuid>>;
     /// Confirms a hold that has not expired, with the patient, the origin and the reason (one transaction).
+    #[allow(clippy::too_many_arguments)]
     async fn confirm_booking(
         &self,
         cpts: CptsId,
@@ -308,9 +343,16 @@ pub trait UnscheduledCareStore: Send + Sync {
         origin: &str,
         reason: &str,
         now: i64,
+        audit: &NewAuditEntry,
     ) -> Result<bool>;
     /// Cancels a held or confirmed booking: the slot is free again.
-    async fn cancel_booking(&self, cpts: CptsId, booking: Uuid, now: i64) -> Result<bool>;
+    async fn cancel_booking(
+        &self,
+        cpts: CptsId,
+        booking: Uuid,
+        now: i64,
+        audit: &NewAuditEntry,
+    ) -> Result<bool>;
     /// What happened: seen, no-show, sent to emergency, hospitalised (confirmed bookings only).
     async fn record_outcome(
         &self,
@@ -318,6 +360,7 @@ pub trait UnscheduledCareStore: Send + Sync {
         booking: Uuid,
         outcome: &str,
         now: i64,
+        audit: &NewAuditEntry,
     ) -> Result<bool>;
     async fn find_booking(&self, cpts: CptsId, id: Uuid) -> Result<Option<SnpBooking>>;
     async fn bookings_of_slot(&self, cpts: CptsId, slot: Uuid) -> Result<Vec<SnpBooking>>;
@@ -481,22 +524,36 @@ impl UnscheduledCareStore for SqlStore {
         Ok(rows)
     }
 
-    async fn cancel_slot(&self, cpts: CptsId, slot: Uuid, now: i64) -> Result<bool> {
+    async fn cancel_slot(
+        &self,
+        cpts: CptsId,
+        slot: Uuid,
+        now: i64,
+        audit: &NewAuditEntry,
+    ) -> Result<bool> {
         let sql = format!(
             "UPDATE snp_slots SET cancelled = TRUE WHERE cpts_id = $1 AND id = $3 AND cancelled = FALSE \
              AND NOT EXISTS (SELECT 1 FROM snp_bookings b WHERE b.slot_id = snp_slots.id AND {LIVE})"
         );
-        let done = on_pool!(self, pool => sqlx::query(&sql)
-            .bind(cpts.0)
-            .bind(now)
-            .bind(slot)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))?;
-        Ok(done == 1)
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let done = sqlx::query(&sql)
+                .bind(cpts.0)
+                .bind(now)
+                .bind(slot)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            commit_audited!(tx, done == 1, audit)
+        })
     }
 
-    async fn create_rota_turns(&self, cpts: CptsId, turns: &[RotaTurn]) -> Result<u64> {
+    async fn create_rota_turns(
+        &self,
+        cpts: CptsId,
+        turns: &[RotaTurn],
+        audit: &NewAuditEntry,
+    ) -> Result<u64> {
         let sql = "INSERT INTO snp_rota_turns (id, cpts_id, label, day, start_minute, end_minute, professional_id, \
                    created_by, created_at, updated_at) \
                    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 \
@@ -521,6 +578,7 @@ impl UnscheduledCareStore for SqlStore {
                     .await?
                     .rows_affected();
             }
+            tx.append_audit(audit).await?;
             tx.commit().await?;
             created
         });
@@ -583,6 +641,7 @@ impl UnscheduledCareStore for SqlStore {
         first: Uuid,
         second: Uuid,
         now: i64,
+        audit: &NewAuditEntry,
     ) -> Result<bool> {
         let read = "SELECT professional_id FROM snp_rota_turns WHERE cpts_id = $1 AND id = $2";
         let write = "UPDATE snp_rota_turns SET professional_id = $3, updated_at = $4 WHERE cpts_id = $1 AND id = $2";
@@ -596,6 +655,7 @@ impl UnscheduledCareStore for SqlStore {
                         sqlx::query(write).bind(cpts.0).bind(turn).bind(professional).bind(now)
                             .execute(&mut *tx).await?;
                     }
+                    tx.append_audit(audit).await?;
                     tx.commit().await?;
                     true
                 }
@@ -611,35 +671,48 @@ impl UnscheduledCareStore for SqlStore {
         turn: Uuid,
         professional: Uuid,
         now: i64,
+        audit: &NewAuditEntry,
     ) -> Result<bool> {
         let sql = "UPDATE snp_rota_turns SET professional_id = $3, updated_at = $4 WHERE cpts_id = $1 AND id = $2 \
                    AND EXISTS (SELECT 1 FROM professionals WHERE cpts_id = $1 AND id = $3)";
-        let done = on_pool!(self, pool => sqlx::query(sql)
-            .bind(cpts.0)
-            .bind(turn)
-            .bind(professional)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))?;
-        Ok(done == 1)
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let done = sqlx::query(sql)
+                .bind(cpts.0)
+                .bind(turn)
+                .bind(professional)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            commit_audited!(tx, done == 1, audit)
+        })
     }
 
-    async fn delete_rota_turn(&self, cpts: CptsId, turn: Uuid) -> Result<bool> {
+    async fn delete_rota_turn(
+        &self,
+        cpts: CptsId,
+        turn: Uuid,
+        audit: &NewAuditEntry,
+    ) -> Result<bool> {
         let sql = "DELETE FROM snp_rota_turns WHERE cpts_id = $1 AND id = $2";
-        let done = on_pool!(self, pool => sqlx::query(sql)
-            .bind(cpts.0)
-            .bind(turn)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))?;
-        Ok(done == 1)
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let done = sqlx::query(sql)
+                .bind(cpts.0)
+                .bind(turn)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            commit_audited!(tx, done == 1, audit)
+        })
     }
     async fn create_pattern(
         &self,
         cpts: CptsId,
         pattern: &SnpPattern,
         slots: &[NewSlot],
+        audit: &NewAuditEntry,
     ) -> Result<u64> {
         let insert = "INSERT INTO snp_patterns (id, cpts_id, professional_id, weekday, start_minute, end_minute, \
                       slot_minutes, kind, modality, place, valid_from, valid_until, exceptions, skip_holidays, \
@@ -673,6 +746,7 @@ impl UnscheduledCareStore for SqlStore {
                 return Err(StoreError::NotFound("professional"));
             }
             let created = insert_slots!(tx, cpts, p.professional_id, Some(p.id), slots, p.created_at);
+            tx.append_audit(audit).await?;
             tx.commit().await?;
             created
         });
@@ -697,15 +771,15 @@ impl UnscheduledCareStore for SqlStore {
         professional: Uuid,
         slots: &[NewSlot],
         now: i64,
+        audit: &NewAuditEntry,
     ) -> Result<u64> {
         let none: Option<Uuid> = None;
-        let created = on_pool!(self, pool => {
+        on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             let created = insert_slots!(tx, cpts, professional, none, slots, now);
-            tx.commit().await?;
-            created
-        });
-        Ok(created)
+            // Nothing published (all already there) is nothing to audit.
+            commit_audited!(tx, created > 0, audit).map(|_| created)
+        })
     }
 
     async fn search_free_slots(
@@ -814,6 +888,7 @@ impl UnscheduledCareStore for SqlStore {
         cpts: CptsId,
         booking: &NewBooking,
         now: i64,
+        audit: &NewAuditEntry,
     ) -> Result<Option<Uuid>> {
         let expire = "UPDATE snp_bookings SET status = 'expired', updated_at = $3 \
                       WHERE cpts_id = $1 AND slot_id = $2 AND status = 'held' AND held_until < $3";
@@ -821,8 +896,8 @@ impl UnscheduledCareStore for SqlStore {
                       booked_by, created_at, updated_at) \
                       SELECT $1, $2, $3, 'held', $4, $5, $6, $7, $8, $9, $9 \
                       WHERE EXISTS (SELECT 1 FROM snp_slots WHERE cpts_id = $2 AND id = $3 AND cancelled = FALSE)";
-        let id = Uuid::now_v7();
         let b = booking;
+        let id = b.id;
         let outcome: Result<u64> = on_pool!(self, pool => async {
             let mut tx = pool.begin_write().await?;
             sqlx::query(expire)
@@ -844,7 +919,10 @@ impl UnscheduledCareStore for SqlStore {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            tx.commit().await?;
+            if inserted == 1 {
+                tx.append_audit(audit).await?;
+                tx.commit().await?;
+            }
             Ok(inserted)
         }.await);
         match outcome {
@@ -864,6 +942,7 @@ impl UnscheduledCareStore for SqlStore {
         origin: &str,
         reason: &str,
         now: i64,
+        audit: &NewAuditEntry,
     ) -> Result<bool> {
         let insert_patient = "INSERT INTO patients (id, cpts_id, identity, key_id, blind_index, created_at, updated_at) \
                               VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING";
@@ -893,25 +972,31 @@ impl UnscheduledCareStore for SqlStore {
                 .await?
                 .rows_affected() == 1;
             // Nothing half-written: without a live hold, the patient is not kept either.
-            if confirmed {
-                tx.commit().await?;
-            }
-            confirmed
+            commit_audited!(tx, confirmed, audit)?
         });
         Ok(done)
     }
 
-    async fn cancel_booking(&self, cpts: CptsId, booking: Uuid, now: i64) -> Result<bool> {
+    async fn cancel_booking(
+        &self,
+        cpts: CptsId,
+        booking: Uuid,
+        now: i64,
+        audit: &NewAuditEntry,
+    ) -> Result<bool> {
         let sql = "UPDATE snp_bookings SET status = 'cancelled', updated_at = $3 \
                    WHERE cpts_id = $1 AND id = $2 AND status IN ('held', 'confirmed') AND outcome IS NULL";
-        let done = on_pool!(self, pool => sqlx::query(sql)
-            .bind(cpts.0)
-            .bind(booking)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))?;
-        Ok(done == 1)
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let done = sqlx::query(sql)
+                .bind(cpts.0)
+                .bind(booking)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            commit_audited!(tx, done == 1, audit)
+        })
     }
 
     async fn record_outcome(
@@ -920,18 +1005,22 @@ impl UnscheduledCareStore for SqlStore {
         booking: Uuid,
         outcome: &str,
         now: i64,
+        audit: &NewAuditEntry,
     ) -> Result<bool> {
         let sql = "UPDATE snp_bookings SET outcome = $3, outcome_at = $4, updated_at = $4 \
                    WHERE cpts_id = $1 AND id = $2 AND status = 'confirmed'";
-        let done = on_pool!(self, pool => sqlx::query(sql)
-            .bind(cpts.0)
-            .bind(booking)
-            .bind(outcome)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))?;
-        Ok(done == 1)
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let done = sqlx::query(sql)
+                .bind(cpts.0)
+                .bind(booking)
+                .bind(outcome)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            commit_audited!(tx, done == 1, audit)
+        })
     }
 
     async fn find_booking(&self, cpts: CptsId, id: Uuid) -> Result<Option<SnpBooking>> {
@@ -970,27 +1059,36 @@ impl UnscheduledCareStore for SqlStore {
         Ok(rows)
     }
 
-    async fn record_dysfunction(&self, cpts: CptsId, d: &SnpDysfunction) -> Result<()> {
+    async fn record_dysfunction(
+        &self,
+        cpts: CptsId,
+        d: &SnpDysfunction,
+        audit: &NewAuditEntry,
+    ) -> Result<()> {
         let sql = "INSERT INTO snp_dysfunctions (id, cpts_id, kind, occurred_at, reported_by, reporter, booking_id, \
                    description, follow_up, resolved_at, created_at) \
                    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 \
                    WHERE $7 IS NULL OR EXISTS (SELECT 1 FROM snp_bookings WHERE cpts_id = $2 AND id = $7)";
-        let inserted = on_pool!(self, pool => sqlx::query(sql)
-            .bind(d.id)
-            .bind(cpts.0)
-            .bind(&d.kind)
-            .bind(d.occurred_at)
-            .bind(d.reported_by)
-            .bind(&d.reporter)
-            .bind(d.booking_id)
-            .bind(&d.description)
-            .bind(&d.follow_up)
-            .bind(d.resolved_at)
-            .bind(d.created_at)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))?;
-        if inserted == 0 {
+        let inserted = on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let inserted = sqlx::query(sql)
+                .bind(d.id)
+                .bind(cpts.0)
+                .bind(&d.kind)
+                .bind(d.occurred_at)
+                .bind(d.reported_by)
+                .bind(&d.reporter)
+                .bind(d.booking_id)
+                .bind(&d.description)
+                .bind(&d.follow_up)
+                .bind(d.resolved_at)
+                .bind(d.created_at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            commit_audited!(tx, inserted == 1, audit)?
+        });
+        if !inserted {
             return Err(StoreError::NotFound("booking"));
         }
         Ok(())
@@ -1023,17 +1121,21 @@ impl UnscheduledCareStore for SqlStore {
         id: Uuid,
         follow_up: &str,
         resolved_at: Option<i64>,
+        audit: &NewAuditEntry,
     ) -> Result<bool> {
         let sql = "UPDATE snp_dysfunctions SET follow_up = $3, resolved_at = $4 WHERE cpts_id = $1 AND id = $2";
-        let done = on_pool!(self, pool => sqlx::query(sql)
-            .bind(cpts.0)
-            .bind(id)
-            .bind(follow_up)
-            .bind(resolved_at)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))?;
-        Ok(done == 1)
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let done = sqlx::query(sql)
+                .bind(cpts.0)
+                .bind(id)
+                .bind(follow_up)
+                .bind(resolved_at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            commit_audited!(tx, done == 1, audit)
+        })
     }
 
     async fn dysfunction_summary(

@@ -37,33 +37,128 @@ async fn verdict(store: &dyn Store) -> ChainReport {
     verify_audit_chain(store, 2).await.unwrap()
 }
 
+/// The chain and position of the first break, if any.
+async fn broken_at(store: &dyn Store) -> Option<(String, i64)> {
+    match verdict(store).await {
+        ChainReport::Broken { chain, seq, .. } => Some((chain, seq)),
+        ChainReport::Intact { .. } => None,
+    }
+}
+
+fn platform(seq: i64) -> Option<(String, i64)> {
+    Some((PLATFORM_CHAIN.to_string(), seq))
+}
+
 #[tokio::test]
 async fn an_intact_chain_verifies_and_concurrent_appends_stay_chained() {
     for_each_backend(|store, _url| async move {
-        assert!(matches!(
+        assert_eq!(
             verdict(store.as_ref()).await,
-            ChainReport::Intact { entries: 0, .. }
-        ));
+            ChainReport::Intact {
+                chains: 0,
+                entries: 0
+            }
+        );
         let mut tasks = Vec::new();
         for n in 1..=40 {
             let store = store.clone();
             tasks.push(tokio::spawn(async move {
-                store.append_audit(&entry(n, None)).await.unwrap().seq
+                store.append_audit(&entry(n, None)).await.unwrap().chain_seq
             }));
         }
-        let mut seqs = Vec::new();
+        let mut positions = Vec::new();
         for task in tasks {
-            seqs.push(task.await.unwrap());
+            positions.push(task.await.unwrap());
         }
-        seqs.sort();
-        assert_eq!(seqs, (1..=40).collect::<Vec<_>>());
-        match verdict(store.as_ref()).await {
-            ChainReport::Intact { entries, head_hash } => {
-                assert_eq!(entries, 40);
-                assert_eq!(store.audit_head().await.unwrap(), (40, head_hash));
+        positions.sort();
+        assert_eq!(positions, (1..=40).collect::<Vec<_>>());
+        assert_eq!(
+            verdict(store.as_ref()).await,
+            ChainReport::Intact {
+                chains: 1,
+                entries: 40
             }
-            broken => panic!("{broken:?}"),
+        );
+        let heads = store.audit_chains().await.unwrap();
+        assert_eq!(heads.len(), 1);
+        assert_eq!(heads[0].head.as_ref().map(|h| h.0), Some(40));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn each_cpts_has_its_own_chain_and_tampering_in_any_is_found() {
+    for_each_backend(|store, url| async move {
+        let a = make_cpts(store.as_ref(), "a").await;
+        let b = make_cpts(store.as_ref(), "b").await;
+        // Interleaved, and concurrently: each chain counts from 1 whatever the others do.
+        let mut tasks = Vec::new();
+        for n in 1..=30 {
+            let store = store.clone();
+            let cpts = match n % 3 {
+                0 => None,
+                1 => Some(a.id),
+                _ => Some(b.id),
+            };
+            tasks.push(tokio::spawn(async move {
+                store.append_audit(&entry(n, cpts)).await.unwrap()
+            }));
         }
+        for task in tasks {
+            let stored = task.await.unwrap();
+            assert_eq!(stored.chain, chain_key(stored.entry.cpts_id));
+            assert!((1..=10).contains(&stored.chain_seq));
+        }
+        assert_eq!(
+            verdict(store.as_ref()).await,
+            ChainReport::Intact {
+                chains: 3,
+                entries: 30
+            }
+        );
+        // A changed entry in b's chain is found in b's chain, at its position.
+        raw_execute(
+            &url,
+            &format!(
+                "UPDATE audit_log SET actor = 'intrus@exemple.fr' WHERE chain = '{}' AND chain_seq = 4",
+                chain_key(Some(b.id))
+            ),
+        )
+        .await;
+        assert_eq!(
+            broken_at(store.as_ref()).await,
+            Some((chain_key(Some(b.id)), 4))
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_entry_moved_to_another_chain_is_detected() {
+    for_each_backend(|store, url| async move {
+        let a = make_cpts(store.as_ref(), "a").await;
+        for n in 1..=3 {
+            store.append_audit(&entry(n, Some(a.id))).await.unwrap();
+        }
+        chain_of(store.as_ref(), 2).await;
+        // The platform's third entry, forged from a's second (same links), filed under the platform chain.
+        raw_execute(
+            &url,
+            &format!(
+                "INSERT INTO audit_log (at, cpts_id, actor_id, actor, action, target_kind, target_id, detail, \
+                 purpose, ip, request_id, chain, chain_seq, prev_hash, hash) \
+                 SELECT at, cpts_id, actor_id, actor, action, target_kind, target_id, detail, purpose, ip, \
+                 request_id, 'platform', 3, prev_hash, hash FROM audit_log WHERE chain = '{}' AND chain_seq = 2",
+                chain_key(Some(a.id))
+            ),
+        )
+        .await;
+        raw_execute(
+            &url,
+            "UPDATE audit_chains SET seq = 3 WHERE chain = 'platform'",
+        )
+        .await;
+        assert_eq!(broken_at(store.as_ref()).await, platform(3));
     })
     .await;
 }
@@ -74,13 +169,10 @@ async fn one_changed_byte_is_detected() {
         chain_of(store.as_ref(), 5).await;
         raw_execute(
             &url,
-            "UPDATE audit_log SET detail = '{\"n\":9}' WHERE seq = 3",
+            "UPDATE audit_log SET detail = '{\"n\":9}' WHERE chain_seq = 3",
         )
         .await;
-        assert!(matches!(
-            verdict(store.as_ref()).await,
-            ChainReport::Broken { seq: 3, .. }
-        ));
+        assert_eq!(broken_at(store.as_ref()).await, platform(3));
     })
     .await;
 }
@@ -89,11 +181,8 @@ async fn one_changed_byte_is_detected() {
 async fn a_deleted_entry_is_detected() {
     for_each_backend(|store, url| async move {
         chain_of(store.as_ref(), 5).await;
-        raw_execute(&url, "DELETE FROM audit_log WHERE seq = 2").await;
-        assert!(matches!(
-            verdict(store.as_ref()).await,
-            ChainReport::Broken { seq: 2, .. }
-        ));
+        raw_execute(&url, "DELETE FROM audit_log WHERE chain_seq = 2").await;
+        assert_eq!(broken_at(store.as_ref()).await, platform(2));
     })
     .await;
 }
@@ -102,11 +191,18 @@ async fn a_deleted_entry_is_detected() {
 async fn a_removed_tail_is_detected() {
     for_each_backend(|store, url| async move {
         chain_of(store.as_ref(), 5).await;
-        raw_execute(&url, "DELETE FROM audit_log WHERE seq = 5").await;
-        assert!(matches!(
-            verdict(store.as_ref()).await,
-            ChainReport::Broken { seq: 5, .. }
-        ));
+        raw_execute(&url, "DELETE FROM audit_log WHERE chain_seq = 5").await;
+        assert_eq!(broken_at(store.as_ref()).await, platform(5));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_removed_head_is_detected() {
+    for_each_backend(|store, url| async move {
+        chain_of(store.as_ref(), 3).await;
+        raw_execute(&url, "DELETE FROM audit_chains").await;
+        assert_eq!(broken_at(store.as_ref()).await, platform(3));
     })
     .await;
 }
@@ -116,17 +212,116 @@ async fn an_inserted_entry_is_detected() {
     for_each_backend(|store, url| async move {
         chain_of(store.as_ref(), 4).await;
         // Shift entries 3 and 4 to make room, then slip a forged entry in at 3 copying entry 2's links.
-        raw_execute(&url, "UPDATE audit_log SET seq = seq + 10 WHERE seq >= 3").await;
-        raw_execute(&url, "UPDATE audit_log SET seq = seq - 9 WHERE seq >= 13").await;
+        raw_execute(&url, "UPDATE audit_log SET chain_seq = chain_seq + 10 WHERE chain_seq >= 3").await;
+        raw_execute(&url, "UPDATE audit_log SET chain_seq = chain_seq - 9 WHERE chain_seq >= 13").await;
         raw_execute(
             &url,
-            "INSERT INTO audit_log (seq, at, cpts_id, actor_id, actor, action, target_kind, target_id, detail, \
-             purpose, ip, request_id, prev_hash, hash) \
-             SELECT 3, at, cpts_id, actor_id, 'intrus@exemple.fr', action, target_kind, target_id, detail, purpose, ip, \
-             request_id, prev_hash, hash FROM audit_log WHERE seq = 2",
+            "INSERT INTO audit_log (at, cpts_id, actor_id, actor, action, target_kind, target_id, detail, \
+             purpose, ip, request_id, chain, chain_seq, prev_hash, hash) \
+             SELECT at, cpts_id, actor_id, 'intrus@exemple.fr', action, target_kind, target_id, detail, purpose, ip, \
+             request_id, chain, 3, prev_hash, hash FROM audit_log WHERE chain_seq = 2",
         )
         .await;
-        assert!(matches!(verdict(store.as_ref()).await, ChainReport::Broken { seq: 3, .. }));
+        raw_execute(&url, "UPDATE audit_chains SET seq = 5").await;
+        assert_eq!(broken_at(store.as_ref()).await, platform(3));
+    })
+    .await;
+}
+
+/// Writes `count` entries the way the store did before per-CPTS chains (one global chain, `audit_head`).
+async fn legacy_trail(store: &dyn Store, url: &str, count: i64, cpts: [Option<CptsId>; 2]) {
+    let mut prev = maillage_domain::audit::GENESIS_HASH.to_string();
+    for n in 1..=count {
+        let e = entry(n, cpts[(n % 2) as usize]);
+        let hash = maillage_store::audit::audit_hash(n, &e, &prev);
+        let cpts_literal = match (e.cpts_id, store.backend()) {
+            (None, _) => "NULL".to_string(),
+            (Some(c), Backend::Sqlite) => format!("X'{}'", c.0.simple()),
+            (Some(c), Backend::Postgres) => format!("'{}'", c.0),
+        };
+        let chain = chain_key(e.cpts_id);
+        raw_execute(
+            url,
+            &format!(
+                "INSERT INTO audit_log (seq, at, cpts_id, actor_id, actor, action, target_kind, target_id, detail, \
+                 purpose, ip, request_id, chain, chain_seq, prev_hash, hash) VALUES ({n}, {at}, {cpts_literal}, NULL, \
+                 '{actor}', '{action}', 'user', '{n}', '{detail}', '', '127.0.0.1', 'req-{n}', '{chain}', NULL, \
+                 '{prev}', '{hash}')",
+                at = e.at,
+                actor = e.actor,
+                action = e.action,
+                detail = e.detail,
+            ),
+        )
+        .await;
+        prev = hash;
+    }
+    raw_execute(
+        url,
+        &format!("UPDATE audit_head SET seq = {count}, hash = '{prev}' WHERE id = 1"),
+    )
+    .await; // The migration moved PostgreSQL's sequence past the rows it found; these came after it.
+    if store.backend() == Backend::Postgres {
+        raw_execute(url, &format!("SELECT setval('audit_log_seq', {count})")).await;
+    }
+}
+
+#[tokio::test]
+async fn a_trail_from_before_chains_is_verified_then_split_into_chains() {
+    for_each_backend(|store, url| async move {
+        let a = make_cpts(store.as_ref(), "a").await;
+        legacy_trail(store.as_ref(), &url, 7, [None, Some(a.id)]).await;
+        store.migrate().await.unwrap();
+        assert_eq!(
+            verdict(store.as_ref()).await,
+            ChainReport::Intact {
+                chains: 2,
+                entries: 7
+            }
+        );
+        // New entries follow on in each chain.
+        assert_eq!(
+            store
+                .append_audit(&entry(8, Some(a.id)))
+                .await
+                .unwrap()
+                .chain_seq,
+            5
+        );
+        assert_eq!(
+            store.append_audit(&entry(9, None)).await.unwrap().chain_seq,
+            4
+        );
+        assert!(matches!(
+            verdict(store.as_ref()).await,
+            ChainReport::Intact { entries: 9, .. }
+        ));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_tampered_trail_from_before_chains_is_not_laundered() {
+    for_each_backend(|store, url| async move {
+        let a = make_cpts(store.as_ref(), "a").await;
+        legacy_trail(store.as_ref(), &url, 5, [None, Some(a.id)]).await;
+        raw_execute(
+            &url,
+            "UPDATE audit_log SET actor = 'intrus@exemple.fr' WHERE seq = 2",
+        )
+        .await;
+        let refused = store.migrate().await.unwrap_err();
+        assert!(
+            refused.to_string().contains("broken at entry 2"),
+            "{refused}"
+        );
+        // Nothing was re-hashed: the rows still wait for the upgrade.
+        assert!(store
+            .audit_chains()
+            .await
+            .unwrap()
+            .iter()
+            .all(|c| c.head.is_none()));
     })
     .await;
 }

@@ -117,6 +117,7 @@ fn stored(pattern: &WeeklyPattern, professional: Uuid) -> SnpPattern {
 
 fn booking(slot: Uuid, now: i64) -> NewBooking {
     NewBooking {
+        id: Uuid::now_v7(),
         slot_id: slot,
         origin: "secretariat".into(),
         reason: "fievre".into(),
@@ -154,7 +155,12 @@ async fn a_weekly_pattern_publishes_its_slots_once_and_searches_see_free_ones() 
         assert_eq!(slots.len(), 8 * 4, "eight Mondays of four slots");
         assert_eq!(
             store
-                .create_pattern(cpts.id, &stored(&pattern, gp), &slots)
+                .create_pattern(
+                    cpts.id,
+                    &stored(&pattern, gp),
+                    &slots,
+                    &maillage_store::testing::audit_entry()
+                )
                 .await
                 .unwrap(),
             32
@@ -162,7 +168,12 @@ async fn a_weekly_pattern_publishes_its_slots_once_and_searches_see_free_ones() 
         // The same pattern again: nothing doubles.
         assert_eq!(
             store
-                .create_pattern(cpts.id, &stored(&pattern, gp), &slots)
+                .create_pattern(
+                    cpts.id,
+                    &stored(&pattern, gp),
+                    &slots,
+                    &maillage_store::testing::audit_entry()
+                )
                 .await
                 .unwrap(),
             0
@@ -171,7 +182,12 @@ async fn a_weekly_pattern_publishes_its_slots_once_and_searches_see_free_ones() 
         // A professional of another CPTS cannot be given slots here.
         assert!(matches!(
             store
-                .create_pattern(other.id, &stored(&pattern, gp), &slots)
+                .create_pattern(
+                    other.id,
+                    &stored(&pattern, gp),
+                    &slots,
+                    &maillage_store::testing::audit_entry()
+                )
                 .await,
             Err(StoreError::NotFound(_))
         ));
@@ -185,7 +201,13 @@ async fn a_weekly_pattern_publishes_its_slots_once_and_searches_see_free_ones() 
         };
         assert_eq!(
             store
-                .publish_slots(cpts.id, dentist, &[extra], 0)
+                .publish_slots(
+                    cpts.id,
+                    dentist,
+                    &[extra],
+                    0,
+                    &maillage_store::testing::audit_entry()
+                )
                 .await
                 .unwrap(),
             1
@@ -251,7 +273,12 @@ async fn a_weekly_pattern_publishes_its_slots_once_and_searches_see_free_ones() 
         let slot = found[0].id;
         let now = start - 2 * HOUR;
         let held = store
-            .hold_slot(cpts.id, &booking(slot, now), now)
+            .hold_slot(
+                cpts.id,
+                &booking(slot, now),
+                now,
+                &maillage_store::testing::audit_entry(),
+            )
             .await
             .unwrap()
             .unwrap();
@@ -275,7 +302,8 @@ async fn a_weekly_pattern_publishes_its_slots_once_and_searches_see_free_ones() 
                 &patient(cpts.id),
                 "secretariat",
                 "fievre",
-                now + 60_000
+                now + 60_000,
+                &maillage_store::testing::audit_entry()
             )
             .await
             .unwrap());
@@ -284,7 +312,13 @@ async fn a_weekly_pattern_publishes_its_slots_once_and_searches_see_free_ones() 
             "a confirmed booking does not expire"
         );
         assert!(store
-            .record_outcome(cpts.id, held, "vu", now + 3 * HOUR)
+            .record_outcome(
+                cpts.id,
+                held,
+                "vu",
+                now + 3 * HOUR,
+                &maillage_store::testing::audit_entry()
+            )
             .await
             .unwrap());
         let stored_booking = store.find_booking(cpts.id, held).await.unwrap().unwrap();
@@ -296,16 +330,27 @@ async fn a_weekly_pattern_publishes_its_slots_once_and_searches_see_free_ones() 
             ("confirmed", Some("vu"))
         );
         assert!(
-            !store.cancel_booking(cpts.id, held, now).await.unwrap(),
+            !store
+                .cancel_booking(cpts.id, held, now, &maillage_store::testing::audit_entry())
+                .await
+                .unwrap(),
             "a visit that happened is not cancelled"
         );
         let second = found[1].id;
         let held = store
-            .hold_slot(cpts.id, &booking(second, now), now)
+            .hold_slot(
+                cpts.id,
+                &booking(second, now),
+                now,
+                &maillage_store::testing::audit_entry(),
+            )
             .await
             .unwrap()
             .unwrap();
-        assert!(store.cancel_booking(cpts.id, held, now).await.unwrap());
+        assert!(store
+            .cancel_booking(cpts.id, held, now, &maillage_store::testing::audit_entry())
+            .await
+            .unwrap());
         assert!(store
             .search_free_slots(cpts.id, &all, now, Page::first(100))
             .await
@@ -328,7 +373,13 @@ async fn an_expired_hold_frees_the_slot_and_cannot_be_confirmed() {
             Day::new(2030, 1, 31).unwrap(),
         );
         store
-            .publish_slots(cpts.id, gp, &slots[..1], 0)
+            .publish_slots(
+                cpts.id,
+                gp,
+                &slots[..1],
+                0,
+                &maillage_store::testing::audit_entry(),
+            )
             .await
             .unwrap();
         let all = SlotQuery {
@@ -342,13 +393,23 @@ async fn an_expired_hold_frees_the_slot_and_cannot_be_confirmed() {
             .unwrap()[0]
             .id;
         let first = store
-            .hold_slot(cpts.id, &booking(slot, 0), 0)
+            .hold_slot(
+                cpts.id,
+                &booking(slot, 0),
+                0,
+                &maillage_store::testing::audit_entry(),
+            )
             .await
             .unwrap()
             .unwrap();
         assert_eq!(
             store
-                .hold_slot(cpts.id, &booking(slot, 60_000), 60_000)
+                .hold_slot(
+                    cpts.id,
+                    &booking(slot, 60_000),
+                    60_000,
+                    &maillage_store::testing::audit_entry()
+                )
                 .await
                 .unwrap(),
             None,
@@ -363,12 +424,18 @@ async fn an_expired_hold_frees_the_slot_and_cannot_be_confirmed() {
                 &patient(cpts.id),
                 "secretariat",
                 "fievre",
-                later
+                later,
+                &maillage_store::testing::audit_entry()
             )
             .await
             .unwrap());
         let second = store
-            .hold_slot(cpts.id, &booking(slot, later), later)
+            .hold_slot(
+                cpts.id,
+                &booking(slot, later),
+                later,
+                &maillage_store::testing::audit_entry(),
+            )
             .await
             .unwrap()
             .unwrap();
@@ -379,7 +446,8 @@ async fn an_expired_hold_frees_the_slot_and_cannot_be_confirmed() {
                 &patient(cpts.id),
                 "secretariat",
                 "fievre",
-                later
+                later,
+                &maillage_store::testing::audit_entry()
             )
             .await
             .unwrap());
@@ -394,7 +462,12 @@ async fn an_expired_hold_frees_the_slot_and_cannot_be_confirmed() {
         // Unknown slot: not found, not "taken".
         assert!(matches!(
             store
-                .hold_slot(cpts.id, &booking(Uuid::now_v7(), 0), 0)
+                .hold_slot(
+                    cpts.id,
+                    &booking(Uuid::now_v7(), 0),
+                    0,
+                    &maillage_store::testing::audit_entry()
+                )
                 .await,
             Err(StoreError::NotFound(_))
         ));
@@ -412,7 +485,16 @@ async fn many_people_booking_one_slot_at_once_get_exactly_one_booking() {
             Day::new(2030, 1, 1).unwrap(),
             Day::new(2030, 3, 31).unwrap(),
         );
-        store.publish_slots(cpts.id, gp, &slots, 0).await.unwrap();
+        store
+            .publish_slots(
+                cpts.id,
+                gp,
+                &slots,
+                0,
+                &maillage_store::testing::audit_entry(),
+            )
+            .await
+            .unwrap();
         let all = SlotQuery {
             from: 0,
             until: i64::MAX / 2,
@@ -430,7 +512,14 @@ async fn many_people_booking_one_slot_at_once_get_exactly_one_booking() {
                 let (store, barrier) = (store.clone(), barrier.clone());
                 attempts.push(tokio::spawn(async move {
                     barrier.wait().await;
-                    store.hold_slot(cpts.id, &booking(slot, 0), 0).await
+                    store
+                        .hold_slot(
+                            cpts.id,
+                            &booking(slot, 0),
+                            0,
+                            &maillage_store::testing::audit_entry(),
+                        )
+                        .await
                 }));
             }
             let mut won = 0;
@@ -475,17 +564,32 @@ async fn dysfunctions_are_logged_followed_up_and_summed_per_kind() {
             created_at: at,
         };
         let first = report("aucun_creneau", 1_000);
-        store.record_dysfunction(cpts.id, &first).await.unwrap();
         store
-            .record_dysfunction(cpts.id, &report("aucun_creneau", 2_000))
+            .record_dysfunction(cpts.id, &first, &maillage_store::testing::audit_entry())
             .await
             .unwrap();
         store
-            .record_dysfunction(cpts.id, &report("delai_48h", 3_000))
+            .record_dysfunction(
+                cpts.id,
+                &report("aucun_creneau", 2_000),
+                &maillage_store::testing::audit_entry(),
+            )
             .await
             .unwrap();
         store
-            .record_dysfunction(cpts.id, &report("delai_48h", 9_000_000))
+            .record_dysfunction(
+                cpts.id,
+                &report("delai_48h", 3_000),
+                &maillage_store::testing::audit_entry(),
+            )
+            .await
+            .unwrap();
+        store
+            .record_dysfunction(
+                cpts.id,
+                &report("delai_48h", 9_000_000),
+                &maillage_store::testing::audit_entry(),
+            )
             .await
             .unwrap();
         // A booking of another CPTS cannot be attached.
@@ -494,7 +598,9 @@ async fn dysfunctions_are_logged_followed_up_and_summed_per_kind() {
             ..report("absence", 4_000)
         };
         assert!(matches!(
-            store.record_dysfunction(cpts.id, &foreign).await,
+            store
+                .record_dysfunction(cpts.id, &foreign, &maillage_store::testing::audit_entry())
+                .await,
             Err(StoreError::NotFound(_))
         ));
         assert!(store
@@ -502,12 +608,19 @@ async fn dysfunctions_are_logged_followed_up_and_summed_per_kind() {
                 cpts.id,
                 first.id,
                 "Appel au Dr X, créneau ajouté",
-                Some(5_000)
+                Some(5_000),
+                &maillage_store::testing::audit_entry()
             )
             .await
             .unwrap());
         assert!(!store
-            .set_dysfunction_follow_up(other.id, first.id, "intrus", None)
+            .set_dysfunction_follow_up(
+                other.id,
+                first.id,
+                "intrus",
+                None,
+                &maillage_store::testing::audit_entry()
+            )
             .await
             .unwrap());
         let summary = store.dysfunction_summary(cpts.id, 0, 10_000).await.unwrap();
@@ -544,14 +657,32 @@ async fn book(
     let now = slot.start_at - asked_before;
     let mut hold = booking(slot.id, now);
     hold.requested_at = now;
-    let id = store.hold_slot(cpts, &hold, now).await.unwrap().unwrap();
+    let id = store
+        .hold_slot(cpts, &hold, now, &maillage_store::testing::audit_entry())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(store
-        .confirm_booking(cpts, id, &patient(cpts), "sas", "fievre", now)
+        .confirm_booking(
+            cpts,
+            id,
+            &patient(cpts),
+            "sas",
+            "fievre",
+            now,
+            &maillage_store::testing::audit_entry()
+        )
         .await
         .unwrap());
     if let Some(outcome) = outcome {
         assert!(store
-            .record_outcome(cpts, id, outcome, slot.start_at)
+            .record_outcome(
+                cpts,
+                id,
+                outcome,
+                slot.start_at,
+                &maillage_store::testing::audit_entry()
+            )
             .await
             .unwrap());
     }
@@ -572,7 +703,12 @@ async fn indicators_count_the_slots_offered_booked_and_honoured() {
         );
         let slots = slots_of(&pattern, from, to);
         store
-            .create_pattern(cpts.id, &stored(&pattern, gp), &slots)
+            .create_pattern(
+                cpts.id,
+                &stored(&pattern, gp),
+                &slots,
+                &maillage_store::testing::audit_entry(),
+            )
             .await
             .unwrap();
         let extra = WeeklyPattern {
@@ -584,6 +720,7 @@ async fn indicators_count_the_slots_offered_booked_and_honoured() {
                 cpts.id,
                 &stored(&extra, dentist),
                 &slots_of(&extra, from, to),
+                &maillage_store::testing::audit_entry(),
             )
             .await
             .unwrap();
@@ -613,14 +750,40 @@ async fn indicators_count_the_slots_offered_booked_and_honoured() {
         // A cancelled booking does not count; a cancelled slot is not offered.
         let cancelled = book(store.as_ref(), cpts.id, &gp_slots[5], HOUR, None).await;
         assert!(store
-            .cancel_booking(cpts.id, cancelled, gp_slots[5].start_at - HOUR)
+            .cancel_booking(
+                cpts.id,
+                cancelled,
+                gp_slots[5].start_at - HOUR,
+                &maillage_store::testing::audit_entry()
+            )
             .await
             .unwrap());
-        assert!(store.cancel_slot(cpts.id, gp_slots[6].id, 0).await.unwrap());
+        assert!(store
+            .cancel_slot(
+                cpts.id,
+                gp_slots[6].id,
+                0,
+                &maillage_store::testing::audit_entry()
+            )
+            .await
+            .unwrap());
         // A booked slot cannot be cancelled while booked, nor a slot of this CPTS from another one.
-        assert!(!store.cancel_slot(cpts.id, gp_slots[4].id, 0).await.unwrap());
         assert!(!store
-            .cancel_slot(other.id, gp_slots[7].id, 0)
+            .cancel_slot(
+                cpts.id,
+                gp_slots[4].id,
+                0,
+                &maillage_store::testing::audit_entry()
+            )
+            .await
+            .unwrap());
+        assert!(!store
+            .cancel_slot(
+                other.id,
+                gp_slots[7].id,
+                0,
+                &maillage_store::testing::audit_entry()
+            )
             .await
             .unwrap());
         let f = store.snp_figures(cpts.id, 0, i64::MAX / 2).await.unwrap();
@@ -697,11 +860,21 @@ async fn the_rota_fills_each_turn_once_and_swaps_in_one_step() {
             // Another CPTS's professional is not put on this rota.
             turn("Samedi matin", "2030-01-26", stranger),
         ];
-        assert_eq!(store.create_rota_turns(cpts.id, &turns).await.unwrap(), 3);
+        assert_eq!(
+            store
+                .create_rota_turns(cpts.id, &turns, &maillage_store::testing::audit_entry())
+                .await
+                .unwrap(),
+            3
+        );
         // The same day again is left as it was.
         assert_eq!(
             store
-                .create_rota_turns(cpts.id, &[turn("Samedi matin", "2030-01-05", b)])
+                .create_rota_turns(
+                    cpts.id,
+                    &[turn("Samedi matin", "2030-01-05", b)],
+                    &maillage_store::testing::audit_entry()
+                )
                 .await
                 .unwrap(),
             0
@@ -714,7 +887,13 @@ async fn the_rota_fills_each_turn_once_and_swaps_in_one_step() {
             vec![(a, 2), (b, 1)]
         );
         assert!(store
-            .swap_rota_turns(cpts.id, turns[0].id, turns[1].id, 10)
+            .swap_rota_turns(
+                cpts.id,
+                turns[0].id,
+                turns[1].id,
+                10,
+                &maillage_store::testing::audit_entry()
+            )
             .await
             .unwrap());
         let listed = store
@@ -760,15 +939,33 @@ async fn the_rota_fills_each_turn_once_and_swaps_in_one_step() {
             .unwrap()
             .is_empty());
         assert!(!store
-            .swap_rota_turns(other.id, turns[0].id, turns[1].id, 10)
+            .swap_rota_turns(
+                other.id,
+                turns[0].id,
+                turns[1].id,
+                10,
+                &maillage_store::testing::audit_entry()
+            )
             .await
             .unwrap());
         assert!(!store
-            .reassign_rota_turn(cpts.id, turns[2].id, stranger, 11)
+            .reassign_rota_turn(
+                cpts.id,
+                turns[2].id,
+                stranger,
+                11,
+                &maillage_store::testing::audit_entry()
+            )
             .await
             .unwrap());
         assert!(store
-            .reassign_rota_turn(cpts.id, turns[2].id, b, 11)
+            .reassign_rota_turn(
+                cpts.id,
+                turns[2].id,
+                b,
+                11,
+                &maillage_store::testing::audit_entry()
+            )
             .await
             .unwrap());
         assert_eq!(
@@ -778,8 +975,22 @@ async fn the_rota_fills_each_turn_once_and_swaps_in_one_step() {
                 .unwrap(),
             vec![(b, 2), (a, 1)]
         );
-        assert!(!store.delete_rota_turn(other.id, turns[2].id).await.unwrap());
-        assert!(store.delete_rota_turn(cpts.id, turns[2].id).await.unwrap());
+        assert!(!store
+            .delete_rota_turn(
+                other.id,
+                turns[2].id,
+                &maillage_store::testing::audit_entry()
+            )
+            .await
+            .unwrap());
+        assert!(store
+            .delete_rota_turn(
+                cpts.id,
+                turns[2].id,
+                &maillage_store::testing::audit_entry()
+            )
+            .await
+            .unwrap());
         assert!(store
             .find_rota_turn(cpts.id, turns[2].id)
             .await
@@ -806,7 +1017,10 @@ async fn tokens_open_only_while_live_and_are_found_by_their_hash() {
             revoked_at: None,
             last_used_at: None,
         };
-        store.create_token(&token, "hash-1").await.unwrap();
+        store
+            .create_token(&token, "hash-1", &maillage_store::testing::audit_entry())
+            .await
+            .unwrap();
         let used = store.use_token("hash-1", 50).await.unwrap().unwrap();
         assert_eq!((used.id, used.last_used_at), (token.id, Some(50)));
         assert!(store.use_token("hash-2", 50).await.unwrap().is_none());
@@ -816,14 +1030,20 @@ async fn tokens_open_only_while_live_and_are_found_by_their_hash() {
             professional_id: Some(gp),
             ..token.clone()
         };
-        store.create_token(&feed, "hash-feed").await.unwrap();
+        store
+            .create_token(&feed, "hash-feed", &maillage_store::testing::audit_entry())
+            .await
+            .unwrap();
         // A feed for a professional of another CPTS is refused.
         let foreign = ApiToken {
             id: Uuid::now_v7(),
             cpts_id: other.id.0,
             ..feed.clone()
         };
-        assert!(store.create_token(&foreign, "hash-x").await.is_err());
+        assert!(store
+            .create_token(&foreign, "hash-x", &maillage_store::testing::audit_entry())
+            .await
+            .is_err());
         assert_eq!(
             store
                 .list_tokens(cpts.id, "fhir:read", Page::first(10))
@@ -832,8 +1052,24 @@ async fn tokens_open_only_while_live_and_are_found_by_their_hash() {
                 .len(),
             1
         );
-        assert!(!store.revoke_token(other.id, token.id, 60).await.unwrap());
-        assert!(store.revoke_token(cpts.id, token.id, 60).await.unwrap());
+        assert!(!store
+            .revoke_token(
+                other.id,
+                token.id,
+                60,
+                &maillage_store::testing::audit_entry()
+            )
+            .await
+            .unwrap());
+        assert!(store
+            .revoke_token(
+                cpts.id,
+                token.id,
+                60,
+                &maillage_store::testing::audit_entry()
+            )
+            .await
+            .unwrap());
         assert!(store.use_token("hash-1", 70).await.unwrap().is_none());
         assert_eq!(
             store

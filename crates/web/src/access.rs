@@ -20,6 +20,7 @@ use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 use maillage_app::accounts::SignedIn;
 use maillage_app::audit::AuditContext;
+use maillage_app::caller::Caller;
 use maillage_app::clock::now_ms;
 use maillage_domain::authz::{allows, Permission, Role};
 use maillage_store::Cpts;
@@ -184,6 +185,27 @@ impl FromRequestParts<AppState> for Actor {
                 .unwrap_or_default()
                 .to_string(),
         }))
+    }
+}
+
+/// The caller of a mission service on a CPTS route: the role the database gives the account in the CPTS of
+/// the address, its linked professional, and who acts from where for the audit trail. Only this layer makes
+/// it, after the route's rule passed; handlers hand it to the service, which decides record-level rights.
+pub struct Authorised(pub Caller);
+
+impl FromRequestParts<AppState> for Authorised {
+    type Rejection = WebError;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let caller = parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(|| WebError::Internal("CPTS route without a CPTS rule".into()))?;
+        let Actor(context) = Actor::from_request_parts(parts, state).await?;
+        Ok(Authorised(caller.with_context(&context)))
     }
 }
 
@@ -362,14 +384,16 @@ async fn authorize(state: &AppState, access: Access, request: &mut Request) -> R
                 .await
                 .map_err(WebError::from)?
                 .ok_or(WebError::NotFound)?;
-            let role = state
-                .store
-                .role_in(cpts.id, signed_in.user.id)
-                .await
-                .map_err(WebError::from)?
-                .ok_or_else(|| {
-                    WebError::Forbidden("Vous n'avez aucun rôle dans cette CPTS.".into())
-                })?;
+            let caller = Caller::resolve(
+                state.store.as_ref(),
+                signed_in.user.id,
+                cpts.id,
+                &AuditContext::default(),
+            )
+            .await
+            .map_err(WebError::from)?
+            .ok_or_else(|| WebError::Forbidden("Vous n'avez aucun rôle dans cette CPTS.".into()))?;
+            let role = caller.role();
             if !allows(role, permission) {
                 return Err(WebError::forbidden().into());
             }
@@ -386,6 +410,7 @@ async fn authorize(state: &AppState, access: Access, request: &mut Request) -> R
                 });
             }
             request.extensions_mut().insert(CptsContext { cpts, role });
+            request.extensions_mut().insert(caller);
             Ok(())
         }
     }

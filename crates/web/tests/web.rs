@@ -2861,8 +2861,7 @@ async fn the_sas_reads_free_slots_over_fhir_with_a_token_the_coordination_issues
         let vidourle = demo_cpts(&app, OTHER_DEMO_CPTS_SLUG).await;
         let theirs = maillage_app::tokens::issue(
             app.store.as_ref(),
-            &maillage_app::audit::AuditContext::command_line(),
-            vidourle.id,
+            &maillage_app::caller::Caller::command_line(vidourle.id),
             "SAS",
             maillage_app::tokens::FHIR_SCOPE,
             None,

@@ -5,7 +5,7 @@
 
 use super::directory::{pair_choices, Choice};
 use super::unscheduled_care::Professionals;
-use crate::access::{Access, Actor, CptsContext, GuardedRouter, Viewer};
+use crate::access::{Access, Authorised, CptsContext, GuardedRouter, Viewer};
 use crate::error::{WebError, WebResult};
 use crate::forms::{FormPairs, PageQuery, Query};
 use crate::views::{lookahead, paginate, render_form, Layout, Pager};
@@ -264,7 +264,7 @@ async fn build(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     pairs: FormPairs,
 ) -> WebResult<Response> {
     let form = RotaForm {
@@ -324,11 +324,7 @@ async fn build(
         skip_public_holidays: pairs.text("holidays") != "oui",
         professionals: chosen,
     };
-    match state
-        .unscheduled_care
-        .build_rota(&actor, context.cpts.id, &request)
-        .await
-    {
+    match state.unscheduled_care.build_rota(&caller, &request).await {
         Ok(created) => Ok(Redirect::to(&format!(
             "/c/{}/{BASE}/astreintes?ajoutes={created}",
             context.cpts.slug
@@ -345,7 +341,7 @@ async fn build(
 async fn change(
     State(state): State<AppState>,
     context: CptsContext,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
     pairs: FormPairs,
 ) -> WebResult<Response> {
@@ -374,7 +370,7 @@ async fn change(
     };
     let done = state
         .unscheduled_care
-        .change_turn(&actor, context.cpts.id, turn, change)
+        .change_turn(&caller, turn, change)
         .await
         .map_err(|e| match e {
             CareError::Store(e) => e.into(),

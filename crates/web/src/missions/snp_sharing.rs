@@ -3,7 +3,7 @@
 //! bookings and on-call turns. A secret is shown once, when issued; only its hash is kept.
 
 use super::unscheduled_care::AgendaBatches;
-use crate::access::{Access, Actor, CptsContext, CurrentUser, GuardedRouter, TokenCaller, Viewer};
+use crate::access::{Access, Actor, Authorised, CptsContext, GuardedRouter, TokenCaller, Viewer};
 use crate::error::{WebError, WebResult};
 use crate::forms::FormPairs;
 use crate::views::{render, Layout};
@@ -62,6 +62,7 @@ pub fn routes(router: GuardedRouter) -> GuardedRouter {
 fn token_error(error: TokenError) -> WebError {
     match error {
         TokenError::Refused(message) => WebError::BadRequest(message),
+        TokenError::NotAllowed => WebError::NotFound,
         TokenError::Store(e) => e.into(),
     }
 }
@@ -136,13 +137,12 @@ async fn issue(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     pairs: FormPairs,
 ) -> WebResult<Response> {
     match tokens::issue(
         state.store.as_ref(),
-        &actor,
-        context.cpts.id,
+        &caller,
         &pairs.text("name"),
         FHIR_SCOPE,
         None,
@@ -154,18 +154,18 @@ async fn issue(
         Err(TokenError::Refused(message)) => {
             tokens_page(&state, &viewer, &context, None, Some(message)).await
         }
-        Err(TokenError::Store(e)) => Err(e.into()),
+        Err(other) => Err(token_error(other)),
     }
 }
 
 async fn revoke(
     State(state): State<AppState>,
     context: CptsContext,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
 ) -> WebResult<Response> {
     let id = super::directory::parse_id(&id)?;
-    if !tokens::revoke(state.store.as_ref(), &actor, context.cpts.id, id)
+    if !tokens::revoke(state.store.as_ref(), &caller, id)
         .await
         .map_err(token_error)?
     {
@@ -190,16 +190,14 @@ async fn new_calendar_address(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
-    CurrentUser(user): CurrentUser,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     pairs: FormPairs,
 ) -> WebResult<Response> {
-    let cpts = context.cpts.id;
     let chosen = pairs.text("professional");
-    let professional = if context.role == Role::Coordinator && !chosen.is_empty() {
+    let professional = if caller.role() == Role::Coordinator && !chosen.is_empty() {
         Some(super::directory::parse_id(&chosen)?)
     } else {
-        state.store.professional_of_user(cpts, user.user.id).await?
+        caller.professional()
     };
     let Some(professional) = professional else {
         return Err(WebError::BadRequest(
@@ -208,8 +206,7 @@ async fn new_calendar_address(
     };
     let secret = tokens::issue(
         state.store.as_ref(),
-        &actor,
-        cpts,
+        &caller,
         "Agenda iCalendar",
         CALENDAR_SCOPE,
         Some(professional),

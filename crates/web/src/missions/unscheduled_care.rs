@@ -3,7 +3,7 @@
 //! the same slot is refused, and the outcome (seen, no-show…) is recorded.
 
 use super::directory::{commune_name, pair_choices, parse_id, territory_choices, Choice};
-use crate::access::{Access, Actor, CptsContext, CurrentUser, GuardedRouter, Viewer};
+use crate::access::{Access, Authorised, CptsContext, CurrentUser, GuardedRouter, Viewer};
 use crate::error::{WebError, WebResult};
 use crate::forms::{FormPairs, Query};
 use crate::views::{render, render_form, Layout};
@@ -134,6 +134,7 @@ pub fn care_error(error: CareError) -> WebError {
     match error {
         CareError::Refused(message) => WebError::Conflict(message),
         CareError::Invalid(problem) => WebError::BadRequest(problem.to_string()),
+        CareError::NotFound => WebError::NotFound,
         CareError::Store(e) => e.into(),
         other => WebError::Internal(other.to_string()),
     }
@@ -551,20 +552,13 @@ async fn hold(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
 ) -> WebResult<Response> {
     let slot = parse_id(&id)?;
     let held = state
         .unscheduled_care
-        .hold(
-            &actor,
-            context.cpts.id,
-            slot,
-            BookingOrigin::CptsSecretary,
-            "",
-            now_ms(),
-        )
+        .hold(&caller, slot, BookingOrigin::CptsSecretary, "", now_ms())
         .await
         .map_err(care_error)?;
     match held {
@@ -625,56 +619,20 @@ pub struct BookingForm {
     pub reason: String,
 }
 
-/// The booking, if the viewer may see it: members only their own bookings and those on their own slots.
-async fn visible_booking(
-    state: &AppState,
-    context: &CptsContext,
-    user: &maillage_app::accounts::SignedIn,
-    actor: &maillage_app::audit::AuditContext,
-    id: Uuid,
-) -> WebResult<(
-    maillage_store::SnpBooking,
-    Option<PatientIdentity>,
-    maillage_store::SnpSlot,
-)> {
-    let cpts = context.cpts.id;
-    let booking = state
-        .store
-        .find_booking(cpts, id)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    let slot = state
-        .store
-        .find_slot(cpts, booking.slot_id)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    if context.role == Role::Member {
-        let own = state.store.professional_of_user(cpts, user.user.id).await?;
-        if booking.booked_by != Some(user.user.id.0) && own != Some(slot.professional_id) {
-            return Err(WebError::NotFound);
-        }
-    }
-    let (booking, identity) = state
-        .unscheduled_care
-        .booking(actor, cpts, id)
-        .await
-        .map_err(care_error)?
-        .ok_or(WebError::NotFound)?;
-    Ok((booking, identity, slot))
-}
-
-#[allow(clippy::too_many_arguments)]
 async fn booking_view(
     state: &AppState,
     viewer: &Viewer,
     context: &CptsContext,
-    user: &maillage_app::accounts::SignedIn,
-    actor: &maillage_app::audit::AuditContext,
+    caller: &maillage_app::caller::Caller,
     id: Uuid,
     form: BookingForm,
     errors: Vec<ValidationError>,
 ) -> WebResult<Response> {
-    let (booking, identity, slot) = visible_booking(state, context, user, actor, id).await?;
+    let (booking, slot, identity) = state
+        .unscheduled_care
+        .booking(caller, id)
+        .await
+        .map_err(care_error)?;
     let doctor = state
         .store
         .professional(context.cpts.id, slot.professional_id)
@@ -744,8 +702,7 @@ async fn booking_page(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
-    CurrentUser(user): CurrentUser,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
 ) -> WebResult<Response> {
     let id = parse_id(&id)?;
@@ -753,8 +710,7 @@ async fn booking_page(
         &state,
         &viewer,
         &context,
-        &user,
-        &actor,
+        &caller,
         id,
         BookingForm::default(),
         Vec::new(),
@@ -766,8 +722,7 @@ async fn confirm(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
-    CurrentUser(user): CurrentUser,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
     pairs: FormPairs,
 ) -> WebResult<Response> {
@@ -832,7 +787,7 @@ async fn confirm(
         ));
     }
     if !errors.is_empty() {
-        return booking_view(&state, &viewer, &context, &user, &actor, id, form, errors).await;
+        return booking_view(&state, &viewer, &context, &caller, id, form, errors).await;
     }
     let identity = PatientIdentity {
         family_name,
@@ -844,8 +799,7 @@ async fn confirm(
     let confirmed = state
         .unscheduled_care
         .confirm(
-            &actor,
-            context.cpts.id,
+            &caller,
             id,
             &identity,
             origin.unwrap_or(BookingOrigin::CptsSecretary),
@@ -864,15 +818,13 @@ async fn confirm(
 async fn cancel(
     State(state): State<AppState>,
     context: CptsContext,
-    CurrentUser(user): CurrentUser,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
 ) -> WebResult<Response> {
     let id = parse_id(&id)?;
-    visible_booking(&state, &context, &user, &actor, id).await?;
     if !state
         .unscheduled_care
-        .cancel(&actor, context.cpts.id, id)
+        .cancel(&caller, id)
         .await
         .map_err(care_error)?
     {
@@ -886,18 +838,16 @@ async fn cancel(
 async fn outcome(
     State(state): State<AppState>,
     context: CptsContext,
-    CurrentUser(user): CurrentUser,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
     pairs: FormPairs,
 ) -> WebResult<Response> {
     let id = parse_id(&id)?;
     let outcome = Outcome::parse(&pairs.text("outcome"))
         .ok_or_else(|| WebError::BadRequest("Issue : choisissez une issue de la liste.".into()))?;
-    visible_booking(&state, &context, &user, &actor, id).await?;
     if !state
         .unscheduled_care
-        .record_outcome(&actor, context.cpts.id, id, outcome)
+        .record_outcome(&caller, id, outcome)
         .await
         .map_err(care_error)?
     {
@@ -1152,20 +1102,15 @@ async fn my_slots(
 }
 
 /// The professional a form publishes for: the coordination may name one; others publish their own.
-async fn publishing_for(
-    state: &AppState,
-    context: &CptsContext,
-    user: &maillage_app::accounts::SignedIn,
+fn publishing_for(
+    caller: &maillage_app::caller::Caller,
     chosen: &str,
     errors: &mut Vec<ValidationError>,
-) -> WebResult<Option<Uuid>> {
-    let professional = if context.role == Role::Coordinator && !chosen.is_empty() {
+) -> Option<Uuid> {
+    let professional = if caller.role() == Role::Coordinator && !chosen.is_empty() {
         Uuid::parse_str(chosen).ok()
     } else {
-        state
-            .store
-            .professional_of_user(context.cpts.id, user.user.id)
-            .await?
+        caller.professional()
     };
     if professional.is_none() {
         errors.push(ValidationError::new(
@@ -1173,7 +1118,7 @@ async fn publishing_for(
             "votre compte n'est relié à aucune fiche : demandez-le à la coordination",
         ));
     }
-    Ok(professional)
+    professional
 }
 
 fn listed<T: Copy>(
@@ -1197,7 +1142,7 @@ async fn publish_single(
     viewer: Viewer,
     context: CptsContext,
     CurrentUser(user): CurrentUser,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     pairs: FormPairs,
 ) -> WebResult<Response> {
     let single = SingleSlotForm {
@@ -1209,14 +1154,7 @@ async fn publish_single(
         place: pairs.text("place"),
     };
     let mut errors = Vec::new();
-    let professional = publishing_for(
-        &state,
-        &context,
-        &user,
-        &pairs.text("professional"),
-        &mut errors,
-    )
-    .await?;
+    let professional = publishing_for(&caller, &pairs.text("professional"), &mut errors);
     let day = Day::parse("Jour", &single.day)
         .map_err(|e| errors.push(e))
         .ok();
@@ -1265,8 +1203,7 @@ async fn publish_single(
     let created = state
         .unscheduled_care
         .publish_slot(
-            &actor,
-            context.cpts.id,
+            &caller,
             professional,
             start_at,
             minutes,
@@ -1298,25 +1235,13 @@ async fn publish_single(
 async fn withdraw(
     State(state): State<AppState>,
     context: CptsContext,
-    CurrentUser(user): CurrentUser,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
 ) -> WebResult<Response> {
     let slot_id = parse_id(&id)?;
-    let cpts = context.cpts.id;
-    let slot = state
-        .store
-        .find_slot(cpts, slot_id)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    if context.role != Role::Coordinator
-        && state.store.professional_of_user(cpts, user.user.id).await? != Some(slot.professional_id)
-    {
-        return Err(WebError::NotFound);
-    }
     if !state
         .unscheduled_care
-        .cancel_slot(&actor, cpts, slot_id)
+        .cancel_slot(&caller, slot_id)
         .await
         .map_err(care_error)?
     {
@@ -1337,7 +1262,7 @@ async fn publish(
     viewer: Viewer,
     context: CptsContext,
     CurrentUser(user): CurrentUser,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     pairs: FormPairs,
 ) -> WebResult<Response> {
     let form = PatternForm {
@@ -1353,10 +1278,8 @@ async fn publish(
         exceptions: pairs.text("exceptions"),
         place: pairs.text("place"),
     };
-    let cpts = context.cpts.id;
     let mut errors = Vec::new();
-    let professional =
-        publishing_for(&state, &context, &user, &form.professional, &mut errors).await?;
+    let professional = publishing_for(&caller, &form.professional, &mut errors);
     let weekday = form.weekday.parse::<u32>().unwrap_or(0);
     let start = parse_time("Début", &form.start)
         .map_err(|e| errors.push(e))
@@ -1431,7 +1354,7 @@ async fn publish(
     };
     let created = state
         .unscheduled_care
-        .publish_pattern(&actor, cpts, professional, &pattern, form.place.trim())
+        .publish_pattern(&caller, professional, &pattern, form.place.trim())
         .await
         .map_err(care_error)?;
     Ok(Redirect::to(&format!(
@@ -1582,7 +1505,7 @@ async fn record_dysfunction(
     viewer: Viewer,
     context: CptsContext,
     CurrentUser(user): CurrentUser,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     pairs: FormPairs,
 ) -> WebResult<Response> {
     let kind = pairs.text("kind");
@@ -1613,34 +1536,33 @@ async fn record_dysfunction(
         )
         .await;
     }
-    let now = now_ms();
-    let record = maillage_store::SnpDysfunction {
-        id: Uuid::now_v7(),
-        kind: kind.clone(),
-        occurred_at: now,
-        reported_by: Some(user.user.id.0),
-        reporter: user.user.display_name.clone(),
-        booking_id: None,
-        description,
-        follow_up: String::new(),
-        resolved_at: None,
-        created_at: now,
-    };
-    state
-        .store
-        .record_dysfunction(context.cpts.id, &record)
-        .await?;
-    maillage_app::audit::record(
-        state.store.as_ref(),
-        &actor,
-        maillage_app::audit::AuditEvent::new(
-            maillage_domain::audit::AuditAction::SnpDysfunctionRecorded,
-            "snp_dysfunction",
-            record.id.to_string(),
+    if let Err(error) = state
+        .unscheduled_care
+        .report_dysfunction(
+            &caller,
+            &user.user.display_name,
+            DysfunctionKind::parse(&kind).unwrap_or(DysfunctionKind::Other),
+            &description,
         )
-        .detail(serde_json::json!({ "kind": kind })),
-    )
-    .await?;
+        .await
+    {
+        return match error {
+            CareError::Invalid(problem) => {
+                dysfunctions_view(
+                    &state,
+                    &viewer,
+                    &context,
+                    1,
+                    kind,
+                    description,
+                    vec![problem],
+                    None,
+                )
+                .await
+            }
+            other => Err(care_error(other)),
+        };
+    }
     Ok(Redirect::to(&format!(
         "/c/{}/{BASE}/dysfonctionnements",
         context.cpts.slug
@@ -1651,7 +1573,7 @@ async fn record_dysfunction(
 async fn follow_up(
     State(state): State<AppState>,
     context: CptsContext,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
     pairs: FormPairs,
 ) -> WebResult<Response> {
@@ -1662,25 +1584,11 @@ async fn follow_up(
             "Suite donnée : 500 caractères au plus.".into(),
         ));
     }
-    let resolved = pairs.optional("resolved").is_some().then(now_ms);
-    if !state
-        .store
-        .set_dysfunction_follow_up(context.cpts.id, id, &text, resolved)
-        .await?
-    {
-        return Err(WebError::NotFound);
-    }
-    maillage_app::audit::record(
-        state.store.as_ref(),
-        &actor,
-        maillage_app::audit::AuditEvent::new(
-            maillage_domain::audit::AuditAction::SnpDysfunctionFollowedUp,
-            "snp_dysfunction",
-            id.to_string(),
-        )
-        .detail(serde_json::json!({ "resolved": resolved.is_some() })),
-    )
-    .await?;
+    state
+        .unscheduled_care
+        .follow_up_dysfunction(&caller, id, &text, pairs.optional("resolved").is_some())
+        .await
+        .map_err(care_error)?;
     Ok(Redirect::to(&format!(
         "/c/{}/{BASE}/dysfonctionnements",
         context.cpts.slug

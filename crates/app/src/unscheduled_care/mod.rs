@@ -3,20 +3,25 @@
 //! confirmed with the patient's minimal identity (sealed), never twice — and records what happened. The
 //! professional is told by e-mail, without health data. Every step is audited.
 
-use crate::audit::{self, AuditContext, AuditEvent};
+pub mod policy;
+
+use crate::audit::{self, AuditEvent};
+use crate::caller::Caller;
 use crate::clock::{now_ms, DAY_MS, MINUTE_MS};
 use crate::crypto::{Keyring, PatientIdentity};
 use crate::mail::{self, OutgoingMail};
 use maillage_domain::audit::AuditAction;
+use maillage_domain::authz::Permission;
 use maillage_domain::unscheduled_care::{
     check_slot_minutes, share_turns, weekdays_between, Modality, SlotKind,
 };
 use maillage_domain::unscheduled_care::{utc_to_paris, BookingOrigin, Day, Outcome, WeeklyPattern};
 use maillage_domain::ValidationError;
 use maillage_store::{
-    CptsId, NewBooking, NewSlot, PatientId, RotaFilter, RotaTurn, SnpBooking, SnpPattern, Store,
-    StoreError, UserId,
+    CptsId, NewAuditEntry, NewBooking, NewSlot, PatientId, RotaFilter, RotaTurn, SnpBooking,
+    SnpDysfunction, SnpPattern, SnpSlot, Store, StoreError,
 };
+use policy::{may_handle_booking, may_manage_slots_of, BookingParties};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -52,6 +57,9 @@ pub enum CareError {
     /// A value of the request refused, with the field it came from: the form shows it beside the others.
     #[error(transparent)]
     Invalid(#[from] ValidationError),
+    /// No such record in the CPTS, or not one this caller may handle: the two are told apart to nobody.
+    #[error("not found")]
+    NotFound,
 }
 
 pub type Result<T, E = CareError> = std::result::Result<T, E>;
@@ -84,34 +92,79 @@ impl UnscheduledCare {
         }
     }
 
-    async fn audit(
-        &self,
-        actor: &AuditContext,
-        cpts: CptsId,
+    /// The entry a change writes in its own transaction.
+    fn entry(
+        caller: &Caller,
         action: AuditAction,
         kind: &str,
         id: String,
         detail: serde_json::Value,
-    ) -> Result<()> {
-        audit::record(
-            self.store.as_ref(),
-            &actor.in_cpts(cpts),
+    ) -> NewAuditEntry {
+        audit::entry(
+            caller.audit(),
             AuditEvent::new(action, kind, id).detail(detail),
         )
-        .await?;
-        Ok(())
+    }
+
+    /// Refuses a caller without `permission` as if the record did not exist.
+    fn require(caller: &Caller, permission: Permission) -> Result<()> {
+        if caller.may(permission) {
+            Ok(())
+        } else {
+            Err(CareError::NotFound)
+        }
+    }
+
+    /// Refuses publishing or withdrawing for a professional who is not the caller's own (but for the
+    /// coordination).
+    fn require_slots_of(caller: &Caller, professional: uuid::Uuid) -> Result<()> {
+        if may_manage_slots_of(caller.role(), caller.professional(), professional) {
+            Ok(())
+        } else {
+            Err(CareError::NotFound)
+        }
+    }
+
+    /// A booking and its slot, when the caller may handle it ([`policy::may_handle_booking`]).
+    async fn handled_booking(&self, caller: &Caller, id: Uuid) -> Result<(SnpBooking, SnpSlot)> {
+        let cpts = caller.cpts();
+        let booking = self
+            .store
+            .find_booking(cpts, id)
+            .await?
+            .ok_or(CareError::NotFound)?;
+        let slot = self
+            .store
+            .find_slot(cpts, booking.slot_id)
+            .await?
+            .ok_or(CareError::NotFound)?;
+        let parties = BookingParties {
+            booked_by: booking.booked_by,
+            slot_professional: slot.professional_id,
+        };
+        if !may_handle_booking(
+            caller.role(),
+            caller.user().map(|u| u.0),
+            caller.professional(),
+            parties,
+        ) {
+            return Err(CareError::NotFound);
+        }
+        Ok((booking, slot))
     }
 
     /// Publishes a weekly pattern for a professional of the CPTS: its slots from today (or its start) to its
     /// end, or [`WEEKS_AHEAD`] weeks when it has none. Returns how many slots were created.
     pub async fn publish_pattern(
         &self,
-        actor: &AuditContext,
-        cpts: CptsId,
+        caller: &Caller,
         professional: Uuid,
         pattern: &WeeklyPattern,
         place: &str,
     ) -> Result<u64> {
+        Self::require(caller, Permission::PublishSlots)?;
+        Self::require_slots_of(caller, professional)?;
+        let cpts = caller.cpts();
         if let Err(problems) = pattern.check() {
             let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
             return Err(CareError::Refused(text.join(" ; ")));
@@ -153,92 +206,89 @@ impl UnscheduledCare {
                 .collect::<Vec<_>>()
                 .join(";"),
             skip_holidays: pattern.skip_public_holidays,
-            created_by: actor.actor_id,
+            created_by: caller.user(),
             created_at: now,
         };
-        let created = self.store.create_pattern(cpts, &record, &slots).await?;
-        self.audit(
-            actor,
-            cpts,
+        let audit = Self::entry(
+            caller,
             AuditAction::SnpPatternPublished,
             "professional",
             professional.to_string(),
-            serde_json::json!({ "pattern": record.id, "slots": created }),
-        )
-        .await?;
-        Ok(created)
+            serde_json::json!({ "pattern": record.id, "slots": slots.len() }),
+        );
+        Ok(self
+            .store
+            .create_pattern(cpts, &record, &slots, &audit)
+            .await?)
     }
 
     /// Holds a slot for [`HOLD_MINUTES`]; None when someone else holds or booked it.
     pub async fn hold(
         &self,
-        actor: &AuditContext,
-        cpts: CptsId,
+        caller: &Caller,
         slot: Uuid,
         origin: BookingOrigin,
         reason: &str,
         requested_at: i64,
     ) -> Result<Option<Uuid>> {
+        Self::require(caller, Permission::BookSlots)?;
         let now = now_ms();
-        let held = self
+        let id = Uuid::now_v7();
+        let audit = Self::entry(
+            caller,
+            AuditAction::SnpSlotHeld,
+            "snp_booking",
+            id.to_string(),
+            serde_json::json!({ "slot": slot, "origin": origin.code() }),
+        );
+        Ok(self
             .store
             .hold_slot(
-                cpts,
+                caller.cpts(),
                 &NewBooking {
+                    id,
                     slot_id: slot,
                     origin: origin.code().to_string(),
                     reason: reason.chars().take(100).collect(),
                     requested_at,
-                    booked_by: actor.actor_id,
+                    booked_by: caller.user(),
                     held_until: now + HOLD_MINUTES * MINUTE_MS,
                 },
                 now,
+                &audit,
             )
-            .await?;
-        if let Some(id) = held {
-            self.audit(
-                actor,
-                cpts,
-                AuditAction::SnpSlotHeld,
-                "snp_booking",
-                id.to_string(),
-                serde_json::json!({ "slot": slot, "origin": origin.code() }),
-            )
-            .await?;
-        }
-        Ok(held)
+            .await?)
     }
 
     /// Confirms a hold with the patient's identity (sealed in the same transaction); tells the
     /// professional. False when the hold expired or was cancelled.
     pub async fn confirm(
         &self,
-        actor: &AuditContext,
-        cpts: CptsId,
+        caller: &Caller,
         booking: Uuid,
         identity: &PatientIdentity,
         origin: BookingOrigin,
         reason: &str,
     ) -> Result<bool> {
+        self.handled_booking(caller, booking).await?;
+        let cpts = caller.cpts();
         let now = now_ms();
         let patient =
             crate::patients::sealed_record(&self.keyring, cpts, PatientId::new(), identity, now)?;
-        if !self
-            .store
-            .confirm_booking(cpts, booking, &patient, origin.code(), reason, now)
-            .await?
-        {
-            return Ok(false);
-        }
-        self.audit(
-            actor,
-            cpts,
+        let audit = Self::entry(
+            caller,
             AuditAction::SnpBookingConfirmed,
             "snp_booking",
             booking.to_string(),
             serde_json::json!({ "origin": origin.code(), "reason": reason }),
-        )
-        .await?;
+        );
+        if !self
+            .store
+            .confirm_booking(cpts, booking, &patient, origin.code(), reason, now, &audit)
+            .await?
+        {
+            return Ok(false);
+        }
         self.tell_professional(
             cpts,
             booking,
@@ -254,26 +304,27 @@ impl UnscheduledCare {
         Ok(true)
     }
 
-    /// The booking and, once confirmed, the patient's identity (an audited read).
+    /// The booking, its slot and, once confirmed, the patient's identity: an audited read, refused (not
+    /// found) when the caller may not handle this booking. The identity is opened only once its read is in the
+    /// audit trail: a read that cannot be audited shows nothing.
     pub async fn booking(
         &self,
-        actor: &AuditContext,
-        cpts: CptsId,
+        caller: &Caller,
         id: Uuid,
-    ) -> Result<Option<(SnpBooking, Option<PatientIdentity>)>> {
-        let Some(booking) = self.store.find_booking(cpts, id).await? else {
-            return Ok(None);
-        };
+    ) -> Result<(SnpBooking, SnpSlot, Option<PatientIdentity>)> {
+        let (booking, slot) = self.handled_booking(caller, id).await?;
+        let cpts = caller.cpts();
         let identity = match booking.patient_id {
             Some(patient) => match self.store.find_patient(cpts, PatientId(patient)).await? {
                 Some(record) => {
-                    self.audit(
-                        actor,
-                        cpts,
-                        AuditAction::SnpBookingViewed,
-                        "snp_booking",
-                        id.to_string(),
-                        serde_json::json!({}),
+                    audit::record(
+                        self.store.as_ref(),
+                        caller.audit(),
+                        AuditEvent::new(
+                            AuditAction::SnpBookingViewed,
+                            "snp_booking",
+                            id.to_string(),
+                        ),
                     )
                     .await?;
                     Some(crate::patients::opened_identity(&self.keyring, &record)?)
@@ -282,7 +333,7 @@ impl UnscheduledCare {
             },
             None => None,
         };
-        Ok(Some((booking, identity)))
+        Ok((booking, slot, identity))
     }
 
     /// E-mails the professional of a booking's slot (never any health data: the time only).
@@ -320,13 +371,21 @@ impl UnscheduledCare {
     }
 
     /// Cancels a booking; the professional is told when it was confirmed (the slot is free again).
-    pub async fn cancel(&self, actor: &AuditContext, cpts: CptsId, booking: Uuid) -> Result<bool> {
-        let was_confirmed = self
+    pub async fn cancel(&self, caller: &Caller, booking: Uuid) -> Result<bool> {
+        let (found, _) = self.handled_booking(caller, booking).await?;
+        let cpts = caller.cpts();
+        let was_confirmed = found.status == "confirmed";
+        let audit = Self::entry(
+            caller,
+            AuditAction::SnpBookingCancelled,
+            "snp_booking",
+            booking.to_string(),
+            serde_json::json!({}),
+        );
+        let done = self
             .store
-            .find_booking(cpts, booking)
-            .await?
-            .is_some_and(|b| b.status == "confirmed");
-        let done = self.store.cancel_booking(cpts, booking, now_ms()).await?;
+            .cancel_booking(cpts, booking, now_ms(), &audit)
+            .await?;
         if done && was_confirmed {
             self.tell_professional(
                 cpts,
@@ -341,17 +400,6 @@ impl UnscheduledCare {
             )
             .await?;
         }
-        if done {
-            self.audit(
-                actor,
-                cpts,
-                AuditAction::SnpBookingCancelled,
-                "snp_booking",
-                booking.to_string(),
-                serde_json::json!({}),
-            )
-            .await?;
-        }
         Ok(done)
     }
 
@@ -359,44 +407,29 @@ impl UnscheduledCare {
     /// often known from the morning's list).
     pub async fn record_outcome(
         &self,
-        actor: &AuditContext,
-        cpts: CptsId,
+        caller: &Caller,
         booking: Uuid,
         outcome: Outcome,
     ) -> Result<bool> {
         let now = now_ms();
-        let Some(found) = self.store.find_booking(cpts, booking).await? else {
-            return Ok(false);
-        };
-        if let Some(slot) = self.store.find_slot(cpts, found.slot_id).await? {
-            if slot.start_at > now + DAY_MS {
-                return Err(CareError::Refused(
-                    "Le rendez-vous est dans plus de 24 heures : son issue s'enregistrera ensuite."
-                        .into(),
-                ));
-            }
+        let (_, slot) = self.handled_booking(caller, booking).await?;
+        if slot.start_at > now + DAY_MS {
+            return Err(CareError::Refused(
+                "Le rendez-vous est dans plus de 24 heures : son issue s'enregistrera ensuite."
+                    .into(),
+            ));
         }
-        let done = self
+        let audit = Self::entry(
+            caller,
+            AuditAction::SnpOutcomeRecorded,
+            "snp_booking",
+            booking.to_string(),
+            serde_json::json!({ "outcome": outcome.code() }),
+        );
+        Ok(self
             .store
-            .record_outcome(cpts, booking, outcome.code(), now)
-            .await?;
-        if done {
-            self.audit(
-                actor,
-                cpts,
-                AuditAction::SnpOutcomeRecorded,
-                "snp_booking",
-                booking.to_string(),
-                serde_json::json!({ "outcome": outcome.code() }),
-            )
-            .await?;
-        }
-        Ok(done)
-    }
-
-    /// The account's own professional record, for "my slots".
-    pub async fn professional_of(&self, cpts: CptsId, user: UserId) -> Result<Option<Uuid>> {
-        Ok(self.store.professional_of_user(cpts, user).await?)
+            .record_outcome(caller.cpts(), booking, outcome.code(), now, &audit)
+            .await?)
     }
 
     /// Publishes one slot (a professional who phones in, an extra opening); false when they already have one
@@ -404,8 +437,7 @@ impl UnscheduledCare {
     #[allow(clippy::too_many_arguments)]
     pub async fn publish_slot(
         &self,
-        actor: &AuditContext,
-        cpts: CptsId,
+        caller: &Caller,
         professional: Uuid,
         start_at: i64,
         minutes: i64,
@@ -413,6 +445,8 @@ impl UnscheduledCare {
         modality: Modality,
         place: &str,
     ) -> Result<bool> {
+        Self::require(caller, Permission::PublishSlots)?;
+        Self::require_slots_of(caller, professional)?;
         let now = now_ms();
         if start_at <= now {
             return Err(
@@ -427,54 +461,118 @@ impl UnscheduledCare {
             modality: modality.code().to_string(),
             place: place.chars().take(200).collect(),
         };
+        let audit = Self::entry(
+            caller,
+            AuditAction::SnpSlotsPublished,
+            "professional",
+            professional.to_string(),
+            serde_json::json!({ "start": start_at, "minutes": minutes, "kind": kind.code() }),
+        );
         let created = self
             .store
-            .publish_slots(cpts, professional, &[slot], now)
+            .publish_slots(caller.cpts(), professional, &[slot], now, &audit)
             .await?;
-        if created == 1 {
-            self.audit(
-                actor,
-                cpts,
-                AuditAction::SnpSlotsPublished,
-                "professional",
-                professional.to_string(),
-                serde_json::json!({ "start": start_at, "minutes": minutes, "kind": kind.code() }),
-            )
-            .await?;
-        }
         Ok(created == 1)
     }
 
-    /// Withdraws a free slot.
-    pub async fn cancel_slot(
+    /// Withdraws a free slot of the caller's own (the coordination: anyone's); false when it is booked.
+    pub async fn cancel_slot(&self, caller: &Caller, slot: Uuid) -> Result<bool> {
+        let cpts = caller.cpts();
+        let found = self
+            .store
+            .find_slot(cpts, slot)
+            .await?
+            .ok_or(CareError::NotFound)?;
+        Self::require_slots_of(caller, found.professional_id)?;
+        let audit = Self::entry(
+            caller,
+            AuditAction::SnpSlotCancelled,
+            "snp_slot",
+            slot.to_string(),
+            serde_json::json!({}),
+        );
+        Ok(self.store.cancel_slot(cpts, slot, now_ms(), &audit).await?)
+    }
+
+    /// Reports a dysfunction of the SAS or of the CPTS's organisation (any member of the coordination's
+    /// lists); the description never names a patient.
+    pub async fn report_dysfunction(
         &self,
-        actor: &AuditContext,
-        cpts: CptsId,
-        slot: Uuid,
-    ) -> Result<bool> {
-        let done = self.store.cancel_slot(cpts, slot, now_ms()).await?;
-        if done {
-            self.audit(
-                actor,
-                cpts,
-                AuditAction::SnpSlotCancelled,
-                "snp_slot",
-                slot.to_string(),
-                serde_json::json!({}),
+        caller: &Caller,
+        reporter: &str,
+        kind: maillage_domain::unscheduled_care::DysfunctionKind,
+        description: &str,
+    ) -> Result<Uuid> {
+        let description = description.trim();
+        if description.is_empty() || description.chars().count() > 500 {
+            return Err(ValidationError::new(
+                "Ce qui s'est passé",
+                "obligatoire, 500 caractères au plus, sans nom de patient",
             )
-            .await?;
+            .into());
         }
-        Ok(done)
+        let now = now_ms();
+        let record = SnpDysfunction {
+            id: Uuid::now_v7(),
+            kind: kind.code().to_string(),
+            occurred_at: now,
+            reported_by: caller.user().map(|u| u.0),
+            reporter: reporter.chars().take(200).collect(),
+            booking_id: None,
+            description: description.to_string(),
+            follow_up: String::new(),
+            resolved_at: None,
+            created_at: now,
+        };
+        let audit = Self::entry(
+            caller,
+            AuditAction::SnpDysfunctionRecorded,
+            "snp_dysfunction",
+            record.id.to_string(),
+            serde_json::json!({ "kind": kind.code() }),
+        );
+        self.store
+            .record_dysfunction(caller.cpts(), &record, &audit)
+            .await?;
+        Ok(record.id)
+    }
+
+    /// The coordination's follow-up of a dysfunction, settled or not.
+    pub async fn follow_up_dysfunction(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        follow_up: &str,
+        settled: bool,
+    ) -> Result<()> {
+        Self::require(caller, Permission::ManageCpts)?;
+        let text = follow_up.trim();
+        if text.chars().count() > 500 {
+            return Err(ValidationError::new("Suite donnée", "500 caractères au plus").into());
+        }
+        let resolved = settled.then(now_ms);
+        let audit = Self::entry(
+            caller,
+            AuditAction::SnpDysfunctionFollowedUp,
+            "snp_dysfunction",
+            id.to_string(),
+            serde_json::json!({ "resolved": settled }),
+        );
+        if !self
+            .store
+            .set_dysfunction_follow_up(caller.cpts(), id, text, resolved, &audit)
+            .await?
+        {
+            return Err(CareError::NotFound);
+        }
+        Ok(())
     }
 
     /// Fills the rota's free turns, sharing them by the load each professional already has this year.
     /// Returns how many turns were added.
-    pub async fn build_rota(
-        &self,
-        actor: &AuditContext,
-        cpts: CptsId,
-        request: &RotaRequest,
-    ) -> Result<u64> {
+    pub async fn build_rota(&self, caller: &Caller, request: &RotaRequest) -> Result<u64> {
+        Self::require(caller, Permission::ManageCpts)?;
+        let cpts = caller.cpts();
         let label = request.label.trim();
         if label.is_empty() || label.chars().count() > 80 {
             return Err(ValidationError::new(
@@ -553,61 +651,56 @@ impl UnscheduledCare {
                 start_minute: i64::from(request.start_minute),
                 end_minute: i64::from(request.end_minute),
                 professional_id: professional,
-                created_by: actor.actor_id.map(|u| u.0),
+                created_by: caller.user().map(|u| u.0),
                 created_at: now,
                 updated_at: now,
             })
             .collect();
-        let created = self.store.create_rota_turns(cpts, &turns).await?;
-        self.audit(
-            actor,
-            cpts,
+        let audit = Self::entry(
+            caller,
             AuditAction::SnpRotaBuilt,
             "snp_rota",
             label.to_string(),
-            serde_json::json!({ "turns": created, "from": request.from.iso(), "to": request.to.iso() }),
-        )
-        .await?;
-        Ok(created)
+            serde_json::json!({ "turns": turns.len(), "from": request.from.iso(), "to": request.to.iso() }),
+        );
+        Ok(self.store.create_rota_turns(cpts, &turns, &audit).await?)
     }
 
     /// Exchanges two turns, or gives one to another professional; one audited step.
     pub async fn change_turn(
         &self,
-        actor: &AuditContext,
-        cpts: CptsId,
+        caller: &Caller,
         turn: Uuid,
         change: TurnChange,
     ) -> Result<bool> {
+        Self::require(caller, Permission::ManageCpts)?;
+        let cpts = caller.cpts();
         let now = now_ms();
-        let (done, detail) = match change {
-            TurnChange::SwapWith(other) => (
-                self.store.swap_rota_turns(cpts, turn, other, now).await?,
-                serde_json::json!({ "swap_with": other }),
-            ),
-            TurnChange::GiveTo(professional) => (
-                self.store
-                    .reassign_rota_turn(cpts, turn, professional, now)
-                    .await?,
-                serde_json::json!({ "professional": professional }),
-            ),
-            TurnChange::Remove => (
-                self.store.delete_rota_turn(cpts, turn).await?,
-                serde_json::json!({ "removed": true }),
-            ),
+        let detail = match change {
+            TurnChange::SwapWith(other) => serde_json::json!({ "swap_with": other }),
+            TurnChange::GiveTo(professional) => serde_json::json!({ "professional": professional }),
+            TurnChange::Remove => serde_json::json!({ "removed": true }),
         };
-        if done {
-            self.audit(
-                actor,
-                cpts,
-                AuditAction::SnpRotaChanged,
-                "snp_rota_turn",
-                turn.to_string(),
-                detail,
-            )
-            .await?;
-        }
-        Ok(done)
+        let audit = Self::entry(
+            caller,
+            AuditAction::SnpRotaChanged,
+            "snp_rota_turn",
+            turn.to_string(),
+            detail,
+        );
+        Ok(match change {
+            TurnChange::SwapWith(other) => {
+                self.store
+                    .swap_rota_turns(cpts, turn, other, now, &audit)
+                    .await?
+            }
+            TurnChange::GiveTo(professional) => {
+                self.store
+                    .reassign_rota_turn(cpts, turn, professional, now, &audit)
+                    .await?
+            }
+            TurnChange::Remove => self.store.delete_rota_turn(cpts, turn, &audit).await?,
+        })
     }
 }
 
