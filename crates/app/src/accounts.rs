@@ -84,9 +84,37 @@ pub fn check_password_strength(password: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// How much work a password hash costs. The binary always uses [`PasswordCost::Standard`]; tests that sign in
+/// hundreds of times use [`PasswordCost::Test`] through [`Accounts::with_test_password_cost`]. The parameters
+/// are stored in each hash, so verification follows whatever the hash was made with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordCost {
+    /// argon2id with the crate's defaults (19 MiB, 2 passes, 1 lane: OWASP's recommendation).
+    Standard,
+    /// argon2id with the smallest parameters (8 KiB, 1 pass): for tests only.
+    Test,
+}
+
+impl PasswordCost {
+    fn hasher(self) -> Argon2<'static> {
+        match self {
+            PasswordCost::Standard => Argon2::default(),
+            PasswordCost::Test => argon2::Params::new(8, 1, 1, None)
+                .map(|params| {
+                    Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+                })
+                .unwrap_or_default(),
+        }
+    }
+}
+
 pub fn hash_password(password: &str) -> Result<String, AccountError> {
+    hash_password_with(PasswordCost::Standard, password)
+}
+
+pub fn hash_password_with(cost: PasswordCost, password: &str) -> Result<String, AccountError> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
+    cost.hasher()
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
         .map_err(|_| AccountError::Hashing)
@@ -189,6 +217,7 @@ pub struct Accounts {
     keyring: Arc<Keyring>,
     /// Hash checked when the e-mail is unknown, so that both cases take the same time.
     decoy_hash: Arc<str>,
+    password_cost: PasswordCost,
 }
 
 impl Accounts {
@@ -203,7 +232,16 @@ impl Accounts {
             security,
             keyring,
             decoy_hash,
+            password_cost: PasswordCost::Standard,
         })
+    }
+
+    /// The same accounts hashing new passwords at [`PasswordCost::Test`]: for test harnesses only, where the
+    /// standard cost (tens of milliseconds a hash) dominates the run.
+    pub fn with_test_password_cost(mut self) -> Result<Self, AccountError> {
+        self.password_cost = PasswordCost::Test;
+        self.decoy_hash = hash_password_with(PasswordCost::Test, &random_token())?.into();
+        Ok(self)
     }
 
     pub fn keyring(&self) -> &Arc<Keyring> {
@@ -269,9 +307,11 @@ impl Accounts {
         let display_name = required_text("nom affiché", request.display_name, 120)?;
         check_password_strength(request.password)?;
         let password = request.password.to_string();
-        let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
-            .await
-            .map_err(|_| AccountError::Hashing)??;
+        let cost = self.password_cost;
+        let password_hash =
+            tokio::task::spawn_blocking(move || hash_password_with(cost, &password))
+                .await
+                .map_err(|_| AccountError::Hashing)??;
         let new = NewUser {
             email: email.as_str().to_string(),
             display_name,
@@ -537,7 +577,8 @@ impl Accounts {
             .await?
             .ok_or(AccountError::InvalidResetLink)?;
         let password = new_password.to_string();
-        let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        let cost = self.password_cost;
+        let hash = tokio::task::spawn_blocking(move || hash_password_with(cost, &password))
             .await
             .map_err(|_| AccountError::Hashing)??;
         self.store.set_password_hash(user_id, &hash).await?;

@@ -107,6 +107,160 @@ impl TestDatabase {
     }
 }
 
+/// A database prepared once per test process — migrated and seeded (the demo, say) — and copied for each
+/// test: SQLite by copying its file, PostgreSQL by `CREATE DATABASE … TEMPLATE`. Seeding once instead of in
+/// every test is most of the test suite's time. Templates left by test processes that have ended are removed
+/// when the next one is built.
+pub struct Template {
+    sqlite_file: PathBuf,
+    postgres: Option<(String, String)>,
+}
+
+const TEMPLATE_PREFIX: &str = "maillage_tmpl_";
+
+fn process_alive(pid: &str) -> bool {
+    std::path::Path::new("/proc").join(pid).exists()
+}
+
+impl Template {
+    /// Builds the template on each available backend with `seed`, which gets a fresh migrated store.
+    pub async fn build<F, Fut>(seed: F) -> Result<Self>
+    where
+        F: Fn(std::sync::Arc<dyn crate::Store>) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let pid = std::process::id().to_string();
+        Self::remove_stale_files();
+        let dir = std::env::temp_dir().join(format!(
+            "{TEMPLATE_PREFIX}{pid}_{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| StoreError::InvalidUrl(format!("template directory: {e}")))?;
+        let sqlite_file = dir.join("maillage.db");
+        Self::seed_at(&format!("sqlite://{}", sqlite_file.display()), &seed).await?;
+        let postgres = match postgres_admin_url() {
+            Some(admin_url) => {
+                let mut admin = PgConnection::connect(&admin_url).await?;
+                Self::remove_stale_databases(&mut admin).await?;
+                let name = format!("{TEMPLATE_PREFIX}{pid}_{}", uuid::Uuid::new_v4().simple());
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .await?;
+                admin.close().await?;
+                let mut url = url::Url::parse(&admin_url)
+                    .map_err(|e| StoreError::InvalidUrl(format!("{POSTGRES_URL_VARIABLE}: {e}")))?;
+                url.set_path(&name);
+                Self::seed_at(url.as_str(), &seed).await?;
+                Some((admin_url, name))
+            }
+            None if postgres_required() => {
+                return Err(StoreError::InvalidUrl(format!(
+                    "{POSTGRES_URL_VARIABLE} must be set when CI is set: PostgreSQL tests cannot be skipped"
+                )))
+            }
+            None => None,
+        };
+        Ok(Self {
+            sqlite_file,
+            postgres,
+        })
+    }
+
+    /// Migrates and seeds, then closes every connection: a template must have none when it is copied.
+    async fn seed_at<F, Fut>(url: &str, seed: &F) -> Result<()>
+    where
+        F: Fn(std::sync::Arc<dyn crate::Store>) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let store = std::sync::Arc::new(crate::SqlStore::connect(url).await?);
+        crate::Store::migrate(store.as_ref()).await?;
+        seed(store.clone()).await;
+        store.close().await;
+        Ok(())
+    }
+
+    fn remove_stale_files() {
+        let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if let Some(rest) = name.strip_prefix(TEMPLATE_PREFIX) {
+                let pid = rest.split('_').next().unwrap_or_default();
+                if !process_alive(pid) {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+    }
+
+    async fn remove_stale_databases(admin: &mut PgConnection) -> Result<()> {
+        let names: Vec<(String,)> = sqlx::query_as(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'maillage\\_tmpl\\_%'",
+        )
+        .fetch_all(&mut *admin)
+        .await?;
+        for (name,) in names {
+            let pid = name
+                .strip_prefix(TEMPLATE_PREFIX)
+                .and_then(|rest| rest.split('_').next())
+                .unwrap_or_default();
+            if !process_alive(pid) {
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+                    .execute(&mut *admin)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A copy of the template on each backend, for one test.
+    pub async fn each_backend(&self) -> Result<Vec<TestDatabase>> {
+        let sqlite = TestDatabase::sqlite().await?;
+        let target = sqlite
+            .url
+            .strip_prefix("sqlite://")
+            .map(PathBuf::from)
+            .ok_or_else(|| StoreError::InvalidUrl("SQLite test URL".into()))?;
+        std::fs::copy(&self.sqlite_file, &target)
+            .map_err(|e| StoreError::InvalidUrl(format!("copy of the template: {e}")))?;
+        let mut databases = vec![sqlite];
+        if let Some((admin_url, template)) = &self.postgres {
+            let name = format!("maillage_test_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = PgConnection::connect(admin_url).await?;
+            // Two copies of one template at the same instant can be refused ("being accessed by other
+            // users") while the other copy reads it: wait and try again, a bounded number of times.
+            let mut attempt = 0;
+            loop {
+                match sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+                    .execute(&mut admin)
+                    .await
+                {
+                    Ok(_) => break,
+                    Err(e) if attempt < 100 && e.to_string().contains("being accessed") => {
+                        attempt += 1;
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            admin.close().await?;
+            let mut url = url::Url::parse(admin_url)
+                .map_err(|e| StoreError::InvalidUrl(format!("{POSTGRES_URL_VARIABLE}: {e}")))?;
+            url.set_path(&name);
+            databases.push(TestDatabase {
+                url: url.to_string(),
+                cleanup: Cleanup::Postgres {
+                    admin_url: admin_url.clone(),
+                    name,
+                },
+            });
+        }
+        Ok(databases)
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
@@ -146,6 +300,24 @@ where
     for database in &databases {
         let store = crate::open(&database.url).await.expect("open store");
         // Shown with a failing test's output: which engine failed.
+        eprintln!("-- on {} --", store.backend().name());
+        check(store, database.url.clone()).await;
+    }
+}
+
+/// Like [`for_each_backend`], on fresh copies of `template` instead of empty databases.
+#[allow(clippy::expect_used)]
+pub async fn for_each_copy<F, Fut>(template: &Template, check: F)
+where
+    F: Fn(std::sync::Arc<dyn crate::Store>, String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let databases = template
+        .each_backend()
+        .await
+        .expect("copies of the template");
+    for database in &databases {
+        let store = crate::open(&database.url).await.expect("open store");
         eprintln!("-- on {} --", store.backend().name());
         check(store, database.url.clone()).await;
     }

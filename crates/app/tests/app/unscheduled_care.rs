@@ -5,28 +5,24 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 use common::deliver_mail;
 
-use maillage_app::accounts::Accounts;
 use maillage_app::caller::Caller;
 use maillage_app::clock::{now_ms, DAY_MS, HOUR_MS};
-use maillage_app::config::Config;
 use maillage_app::crypto::PatientIdentity;
-use maillage_app::demo::{self, DEMO_CPTS_SLUG, OTHER_DEMO_CPTS_SLUG};
+use maillage_app::demo::{DEMO_CPTS_SLUG, OTHER_DEMO_CPTS_SLUG};
 use maillage_app::tokens::{self, TokenError, CALENDAR_SCOPE, FHIR_SCOPE};
 use maillage_app::unscheduled_care::{CareError, RotaRequest, TurnChange, UnscheduledCare};
 use maillage_domain::unscheduled_care::{utc_to_paris, BookingOrigin, Modality, SlotKind};
-use maillage_store::testing::{for_each_backend, raw_count, refuse_audit_appends};
+use maillage_store::testing::{raw_count, refuse_audit_appends};
 use maillage_store::{AuditFilter, AuditScope, Cpts, Page, Store};
 use std::sync::Arc;
 use uuid::Uuid;
 
 async fn setup(store: &Arc<dyn Store>) -> (UnscheduledCare, Cpts, Uuid) {
-    let config = Config::default().with_new_keys();
+    let config = &common::demo().await.1;
     let keyring = Arc::new(config.keyring().unwrap());
-    let accounts = Accounts::new(store.clone(), config.security.clone(), keyring.clone()).unwrap();
-    demo::seed(store, &accounts).await.unwrap();
     let cpts = store
         .find_cpts_by_slug(DEMO_CPTS_SLUG)
         .await
@@ -62,7 +58,7 @@ async fn audited(store: &Arc<dyn Store>, cpts: &Cpts, action: &str) -> usize {
 
 #[tokio::test]
 async fn a_single_slot_is_booked_then_cancelled_and_the_professional_is_told_each_time() {
-    for_each_backend(|store, _url| async move {
+    common::for_each_demo(|store, _url| async move {
         let (care, cpts, gp) = setup(&store).await;
         let caller = Caller::command_line(cpts.id);
         let start = now_ms() + 3 * DAY_MS + 7 * HOUR_MS;
@@ -128,7 +124,7 @@ async fn a_single_slot_is_booked_then_cancelled_and_the_professional_is_told_eac
 
 #[tokio::test]
 async fn the_rota_is_shared_by_the_years_load_and_changed_in_one_audited_step() {
-    for_each_backend(|store, _url| async move {
+    common::for_each_demo(|store, _url| async move {
         let (care, cpts, gp) = setup(&store).await;
         let caller = Caller::command_line(cpts.id);
         let others: Vec<Uuid> = store
@@ -225,7 +221,7 @@ async fn the_rota_is_shared_by_the_years_load_and_changed_in_one_audited_step() 
 
 #[tokio::test]
 async fn tokens_open_their_scope_only_until_revoked() {
-    for_each_backend(|store, _url| async move {
+    common::for_each_demo(|store, _url| async move {
         let (_care, cpts, gp) = setup(&store).await;
         let caller = Caller::command_line(cpts.id);
         let s = store.as_ref();
@@ -306,7 +302,7 @@ fn patient() -> PatientIdentity {
 
 #[tokio::test]
 async fn a_member_handles_only_the_bookings_they_made_or_on_their_own_slots() {
-    for_each_backend(|store, _url| async move {
+    common::for_each_demo(|store, _url| async move {
         let (care, cpts, gp) = setup(&store).await;
         let member = caller_of(&store, &cpts, "dr.fabre@camargue.test").await;
         let secretary = caller_of(&store, &cpts, "secretariat@camargue.test").await;
@@ -454,7 +450,7 @@ async fn a_member_handles_only_the_bookings_they_made_or_on_their_own_slots() {
 
 #[tokio::test]
 async fn a_change_whose_audit_entry_cannot_be_written_is_refused_whole() {
-    for_each_backend(|store, url| async move {
+    common::for_each_demo(|store, url| async move {
         let (care, cpts, gp) = setup(&store).await;
         let coordination = Caller::command_line(cpts.id);
         let slot = slot_of(&care, &store, &cpts, gp, 7).await;

@@ -5,20 +5,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 use common::deliver_mail;
 
-use maillage_app::accounts::Accounts;
 use maillage_app::audit::AuditContext;
 use maillage_app::clock::{date_text, day_start_ms, now_ms, year_of, DAY_MS};
 use maillage_app::config::{Config, JobsConfig};
-use maillage_app::demo::{self, DEMO_CPTS_SLUG};
+use maillage_app::demo::DEMO_CPTS_SLUG;
 use maillage_app::doctor_search::{
     DoctorSearch, DoctorSearchError, Origin, ProposalAnswer, RequestFields,
 };
 use maillage_app::jobs::JobRunner;
 use maillage_domain::doctor_search::{Channel, RequestState};
-use maillage_store::testing::for_each_backend;
 use maillage_store::{
     AuditFilter, AuditScope, Cpts, DoctorSearchFigures, GpCapacity, Page, ProposalStatus, Store,
 };
@@ -31,10 +29,8 @@ struct Setup {
 }
 
 async fn setup(store: Arc<dyn Store>) -> Setup {
-    let config = Config::default().with_new_keys();
+    let config = &common::demo().await.1;
     let keyring = Arc::new(config.keyring().unwrap());
-    let accounts = Accounts::new(store.clone(), config.security.clone(), keyring.clone()).unwrap();
-    demo::seed(&store, &accounts).await.unwrap();
     let service = DoctorSearch::new(
         store.clone(),
         keyring,
@@ -115,7 +111,7 @@ async fn linked_gp(s: &Setup) -> uuid::Uuid {
 
 #[tokio::test]
 async fn a_request_goes_from_intake_to_a_declared_doctor_and_the_indicators_count_it() {
-    for_each_backend(|store, url| async move {
+    common::for_each_demo(|store, url| async move {
         let s = setup(store).await;
         let before = figures(&s).await;
         let actor = AuditContext::default();
@@ -346,7 +342,7 @@ async fn a_request_goes_from_intake_to_a_declared_doctor_and_the_indicators_coun
 
 #[tokio::test]
 async fn the_matching_respects_room_preferences_and_past_refusals() {
-    for_each_backend(|store, _url| async move {
+    common::for_each_demo(|store, _url| async move {
         let s = setup(store).await;
         let actor = AuditContext::default();
         // The linked GP has room; another takes only children, near home; the others none.
@@ -468,7 +464,7 @@ async fn the_matching_respects_room_preferences_and_past_refusals() {
 
 #[tokio::test]
 async fn refused_moves_are_named_and_one_link_gives_one_answer() {
-    for_each_backend(|store, _url| async move {
+    common::for_each_demo(|store, _url| async move {
         let s = Arc::new(setup(store).await);
         let actor = AuditContext::default();
         let input = fields("Essai-Transitions", "15/05/1990", &[])
@@ -589,7 +585,7 @@ async fn refused_moves_are_named_and_one_link_gives_one_answer() {
 
 #[tokio::test]
 async fn ended_requests_are_anonymised_after_the_retention_delay() {
-    for_each_backend(|store, _url| async move {
+    common::for_each_demo(|store, _url| async move {
         let s = setup(store).await;
         let actor = AuditContext::default();
         let input = fields("Essai-Retention", "15/05/1980", &["css"])
@@ -650,7 +646,7 @@ async fn ended_requests_are_anonymised_after_the_retention_delay() {
 
 #[tokio::test]
 async fn stale_declarations_are_reminded_once() {
-    for_each_backend(|store, _url| async move {
+    common::for_each_demo(|store, _url| async move {
         let s = setup(store).await;
         let gp = linked_gp(&s).await;
         let mut capacity = s.store.find_capacity(s.cpts.id, gp).await.unwrap().unwrap();
@@ -777,19 +773,15 @@ async fn sms_go_to_the_gateway_and_its_refusals_are_told_apart() {
 
 #[tokio::test]
 async fn with_a_gateway_patients_are_told_by_sms() {
-    for_each_backend(|store, _url| async move {
+    common::for_each_demo(|store, _url| async move {
         let config = Config {
             doctor_search: maillage_app::config::DoctorSearchConfig {
                 sms_webhook_url: "http://127.0.0.1:9/sms".into(),
                 ..Default::default()
             },
-            ..Config::default()
-        }
-        .with_new_keys();
+            ..common::demo().await.1.clone()
+        };
         let keyring = Arc::new(config.keyring().unwrap());
-        let accounts =
-            Accounts::new(store.clone(), config.security.clone(), keyring.clone()).unwrap();
-        demo::seed(&store, &accounts).await.unwrap();
         let service = DoctorSearch::from_config(store.clone(), keyring, &config);
         let cpts = store
             .find_cpts_by_slug(DEMO_CPTS_SLUG)

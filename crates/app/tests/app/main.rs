@@ -1,0 +1,13 @@
+//! The services of Maillage through their public API, on SQLite and PostgreSQL: one test binary for the
+//! crate (one link instead of one per file), one module per mission or concern.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+mod common;
+mod directory_import;
+mod doctor_search;
+mod doctor_search_fuzz;
+mod mail_and_jobs;
+mod patients;
+mod territory_diagnostic;
+mod unscheduled_care;

@@ -1,0 +1,684 @@
+//! Accounts and security: login, throttling, sessions, reset links, second factor, the audit trail.
+
+use super::*;
+
+#[tokio::test]
+async fn a_disabled_account_loses_its_sessions_and_cannot_log_in() {
+    for app in each_backend().await {
+        let session = app.login_as(MEMBER).await;
+        let user = app.store.find_user_by_email(MEMBER).await.unwrap().unwrap();
+        app.store.set_user_disabled(user.id, true).await.unwrap();
+        assert_eq!(
+            app.get("/compte", Some(&session)).await.status,
+            StatusCode::SEE_OTHER
+        );
+        assert!(app.login(MEMBER, DEMO_PASSWORD).await.is_err());
+    }
+}
+
+#[tokio::test]
+async fn state_changes_need_the_csrf_token_and_a_same_origin() {
+    for app in each_backend().await {
+        let admin = app.login_as(ADMIN).await;
+        let before = app.store.list_cpts(Page::first(100)).await.unwrap().len();
+        let fields = [("name", "CPTS Test Sans Jeton")];
+        let no_token = app
+            .post_form("/admin/cpts", Some(&admin.cookie), &fields)
+            .await;
+        assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+        assert!(no_token.body.contains("Le formulaire a expiré"));
+        let wrong = app
+            .post_form(
+                "/admin/cpts",
+                Some(&admin.cookie),
+                &[("name", "CPTS X"), ("csrf", "faux")],
+            )
+            .await;
+        assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+        let foreign = Request::post("/admin/cpts")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, &admin.cookie)
+            .header(header::ORIGIN, "https://evil.example")
+            .body(Body::from(format!("name=CPTS+Y&csrf={}", admin.csrf)))
+            .unwrap();
+        assert_eq!(app.send(foreign).await.status, StatusCode::FORBIDDEN);
+        // A login without the pre-login cookie is refused too.
+        let login = app
+            .post_form(
+                "/connexion",
+                None,
+                &[("email", ADMIN), ("password", DEMO_PASSWORD)],
+            )
+            .await;
+        assert_eq!(login.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            app.store.list_cpts(Page::first(100)).await.unwrap().len(),
+            before
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_platform_administrator_creates_a_cpts_and_bad_input_names_the_field() {
+    for app in each_backend().await {
+        let admin = app.login_as(ADMIN).await;
+        let bad = app
+            .post_form(
+                "/admin/cpts",
+                Some(&admin.cookie),
+                &[
+                    ("csrf", &admin.csrf),
+                    ("name", "CPTS Sud Gard"),
+                    ("finess", "123456789"),
+                    ("siret", "12"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bad.body
+                .contains("FINESS : « 123456789 » : la clé de contrôle (Luhn) est fausse"),
+            "{}",
+            bad.body
+        );
+        assert!(bad.body.contains("SIRET"));
+        assert!(
+            bad.body.contains("value=\"CPTS Sud Gard\""),
+            "the form keeps what was typed"
+        );
+        assert!(app
+            .store
+            .find_cpts_by_slug("sud-gard")
+            .await
+            .unwrap()
+            .is_none());
+
+        let good = app
+            .post_form(
+                "/admin/cpts",
+                Some(&admin.cookie),
+                &[
+                    ("csrf", &admin.csrf),
+                    ("name", "CPTS Sud Gard"),
+                    ("finess", "300009990"),
+                ],
+            )
+            .await;
+        assert_eq!(good.status, StatusCode::OK);
+        assert!(good.body.contains("La CPTS « CPTS Sud Gard » est créée."));
+        assert!(app
+            .store
+            .find_cpts_by_slug("sud-gard")
+            .await
+            .unwrap()
+            .is_some());
+
+        let again = app
+            .post_form(
+                "/admin/cpts",
+                Some(&admin.cookie),
+                &[("csrf", &admin.csrf), ("name", "CPTS Sud Gard")],
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(again.body.contains("déjà utilisé"));
+
+        let garbage = Request::post("/admin/cpts")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, &admin.cookie)
+            .body(Body::from(format!("csrf={}&name=%FF%FE", admin.csrf)))
+            .unwrap();
+        let answer = app.send(garbage).await;
+        assert!(answer.status.is_client_error(), "{}", answer.status);
+    }
+}
+
+#[tokio::test]
+async fn members_list_is_paginated_and_shows_emails_to_coordinators_only() {
+    for app in each_backend().await {
+        let coordinator = app.login_as(COORDINATOR).await;
+        let page = app
+            .get("/c/camargue-gardoise/membres", Some(&coordinator))
+            .await;
+        assert!(page.body.contains("secretariat@camargue.test"));
+        assert!(
+            !page.body.contains("coordination@vidourle.test"),
+            "other CPTS's people"
+        );
+        let secretary = app.login_as(SECRETARY).await;
+        let page = app
+            .get("/c/camargue-gardoise/membres", Some(&secretary))
+            .await;
+        assert!(page.body.contains("Samir Benali"));
+        assert!(!page.body.contains("secretariat@camargue.test"));
+        let bad_page = app
+            .get("/c/camargue-gardoise/membres?page=abc", Some(&coordinator))
+            .await;
+        assert_eq!(bad_page.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bad_page.body.contains("valeur invalide pour « page »"),
+            "{}",
+            bad_page.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_slow_down_then_the_right_one_waits_too() {
+    for app in each_backend().await {
+        for _ in 0..3 {
+            let refused = app
+                .login(SECRETARY, "mauvais-mot-de-passe")
+                .await
+                .err()
+                .unwrap();
+            assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+        }
+        let slowed = app
+            .login(SECRETARY, DEMO_PASSWORD)
+            .await
+            .err()
+            .expect("delay applies to the right password too");
+        assert_eq!(slowed.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(
+            slowed
+                .body
+                .contains("Trop de tentatives. Réessayez dans 1 seconde."),
+            "{}",
+            slowed.body
+        );
+        assert_eq!(slowed.headers[header::RETRY_AFTER], "1");
+        // Another account from the same address is not slowed down by these three failures.
+        app.login_as(COORDINATOR).await;
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        app.login_as(SECRETARY).await;
+        let actions = audit_actions(&app, maillage_store::AuditScope::Platform).await;
+        assert_eq!(actions.iter().filter(|a| *a == "login_failed").count(), 3);
+        assert!(actions.iter().any(|a| a == "login_locked"));
+        assert!(actions.iter().filter(|a| *a == "login").count() >= 2);
+    }
+}
+
+#[tokio::test]
+async fn reads_of_personal_data_and_security_events_are_audited_and_chained() {
+    for app in each_backend().await {
+        let coordinator = app.login_as(COORDINATOR).await;
+        let cpts = app
+            .store
+            .find_cpts_by_slug(DEMO_CPTS_SLUG)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            app.get("/c/camargue-gardoise/membres", Some(&coordinator))
+                .await
+                .status,
+            StatusCode::OK
+        );
+        let journal = app
+            .get(
+                "/c/camargue-gardoise/journal?action=members_viewed",
+                Some(&coordinator),
+            )
+            .await;
+        assert_eq!(journal.status, StatusCode::OK);
+        assert!(journal.body.contains("Consultation des membres"));
+        assert!(journal.body.contains(COORDINATOR));
+
+        let export = app
+            .get("/c/camargue-gardoise/journal.csv", Some(&coordinator))
+            .await;
+        assert_eq!(export.status, StatusCode::OK);
+        assert!(export.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv"));
+        assert!(
+            export
+                .body
+                .starts_with("\u{feff}N°;Date (UTC);Personne;Action"),
+            "{}",
+            &export.body[..80]
+        );
+        assert!(export.body.contains(";Consultation des membres;"));
+        let actions = audit_actions(&app, maillage_store::AuditScope::Cpts(cpts.id)).await;
+        for expected in ["members_viewed", "audit_viewed", "audit_exported"] {
+            assert!(
+                actions.iter().any(|a| a == expected),
+                "{expected} in {actions:?}"
+            );
+        }
+        // The other CPTS's trail does not show these entries (it has only its demo seeding's).
+        let other = app
+            .store
+            .find_cpts_by_slug(OTHER_DEMO_CPTS_SLUG)
+            .await
+            .unwrap()
+            .unwrap();
+        let theirs = audit_actions(&app, maillage_store::AuditScope::Cpts(other.id)).await;
+        for action in ["members_viewed", "audit_viewed", "audit_exported"] {
+            assert!(
+                !theirs.iter().any(|a| a == action),
+                "{action} in {theirs:?}"
+            );
+        }
+
+        let bad_date = app
+            .get(
+                "/c/camargue-gardoise/journal?du=31-12-2026",
+                Some(&coordinator),
+            )
+            .await;
+        assert_eq!(bad_date.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad_date.body.contains("date de début"));
+        let secretary = app.login_as(SECRETARY).await;
+        assert_eq!(
+            app.get("/c/camargue-gardoise/journal", Some(&secretary))
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+
+        assert!(matches!(
+            maillage_store::verify_audit_chain(app.store.as_ref(), 100)
+                .await
+                .unwrap(),
+            maillage_store::ChainReport::Intact { .. }
+        ));
+    }
+}
+
+#[tokio::test]
+async fn a_reset_link_sets_a_new_password_once_and_reveals_no_account() {
+    for app in each_backend().await {
+        // The demo's own e-mails (a booking told to its GP) go first.
+        deliver_mail(&app).await;
+        let old_session = app.login_as(MEMBER).await;
+        let form = app.get("/mot-de-passe-oublie", None).await;
+        let cookie = format!(
+            "maillage_csrf={}",
+            set_cookie(&form, "maillage_csrf").unwrap()
+        );
+        let csrf = hidden_csrf(&form.body);
+        let unknown = app
+            .post_form(
+                "/mot-de-passe-oublie",
+                Some(&cookie),
+                &[("csrf", &csrf), ("email", "personne@nulle-part.fr")],
+            )
+            .await;
+        assert!(
+            !app.store
+                .job_counts()
+                .await
+                .unwrap()
+                .iter()
+                .any(|(status, _)| status == "queued"),
+            "no e-mail for an unknown address"
+        );
+        let known = app
+            .post_form(
+                "/mot-de-passe-oublie",
+                Some(&cookie),
+                &[("csrf", &csrf), ("email", MEMBER)],
+            )
+            .await;
+        assert_eq!(unknown.status, known.status);
+        assert_eq!(
+            unknown.body, known.body,
+            "the same answer whether the account exists or not"
+        );
+
+        let mail = deliver_mail(&app).await;
+        let link = mail
+            .lines()
+            .find(|l| l.contains("/mot-de-passe/"))
+            .unwrap()
+            .trim()
+            .to_string();
+        let path = link.trim_start_matches("http://127.0.0.1:8080");
+        assert_eq!(app.get(path, None).await.status, StatusCode::OK);
+        let mismatch = app
+            .post_form(
+                path,
+                Some(&cookie),
+                &[
+                    ("csrf", &csrf),
+                    ("password", "nouveau-mot-de-passe"),
+                    ("confirmation", "autre"),
+                ],
+            )
+            .await;
+        assert!(mismatch
+            .body
+            .contains("Les deux mots de passe saisis sont différents."));
+        let short = app
+            .post_form(
+                path,
+                Some(&cookie),
+                &[
+                    ("csrf", &csrf),
+                    ("password", "court"),
+                    ("confirmation", "court"),
+                ],
+            )
+            .await;
+        assert!(
+            short.body.contains("mot de passe : 12 caractères au moins"),
+            "{}",
+            short.body
+        );
+        let done = app
+            .post_form(
+                path,
+                Some(&cookie),
+                &[
+                    ("csrf", &csrf),
+                    ("password", "nouveau-mot-de-passe"),
+                    ("confirmation", "nouveau-mot-de-passe"),
+                ],
+            )
+            .await;
+        assert_eq!(done.headers[header::LOCATION], "/connexion?nouveau=1");
+        assert_eq!(
+            app.get(path, None).await.status,
+            StatusCode::GONE,
+            "single use"
+        );
+        assert_eq!(
+            app.get("/compte", Some(&old_session)).await.status,
+            StatusCode::SEE_OTHER,
+            "sessions ended"
+        );
+        assert!(app.login(MEMBER, DEMO_PASSWORD).await.is_err());
+        app.login(MEMBER, "nouveau-mot-de-passe")
+            .await
+            .ok()
+            .expect("new password works");
+        let actions = audit_actions(&app, maillage_store::AuditScope::Platform).await;
+        assert!(actions.iter().any(|a| a == "password_reset_requested"));
+        assert!(actions.iter().any(|a| a == "password_reset_completed"));
+    }
+}
+
+#[tokio::test]
+async fn a_second_factor_is_enrolled_then_asked_at_every_login() {
+    for app in each_backend().await {
+        let session = app.login_as(COORDINATOR).await;
+        let begin = app
+            .post_form(
+                "/compte/double-authentification/commencer",
+                Some(&session.cookie),
+                &[("csrf", &session.csrf)],
+            )
+            .await;
+        assert_eq!(begin.status, StatusCode::SEE_OTHER);
+        let page = app
+            .get("/compte/double-authentification", Some(&session))
+            .await;
+        assert!(
+            page.body.contains("data:image/svg+xml;base64,"),
+            "QR code shown"
+        );
+        let user = app
+            .store
+            .find_user_by_email(COORDINATOR)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!user.totp_enabled);
+        let wrong = app
+            .post_form(
+                "/compte/double-authentification",
+                Some(&session.cookie),
+                &[("csrf", &session.csrf), ("code", "000000")],
+            )
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let code = current_code(&app, &user, 0);
+        let confirmed = app
+            .post_form(
+                "/compte/double-authentification",
+                Some(&session.cookie),
+                &[("csrf", &session.csrf), ("code", &code)],
+            )
+            .await;
+        assert_eq!(
+            confirmed.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            confirmed.body
+        );
+        assert!(
+            app.store
+                .find_user(user.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .totp_enabled
+        );
+
+        // The password alone no longer opens a session.
+        let form = app.get("/connexion", None).await;
+        let login_cookie = set_cookie(&form, "maillage_csrf").unwrap();
+        let csrf = hidden_csrf(&form.body);
+        let answer = app
+            .post_form(
+                "/connexion",
+                Some(&format!("maillage_csrf={login_cookie}")),
+                &[
+                    ("email", COORDINATOR),
+                    ("password", DEMO_PASSWORD),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+        assert!(answer.headers[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/connexion/code"));
+        assert!(set_cookie(&answer, "maillage_session").is_none());
+        let challenge = set_cookie(&answer, "maillage_challenge").unwrap();
+        let cookies = format!("maillage_csrf={login_cookie}; maillage_challenge={challenge}");
+        let replayed = app
+            .post_form(
+                "/connexion/code",
+                Some(&cookies),
+                &[("csrf", &csrf), ("code", &code)],
+            )
+            .await;
+        assert_eq!(
+            replayed.status,
+            StatusCode::UNAUTHORIZED,
+            "a used code cannot be replayed"
+        );
+        let next_code = current_code(&app, &user, 1);
+        let accepted = app
+            .post_form(
+                "/connexion/code",
+                Some(&cookies),
+                &[("csrf", &csrf), ("code", &next_code)],
+            )
+            .await;
+        assert_eq!(accepted.status, StatusCode::SEE_OTHER);
+        assert!(set_cookie(&accepted, "maillage_session").is_some_and(|t| !t.is_empty()));
+        let again = app
+            .post_form(
+                "/connexion/code",
+                Some(&cookies),
+                &[("csrf", &csrf), ("code", &next_code)],
+            )
+            .await;
+        assert_eq!(
+            again.headers[header::LOCATION],
+            "/connexion",
+            "the challenge is used up"
+        );
+        let actions = audit_actions(&app, maillage_store::AuditScope::Platform).await;
+        assert!(actions.iter().any(|a| a == "totp_enabled"));
+    }
+}
+
+#[tokio::test]
+async fn a_cpts_can_require_a_second_factor_for_roles_that_see_patients() {
+    for app in each_backend().await {
+        let coordinator = app.login_as(COORDINATOR).await;
+        let saved = app
+            .post_form(
+                "/c/camargue-gardoise/parametres",
+                Some(&coordinator.cookie),
+                &[("csrf", &coordinator.csrf), ("mfa_required", "oui")],
+            )
+            .await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER);
+        let secretary = app.login_as(SECRETARY).await;
+        let sent_away = app.get("/c/camargue-gardoise", Some(&secretary)).await;
+        assert_eq!(
+            sent_away.headers[header::LOCATION],
+            "/compte/double-authentification?obligatoire=1"
+        );
+        let api = app
+            .get("/api/v1/cpts/camargue-gardoise/members", Some(&secretary))
+            .await;
+        assert_eq!(api.status, StatusCode::FORBIDDEN);
+        // Members do not read patient data: the rule does not apply to them.
+        let member = app.login_as(MEMBER).await;
+        assert_eq!(
+            app.get("/c/camargue-gardoise", Some(&member)).await.status,
+            StatusCode::OK
+        );
+        // Nor does it reach another CPTS.
+        let other = app.login_as(OTHER_COORDINATOR).await;
+        assert_eq!(
+            app.get("/c/vidourle", Some(&other)).await.status,
+            StatusCode::OK
+        );
+        let cpts = app
+            .store
+            .find_cpts_by_slug(DEMO_CPTS_SLUG)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(cpts.mfa_required);
+        assert!(
+            audit_actions(&app, maillage_store::AuditScope::Cpts(cpts.id))
+                .await
+                .iter()
+                .any(|a| a == "mfa_policy_changed")
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_coordinator_defines_the_territory_and_bad_codes_change_nothing() {
+    for app in each_backend().await {
+        let coordinator = app.login_as(COORDINATOR).await;
+        let page = app
+            .get("/c/camargue-gardoise/territoire", Some(&coordinator))
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body.contains("54\u{202f}291"),
+            "population of the demo territory"
+        );
+        assert!(page.body.contains("<dt>Taille ACI</dt><dd>2</dd>"));
+        assert_eq!(
+            page.body.matches("<circle").count(),
+            10,
+            "one point per commune on the map"
+        );
+
+        let found = app
+            .get(
+                "/c/camargue-gardoise/territoire?q=lunel",
+                Some(&coordinator),
+            )
+            .await;
+        assert!(
+            found.body.contains("Ajouter Lunel"),
+            "search results can be added"
+        );
+        let known = app
+            .get(
+                "/c/camargue-gardoise/territoire?q=vauvert",
+                Some(&coordinator),
+            )
+            .await;
+        assert!(known.body.contains("déjà dans le territoire"));
+
+        let cpts = app
+            .store
+            .find_cpts_by_slug(DEMO_CPTS_SLUG)
+            .await
+            .unwrap()
+            .unwrap();
+        let before = app.store.territory(cpts.id).await.unwrap();
+        let bad = app
+            .post_form(
+                "/c/camargue-gardoise/territoire/codes",
+                Some(&coordinator.cookie),
+                &[
+                    ("csrf", &coordinator.csrf),
+                    ("codes", "34145, 99999 3414 34154"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bad.body
+                .contains("code INSEE « 99999 » : aucune commune actuelle"),
+            "{}",
+            bad.body
+        );
+        assert!(bad.body.contains("code INSEE « 3414 »"));
+        assert!(
+            bad.body.contains("34145, 99999 3414 34154"),
+            "the pasted text is kept for correction"
+        );
+        assert_eq!(
+            app.store.territory(cpts.id).await.unwrap(),
+            before,
+            "nothing half-added"
+        );
+
+        let good = app
+            .post_form(
+                "/c/camargue-gardoise/territoire/codes",
+                Some(&coordinator.cookie),
+                &[("csrf", &coordinator.csrf), ("codes", "34145 34154")],
+            )
+            .await;
+        assert_eq!(good.status, StatusCode::SEE_OTHER);
+        assert_eq!(app.store.territory(cpts.id).await.unwrap().len(), 12);
+        let removed = app
+            .post_form(
+                "/c/camargue-gardoise/territoire/retirer",
+                Some(&coordinator.cookie),
+                &[("csrf", &coordinator.csrf), ("code", "34145")],
+            )
+            .await;
+        assert_eq!(removed.status, StatusCode::SEE_OTHER);
+        assert_eq!(app.store.territory(cpts.id).await.unwrap().len(), 11);
+
+        // Members read the territory but get no editing controls.
+        let member = app.login_as(MEMBER).await;
+        let read_only = app
+            .get("/c/camargue-gardoise/territoire", Some(&member))
+            .await;
+        assert_eq!(read_only.status, StatusCode::OK);
+        assert!(!read_only.body.contains("Ajouter des communes"));
+        // The other CPTS's territory is its own.
+        let other = app
+            .store
+            .find_cpts_by_slug(OTHER_DEMO_CPTS_SLUG)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            app.store.territory(other.id).await.unwrap(),
+            maillage_app::demo::OTHER_DEMO_COMMUNES
+                .map(String::from)
+                .to_vec()
+        );
+    }
+}

@@ -1,0 +1,399 @@
+//! Access to a médecin traitant: the public form, referrals, list imports, declared room.
+
+use super::*;
+
+#[tokio::test]
+async fn the_public_form_names_each_bad_field_keeps_robots_out_and_limits_submissions() {
+    for app in each_backend().await {
+        let cpts = demo_cpts(&app, DEMO_CPTS_SLUG).await;
+        let path = "/demande-medecin/camargue-gardoise";
+        let (cookie, csrf) = public_visit(&app, path).await;
+        let before = open_requests(&app, cpts.id).await.len();
+        let bad = app
+            .post_form(
+                path,
+                Some(&cookie),
+                &[
+                    ("csrf", &csrf),
+                    ("family_name", ""),
+                    ("given_names", "Léa"),
+                    ("birth_date", "32/13/1990"),
+                    ("commune", "99999"),
+                    ("phone", "12"),
+                    ("criteria", "ald"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        bad.names_fields(&[
+            "Nom",
+            "Date de naissance",
+            "Commune",
+            "Téléphone",
+            "Consentement",
+        ]);
+        assert_eq!(
+            open_requests(&app, cpts.id).await.len(),
+            before,
+            "nothing half-written"
+        );
+        let good = [
+            ("csrf", csrf.as_str()),
+            ("family_name", "Publique-Essai"),
+            ("given_names", "Léa"),
+            ("birth_date", "14/07/1950"),
+            ("commune", "30003"),
+            ("phone", "06 12 34 56 78"),
+            ("criteria", "isolation"),
+            ("consent_by", "relative"),
+            ("consent", "oui"),
+        ];
+        let sent = app.post_form(path, Some(&cookie), &good).await;
+        assert_eq!(sent.status, StatusCode::SEE_OTHER);
+        let requests = open_requests(&app, cpts.id).await;
+        assert_eq!(requests.len(), before + 1);
+        let created = requests
+            .iter()
+            .find(|r| r.channel == "web_form" && r.criteria.isolation && r.age_at_request == 76)
+            .unwrap();
+        assert_eq!(created.consent_by, "relative");
+        assert!(created.consent_method.contains("formulaire public"));
+        // A robot fills the hidden field: told "sent", nothing kept.
+        let mut robot = good.to_vec();
+        robot.push(("site_web", "http://spam.example"));
+        robot[1] = ("family_name", "Robot");
+        assert_eq!(
+            app.post_form(path, Some(&cookie), &robot).await.status,
+            StatusCode::SEE_OTHER
+        );
+        assert_eq!(open_requests(&app, cpts.id).await.len(), before + 1);
+        // Without the form's token, refused.
+        assert_eq!(
+            app.post_form(path, None, &good[1..]).await.status,
+            StatusCode::FORBIDDEN
+        );
+        // Five submissions an hour from one address, then a wait.
+        let mut statuses = Vec::new();
+        for index in 0..6 {
+            let name = format!("Limite-{index}");
+            let mut fields = good.to_vec();
+            fields[1] = ("family_name", &name);
+            statuses.push(app.post_form(path, Some(&cookie), &fields).await.status);
+        }
+        assert!(
+            statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+            "{statuses:?}"
+        );
+        // An unknown CPTS has no form.
+        assert_eq!(
+            app.get("/demande-medecin/inconnue", None).await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
+}
+
+#[tokio::test]
+async fn partners_follow_their_own_referrals_and_only_the_coordination_reads_requests() {
+    for app in each_backend().await {
+        let cpts = demo_cpts(&app, DEMO_CPTS_SLUG).await;
+        let partner = app.login_as(PARTNER).await;
+        let base = "/c/camargue-gardoise/medecin-traitant";
+        let form = [
+            ("csrf", partner.csrf.as_str()),
+            ("referrer", "Antenne de Lunel"),
+            ("family_name", "Adresse-Essai"),
+            ("given_names", "Noé"),
+            ("birth_date", "01/02/1939"),
+            ("commune", "30133"),
+            ("phone", "0466000000"),
+            ("criteria", "loss_of_autonomy"),
+            ("consent", "oui"),
+        ];
+        let created = app
+            .post_form(&format!("{base}/nouvelle"), Some(&partner.cookie), &form)
+            .await;
+        assert_eq!(created.status, StatusCode::SEE_OTHER);
+        let request = open_requests(&app, cpts.id)
+            .await
+            .into_iter()
+            .find(|r| r.channel == "partner" && r.referrer.contains("Antenne de Lunel"))
+            .unwrap();
+        let partner_user = app
+            .store
+            .find_user_by_email(PARTNER)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(request.referrer_user_id, Some(partner_user.id));
+        // The partner sees where their referral is, not who else was referred, and not the request page.
+        let mine = app.get(&format!("{base}/adressages"), Some(&partner)).await;
+        assert_eq!(mine.status, StatusCode::OK);
+        assert!(mine.body.contains("Reçue"));
+        assert!(
+            !mine.body.contains("Adresse-Essai"),
+            "the list shows no identity"
+        );
+        assert_eq!(
+            mine.body.matches("<tr><td>").count(),
+            1,
+            "only their own referral"
+        );
+        let page = format!("{base}/demandes/{}", request.id);
+        assert_eq!(
+            app.get(&page, Some(&partner)).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let member = app.login_as(MEMBER).await;
+        assert_eq!(
+            app.get(&page, Some(&member)).await.status,
+            StatusCode::FORBIDDEN
+        );
+        // The secretary reads it (audited), with the identity decrypted.
+        let secretary = app.login_as(SECRETARY).await;
+        let read = app.get(&page, Some(&secretary)).await;
+        assert_eq!(read.status, StatusCode::OK);
+        assert!(
+            read.body.contains("Adresse-Essai") && read.body.contains("perte d&#39;autonomie")
+                || read.body.contains("Perte d")
+        );
+        let audited = app.audit_of(cpts.id, "doctor_request_viewed").await;
+        assert!(audited
+            .iter()
+            .any(|e| e.entry.target_id == request.id.to_string()));
+        // A refused move names the states; nothing changes.
+        let refused = app
+            .post_form(
+                &format!("{page}/etat"),
+                Some(&secretary.cookie),
+                &[("csrf", &secretary.csrf), ("to", "closed")],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::CONFLICT);
+        assert!(refused.body.contains("Reçue"));
+        let moved = app
+            .post_form(
+                &format!("{page}/etat"),
+                Some(&secretary.cookie),
+                &[
+                    ("csrf", &secretary.csrf),
+                    ("to", "redirected"),
+                    ("redirection", "dac"),
+                ],
+            )
+            .await;
+        assert_eq!(moved.status, StatusCode::SEE_OTHER);
+        let after = app
+            .store
+            .find_doctor_request(cpts.id, request.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (after.state.code(), after.outcome.as_str()),
+            ("redirected", "dac")
+        );
+        // A coordinator of another CPTS does not find it, even with its address.
+        let vidourle = demo_cpts(&app, OTHER_DEMO_CPTS_SLUG).await;
+        let theirs = open_requests(&app, vidourle.id).await;
+        let coordinator = app.login_as(COORDINATOR).await;
+        let foreign = format!("{base}/demandes/{}", theirs[0].id);
+        assert_eq!(
+            app.get(&foreign, Some(&coordinator)).await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_list_is_imported_with_its_bad_lines_named_and_indicators_export_for_excel() {
+    for app in each_backend().await {
+        let cpts = demo_cpts(&app, DEMO_CPTS_SLUG).await;
+        let coordinator = app.login_as(COORDINATOR).await;
+        let before = open_requests(&app, cpts.id).await.len();
+        let list =
+            "\u{feff}nom;prenom;date_naissance;commune;telephone;email;criteres;consentement\r\n\
+                    LISTE-WEB;Alix;01/01/1950;30003;0611223344;;ald;oui\r\n\
+                    LISTE-WEB;Basile;01/01/1951;30003;;;;oui\r\n";
+        let send = |query: String, body: Vec<u8>| {
+            Request::post(format!(
+                "/c/camargue-gardoise/medecin-traitant/import{query}"
+            ))
+            .header(header::CONTENT_TYPE, "multipart/form-data; boundary=LIMITE")
+            .header(header::COOKIE, &coordinator.cookie)
+            .body(Body::from(body))
+            .unwrap()
+        };
+        let body = list_multipart("LIMITE", "cpam_list", "CPAM du Gard", list.as_bytes());
+        assert_eq!(
+            app.send(send(String::new(), body.clone())).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let started = app
+            .send(send(format!("?csrf={}", coordinator.csrf), body))
+            .await;
+        assert_eq!(
+            started.status,
+            StatusCode::SEE_OTHER,
+            "checked and recorded in the background"
+        );
+        let progress = started.headers[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let mut state = String::new();
+        for _ in 0..100 {
+            state = app
+                .get(&format!("{progress}/etat"), Some(&coordinator))
+                .await
+                .body;
+            if state.contains("Terminé") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(state.contains("Terminé"), "{state}");
+        assert!(state.contains("<td>3</td><td>Téléphone</td>"), "{state}");
+        assert_eq!(open_requests(&app, cpts.id).await.len(), before + 1);
+        let page = app.get(&progress, Some(&coordinator)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("liste.csv"));
+        let bad_header = list_multipart(
+            "LIMITE",
+            "cpam_list",
+            "CPAM du Gard",
+            b"nom;prenom\r\nA;B\r\n",
+        );
+        let refused_header = app
+            .send(send(format!("?csrf={}", coordinator.csrf), bad_header))
+            .await;
+        assert_eq!(refused_header.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            refused_header
+                .body
+                .contains("colonne « date_naissance » manquante"),
+            "{}",
+            refused_header.body
+        );
+        let no_referrer = list_multipart("LIMITE", "cpam_list", "", list.as_bytes());
+        let refused = app
+            .send(send(format!("?csrf={}", coordinator.csrf), no_referrer))
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.body.contains("Envoyée par"));
+
+        let page = app
+            .get(
+                "/c/camargue-gardoise/medecin-traitant/indicateurs",
+                Some(&coordinator),
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("Liste de la CPAM") && page.body.contains("<svg"));
+        let csv = app
+            .get(
+                "/c/camargue-gardoise/medecin-traitant/indicateurs.csv",
+                Some(&coordinator),
+            )
+            .await;
+        assert_eq!(csv.status, StatusCode::OK);
+        assert!(csv.body.starts_with('\u{feff}'));
+        assert!(csv.body.contains("Demandes par canal;Liste de la CPAM;"));
+        let xlsx = app
+            .get(
+                "/c/camargue-gardoise/medecin-traitant/indicateurs.xlsx",
+                Some(&coordinator),
+            )
+            .await;
+        assert_eq!(xlsx.status, StatusCode::OK);
+        assert!(!app
+            .audit_of(cpts.id, "doctor_requests_exported")
+            .await
+            .is_empty());
+        // Matching from the page, then the drafts are listed with their explanation.
+        let run = app
+            .post_form(
+                "/c/camargue-gardoise/medecin-traitant/appariement",
+                Some(&coordinator.cookie),
+                &[("csrf", &coordinator.csrf), ("max_distance_km", "30")],
+            )
+            .await;
+        assert_eq!(run.status, StatusCode::SEE_OTHER);
+        let bad_run = app
+            .post_form(
+                "/c/camargue-gardoise/medecin-traitant/appariement",
+                Some(&coordinator.cookie),
+                &[("csrf", &coordinator.csrf), ("max_distance_km", "loin")],
+            )
+            .await;
+        assert_eq!(bad_run.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad_run.body.contains("Distance maximale"));
+        let matching = app
+            .get(
+                "/c/camargue-gardoise/medecin-traitant/appariement",
+                Some(&coordinator),
+            )
+            .await;
+        assert!(matching.body.contains("km du cabinet"), "drafts explained");
+        // A link that does not exist is gone, not an error.
+        assert_eq!(
+            app.get(&format!("/proposition/{}", "a".repeat(43)), None)
+                .await
+                .status,
+            StatusCode::GONE
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_gp_declares_room_in_two_clicks_and_bad_numbers_are_named() {
+    for app in each_backend().await {
+        let cpts = demo_cpts(&app, DEMO_CPTS_SLUG).await;
+        let member = app.login_as(MEMBER).await;
+        let page = app
+            .get("/c/camargue-gardoise/ma-capacite", Some(&member))
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("name=\"quick\" value=\"5\""));
+        let quick = app
+            .post_form(
+                "/c/camargue-gardoise/ma-capacite",
+                Some(&member.cookie),
+                &[("csrf", &member.csrf), ("quick", "5")],
+            )
+            .await;
+        assert_eq!(quick.status, StatusCode::SEE_OTHER);
+        let user = app.store.find_user_by_email(MEMBER).await.unwrap().unwrap();
+        let gp = app
+            .store
+            .professional_of_user(cpts.id, user.id)
+            .await
+            .unwrap()
+            .unwrap();
+        let declared = app.store.find_capacity(cpts.id, gp).await.unwrap().unwrap();
+        assert_eq!(declared.now_capacity, 5);
+        let bad = app
+            .post_form(
+                "/c/camargue-gardoise/ma-capacite",
+                Some(&member.cookie),
+                &[
+                    ("csrf", &member.csrf),
+                    ("now", "-3"),
+                    ("later", "beaucoup"),
+                    ("age_groups", "adults"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        bad.names_fields(&["Places maintenant", "Places d&#39;ici 6 mois"]);
+        assert_eq!(
+            app.store
+                .find_capacity(cpts.id, gp)
+                .await
+                .unwrap()
+                .unwrap()
+                .now_capacity,
+            5
+        );
+        assert!(!app.audit_of(cpts.id, "capacity_declared").await.is_empty());
+    }
+}

@@ -1,0 +1,170 @@
+//! The platform: administration, the JSON API, health, metrics, OpenAPI, error pages, members.
+
+use super::*;
+
+#[tokio::test]
+async fn the_api_speaks_json_and_problem_details_in_french() {
+    for app in each_backend().await {
+        let admin = app.login_as(ADMIN).await;
+        let post = |body: &'static str, token: String| {
+            Request::post("/api/v1/cpts")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::COOKIE, &admin.cookie)
+                .header("x-csrf-token", token)
+                .body(Body::from(body))
+                .unwrap()
+        };
+        let created = app
+            .send(post(
+                r#"{"name": "CPTS API Test", "finess": "340009992"}"#,
+                admin.csrf.clone(),
+            ))
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        let dto: serde_json::Value = serde_json::from_str(&created.body).unwrap();
+        assert_eq!(dto["slug"], "api-test");
+
+        let malformed = app.send(post("{\"name\": ", admin.csrf.clone())).await;
+        assert_eq!(
+            malformed.headers[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        assert!(malformed.status.is_client_error());
+        let problem: serde_json::Value = serde_json::from_str(&malformed.body).unwrap();
+        assert!(problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("JSON est mal formé"));
+        assert!(problem["request_id"].as_str().unwrap().len() > 10);
+
+        let invalid = app
+            .send(post(
+                r#"{"name": "CPTS Z", "siret": "1"}"#,
+                admin.csrf.clone(),
+            ))
+            .await;
+        assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(invalid.body.contains("SIRET"));
+
+        let unknown_field = app
+            .send(post(
+                r#"{"name": "CPTS Z", "color": "red"}"#,
+                admin.csrf.clone(),
+            ))
+            .await;
+        assert!(unknown_field.status.is_client_error());
+        assert!(
+            unknown_field.body.contains("color"),
+            "{}",
+            unknown_field.body
+        );
+
+        let forged = app
+            .send(post(r#"{"name": "CPTS Forgée"}"#, "faux".into()))
+            .await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        assert!(app
+            .store
+            .find_cpts_by_slug("forgee")
+            .await
+            .unwrap()
+            .is_none());
+
+        let me = app
+            .get("/api/v1/me", Some(&app.login_as(COORDINATOR).await))
+            .await;
+        let me: serde_json::Value = serde_json::from_str(&me.body).unwrap();
+        assert_eq!(me["memberships"][0]["role"], "coordinator");
+        assert!(me.get("password_hash").is_none());
+    }
+}
+
+#[tokio::test]
+async fn health_metrics_openapi_and_error_pages_answer() {
+    for app in each_backend().await {
+        let health = app.get("/healthz", None).await;
+        assert_eq!(health.status, StatusCode::OK);
+        assert_eq!(health.body, r#"{"status":"ok"}"#);
+
+        let openapi = app.get("/api/v1/openapi.json", None).await;
+        let document: serde_json::Value = serde_json::from_str(&openapi.body).unwrap();
+        assert!(document["openapi"].as_str().unwrap().starts_with("3."));
+        for path in ["/api/v1/me", "/api/v1/cpts", "/api/v1/cpts/{cpts}/members"] {
+            assert!(
+                document["paths"].get(path).is_some(),
+                "{path} missing from OpenAPI"
+            );
+        }
+
+        let missing = app.get("/cette-page-n-existe-pas", None).await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        assert!(missing.body.contains("Page introuvable"));
+        let request_id = missing.headers["x-request-id"].to_str().unwrap();
+        assert!(
+            missing.body.contains(request_id),
+            "the page shows the request id"
+        );
+        assert!(missing.body.contains("lang=\"fr\""));
+
+        let wrong_method = app
+            .send(Request::delete("/").body(Body::empty()).unwrap())
+            .await;
+        assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert!(wrong_method.body.contains("Action non permise"));
+
+        let home = app.get("/", None).await;
+        for (name, expected) in [
+            ("content-security-policy", "script-src 'self'"),
+            ("x-content-type-options", "nosniff"),
+            ("x-frame-options", "DENY"),
+            ("referrer-policy", "same-origin"),
+        ] {
+            assert!(
+                home.headers[name].to_str().unwrap().contains(expected),
+                "{name}"
+            );
+        }
+        assert!(!home.body.contains("<script>"), "no inline script");
+
+        let metrics = app.get("/metrics", None).await;
+        assert!(metrics.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain"));
+        assert!(metrics.body.contains(
+            "maillage_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"
+        ));
+        assert!(metrics.body.contains("maillage_database_up 1"));
+
+        let css = app.get("/static/maillage.css", None).await;
+        assert_eq!(css.status, StatusCode::OK);
+        assert!(css.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css"));
+        assert_eq!(
+            app.get("/static/absent.js", None).await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
+}
+
+#[tokio::test]
+async fn sessions_are_shared_by_every_instance_on_one_database() {
+    for app in each_backend().await {
+        let session = app.login_as(COORDINATOR).await;
+        // A second application on the same database, as a second `maillage serve` process would be.
+        let config = (*app.state.config).clone();
+        let keyring = Arc::new(config.keyring().unwrap());
+        let accounts = Accounts::new(app.store.clone(), config.security.clone(), keyring).unwrap();
+        let other = maillage_web::app(AppState::new(app.store.clone(), accounts, Arc::new(config)));
+        let request = Request::get("/compte")
+            .header(header::COOKIE, &session.cookie)
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(
+            other.oneshot(request).await.unwrap().status(),
+            StatusCode::OK
+        );
+    }
+}
