@@ -88,7 +88,7 @@ pub async fn issue(
     Ok(secret)
 }
 
-/// Revokes a token of the caller's CPTS (the coordination only); false when there is no such live token.
+/// Revokes a token of the caller's CPTS (the coordination only); false when it was already revoked.
 pub async fn revoke(store: &dyn Store, caller: &Caller, id: Uuid) -> Result<bool, TokenError> {
     if !caller.may(Permission::ManageCpts) {
         return Err(TokenError::NotAllowed);
@@ -97,9 +97,17 @@ pub async fn revoke(store: &dyn Store, caller: &Caller, id: Uuid) -> Result<bool
         caller.audit(),
         AuditEvent::new(AuditAction::ApiTokenRevoked, "api_token", id.to_string()),
     );
-    Ok(store
+    if store
         .revoke_token(caller.cpts(), id, now_ms(), &audit)
-        .await?)
+        .await?
+    {
+        return Ok(true);
+    }
+    // Not revoked now: already revoked (false), or not a token of this CPTS at all (refused as unknown).
+    match store.find_token(caller.cpts(), id).await? {
+        Some(_) => Ok(false),
+        None => Err(TokenError::NotAllowed),
+    }
 }
 
 /// The live token this secret opens, if it has the scope.

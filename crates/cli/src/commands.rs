@@ -103,6 +103,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AnyError> {
             match verify_audit_chain(store.as_ref(), 1_000).await? {
                 ChainReport::Intact { chains, entries } => {
                     println!("Audit trail intact: {chains} chain(s) (one per CPTS, and the platform's), {entries} entries");
+                    // Kept off the server, the heads reveal even a rewrite of a whole chain.
+                    for head in store.audit_chains().await? {
+                        if let Some((seq, hash)) = head.head {
+                            println!("chain {}: entry {seq}, head hash {hash}", head.chain);
+                        }
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 ChainReport::Broken { chain, seq, reason } => {
@@ -660,7 +666,7 @@ async fn token_command(config: &Config, command: TokenCommand) -> Result<ExitCod
                     println!("Token {id} revoked");
                     Ok(ExitCode::SUCCESS)
                 }
-                Ok(false) => {
+                Ok(false) | Err(tokens::TokenError::NotAllowed) => {
                     eprintln!("no live token {id} in {}", cpts.name);
                     Ok(ExitCode::FAILURE)
                 }

@@ -448,6 +448,11 @@ async fn audit_verify_fails_after_one_changed_byte() {
             "{}",
             text(&intact.stdout)
         );
+        assert!(
+            text(&intact.stdout).contains("chain platform: entry 3, head hash "),
+            "{}",
+            text(&intact.stdout)
+        );
 
         // One byte: "ligne de commande" becomes "ligne de commandf" in entry 2.
         maillage_store::testing::raw_execute(

@@ -217,47 +217,64 @@ impl Template {
 
     /// A copy of the template on each backend, for one test.
     pub async fn each_backend(&self) -> Result<Vec<TestDatabase>> {
-        let sqlite = TestDatabase::sqlite().await?;
-        let target = sqlite
-            .url
-            .strip_prefix("sqlite://")
-            .map(PathBuf::from)
-            .ok_or_else(|| StoreError::InvalidUrl("SQLite test URL".into()))?;
-        std::fs::copy(&self.sqlite_file, &target)
-            .map_err(|e| StoreError::InvalidUrl(format!("copy of the template: {e}")))?;
-        let mut databases = vec![sqlite];
-        if let Some((admin_url, template)) = &self.postgres {
-            let name = format!("maillage_test_{}", uuid::Uuid::new_v4().simple());
-            let mut admin = PgConnection::connect(admin_url).await?;
-            // Two copies of one template at the same instant can be refused ("being accessed by other
-            // users") while the other copy reads it: wait and try again, a bounded number of times.
-            let mut attempt = 0;
-            loop {
-                match sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
-                    .execute(&mut admin)
-                    .await
-                {
-                    Ok(_) => break,
-                    Err(e) if attempt < 100 && e.to_string().contains("being accessed") => {
-                        attempt += 1;
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            admin.close().await?;
-            let mut url = url::Url::parse(admin_url)
-                .map_err(|e| StoreError::InvalidUrl(format!("{POSTGRES_URL_VARIABLE}: {e}")))?;
-            url.set_path(&name);
-            databases.push(TestDatabase {
-                url: url.to_string(),
-                cleanup: Cleanup::Postgres {
-                    admin_url: admin_url.clone(),
-                    name,
-                },
-            });
+        let mut databases = vec![self.copy_on(crate::Backend::Sqlite).await?];
+        if self.postgres.is_some() {
+            databases.push(self.copy_on(crate::Backend::Postgres).await?);
         }
         Ok(databases)
+    }
+
+    /// A copy of the template on one backend (PostgreSQL: an error when the template has none).
+    pub async fn copy_on(&self, backend: crate::Backend) -> Result<TestDatabase> {
+        match backend {
+            crate::Backend::Sqlite => {
+                let sqlite = TestDatabase::sqlite().await?;
+                let target = sqlite
+                    .url
+                    .strip_prefix("sqlite://")
+                    .map(PathBuf::from)
+                    .ok_or_else(|| StoreError::InvalidUrl("SQLite test URL".into()))?;
+                std::fs::copy(&self.sqlite_file, &target)
+                    .map_err(|e| StoreError::InvalidUrl(format!("copy of the template: {e}")))?;
+                Ok(sqlite)
+            }
+            crate::Backend::Postgres => {
+                let Some((admin_url, template)) = &self.postgres else {
+                    return Err(StoreError::InvalidUrl(format!(
+                        "no PostgreSQL template: {POSTGRES_URL_VARIABLE} is not set"
+                    )));
+                };
+                let name = format!("maillage_test_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = PgConnection::connect(admin_url).await?;
+                // Two copies of one template at the same instant can be refused ("being accessed by other
+                // users") while the other copy reads it: wait and try again, a bounded number of times.
+                let mut attempt = 0;
+                loop {
+                    match sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+                        .execute(&mut admin)
+                        .await
+                    {
+                        Ok(_) => break,
+                        Err(e) if attempt < 100 && e.to_string().contains("being accessed") => {
+                            attempt += 1;
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                admin.close().await?;
+                let mut url = url::Url::parse(admin_url)
+                    .map_err(|e| StoreError::InvalidUrl(format!("{POSTGRES_URL_VARIABLE}: {e}")))?;
+                url.set_path(&name);
+                Ok(TestDatabase {
+                    url: url.to_string(),
+                    cleanup: Cleanup::Postgres {
+                        admin_url: admin_url.clone(),
+                        name,
+                    },
+                })
+            }
+        }
     }
 }
 

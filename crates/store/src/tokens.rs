@@ -35,6 +35,8 @@ pub trait TokenStore: Send + Sync {
     ) -> Result<()>;
     /// The live (not revoked) token with this hash, marking it used at `now` (to the minute).
     async fn use_token(&self, token_hash: &str, now: i64) -> Result<Option<ApiToken>>;
+    /// A token of the CPTS, live or revoked.
+    async fn find_token(&self, cpts: CptsId, id: Uuid) -> Result<Option<ApiToken>>;
     /// A CPTS's tokens of one scope, newest first (revoked ones included, for the record).
     async fn list_tokens(&self, cpts: CptsId, scope: &str, page: Page) -> Result<Vec<ApiToken>>;
     /// Revokes a token of the CPTS; false when there is no such live token.
@@ -136,6 +138,16 @@ impl TokenStore for SqlStore {
             token.last_used_at = Some(now);
         }
         Ok(Some(token))
+    }
+
+    async fn find_token(&self, cpts: CptsId, id: Uuid) -> Result<Option<ApiToken>> {
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE cpts_id = $1 AND id = $2");
+        let row: Option<ApiToken> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(cpts.0)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row)
     }
 
     async fn list_tokens(&self, cpts: CptsId, scope: &str, page: Page) -> Result<Vec<ApiToken>> {

@@ -504,12 +504,20 @@ async fn an_uploaded_import_runs_in_the_background_and_reports() {
                 )
                 .await
                 .unwrap();
+                // Bounded: an import that never ends fails the test instead of hanging it.
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
                 loop {
                     let found = store.find_import(cpts.id, id).await.unwrap().unwrap();
                     if found.status != "running" {
                         return found;
                     }
                     assert!(found.bytes_done <= found.bytes_total);
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "the import still runs after 2 minutes ({} of {} bytes)",
+                        found.bytes_done,
+                        found.bytes_total
+                    );
                     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 }
             }

@@ -59,111 +59,6 @@ async fn state_changes_need_the_csrf_token_and_a_same_origin() {
 }
 
 #[tokio::test]
-async fn the_platform_administrator_creates_a_cpts_and_bad_input_names_the_field() {
-    for app in each_backend().await {
-        let admin = app.login_as(ADMIN).await;
-        let bad = app
-            .post_form(
-                "/admin/cpts",
-                Some(&admin.cookie),
-                &[
-                    ("csrf", &admin.csrf),
-                    ("name", "CPTS Sud Gard"),
-                    ("finess", "123456789"),
-                    ("siret", "12"),
-                ],
-            )
-            .await;
-        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(
-            bad.body
-                .contains("FINESS : « 123456789 » : la clé de contrôle (Luhn) est fausse"),
-            "{}",
-            bad.body
-        );
-        assert!(bad.body.contains("SIRET"));
-        assert!(
-            bad.body.contains("value=\"CPTS Sud Gard\""),
-            "the form keeps what was typed"
-        );
-        assert!(app
-            .store
-            .find_cpts_by_slug("sud-gard")
-            .await
-            .unwrap()
-            .is_none());
-
-        let good = app
-            .post_form(
-                "/admin/cpts",
-                Some(&admin.cookie),
-                &[
-                    ("csrf", &admin.csrf),
-                    ("name", "CPTS Sud Gard"),
-                    ("finess", "300009990"),
-                ],
-            )
-            .await;
-        assert_eq!(good.status, StatusCode::OK);
-        assert!(good.body.contains("La CPTS « CPTS Sud Gard » est créée."));
-        assert!(app
-            .store
-            .find_cpts_by_slug("sud-gard")
-            .await
-            .unwrap()
-            .is_some());
-
-        let again = app
-            .post_form(
-                "/admin/cpts",
-                Some(&admin.cookie),
-                &[("csrf", &admin.csrf), ("name", "CPTS Sud Gard")],
-            )
-            .await;
-        assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(again.body.contains("déjà utilisé"));
-
-        let garbage = Request::post("/admin/cpts")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::COOKIE, &admin.cookie)
-            .body(Body::from(format!("csrf={}&name=%FF%FE", admin.csrf)))
-            .unwrap();
-        let answer = app.send(garbage).await;
-        assert!(answer.status.is_client_error(), "{}", answer.status);
-    }
-}
-
-#[tokio::test]
-async fn members_list_is_paginated_and_shows_emails_to_coordinators_only() {
-    for app in each_backend().await {
-        let coordinator = app.login_as(COORDINATOR).await;
-        let page = app
-            .get("/c/camargue-gardoise/membres", Some(&coordinator))
-            .await;
-        assert!(page.body.contains("secretariat@camargue.test"));
-        assert!(
-            !page.body.contains("coordination@vidourle.test"),
-            "other CPTS's people"
-        );
-        let secretary = app.login_as(SECRETARY).await;
-        let page = app
-            .get("/c/camargue-gardoise/membres", Some(&secretary))
-            .await;
-        assert!(page.body.contains("Samir Benali"));
-        assert!(!page.body.contains("secretariat@camargue.test"));
-        let bad_page = app
-            .get("/c/camargue-gardoise/membres?page=abc", Some(&coordinator))
-            .await;
-        assert_eq!(bad_page.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(
-            bad_page.body.contains("valeur invalide pour « page »"),
-            "{}",
-            bad_page.body
-        );
-    }
-}
-
-#[tokio::test]
 async fn repeated_wrong_passwords_slow_down_then_the_right_one_waits_too() {
     for app in each_backend().await {
         for _ in 0..3 {
@@ -570,115 +465,56 @@ async fn a_cpts_can_require_a_second_factor_for_roles_that_see_patients() {
 }
 
 #[tokio::test]
-async fn the_coordinator_defines_the_territory_and_bad_codes_change_nothing() {
+async fn login_refuses_wrong_passwords_uniformly_and_logout_ends_the_session() {
     for app in each_backend().await {
-        let coordinator = app.login_as(COORDINATOR).await;
-        let page = app
-            .get("/c/camargue-gardoise/territoire", Some(&coordinator))
+        for (email, password) in [
+            (COORDINATOR, "mauvais-mot-de-passe"),
+            ("inconnu@exemple.fr", DEMO_PASSWORD),
+            ("pas-un-email", "x"),
+        ] {
+            let refused = app.login(email, password).await.err().expect("refused");
+            assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+            assert!(refused
+                .body
+                .contains("Adresse e-mail ou mot de passe incorrect."));
+        }
+        let session = app.login_as(COORDINATOR).await;
+        let dashboard = app.get("/c/camargue-gardoise", Some(&session)).await;
+        assert_eq!(dashboard.status, StatusCode::OK);
+        assert!(dashboard.body.contains("CPTS Camargue Gardoise (démo)"));
+        assert!(dashboard.body.contains("à venir"));
+
+        let logout = app
+            .post_form(
+                "/deconnexion",
+                Some(&session.cookie),
+                &[("csrf", &session.csrf)],
+            )
             .await;
-        assert_eq!(page.status, StatusCode::OK);
-        assert!(
-            page.body.contains("54\u{202f}291"),
-            "population of the demo territory"
-        );
-        assert!(page.body.contains("<dt>Taille ACI</dt><dd>2</dd>"));
+        assert_eq!(logout.status, StatusCode::SEE_OTHER);
         assert_eq!(
-            page.body.matches("<circle").count(),
-            10,
-            "one point per commune on the map"
+            app.get("/compte", Some(&session)).await.status,
+            StatusCode::SEE_OTHER
         );
+    }
+}
 
-        let found = app
-            .get(
-                "/c/camargue-gardoise/territoire?q=lunel",
-                Some(&coordinator),
-            )
-            .await;
-        assert!(
-            found.body.contains("Ajouter Lunel"),
-            "search results can be added"
-        );
-        let known = app
-            .get(
-                "/c/camargue-gardoise/territoire?q=vauvert",
-                Some(&coordinator),
-            )
-            .await;
-        assert!(known.body.contains("déjà dans le territoire"));
-
-        let cpts = app
-            .store
-            .find_cpts_by_slug(DEMO_CPTS_SLUG)
-            .await
-            .unwrap()
-            .unwrap();
-        let before = app.store.territory(cpts.id).await.unwrap();
-        let bad = app
-            .post_form(
-                "/c/camargue-gardoise/territoire/codes",
-                Some(&coordinator.cookie),
-                &[
-                    ("csrf", &coordinator.csrf),
-                    ("codes", "34145, 99999 3414 34154"),
-                ],
-            )
-            .await;
-        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(
-            bad.body
-                .contains("code INSEE « 99999 » : aucune commune actuelle"),
-            "{}",
-            bad.body
-        );
-        assert!(bad.body.contains("code INSEE « 3414 »"));
-        assert!(
-            bad.body.contains("34145, 99999 3414 34154"),
-            "the pasted text is kept for correction"
-        );
-        assert_eq!(
-            app.store.territory(cpts.id).await.unwrap(),
-            before,
-            "nothing half-added"
-        );
-
-        let good = app
-            .post_form(
-                "/c/camargue-gardoise/territoire/codes",
-                Some(&coordinator.cookie),
-                &[("csrf", &coordinator.csrf), ("codes", "34145 34154")],
-            )
-            .await;
-        assert_eq!(good.status, StatusCode::SEE_OTHER);
-        assert_eq!(app.store.territory(cpts.id).await.unwrap().len(), 12);
-        let removed = app
-            .post_form(
-                "/c/camargue-gardoise/territoire/retirer",
-                Some(&coordinator.cookie),
-                &[("csrf", &coordinator.csrf), ("code", "34145")],
-            )
-            .await;
-        assert_eq!(removed.status, StatusCode::SEE_OTHER);
-        assert_eq!(app.store.territory(cpts.id).await.unwrap().len(), 11);
-
-        // Members read the territory but get no editing controls.
-        let member = app.login_as(MEMBER).await;
-        let read_only = app
-            .get("/c/camargue-gardoise/territoire", Some(&member))
-            .await;
-        assert_eq!(read_only.status, StatusCode::OK);
-        assert!(!read_only.body.contains("Ajouter des communes"));
-        // The other CPTS's territory is its own.
-        let other = app
-            .store
-            .find_cpts_by_slug(OTHER_DEMO_CPTS_SLUG)
-            .await
-            .unwrap()
+#[tokio::test]
+async fn sessions_are_shared_by_every_instance_on_one_database() {
+    for app in each_backend().await {
+        let session = app.login_as(COORDINATOR).await;
+        // A second application on the same database, as a second `maillage serve` process would be.
+        let config = (*app.state.config).clone();
+        let keyring = Arc::new(config.keyring().unwrap());
+        let accounts = Accounts::new(app.store.clone(), config.security.clone(), keyring).unwrap();
+        let other = maillage_web::app(AppState::new(app.store.clone(), accounts, Arc::new(config)));
+        let request = Request::get("/compte")
+            .header(header::COOKIE, &session.cookie)
+            .body(Body::empty())
             .unwrap();
         assert_eq!(
-            app.store.territory(other.id).await.unwrap(),
-            maillage_app::demo::OTHER_DEMO_COMMUNES
-                .map(String::from)
-                .to_vec()
+            other.oneshot(request).await.unwrap().status(),
+            StatusCode::OK
         );
     }
 }

@@ -354,6 +354,7 @@ async fn a_gp_declares_room_in_two_clicks_and_bad_numbers_are_named() {
             .await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(page.body.contains("name=\"quick\" value=\"5\""));
+        let declarations_before = app.audit_of(cpts.id, "capacity_declared").await.len();
         let quick = app
             .post_form(
                 "/c/camargue-gardoise/ma-capacite",
@@ -362,6 +363,7 @@ async fn a_gp_declares_room_in_two_clicks_and_bad_numbers_are_named() {
             )
             .await;
         assert_eq!(quick.status, StatusCode::SEE_OTHER);
+        let declared_before = declarations_before;
         let user = app.store.find_user_by_email(MEMBER).await.unwrap().unwrap();
         let gp = app
             .store
@@ -394,6 +396,13 @@ async fn a_gp_declares_room_in_two_clicks_and_bad_numbers_are_named() {
                 .now_capacity,
             5
         );
-        assert!(!app.audit_of(cpts.id, "capacity_declared").await.is_empty());
+        // The quick declaration is audited, the refused one is not.
+        app.assert_audited_once(
+            cpts.id,
+            "capacity_declared",
+            declared_before,
+            &gp.to_string(),
+        )
+        .await;
     }
 }

@@ -75,6 +75,31 @@ impl TestApp {
         }
     }
 
+    /// Asserts that exactly one entry of `action` was added since `before` (a count taken before the step),
+    /// and that it names `target`: an audit check that an earlier entry cannot satisfy.
+    async fn assert_audited_once(
+        &self,
+        cpts: maillage_store::CptsId,
+        action: &str,
+        before: usize,
+        target: &str,
+    ) {
+        let entries = self.audit_of(cpts, action).await;
+        assert_eq!(entries.len(), before + 1, "{action}: one new entry");
+        assert_eq!(entries[0].entry.target_id, target, "{action}: its target");
+    }
+
+    /// Another app on a fresh copy of the demo, on the same engine.
+    async fn fresh(&self) -> TestApp {
+        let database = demo_template()
+            .await
+            .0
+            .copy_on(self.store.backend())
+            .await
+            .unwrap();
+        TestApp::on(database).await
+    }
+
     async fn send(&self, request: Request<Body>) -> Answer {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
@@ -284,14 +309,62 @@ impl TestApp {
                     .unwrap()[0]
                     .id
             } else if path.contains("/soins-non-programmes/jetons/") {
-                // The demo issues no token: a revocation of an unknown one still passes the access rule.
-                uuid::Uuid::now_v7()
-            } else if path.contains("/mes-creneaux/") || path.starts_with("/fhir/Slot/") {
+                let caller = maillage_app::caller::Caller::command_line(id);
+                maillage_app::tokens::issue(
+                    self.store.as_ref(),
+                    &caller,
+                    "Essai",
+                    maillage_app::tokens::FHIR_SCOPE,
+                    None,
+                )
+                .await
+                .unwrap();
                 self.store
-                    .agenda(id, 0, i64::MAX / 2, None, page)
+                    .list_tokens(id, maillage_app::tokens::FHIR_SCOPE, page)
                     .await
                     .unwrap()[0]
-                    .slot
+                    .id
+            } else if path.contains("/soins-non-programmes/dysfonctionnements/") {
+                self.state
+                    .unscheduled_care
+                    .report_dysfunction(
+                        &maillage_app::caller::Caller::command_line(id),
+                        "Essai",
+                        maillage_domain::unscheduled_care::DysfunctionKind::Other,
+                        "Essai de suivi",
+                    )
+                    .await
+                    .unwrap()
+            } else if path.contains("/soins-non-programmes/creneaux/")
+                || path.contains("/mes-creneaux/")
+                || path.starts_with("/fhir/Slot/")
+            {
+                let now = maillage_app::clock::now_ms();
+                self.store
+                    .search_free_slots(
+                        id,
+                        &maillage_store::SlotQuery {
+                            from: now,
+                            until: now + 28 * maillage_app::clock::DAY_MS,
+                            ..Default::default()
+                        },
+                        now,
+                        page,
+                    )
+                    .await
+                    .unwrap()[0]
+                    .id
+            } else if path.contains("/medecin-traitant/appariement/") {
+                self.state
+                    .doctor_search
+                    .run_matching(&maillage_app::audit::AuditContext::command_line(), id, 50.0)
+                    .await
+                    .unwrap();
+                self.store
+                    .list_proposals(id, &maillage_store::ProposalStatus::Draft, page)
+                    .await
+                    .unwrap()[0]
+                    .proposal
                     .id
             } else if path.contains("/medecin-traitant/import/") {
                 self.store
@@ -302,8 +375,19 @@ impl TestApp {
                     .find(|run| run.kind == maillage_app::imports::REQUEST_LIST_KIND)
                     .unwrap()
                     .id
+            } else if path.contains("/imports/suivi/") {
+                self.store
+                    .list_imports(id, Page::first(100))
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .find(|run| run.kind != maillage_app::imports::REQUEST_LIST_KIND)
+                    .unwrap()
+                    .id
             } else {
-                self.store.list_imports(id, page).await.unwrap()[0].id
+                panic!(
+                    "no record of the demo for {path}: name one here so that its route is tested"
+                );
             };
             path = path.replace("{id}", &record.to_string());
         }

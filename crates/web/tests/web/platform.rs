@@ -150,21 +150,106 @@ async fn health_metrics_openapi_and_error_pages_answer() {
 }
 
 #[tokio::test]
-async fn sessions_are_shared_by_every_instance_on_one_database() {
+async fn the_platform_administrator_creates_a_cpts_and_bad_input_names_the_field() {
     for app in each_backend().await {
-        let session = app.login_as(COORDINATOR).await;
-        // A second application on the same database, as a second `maillage serve` process would be.
-        let config = (*app.state.config).clone();
-        let keyring = Arc::new(config.keyring().unwrap());
-        let accounts = Accounts::new(app.store.clone(), config.security.clone(), keyring).unwrap();
-        let other = maillage_web::app(AppState::new(app.store.clone(), accounts, Arc::new(config)));
-        let request = Request::get("/compte")
-            .header(header::COOKIE, &session.cookie)
-            .body(Body::empty())
+        let admin = app.login_as(ADMIN).await;
+        let bad = app
+            .post_form(
+                "/admin/cpts",
+                Some(&admin.cookie),
+                &[
+                    ("csrf", &admin.csrf),
+                    ("name", "CPTS Sud Gard"),
+                    ("finess", "123456789"),
+                    ("siret", "12"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bad.body
+                .contains("FINESS : « 123456789 » : la clé de contrôle (Luhn) est fausse"),
+            "{}",
+            bad.body
+        );
+        assert!(bad.body.contains("SIRET"));
+        assert!(
+            bad.body.contains("value=\"CPTS Sud Gard\""),
+            "the form keeps what was typed"
+        );
+        assert!(app
+            .store
+            .find_cpts_by_slug("sud-gard")
+            .await
+            .unwrap()
+            .is_none());
+
+        let good = app
+            .post_form(
+                "/admin/cpts",
+                Some(&admin.cookie),
+                &[
+                    ("csrf", &admin.csrf),
+                    ("name", "CPTS Sud Gard"),
+                    ("finess", "300009990"),
+                ],
+            )
+            .await;
+        assert_eq!(good.status, StatusCode::OK);
+        assert!(good.body.contains("La CPTS « CPTS Sud Gard » est créée."));
+        assert!(app
+            .store
+            .find_cpts_by_slug("sud-gard")
+            .await
+            .unwrap()
+            .is_some());
+
+        let again = app
+            .post_form(
+                "/admin/cpts",
+                Some(&admin.cookie),
+                &[("csrf", &admin.csrf), ("name", "CPTS Sud Gard")],
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(again.body.contains("déjà utilisé"));
+
+        let garbage = Request::post("/admin/cpts")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, &admin.cookie)
+            .body(Body::from(format!("csrf={}&name=%FF%FE", admin.csrf)))
             .unwrap();
-        assert_eq!(
-            other.oneshot(request).await.unwrap().status(),
-            StatusCode::OK
+        let answer = app.send(garbage).await;
+        assert!(answer.status.is_client_error(), "{}", answer.status);
+    }
+}
+
+#[tokio::test]
+async fn members_list_is_paginated_and_shows_emails_to_coordinators_only() {
+    for app in each_backend().await {
+        let coordinator = app.login_as(COORDINATOR).await;
+        let page = app
+            .get("/c/camargue-gardoise/membres", Some(&coordinator))
+            .await;
+        assert!(page.body.contains("secretariat@camargue.test"));
+        assert!(
+            !page.body.contains("coordination@vidourle.test"),
+            "other CPTS's people"
+        );
+        let secretary = app.login_as(SECRETARY).await;
+        let page = app
+            .get("/c/camargue-gardoise/membres", Some(&secretary))
+            .await;
+        assert!(page.body.contains("Samir Benali"));
+        assert!(!page.body.contains("secretariat@camargue.test"));
+        let bad_page = app
+            .get("/c/camargue-gardoise/membres?page=abc", Some(&coordinator))
+            .await;
+        assert_eq!(bad_page.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bad_page.body.contains("valeur invalide pour « page »"),
+            "{}",
+            bad_page.body
         );
     }
 }

@@ -204,57 +204,6 @@ async fn a_professional_record_is_edited_with_named_errors_and_audited() {
 }
 
 #[tokio::test]
-async fn records_of_another_cpts_are_not_found_even_with_their_address() {
-    for app in each_backend().await {
-        let camargue = app
-            .store
-            .find_cpts_by_slug(DEMO_CPTS_SLUG)
-            .await
-            .unwrap()
-            .unwrap();
-        let professional = first_professional(&app, DEMO_CPTS_SLUG).await.id;
-        let structure = app
-            .store
-            .search_structures(camargue.id, &Default::default(), Page::new(1, 1))
-            .await
-            .unwrap()[0]
-            .id;
-        let import = app
-            .store
-            .list_imports(camargue.id, Page::new(1, 1))
-            .await
-            .unwrap()[0]
-            .id;
-        let outsider = app.login_as(OTHER_COORDINATOR).await;
-        for path in [
-            format!("/c/vidourle/annuaire/fiche/{professional}"),
-            format!("/c/vidourle/annuaire/fiche/{professional}/modifier"),
-            format!("/c/vidourle/structures/fiche/{structure}"),
-            format!("/c/vidourle/imports/suivi/{import}"),
-            format!("/c/vidourle/imports/suivi/{import}/etat"),
-        ] {
-            let answer = app.get(&path, Some(&outsider)).await;
-            assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}");
-        }
-        let edit = app
-            .post_form(
-                &format!("/c/vidourle/structures/fiche/{structure}"),
-                Some(&outsider.cookie),
-                &[("csrf", &outsider.csrf), ("partner_status", "member")],
-            )
-            .await;
-        assert_eq!(edit.status, StatusCode::NOT_FOUND);
-        let kept = app
-            .store
-            .structure(camargue.id, structure)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_ne!(kept.contact_name, "x");
-    }
-}
-
-#[tokio::test]
 async fn exports_are_spreadsheets_for_french_excel_and_are_audited() {
     for app in each_backend().await {
         let cpts = app
@@ -526,5 +475,119 @@ async fn the_directory_is_searchable_through_the_api() {
             .contains("problem+json"));
         let document = app.get("/api/v1/openapi.json", None).await.body;
         assert!(document.contains("/api/v1/cpts/{cpts}/professionals"));
+    }
+}
+
+#[tokio::test]
+async fn the_coordinator_defines_the_territory_and_bad_codes_change_nothing() {
+    for app in each_backend().await {
+        let coordinator = app.login_as(COORDINATOR).await;
+        let page = app
+            .get("/c/camargue-gardoise/territoire", Some(&coordinator))
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body.contains("54\u{202f}291"),
+            "population of the demo territory"
+        );
+        assert!(page.body.contains("<dt>Taille ACI</dt><dd>2</dd>"));
+        assert_eq!(
+            page.body.matches("<circle").count(),
+            10,
+            "one point per commune on the map"
+        );
+
+        let found = app
+            .get(
+                "/c/camargue-gardoise/territoire?q=lunel",
+                Some(&coordinator),
+            )
+            .await;
+        assert!(
+            found.body.contains("Ajouter Lunel"),
+            "search results can be added"
+        );
+        let known = app
+            .get(
+                "/c/camargue-gardoise/territoire?q=vauvert",
+                Some(&coordinator),
+            )
+            .await;
+        assert!(known.body.contains("déjà dans le territoire"));
+
+        let cpts = app
+            .store
+            .find_cpts_by_slug(DEMO_CPTS_SLUG)
+            .await
+            .unwrap()
+            .unwrap();
+        let before = app.store.territory(cpts.id).await.unwrap();
+        let bad = app
+            .post_form(
+                "/c/camargue-gardoise/territoire/codes",
+                Some(&coordinator.cookie),
+                &[
+                    ("csrf", &coordinator.csrf),
+                    ("codes", "34145, 99999 3414 34154"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bad.body
+                .contains("code INSEE « 99999 » : aucune commune actuelle"),
+            "{}",
+            bad.body
+        );
+        assert!(bad.body.contains("code INSEE « 3414 »"));
+        assert!(
+            bad.body.contains("34145, 99999 3414 34154"),
+            "the pasted text is kept for correction"
+        );
+        assert_eq!(
+            app.store.territory(cpts.id).await.unwrap(),
+            before,
+            "nothing half-added"
+        );
+
+        let good = app
+            .post_form(
+                "/c/camargue-gardoise/territoire/codes",
+                Some(&coordinator.cookie),
+                &[("csrf", &coordinator.csrf), ("codes", "34145 34154")],
+            )
+            .await;
+        assert_eq!(good.status, StatusCode::SEE_OTHER);
+        assert_eq!(app.store.territory(cpts.id).await.unwrap().len(), 12);
+        let removed = app
+            .post_form(
+                "/c/camargue-gardoise/territoire/retirer",
+                Some(&coordinator.cookie),
+                &[("csrf", &coordinator.csrf), ("code", "34145")],
+            )
+            .await;
+        assert_eq!(removed.status, StatusCode::SEE_OTHER);
+        assert_eq!(app.store.territory(cpts.id).await.unwrap().len(), 11);
+
+        // Members read the territory but get no editing controls.
+        let member = app.login_as(MEMBER).await;
+        let read_only = app
+            .get("/c/camargue-gardoise/territoire", Some(&member))
+            .await;
+        assert_eq!(read_only.status, StatusCode::OK);
+        assert!(!read_only.body.contains("Ajouter des communes"));
+        // The other CPTS's territory is its own.
+        let other = app
+            .store
+            .find_cpts_by_slug(OTHER_DEMO_CPTS_SLUG)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            app.store.territory(other.id).await.unwrap(),
+            maillage_app::demo::OTHER_DEMO_COMMUNES
+                .map(String::from)
+                .to_vec()
+        );
     }
 }

@@ -116,6 +116,7 @@ async fn a_gp_publishes_a_week_the_secretary_books_once_and_a_second_booking_is_
             )
             .await;
         assert_eq!(confirmed.status, StatusCode::SEE_OTHER);
+        let views_before = app.audit_of(cpts.id, "snp_booking_viewed").await.len();
         let shown = app.get(&page, Some(&secretary)).await;
         let main = &shown.body[shown.body.find("<main").unwrap()..];
         assert!(
@@ -124,7 +125,9 @@ async fn a_gp_publishes_a_week_the_secretary_books_once_and_a_second_booking_is_
                 && main.contains("Régulation du SAS"),
             "{main}"
         );
-        assert!(!app.audit_of(cpts.id, "snp_booking_viewed").await.is_empty());
+        let booking_id = page.rsplit('/').next().unwrap();
+        app.assert_audited_once(cpts.id, "snp_booking_viewed", views_before, booking_id)
+            .await;
         // The booking page of another CPTS's booking is not found; a member who neither booked nor owns it neither.
         let vidourle = demo_cpts(&app, OTHER_DEMO_CPTS_SLUG).await;
         let theirs = app
@@ -234,220 +237,369 @@ async fn dysfunctions_are_reported_with_named_errors_and_followed_up_by_the_coor
 }
 
 #[tokio::test]
-async fn the_sas_reads_free_slots_over_fhir_with_a_token_the_coordination_issues_and_revokes() {
+async fn a_member_reaches_no_booking_nor_slot_that_is_not_theirs_over_any_route() {
+    for app in each_backend().await {
+        let base = format!("/c/{DEMO_CPTS_SLUG}/soins-non-programmes");
+        let cpts = demo_cpts(&app, DEMO_CPTS_SLUG).await;
+        let account = app.store.find_user_by_email(MEMBER).await.unwrap().unwrap();
+        let own = app
+            .store
+            .professional_of_user(cpts.id, account.id)
+            .await
+            .unwrap();
+        let now = maillage_app::clock::now_ms();
+        let slot = app
+            .store
+            .search_free_slots(
+                cpts.id,
+                &maillage_store::SlotQuery {
+                    from: now,
+                    until: now + 28 * maillage_app::clock::DAY_MS,
+                    ..Default::default()
+                },
+                now,
+                Page::first(200),
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|s| Some(s.professional_id) != own)
+            .expect("a slot of another GP in the demo");
+        // The secretariat holds another GP's slot for a patient.
+        let secretary = app.login_as(SECRETARY).await;
+        let page = hold_slot(&app, &secretary, &base, &slot.id.to_string()).await;
+        let booking = page.rsplit('/').next().unwrap().to_string();
+        let member = app.login_as(MEMBER).await;
+        let mut tried = 0;
+        for route in maillage_web::route_table(&app.state) {
+            let record = if route.path.contains("/reservations/{id}") {
+                &booking
+            } else if route.path.contains("/mes-creneaux/{id}") {
+                &slot.id.to_string()
+            } else {
+                continue;
+            };
+            let path = route
+                .path
+                .replace("{cpts}", DEMO_CPTS_SLUG)
+                .replace("{id}", record);
+            let answer = match route.method {
+                "GET" => app.get(&path, Some(&member)).await,
+                _ => {
+                    app.post_form(
+                        &path,
+                        Some(&member.cookie),
+                        &[
+                            ("csrf", &member.csrf),
+                            ("family_name", "Intrus"),
+                            ("given_names", "Ian"),
+                            ("birth_date", "01/01/1990"),
+                            ("phone", "0611223344"),
+                            ("origin", "membre"),
+                            ("reason", "fievre"),
+                            ("outcome", "absent"),
+                        ],
+                    )
+                    .await
+                }
+            };
+            assert_eq!(
+                answer.status,
+                StatusCode::NOT_FOUND,
+                "member {} {path}",
+                route.method
+            );
+            tried += 1;
+        }
+        assert!(tried >= 5, "only {tried} booking and slot routes");
+        // Nothing changed: still held, no patient, and the secretariat still has it in hand.
+        let kept = app
+            .store
+            .find_booking(cpts.id, booking.parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(kept.status, "held");
+        assert!(kept.patient_id.is_none());
+        assert_eq!(
+            app.get(&page, Some(&secretary)).await.status,
+            StatusCode::OK
+        );
+        let slot_now = app
+            .store
+            .find_slot(cpts.id, slot.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!slot_now.cancelled);
+    }
+}
+
+#[tokio::test]
+async fn indicators_exports_rota_and_single_slots_follow_the_bookings_made() {
     for app in each_backend().await {
         let cpts = demo_cpts(&app, DEMO_CPTS_SLUG).await;
         let base = "/c/camargue-gardoise/soins-non-programmes";
+        let secretary = app.login_as(SECRETARY).await;
+        let member = app.login_as(MEMBER).await;
         let coordinator = app.login_as(COORDINATOR).await;
-        let metadata = app.get("/fhir/metadata", None).await;
-        assert_eq!(metadata.status, StatusCode::OK);
-        let capability: serde_json::Value = serde_json::from_str(&metadata.body).unwrap();
-        assert_eq!(capability["resourceType"], "CapabilityStatement");
-        assert_eq!(capability["fhirVersion"], "4.0.1");
-
-        let anonymous = bearer_get(&app, FHIR_SEARCH, None).await;
-        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
-        assert!(anonymous.headers[header::CONTENT_TYPE]
-            .to_str()
-            .unwrap()
-            .starts_with("application/fhir+json"));
-        assert!(anonymous.body.contains("OperationOutcome"));
+        let figure = |body: &str, name: &str| -> String {
+            let marker = format!("data-indicator=\"{name}\">");
+            let at = body.find(&marker).unwrap() + marker.len();
+            body[at..].split('<').next().unwrap().to_string()
+        };
+        let before = app
+            .get(&format!("{base}/indicateurs"), Some(&secretary))
+            .await;
+        assert_eq!(before.status, StatusCode::OK);
+        let booked_before: i64 = figure(&before.body, "booked").parse().unwrap();
+        assert!(booked_before >= 1, "the demo's booking");
         assert_eq!(
-            bearer_get(&app, FHIR_SEARCH, Some("mlg_inconnu"))
+            app.get(&format!("{base}/indicateurs"), Some(&member))
                 .await
                 .status,
-            StatusCode::UNAUTHORIZED
-        );
-
-        let empty_name = app
-            .post_form(
-                &format!("{base}/jetons"),
-                Some(&coordinator.cookie),
-                &[("csrf", &coordinator.csrf), ("name", " ")],
-            )
-            .await;
-        assert_eq!(empty_name.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(empty_name.body.contains("Nom du jeton"));
-        let issued = app
-            .post_form(
-                &format!("{base}/jetons"),
-                Some(&coordinator.cookie),
-                &[("csrf", &coordinator.csrf), ("name", "Plateforme SAS 30")],
-            )
-            .await;
-        assert_eq!(issued.status, StatusCode::OK);
-        let secret = shown_secret(&issued.body);
-        assert!(!app.audit_of(cpts.id, "api_token_issued").await.is_empty());
-
-        let answer = bearer_get(&app, FHIR_SEARCH, Some(&secret)).await;
-        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-        let bundle: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
-        assert_eq!(bundle["resourceType"], "Bundle");
-        assert_eq!(bundle["type"], "searchset");
-        let entries = bundle["entry"].as_array().unwrap();
-        let of = |kind: &str| -> Vec<&serde_json::Value> {
-            entries
-                .iter()
-                .filter(|e| e["resource"]["resourceType"] == kind)
-                .collect()
-        };
-        let slots = of("Slot");
-        assert!(!slots.is_empty());
-        for kind in [
-            "Schedule",
-            "Practitioner",
-            "PractitionerRole",
-            "HealthcareService",
-            "Organization",
-        ] {
-            assert!(!of(kind).is_empty(), "{kind} included");
-            assert!(of(kind).iter().all(|e| e["search"]["mode"] == "include"));
-        }
-        let schedules: Vec<String> = of("Schedule")
-            .iter()
-            .map(|e| format!("Schedule/{}", e["resource"]["id"].as_str().unwrap()))
-            .collect();
-        for slot in &slots {
-            let r = &slot["resource"];
-            assert_eq!(slot["search"]["mode"], "match");
-            assert_eq!(r["status"], "free");
-            assert!(["SNP", "CPTS"].contains(&r["meta"]["security"][0]["code"].as_str().unwrap()));
-            assert!(schedules.contains(&r["schedule"]["reference"].as_str().unwrap().to_string()));
-        }
-        let practitioner = &of("Practitioner")[0]["resource"];
-        assert_eq!(
-            practitioner["identifier"][0]["system"],
-            "urn:oid:1.2.250.1.71.4.2.1"
-        );
-        let idnps = practitioner["identifier"][0]["value"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        assert!(idnps.starts_with('8'));
-        // The demo's booked slot is not free, and no patient identity ever appears.
-        let booked = app
-            .store
-            .recent_bookings(cpts.id, Page::first(1))
-            .await
-            .unwrap()[0]
-            .slot_id;
-        assert!(!answer.body.contains(&booked.to_string()));
-        assert!(!answer.body.contains("EXEMPLE-SNP"));
-        assert!(!app.audit_of(cpts.id, "fhir_slots_read").await.is_empty());
-
-        // One practitioner's slots only; an unknown one has none.
-        let filtered = bearer_get(
-            &app,
-            &format!("{FHIR_SEARCH}&schedule.actor:Practitioner.identifier=urn:oid:1.2.250.1.71.4.2.1%7C{idnps}"),
-            Some(&secret),
-        )
-        .await;
-        let filtered: serde_json::Value = serde_json::from_str(&filtered.body).unwrap();
-        let own_schedule = format!("Schedule/sched-{}", practitioner["id"].as_str().unwrap());
-        let filtered_slots: Vec<&serde_json::Value> = filtered["entry"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["resource"]["resourceType"] == "Slot")
-            .collect();
-        assert!(!filtered_slots.is_empty());
-        assert!(filtered_slots
-            .iter()
-            .all(|e| e["resource"]["schedule"]["reference"] == own_schedule.as_str()));
-        let nobody = bearer_get(
-            &app,
-            &format!("{FHIR_SEARCH}&schedule.actor:Practitioner.identifier=urn:oid:1.2.250.1.71.4.2.1%7C899999999999"),
-            Some(&secret),
-        )
-        .await;
-        let nobody: serde_json::Value = serde_json::from_str(&nobody.body).unwrap();
-        assert_eq!(nobody["total"], 0);
-        // A window in the guide's form: only slots starting in it.
-        let one_slot = &slots[0]["resource"];
-        let start = one_slot["start"].as_str().unwrap().replace('+', "%2B");
-        let window = bearer_get(
-            &app,
-            &format!("/fhir/Slot?status=free&start=ge{start}&start=le{start}"),
-            Some(&secret),
-        )
-        .await;
-        let window: serde_json::Value = serde_json::from_str(&window.body).unwrap();
-        assert!(window["entry"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|e| e["resource"]["start"] == one_slot["start"]));
-        let read = bearer_get(
-            &app,
-            &format!("/fhir/Slot/{}", one_slot["id"].as_str().unwrap()),
-            Some(&secret),
-        )
-        .await;
-        assert_eq!(read.status, StatusCode::OK);
-        // Bad parameters: 400 with an OperationOutcome naming the parameter.
-        let bad = bearer_get(&app, "/fhir/Slot?start=ge-demain", Some(&secret)).await;
-        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-        assert!(bad.body.contains("OperationOutcome") && bad.body.contains("start"));
-
-        // Another CPTS's token never sees these slots.
-        let vidourle = demo_cpts(&app, OTHER_DEMO_CPTS_SLUG).await;
-        let theirs = maillage_app::tokens::issue(
-            app.store.as_ref(),
-            &maillage_app::caller::Caller::command_line(vidourle.id),
-            "SAS",
-            maillage_app::tokens::FHIR_SCOPE,
-            None,
-        )
-        .await
-        .unwrap();
-        let other = bearer_get(&app, FHIR_SEARCH, Some(&theirs)).await;
-        let ours: Vec<&str> = slots
-            .iter()
-            .map(|e| e["resource"]["id"].as_str().unwrap())
-            .collect();
-        for id in ours {
-            assert!(!other.body.contains(id));
-        }
-        assert_eq!(
-            bearer_get(
-                &app,
-                &format!("/fhir/Slot/{}", one_slot["id"].as_str().unwrap()),
-                Some(&theirs)
-            )
-            .await
-            .status,
-            StatusCode::NOT_FOUND
-        );
-
-        // Revoked: refused at once.
-        let listed = app
-            .store
-            .list_tokens(cpts.id, "fhir:read", Page::first(10))
-            .await
-            .unwrap();
-        let revoked = app
-            .post_form(
-                &format!("{base}/jetons/{}/revoquer", listed[0].id),
-                Some(&coordinator.cookie),
-                &[("csrf", &coordinator.csrf)],
-            )
-            .await;
-        assert_eq!(revoked.status, StatusCode::SEE_OTHER);
-        assert_eq!(
-            bearer_get(&app, FHIR_SEARCH, Some(&secret)).await.status,
-            StatusCode::UNAUTHORIZED
-        );
-        // The secretary cannot issue tokens.
-        let secretary = app.login_as(SECRETARY).await;
-        assert_eq!(
-            app.post_form(
-                &format!("{base}/jetons"),
-                Some(&secretary.cookie),
-                &[("csrf", &secretary.csrf), ("name", "x")],
-            )
-            .await
-            .status,
             StatusCode::FORBIDDEN
+        );
+        // A new single slot, then booked through the pages: one more offered, one more booked.
+        let offered_before: i64 = figure(&before.body, "offered").parse().unwrap();
+        let tomorrow =
+            maillage_domain::unscheduled_care::utc_to_paris(maillage_app::clock::now_ms())
+                .0
+                .plus_days(1)
+                .french();
+        let single = |day: String, start: &'static str| {
+            let member = &member;
+            let app = &app;
+            async move {
+                app.post_form(
+                    &format!("{base}/mes-creneaux/ponctuel"),
+                    Some(&member.cookie),
+                    &[
+                        ("csrf", member.csrf.as_str()),
+                        ("day", day.as_str()),
+                        ("start", start),
+                        ("duration", "20"),
+                        ("kind", "surnumeraire"),
+                        ("modality", "teleconsultation"),
+                        ("place", ""),
+                    ],
+                )
+                .await
+            }
+        };
+        assert_eq!(
+            single(tomorrow.clone(), "21:40").await.status,
+            StatusCode::SEE_OTHER
+        );
+        let twice = single(tomorrow.clone(), "21:40").await;
+        assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
+        twice.names_fields(&["Heure"]);
+        let past = single("01/01/2020".into(), "10:00").await;
+        assert_eq!(past.status, StatusCode::UNPROCESSABLE_ENTITY);
+        past.names_fields(&["Jour"]);
+        let search = app
+            .get(
+                &format!("{base}/creneaux?modalite=teleconsultation&heures=72"),
+                Some(&secretary),
+            )
+            .await;
+        let page = hold_slot(&app, &secretary, base, &first_slot(&search.body)).await;
+        let confirmed = app
+            .post_form(
+                &format!("{page}/confirmer"),
+                Some(&secretary.cookie),
+                &[
+                    ("csrf", &secretary.csrf),
+                    ("family_name", "Essai-Indic"),
+                    ("given_names", "Noa"),
+                    ("birth_date", "03/03/1980"),
+                    ("phone", "0611223344"),
+                    ("origin", "secretariat"),
+                    ("reason", "douleur"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            confirmed.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            confirmed.body
+        );
+        let after = app
+            .get(&format!("{base}/indicateurs"), Some(&secretary))
+            .await;
+        assert_eq!(
+            figure(&after.body, "offered").parse::<i64>().unwrap(),
+            offered_before + 1
+        );
+        assert_eq!(
+            figure(&after.body, "booked").parse::<i64>().unwrap(),
+            booked_before + 1
+        );
+        // The page's figures are the database's.
+        let year = maillage_domain::unscheduled_care::utc_to_paris(maillage_app::clock::now_ms())
+            .0
+            .year;
+        let from = maillage_domain::unscheduled_care::paris_to_utc(
+            maillage_domain::calendar::Day::new(year, 1, 1).unwrap(),
+            0,
+        );
+        let until = maillage_domain::unscheduled_care::paris_to_utc(
+            maillage_domain::calendar::Day::new(year + 1, 1, 1).unwrap(),
+            0,
+        );
+        let f = app.store.snp_figures(cpts.id, from, until).await.unwrap();
+        assert_eq!(f.booked, booked_before + 1);
+        assert_eq!(
+            figure(&after.body, "professionals"),
+            f.professionals.to_string()
+        );
+        // Exports: indicators and slots, for French Excel; no patient identity in the slots.
+        let csv = app
+            .get(
+                &format!("{base}/indicateurs.csv?detail=semaine"),
+                Some(&secretary),
+            )
+            .await;
+        assert_eq!(csv.status, StatusCode::OK);
+        assert!(csv.body.starts_with('\u{feff}'));
+        assert!(csv.body.contains(&format!("Année {year};{}", f.offered)));
+        assert!(csv.body.contains("semaine du"));
+        let xlsx = app
+            .get(&format!("{base}/indicateurs.xlsx"), Some(&secretary))
+            .await;
+        assert_eq!(xlsx.status, StatusCode::OK);
+        let exports_before = app.audit_of(cpts.id, "snp_slots_exported").await.len();
+        let slots = app
+            .get(&format!("{base}/export.csv"), Some(&secretary))
+            .await;
+        assert_eq!(slots.status, StatusCode::OK);
+        assert!(slots
+            .body
+            .starts_with("\u{feff}Début;Fin;Professionnel;RPPS"));
+        assert!(slots.body.contains(";réservé;"));
+        assert!(!slots.body.contains("Essai-Indic"));
+        let too_long = app
+            .get(
+                &format!("{base}/export.csv?du=01/01/2030&au=01/12/2030"),
+                Some(&secretary),
+            )
+            .await;
+        assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY);
+        // The export is audited once; the refused window is not.
+        let exports = app.audit_of(cpts.id, "snp_slots_exported").await;
+        assert_eq!(exports.len(), exports_before + 1);
+        assert_eq!(exports[0].entry.target_kind, "snp_slots");
+        assert!(exports[0].entry.detail.contains("\"csv\""));
+
+        // Rota: Sunday mornings among two professionals, then a swap in one step.
+        let people: Vec<String> = app
+            .store
+            .search_professionals(cpts.id, &Default::default(), Page::first(2))
+            .await
+            .unwrap()
+            .iter()
+            .map(|p| p.id.to_string())
+            .collect();
+        let today =
+            maillage_domain::unscheduled_care::utc_to_paris(maillage_app::clock::now_ms()).0;
+        let build = app
+            .post_form(
+                &format!("{base}/astreintes"),
+                Some(&coordinator.cookie),
+                &[
+                    ("csrf", &coordinator.csrf),
+                    ("label", "Dimanche matin"),
+                    ("weekday", "7"),
+                    ("start", "09:00"),
+                    ("end", "13:00"),
+                    ("from", &today.french()),
+                    ("until", &today.plus_days(27).french()),
+                    ("professional", &people[0]),
+                    ("professional", &people[1]),
+                ],
+            )
+            .await;
+        assert_eq!(build.status, StatusCode::SEE_OTHER, "{}", build.body);
+        let sundays: Vec<maillage_store::RotaTurn> = app
+            .store
+            .list_rota_turns(
+                cpts.id,
+                "2000-01-01",
+                "9999-12-31",
+                &Default::default(),
+                Page::first(100),
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|t| t.label == "Dimanche matin")
+            .collect();
+        assert!(sundays.len() >= 3);
+        assert_ne!(sundays[0].professional_id, sundays[1].professional_id);
+        let swap = app
+            .post_form(
+                &format!("{base}/astreintes/{}", sundays[0].id),
+                Some(&coordinator.cookie),
+                &[
+                    ("csrf", &coordinator.csrf),
+                    ("action", "echanger"),
+                    ("swap", &sundays[1].id.to_string()),
+                ],
+            )
+            .await;
+        assert_eq!(swap.status, StatusCode::SEE_OTHER);
+        let first = app
+            .store
+            .find_rota_turn(cpts.id, sundays[0].id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(first.professional_id, sundays[1].professional_id);
+        let refused = app
+            .post_form(
+                &format!("{base}/astreintes"),
+                Some(&coordinator.cookie),
+                &[
+                    ("csrf", &coordinator.csrf),
+                    ("label", ""),
+                    ("weekday", "9"),
+                    ("start", "neuf heures"),
+                    ("end", "13:00"),
+                    ("from", "hier"),
+                    ("until", ""),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        refused.names_fields(&["Jour", "Début", "Du", "Au"]);
+        // What only the service can judge (the hours' order) comes back beside the form, field named.
+        let backwards = app
+            .post_form(
+                &format!("{base}/astreintes"),
+                Some(&coordinator.cookie),
+                &[
+                    ("csrf", &coordinator.csrf),
+                    ("label", "Lundi soir"),
+                    ("weekday", "1"),
+                    ("start", "20:00"),
+                    ("end", "18:00"),
+                    ("from", &today.french()),
+                    ("until", &today.plus_days(27).french()),
+                    ("professional", &people[0]),
+                ],
+            )
+            .await;
+        assert_eq!(backwards.status, StatusCode::UNPROCESSABLE_ENTITY);
+        backwards.names_fields(&["Fin"]);
+        let rota = app.get(&format!("{base}/astreintes"), Some(&member)).await;
+        assert_eq!(rota.status, StatusCode::OK);
+        assert!(
+            rota.body.contains("Dimanche matin") && rota.body.contains("Répartition de la charge")
+        );
+        assert!(
+            !rota.body.contains("Remplir le tableau"),
+            "members do not manage the rota"
         );
     }
 }
