@@ -190,6 +190,24 @@ macro_rules! commit_audited {
 pub(crate) use commit_audited;
 
 impl SqlStore {
+    /// Runs one statement that changes at most one row and, when it changed one, appends `audit` in the same
+    /// transaction. True when a row changed.
+    pub(crate) async fn audited_update(
+        &self,
+        sql: &str,
+        args: &[crate::sql::SqlArg],
+        audit: &NewAuditEntry,
+    ) -> Result<bool> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let changed = crate::sql::bind_args!(sqlx::query(sql), args)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            commit_audited!(tx, changed == 1, audit)
+        })
+    }
+
     /// Appends one entry in its own transaction (reads, security events).
     pub(crate) async fn append_audit_alone(&self, entry: &NewAuditEntry) -> Result<AuditEntry> {
         on_pool!(self, pool => {

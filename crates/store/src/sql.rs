@@ -59,6 +59,7 @@ pub(crate) use on_pool;
 /// A value for a query whose conditions are assembled at run time (filters, searches).
 pub(crate) enum SqlArg {
     I64(i64),
+    OptionalI64(Option<i64>),
     Text(String),
     Uuid(Uuid),
 }
@@ -70,6 +71,7 @@ macro_rules! bind_args {
         for arg in $args {
             query = match arg {
                 $crate::sql::SqlArg::I64(value) => query.bind(*value),
+                $crate::sql::SqlArg::OptionalI64(value) => query.bind(*value),
                 $crate::sql::SqlArg::Text(value) => query.bind(value.as_str()),
                 $crate::sql::SqlArg::Uuid(value) => query.bind(*value),
             };

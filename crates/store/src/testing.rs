@@ -314,12 +314,7 @@ where
     Fut: std::future::Future<Output = ()>,
 {
     let databases = TestDatabase::each_backend().await.expect("test databases");
-    for database in &databases {
-        let store = crate::open(&database.url).await.expect("open store");
-        // Shown with a failing test's output: which engine failed.
-        eprintln!("-- on {} --", store.backend().name());
-        check(store, database.url.clone()).await;
-    }
+    run_on(&databases, check).await;
 }
 
 /// Like [`for_each_backend`], on fresh copies of `template` instead of empty databases.
@@ -333,32 +328,20 @@ where
         .each_backend()
         .await
         .expect("copies of the template");
-    for database in &databases {
-        let store = crate::open(&database.url).await.expect("open store");
-        eprintln!("-- on {} --", store.backend().name());
-        check(store, database.url.clone()).await;
-    }
+    run_on(&databases, check).await;
 }
 
-/// Runs a raw `SELECT COUNT(*) …` (or any query of one integer) on a test database, bypassing the store.
 #[allow(clippy::expect_used)]
-pub async fn raw_count(url: &str, sql: &str) -> i64 {
-    if url.starts_with("sqlite:") {
-        let pool = sqlx::SqlitePool::connect(url).await.expect("raw SQLite");
-        let count: i64 = sqlx::query_scalar(sql)
-            .fetch_one(&pool)
-            .await
-            .expect("raw SQL");
-        pool.close().await;
-        count
-    } else {
-        let pool = sqlx::PgPool::connect(url).await.expect("raw PostgreSQL");
-        let count: i64 = sqlx::query_scalar(sql)
-            .fetch_one(&pool)
-            .await
-            .expect("raw SQL");
-        pool.close().await;
-        count
+async fn run_on<F, Fut>(databases: &[TestDatabase], check: F)
+where
+    F: Fn(std::sync::Arc<dyn crate::Store>, String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for database in databases {
+        let store = crate::open(&database.url).await.expect("open store");
+        // Shown with a failing test's output: which engine failed.
+        eprintln!("-- on {} --", store.backend().name());
+        check(store, database.url.clone()).await;
     }
 }
 
@@ -388,18 +371,35 @@ pub async fn refuse_audit_appends(url: &str) {
     }
 }
 
+/// Opens a short-lived pool of the URL's engine, evaluates `$body` with it bound to `$pool`, closes it.
+macro_rules! on_raw_pool {
+    ($url:expr, $pool:ident => $body:expr) => {{
+        if $url.starts_with("sqlite:") {
+            let $pool = sqlx::SqlitePool::connect($url).await.expect("raw SQLite");
+            let value = $body;
+            $pool.close().await;
+            value
+        } else {
+            let $pool = sqlx::PgPool::connect($url).await.expect("raw PostgreSQL");
+            let value = $body;
+            $pool.close().await;
+            value
+        }
+    }};
+}
+
 /// Runs raw SQL on a test database, bypassing the store (to tamper with it, or read it as an attacker would).
 #[allow(clippy::expect_used)]
 pub async fn raw_execute(url: &str, sql: &str) {
-    if url.starts_with("sqlite:") {
-        let pool = sqlx::SqlitePool::connect(url).await.expect("raw SQLite");
+    on_raw_pool!(url, pool => {
         sqlx::query(sql).execute(&pool).await.expect("raw SQL");
-        pool.close().await;
-    } else {
-        let pool = sqlx::PgPool::connect(url).await.expect("raw PostgreSQL");
-        sqlx::query(sql).execute(&pool).await.expect("raw SQL");
-        pool.close().await;
-    }
+    })
+}
+
+/// Runs a raw `SELECT COUNT(*) …` (or any query of one integer) on a test database, bypassing the store.
+#[allow(clippy::expect_used)]
+pub async fn raw_count(url: &str, sql: &str) -> i64 {
+    on_raw_pool!(url, pool => sqlx::query_scalar(sql).fetch_one(&pool).await.expect("raw SQL"))
 }
 
 /// A CPTS named after its slug, for tests.

@@ -4,7 +4,7 @@
 
 use crate::audit::commit_audited;
 use crate::models::*;
-use crate::sql::{on_pool, BeginWrite, SqlStore};
+use crate::sql::{on_pool, BeginWrite, SqlArg as Arg, SqlStore};
 use crate::Result;
 use async_trait::async_trait;
 use sqlx::FromRow;
@@ -173,17 +173,12 @@ impl TokenStore for SqlStore {
         audit: &NewAuditEntry,
     ) -> Result<bool> {
         let sql = "UPDATE api_tokens SET revoked_at = $3 WHERE cpts_id = $1 AND id = $2 AND revoked_at IS NULL";
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let done = sqlx::query(sql)
-                .bind(cpts.0)
-                .bind(id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            commit_audited!(tx, done == 1, audit)
-        })
+        self.audited_update(
+            sql,
+            &[Arg::Uuid(cpts.0), Arg::Uuid(id), Arg::I64(now)],
+            audit,
+        )
+        .await
     }
 
     async fn revoke_professional_tokens(

@@ -5,7 +5,7 @@
 use crate::audit::{commit_audited, AuditTx};
 use crate::models::*;
 use crate::sql::BeginWrite;
-use crate::sql::{on_pool, SqlStore};
+use crate::sql::{on_pool, SqlArg as Arg, SqlStore};
 use crate::{Result, StoreError};
 use async_trait::async_trait;
 use sqlx::FromRow;
@@ -535,17 +535,12 @@ impl UnscheduledCareStore for SqlStore {
             "UPDATE snp_slots SET cancelled = TRUE WHERE cpts_id = $1 AND id = $3 AND cancelled = FALSE \
              AND NOT EXISTS (SELECT 1 FROM snp_bookings b WHERE b.slot_id = snp_slots.id AND {LIVE})"
         );
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let done = sqlx::query(&sql)
-                .bind(cpts.0)
-                .bind(now)
-                .bind(slot)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            commit_audited!(tx, done == 1, audit)
-        })
+        self.audited_update(
+            &sql,
+            &[Arg::Uuid(cpts.0), Arg::I64(now), Arg::Uuid(slot)],
+            audit,
+        )
+        .await
     }
 
     async fn create_rota_turns(
@@ -675,18 +670,17 @@ impl UnscheduledCareStore for SqlStore {
     ) -> Result<bool> {
         let sql = "UPDATE snp_rota_turns SET professional_id = $3, updated_at = $4 WHERE cpts_id = $1 AND id = $2 \
                    AND EXISTS (SELECT 1 FROM professionals WHERE cpts_id = $1 AND id = $3)";
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let done = sqlx::query(sql)
-                .bind(cpts.0)
-                .bind(turn)
-                .bind(professional)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            commit_audited!(tx, done == 1, audit)
-        })
+        self.audited_update(
+            sql,
+            &[
+                Arg::Uuid(cpts.0),
+                Arg::Uuid(turn),
+                Arg::Uuid(professional),
+                Arg::I64(now),
+            ],
+            audit,
+        )
+        .await
     }
 
     async fn delete_rota_turn(
@@ -696,16 +690,8 @@ impl UnscheduledCareStore for SqlStore {
         audit: &NewAuditEntry,
     ) -> Result<bool> {
         let sql = "DELETE FROM snp_rota_turns WHERE cpts_id = $1 AND id = $2";
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let done = sqlx::query(sql)
-                .bind(cpts.0)
-                .bind(turn)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            commit_audited!(tx, done == 1, audit)
-        })
+        self.audited_update(sql, &[Arg::Uuid(cpts.0), Arg::Uuid(turn)], audit)
+            .await
     }
     async fn create_pattern(
         &self,
@@ -986,17 +972,12 @@ impl UnscheduledCareStore for SqlStore {
     ) -> Result<bool> {
         let sql = "UPDATE snp_bookings SET status = 'cancelled', updated_at = $3 \
                    WHERE cpts_id = $1 AND id = $2 AND status IN ('held', 'confirmed') AND outcome IS NULL";
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let done = sqlx::query(sql)
-                .bind(cpts.0)
-                .bind(booking)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            commit_audited!(tx, done == 1, audit)
-        })
+        self.audited_update(
+            sql,
+            &[Arg::Uuid(cpts.0), Arg::Uuid(booking), Arg::I64(now)],
+            audit,
+        )
+        .await
     }
 
     async fn record_outcome(
@@ -1009,18 +990,17 @@ impl UnscheduledCareStore for SqlStore {
     ) -> Result<bool> {
         let sql = "UPDATE snp_bookings SET outcome = $3, outcome_at = $4, updated_at = $4 \
                    WHERE cpts_id = $1 AND id = $2 AND status = 'confirmed'";
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let done = sqlx::query(sql)
-                .bind(cpts.0)
-                .bind(booking)
-                .bind(outcome)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            commit_audited!(tx, done == 1, audit)
-        })
+        self.audited_update(
+            sql,
+            &[
+                Arg::Uuid(cpts.0),
+                Arg::Uuid(booking),
+                Arg::Text(outcome.to_string()),
+                Arg::I64(now),
+            ],
+            audit,
+        )
+        .await
     }
 
     async fn find_booking(&self, cpts: CptsId, id: Uuid) -> Result<Option<SnpBooking>> {
@@ -1124,18 +1104,17 @@ impl UnscheduledCareStore for SqlStore {
         audit: &NewAuditEntry,
     ) -> Result<bool> {
         let sql = "UPDATE snp_dysfunctions SET follow_up = $3, resolved_at = $4 WHERE cpts_id = $1 AND id = $2";
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let done = sqlx::query(sql)
-                .bind(cpts.0)
-                .bind(id)
-                .bind(follow_up)
-                .bind(resolved_at)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            commit_audited!(tx, done == 1, audit)
-        })
+        self.audited_update(
+            sql,
+            &[
+                Arg::Uuid(cpts.0),
+                Arg::Uuid(id),
+                Arg::Text(follow_up.to_string()),
+                Arg::OptionalI64(resolved_at),
+            ],
+            audit,
+        )
+        .await
     }
 
     async fn dysfunction_summary(

@@ -290,6 +290,31 @@ async fn caller_of(store: &Arc<dyn Store>, cpts: &Cpts, email: &str) -> Caller {
     .expect("a role in the CPTS")
 }
 
+/// Holds `slot` for a patient with a fever.
+async fn hold_for(
+    care: &UnscheduledCare,
+    caller: &Caller,
+    slot: Uuid,
+    origin: BookingOrigin,
+) -> Uuid {
+    care.hold(caller, slot, origin, "fievre", now_ms())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// Confirms a hold with [`patient`]; whether it was still live.
+async fn confirm_for(
+    care: &UnscheduledCare,
+    caller: &Caller,
+    booking: Uuid,
+    origin: BookingOrigin,
+) -> bool {
+    care.confirm(caller, booking, &patient(), origin, "fievre")
+        .await
+        .unwrap()
+}
+
 fn patient() -> PatientIdentity {
     PatientIdentity {
         family_name: "Essai-Droits".into(),
@@ -326,17 +351,7 @@ async fn a_member_handles_only_the_bookings_they_made_or_on_their_own_slots() {
             .find(|p| *p != gp)
             .expect("a second GP with slots in the demo");
         let theirs = slot_of(&care, &store, &cpts, other_gp, 7).await;
-        let held = care
-            .hold(
-                &secretary,
-                theirs,
-                BookingOrigin::CptsSecretary,
-                "fievre",
-                now_ms(),
-            )
-            .await
-            .unwrap()
-            .unwrap();
+        let held = hold_for(&care, &secretary, theirs, BookingOrigin::CptsSecretary).await;
         let refused = |r: Result<bool, CareError>| matches!(r, Err(CareError::NotFound));
         assert!(refused(
             care.confirm(
@@ -355,16 +370,7 @@ async fn a_member_handles_only_the_bookings_they_made_or_on_their_own_slots() {
         assert!(refused(care.cancel(&member, held).await));
         assert!(refused(care.cancel_slot(&member, theirs).await));
         // The secretariat confirms it; the member still cannot record its outcome nor cancel it.
-        assert!(care
-            .confirm(
-                &secretary,
-                held,
-                &patient(),
-                BookingOrigin::CptsSecretary,
-                "fievre"
-            )
-            .await
-            .unwrap());
+        assert!(confirm_for(&care, &secretary, held, BookingOrigin::CptsSecretary).await);
         assert!(refused(
             care.record_outcome(
                 &member,
@@ -385,41 +391,12 @@ async fn a_member_handles_only_the_bookings_they_made_or_on_their_own_slots() {
         );
         // A booking on the member's own slot, made by the secretariat, and one the member made: theirs.
         let own = slot_of(&care, &store, &cpts, gp, 9).await;
-        let on_own = care
-            .hold(
-                &secretary,
-                own,
-                BookingOrigin::CptsSecretary,
-                "fievre",
-                now_ms(),
-            )
-            .await
-            .unwrap()
-            .unwrap();
+        let on_own = hold_for(&care, &secretary, own, BookingOrigin::CptsSecretary).await;
         assert!(care.booking(&member, on_own).await.is_ok());
         assert!(care.cancel(&member, on_own).await.unwrap());
         let other = slot_of(&care, &store, &cpts, other_gp, 11).await;
-        let made = care
-            .hold(
-                &member,
-                other,
-                BookingOrigin::MemberReferral,
-                "fievre",
-                now_ms(),
-            )
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(care
-            .confirm(
-                &member,
-                made,
-                &patient(),
-                BookingOrigin::MemberReferral,
-                "fievre"
-            )
-            .await
-            .unwrap());
+        let made = hold_for(&care, &member, other, BookingOrigin::MemberReferral).await;
+        assert!(confirm_for(&care, &member, made, BookingOrigin::MemberReferral).await);
         let (_, _, identity) = care.booking(&member, made).await.unwrap();
         assert_eq!(identity.unwrap().family_name, "Essai-Droits");
         // Rota and dysfunction follow-up are the coordination's.
@@ -454,27 +431,8 @@ async fn a_change_whose_audit_entry_cannot_be_written_is_refused_whole() {
         let (care, cpts, gp) = setup(&store).await;
         let coordination = Caller::command_line(cpts.id);
         let slot = slot_of(&care, &store, &cpts, gp, 7).await;
-        let booked = care
-            .hold(
-                &coordination,
-                slot,
-                BookingOrigin::CptsSecretary,
-                "fievre",
-                now_ms(),
-            )
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(care
-            .confirm(
-                &coordination,
-                booked,
-                &patient(),
-                BookingOrigin::CptsSecretary,
-                "fievre"
-            )
-            .await
-            .unwrap());
+        let booked = hold_for(&care, &coordination, slot, BookingOrigin::CptsSecretary).await;
+        assert!(confirm_for(&care, &coordination, booked, BookingOrigin::CptsSecretary).await);
         let slots = raw_count(&url, "SELECT COUNT(*) FROM snp_slots").await;
         let bookings = raw_count(&url, "SELECT COUNT(*) FROM snp_bookings").await;
         let entries = raw_count(&url, "SELECT COUNT(*) FROM audit_log").await;

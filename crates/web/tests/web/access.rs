@@ -248,7 +248,11 @@ async fn records_of_another_cpts_are_not_found_even_with_their_address() {
             let answer = ask(path.clone()).await;
             // Told apart from an id that exists nowhere by nothing: same answer, never a success.
             let unknown_answer = ask(unknown).await;
-            assert_eq!(answer.status, unknown_answer.status, "{} {path}", route.method);
+            assert_eq!(
+                answer.status, unknown_answer.status,
+                "{} {path}",
+                route.method
+            );
             assert!(
                 answer.status.is_client_error(),
                 "{} {path}: {}",
