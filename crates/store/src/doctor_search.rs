@@ -803,7 +803,7 @@ impl DoctorSearchStore for SqlStore {
         let rows: Vec<RequestRow> = on_pool!(self, pool => sqlx::query_as(&sql)
             .bind(cpts.0)
             .bind(filter.overdue_at.unwrap_or(0))
-            .bind(filter.referrer.map(|u| u.0).unwrap_or(Uuid::nil()))
+            .bind(filter.referrer.map(|u| u.0).unwrap_or_default())
             .bind(page.limit)
             .bind(page.offset)
             .fetch_all(pool)

@@ -4,6 +4,9 @@
 //! professional is told by e-mail, without health data. Every step is audited.
 
 pub mod policy;
+mod reads;
+
+pub use reads::AgendaScope;
 
 use crate::audit::{self, AuditEvent};
 use crate::caller::Caller;
@@ -503,6 +506,7 @@ impl UnscheduledCare {
         kind: maillage_domain::unscheduled_care::DysfunctionKind,
         description: &str,
     ) -> Result<Uuid> {
+        Self::require(caller, Permission::BookSlots)?;
         let description = description.trim();
         if description.is_empty() || description.chars().count() > 500 {
             return Err(ValidationError::new(

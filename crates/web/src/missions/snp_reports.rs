@@ -4,8 +4,8 @@
 //! CSV/XLSX; and the export of the slots themselves (no patient data: a slot says only free or booked).
 
 use super::directory::Choice;
-use super::unscheduled_care::{AgendaBatches, Professionals};
-use crate::access::{Access, Actor, CptsContext, GuardedRouter, Viewer};
+use super::unscheduled_care::{care_error, AgendaBatches, Professionals};
+use crate::access::{Access, Authorised, CptsContext, GuardedRouter, Viewer};
 use crate::error::{WebError, WebResult};
 use crate::export::{
     csv_cells, csv_download, csv_line, report_csv, report_xlsx, xlsx_download, Sheet, BOM,
@@ -16,11 +16,10 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
-use maillage_app::audit::{self, AuditContext, AuditEvent};
+use maillage_app::caller::Caller;
 use maillage_app::clock::now_ms;
 use maillage_app::export::{Cell, Xlsx};
 use maillage_app::unscheduled_care::french_slot_time;
-use maillage_domain::audit::AuditAction;
 use maillage_domain::authz::Permission;
 use maillage_domain::unscheduled_care::{
     paris_to_utc, periods, profession_label, utc_to_paris, Day, DysfunctionKind, Granularity,
@@ -166,7 +165,7 @@ fn instant(day: Day) -> i64 {
 /// One line per period.
 async fn period_rows(
     state: &AppState,
-    context: &CptsContext,
+    caller: &Caller,
     list: &[Period],
 ) -> WebResult<Vec<FigureRow>> {
     let mut rows = Vec::with_capacity(list.len());
@@ -174,9 +173,10 @@ async fn period_rows(
         rows.push(FigureRow {
             label: period.label.clone(),
             figures: state
-                .store
-                .snp_figures(context.cpts.id, instant(period.from), instant(period.until))
-                .await?,
+                .unscheduled_care
+                .figures(caller, instant(period.from), instant(period.until))
+                .await
+                .map_err(care_error)?,
         });
     }
     Ok(rows)
@@ -185,7 +185,7 @@ async fn period_rows(
 /// The contract year is the calendar year (Paris time); the current one runs to now ("en direct").
 async fn compute(
     state: &AppState,
-    context: &CptsContext,
+    caller: &Caller,
     params: &IndicatorParams,
 ) -> WebResult<Indicators> {
     let now = now_ms();
@@ -196,7 +196,6 @@ async fn compute(
         .unwrap_or(this_year);
     let weekly = params.detail == "semaine";
     let year_i32 = i32::try_from(year).unwrap_or(2026);
-    let cpts = context.cpts.id;
     let list: Vec<Period> = periods(
         year_i32,
         if weekly {
@@ -209,15 +208,19 @@ async fn compute(
         instant(Day::new(year_i32, 1, 1).unwrap_or(list[0].from)),
         instant(Day::new(year_i32 + 1, 1, 1).unwrap_or(list[list.len() - 1].until)),
     );
-    let rows = period_rows(state, context, &list).await?;
+    let rows = period_rows(state, caller, &list).await?;
+    let care = &state.unscheduled_care;
     let total = FigureRow {
         label: format!("Année {year}"),
-        figures: state.store.snp_figures(cpts, from, until).await?,
+        figures: care
+            .figures(caller, from, until)
+            .await
+            .map_err(care_error)?,
     };
-    let dysfunctions = state
-        .store
-        .dysfunction_summary(cpts, from, until)
-        .await?
+    let dysfunctions = care
+        .dysfunction_summary(caller, from, until)
+        .await
+        .map_err(care_error)?
         .into_iter()
         .map(|(kind, count, resolved)| DysfunctionCount {
             kind: DysfunctionKind::parse(&kind).map_or("Autre", DysfunctionKind::label),
@@ -262,15 +265,16 @@ async fn indicators(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
+    Authorised(caller): Authorised,
     Query(params): Query<IndicatorParams>,
 ) -> WebResult<Response> {
-    let i = compute(&state, &context, &params).await?;
+    let i = compute(&state, &caller, &params).await?;
     let this_year = i64::from(utc_to_paris(now_ms()).0.year);
     // The chart is per month (a year of weeks would not read on a phone); the table follows the detail.
     // Only the months are read again for the chart, not the year's total and dysfunctions.
     let months = if i.weekly {
         let year = i32::try_from(i.year).unwrap_or(2026);
-        period_rows(&state, &context, &periods(year, Granularity::Month)).await?
+        period_rows(&state, &caller, &periods(year, Granularity::Month)).await?
     } else {
         Vec::new()
     };
@@ -341,21 +345,6 @@ async fn indicators(
     }))
 }
 
-async fn audit_snp_export(
-    state: &AppState,
-    actor: &AuditContext,
-    what: &str,
-    detail: serde_json::Value,
-) -> WebResult<()> {
-    audit::record(
-        state.store.as_ref(),
-        actor,
-        AuditEvent::new(AuditAction::SnpSlotsExported, what, String::new()).detail(detail),
-    )
-    .await?;
-    Ok(())
-}
-
 fn dysfunction_cells(d: &DysfunctionCount) -> Vec<Cell> {
     vec![d.kind.into(), d.count.into(), d.resolved.into()]
 }
@@ -385,18 +374,20 @@ fn report(i: &Indicators) -> Vec<Sheet<'static>> {
 async fn indicators_export(
     state: &AppState,
     context: &CptsContext,
-    actor: &AuditContext,
+    caller: &Caller,
     params: &IndicatorParams,
     format: &str,
 ) -> WebResult<Response> {
-    let i = compute(state, context, params).await?;
-    audit_snp_export(
-        state,
-        actor,
-        "snp_indicators",
-        serde_json::json!({ "format": format, "year": i.year }),
-    )
-    .await?;
+    let i = compute(state, caller, params).await?;
+    state
+        .unscheduled_care
+        .record_export(
+            caller,
+            "snp_indicators",
+            serde_json::json!({ "format": format, "year": i.year }),
+        )
+        .await
+        .map_err(care_error)?;
     let file = format!(
         "indicateurs-soins-non-programmes-{}-{}.{format}",
         context.cpts.slug, i.year
@@ -411,19 +402,19 @@ async fn indicators_export(
 async fn indicators_csv(
     State(state): State<AppState>,
     context: CptsContext,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     Query(params): Query<IndicatorParams>,
 ) -> WebResult<Response> {
-    indicators_export(&state, &context, &actor, &params, "csv").await
+    indicators_export(&state, &context, &caller, &params, "csv").await
 }
 
 async fn indicators_xlsx(
     State(state): State<AppState>,
     context: CptsContext,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     Query(params): Query<IndicatorParams>,
 ) -> WebResult<Response> {
-    indicators_export(&state, &context, &actor, &params, "xlsx").await
+    indicators_export(&state, &context, &caller, &params, "xlsx").await
 }
 
 // --- Slots export -------------------------------------------------------------------------------------------
@@ -477,15 +468,19 @@ fn export_window(params: &ExportParams) -> Result<(Day, Day), WebError> {
 /// Rows of the slots export, read by [`AgendaBatches`] and handed to `write` one by one.
 async fn each_slot_row(
     state: &AppState,
-    context: &CptsContext,
+    caller: &Caller,
     (from, until): (Day, Day),
     mut write: impl FnMut(Vec<Cell>) -> WebResult<()>,
 ) -> WebResult<u64> {
     let now = now_ms();
-    let cpts = context.cpts.id;
+    let cpts = caller.cpts();
     let mut professionals = Professionals::default();
     let mut written = 0u64;
-    let mut batches = AgendaBatches::new(cpts, (instant(from), instant(until)), None);
+    let scope = state
+        .unscheduled_care
+        .agenda_scope(caller, None)
+        .map_err(care_error)?;
+    let mut batches = AgendaBatches::new(scope, (instant(from), instant(until)));
     while let Some(batch) = batches.next(state).await? {
         professionals
             .load(state, cpts, batch.iter().map(|e| e.slot.professional_id))
@@ -549,23 +544,25 @@ async fn each_slot_row(
 async fn slots_csv(
     State(state): State<AppState>,
     context: CptsContext,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     Query(params): Query<ExportParams>,
 ) -> WebResult<Response> {
     let window = export_window(&params)?;
     let mut body = format!("{BOM}{}", csv_line(&SLOT_COLUMNS));
-    let written = each_slot_row(&state, &context, window, |cells| {
+    let written = each_slot_row(&state, &caller, window, |cells| {
         body.push_str(&csv_cells(&cells));
         Ok(())
     })
     .await?;
-    audit_snp_export(
-        &state,
-        &actor,
-        "snp_slots",
-        serde_json::json!({ "format": "csv", "from": window.0.french(), "rows": written }),
-    )
-    .await?;
+    state
+        .unscheduled_care
+        .record_export(
+            &caller,
+            "snp_slots",
+            serde_json::json!({ "format": "csv", "from": window.0.french(), "rows": written }),
+        )
+        .await
+        .map_err(care_error)?;
     Ok(csv_download(
         &format!("creneaux-{}.csv", context.cpts.slug),
         axum::body::Body::from(body),
@@ -575,24 +572,26 @@ async fn slots_csv(
 async fn slots_xlsx(
     State(state): State<AppState>,
     context: CptsContext,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     Query(params): Query<ExportParams>,
 ) -> WebResult<Response> {
     let window = export_window(&params)?;
     let mut xlsx = Xlsx::new();
     xlsx.sheet("Créneaux", &SLOT_COLUMNS)?;
-    let written = each_slot_row(&state, &context, window, |cells| {
+    let written = each_slot_row(&state, &caller, window, |cells| {
         xlsx.row(&cells)?;
         Ok(())
     })
     .await?;
-    audit_snp_export(
-        &state,
-        &actor,
-        "snp_slots",
-        serde_json::json!({ "format": "xlsx", "from": window.0.french(), "rows": written }),
-    )
-    .await?;
+    state
+        .unscheduled_care
+        .record_export(
+            &caller,
+            "snp_slots",
+            serde_json::json!({ "format": "xlsx", "from": window.0.french(), "rows": written }),
+        )
+        .await
+        .map_err(care_error)?;
     Ok(xlsx_download(
         &format!("creneaux-{}.xlsx", context.cpts.slug),
         xlsx.finish()?,

@@ -4,7 +4,7 @@
 //! shared.
 
 use super::directory::{pair_choices, Choice};
-use super::unscheduled_care::Professionals;
+use super::unscheduled_care::{care_error, Professionals};
 use crate::access::{Access, Authorised, CptsContext, GuardedRouter, Viewer};
 use crate::error::{WebError, WebResult};
 use crate::forms::{FormPairs, PageQuery, Query};
@@ -18,7 +18,6 @@ use maillage_app::unscheduled_care::{CareError, RotaRequest, TurnChange};
 use maillage_domain::authz::{allows, Permission};
 use maillage_domain::unscheduled_care::{parse_time, utc_to_paris, Day};
 use maillage_domain::ValidationError;
-use maillage_store::{DirectoryQuery, Page};
 use uuid::Uuid;
 
 const BASE: &str = "soins-non-programmes";
@@ -105,6 +104,7 @@ async fn rota_page(
     state: &AppState,
     viewer: &Viewer,
     context: &CptsContext,
+    caller: &maillage_app::caller::Caller,
     page: i64,
     form: RotaForm,
     errors: Vec<ValidationError>,
@@ -113,16 +113,17 @@ async fn rota_page(
     let cpts = context.cpts.id;
     let today = utc_to_paris(now_ms()).0;
     let mut professionals = Professionals::default();
-    let listed = state
-        .store
-        .list_rota_turns(
-            cpts,
+    let care = &state.unscheduled_care;
+    let listed = care
+        .rota_turns(
+            caller,
             &today.iso(),
             "9999-12-31",
             &Default::default(),
             lookahead(page, TURN_PAGE),
         )
-        .await?;
+        .await
+        .map_err(care_error)?;
     let (listed, pager) = paginate(
         listed,
         &format!("/c/{}/{BASE}/astreintes", context.cpts.slug),
@@ -147,14 +148,14 @@ async fn rota_page(
     }
     let year = today.year;
     let mut load = Vec::new();
-    for (id, count) in state
-        .store
+    for (id, count) in care
         .rota_load(
-            cpts,
+            caller,
             &format!("{year:04}-01-01"),
             &format!("{year:04}-12-31"),
         )
-        .await?
+        .await
+        .map_err(care_error)?
     {
         load.push(LoadRow {
             professional: professionals.name(state, cpts, id).await?,
@@ -178,17 +179,9 @@ async fn rota_page(
     };
     let can_manage = allows(context.role, Permission::ManageCpts);
     let candidates = if can_manage {
-        state
-            .store
-            .search_professionals(
-                cpts,
-                &DirectoryQuery {
-                    members_only: true,
-                    ..Default::default()
-                },
-                Page::first(CANDIDATES),
-            )
-            .await?
+        care.professionals_to_choose(caller, true, CANDIDATES)
+            .await
+            .map_err(care_error)?
             .into_iter()
             .map(|p| Choice {
                 selected: form.professionals.contains(&p.id.to_string())
@@ -234,6 +227,7 @@ async fn rota(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
+    Authorised(caller): Authorised,
     Query(params): Query<RotaParams>,
 ) -> WebResult<Response> {
     let notice = if !params.ajoutes.is_empty() {
@@ -257,7 +251,17 @@ async fn rota(
         professionals: Vec::new(),
     };
     let page = PageQuery { page: params.page }.number();
-    rota_page(&state, &viewer, &context, page, form, Vec::new(), notice).await
+    rota_page(
+        &state,
+        &viewer,
+        &context,
+        &caller,
+        page,
+        form,
+        Vec::new(),
+        notice,
+    )
+    .await
 }
 
 async fn build(
@@ -312,7 +316,7 @@ async fn build(
     }
     let page = 1;
     let (Some(weekday), Some(from), Some(to), true) = (weekday, from, to, errors.is_empty()) else {
-        return rota_page(&state, &viewer, &context, page, form, errors, None).await;
+        return rota_page(&state, &viewer, &context, &caller, page, form, errors, None).await;
     };
     let request = RotaRequest {
         label: form.label.clone(),
@@ -331,7 +335,17 @@ async fn build(
         ))
         .into_response()),
         Err(CareError::Invalid(problem)) => {
-            rota_page(&state, &viewer, &context, page, form, vec![problem], None).await
+            rota_page(
+                &state,
+                &viewer,
+                &context,
+                &caller,
+                page,
+                form,
+                vec![problem],
+                None,
+            )
+            .await
         }
         Err(CareError::Store(e)) => Err(e.into()),
         Err(other) => Err(WebError::Internal(other.to_string())),

@@ -2,7 +2,7 @@
 //! `fhir:read`) and revokes, and each professional's secret calendar address (iCalendar) with their slots,
 //! bookings and on-call turns. A secret is shown once, when issued; only its hash is kept.
 
-use super::unscheduled_care::AgendaBatches;
+use super::unscheduled_care::{care_error, AgendaBatches};
 use crate::access::{Access, Actor, Authorised, CptsContext, GuardedRouter, TokenCaller, Viewer};
 use crate::error::{WebError, WebResult};
 use crate::forms::FormPairs;
@@ -12,10 +12,10 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
-use maillage_app::audit::{self, AuditEvent};
+use maillage_app::caller::Caller;
 use maillage_app::clock::{now_ms, DAY_MS};
-use maillage_app::tokens::{self, TokenError, CALENDAR_SCOPE, FHIR_SCOPE};
-use maillage_domain::audit::AuditAction;
+use maillage_app::tokens::{TokenError, CALENDAR_SCOPE, FHIR_SCOPE};
+use maillage_app::unscheduled_care::AgendaScope;
 use maillage_domain::authz::{Permission, Role};
 use maillage_domain::icalendar::{calendar, Event};
 use maillage_domain::unscheduled_care::{
@@ -95,13 +95,15 @@ async fn tokens_page(
     state: &AppState,
     viewer: &Viewer,
     context: &CptsContext,
+    caller: &Caller,
     secret: Option<String>,
     error: Option<String>,
 ) -> WebResult<Response> {
     let rows = state
-        .store
-        .list_tokens(context.cpts.id, FHIR_SCOPE, Page::first(100))
-        .await?
+        .unscheduled_care
+        .tokens(caller, FHIR_SCOPE, Page::first(100))
+        .await
+        .map_err(care_error)?
         .into_iter()
         .map(|t| TokenRow {
             id: t.id.to_string(),
@@ -129,8 +131,9 @@ async fn tokens(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
+    Authorised(caller): Authorised,
 ) -> WebResult<Response> {
-    tokens_page(&state, &viewer, &context, None, None).await
+    tokens_page(&state, &viewer, &context, &caller, None, None).await
 }
 
 async fn issue(
@@ -140,19 +143,15 @@ async fn issue(
     Authorised(caller): Authorised,
     pairs: FormPairs,
 ) -> WebResult<Response> {
-    match tokens::issue(
-        state.store.as_ref(),
-        &caller,
-        &pairs.text("name"),
-        FHIR_SCOPE,
-        None,
-    )
-    .await
+    match state
+        .unscheduled_care
+        .issue_token(&caller, &pairs.text("name"), FHIR_SCOPE, None)
+        .await
     {
         // Shown on this response only: the page is not cached and the secret is in no address.
-        Ok(secret) => tokens_page(&state, &viewer, &context, Some(secret), None).await,
+        Ok(secret) => tokens_page(&state, &viewer, &context, &caller, Some(secret), None).await,
         Err(TokenError::Refused(message)) => {
-            tokens_page(&state, &viewer, &context, None, Some(message)).await
+            tokens_page(&state, &viewer, &context, &caller, None, Some(message)).await
         }
         Err(other) => Err(token_error(other)),
     }
@@ -165,7 +164,9 @@ async fn revoke(
     Path((_, id)): Path<(String, String)>,
 ) -> WebResult<Response> {
     let id = super::directory::parse_id(&id)?;
-    if !tokens::revoke(state.store.as_ref(), &caller, id)
+    if !state
+        .unscheduled_care
+        .revoke_token(&caller, id)
         .await
         .map_err(token_error)?
     {
@@ -204,15 +205,16 @@ async fn new_calendar_address(
             "Professionnel : votre compte n'est relié à aucune fiche de l'annuaire.".into(),
         ));
     };
-    let secret = tokens::issue(
-        state.store.as_ref(),
-        &caller,
-        "Agenda iCalendar",
-        CALENDAR_SCOPE,
-        Some(professional),
-    )
-    .await
-    .map_err(token_error)?;
+    let secret = state
+        .unscheduled_care
+        .issue_token(
+            &caller,
+            "Agenda iCalendar",
+            CALENDAR_SCOPE,
+            Some(professional),
+        )
+        .await
+        .map_err(token_error)?;
     let base = state.config.server.base_url();
     Ok(render(&CalendarAddressPage {
         layout: Layout::in_cpts(&viewer, &context, "Mon agenda", BASE),
@@ -230,17 +232,16 @@ async fn calendar_feed(
     caller: TokenCaller,
     Actor(actor): Actor,
 ) -> WebResult<Response> {
-    let Some(professional) = caller.token.professional_id else {
+    let Some(scope) = AgendaScope::feed(&caller.token) else {
         return Err(WebError::NotFound);
     };
-    let cpts = caller.cpts.id;
     let now = now_ms();
     let (from, until) = (
         now - FEED_PAST_DAYS * DAY_MS,
         now + FEED_AHEAD_DAYS * DAY_MS,
     );
     let mut events = Vec::new();
-    let mut batches = AgendaBatches::new(cpts, (from, until), Some(professional));
+    let mut batches = AgendaBatches::new(scope, (from, until));
     while let Some(batch) = batches.next(&state).await? {
         for entry in batch {
             let s = &entry.slot;
@@ -286,19 +287,14 @@ async fn calendar_feed(
         }
     }
     let turns = state
-        .store
-        .list_rota_turns(
-            cpts,
+        .unscheduled_care
+        .feed_turns(
+            &scope,
             &utc_to_paris(from).0.iso(),
             &utc_to_paris(until).0.iso(),
-            &maillage_store::RotaFilter {
-                label: None,
-                professional: Some(professional),
-            },
-            // Thirteen weeks of one professional's turns: far fewer than a page.
-            Page::first(1000),
         )
-        .await?;
+        .await
+        .map_err(care_error)?;
     for turn in turns {
         let Ok(day) = Day::parse("jour", &turn.day) else {
             continue;
@@ -313,17 +309,11 @@ async fn calendar_feed(
             status: "CONFIRMED",
         });
     }
-    audit::record(
-        state.store.as_ref(),
-        &actor,
-        AuditEvent::new(
-            AuditAction::CalendarFeedRead,
-            "professional",
-            professional.to_string(),
-        )
-        .detail(serde_json::json!({ "events": events.len() })),
-    )
-    .await?;
+    state
+        .unscheduled_care
+        .record_feed_read(&scope, &actor, events.len())
+        .await
+        .map_err(care_error)?;
     let name = format!("Soins non programmés — {}", caller.cpts.name);
     let mut response = calendar(&name, &events, now).into_response();
     let headers = response.headers_mut();

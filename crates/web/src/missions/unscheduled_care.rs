@@ -160,10 +160,9 @@ async fn hub(viewer: Viewer, context: CptsContext) -> Response {
 
 /// A window of the agenda read batch by batch, so that an export or a calendar feed never holds all of it.
 pub struct AgendaBatches {
-    cpts: maillage_store::CptsId,
+    scope: maillage_app::unscheduled_care::AgendaScope,
     from: i64,
     until: i64,
-    professional: Option<Uuid>,
     offset: i64,
     done: bool,
 }
@@ -171,17 +170,15 @@ pub struct AgendaBatches {
 impl AgendaBatches {
     pub const SIZE: i64 = 500;
 
-    /// The slots starting in `[from, until)`, of one professional or of all.
+    /// The slots starting in `[from, until)` in the scope the service granted.
     pub fn new(
-        cpts: maillage_store::CptsId,
+        scope: maillage_app::unscheduled_care::AgendaScope,
         (from, until): (i64, i64),
-        professional: Option<Uuid>,
     ) -> Self {
         AgendaBatches {
-            cpts,
+            scope,
             from,
             until,
-            professional,
             offset: 0,
             done: false,
         }
@@ -196,18 +193,18 @@ impl AgendaBatches {
             return Ok(None);
         }
         let batch = state
-            .store
+            .unscheduled_care
             .agenda(
-                self.cpts,
+                &self.scope,
                 self.from,
                 self.until,
-                self.professional,
                 Page {
                     limit: Self::SIZE,
                     offset: self.offset,
                 },
             )
-            .await?;
+            .await
+            .map_err(care_error)?;
         self.done = (batch.len() as i64) < Self::SIZE;
         self.offset += Self::SIZE;
         Ok(Some(batch).filter(|batch| !batch.is_empty()))
@@ -236,7 +233,11 @@ impl Professionals {
             }
         }
         for chunk in missing.chunks(500) {
-            let found = state.store.professional_summaries(cpts, chunk).await?;
+            let found = state
+                .unscheduled_care
+                .professional_summaries(cpts, chunk)
+                .await
+                .map_err(care_error)?;
             for id in chunk {
                 let summary = found.iter().find(|s| s.id == *id).cloned();
                 self.summaries.insert(*id, summary);
@@ -328,9 +329,10 @@ async fn search(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
+    Authorised(caller): Authorised,
     Query(params): Query<SearchParams>,
 ) -> WebResult<Response> {
-    search_view(&state, &viewer, &context, &params, None).await
+    search_view(&state, &viewer, &context, &caller, &params, None).await
 }
 
 /// The search page; `taken` tells that the slot just tried is no longer free (409, the list refreshed).
@@ -338,6 +340,7 @@ async fn search_view(
     state: &AppState,
     viewer: &Viewer,
     context: &CptsContext,
+    caller: &maillage_app::caller::Caller,
     params: &SearchParams,
     taken: Option<String>,
 ) -> WebResult<Response> {
@@ -405,14 +408,15 @@ async fn search_view(
     };
     let (slots, pager) = crate::views::paginate(
         state
-            .store
-            .search_free_slots(
-                context.cpts.id,
+            .unscheduled_care
+            .search(
+                caller,
                 &query,
                 now,
                 crate::views::lookahead(page_number, SEARCH_PAGE),
             )
-            .await?,
+            .await
+            .map_err(care_error)?,
         &format!(
             "/c/{}/{BASE}/creneaux?{query_string}{view}",
             context.cpts.slug
@@ -572,6 +576,7 @@ async fn hold(
                 &state,
                 &viewer,
                 &context,
+                &caller,
                 &SearchParams::default(),
                 Some(
                     "Ce créneau vient d'être réservé par quelqu'un d'autre : il n'est plus libre. Choisissez-en un autre dans la liste ci-dessous."
@@ -633,16 +638,10 @@ async fn booking_view(
         .booking(caller, id)
         .await
         .map_err(care_error)?;
-    let doctor = state
-        .store
-        .professional(context.cpts.id, slot.professional_id)
+    let doctor = Professionals::default()
+        .summary(state, context.cpts.id, slot.professional_id)
         .await?
-        .map(|p| {
-            format!(
-                "{} {} ({})",
-                p.summary.first_name, p.summary.last_name, p.summary.profession_label
-            )
-        })
+        .map(|p| format!("{} {} ({})", p.first_name, p.last_name, p.profession_label))
         .unwrap_or_default();
     let held = booking.status == "held" && booking.is_live_at(now_ms());
     let has_errors = !errors.is_empty();
@@ -971,12 +970,11 @@ async fn my_slots_page(
     state: &AppState,
     viewer: &Viewer,
     context: &CptsContext,
-    user: &maillage_app::accounts::SignedIn,
+    caller: &maillage_app::caller::Caller,
     forms: MySlotsForms,
     notice: Option<String>,
 ) -> WebResult<Response> {
-    let cpts = context.cpts.id;
-    let own = state.store.professional_of_user(cpts, user.user.id).await?;
+    let own = caller.professional();
     let MySlotsForms {
         pattern: form,
         single,
@@ -989,9 +987,10 @@ async fn my_slots_page(
     // The coordination publishes for a professional who phones in.
     let professionals = if context.role == Role::Coordinator {
         state
-            .store
-            .search_professionals(cpts, &Default::default(), Page::first(Page::MAX_LIMIT))
-            .await?
+            .unscheduled_care
+            .professionals_to_choose(caller, false, Page::MAX_LIMIT)
+            .await
+            .map_err(care_error)?
             .into_iter()
             .map(|p| Choice {
                 selected: p.id.to_string() == form.professional,
@@ -1005,17 +1004,21 @@ async fn my_slots_page(
     let mut slots = Vec::new();
     if let Some(professional) = own {
         let now = now_ms();
+        let scope = state
+            .unscheduled_care
+            .agenda_scope(caller, Some(professional))
+            .map_err(care_error)?;
         let (entries, shown) = crate::views::paginate(
             state
-                .store
+                .unscheduled_care
                 .agenda(
-                    cpts,
+                    &scope,
                     now,
                     now + MY_SLOTS_DAYS * 86_400_000,
-                    Some(professional),
                     crate::views::lookahead(page, MY_SLOTS_PAGE),
                 )
-                .await?,
+                .await
+                .map_err(care_error)?,
             &format!("/c/{}/{BASE}/mes-creneaux", context.cpts.slug),
             page,
             MY_SLOTS_PAGE,
@@ -1083,7 +1086,7 @@ async fn my_slots(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
-    CurrentUser(user): CurrentUser,
+    Authorised(caller): Authorised,
     Query(params): Query<MySlotsParams>,
 ) -> WebResult<Response> {
     let notice = if params.publies.is_empty() {
@@ -1098,7 +1101,7 @@ async fn my_slots(
         page: crate::forms::page_number(params.page),
         ..default_forms()
     };
-    my_slots_page(&state, &viewer, &context, &user, forms, notice).await
+    my_slots_page(&state, &viewer, &context, &caller, forms, notice).await
 }
 
 /// The professional a form publishes for: the coordination may name one; others publish their own.
@@ -1141,7 +1144,6 @@ async fn publish_single(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
-    CurrentUser(user): CurrentUser,
     Authorised(caller): Authorised,
     pairs: FormPairs,
 ) -> WebResult<Response> {
@@ -1198,7 +1200,7 @@ async fn publish_single(
             single_errors: errors,
             ..default_forms()
         };
-        return my_slots_page(&state, &viewer, &context, &user, forms, None).await;
+        return my_slots_page(&state, &viewer, &context, &caller, forms, None).await;
     };
     let created = state
         .unscheduled_care
@@ -1222,7 +1224,7 @@ async fn publish_single(
             )],
             ..default_forms()
         };
-        return my_slots_page(&state, &viewer, &context, &user, forms, None).await;
+        return my_slots_page(&state, &viewer, &context, &caller, forms, None).await;
     }
     Ok(Redirect::to(&format!(
         "/c/{}/{BASE}/mes-creneaux?publies=1",
@@ -1261,7 +1263,6 @@ async fn publish(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
-    CurrentUser(user): CurrentUser,
     Authorised(caller): Authorised,
     pairs: FormPairs,
 ) -> WebResult<Response> {
@@ -1350,7 +1351,7 @@ async fn publish(
             pattern_errors: errors,
             ..default_forms()
         };
-        return my_slots_page(&state, &viewer, &context, &user, forms, None).await;
+        return my_slots_page(&state, &viewer, &context, &caller, forms, None).await;
     };
     let created = state
         .unscheduled_care
@@ -1414,23 +1415,24 @@ async fn dysfunctions_view(
     state: &AppState,
     viewer: &Viewer,
     context: &CptsContext,
+    caller: &maillage_app::caller::Caller,
     number: i64,
     kind: String,
     description: String,
     errors: Vec<ValidationError>,
     notice: Option<String>,
 ) -> WebResult<Response> {
-    let cpts = context.cpts.id;
     let (from, until) = committee_period(now_ms());
     let rows = state
-        .store
-        .list_dysfunctions(
-            cpts,
+        .unscheduled_care
+        .dysfunctions(
+            caller,
             from,
             until,
             crate::views::lookahead(number, DYSFUNCTION_PAGE),
         )
-        .await?;
+        .await
+        .map_err(care_error)?;
     let (rows, pager) = crate::views::paginate(
         rows,
         &format!("/c/{}/{BASE}/dysfonctionnements", context.cpts.slug),
@@ -1438,9 +1440,10 @@ async fn dysfunctions_view(
         DYSFUNCTION_PAGE,
     );
     let summary = state
-        .store
-        .dysfunction_summary(cpts, from, until)
-        .await?
+        .unscheduled_care
+        .dysfunction_summary(caller, from, until)
+        .await
+        .map_err(care_error)?
         .into_iter()
         .map(|(kind, count, resolved)| SummaryRow {
             kind: DysfunctionKind::parse(&kind).map_or("Autre", DysfunctionKind::label),
@@ -1484,6 +1487,7 @@ async fn dysfunctions(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
+    Authorised(caller): Authorised,
     Query(params): Query<DysfunctionParams>,
 ) -> WebResult<Response> {
     let number = crate::forms::page_number(params.page);
@@ -1491,6 +1495,7 @@ async fn dysfunctions(
         &state,
         &viewer,
         &context,
+        &caller,
         number,
         String::new(),
         String::new(),
@@ -1528,6 +1533,7 @@ async fn record_dysfunction(
             &state,
             &viewer,
             &context,
+            &caller,
             1,
             kind,
             description,
@@ -1552,6 +1558,7 @@ async fn record_dysfunction(
                     &state,
                     &viewer,
                     &context,
+                    &caller,
                     1,
                     kind,
                     description,

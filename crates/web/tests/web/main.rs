@@ -20,6 +20,7 @@ use tower::ServiceExt;
 
 mod access;
 mod accounts;
+mod architecture;
 mod doctor_search;
 mod platform;
 mod sas;
