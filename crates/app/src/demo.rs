@@ -344,6 +344,14 @@ async fn seed_doctor_search(
                     updated_at: now,
                     updated_by: None,
                 },
+                &crate::audit::entry(
+                    &crate::audit::AuditContext::command_line().in_cpts(cpts),
+                    crate::audit::AuditEvent::new(
+                        maillage_domain::audit::AuditAction::CapacityDeclared,
+                        "professional",
+                        gp.id.to_string(),
+                    ),
+                ),
             )
             .await?;
     }

@@ -18,8 +18,8 @@ use maillage_domain::professional::parse_phone;
 use maillage_domain::structures::parse_date;
 use maillage_domain::ValidationError;
 use maillage_store::{
-    CptsId, DoctorRequest, GpCapacity, Page, PatientId, PatientRecord, Proposal, ProposalStatus,
-    RequestEvent, RequestFilter, StateChange, Store, StoreError, UserId,
+    CptsId, DoctorRequest, GpCapacity, NewAuditEntry, Page, PatientId, PatientRecord, Proposal,
+    ProposalStatus, RequestEvent, RequestFilter, StateChange, Store, StoreError, UserId,
 };
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -346,22 +346,18 @@ impl DoctorSearch {
             .map_err(Into::into)
     }
 
-    /// Records `action` on request `id` in the CPTS's audit trail.
-    async fn audit(
-        &self,
+    /// The entry of `action` on request `id`, written by the store in the transaction of the change.
+    fn entry(
         actor: &AuditContext,
         cpts: CptsId,
         action: AuditAction,
         id: &str,
         detail: serde_json::Value,
-    ) -> Result<()> {
-        audit::record(
-            self.store.as_ref(),
+    ) -> NewAuditEntry {
+        audit::entry(
             &actor.in_cpts(cpts),
             AuditEvent::new(action, "doctor_request", id).detail(detail),
         )
-        .await?;
-        Ok(())
     }
 
     fn blind_index(&self, cpts: CptsId, identity: &PatientIdentity) -> String {
@@ -385,16 +381,14 @@ impl DoctorSearch {
     ) -> Result<()> {
         let json =
             serde_json::to_string(rules).map_err(|e| DoctorSearchError::Encoding(e.to_string()))?;
-        self.store
-            .save_priority_rules(cpts, &json, now_ms())
-            .await?;
-        audit::record(
-            self.store.as_ref(),
+        let audit = audit::entry(
             &actor.in_cpts(cpts),
             AuditEvent::new(AuditAction::PriorityRulesChanged, "cpts", cpts.to_string())
                 .detail(serde_json::from_str(&json).unwrap_or_default()),
-        )
-        .await?;
+        );
+        self.store
+            .save_priority_rules(cpts, &json, now_ms(), &audit)
+            .await?;
         self.refresh_priorities(cpts).await?;
         Ok(())
     }
@@ -445,6 +439,13 @@ impl DoctorSearch {
                     format!(" — {}", origin.referrer)
                 }
             ));
+            let audit = Self::entry(
+                &actor,
+                cpts,
+                AuditAction::DoctorRequestMerged,
+                &open.id.to_string(),
+                serde_json::json!({ "channel": origin.channel.code() }),
+            );
             self.store
                 .merge_into_request(
                     cpts,
@@ -452,16 +453,9 @@ impl DoctorSearch {
                     &criteria,
                     (i64::from(score.score), &score.explanation()),
                     &event,
+                    &audit,
                 )
                 .await?;
-            self.audit(
-                &actor,
-                cpts,
-                AuditAction::DoctorRequestMerged,
-                &open.id.to_string(),
-                serde_json::json!({ "channel": origin.channel.code() }),
-            )
-            .await?;
             return Ok(Submitted {
                 id: open.id,
                 merged: true,
@@ -507,17 +501,16 @@ impl DoctorSearch {
             now,
         )
         .detail(origin.channel.label());
-        self.store
-            .create_doctor_request(&patient, &request, &event)
-            .await?;
-        self.audit(
+        let audit = Self::entry(
             &actor,
             cpts,
             AuditAction::DoctorRequestCreated,
             &id.to_string(),
             serde_json::json!({ "channel": origin.channel.code() }),
-        )
-        .await?;
+        );
+        self.store
+            .create_doctor_request(&patient, &request, &event, &audit)
+            .await?;
         self.notify_patient(
             cpts,
             &request,
@@ -612,20 +605,23 @@ impl DoctorSearch {
             )
             .detail(outcome.chars().take(200).collect::<String>()),
         };
-        if !self.store.change_request_state(cpts, id, &change).await? {
-            return Err(DoctorSearchError::Refused(
-                "La demande vient d'être modifiée par quelqu'un d'autre : rechargez la page."
-                    .into(),
-            ));
-        }
-        self.audit(
+        let audit = Self::entry(
             actor,
             cpts,
             AuditAction::DoctorRequestUpdated,
             &id.to_string(),
             serde_json::json!({ "from": request.state.code(), "to": to.code() }),
-        )
-        .await?;
+        );
+        if !self
+            .store
+            .change_request_state(cpts, id, &change, &audit)
+            .await?
+        {
+            return Err(DoctorSearchError::Refused(
+                "La demande vient d'être modifiée par quelqu'un d'autre : rechargez la page."
+                    .into(),
+            ));
+        }
         if to == RequestState::Qualified {
             self.refresh_one(cpts, id).await?;
         }
@@ -676,16 +672,15 @@ impl DoctorSearch {
                 (i64::from(score.score), &score.explanation()),
                 Some(&patient),
                 &event,
+                &Self::entry(
+                    actor,
+                    cpts,
+                    AuditAction::DoctorRequestUpdated,
+                    &id.to_string(),
+                    serde_json::json!({ "edited": true }),
+                ),
             )
             .await?;
-        self.audit(
-            actor,
-            cpts,
-            AuditAction::DoctorRequestUpdated,
-            &id.to_string(),
-            serde_json::json!({ "edited": true }),
-        )
-        .await?;
         Ok(())
     }
 
@@ -871,7 +866,6 @@ impl DoctorSearch {
                 }
             })
             .collect();
-        self.store.replace_draft_proposals(cpts, &drafts).await?;
         let summary = MatchingSummary {
             requests: waiting.len(),
             doctors: doctors.len(),
@@ -880,8 +874,7 @@ impl DoctorSearch {
             total_weight: solution.total_weight,
             total_distance_km: solution.total_distance_km,
         };
-        audit::record(
-            self.store.as_ref(),
+        let audit = audit::entry(
             &actor.in_cpts(cpts),
             AuditEvent::new(AuditAction::MatchingRun, "cpts", cpts.to_string()).detail(
                 serde_json::json!({
@@ -891,8 +884,10 @@ impl DoctorSearch {
                     "total_weight": summary.total_weight,
                 }),
             ),
-        )
-        .await?;
+        );
+        self.store
+            .replace_draft_proposals(cpts, &drafts, &audit)
+            .await?;
         Ok(summary)
     }
 
@@ -981,6 +976,13 @@ impl DoctorSearch {
                     now_ms(),
                 )
                 .detail(format!("proposée au Dr {}", draft.doctor_name));
+                let audit = Self::entry(
+                    actor,
+                    cpts,
+                    AuditAction::ProposalSent,
+                    &draft.proposal.request_id.to_string(),
+                    serde_json::json!({ "professional": draft.proposal.professional_id }),
+                );
                 if !self
                     .store
                     .send_proposal(
@@ -988,20 +990,13 @@ impl DoctorSearch {
                         draft.proposal.id,
                         &crate::accounts::token_hash(&token),
                         &event,
+                        &audit,
                     )
                     .await?
                 {
                     continue;
                 }
                 sent += 1;
-                self.audit(
-                    actor,
-                    cpts,
-                    AuditAction::ProposalSent,
-                    &draft.proposal.request_id.to_string(),
-                    serde_json::json!({ "professional": draft.proposal.professional_id }),
-                )
-                .await?;
                 if let Some(email) = self
                     .store
                     .professional_email(cpts, draft.proposal.professional_id)
@@ -1084,16 +1079,8 @@ impl DoctorSearch {
                     .unwrap_or("autre raison")
             )
         });
-        if !self
-            .store
-            .answer_proposal(&proposal, accepted, reason, &event)
-            .await?
-        {
-            return Ok(false);
-        }
         let cpts = proposal.cpts_id;
-        audit::record(
-            self.store.as_ref(),
+        let audit = audit::entry(
             &AuditContext::default().in_cpts(cpts),
             AuditEvent::new(
                 AuditAction::ProposalAnswered,
@@ -1101,8 +1088,14 @@ impl DoctorSearch {
                 proposal.request_id.to_string(),
             )
             .detail(serde_json::json!({ "accepted": accepted, "reason": reason })),
-        )
-        .await?;
+        );
+        if !self
+            .store
+            .answer_proposal(&proposal, accepted, reason, &event, &audit)
+            .await?
+        {
+            return Ok(false);
+        }
         if accepted {
             if let Some(request) = self
                 .store
@@ -1196,9 +1189,7 @@ impl DoctorSearch {
         cpts: CptsId,
         capacity: &GpCapacity,
     ) -> Result<()> {
-        self.store.save_capacity(cpts, capacity).await?;
-        audit::record(
-            self.store.as_ref(),
+        let audit = audit::entry(
             &actor.in_cpts(cpts),
             AuditEvent::new(
                 AuditAction::CapacityDeclared,
@@ -1209,8 +1200,8 @@ impl DoctorSearch {
                 "now": capacity.now_capacity,
                 "within_6_months": capacity.later_capacity,
             })),
-        )
-        .await?;
+        );
+        self.store.save_capacity(cpts, capacity, &audit).await?;
         Ok(())
     }
 

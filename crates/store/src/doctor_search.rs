@@ -3,9 +3,10 @@
 //! method takes the CPTS, except the two an operator's maintenance runs over the whole database (retention,
 //! capacity reminders) and the doctor's answer, which is found by the secret of its link.
 
+use crate::audit::{commit_audited, AuditTx};
 use crate::models::*;
 use crate::sql::BeginWrite;
-use crate::sql::{on_pool, SqlStore};
+use crate::sql::{on_pool, SqlArg, SqlStore};
 use crate::{Result, StoreError};
 use async_trait::async_trait;
 use maillage_domain::doctor_search::{Criteria, RequestState};
@@ -221,6 +222,7 @@ pub trait DoctorSearchStore: Send + Sync {
         patient: &PatientRecord,
         request: &DoctorRequest,
         event: &RequestEvent,
+        audit: &NewAuditEntry,
     ) -> Result<()>;
     /// A request still open for one of these patients (duplicate detection).
     async fn open_request_of_patients(
@@ -236,6 +238,7 @@ pub trait DoctorSearchStore: Send + Sync {
         criteria: &Criteria,
         priority: (i64, &str),
         event: &RequestEvent,
+        audit: &NewAuditEntry,
     ) -> Result<bool>;
     async fn find_doctor_request(&self, cpts: CptsId, id: Uuid) -> Result<Option<DoctorRequest>>;
     /// Highest priority first, then oldest.
@@ -253,6 +256,7 @@ pub trait DoctorSearchStore: Send + Sync {
         cpts: CptsId,
         id: Uuid,
         change: &StateChange,
+        audit: &NewAuditEntry,
     ) -> Result<bool>;
     /// Qualification: commune, age, criteria, priority, and optionally the re-encrypted identity.
     #[allow(clippy::too_many_arguments)]
@@ -267,6 +271,7 @@ pub trait DoctorSearchStore: Send + Sync {
         priority: (i64, &str),
         identity: Option<&PatientRecord>,
         event: &RequestEvent,
+        audit: &NewAuditEntry,
     ) -> Result<bool>;
     async fn set_request_priority(
         &self,
@@ -292,7 +297,12 @@ pub trait DoctorSearchStore: Send + Sync {
     async fn professional_of_user(&self, cpts: CptsId, user: UserId) -> Result<Option<Uuid>>;
     /// Where to write to a GP: their account's e-mail, else the CPTS contact e-mail of their record.
     async fn professional_email(&self, cpts: CptsId, professional: Uuid) -> Result<Option<String>>;
-    async fn save_capacity(&self, cpts: CptsId, capacity: &GpCapacity) -> Result<()>;
+    async fn save_capacity(
+        &self,
+        cpts: CptsId,
+        capacity: &GpCapacity,
+        audit: &NewAuditEntry,
+    ) -> Result<()>;
     async fn find_capacity(&self, cpts: CptsId, professional: Uuid) -> Result<Option<GpCapacity>>;
     /// Every declaration of the CPTS (a few hundred GPs at most), names and communes joined.
     async fn list_capacities(&self, cpts: CptsId, page: Page) -> Result<Vec<CapacityEntry>>;
@@ -307,7 +317,12 @@ pub trait DoctorSearchStore: Send + Sync {
 
     // --- Proposals ---------------------------------------------------------------------------------
     /// Replaces the CPTS's draft proposals by a new matching's.
-    async fn replace_draft_proposals(&self, cpts: CptsId, drafts: &[Proposal]) -> Result<()>;
+    async fn replace_draft_proposals(
+        &self,
+        cpts: CptsId,
+        drafts: &[Proposal],
+        audit: &NewAuditEntry,
+    ) -> Result<()>;
     async fn list_proposals(
         &self,
         cpts: CptsId,
@@ -333,6 +348,7 @@ pub trait DoctorSearchStore: Send + Sync {
         id: Uuid,
         token_hash: &str,
         event: &RequestEvent,
+        audit: &NewAuditEntry,
     ) -> Result<bool>;
     /// The proposal whose link has this secret, whatever its CPTS.
     async fn find_proposal_by_token(&self, token_hash: &str) -> Result<Option<ProposalView>>;
@@ -343,13 +359,20 @@ pub trait DoctorSearchStore: Send + Sync {
         accepted: bool,
         decline_reason: &str,
         event: &RequestEvent,
+        audit: &NewAuditEntry,
     ) -> Result<bool>;
     /// (request, GP) pairs already declined: the matching does not propose them again.
     async fn declined_pairs(&self, cpts: CptsId) -> Result<Vec<(Uuid, Uuid)>>;
 
     // --- Settings, indicators, retention -------------------------------------------------------------
     async fn priority_rules(&self, cpts: CptsId) -> Result<Option<String>>;
-    async fn save_priority_rules(&self, cpts: CptsId, rules: &str, now: i64) -> Result<()>;
+    async fn save_priority_rules(
+        &self,
+        cpts: CptsId,
+        rules: &str,
+        now: i64,
+        audit: &NewAuditEntry,
+    ) -> Result<()>;
     async fn doctor_search_figures(
         &self,
         cpts: CptsId,
@@ -650,6 +673,7 @@ impl DoctorSearchStore for SqlStore {
         patient: &PatientRecord,
         request: &DoctorRequest,
         event: &RequestEvent,
+        audit: &NewAuditEntry,
     ) -> Result<()> {
         let insert_patient = "INSERT INTO patients (id, cpts_id, identity, key_id, blind_index, created_at, updated_at) \
                               VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING";
@@ -700,6 +724,7 @@ impl DoctorSearchStore for SqlStore {
                 .execute(&mut *tx)
                 .await?;
             insert_event!(&mut *tx, r.cpts_id, r.id, event)?;
+            tx.append_audit(audit).await?;
             tx.commit().await?;
         });
         Ok(())
@@ -735,6 +760,7 @@ impl DoctorSearchStore for SqlStore {
         criteria: &Criteria,
         priority: (i64, &str),
         event: &RequestEvent,
+        audit: &NewAuditEntry,
     ) -> Result<bool> {
         let sql = "UPDATE doctor_requests SET ald = $3, css = $4, ame = $5, loss_of_autonomy = $6, isolation = $7, \
                    precarity = $8, disability = $9, pregnancy = $10, former_gp_left = $11, priority = $12, \
@@ -753,6 +779,7 @@ impl DoctorSearchStore for SqlStore {
                 .await?;
             if done.rows_affected() == 1 {
                 insert_event!(&mut *tx, cpts, id, event)?;
+                tx.append_audit(audit).await?;
             }
             tx.commit().await?;
             done.rows_affected() == 1
@@ -840,6 +867,7 @@ impl DoctorSearchStore for SqlStore {
         cpts: CptsId,
         id: Uuid,
         change: &StateChange,
+        audit: &NewAuditEntry,
     ) -> Result<bool> {
         let attached = (change.to == RequestState::Closed).then_some(change.event.at);
         let (set_professional, professional) = match change.professional {
@@ -867,6 +895,7 @@ impl DoctorSearchStore for SqlStore {
             let changed = done.rows_affected() == 1;
             if changed {
                 insert_event!(&mut *tx, cpts, id, &change.event)?;
+                tx.append_audit(audit).await?;
                 tx.commit().await?;
             }
             changed
@@ -885,6 +914,7 @@ impl DoctorSearchStore for SqlStore {
         priority: (i64, &str),
         identity: Option<&PatientRecord>,
         event: &RequestEvent,
+        audit: &NewAuditEntry,
     ) -> Result<bool> {
         let sql = "UPDATE doctor_requests SET commune_code = $3, birth_year = $4, age_at_request = $5, ald = $6, \
                    css = $7, ame = $8, loss_of_autonomy = $9, isolation = $10, precarity = $11, disability = $12, \
@@ -921,6 +951,7 @@ impl DoctorSearchStore for SqlStore {
                         .await?;
                 }
                 insert_event!(&mut *tx, cpts, id, event)?;
+                tx.append_audit(audit).await?;
                 tx.commit().await?;
             }
             changed
@@ -1019,7 +1050,12 @@ impl DoctorSearchStore for SqlStore {
         Ok(email.flatten())
     }
 
-    async fn save_capacity(&self, cpts: CptsId, capacity: &GpCapacity) -> Result<()> {
+    async fn save_capacity(
+        &self,
+        cpts: CptsId,
+        capacity: &GpCapacity,
+        audit: &NewAuditEntry,
+    ) -> Result<()> {
         let sql = "INSERT INTO gp_capacities (cpts_id, professional_id, now_capacity, later_capacity, communes, \
                    max_distance_km, age_groups, home_visits, updated_at, updated_by) \
                    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM professionals WHERE cpts_id = $1 AND id = $2 \
@@ -1029,21 +1065,25 @@ impl DoctorSearchStore for SqlStore {
                    home_visits = excluded.home_visits, updated_at = excluded.updated_at, \
                    updated_by = excluded.updated_by, reminded_at = NULL";
         let c = capacity;
-        let done = on_pool!(self, pool => sqlx::query(sql)
-            .bind(cpts.0)
-            .bind(c.professional_id)
-            .bind(c.now_capacity)
-            .bind(c.later_capacity)
-            .bind(&c.communes)
-            .bind(c.max_distance_km)
-            .bind(&c.age_groups)
-            .bind(c.home_visits)
-            .bind(c.updated_at)
-            .bind(c.updated_by.map(|u| u.0))
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))?;
-        if done == 0 {
+        let saved = on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let done = sqlx::query(sql)
+                .bind(cpts.0)
+                .bind(c.professional_id)
+                .bind(c.now_capacity)
+                .bind(c.later_capacity)
+                .bind(&c.communes)
+                .bind(c.max_distance_km)
+                .bind(&c.age_groups)
+                .bind(c.home_visits)
+                .bind(c.updated_at)
+                .bind(c.updated_by.map(|u| u.0))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            commit_audited!(tx, done == 1, audit)?
+        });
+        if !saved {
             return Err(StoreError::NotFound("professional"));
         }
         Ok(())
@@ -1128,7 +1168,12 @@ impl DoctorSearchStore for SqlStore {
         Ok(())
     }
 
-    async fn replace_draft_proposals(&self, cpts: CptsId, drafts: &[Proposal]) -> Result<()> {
+    async fn replace_draft_proposals(
+        &self,
+        cpts: CptsId,
+        drafts: &[Proposal],
+        audit: &NewAuditEntry,
+    ) -> Result<()> {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM doctor_proposals WHERE cpts_id = $1 AND status = 'draft'")
@@ -1138,6 +1183,7 @@ impl DoctorSearchStore for SqlStore {
             for draft in drafts {
                 insert_proposal!(&mut *tx, cpts, draft)?;
             }
+            tx.append_audit(audit).await?;
             tx.commit().await?;
         });
         Ok(())
@@ -1236,6 +1282,7 @@ impl DoctorSearchStore for SqlStore {
         id: Uuid,
         token_hash: &str,
         event: &RequestEvent,
+        audit: &NewAuditEntry,
     ) -> Result<bool> {
         let find = format!(
             "SELECT {PROPOSAL_COLUMNS} FROM doctor_proposals p WHERE p.cpts_id = $1 AND p.id = $2 AND p.status = 'draft'"
@@ -1286,6 +1333,10 @@ impl DoctorSearchStore for SqlStore {
                     moved
                 }
             };
+            // A draft cancelled because its request moved on is no proposal sent: nothing to audit.
+            if sent {
+                tx.append_audit(audit).await?;
+            }
             tx.commit().await?;
             sent
         });
@@ -1307,6 +1358,7 @@ impl DoctorSearchStore for SqlStore {
         accepted: bool,
         decline_reason: &str,
         event: &RequestEvent,
+        audit: &NewAuditEntry,
     ) -> Result<bool> {
         let cpts = proposal.cpts_id;
         let status = if accepted { "accepted" } else { "declined" };
@@ -1346,6 +1398,7 @@ impl DoctorSearchStore for SqlStore {
                         .await?;
                 }
                 insert_event!(&mut *tx, cpts, proposal.request_id, event)?;
+                tx.append_audit(audit).await?;
                 tx.commit().await?;
             }
             answered
@@ -1373,16 +1426,25 @@ impl DoctorSearchStore for SqlStore {
         Ok(rules)
     }
 
-    async fn save_priority_rules(&self, cpts: CptsId, rules: &str, now: i64) -> Result<()> {
+    async fn save_priority_rules(
+        &self,
+        cpts: CptsId,
+        rules: &str,
+        now: i64,
+        audit: &NewAuditEntry,
+    ) -> Result<()> {
         let sql = "INSERT INTO doctor_search_settings (cpts_id, rules, updated_at) VALUES ($1, $2, $3) \
                    ON CONFLICT (cpts_id) DO UPDATE SET rules = excluded.rules, updated_at = excluded.updated_at";
-        on_pool!(self, pool => sqlx::query(sql)
-            .bind(cpts.0)
-            .bind(rules)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|_| ()))?;
+        self.audited_update(
+            sql,
+            &[
+                SqlArg::Uuid(cpts.0),
+                SqlArg::Text(rules.to_string()),
+                SqlArg::I64(now),
+            ],
+            audit,
+        )
+        .await?;
         Ok(())
     }
 

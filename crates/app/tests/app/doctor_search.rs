@@ -203,7 +203,7 @@ async fn a_request_goes_from_intake_to_a_declared_doctor_and_the_indicators_coun
             .unwrap()
             .unwrap();
         s.store
-            .replace_draft_proposals(s.cpts.id, &[])
+            .replace_draft_proposals(s.cpts.id, &[], &maillage_store::testing::audit_entry())
             .await
             .unwrap();
         s.service
@@ -380,6 +380,7 @@ async fn the_matching_respects_room_preferences_and_past_refusals() {
                         updated_at: now_ms(),
                         updated_by: None,
                     },
+                    &maillage_store::testing::audit_entry(),
                 )
                 .await
                 .unwrap();
@@ -496,7 +497,7 @@ async fn refused_moves_are_named_and_one_link_gives_one_answer() {
             .unwrap()
             .unwrap();
         s.store
-            .replace_draft_proposals(s.cpts.id, &[])
+            .replace_draft_proposals(s.cpts.id, &[], &maillage_store::testing::audit_entry())
             .await
             .unwrap();
         s.service
@@ -651,7 +652,14 @@ async fn stale_declarations_are_reminded_once() {
         let gp = linked_gp(&s).await;
         let mut capacity = s.store.find_capacity(s.cpts.id, gp).await.unwrap().unwrap();
         capacity.updated_at = now_ms() - 61 * DAY_MS;
-        s.store.save_capacity(s.cpts.id, &capacity).await.unwrap();
+        s.store
+            .save_capacity(
+                s.cpts.id,
+                &capacity,
+                &maillage_store::testing::audit_entry(),
+            )
+            .await
+            .unwrap();
         let reminded = s.service.remind_stale_capacities(now_ms()).await.unwrap();
         assert!(reminded >= 1);
         let outbox = deliver_mail(&s.store).await;
@@ -670,7 +678,14 @@ async fn stale_declarations_are_reminded_once() {
         );
         // A fresh declaration is not reminded.
         capacity.updated_at = now_ms();
-        s.store.save_capacity(s.cpts.id, &capacity).await.unwrap();
+        s.store
+            .save_capacity(
+                s.cpts.id,
+                &capacity,
+                &maillage_store::testing::audit_entry(),
+            )
+            .await
+            .unwrap();
         assert_eq!(
             s.service.remind_stale_capacities(now_ms()).await.unwrap(),
             0
@@ -810,6 +825,78 @@ async fn with_a_gateway_patients_are_told_by_sms() {
             Arc::new(maillage_app::notify::SmsWebhookJob::new("http://127.0.0.1:9/sms").unwrap()),
         );
         assert!(runner.run_once(0).await.unwrap(), "an SMS job was queued");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_request_whose_audit_entry_cannot_be_written_is_not_kept() {
+    common::for_each_demo(|store, url| async move {
+        let s = setup(store).await;
+        let actor = AuditContext::default();
+        let today = date_text(now_ms());
+        let input = fields("Essai-Journal", "04/05/1960", &["ald"])
+            .parse(&today)
+            .unwrap();
+        let kept = s
+            .service
+            .submit(&actor, s.cpts.id, &input, &phone_call())
+            .await
+            .unwrap();
+        let requests =
+            maillage_store::testing::raw_count(&url, "SELECT COUNT(*) FROM doctor_requests").await;
+        let patients =
+            maillage_store::testing::raw_count(&url, "SELECT COUNT(*) FROM patients").await;
+        let events =
+            maillage_store::testing::raw_count(&url, "SELECT COUNT(*) FROM doctor_request_events")
+                .await;
+        maillage_store::testing::refuse_audit_appends(&url).await;
+        // A new request, a merge into the open one, a change of state: each refused, nothing written.
+        let other = fields("Essai-Refus", "06/07/1970", &[])
+            .parse(&today)
+            .unwrap();
+        assert!(s
+            .service
+            .submit(&actor, s.cpts.id, &other, &phone_call())
+            .await
+            .is_err());
+        assert!(s
+            .service
+            .submit(&actor, s.cpts.id, &input, &Origin::public_form())
+            .await
+            .is_err());
+        assert!(s
+            .service
+            .change_state(&actor, s.cpts.id, kept.id, RequestState::Withdrawn, "essai")
+            .await
+            .is_err());
+        assert_eq!(
+            maillage_store::testing::raw_count(&url, "SELECT COUNT(*) FROM doctor_requests").await,
+            requests
+        );
+        assert_eq!(
+            maillage_store::testing::raw_count(&url, "SELECT COUNT(*) FROM patients").await,
+            patients
+        );
+        assert_eq!(
+            maillage_store::testing::raw_count(&url, "SELECT COUNT(*) FROM doctor_request_events")
+                .await,
+            events
+        );
+        let request = s
+            .store
+            .find_doctor_request(s.cpts.id, kept.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(request.state, RequestState::Received);
+        assert_eq!(request.submissions, 1);
+        // Reading the identity needs its audit entry first: refused, nothing shown.
+        assert!(s
+            .service
+            .identity(&actor, s.cpts.id, &request, "essai")
+            .await
+            .is_err());
     })
     .await;
 }
