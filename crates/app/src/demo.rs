@@ -494,13 +494,14 @@ async fn seed_doctor_search(
             consent_method: "démonstration (données fictives)".into(),
             recorded_by: None,
         };
+        let caller = crate::caller::Caller::command_line(cpts);
         let submitted = service
-            .submit(&audit, cpts, &input, &origin)
+            .submit(&caller, &input, &origin)
             .await
             .map_err(|e| DemoError::Store(StoreError::Corrupt(e.to_string())))?;
         if *qualified {
             service
-                .change_state(&audit, cpts, submitted.id, RequestState::Qualified, "")
+                .change_state(&caller, submitted.id, RequestState::Qualified, "")
                 .await
                 .map_err(|e| DemoError::Store(StoreError::Corrupt(e.to_string())))?;
         }

@@ -171,6 +171,7 @@ impl From<maillage_app::doctor_search::DoctorSearchError> for WebError {
         use maillage_app::doctor_search::DoctorSearchError;
         match error {
             DoctorSearchError::Refused(message) => WebError::Conflict(message),
+            DoctorSearchError::NotFound => WebError::NotFound,
             DoctorSearchError::Store(e) => e.into(),
             other => WebError::Internal(other.to_string()),
         }

@@ -28,6 +28,13 @@ struct Setup {
     cpts: Cpts,
 }
 
+impl Setup {
+    /// The coordination at the command line: every right in the demo CPTS.
+    fn caller(&self) -> maillage_app::caller::Caller {
+        maillage_app::caller::Caller::command_line(self.cpts.id)
+    }
+}
+
 async fn setup(store: Arc<dyn Store>) -> Setup {
     let config = &common::demo().await.1;
     let keyring = Arc::new(config.keyring().unwrap());
@@ -114,14 +121,13 @@ async fn a_request_goes_from_intake_to_a_declared_doctor_and_the_indicators_coun
     common::for_each_demo(|store, url| async move {
         let s = setup(store).await;
         let before = figures(&s).await;
-        let actor = AuditContext::default();
         let today = date_text(now_ms());
         let input = fields("Zéphyrine-Test", "02/03/1948", &["ald"])
             .parse(&today)
             .unwrap();
         let first = s
             .service
-            .submit(&actor, s.cpts.id, &input, &phone_call())
+            .submit(&s.caller(), &input, &phone_call())
             .await
             .unwrap();
         assert!(!first.merged);
@@ -131,7 +137,7 @@ async fn a_request_goes_from_intake_to_a_declared_doctor_and_the_indicators_coun
             .unwrap();
         let second = s
             .service
-            .submit(&actor, s.cpts.id, &again, &Origin::public_form())
+            .submit(&s.caller(), &again, &Origin::public_form())
             .await
             .unwrap();
         assert_eq!((second.id, second.merged), (first.id, true));
@@ -185,7 +191,7 @@ async fn a_request_goes_from_intake_to_a_declared_doctor_and_the_indicators_coun
 
         // Qualified, proposed to the linked GP, accepted through the link.
         s.service
-            .change_state(&actor, s.cpts.id, first.id, RequestState::Qualified, "")
+            .change_state(&s.caller(), first.id, RequestState::Qualified, "")
             .await
             .unwrap();
         let gp = linked_gp(&s).await;
@@ -207,12 +213,12 @@ async fn a_request_goes_from_intake_to_a_declared_doctor_and_the_indicators_coun
             .await
             .unwrap();
         s.service
-            .propose_by_hand(s.cpts.id, &request, gp)
+            .propose_by_hand(&s.caller(), &request, gp)
             .await
             .unwrap();
         let sent = s
             .service
-            .send_drafts(&actor, s.cpts.id, &s.cpts.slug)
+            .send_drafts(&s.caller(), &s.cpts.slug)
             .await
             .unwrap();
         assert_eq!(sent, 1);
@@ -274,7 +280,7 @@ async fn a_request_goes_from_intake_to_a_declared_doctor_and_the_indicators_coun
 
         for next in [RequestState::FirstVisit, RequestState::Closed] {
             s.service
-                .change_state(&actor, s.cpts.id, first.id, next, "")
+                .change_state(&s.caller(), first.id, next, "")
                 .await
                 .unwrap();
         }
@@ -344,7 +350,6 @@ async fn a_request_goes_from_intake_to_a_declared_doctor_and_the_indicators_coun
 async fn the_matching_respects_room_preferences_and_past_refusals() {
     common::for_each_demo(|store, _url| async move {
         let s = setup(store).await;
-        let actor = AuditContext::default();
         // The linked GP has room; another takes only children, near home; the others none.
         let gp = linked_gp(&s).await;
         let capacities = s
@@ -385,11 +390,7 @@ async fn the_matching_respects_room_preferences_and_past_refusals() {
                 .await
                 .unwrap();
         }
-        let summary = s
-            .service
-            .run_matching(&actor, s.cpts.id, 30.0)
-            .await
-            .unwrap();
+        let summary = s.service.run_matching(&s.caller(), 30.0).await.unwrap();
         assert!(summary.proposed > 0, "{summary:?}");
         let drafts = s
             .store
@@ -421,7 +422,7 @@ async fn the_matching_respects_room_preferences_and_past_refusals() {
         }
         // A request whose proposal is declined is not proposed to the same GP again.
         s.service
-            .send_drafts(&actor, s.cpts.id, &s.cpts.slug)
+            .send_drafts(&s.caller(), &s.cpts.slug)
             .await
             .unwrap();
         let outbox = deliver_mail(&s.store).await;
@@ -443,10 +444,7 @@ async fn the_matching_respects_room_preferences_and_past_refusals() {
                 .answer(token, ProposalAnswer::Declined, "too_far")
                 .await
                 .unwrap());
-            s.service
-                .run_matching(&actor, s.cpts.id, 30.0)
-                .await
-                .unwrap();
+            s.service.run_matching(&s.caller(), 30.0).await.unwrap();
             let drafts = s
                 .store
                 .list_proposals(s.cpts.id, &ProposalStatus::Draft, Page::first(500))
@@ -473,13 +471,13 @@ async fn refused_moves_are_named_and_one_link_gives_one_answer() {
             .unwrap();
         let id = s
             .service
-            .submit(&actor, s.cpts.id, &input, &phone_call())
+            .submit(&s.caller(), &input, &phone_call())
             .await
             .unwrap()
             .id;
         let refused = s
             .service
-            .change_state(&actor, s.cpts.id, id, RequestState::Closed, "")
+            .change_state(&s.caller(), id, RequestState::Closed, "")
             .await
             .unwrap_err();
         assert!(
@@ -487,7 +485,7 @@ async fn refused_moves_are_named_and_one_link_gives_one_answer() {
             "{refused}"
         );
         s.service
-            .change_state(&actor, s.cpts.id, id, RequestState::Qualified, "")
+            .change_state(&s.caller(), id, RequestState::Qualified, "")
             .await
             .unwrap();
         let request = s
@@ -501,11 +499,11 @@ async fn refused_moves_are_named_and_one_link_gives_one_answer() {
             .await
             .unwrap();
         s.service
-            .propose_by_hand(s.cpts.id, &request, linked_gp(&s).await)
+            .propose_by_hand(&s.caller(), &request, linked_gp(&s).await)
             .await
             .unwrap();
         s.service
-            .send_drafts(&actor, s.cpts.id, &s.cpts.slug)
+            .send_drafts(&s.caller(), &s.cpts.slug)
             .await
             .unwrap();
         let outbox = deliver_mail(&s.store).await;
@@ -588,20 +586,18 @@ async fn refused_moves_are_named_and_one_link_gives_one_answer() {
 async fn ended_requests_are_anonymised_after_the_retention_delay() {
     common::for_each_demo(|store, _url| async move {
         let s = setup(store).await;
-        let actor = AuditContext::default();
         let input = fields("Essai-Retention", "15/05/1980", &["css"])
             .parse(&date_text(now_ms()))
             .unwrap();
         let id = s
             .service
-            .submit(&actor, s.cpts.id, &input, &phone_call())
+            .submit(&s.caller(), &input, &phone_call())
             .await
             .unwrap()
             .id;
         s.service
             .change_state(
-                &actor,
-                s.cpts.id,
+                &s.caller(),
                 id,
                 RequestState::Withdrawn,
                 "le patient a trouvé seul",
@@ -622,7 +618,7 @@ async fn ended_requests_are_anonymised_after_the_retention_delay() {
         assert!(request.referrer.is_empty());
         assert!(s
             .service
-            .identity(&actor, s.cpts.id, &request, "test")
+            .identity(&s.caller(), &request, "test")
             .await
             .unwrap()
             .is_none());
@@ -807,7 +803,11 @@ async fn with_a_gateway_patients_are_told_by_sms() {
         input.email = String::new();
         let input = input.parse(&date_text(now_ms())).unwrap();
         let id = service
-            .submit(&AuditContext::default(), cpts.id, &input, &phone_call())
+            .submit(
+                &maillage_app::caller::Caller::command_line(cpts.id),
+                &input,
+                &phone_call(),
+            )
             .await
             .unwrap()
             .id;
@@ -833,14 +833,13 @@ async fn with_a_gateway_patients_are_told_by_sms() {
 async fn a_request_whose_audit_entry_cannot_be_written_is_not_kept() {
     common::for_each_demo(|store, url| async move {
         let s = setup(store).await;
-        let actor = AuditContext::default();
         let today = date_text(now_ms());
         let input = fields("Essai-Journal", "04/05/1960", &["ald"])
             .parse(&today)
             .unwrap();
         let kept = s
             .service
-            .submit(&actor, s.cpts.id, &input, &phone_call())
+            .submit(&s.caller(), &input, &phone_call())
             .await
             .unwrap();
         let requests =
@@ -857,17 +856,17 @@ async fn a_request_whose_audit_entry_cannot_be_written_is_not_kept() {
             .unwrap();
         assert!(s
             .service
-            .submit(&actor, s.cpts.id, &other, &phone_call())
+            .submit(&s.caller(), &other, &phone_call())
             .await
             .is_err());
         assert!(s
             .service
-            .submit(&actor, s.cpts.id, &input, &Origin::public_form())
+            .submit(&s.caller(), &input, &Origin::public_form())
             .await
             .is_err());
         assert!(s
             .service
-            .change_state(&actor, s.cpts.id, kept.id, RequestState::Withdrawn, "essai")
+            .change_state(&s.caller(), kept.id, RequestState::Withdrawn, "essai")
             .await
             .is_err());
         assert_eq!(
@@ -894,9 +893,149 @@ async fn a_request_whose_audit_entry_cannot_be_written_is_not_kept() {
         // Reading the identity needs its audit entry first: refused, nothing shown.
         assert!(s
             .service
-            .identity(&actor, s.cpts.id, &request, "essai")
+            .identity(&s.caller(), &request, "essai")
             .await
             .is_err());
+    })
+    .await;
+}
+
+async fn caller_of(s: &Setup, email: &str) -> maillage_app::caller::Caller {
+    let user = s.store.find_user_by_email(email).await.unwrap().unwrap();
+    maillage_app::caller::Caller::resolve(
+        s.store.as_ref(),
+        user.id,
+        s.cpts.id,
+        &AuditContext::default(),
+    )
+    .await
+    .unwrap()
+    .expect("a role in the demo CPTS")
+}
+
+#[tokio::test]
+async fn each_role_handles_only_its_own_part_of_the_requests() {
+    common::for_each_demo(|store, _url| async move {
+        let s = setup(store).await;
+        let today = date_text(now_ms());
+        // A second partner of the same CPTS (a town hall), beside the demo's DAC.
+        let other =
+            maillage_store::testing::make_user(s.store.as_ref(), "mairie@camargue.test").await;
+        s.store
+            .grant_role(
+                s.cpts.id,
+                other.id,
+                maillage_domain::authz::Role::Partner,
+                0,
+            )
+            .await
+            .unwrap();
+        let dac = caller_of(&s, "dac@camargue.test").await;
+        let town_hall = caller_of(&s, "mairie@camargue.test").await;
+        let member = caller_of(&s, "dr.fabre@camargue.test").await;
+        // The DAC's referral is the DAC's, whoever the form names as the referrer's account.
+        let input = fields("Essai-Adressage", "03/03/1955", &["ald"])
+            .parse(&today)
+            .unwrap();
+        let referred = s
+            .service
+            .submit(
+                &dac,
+                &input,
+                &Origin {
+                    channel: Channel::Partner,
+                    referrer_user: Some(other.id),
+                    ..phone_call()
+                },
+            )
+            .await
+            .unwrap();
+        let dac_list = s
+            .service
+            .my_referrals(&dac, Page::first(100))
+            .await
+            .unwrap();
+        assert!(dac_list.iter().any(|r| r.id == referred.id));
+        let hall_list = s
+            .service
+            .my_referrals(&town_hall, Page::first(100))
+            .await
+            .unwrap();
+        assert!(
+            hall_list.iter().all(|r| r.id != referred.id),
+            "another partner's referral"
+        );
+        // Neither a partner nor a member reads a request, its identity or moves it.
+        for caller in [&dac, &town_hall, &member] {
+            assert!(matches!(
+                s.service.request(caller, referred.id).await,
+                Err(DoctorSearchError::NotFound)
+            ));
+            assert!(matches!(
+                s.service
+                    .change_state(caller, referred.id, RequestState::Withdrawn, "")
+                    .await,
+                Err(DoctorSearchError::NotFound)
+            ));
+        }
+        let request = s.service.request(&s.caller(), referred.id).await.unwrap();
+        assert!(matches!(
+            s.service.identity(&member, &request, "essai").await,
+            Err(DoctorSearchError::NotFound)
+        ));
+        assert_eq!(request.state, RequestState::Received);
+        // A member declares room for their own practice only; the coordination for any GP.
+        let own = linked_gp(&s).await;
+        let somebody = s
+            .store
+            .list_capacities(s.cpts.id, Page::first(50))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.capacity.professional_id)
+            .find(|p| *p != own)
+            .expect("another GP's declaration in the demo");
+        let room = |professional| GpCapacity {
+            professional_id: professional,
+            now_capacity: 7,
+            later_capacity: 7,
+            communes: String::new(),
+            max_distance_km: None,
+            age_groups: "adults".into(),
+            home_visits: false,
+            updated_at: now_ms(),
+            updated_by: None,
+        };
+        assert!(matches!(
+            s.service.declare_capacity(&member, &room(somebody)).await,
+            Err(DoctorSearchError::NotFound)
+        ));
+        assert_ne!(
+            s.store
+                .find_capacity(s.cpts.id, somebody)
+                .await
+                .unwrap()
+                .unwrap()
+                .now_capacity,
+            7
+        );
+        s.service
+            .declare_capacity(&member, &room(own))
+            .await
+            .unwrap();
+        s.service
+            .declare_capacity(&s.caller(), &room(somebody))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.store
+                .find_capacity(s.cpts.id, somebody)
+                .await
+                .unwrap()
+                .unwrap()
+                .now_capacity,
+            7
+        );
     })
     .await;
 }

@@ -3,7 +3,7 @@
 //! GP's answer by link, the indicators and the priority rules.
 
 use super::directory::{commune_name, pair_choices, parse_id, territory_choices, Choice};
-use crate::access::{Access, Actor, CptsContext, CurrentUser, GuardedRouter, Viewer};
+use crate::access::{Access, Actor, Authorised, CptsContext, CurrentUser, GuardedRouter, Viewer};
 use crate::charts::french_decimal;
 use crate::error::{WebError, WebResult};
 use crate::export::csv_download;
@@ -337,6 +337,7 @@ async fn home(
     context: CptsContext,
     user: CurrentUser,
     actor: Actor,
+    caller: Authorised,
     params: Query<ListParams>,
 ) -> WebResult<Response> {
     if allows(context.role, Permission::ViewPatientRequests) {
@@ -349,7 +350,7 @@ async fn home(
             State(state),
             viewer,
             context,
-            user,
+            caller,
             Query(NoticeParams::default()),
         )
         .await;
@@ -565,7 +566,7 @@ async fn create(
     viewer: Viewer,
     context: CptsContext,
     CurrentUser(user): CurrentUser,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     pairs: FormPairs,
 ) -> WebResult<Response> {
     let form = IntakeForm::read(&pairs);
@@ -622,10 +623,7 @@ async fn create(
         },
         recorded_by: Some(user.user.id),
     };
-    let submitted = state
-        .doctor_search
-        .submit(&actor, context.cpts.id, &input, &origin)
-        .await?;
+    let submitted = state.doctor_search.submit(&caller, &input, &origin).await?;
     let slug = &context.cpts.slug;
     let target = if secretary {
         format!(
@@ -695,17 +693,13 @@ async fn referrals(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
-    CurrentUser(user): CurrentUser,
+    Authorised(caller): Authorised,
     Query(params): Query<NoticeParams>,
 ) -> WebResult<Response> {
     let number = crate::forms::page_number(params.page);
-    let filter = RequestFilter {
-        referrer: Some(user.user.id),
-        ..Default::default()
-    };
     let rows = state
-        .store
-        .list_doctor_requests(context.cpts.id, &filter, lookahead(number, PAGE_SIZE))
+        .doctor_search
+        .my_referrals(&caller, lookahead(number, PAGE_SIZE))
         .await?;
     let (rows, pager) = paginate(
         rows,
@@ -797,29 +791,20 @@ async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
     Query(params): Query<NoticeParams>,
 ) -> WebResult<Response> {
     let cpts = context.cpts.id;
-    let request = state
-        .store
-        .find_doctor_request(cpts, parse_id(&id)?)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let request = state.doctor_search.request(&caller, parse_id(&id)?).await?;
     let identity = state
         .doctor_search
-        .identity(
-            &actor,
-            cpts,
-            &request,
-            "suivi de la demande de médecin traitant",
-        )
+        .identity(&caller, &request, "suivi de la demande de médecin traitant")
         .await?;
     if identity.is_none() {
         audit::record(
             state.store.as_ref(),
-            &actor,
+            caller.audit(),
             AuditEvent::new(
                 AuditAction::DoctorRequestViewed,
                 "doctor_request",
@@ -962,7 +947,7 @@ struct StateForm {
 async fn change_state(
     State(state): State<AppState>,
     context: CptsContext,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
     Form(form): Form<StateForm>,
 ) -> WebResult<Response> {
@@ -998,7 +983,7 @@ async fn change_state(
     };
     state
         .doctor_search
-        .change_state(&actor, context.cpts.id, id, to, &outcome)
+        .change_state(&caller, id, to, &outcome)
         .await?;
     Ok(Redirect::to(&format!("/c/{}/{BASE}/demandes/{id}", context.cpts.slug)).into_response())
 }
@@ -1007,7 +992,7 @@ async fn edit_form(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
 ) -> WebResult<Response> {
     let request = state
@@ -1017,12 +1002,7 @@ async fn edit_form(
         .ok_or(WebError::NotFound)?;
     let identity = state
         .doctor_search
-        .identity(
-            &actor,
-            context.cpts.id,
-            &request,
-            "correction de la demande",
-        )
+        .identity(&caller, &request, "correction de la demande")
         .await?
         .ok_or_else(|| WebError::Conflict("Cette demande est anonymisée.".into()))?;
     let birth = identity.birth_date.clone();
@@ -1080,7 +1060,7 @@ async fn save_edit(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
     pairs: FormPairs,
 ) -> WebResult<Response> {
@@ -1092,7 +1072,7 @@ async fn save_edit(
         Ok(input) => {
             state
                 .doctor_search
-                .update_details(&actor, context.cpts.id, id, &input)
+                .update_details(&caller, id, &input)
                 .await?;
             Ok(
                 Redirect::to(&format!("/c/{}/{BASE}/demandes/{id}", context.cpts.slug))
@@ -1112,6 +1092,7 @@ struct ProposeForm {
 async fn propose_by_hand(
     State(state): State<AppState>,
     context: CptsContext,
+    Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
     Form(form): Form<ProposeForm>,
 ) -> WebResult<Response> {
@@ -1134,7 +1115,7 @@ async fn propose_by_hand(
     }
     state
         .doctor_search
-        .propose_by_hand(context.cpts.id, &request, professional)
+        .propose_by_hand(&caller, &request, professional)
         .await?;
     Ok(Redirect::to(&format!("/c/{}/{BASE}/appariement", context.cpts.slug)).into_response())
 }
@@ -1525,7 +1506,7 @@ struct RunForm {
 async fn run_matching(
     State(state): State<AppState>,
     context: CptsContext,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     Form(form): Form<RunForm>,
 ) -> WebResult<Response> {
     let max_km: f64 = match form.max_distance_km.trim().replace(',', ".").parse::<f64>() {
@@ -1536,10 +1517,7 @@ async fn run_matching(
             ))
         }
     };
-    let summary = state
-        .doctor_search
-        .run_matching(&actor, context.cpts.id, max_km)
-        .await?;
+    let summary = state.doctor_search.run_matching(&caller, max_km).await?;
     let message = format!(
         "Appariement : {} demande(s) en attente, {} médecin(s) avec des places ; {} proposition(s) à revoir, {} demande(s) sans médecin à portée. Poids total {} ; distance totale {} km.",
         summary.requests,
@@ -1607,11 +1585,11 @@ async fn override_proposal(
 async fn send_proposals(
     State(state): State<AppState>,
     context: CptsContext,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
 ) -> WebResult<Response> {
     let sent = state
         .doctor_search
-        .send_drafts(&actor, context.cpts.id, &context.cpts.slug)
+        .send_drafts(&caller, &context.cpts.slug)
         .await?;
     Ok(Redirect::to(&format!(
         "/c/{}/{BASE}/appariement?envoyees={sent}",
@@ -1867,7 +1845,7 @@ async fn declare_for_gp(
     viewer: Viewer,
     context: CptsContext,
     CurrentUser(user): CurrentUser,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     pairs: FormPairs,
 ) -> WebResult<Response> {
     let form = CapacityForm::read(&pairs);
@@ -1889,7 +1867,7 @@ async fn declare_for_gp(
         Ok(capacity) => {
             state
                 .doctor_search
-                .declare_capacity(&actor, context.cpts.id, &capacity)
+                .declare_capacity(&caller, &capacity)
                 .await?;
             Ok(Redirect::to(&format!("/c/{}/{BASE}/capacites", context.cpts.slug)).into_response())
         }
@@ -2042,7 +2020,7 @@ async fn save_my_capacity(
     viewer: Viewer,
     context: CptsContext,
     CurrentUser(user): CurrentUser,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     pairs: FormPairs,
 ) -> WebResult<Response> {
     let form = CapacityForm::read(&pairs);
@@ -2058,7 +2036,7 @@ async fn save_my_capacity(
         Ok(capacity) => {
             state
                 .doctor_search
-                .declare_capacity(&actor, cpts, &capacity)
+                .declare_capacity(&caller, &capacity)
                 .await?;
             Ok(
                 Redirect::to(&format!("/c/{}/ma-capacite?nouvelle=1", context.cpts.slug))
@@ -2418,7 +2396,7 @@ async fn save_rules(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     Form(form): Form<std::collections::HashMap<String, String>>,
 ) -> WebResult<Response> {
     let mut rules = state.doctor_search.rules(context.cpts.id).await?;
@@ -2460,10 +2438,7 @@ async fn save_rules(
             true,
         ));
     }
-    state
-        .doctor_search
-        .save_rules(&actor, context.cpts.id, &rules)
-        .await?;
+    state.doctor_search.save_rules(&caller, &rules).await?;
     Ok(Redirect::to(&format!("/c/{}/{BASE}", context.cpts.slug)).into_response())
 }
 
@@ -2595,7 +2570,7 @@ async fn public_submit(
         Ok(input) => {
             state
                 .doctor_search
-                .submit(&actor, cpts.id, &input, &Origin::public_form())
+                .submit_public(&actor, cpts.id, &input)
                 .await?;
             Ok(done)
         }

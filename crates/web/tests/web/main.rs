@@ -358,7 +358,7 @@ impl TestApp {
             } else if path.contains("/medecin-traitant/appariement/") {
                 self.state
                     .doctor_search
-                    .run_matching(&maillage_app::audit::AuditContext::command_line(), id, 50.0)
+                    .run_matching(&maillage_app::caller::Caller::command_line(id), 50.0)
                     .await
                     .unwrap();
                 self.store
