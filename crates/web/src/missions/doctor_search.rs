@@ -14,12 +14,10 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
-use maillage_app::audit::{self, AuditContext, AuditEvent};
 use maillage_app::clock::{date_text, day_start_ms, french_date, now_ms, year_of, DAY_MS};
 use maillage_app::doctor_search::{request_list_template, Origin, ProposalAnswer, RequestFields};
 use maillage_app::export::Cell;
-use maillage_domain::audit::AuditAction;
-use maillage_domain::authz::{allows, Permission, Role};
+use maillage_domain::authz::{allows, Permission};
 use maillage_domain::doctor_search::{
     decline_reason_label, median, redirection_label, Channel, ConsentBy, Criterion, PriorityRules,
     RequestState, AGE_GROUPS, CONSENT_TEXT, DECLINE_REASONS, REDIRECTIONS,
@@ -335,13 +333,11 @@ async fn home(
     state: State<AppState>,
     viewer: Viewer,
     context: CptsContext,
-    user: CurrentUser,
-    actor: Actor,
     caller: Authorised,
     params: Query<ListParams>,
 ) -> WebResult<Response> {
     if allows(context.role, Permission::ViewPatientRequests) {
-        return list(state, viewer, context, actor, params).await;
+        return list(state, viewer, context, caller, params).await;
     }
     // Each role finds its own part of the mission under the menu entry.
     let State(state) = state;
@@ -356,7 +352,7 @@ async fn home(
         .await;
     }
     if allows(context.role, Permission::DeclareCapacity) {
-        return my_capacity_page(&state, &viewer, &context, &user.0, Vec::new(), None).await;
+        return my_capacity_page(&state, &viewer, &context, &caller.0, Vec::new(), None).await;
     }
     Err(WebError::forbidden())
 }
@@ -365,10 +361,9 @@ async fn list(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     Query(params): Query<ListParams>,
 ) -> WebResult<Response> {
-    let cpts = context.cpts.id;
     let number = crate::forms::page_number(params.page);
     let now = now_ms();
     let selected = RequestState::parse(&params.etat);
@@ -385,16 +380,14 @@ async fn list(
         referrer: None,
         overdue_at: overdue_only.then_some(now),
     };
-    audit::record(
-        state.store.as_ref(),
-        &actor,
-        AuditEvent::new(AuditAction::DoctorRequestsListed, "cpts", cpts.to_string())
-            .detail(serde_json::json!({ "page": number, "state": params.etat })),
-    )
-    .await?;
-    let rows = state
-        .store
-        .list_doctor_requests(cpts, &filter, lookahead(number, PAGE_SIZE))
+    let service = &state.doctor_search;
+    let rows = service
+        .list_requests(
+            &caller,
+            &filter,
+            lookahead(number, PAGE_SIZE),
+            serde_json::json!({ "page": number, "state": params.etat }),
+        )
         .await?;
     let base = format!(
         "/c/{}/{BASE}?etat={}&retard={}",
@@ -403,7 +396,7 @@ async fn list(
         if overdue_only { "1" } else { "" }
     );
     let (rows, pager) = paginate(rows, &base, number, PAGE_SIZE);
-    let by_state = state.store.count_requests_by_state(cpts).await?;
+    let by_state = service.counts_by_state(&caller).await?;
     let counts = RequestState::ALL
         .into_iter()
         .map(|s| StateCount {
@@ -421,7 +414,7 @@ async fn list(
         layout: Layout::in_cpts(&viewer, &context, "Demandes de médecin traitant", BASE),
         slug: context.cpts.slug.clone(),
         counts,
-        overdue: state.store.count_overdue_requests(cpts, now).await?,
+        overdue: service.overdue_count(&caller, now).await?,
         overdue_only,
         rows: rows.iter().map(|r| row_view(r, now)).collect(),
         pager,
@@ -795,26 +788,16 @@ async fn show(
     Path((_, id)): Path<(String, String)>,
     Query(params): Query<NoticeParams>,
 ) -> WebResult<Response> {
-    let cpts = context.cpts.id;
     let request = state.doctor_search.request(&caller, parse_id(&id)?).await?;
     let identity = state
         .doctor_search
         .identity(&caller, &request, "suivi de la demande de médecin traitant")
         .await?;
     if identity.is_none() {
-        audit::record(
-            state.store.as_ref(),
-            caller.audit(),
-            AuditEvent::new(
-                AuditAction::DoctorRequestViewed,
-                "doctor_request",
-                request.id.to_string(),
-            ),
-        )
-        .await?;
+        state.doctor_search.record_view(&caller, &request).await?;
     }
     let now = now_ms();
-    let events = state.store.request_events(cpts, request.id).await?;
+    let events = state.doctor_search.events(&caller, request.id).await?;
     let mut rows = Vec::with_capacity(events.len());
     for (index, event) in events.iter().enumerate() {
         // Time in each state: until the next change of state, or now for the current one.
@@ -856,12 +839,15 @@ async fn show(
             },
         });
     }
-    let proposals = state.store.proposals_of_request(cpts, request.id).await?;
+    let proposals = state
+        .doctor_search
+        .proposals_of(&caller, request.id)
+        .await?;
     let can_match = allows(context.role, Permission::RunMatching);
     let doctors = if can_match && request.state.is_waiting_for_a_doctor() {
         state
-            .store
-            .list_capacities(cpts, Page::first(Page::MAX_LIMIT))
+            .doctor_search
+            .capacities(&caller, Page::first(Page::MAX_LIMIT))
             .await?
             .into_iter()
             .map(|c| Choice {
@@ -995,11 +981,7 @@ async fn edit_form(
     Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
 ) -> WebResult<Response> {
-    let request = state
-        .store
-        .find_doctor_request(context.cpts.id, parse_id(&id)?)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let request = state.doctor_search.request(&caller, parse_id(&id)?).await?;
     let identity = state
         .doctor_search
         .identity(&caller, &request, "correction de la demande")
@@ -1096,16 +1078,12 @@ async fn propose_by_hand(
     Path((_, id)): Path<(String, String)>,
     Form(form): Form<ProposeForm>,
 ) -> WebResult<Response> {
-    let request = state
-        .store
-        .find_doctor_request(context.cpts.id, parse_id(&id)?)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let request = state.doctor_search.request(&caller, parse_id(&id)?).await?;
     let professional = Uuid::parse_str(form.professional.trim())
         .map_err(|_| WebError::BadRequest("Médecin : choisissez un médecin de la liste.".into()))?;
     if state
-        .store
-        .find_capacity(context.cpts.id, professional)
+        .doctor_search
+        .capacity_of(&caller, professional)
         .await?
         .is_none()
     {
@@ -1218,7 +1196,7 @@ async fn import(
     viewer: Viewer,
     context: CptsContext,
     CurrentUser(user): CurrentUser,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> WebResult<Response> {
@@ -1268,16 +1246,10 @@ async fn import(
         page.error = Some(format!("{} : {}", problem.field, problem.message));
         return Ok(render_form(&page, true));
     }
-    let id = maillage_app::imports::start_request_list(
-        state.doctor_search.clone(),
-        state.store.clone(),
-        context.cpts.id,
-        origin,
-        &file_name,
-        content,
-        actor,
-    )
-    .await?;
+    let id = state
+        .doctor_search
+        .start_list_import(&caller, origin, &file_name, content)
+        .await?;
     Ok(Redirect::to(&format!("/c/{}/{BASE}/import/{id}", context.cpts.slug)).into_response())
 }
 
@@ -1294,13 +1266,15 @@ pub struct ListRun {
     pub rejected: Vec<RejectedLine>,
 }
 
-async fn list_run(state: &AppState, context: &CptsContext, id: &str) -> WebResult<ListRun> {
+async fn list_run(
+    state: &AppState,
+    caller: &maillage_app::caller::Caller,
+    id: &str,
+) -> WebResult<ListRun> {
     let run = state
-        .store
-        .find_import(context.cpts.id, parse_id(id)?)
-        .await?
-        .filter(|run| run.kind == maillage_app::imports::REQUEST_LIST_KIND)
-        .ok_or(WebError::NotFound)?;
+        .doctor_search
+        .list_import(caller, parse_id(id)?)
+        .await?;
     let status = maillage_app::imports::status_of(&run, now_ms());
     let report: Option<maillage_app::doctor_search::ListReport> = run
         .report
@@ -1361,9 +1335,10 @@ async fn import_progress(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
+    Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
 ) -> WebResult<Response> {
-    let run = list_run(&state, &context, &id).await?;
+    let run = list_run(&state, &caller, &id).await?;
     Ok(render(&ListProgressPage {
         layout: Layout::in_cpts(&viewer, &context, "Import d'une liste de patients", BASE),
         can_match: allows(context.role, Permission::RunMatching),
@@ -1375,9 +1350,10 @@ async fn import_progress(
 async fn import_progress_fragment(
     State(state): State<AppState>,
     context: CptsContext,
+    Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
 ) -> WebResult<Response> {
-    let run = list_run(&state, &context, &id).await?;
+    let run = list_run(&state, &caller, &id).await?;
     Ok(render(&ListProgressFragment {
         slug: context.cpts.slug.clone(),
         run,
@@ -1445,20 +1421,22 @@ async fn matching_page(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
+    Authorised(caller): Authorised,
     Query(params): Query<MatchingParams>,
 ) -> WebResult<Response> {
-    let cpts = context.cpts.id;
-    let drafts = state
-        .store
-        .list_proposals(cpts, &ProposalStatus::Draft, Page::first(Page::MAX_LIMIT))
+    let service = &state.doctor_search;
+    let drafts = service
+        .proposals(
+            &caller,
+            &ProposalStatus::Draft,
+            Page::first(Page::MAX_LIMIT),
+        )
         .await?;
-    let sent = state
-        .store
-        .list_proposals(cpts, &ProposalStatus::Sent, Page::first(Page::MAX_LIMIT))
+    let sent = service
+        .proposals(&caller, &ProposalStatus::Sent, Page::first(Page::MAX_LIMIT))
         .await?;
-    let doctors = state
-        .store
-        .list_capacities(cpts, Page::first(Page::MAX_LIMIT))
+    let doctors = service
+        .capacities(&caller, Page::first(Page::MAX_LIMIT))
         .await?
         .into_iter()
         .map(|c| Choice {
@@ -1467,9 +1445,8 @@ async fn matching_page(
             selected: false,
         })
         .collect();
-    let waiting = state
-        .store
-        .count_requests_by_state(cpts)
+    let waiting = service
+        .counts_by_state(&caller)
         .await?
         .into_iter()
         .filter(|(s, _)| s.is_waiting_for_a_doctor())
@@ -1546,16 +1523,13 @@ struct OverrideForm {
 async fn override_proposal(
     State(state): State<AppState>,
     context: CptsContext,
+    Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
     Form(form): Form<OverrideForm>,
 ) -> WebResult<Response> {
     let cpts = context.cpts.id;
     let id = parse_id(&id)?;
-    let proposal = state
-        .store
-        .find_proposal(cpts, id)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let proposal = state.doctor_search.proposal(&caller, id).await?;
     let choice = form.professional.trim();
     let replacement = if choice == "retirer" {
         None
@@ -1564,17 +1538,20 @@ async fn override_proposal(
             WebError::BadRequest("Médecin : choisissez un médecin de la liste.".into())
         })?;
         let request = state
-            .store
-            .find_doctor_request(cpts, proposal.request_id)
-            .await?
-            .ok_or(WebError::NotFound)?;
+            .doctor_search
+            .request(&caller, proposal.request_id)
+            .await?;
         let distance = state
             .doctor_search
             .distance_to(cpts, &request, professional)
             .await?;
         Some((professional, distance))
     };
-    if !state.store.override_draft(cpts, id, replacement).await? {
+    if !state
+        .doctor_search
+        .override_draft(&caller, id, replacement)
+        .await?
+    {
         return Err(WebError::Conflict(
             "Cette proposition a déjà été envoyée : elle ne peut plus être modifiée.".into(),
         ));
@@ -1651,13 +1628,13 @@ async fn capacities_page(
     state: &AppState,
     viewer: &Viewer,
     context: &CptsContext,
+    caller: &maillage_app::caller::Caller,
     number: i64,
     error: Option<String>,
 ) -> WebResult<Response> {
-    let cpts = context.cpts.id;
     let rows = state
-        .store
-        .list_capacities(cpts, lookahead(number, PAGE_SIZE))
+        .doctor_search
+        .capacities(caller, lookahead(number, PAGE_SIZE))
         .await?;
     let (rows, pager) = paginate(
         rows,
@@ -1668,15 +1645,8 @@ async fn capacities_page(
     let stale_days = state.config.doctor_search.capacity_stale_days;
     let now = now_ms();
     let gps = state
-        .store
-        .search_professionals(
-            cpts,
-            &maillage_store::DirectoryQuery {
-                profession_code: Some(maillage_store::GENERAL_PRACTICE.to_string()),
-                ..Default::default()
-            },
-            Page::first(Page::MAX_LIMIT),
-        )
+        .doctor_search
+        .general_practitioners(caller, Page::MAX_LIMIT)
         .await?
         .into_iter()
         .map(|p| Choice {
@@ -1717,9 +1687,10 @@ async fn capacities(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
+    Authorised(caller): Authorised,
     Query(params): Query<crate::forms::PageQuery>,
 ) -> WebResult<Response> {
-    capacities_page(&state, &viewer, &context, params.number(), None).await
+    capacities_page(&state, &viewer, &context, &caller, params.number(), None).await
 }
 
 /// A declaration's fields, shared by the GP's own page and the coordination's.
@@ -1854,14 +1825,15 @@ async fn declare_for_gp(
             &state,
             &viewer,
             &context,
+            &caller,
             1,
             Some("Médecin : choisissez un médecin de la liste.".into()),
         )
         .await;
     };
     let previous = state
-        .store
-        .find_capacity(context.cpts.id, professional)
+        .doctor_search
+        .capacity_of(&caller, professional)
         .await?;
     match form.capacity(professional, previous.as_ref(), user.user.id) {
         Ok(capacity) => {
@@ -1873,7 +1845,15 @@ async fn declare_for_gp(
         }
         Err(problems) => {
             let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-            capacities_page(&state, &viewer, &context, 1, Some(text.join(" ; "))).await
+            capacities_page(
+                &state,
+                &viewer,
+                &context,
+                &caller,
+                1,
+                Some(text.join(" ; ")),
+            )
+            .await
         }
     }
 }
@@ -1915,29 +1895,24 @@ async fn my_capacity_page(
     state: &AppState,
     viewer: &Viewer,
     context: &CptsContext,
-    user: &maillage_app::accounts::SignedIn,
+    caller: &maillage_app::caller::Caller,
     errors: Vec<ValidationError>,
     notice: Option<String>,
 ) -> WebResult<Response> {
-    let cpts = context.cpts.id;
-    let professional = state.store.professional_of_user(cpts, user.user.id).await?;
-    let record = match professional {
-        Some(id) => state.store.professional(cpts, id).await?,
-        None => None,
-    };
+    let service = &state.doctor_search;
+    let professional = caller.professional();
+    let record = service.my_practice(caller).await?;
     let capacity = match professional {
-        Some(id) => state.store.find_capacity(cpts, id).await?,
+        Some(id) => service.capacity_of(caller, id).await?,
         None => None,
     };
     let mut proposals = Vec::new();
-    if let Some(id) = professional {
+    if professional.is_some() {
         for status in [ProposalStatus::Sent, ProposalStatus::Accepted] {
-            for view in state
-                .store
-                .list_proposals(cpts, &status, Page::first(Page::MAX_LIMIT))
+            for view in service
+                .proposals_to_me(caller, &status)
                 .await?
                 .into_iter()
-                .filter(|v| v.proposal.professional_id == id)
                 .take(20)
             {
                 proposals.push(MyProposal {
@@ -1954,7 +1929,7 @@ async fn my_capacity_page(
         .as_ref()
         .map(|c| c.communes.split(';').map(str::to_string).collect())
         .unwrap_or_default();
-    let mut communes = territory_choices(state, cpts, "").await?;
+    let mut communes = territory_choices(state, context.cpts.id, "").await?;
     for c in communes.iter_mut() {
         c.selected = chosen.contains(&c.code);
     }
@@ -2008,11 +1983,11 @@ async fn my_capacity(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
-    CurrentUser(user): CurrentUser,
+    Authorised(caller): Authorised,
     Query(params): Query<NoticeParams>,
 ) -> WebResult<Response> {
     let notice = (!params.nouvelle.is_empty()).then(|| "Merci, c'est enregistré.".to_string());
-    my_capacity_page(&state, &viewer, &context, &user, Vec::new(), notice).await
+    my_capacity_page(&state, &viewer, &context, &caller, Vec::new(), notice).await
 }
 
 async fn save_my_capacity(
@@ -2024,14 +1999,16 @@ async fn save_my_capacity(
     pairs: FormPairs,
 ) -> WebResult<Response> {
     let form = CapacityForm::read(&pairs);
-    let cpts = context.cpts.id;
-    let Some(professional) = state.store.professional_of_user(cpts, user.user.id).await? else {
+    let Some(professional) = caller.professional() else {
         return Err(WebError::Conflict(
             "Votre compte n'est relié à aucune fiche de médecin : demandez-le à la coordination."
                 .into(),
         ));
     };
-    let previous = state.store.find_capacity(cpts, professional).await?;
+    let previous = state
+        .doctor_search
+        .capacity_of(&caller, professional)
+        .await?;
     match form.capacity(professional, previous.as_ref(), user.user.id) {
         Ok(capacity) => {
             state
@@ -2043,7 +2020,7 @@ async fn save_my_capacity(
                     .into_response(),
             )
         }
-        Err(errors) => my_capacity_page(&state, &viewer, &context, &user, errors, None).await,
+        Err(errors) => my_capacity_page(&state, &viewer, &context, &caller, errors, None).await,
     }
 }
 
@@ -2088,7 +2065,7 @@ struct Indicators {
 /// The contract year is the calendar year; the current one runs to today ("en direct").
 async fn compute_indicators(
     state: &AppState,
-    context: &CptsContext,
+    caller: &maillage_app::caller::Caller,
     params: &YearParams,
 ) -> WebResult<Indicators> {
     let now = now_ms();
@@ -2099,10 +2076,7 @@ async fn compute_indicators(
         .unwrap_or(this_year);
     let from = day_start_ms(year, 1, 1);
     let until = day_start_ms(year + 1, 1, 1);
-    let f = state
-        .store
-        .doctor_search_figures(context.cpts.id, from, until)
-        .await?;
+    let f = state.doctor_search.figures(caller, from, until).await?;
     let mut delays = f.attachment_delays_days.clone();
     let median_delay = median(&mut delays)
         .map(|d| format!("{d} jours"))
@@ -2192,9 +2166,10 @@ async fn indicators(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
+    Authorised(caller): Authorised,
     Query(params): Query<YearParams>,
 ) -> WebResult<Response> {
-    let i = compute_indicators(&state, &context, &params).await?;
+    let i = compute_indicators(&state, &caller, &params).await?;
     let bars = |title: &str, rows: &[Figure]| {
         let groups: Vec<(String, Vec<Option<f64>>)> = rows
             .iter()
@@ -2254,12 +2229,15 @@ const INDICATOR_COLUMNS: [&str; 3] = ["Rubrique", "Indicateur", "Valeur"];
 async fn indicators_export(
     state: &AppState,
     context: &CptsContext,
-    actor: &AuditContext,
+    caller: &maillage_app::caller::Caller,
     params: &YearParams,
     format: &str,
 ) -> WebResult<Response> {
-    let i = compute_indicators(state, context, params).await?;
-    audit_doctor_export(state, actor, i.year, format).await?;
+    let i = compute_indicators(state, caller, params).await?;
+    state
+        .doctor_search
+        .record_export(caller, i.year, format)
+        .await?;
     let sheets = [crate::export::Sheet {
         name: format!("Médecin traitant {}", i.year),
         columns: &INDICATOR_COLUMNS,
@@ -2282,39 +2260,19 @@ async fn indicators_export(
 async fn indicators_csv(
     State(state): State<AppState>,
     context: CptsContext,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     Query(params): Query<YearParams>,
 ) -> WebResult<Response> {
-    indicators_export(&state, &context, &actor, &params, "csv").await
+    indicators_export(&state, &context, &caller, &params, "csv").await
 }
 
 async fn indicators_xlsx(
     State(state): State<AppState>,
     context: CptsContext,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     Query(params): Query<YearParams>,
 ) -> WebResult<Response> {
-    indicators_export(&state, &context, &actor, &params, "xlsx").await
-}
-
-async fn audit_doctor_export(
-    state: &AppState,
-    actor: &AuditContext,
-    year: i64,
-    format: &str,
-) -> WebResult<()> {
-    audit::record(
-        state.store.as_ref(),
-        actor,
-        AuditEvent::new(
-            AuditAction::DoctorRequestsExported,
-            "indicators",
-            year.to_string(),
-        )
-        .detail(serde_json::json!({ "format": format })),
-    )
-    .await?;
-    Ok(())
+    indicators_export(&state, &context, &caller, &params, "xlsx").await
 }
 
 // --- Priority rules ----------------------------------------------------------------------------------------------
@@ -2517,8 +2475,8 @@ async fn public_form(
     Query(params): Query<DoneParams>,
 ) -> WebResult<Response> {
     let cpts = state
-        .store
-        .find_cpts_by_slug(&slug)
+        .doctor_search
+        .public_cpts(&slug)
         .await?
         .ok_or(WebError::NotFound)?;
     public_page(
@@ -2545,8 +2503,8 @@ async fn public_submit(
     // Hidden from people, filled by robots.
     let honeypot = pairs.text("site_web");
     let cpts = state
-        .store
-        .find_cpts_by_slug(&slug)
+        .doctor_search
+        .public_cpts(&slug)
         .await?
         .ok_or(WebError::NotFound)?;
     let done = Redirect::to(&format!("/demande-medecin/{slug}?envoyee=1")).into_response();
@@ -2556,10 +2514,10 @@ async fn public_submit(
     }
     let key = format!("public-doctor-request:{}", actor.ip);
     let counted = state
-        .store
-        .record_login_failure(&key, now_ms(), 60 * 60 * 1000)
+        .doctor_search
+        .count_public_submission(&key, now_ms())
         .await?;
-    if counted.failures > PUBLIC_SUBMISSIONS_PER_HOUR {
+    if counted > PUBLIC_SUBMISSIONS_PER_HOUR {
         return Err(WebError::TooManyRequests(
             "Trop de demandes envoyées depuis cette connexion. Réessayez dans une heure, ou appelez la CPTS."
                 .into(),
@@ -2672,14 +2630,14 @@ async fn answer_proposal(
 }
 
 /// For the dashboard: requests waiting longer than their state allows.
-pub async fn overdue_count(state: &AppState, context: &CptsContext) -> WebResult<Option<i64>> {
-    if context.role == Role::Partner || !allows(context.role, Permission::ViewPatientRequests) {
+pub async fn overdue_count(
+    state: &AppState,
+    caller: &maillage_app::caller::Caller,
+) -> WebResult<Option<i64>> {
+    if !caller.may(Permission::ViewPatientRequests) {
         return Ok(None);
     }
     Ok(Some(
-        state
-            .store
-            .count_overdue_requests(context.cpts.id, now_ms())
-            .await?,
+        state.doctor_search.overdue_count(caller, now_ms()).await?,
     ))
 }

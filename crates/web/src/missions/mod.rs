@@ -101,6 +101,7 @@ async fn dashboard(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
+    crate::access::Authorised(caller): crate::access::Authorised,
 ) -> crate::error::WebResult<Response> {
     let figures = if allows(context.role, Permission::ViewMemberDirectory) {
         let codes = state.store.territory(context.cpts.id).await?;
@@ -131,7 +132,7 @@ async fn dashboard(
         finess: context.cpts.finess.clone(),
         missions: &MISSIONS,
         figures,
-        overdue_requests: doctor_search::overdue_count(&state, &context).await?,
+        overdue_requests: doctor_search::overdue_count(&state, &caller).await?,
     }))
 }
 

@@ -2,14 +2,14 @@
 //! GPs' room, the matching and its proposals, the GP's answer, patient notification, indicators' inputs,
 //! retention. Identity is sealed before it reaches the store; every read and change is audited.
 
+mod pages;
+
 use crate::audit::{self, AuditContext, AuditEvent};
-use crate::caller::Caller;
 use crate::clock::{date_text, now_ms, DAY_MS};
 use crate::config::DoctorSearchConfig;
 use crate::crypto::{CryptoError, Keyring, PatientIdentity};
 use crate::mail::{self, OutgoingMail};
 use maillage_domain::audit::AuditAction;
-use maillage_domain::authz::{Permission, Role};
 use maillage_domain::doctor_search::{
     age_group, age_on, priority, Channel, ConsentBy, Criteria, Criterion, Priority, PriorityRules,
     RequestState, CONSENT_VERSION,
@@ -1435,159 +1435,6 @@ impl DoctorSearch {
         )
         .await?;
         Ok(report)
-    }
-}
-
-/// The use cases as the pages call them: each takes the [`Caller`] and checks its rights before the work
-/// (`*_as`, which the background jobs and the public form also use with their own audit context).
-impl DoctorSearch {
-    fn require(caller: &Caller, permission: Permission) -> Result<()> {
-        if caller.may(permission) {
-            Ok(())
-        } else {
-            Err(DoctorSearchError::NotFound)
-        }
-    }
-
-    /// A request of the caller's CPTS (those who read requests).
-    pub async fn request(&self, caller: &Caller, id: Uuid) -> Result<DoctorRequest> {
-        Self::require(caller, Permission::ViewPatientRequests)?;
-        self.store
-            .find_doctor_request(caller.cpts(), id)
-            .await?
-            .ok_or(DoctorSearchError::NotFound)
-    }
-
-    /// Records a request: the secretariat for a caller or a list, a partner for their own referral (the
-    /// referral is the partner's whatever the form says).
-    pub async fn submit(
-        &self,
-        caller: &Caller,
-        input: &RequestInput,
-        origin: &Origin,
-    ) -> Result<Submitted> {
-        Self::require(caller, Permission::SubmitReferral)?;
-        let mut origin = origin.clone();
-        if caller.role() == Role::Partner {
-            origin.referrer_user = caller.user();
-            origin.recorded_by = caller.user();
-        }
-        self.submit_as(caller.audit(), caller.cpts(), input, &origin)
-            .await
-    }
-
-    /// A submission of the public form: anonymous, audited with the request's address.
-    pub async fn submit_public(
-        &self,
-        context: &AuditContext,
-        cpts: CptsId,
-        input: &RequestInput,
-    ) -> Result<Submitted> {
-        self.submit_as(context, cpts, input, &Origin::public_form())
-            .await
-    }
-
-    /// The requests a partner referred, newest first: theirs only.
-    pub async fn my_referrals(&self, caller: &Caller, page: Page) -> Result<Vec<DoctorRequest>> {
-        Self::require(caller, Permission::SubmitReferral)?;
-        let Some(user) = caller.user() else {
-            return Ok(Vec::new());
-        };
-        let filter = RequestFilter {
-            referrer: Some(user),
-            ..Default::default()
-        };
-        Ok(self
-            .store
-            .list_doctor_requests(caller.cpts(), &filter, page)
-            .await?)
-    }
-
-    /// The patient's identity for `purpose`: audited before it is opened.
-    pub async fn identity(
-        &self,
-        caller: &Caller,
-        request: &DoctorRequest,
-        purpose: &str,
-    ) -> Result<Option<PatientIdentity>> {
-        Self::require(caller, Permission::ViewPatientRequests)?;
-        if request.cpts_id != caller.cpts() {
-            return Err(DoctorSearchError::NotFound);
-        }
-        self.identity_as(caller.audit(), caller.cpts(), request, purpose)
-            .await
-    }
-
-    pub async fn change_state(
-        &self,
-        caller: &Caller,
-        id: Uuid,
-        to: RequestState,
-        outcome: &str,
-    ) -> Result<()> {
-        Self::require(caller, Permission::ViewPatientRequests)?;
-        self.change_state_as(caller.audit(), caller.cpts(), id, to, outcome)
-            .await
-    }
-
-    pub async fn update_details(
-        &self,
-        caller: &Caller,
-        id: Uuid,
-        input: &RequestInput,
-    ) -> Result<()> {
-        Self::require(caller, Permission::ViewPatientRequests)?;
-        self.update_details_as(caller.audit(), caller.cpts(), id, input)
-            .await
-    }
-
-    pub async fn save_rules(&self, caller: &Caller, rules: &PriorityRules) -> Result<()> {
-        Self::require(caller, Permission::ManageCpts)?;
-        self.save_rules_as(caller.audit(), caller.cpts(), rules)
-            .await
-    }
-
-    pub async fn run_matching(
-        &self,
-        caller: &Caller,
-        max_distance_km: f64,
-    ) -> Result<MatchingSummary> {
-        Self::require(caller, Permission::RunMatching)?;
-        self.run_matching_as(caller.audit(), caller.cpts(), max_distance_km)
-            .await
-    }
-
-    pub async fn propose_by_hand(
-        &self,
-        caller: &Caller,
-        request: &DoctorRequest,
-        professional: Uuid,
-    ) -> Result<()> {
-        Self::require(caller, Permission::RunMatching)?;
-        if request.cpts_id != caller.cpts() {
-            return Err(DoctorSearchError::NotFound);
-        }
-        self.propose_by_hand_as(caller.cpts(), request, professional)
-            .await
-    }
-
-    pub async fn send_drafts(&self, caller: &Caller, slug: &str) -> Result<usize> {
-        Self::require(caller, Permission::RunMatching)?;
-        self.send_drafts_as(caller.audit(), caller.cpts(), slug)
-            .await
-    }
-
-    /// A GP's declaration of room: their own (a member linked to the GP's record), or any GP's by the
-    /// coordination for a GP who phoned.
-    pub async fn declare_capacity(&self, caller: &Caller, capacity: &GpCapacity) -> Result<()> {
-        Self::require(caller, Permission::DeclareCapacity)?;
-        if caller.role() != Role::Coordinator
-            && caller.professional() != Some(capacity.professional_id)
-        {
-            return Err(DoctorSearchError::NotFound);
-        }
-        self.declare_capacity_as(caller.audit(), caller.cpts(), capacity)
-            .await
     }
 }
 

@@ -1,0 +1,414 @@
+//! The use cases as the pages call them: each takes the [`Caller`] and checks its rights before the work.
+//! Writes go to the `*_as` methods (which the background jobs and the public form also use with their own
+//! audit context); reads of personal data are audited before they are made.
+
+use super::*;
+use crate::caller::Caller;
+use maillage_domain::authz::{Permission, Role};
+use maillage_store::{
+    CapacityEntry, Cpts, DirectoryQuery, DoctorSearchFigures, ImportRun, ProfessionalRecord,
+    ProfessionalSummary, ProposalView, GENERAL_PRACTICE,
+};
+
+impl DoctorSearch {
+    fn require(caller: &Caller, permission: Permission) -> Result<()> {
+        if caller.may(permission) {
+            Ok(())
+        } else {
+            Err(DoctorSearchError::NotFound)
+        }
+    }
+
+    /// A request of the caller's CPTS (those who read requests).
+    pub async fn request(&self, caller: &Caller, id: Uuid) -> Result<DoctorRequest> {
+        Self::require(caller, Permission::ViewPatientRequests)?;
+        self.store
+            .find_doctor_request(caller.cpts(), id)
+            .await?
+            .ok_or(DoctorSearchError::NotFound)
+    }
+
+    /// Records a request: the secretariat for a caller or a list, a partner for their own referral (the
+    /// referral is the partner's whatever the form says).
+    pub async fn submit(
+        &self,
+        caller: &Caller,
+        input: &RequestInput,
+        origin: &Origin,
+    ) -> Result<Submitted> {
+        Self::require(caller, Permission::SubmitReferral)?;
+        let mut origin = origin.clone();
+        if caller.role() == Role::Partner {
+            origin.referrer_user = caller.user();
+            origin.recorded_by = caller.user();
+        }
+        self.submit_as(caller.audit(), caller.cpts(), input, &origin)
+            .await
+    }
+
+    /// A submission of the public form: anonymous, audited with the request's address.
+    pub async fn submit_public(
+        &self,
+        context: &AuditContext,
+        cpts: CptsId,
+        input: &RequestInput,
+    ) -> Result<Submitted> {
+        self.submit_as(context, cpts, input, &Origin::public_form())
+            .await
+    }
+
+    /// The requests a partner referred, newest first: theirs only.
+    pub async fn my_referrals(&self, caller: &Caller, page: Page) -> Result<Vec<DoctorRequest>> {
+        Self::require(caller, Permission::SubmitReferral)?;
+        let Some(user) = caller.user() else {
+            return Ok(Vec::new());
+        };
+        let filter = RequestFilter {
+            referrer: Some(user),
+            ..Default::default()
+        };
+        Ok(self
+            .store
+            .list_doctor_requests(caller.cpts(), &filter, page)
+            .await?)
+    }
+
+    /// The patient's identity for `purpose`: audited before it is opened.
+    pub async fn identity(
+        &self,
+        caller: &Caller,
+        request: &DoctorRequest,
+        purpose: &str,
+    ) -> Result<Option<PatientIdentity>> {
+        Self::require(caller, Permission::ViewPatientRequests)?;
+        if request.cpts_id != caller.cpts() {
+            return Err(DoctorSearchError::NotFound);
+        }
+        self.identity_as(caller.audit(), caller.cpts(), request, purpose)
+            .await
+    }
+
+    pub async fn change_state(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        to: RequestState,
+        outcome: &str,
+    ) -> Result<()> {
+        Self::require(caller, Permission::ViewPatientRequests)?;
+        self.change_state_as(caller.audit(), caller.cpts(), id, to, outcome)
+            .await
+    }
+
+    pub async fn update_details(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        input: &RequestInput,
+    ) -> Result<()> {
+        Self::require(caller, Permission::ViewPatientRequests)?;
+        self.update_details_as(caller.audit(), caller.cpts(), id, input)
+            .await
+    }
+
+    pub async fn save_rules(&self, caller: &Caller, rules: &PriorityRules) -> Result<()> {
+        Self::require(caller, Permission::ManageCpts)?;
+        self.save_rules_as(caller.audit(), caller.cpts(), rules)
+            .await
+    }
+
+    pub async fn run_matching(
+        &self,
+        caller: &Caller,
+        max_distance_km: f64,
+    ) -> Result<MatchingSummary> {
+        Self::require(caller, Permission::RunMatching)?;
+        self.run_matching_as(caller.audit(), caller.cpts(), max_distance_km)
+            .await
+    }
+
+    pub async fn propose_by_hand(
+        &self,
+        caller: &Caller,
+        request: &DoctorRequest,
+        professional: Uuid,
+    ) -> Result<()> {
+        Self::require(caller, Permission::RunMatching)?;
+        if request.cpts_id != caller.cpts() {
+            return Err(DoctorSearchError::NotFound);
+        }
+        self.propose_by_hand_as(caller.cpts(), request, professional)
+            .await
+    }
+
+    pub async fn send_drafts(&self, caller: &Caller, slug: &str) -> Result<usize> {
+        Self::require(caller, Permission::RunMatching)?;
+        self.send_drafts_as(caller.audit(), caller.cpts(), slug)
+            .await
+    }
+
+    /// A GP's declaration of room: their own (a member linked to the GP's record), or any GP's by the
+    /// coordination for a GP who phoned.
+    pub async fn declare_capacity(&self, caller: &Caller, capacity: &GpCapacity) -> Result<()> {
+        Self::require(caller, Permission::DeclareCapacity)?;
+        if caller.role() != Role::Coordinator
+            && caller.professional() != Some(capacity.professional_id)
+        {
+            return Err(DoctorSearchError::NotFound);
+        }
+        self.declare_capacity_as(caller.audit(), caller.cpts(), capacity)
+            .await
+    }
+    /// Requests of the caller's CPTS matching `filter`, highest priority first: the listing is audited
+    /// (with `detail`: the page and the filter) before it is read.
+    pub async fn list_requests(
+        &self,
+        caller: &Caller,
+        filter: &RequestFilter,
+        page: Page,
+        detail: serde_json::Value,
+    ) -> Result<Vec<DoctorRequest>> {
+        Self::require(caller, Permission::ViewPatientRequests)?;
+        audit::record(
+            self.store.as_ref(),
+            caller.audit(),
+            AuditEvent::new(
+                AuditAction::DoctorRequestsListed,
+                "cpts",
+                caller.cpts().to_string(),
+            )
+            .detail(detail),
+        )
+        .await?;
+        Ok(self
+            .store
+            .list_doctor_requests(caller.cpts(), filter, page)
+            .await?)
+    }
+
+    /// How many requests are in each state.
+    pub async fn counts_by_state(&self, caller: &Caller) -> Result<Vec<(RequestState, i64)>> {
+        Self::require(caller, Permission::ViewPatientRequests)?;
+        Ok(self.store.count_requests_by_state(caller.cpts()).await?)
+    }
+
+    /// Requests waiting longer than their state allows.
+    pub async fn overdue_count(&self, caller: &Caller, now: i64) -> Result<i64> {
+        Self::require(caller, Permission::ViewPatientRequests)?;
+        Ok(self
+            .store
+            .count_overdue_requests(caller.cpts(), now)
+            .await?)
+    }
+
+    /// Records the read of a request whose identity is gone (anonymised): the page is still a read.
+    pub async fn record_view(&self, caller: &Caller, request: &DoctorRequest) -> Result<()> {
+        Self::require(caller, Permission::ViewPatientRequests)?;
+        audit::record(
+            self.store.as_ref(),
+            caller.audit(),
+            AuditEvent::new(
+                AuditAction::DoctorRequestViewed,
+                "doctor_request",
+                request.id.to_string(),
+            ),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// A request's history, oldest first.
+    pub async fn events(&self, caller: &Caller, request: Uuid) -> Result<Vec<RequestEvent>> {
+        Self::require(caller, Permission::ViewPatientRequests)?;
+        Ok(self.store.request_events(caller.cpts(), request).await?)
+    }
+
+    /// The proposals made for a request.
+    pub async fn proposals_of(&self, caller: &Caller, request: Uuid) -> Result<Vec<ProposalView>> {
+        Self::require(caller, Permission::ViewPatientRequests)?;
+        Ok(self
+            .store
+            .proposals_of_request(caller.cpts(), request)
+            .await?)
+    }
+
+    /// The CPTS's proposals in one status (the matching's review).
+    pub async fn proposals(
+        &self,
+        caller: &Caller,
+        status: &ProposalStatus,
+        page: Page,
+    ) -> Result<Vec<ProposalView>> {
+        Self::require(caller, Permission::RunMatching)?;
+        Ok(self
+            .store
+            .list_proposals(caller.cpts(), status, page)
+            .await?)
+    }
+
+    /// The proposals of one status addressed to the caller's own practice: a GP sees theirs, nobody else's.
+    pub async fn proposals_to_me(
+        &self,
+        caller: &Caller,
+        status: &ProposalStatus,
+    ) -> Result<Vec<ProposalView>> {
+        Self::require(caller, Permission::DeclareCapacity)?;
+        let Some(own) = caller.professional() else {
+            return Ok(Vec::new());
+        };
+        // A CPTS has a few hundred open proposals at most: one page holds them.
+        Ok(self
+            .store
+            .list_proposals(caller.cpts(), status, Page::first(Page::MAX_LIMIT))
+            .await?
+            .into_iter()
+            .filter(|view| view.proposal.professional_id == own)
+            .collect())
+    }
+
+    /// A draft or sent proposal of the CPTS (the matching's review).
+    pub async fn proposal(&self, caller: &Caller, id: Uuid) -> Result<Proposal> {
+        Self::require(caller, Permission::RunMatching)?;
+        self.store
+            .find_proposal(caller.cpts(), id)
+            .await?
+            .ok_or(DoctorSearchError::NotFound)
+    }
+
+    /// Another GP for a draft (with its distance), or none (the draft dropped); false once it is sent.
+    pub async fn override_draft(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        replacement: Option<(Uuid, i64)>,
+    ) -> Result<bool> {
+        Self::require(caller, Permission::RunMatching)?;
+        Ok(self
+            .store
+            .override_draft(caller.cpts(), id, replacement)
+            .await?)
+    }
+
+    /// The CPTS's declarations of room, names and communes joined.
+    pub async fn capacities(&self, caller: &Caller, page: Page) -> Result<Vec<CapacityEntry>> {
+        Self::require(caller, Permission::RunMatching)?;
+        Ok(self.store.list_capacities(caller.cpts(), page).await?)
+    }
+
+    /// A GP's declaration: one's own, or any for the coordination.
+    pub async fn capacity_of(
+        &self,
+        caller: &Caller,
+        professional: Uuid,
+    ) -> Result<Option<GpCapacity>> {
+        if !caller.may(Permission::RunMatching) && caller.professional() != Some(professional) {
+            return Err(DoctorSearchError::NotFound);
+        }
+        Ok(self
+            .store
+            .find_capacity(caller.cpts(), professional)
+            .await?)
+    }
+
+    /// The record of the caller's own practice, if the account is linked to one.
+    pub async fn my_practice(&self, caller: &Caller) -> Result<Option<ProfessionalRecord>> {
+        Self::require(caller, Permission::DeclareCapacity)?;
+        match caller.professional() {
+            Some(id) => Ok(self.store.professional(caller.cpts(), id).await?),
+            None => Ok(None),
+        }
+    }
+
+    /// The CPTS's general practitioners, for the coordination declaring room for one who phoned.
+    pub async fn general_practitioners(
+        &self,
+        caller: &Caller,
+        limit: i64,
+    ) -> Result<Vec<ProfessionalSummary>> {
+        Self::require(caller, Permission::RunMatching)?;
+        let query = DirectoryQuery {
+            profession_code: Some(GENERAL_PRACTICE.to_string()),
+            ..Default::default()
+        };
+        Ok(self
+            .store
+            .search_professionals(caller.cpts(), &query, Page::first(limit))
+            .await?)
+    }
+
+    /// The indicators over the requests received in `[from, until)`.
+    pub async fn figures(
+        &self,
+        caller: &Caller,
+        from: i64,
+        until: i64,
+    ) -> Result<DoctorSearchFigures> {
+        Self::require(caller, Permission::RunMatching)?;
+        Ok(self
+            .store
+            .doctor_search_figures(caller.cpts(), from, until)
+            .await?)
+    }
+
+    /// Records an export of a year's indicators, before it is sent.
+    pub async fn record_export(&self, caller: &Caller, year: i64, format: &str) -> Result<()> {
+        Self::require(caller, Permission::RunMatching)?;
+        audit::record(
+            self.store.as_ref(),
+            caller.audit(),
+            AuditEvent::new(
+                AuditAction::DoctorRequestsExported,
+                "indicators",
+                year.to_string(),
+            )
+            .detail(serde_json::json!({ "format": format })),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// An import of a list of patients of the caller's CPTS.
+    pub async fn list_import(&self, caller: &Caller, id: Uuid) -> Result<ImportRun> {
+        Self::require(caller, Permission::ViewPatientRequests)?;
+        self.store
+            .find_import(caller.cpts(), id)
+            .await?
+            .filter(|run| run.kind == crate::imports::REQUEST_LIST_KIND)
+            .ok_or(DoctorSearchError::NotFound)
+    }
+
+    /// Starts the background import of a list (its lines checked and recorded by a job).
+    pub async fn start_list_import(
+        &self,
+        caller: &Caller,
+        origin: Origin,
+        file_name: &str,
+        content: String,
+    ) -> Result<Uuid> {
+        Self::require(caller, Permission::ViewPatientRequests)?;
+        Ok(crate::imports::start_request_list(
+            self.clone(),
+            self.store.clone(),
+            caller.cpts(),
+            origin,
+            file_name,
+            content,
+            caller.audit().clone(),
+        )
+        .await?)
+    }
+
+    /// The CPTS whose public form this is.
+    pub async fn public_cpts(&self, slug: &str) -> Result<Option<Cpts>> {
+        Ok(self.store.find_cpts_by_slug(slug).await?)
+    }
+
+    /// Counts one public submission from `key` (an address) in the current hour; how many it has made.
+    pub async fn count_public_submission(&self, key: &str, now: i64) -> Result<i64> {
+        Ok(self
+            .store
+            .record_login_failure(key, now, 60 * 60 * 1000)
+            .await?
+            .failures)
+    }
+}
