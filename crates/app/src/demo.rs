@@ -5,6 +5,7 @@ use crate::clock::{now_ms, year_of};
 use crate::directory::members::facts_text;
 use crate::directory::synthetic::{write_extract, ExtractSpec};
 use crate::directory::{finess::import_finess, import_extract, ImportError, ImportReport};
+use maillage_domain::audit::AuditAction;
 use maillage_domain::authz::Role;
 use maillage_domain::identifiers::with_luhn_key;
 use maillage_domain::professional::{ProfessionalFacts, Visibility};
@@ -690,6 +691,12 @@ async fn seed_directory(
                     ..StructureFacts::default()
                 },
                 now,
+                &seeding(
+                    cpts,
+                    AuditAction::StructureCreated,
+                    "structure",
+                    String::new(),
+                ),
             )
             .await?;
     }
@@ -708,7 +715,18 @@ async fn seed_directory(
             facts.services = "soins_non_programmes".into();
         }
         store
-            .update_structure_facts(cpts, structure.id, &facts, now)
+            .update_structure_facts(
+                cpts,
+                structure.id,
+                &facts,
+                now,
+                &seeding(
+                    cpts,
+                    AuditAction::StructureUpdated,
+                    "structure",
+                    structure.id.to_string(),
+                ),
+            )
             .await?;
     }
 
@@ -762,9 +780,35 @@ async fn seed_directory(
                 ..ProfessionalFacts::default()
             };
             store
-                .update_professional_facts(cpts, p.id, &facts, None, &facts_text(&facts, ""), now)
+                .update_professional_facts(
+                    cpts,
+                    p.id,
+                    &facts,
+                    None,
+                    &facts_text(&facts, ""),
+                    now,
+                    &seeding(
+                        cpts,
+                        AuditAction::ProfessionalUpdated,
+                        "professional",
+                        p.id.to_string(),
+                    ),
+                )
                 .await?;
         }
     }
     Ok(())
+}
+
+/// The audit entry of a change the demo's seeding writes, as the command line.
+fn seeding(
+    cpts: CptsId,
+    action: AuditAction,
+    kind: &str,
+    id: String,
+) -> maillage_store::NewAuditEntry {
+    crate::audit::entry(
+        &crate::audit::AuditContext::command_line().in_cpts(cpts),
+        crate::audit::AuditEvent::new(action, kind, id),
+    )
 }

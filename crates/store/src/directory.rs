@@ -1,7 +1,8 @@
 //! The directory of professionals of each CPTS. Imports upsert by national identifier with a hash of the
 //! imported content, so that importing the same extract twice changes nothing.
 
-use crate::models::{CptsId, Page};
+use crate::audit::AuditTx;
+use crate::models::{CptsId, NewAuditEntry, Page};
 use crate::sql::BeginWrite;
 use crate::sql::{bind_args, on_pool, SqlArg as Arg, SqlStore};
 use crate::{Result, Store};
@@ -212,6 +213,7 @@ pub trait DirectoryStore: Send + Sync {
     ) -> Result<Vec<Uuid>>;
     async fn professional(&self, cpts: CptsId, id: Uuid) -> Result<Option<ProfessionalRecord>>;
     /// Replaces the CPTS's facts about a professional; false when there is no such professional in `cpts`.
+    #[allow(clippy::too_many_arguments)]
     async fn update_professional_facts(
         &self,
         cpts: CptsId,
@@ -220,6 +222,7 @@ pub trait DirectoryStore: Send + Sync {
         structure: Option<Uuid>,
         facts_text: &str,
         now: i64,
+        audit: &NewAuditEntry,
     ) -> Result<bool>;
     /// Counts for the diagnostic, per category and commune of practice (a professional practising in two
     /// communes counts in each).
@@ -726,6 +729,7 @@ impl DirectoryStore for SqlStore {
         structure: Option<Uuid>,
         facts_text: &str,
         now: i64,
+        audit: &NewAuditEntry,
     ) -> Result<bool> {
         // The structure must belong to the same CPTS: checked in the statement itself.
         let sql = format!(
@@ -748,6 +752,7 @@ impl DirectoryStore for SqlStore {
                 let (search_text, identifier): (String, String) =
                     sqlx::query_as(texts).bind(id).bind(cpts.0).fetch_one(&mut *tx).await?;
                 replace_words!(tx, cpts, id, &[&search_text, facts_text, &identifier]);
+                tx.append_audit(audit).await?;
             }
             tx.commit().await?;
             affected

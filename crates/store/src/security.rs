@@ -75,7 +75,12 @@ pub trait SecurityStore: Send + Sync {
         now: i64,
     ) -> Result<Option<(UserId, i64)>>;
     async fn delete_login_challenge(&self, token_hash: &str) -> Result<()>;
-    async fn set_mfa_required(&self, cpts: CptsId, required: bool) -> Result<()>;
+    async fn set_mfa_required(
+        &self,
+        cpts: CptsId,
+        required: bool,
+        audit: &NewAuditEntry,
+    ) -> Result<()>;
 }
 
 #[derive(FromRow)]
@@ -339,13 +344,22 @@ impl SecurityStore for SqlStore {
         Ok(())
     }
 
-    async fn set_mfa_required(&self, cpts: CptsId, required: bool) -> Result<()> {
-        on_pool!(self, pool => sqlx::query("UPDATE cpts SET mfa_required = $2 WHERE id = $1")
-            .bind(cpts.0)
-            .bind(required)
-            .execute(pool)
-            .await
-            .map(|_| ()))?;
+    async fn set_mfa_required(
+        &self,
+        cpts: CptsId,
+        required: bool,
+        audit: &NewAuditEntry,
+    ) -> Result<()> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let changed = sqlx::query("UPDATE cpts SET mfa_required = $2 WHERE id = $1")
+                .bind(cpts.0)
+                .bind(required)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            crate::audit::commit_audited!(tx, changed == 1, audit)
+        })?;
         Ok(())
     }
 }

@@ -1,7 +1,8 @@
 //! Structures of each CPTS's territory (imported from FINESS or entered by the coordination), and the imports
 //! started from the web with their progress.
 
-use crate::models::{CptsId, Page};
+use crate::audit::{commit_audited, AuditTx};
+use crate::models::{CptsId, NewAuditEntry, Page};
 use crate::sql::BeginWrite;
 use crate::sql::{bind_args, on_pool, SqlArg as Arg, SqlStore};
 use crate::{Result, UpsertOutcome};
@@ -144,6 +145,7 @@ pub trait StructureStore: Send + Sync {
         identity: &StructureIdentity,
         facts: &StructureFacts,
         now: i64,
+        audit: &NewAuditEntry,
     ) -> Result<Uuid>;
     async fn update_structure_facts(
         &self,
@@ -151,6 +153,7 @@ pub trait StructureStore: Send + Sync {
         id: Uuid,
         facts: &StructureFacts,
         now: i64,
+        audit: &NewAuditEntry,
     ) -> Result<bool>;
     async fn structure(&self, cpts: CptsId, id: Uuid) -> Result<Option<Structure>>;
     async fn search_structures(
@@ -287,6 +290,7 @@ impl StructureStore for SqlStore {
         identity: &StructureIdentity,
         facts: &StructureFacts,
         now: i64,
+        audit: &NewAuditEntry,
     ) -> Result<Uuid> {
         let id = Uuid::now_v7();
         let key = if identity.natural_key.is_empty() {
@@ -306,6 +310,7 @@ impl StructureStore for SqlStore {
                 .execute(&mut *tx)
                 .await?;
             update_facts!(&mut *tx, cpts, id, facts, now)?;
+            tx.append_audit(audit).await?;
             tx.commit().await
         })?;
         Ok(id)
@@ -317,9 +322,13 @@ impl StructureStore for SqlStore {
         id: Uuid,
         facts: &StructureFacts,
         now: i64,
+        audit: &NewAuditEntry,
     ) -> Result<bool> {
-        let affected = on_pool!(self, pool => update_facts!(pool, cpts, id, facts, now))?;
-        Ok(affected == 1)
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let affected = update_facts!(&mut *tx, cpts, id, facts, now)?;
+            commit_audited!(tx, affected == 1, audit)
+        })
     }
 
     async fn structure(&self, cpts: CptsId, id: Uuid) -> Result<Option<Structure>> {

@@ -178,6 +178,16 @@ impl From<maillage_app::doctor_search::DoctorSearchError> for WebError {
     }
 }
 
+impl From<maillage_app::directory::pages::DirectoryError> for WebError {
+    fn from(error: maillage_app::directory::pages::DirectoryError) -> Self {
+        use maillage_app::directory::pages::DirectoryError;
+        match error {
+            DirectoryError::NotFound => WebError::NotFound,
+            DirectoryError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<askama::Error> for WebError {
     fn from(error: askama::Error) -> Self {
         WebError::Internal(format!("template: {error}"))

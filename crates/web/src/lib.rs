@@ -37,6 +37,7 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub doctor_search: maillage_app::doctor_search::DoctorSearch,
     pub unscheduled_care: maillage_app::unscheduled_care::UnscheduledCare,
+    pub directory: maillage_app::directory::pages::Directory,
 }
 
 impl AppState {
@@ -46,6 +47,7 @@ impl AppState {
             accounts.keyring().clone(),
             &config,
         );
+        let directory = maillage_app::directory::pages::Directory::new(store.clone());
         let unscheduled_care = maillage_app::unscheduled_care::UnscheduledCare::new(
             store.clone(),
             accounts.keyring().clone(),
@@ -58,6 +60,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             doctor_search,
             unscheduled_care,
+            directory,
         }
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod finess;
 pub mod members;
+pub mod pages;
 pub mod synthetic;
 
 use maillage_domain::directory::{

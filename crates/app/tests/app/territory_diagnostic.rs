@@ -136,7 +136,15 @@ async fn the_diagnostic_matches_a_hand_computation() {
                 old += i64::from(year <= 2026 - 60);
             }
             store
-                .update_professional_facts(cpts.id, gp.id, &facts, None, &facts_text(&facts, ""), 2)
+                .update_professional_facts(
+                    cpts.id,
+                    gp.id,
+                    &facts,
+                    None,
+                    &facts_text(&facts, ""),
+                    2,
+                    &maillage_store::testing::audit_entry(),
+                )
                 .await
                 .unwrap();
         }
@@ -333,7 +341,13 @@ async fn finess_establishments_of_the_territory_become_structures_once() {
         facts.partner_status = "partner".into();
         facts.services = "unite_alzheimer;accueil_de_jour".into();
         assert!(store
-            .update_structure_facts(cpts.id, home.id, &facts, 2)
+            .update_structure_facts(
+                cpts.id,
+                home.id,
+                &facts,
+                2,
+                &maillage_store::testing::audit_entry()
+            )
             .await
             .unwrap());
         let again = import_finess(

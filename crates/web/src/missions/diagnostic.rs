@@ -1,6 +1,6 @@
 //! The diagnostic page of the territory, with its charts and its XLSX export.
 
-use crate::access::{Access, CptsContext, GuardedRouter, Viewer};
+use crate::access::{Access, Authorised, CptsContext, GuardedRouter, Viewer};
 use crate::charts::{french_decimal, grouped_bars};
 use crate::error::WebResult;
 use crate::export::xlsx_download;
@@ -11,7 +11,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use maillage_app::clock::{now_ms, year_of};
-use maillage_app::diagnostic::{compute, Diagnostic, RETIREMENT_WATCH_AGE};
+use maillage_app::diagnostic::{Diagnostic, RETIREMENT_WATCH_AGE};
 use maillage_app::export::{Cell, Xlsx};
 use maillage_domain::authz::{allows, Permission};
 use maillage_store::GENERAL_PRACTICE;
@@ -89,16 +89,23 @@ struct DiagnosticPage {
     communes: Vec<CommuneView>,
 }
 
-async fn diagnostic_of(state: &AppState, context: &CptsContext) -> WebResult<Diagnostic> {
-    Ok(compute(state.store.as_ref(), context.cpts.id, year_of(now_ms())).await?)
+async fn diagnostic_of(
+    state: &AppState,
+    caller: &maillage_app::caller::Caller,
+) -> WebResult<Diagnostic> {
+    Ok(state
+        .directory
+        .diagnostic(caller, year_of(now_ms()))
+        .await?)
 }
 
 async fn page(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
+    Authorised(caller): Authorised,
 ) -> WebResult<Response> {
-    let d = diagnostic_of(&state, &context).await?;
+    let d = diagnostic_of(&state, &caller).await?;
     let departement_label = d
         .departement
         .as_ref()
@@ -267,8 +274,12 @@ fn workbook(d: &Diagnostic) -> Result<Vec<u8>, maillage_app::export::ExportError
     xlsx.finish()
 }
 
-async fn export(State(state): State<AppState>, context: CptsContext) -> WebResult<Response> {
-    let d = diagnostic_of(&state, &context).await?;
+async fn export(
+    State(state): State<AppState>,
+    context: CptsContext,
+    Authorised(caller): Authorised,
+) -> WebResult<Response> {
+    let d = diagnostic_of(&state, &caller).await?;
     Ok(xlsx_download(
         &format!("diagnostic-{}.xlsx", context.cpts.slug),
         workbook(&d)?,

@@ -1,7 +1,7 @@
 //! The directory of the professionals practising on the territory: search, a professional's page, what the
 //! CPTS records about them, and the CSV/XLSX exports.
 
-use crate::access::{Access, Actor, CptsContext, GuardedRouter, Viewer};
+use crate::access::{Access, Actor, Authorised, CptsContext, GuardedRouter, Viewer};
 use crate::error::{WebError, WebResult};
 use crate::export::{csv_cells, csv_download, csv_line, xlsx_download, BOM};
 use crate::forms::{Form, Problems, Query};
@@ -11,7 +11,6 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use maillage_app::audit::{self, AuditEvent};
 use maillage_app::clock::{now_ms, year_of};
 use maillage_app::directory::members::facts_text;
 use maillage_app::export::{directory_row as export_cells, Xlsx, DIRECTORY_COLUMNS};
@@ -24,9 +23,7 @@ use maillage_domain::professional::{
 };
 use maillage_domain::text::fold;
 use maillage_domain::ValidationError;
-use maillage_store::{
-    CptsId, DirectoryQuery, Page, ProfessionalSummary, StructureQuery, GENERAL_PRACTICE,
-};
+use maillage_store::{DirectoryQuery, Page, ProfessionalSummary, StructureQuery, GENERAL_PRACTICE};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -112,8 +109,8 @@ pub async fn territory_choices(
     selected: &str,
 ) -> WebResult<Vec<Choice>> {
     let mut choices: Vec<Choice> = state
-        .store
-        .territory(cpts)
+        .directory
+        .territory_of(cpts)
         .await?
         .into_iter()
         .map(|code| Choice {
@@ -255,6 +252,7 @@ async fn page(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
+    Authorised(caller): Authorised,
     Actor(actor): Actor,
     Query(params): Query<DirectoryParams>,
 ) -> WebResult<Response> {
@@ -269,15 +267,14 @@ async fn page(
         number,
     )
     .await?;
-    let rows = state
-        .store
-        .search_professionals(context.cpts.id, &query, lookahead(number, PAGE_SIZE))
+    let directory = &state.directory;
+    let rows = directory
+        .search_professionals(&caller, &query, lookahead(number, PAGE_SIZE))
         .await?;
     let base = format!("/c/{}/annuaire?{}", context.cpts.slug, params.encoded());
     let (rows, pager) = paginate(rows, &base, number, PAGE_SIZE);
-    let communes = state
-        .store
-        .territory(context.cpts.id)
+    let communes = directory
+        .territory(&caller)
         .await?
         .into_iter()
         .map(|code| Choice {
@@ -290,7 +287,7 @@ async fn page(
         layout: Layout::in_cpts(&viewer, &context, "Annuaire", "territoire"),
         cpts_name: context.cpts.name.clone(),
         slug: context.cpts.slug.clone(),
-        total: state.store.count_professionals(context.cpts.id).await?,
+        total: directory.count_professionals(&caller).await?,
         professions: profession_choices(&params.profession),
         communes,
         members_only: query.members_only,
@@ -311,7 +308,7 @@ const EXPORT_BATCH: i64 = 500;
 /// The next batch of an export after `after` (keyset pagination: constant cost per batch).
 async fn export_batch(
     state: &AppState,
-    cpts: CptsId,
+    caller: &maillage_app::caller::Caller,
     query: &DirectoryQuery,
     after: ExportCursor,
 ) -> WebResult<Vec<ProfessionalSummary>> {
@@ -320,9 +317,9 @@ async fn export_batch(
         ..query.clone()
     };
     Ok(state
-        .store
+        .directory
         .search_professionals(
-            cpts,
+            caller,
             &query,
             Page {
                 limit: EXPORT_BATCH,
@@ -357,11 +354,11 @@ async fn export_csv(
     State(state): State<AppState>,
     context: CptsContext,
     Actor(actor): Actor,
+    Authorised(caller): Authorised,
     Query(params): Query<DirectoryParams>,
 ) -> WebResult<Response> {
     audit_export(&state, &actor, "csv", &params).await?;
     let query = params.query(true);
-    let cpts = context.cpts.id;
     let header_line = format!("{BOM}{}", csv_line(&DIRECTORY_COLUMNS));
     // Batch after batch: the export never holds more than one batch in memory.
     let stream = futures_util::stream::unfold(
@@ -369,12 +366,13 @@ async fn export_csv(
         move |cursor: Option<(ExportCursor, Option<String>)>| {
             let state = state.clone();
             let query = query.clone();
+            let caller = caller.clone();
             async move {
                 let (after, header_line) = cursor?;
                 if let Some(line) = header_line {
                     return Some((Ok(bytes::Bytes::from(line)), Some((None, None))));
                 }
-                let rows = match export_batch(&state, cpts, &query, after).await {
+                let rows = match export_batch(&state, &caller, &query, after).await {
                     Ok(rows) => rows,
                     Err(_) => {
                         tracing::error!("directory export interrupted");
@@ -402,6 +400,7 @@ async fn export_xlsx(
     State(state): State<AppState>,
     context: CptsContext,
     Actor(actor): Actor,
+    Authorised(caller): Authorised,
     Query(params): Query<DirectoryParams>,
 ) -> WebResult<Response> {
     audit_export(&state, &actor, "xlsx", &params).await?;
@@ -410,7 +409,7 @@ async fn export_xlsx(
     xlsx.sheet("Annuaire", &DIRECTORY_COLUMNS)?;
     let mut after = None;
     loop {
-        let rows = export_batch(&state, context.cpts.id, &query, after).await?;
+        let rows = export_batch(&state, &caller, &query, after).await?;
         if rows.is_empty() {
             break;
         }
@@ -464,48 +463,34 @@ struct ProfessionalPage {
     updated: String,
 }
 
+/// A record for its edit form (not audited: the form changes it, and the change is).
 async fn load(
     state: &AppState,
-    context: &CptsContext,
+    caller: &maillage_app::caller::Caller,
     id: &str,
 ) -> WebResult<maillage_store::ProfessionalRecord> {
-    let record = state
-        .store
-        .professional(context.cpts.id, parse_id(id)?)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    // Entries kept for the coordination only are not shown to the other roles at all.
-    if record.summary.visibility == Visibility::Private.code()
-        && !allows(context.role, Permission::ManageDirectory)
-    {
-        return Err(WebError::NotFound);
-    }
-    Ok(record)
+    Ok(state
+        .directory
+        .professional_for_edit(caller, parse_id(id)?)
+        .await?)
 }
 
 async fn professional_page(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
 ) -> WebResult<Response> {
-    let record = load(&state, &context, &id).await?;
-    audit::record(
-        state.store.as_ref(),
-        &actor,
-        AuditEvent::new(
-            AuditAction::ProfessionalViewed,
-            "professional",
-            record.summary.id.to_string(),
-        ),
-    )
-    .await?;
+    let record = state
+        .directory
+        .professional(&caller, parse_id(&id)?)
+        .await?;
     let structure = match record.summary.structure_id {
         Some(structure) => state
-            .store
-            .structure(context.cpts.id, structure)
-            .await?
+            .directory
+            .structure(&caller, structure)
+            .await
             .map(|s| s.name)
             .unwrap_or_default(),
         None => String::new(),
@@ -688,14 +673,15 @@ async fn facts_page(
     state: &AppState,
     viewer: &Viewer,
     context: &CptsContext,
+    caller: &maillage_app::caller::Caller,
     record: &maillage_store::ProfessionalRecord,
     form: FactsForm,
     errors: Vec<ValidationError>,
 ) -> WebResult<Response> {
     let structures = state
-        .store
+        .directory
         .search_structures(
-            context.cpts.id,
+            caller,
             &StructureQuery::default(),
             Page::new(1, Page::MAX_LIMIT),
         )
@@ -734,32 +720,44 @@ async fn edit_form(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
+    Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
 ) -> WebResult<Response> {
-    let record = load(&state, &context, &id).await?;
+    let record = load(&state, &caller, &id).await?;
     let form = FactsForm::from_facts(&record.facts(), record.summary.structure_id);
-    facts_page(&state, &viewer, &context, &record, form, Vec::new()).await
+    facts_page(
+        &state,
+        &viewer,
+        &context,
+        &caller,
+        &record,
+        form,
+        Vec::new(),
+    )
+    .await
 }
 
 async fn save(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
     Form(form): Form<FactsForm>,
 ) -> WebResult<Response> {
-    let record = load(&state, &context, &id).await?;
+    let record = load(&state, &caller, &id).await?;
     let (facts, structure) = match form.parse(year_of(now_ms())) {
         Ok(parsed) => parsed,
-        Err(errors) => return facts_page(&state, &viewer, &context, &record, form, errors).await,
+        Err(errors) => {
+            return facts_page(&state, &viewer, &context, &caller, &record, form, errors).await
+        }
     };
     let structure_name = match structure {
-        Some(structure) => state
-            .store
-            .structure(context.cpts.id, structure)
-            .await?
-            .map(|s| s.name),
+        Some(structure) => match state.directory.structure(&caller, structure).await {
+            Ok(found) => Some(found.name),
+            Err(maillage_app::directory::pages::DirectoryError::NotFound) => None,
+            Err(other) => return Err(other.into()),
+        },
         None => Some(String::new()),
     };
     let Some(structure_name) = structure_name else {
@@ -767,29 +765,18 @@ async fn save(
             "Structure",
             "cette structure n'existe pas dans la CPTS",
         )];
-        return facts_page(&state, &viewer, &context, &record, form, errors).await;
+        return facts_page(&state, &viewer, &context, &caller, &record, form, errors).await;
     };
     state
-        .store
+        .directory
         .update_professional_facts(
-            context.cpts.id,
+            &caller,
             record.summary.id,
             &facts,
             structure,
             &facts_text(&facts, &structure_name),
-            now_ms(),
         )
         .await?;
-    audit::record(
-        state.store.as_ref(),
-        &actor,
-        AuditEvent::new(
-            AuditAction::ProfessionalUpdated,
-            "professional",
-            record.summary.id.to_string(),
-        ),
-    )
-    .await?;
     Ok(Redirect::to(&format!(
         "/c/{}/annuaire/fiche/{}",
         context.cpts.slug, record.summary.id

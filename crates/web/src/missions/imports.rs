@@ -2,8 +2,8 @@
 //! the member template; the file is streamed to a temporary file and imported in the background; the import's
 //! page shows a progress bar (refreshed by htmx, or by reloading) and then the report.
 
-use crate::access::{Access, Actor, CptsContext, GuardedRouter, Viewer};
-use crate::error::{WebError, WebResult};
+use crate::access::{Access, Authorised, CptsContext, GuardedRouter, Viewer};
+use crate::error::WebResult;
 use crate::export::{csv_download, csv_line, BOM};
 use crate::pages::format_instant;
 use crate::views::{render, render_form, Layout};
@@ -15,7 +15,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
 use maillage_app::clock::now_ms;
 use maillage_app::directory::{ImportReport, LineProblem};
-use maillage_app::imports::{start, status_of, ImportKind};
+use maillage_app::imports::{status_of, ImportKind};
 use maillage_domain::authz::Permission;
 use maillage_domain::professional::MEMBER_COLUMNS;
 use maillage_store::{ImportRun, Page};
@@ -132,11 +132,12 @@ async fn imports_page(
     state: &AppState,
     viewer: &Viewer,
     context: &CptsContext,
+    caller: &maillage_app::caller::Caller,
     error: String,
 ) -> WebResult<Response> {
     let runs = state
-        .store
-        .list_imports(context.cpts.id, Page::new(1, 20))
+        .directory
+        .imports(caller, Page::new(1, 20))
         .await?
         .into_iter()
         .map(run_view)
@@ -166,8 +167,9 @@ async fn page(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
+    Authorised(caller): Authorised,
 ) -> WebResult<Response> {
-    imports_page(&state, &viewer, &context, String::new()).await
+    imports_page(&state, &viewer, &context, &caller, String::new()).await
 }
 
 /// Streams the multipart form (`kind`, then `file`) to a temporary file, never holding the file in memory.
@@ -243,33 +245,28 @@ async fn upload(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     headers: HeaderMap,
     body: Body,
 ) -> WebResult<Response> {
     let (kind, file_name, path, size) = match receive(&headers, body).await {
         Ok(received) => received,
-        Err(message) => return imports_page(&state, &viewer, &context, message).await,
+        Err(message) => return imports_page(&state, &viewer, &context, &caller, message).await,
     };
-    if state.store.territory(context.cpts.id).await?.is_empty() {
+    if state.directory.territory(&caller).await?.is_empty() {
         return imports_page(
             &state,
             &viewer,
             &context,
+            &caller,
             "Le territoire de la CPTS est vide : définissez ses communes avant d'importer.".into(),
         )
         .await;
     }
-    let id = start(
-        state.store.clone(),
-        context.cpts.id,
-        kind,
-        &file_name,
-        path,
-        size,
-        actor,
-    )
-    .await?;
+    let id = state
+        .directory
+        .start_import(&caller, kind, &file_name, path, size)
+        .await?;
     Ok(Redirect::to(&format!("/c/{}/imports/suivi/{id}", context.cpts.slug)).into_response())
 }
 
@@ -322,23 +319,23 @@ struct ProgressFragment {
     run: RunView,
 }
 
-async fn find(state: &AppState, context: &CptsContext, id: &str) -> WebResult<RunView> {
+async fn find(
+    state: &AppState,
+    caller: &maillage_app::caller::Caller,
+    id: &str,
+) -> WebResult<RunView> {
     let id = super::directory::parse_id(id)?;
-    state
-        .store
-        .find_import(context.cpts.id, id)
-        .await?
-        .map(run_view)
-        .ok_or(WebError::NotFound)
+    Ok(run_view(state.directory.import(caller, id).await?))
 }
 
 async fn progress_page(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
+    Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
 ) -> WebResult<Response> {
-    let run = find(&state, &context, &id).await?;
+    let run = find(&state, &caller, &id).await?;
     Ok(render(&ProgressPage {
         layout: Layout::in_cpts(&viewer, &context, "Suivi de l'import", "territoire"),
         slug: context.cpts.slug.clone(),
@@ -349,9 +346,10 @@ async fn progress_page(
 async fn progress_fragment(
     State(state): State<AppState>,
     context: CptsContext,
+    Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
 ) -> WebResult<Response> {
-    let run = find(&state, &context, &id).await?;
+    let run = find(&state, &caller, &id).await?;
     Ok(render(&ProgressFragment {
         slug: context.cpts.slug.clone(),
         run,

@@ -13,18 +13,15 @@ pub mod structures;
 pub mod territory;
 pub mod unscheduled_care;
 
-use crate::access::{Access, Actor, CptsContext, GuardedRouter, Viewer};
+use crate::access::{Access, CptsContext, GuardedRouter, Viewer};
 use crate::error::WebResult;
 use crate::forms::{Form, PageQuery, Query};
-use crate::pages::record_list_read;
 use crate::views::{lookahead, paginate, render, Layout, Pager};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use axum::response::{IntoResponse, Redirect};
-use maillage_app::audit::{self, AuditEvent};
-use maillage_domain::audit::AuditAction;
 use maillage_domain::authz::{allows, Permission};
 use maillage_domain::missions::{Mission, MISSIONS};
 use serde::Deserialize;
@@ -104,12 +101,12 @@ async fn dashboard(
     crate::access::Authorised(caller): crate::access::Authorised,
 ) -> crate::error::WebResult<Response> {
     let figures = if allows(context.role, Permission::ViewMemberDirectory) {
-        let codes = state.store.territory(context.cpts.id).await?;
+        let codes = state.directory.territory(&caller).await?;
         let report = maillage_domain::territory::population_of(
             &codes,
             &state.config.territory.size_thresholds,
         );
-        let totals = state.store.directory_totals(context.cpts.id).await?;
+        let totals = state.directory.totals(&caller).await?;
         let (professionals, members) = totals
             .iter()
             .filter(|t| t.category != maillage_store::GENERAL_PRACTICE)
@@ -119,7 +116,7 @@ async fn dashboard(
             size_category: report.size_category.number(),
             professionals,
             members,
-            structures: state.store.count_structures(context.cpts.id).await?,
+            structures: state.directory.count_structures(&caller).await?,
         })
     } else {
         None
@@ -177,21 +174,13 @@ async fn members(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
-    Actor(actor): Actor,
+    crate::access::Authorised(caller): crate::access::Authorised,
     Query(query): Query<PageQuery>,
 ) -> WebResult<Response> {
     let number = query.number();
-    record_list_read(
-        &state,
-        &actor,
-        AuditAction::MembersViewed,
-        "members",
-        number,
-    )
-    .await?;
     let rows = state
-        .store
-        .list_members(context.cpts.id, lookahead(number, PAGE_SIZE))
+        .directory
+        .members(&caller, number, lookahead(number, PAGE_SIZE))
         .await?;
     let base = format!("/c/{}/membres", context.cpts.slug);
     let (rows, pager) = paginate(rows, &base, number, PAGE_SIZE);
@@ -239,26 +228,12 @@ struct SettingsForm {
 async fn save_settings(
     State(state): State<AppState>,
     context: CptsContext,
-    Actor(actor): Actor,
+    crate::access::Authorised(caller): crate::access::Authorised,
     Form(form): Form<SettingsForm>,
 ) -> WebResult<Response> {
     let required = form.mfa_required.is_some();
     if required != context.cpts.mfa_required {
-        state
-            .store
-            .set_mfa_required(context.cpts.id, required)
-            .await?;
-        audit::record(
-            state.store.as_ref(),
-            &actor,
-            AuditEvent::new(
-                AuditAction::MfaPolicyChanged,
-                "cpts",
-                context.cpts.id.to_string(),
-            )
-            .detail(serde_json::json!({ "mfa_required": required })),
-        )
-        .await?;
+        state.directory.set_mfa_required(&caller, required).await?;
     }
     Ok(Redirect::to(&format!("/c/{}/parametres", context.cpts.slug)).into_response())
 }

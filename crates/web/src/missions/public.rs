@@ -52,8 +52,8 @@ async fn page(
     Query(params): Query<Params>,
 ) -> WebResult<Response> {
     let cpts = state
-        .store
-        .find_cpts_by_slug(&slug)
+        .directory
+        .public_cpts(&slug)
         .await?
         .ok_or(WebError::NotFound)?;
     let number = params.page.unwrap_or(1).clamp(1, 100_000);
@@ -67,8 +67,8 @@ async fn page(
         ..DirectoryQuery::default()
     };
     let rows = state
-        .store
-        .search_professionals(cpts.id, &query, lookahead(number, PAGE_SIZE))
+        .directory
+        .public_professionals(&cpts, &query, lookahead(number, PAGE_SIZE))
         .await?;
     let base = format!(
         "/annuaire/{}?{}",

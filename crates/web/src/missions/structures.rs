@@ -2,8 +2,8 @@
 //! what the CPTS records about each (services, contacts, partnership, agreement).
 
 use super::directory::{commune_name, parse_id, search_words, Choice};
-use crate::access::{Access, Actor, CptsContext, GuardedRouter, Viewer};
-use crate::error::{WebError, WebResult};
+use crate::access::{Access, Actor, Authorised, CptsContext, GuardedRouter, Viewer};
+use crate::error::WebResult;
 use crate::export::{audit_export, csv_cells, csv_download, csv_line, xlsx_download, BOM};
 use crate::forms::{Problems, Query};
 use crate::views::{lookahead, paginate, render, render_form, Layout, Pager};
@@ -11,10 +11,7 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use maillage_app::audit::{self, AuditEvent};
-use maillage_app::clock::now_ms;
 use maillage_app::export::{Cell, Xlsx};
-use maillage_domain::audit::AuditAction;
 use maillage_domain::authz::{allows, Permission};
 use maillage_domain::identifiers::{required_text, Finess, InseeCode, Siret};
 use maillage_domain::professional::{parse_optional_email, parse_phone, parse_short_text};
@@ -157,20 +154,21 @@ async fn list(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
+    Authorised(caller): Authorised,
     Query(params): Query<ListParams>,
 ) -> WebResult<Response> {
     let number = crate::forms::page_number(params.page);
     let query = params.query();
     let rows = state
-        .store
-        .search_structures(context.cpts.id, &query, lookahead(number, PAGE_SIZE))
+        .directory
+        .search_structures(&caller, &query, lookahead(number, PAGE_SIZE))
         .await?;
     let base = format!("/c/{}/structures?{}", context.cpts.slug, params.encoded());
     let (rows, pager) = paginate(rows, &base, number, PAGE_SIZE);
     Ok(render(&ListPage {
         layout: Layout::in_cpts(&viewer, &context, "Structures du territoire", "territoire"),
         slug: context.cpts.slug.clone(),
-        total: state.store.count_structures(context.cpts.id).await?,
+        total: state.directory.count_structures(&caller).await?,
         query: params.q.chars().take(100).collect(),
         kinds: kind_choices(&params.type_structure),
         partners_only: query.partners_only,
@@ -246,15 +244,15 @@ fn agreement_text(s: &Structure) -> String {
 /// Every structure matching the search, batch after batch (structures are a few thousand at most per CPTS).
 async fn all_matching(
     state: &AppState,
-    context: &CptsContext,
+    caller: &maillage_app::caller::Caller,
     params: &ListParams,
 ) -> WebResult<Vec<Structure>> {
     let query = params.query();
     let mut all = Vec::new();
     for number in 1.. {
         let rows = state
-            .store
-            .search_structures(context.cpts.id, &query, Page::new(number, Page::MAX_LIMIT))
+            .directory
+            .search_structures(caller, &query, Page::new(number, Page::MAX_LIMIT))
             .await?;
         let last = rows.len() < usize::try_from(Page::MAX_LIMIT).unwrap_or(0);
         all.extend(rows);
@@ -268,6 +266,7 @@ async fn all_matching(
 async fn export_csv(
     State(state): State<AppState>,
     context: CptsContext,
+    Authorised(caller): Authorised,
     Actor(actor): Actor,
     Query(params): Query<ListParams>,
 ) -> WebResult<Response> {
@@ -279,7 +278,7 @@ async fn export_csv(
     )
     .await?;
     let mut body = format!("{BOM}{}", csv_line(&EXPORT_COLUMNS));
-    for s in all_matching(&state, &context, &params).await? {
+    for s in all_matching(&state, &caller, &params).await? {
         body.push_str(&csv_cells(&export_cells(&s)));
     }
     Ok(csv_download(
@@ -291,6 +290,7 @@ async fn export_csv(
 async fn export_xlsx(
     State(state): State<AppState>,
     context: CptsContext,
+    Authorised(caller): Authorised,
     Actor(actor): Actor,
     Query(params): Query<ListParams>,
 ) -> WebResult<Response> {
@@ -303,7 +303,7 @@ async fn export_xlsx(
     .await?;
     let mut xlsx = Xlsx::new();
     xlsx.sheet("Structures", &EXPORT_COLUMNS)?;
-    for s in all_matching(&state, &context, &params).await? {
+    for s in all_matching(&state, &caller, &params).await? {
         xlsx.row(&export_cells(&s))?;
     }
     Ok(xlsx_download(
@@ -546,8 +546,8 @@ async fn form_page(
     errors: Vec<ValidationError>,
 ) -> WebResult<Response> {
     let communes = state
-        .store
-        .territory(context.cpts.id)
+        .directory
+        .territory_of(context.cpts.id)
         .await?
         .into_iter()
         .map(|code| Choice {
@@ -645,7 +645,7 @@ async fn create(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     body: axum::body::Bytes,
 ) -> WebResult<Response> {
     let form = parse_structure_form(&body);
@@ -657,12 +657,14 @@ async fn create(
     }
     identity.content_hash = maillage_app::directory::content_hash(&identity);
     let id = match state
-        .store
-        .create_structure(context.cpts.id, &identity, &facts, now_ms())
+        .directory
+        .create_structure(&caller, &identity, &facts)
         .await
     {
         Ok(id) => id,
-        Err(maillage_store::StoreError::Conflict(_)) => {
+        Err(maillage_app::directory::pages::DirectoryError::Store(
+            maillage_store::StoreError::Conflict(_),
+        )) => {
             let errors = vec![ValidationError::new(
                 "FINESS",
                 "une structure de la CPTS a déjà ce FINESS ou ce SIRET",
@@ -671,30 +673,25 @@ async fn create(
         }
         Err(error) => return Err(error.into()),
     };
-    audit::record(
-        state.store.as_ref(),
-        &actor,
-        AuditEvent::new(AuditAction::StructureCreated, "structure", id.to_string()),
-    )
-    .await?;
     Ok(Redirect::to(&format!("/c/{}/structures/fiche/{id}", context.cpts.slug)).into_response())
 }
 
-async fn load(state: &AppState, context: &CptsContext, id: &str) -> WebResult<Structure> {
-    state
-        .store
-        .structure(context.cpts.id, parse_id(id)?)
-        .await?
-        .ok_or(WebError::NotFound)
+async fn load(
+    state: &AppState,
+    caller: &maillage_app::caller::Caller,
+    id: &str,
+) -> WebResult<Structure> {
+    Ok(state.directory.structure(caller, parse_id(id)?).await?)
 }
 
 async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
+    Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
 ) -> WebResult<Response> {
-    let structure = load(&state, &context, &id).await?;
+    let structure = load(&state, &caller, &id).await?;
     let form = StructureForm::from_structure(&structure);
     form_page(&state, &viewer, &context, Some(structure), form, Vec::new()).await
 }
@@ -703,11 +700,11 @@ async fn save(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
-    Actor(actor): Actor,
+    Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> WebResult<Response> {
-    let structure = load(&state, &context, &id).await?;
+    let structure = load(&state, &caller, &id).await?;
     let mut form = parse_structure_form(&body);
     let mut problems = Problems::default();
     let facts = form.facts(&mut problems);
@@ -719,19 +716,9 @@ async fn save(
         return form_page(&state, &viewer, &context, Some(structure), form, problems.0).await;
     }
     state
-        .store
-        .update_structure_facts(context.cpts.id, structure.id, &facts, now_ms())
+        .directory
+        .update_structure_facts(&caller, structure.id, &facts)
         .await?;
-    audit::record(
-        state.store.as_ref(),
-        &actor,
-        AuditEvent::new(
-            AuditAction::StructureUpdated,
-            "structure",
-            structure.id.to_string(),
-        ),
-    )
-    .await?;
     Ok(Redirect::to(&format!(
         "/c/{}/structures/fiche/{}",
         context.cpts.slug, structure.id

@@ -1,6 +1,6 @@
 //! The territory of a CPTS: its communes, population and ACI size category, with an offline map.
 
-use crate::access::{Access, CptsContext, GuardedRouter, Viewer};
+use crate::access::{Access, Authorised, CptsContext, GuardedRouter, Viewer};
 use crate::error::WebResult;
 use crate::forms::{Form, Query};
 use crate::views::{render_form, Layout};
@@ -8,7 +8,6 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use maillage_app::clock::now_ms;
 use maillage_domain::authz::{allows, Permission};
 use maillage_domain::identifiers::InseeCode;
 use maillage_domain::territory::{find, population_of, search, Commune};
@@ -177,11 +176,12 @@ async fn view(
     state: &AppState,
     viewer: &Viewer,
     context: &CptsContext,
+    caller: &maillage_app::caller::Caller,
     query: String,
     pasted: String,
     errors: Vec<String>,
 ) -> WebResult<Response> {
-    let codes = state.store.territory(context.cpts.id).await?;
+    let codes = state.directory.territory(caller).await?;
     let thresholds = state.config.territory.size_thresholds;
     let report = population_of(&codes, &thresholds);
     let can_edit = allows(context.role, Permission::ManageCpts);
@@ -241,12 +241,14 @@ async fn page(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
+    Authorised(caller): Authorised,
     Query(query): Query<PageQuery>,
 ) -> WebResult<Response> {
     view(
         &state,
         &viewer,
         &context,
+        &caller,
         query.q.chars().take(100).collect(),
         String::new(),
         Vec::new(),
@@ -272,16 +274,35 @@ async fn add(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
+    Authorised(caller): Authorised,
     Form(form): Form<CodesForm>,
 ) -> WebResult<Response> {
     let codes = split_codes(&form.codes);
     if codes.is_empty() {
         let errors = vec!["codes INSEE : saisissez au moins un code".to_string()];
-        return view(&state, &viewer, &context, String::new(), form.codes, errors).await;
+        return view(
+            &state,
+            &viewer,
+            &context,
+            &caller,
+            String::new(),
+            form.codes,
+            errors,
+        )
+        .await;
     }
     if codes.len() > 500 {
         let errors = vec!["codes INSEE : 500 communes au plus par ajout".to_string()];
-        return view(&state, &viewer, &context, String::new(), form.codes, errors).await;
+        return view(
+            &state,
+            &viewer,
+            &context,
+            &caller,
+            String::new(),
+            form.codes,
+            errors,
+        )
+        .await;
     }
     let report = population_of(&codes, &state.config.territory.size_thresholds);
     if !report.unknown.is_empty() {
@@ -291,15 +312,20 @@ async fn add(
             .iter()
             .map(|u| format!("code INSEE « {} » : {}", u.code, u.reason))
             .collect();
-        return view(&state, &viewer, &context, String::new(), form.codes, errors).await;
+        return view(
+            &state,
+            &viewer,
+            &context,
+            &caller,
+            String::new(),
+            form.codes,
+            errors,
+        )
+        .await;
     }
     let found: Vec<String> = report.communes.iter().map(|c| c.code.clone()).collect();
-    state
-        .store
-        .add_to_territory(context.cpts.id, &found, now_ms())
-        .await?;
     // The territory is not personal data: its changes go to the technical log, not to the audit trail.
-    tracing::info!(cpts = %context.cpts.id, communes = found.len(), "communes added to the territory");
+    state.directory.add_to_territory(&caller, &found).await?;
     Ok(Redirect::to(&format!("/c/{}/territoire", context.cpts.slug)).into_response())
 }
 
@@ -312,16 +338,15 @@ struct RemoveForm {
 async fn remove(
     State(state): State<AppState>,
     context: CptsContext,
+    Authorised(caller): Authorised,
     Form(form): Form<RemoveForm>,
 ) -> WebResult<Response> {
     let code = InseeCode::parse(&form.code)?;
-    if find(&code).is_some()
-        && state
-            .store
-            .remove_from_territory(context.cpts.id, code.as_str())
-            .await?
-    {
-        tracing::info!(cpts = %context.cpts.id, "commune removed from the territory");
+    if find(&code).is_some() {
+        state
+            .directory
+            .remove_from_territory(&caller, code.as_str())
+            .await?;
     }
     Ok(Redirect::to(&format!("/c/{}/territoire", context.cpts.slug)).into_response())
 }

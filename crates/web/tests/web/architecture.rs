@@ -1,18 +1,6 @@
 //! The shape every mission keeps (docs/architecture.md): web handlers parse, call one service method, render;
 //! they never reach the store themselves, so that rights and the audit trail cannot be bypassed by a page.
 
-/// Mission modules that still read the store directly, until they move to their service. The list only
-/// shrinks: a module that no longer calls the store must leave it, and no module may join it.
-const NOT_YET_ON_THE_KIT: [&str; 7] = [
-    "diagnostic.rs",
-    "directory.rs",
-    "imports.rs",
-    "mod.rs",
-    "public.rs",
-    "structures.rs",
-    "territory.rs",
-];
-
 /// Lines of `source` that use the application state's store (`state.store`, or `.store` on a line of its
 /// own after `state`), comments aside.
 fn store_calls(source: &str) -> Vec<(usize, String)> {
@@ -34,7 +22,6 @@ fn store_calls(source: &str) -> Vec<(usize, String)> {
 fn web_mission_modules_call_services_not_the_store() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/missions");
     let mut offenders = Vec::new();
-    let mut migrated = Vec::new();
     let mut seen = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
@@ -44,12 +31,8 @@ fn web_mission_modules_call_services_not_the_store() {
         seen += 1;
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         let calls = store_calls(&std::fs::read_to_string(&path).unwrap());
-        let allowed = NOT_YET_ON_THE_KIT.contains(&name.as_str());
-        if !allowed && !calls.is_empty() {
+        if !calls.is_empty() {
             offenders.push(format!("{name}: {calls:?}"));
-        }
-        if allowed && calls.is_empty() {
-            migrated.push(name);
         }
     }
     assert!(seen >= 10, "only {seen} mission modules read from {dir:?}");
@@ -57,10 +40,6 @@ fn web_mission_modules_call_services_not_the_store() {
         offenders.is_empty(),
         "store calls in web mission modules (go through the mission's service):\n{}",
         offenders.join("\n")
-    );
-    assert!(
-        migrated.is_empty(),
-        "these modules no longer call the store: take them off NOT_YET_ON_THE_KIT: {migrated:?}"
     );
 }
 

@@ -247,23 +247,35 @@ fn role_account(role: Role) -> &'static str {
 
 /// Concrete path for a route pattern, inside the demo CPTS.
 impl TestApp {
-    /// The audit entries of one action in a CPTS, newest first.
+    /// Every audit entry of one action in a CPTS, newest first (page after page: the demo's seeding
+    /// alone writes hundreds of some).
     async fn audit_of(
         &self,
         cpts: maillage_store::CptsId,
         action: &str,
     ) -> Vec<maillage_store::AuditEntry> {
-        self.store
-            .list_audit(
-                maillage_store::AuditScope::Cpts(cpts),
-                &maillage_store::AuditFilter {
-                    action: Some(action.into()),
-                    ..Default::default()
-                },
-                Page::first(100),
-            )
-            .await
-            .unwrap()
+        let filter = maillage_store::AuditFilter {
+            action: Some(action.into()),
+            ..Default::default()
+        };
+        let mut all = Vec::new();
+        for number in 1..=50 {
+            let page = self
+                .store
+                .list_audit(
+                    maillage_store::AuditScope::Cpts(cpts),
+                    &filter,
+                    Page::new(number, Page::MAX_LIMIT),
+                )
+                .await
+                .unwrap();
+            let last = (page.len() as i64) < Page::MAX_LIMIT;
+            all.extend(page);
+            if last {
+                break;
+            }
+        }
+        all
     }
 
     /// A route pattern with real values of the demo CPTS `cpts`: its slug, and the id of one of its

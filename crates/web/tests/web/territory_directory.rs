@@ -102,6 +102,8 @@ async fn a_professional_record_is_edited_with_named_errors_and_audited() {
             "/c/camargue-gardoise/annuaire/fiche/{}/modifier",
             professional.id
         );
+        // The demo's seeding is audited too: count from here.
+        let updates_before = app.audit_of(cpts.id, "professional_updated").await.len();
         let secretary = app.login_as(SECRETARY).await;
         let before = app
             .store
@@ -171,9 +173,14 @@ async fn a_professional_record_is_edited_with_named_errors_and_audited() {
             after.visibility,
             maillage_domain::professional::Visibility::Private
         );
-        let updates = app.audit_of(cpts.id, "professional_updated").await;
-        assert_eq!(updates.len(), 1);
-        assert_eq!(updates[0].entry.target_id, professional.id.to_string());
+        // One entry for the one accepted change (the refused forms wrote none), naming the record.
+        app.assert_audited_once(
+            cpts.id,
+            "professional_updated",
+            updates_before,
+            &professional.id.to_string(),
+        )
+        .await;
 
         // A private entry: the coordination sees it; a member does not, neither in the list nor by address.
         let record = format!("/c/camargue-gardoise/annuaire/fiche/{}", professional.id);
