@@ -54,6 +54,14 @@ pub fn postgres_admin_url() -> Option<String> {
     }
 }
 
+/// The URL of database `name` on the server `admin_url` names.
+fn database_url(admin_url: &str, name: &str) -> Result<String> {
+    let mut url = url::Url::parse(admin_url)
+        .map_err(|e| StoreError::InvalidUrl(format!("{POSTGRES_URL_VARIABLE}: {e}")))?;
+    url.set_path(name);
+    Ok(url.to_string())
+}
+
 /// True when the PostgreSQL half of the tests must run (CI), even if the URL is missing.
 pub fn postgres_required() -> bool {
     std::env::var("CI")
@@ -88,11 +96,8 @@ impl TestDatabase {
             .execute(&mut admin)
             .await?;
         admin.close().await?;
-        let mut url = url::Url::parse(&admin_url)
-            .map_err(|e| StoreError::InvalidUrl(format!("{POSTGRES_URL_VARIABLE}: {e}")))?;
-        url.set_path(&name);
         Ok(Some(Self {
-            url: url.to_string(),
+            url: database_url(&admin_url, &name)?,
             cleanup: Cleanup::Postgres { admin_url, name },
         }))
     }
@@ -148,10 +153,7 @@ impl Template {
                     .execute(&mut admin)
                     .await?;
                 admin.close().await?;
-                let mut url = url::Url::parse(&admin_url)
-                    .map_err(|e| StoreError::InvalidUrl(format!("{POSTGRES_URL_VARIABLE}: {e}")))?;
-                url.set_path(&name);
-                Self::seed_at(url.as_str(), &seed).await?;
+                Self::seed_at(&database_url(&admin_url, &name)?, &seed).await?;
                 Some((admin_url, name))
             }
             None if postgres_required() => {
@@ -263,11 +265,8 @@ impl Template {
                     }
                 }
                 admin.close().await?;
-                let mut url = url::Url::parse(admin_url)
-                    .map_err(|e| StoreError::InvalidUrl(format!("{POSTGRES_URL_VARIABLE}: {e}")))?;
-                url.set_path(&name);
                 Ok(TestDatabase {
-                    url: url.to_string(),
+                    url: database_url(admin_url, &name)?,
                     cleanup: Cleanup::Postgres {
                         admin_url: admin_url.clone(),
                         name,

@@ -1,0 +1,209 @@
+//! Access to a médecin traitant: matching.
+
+use super::*;
+
+pub struct DraftRow {
+    pub id: String,
+    pub request_id: String,
+    pub commune: String,
+    pub age: i64,
+    pub priority: i64,
+    pub doctor: String,
+    pub distance: String,
+    pub explanation: String,
+    pub sent: String,
+}
+
+#[derive(Template)]
+#[template(path = "doctor_matching.html")]
+pub(super) struct MatchingPage {
+    pub(super) can_match: bool,
+    pub(super) layout: Layout,
+    pub(super) slug: String,
+    pub(super) drafts: Vec<DraftRow>,
+    pub(super) sent: Vec<DraftRow>,
+    pub(super) doctors: Vec<Choice>,
+    pub(super) waiting: i64,
+    pub(super) max_distance: String,
+}
+
+pub(super) fn draft_row(view: &ProposalView) -> DraftRow {
+    let p = &view.proposal;
+    DraftRow {
+        id: p.id.to_string(),
+        request_id: p.request_id.to_string(),
+        commune: commune_name(&view.request_commune),
+        age: view.age_at_request,
+        priority: p.priority,
+        doctor: view.doctor_name.clone(),
+        distance: format!("{} km", french_decimal(p.distance_m as f64 / 1000.0)),
+        explanation: p.explanation.clone(),
+        sent: p.sent_at.map(french_date).unwrap_or_default(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct MatchingParams {
+    #[serde(default)]
+    pub(super) resultat: String,
+    #[serde(default)]
+    pub(super) envoyees: String,
+}
+
+pub(super) async fn matching_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+    Authorised(caller): Authorised,
+    Query(params): Query<MatchingParams>,
+) -> WebResult<Response> {
+    let service = &state.doctor_search;
+    let drafts = service
+        .proposals(
+            &caller,
+            &ProposalStatus::Draft,
+            Page::first(Page::MAX_LIMIT),
+        )
+        .await?;
+    let sent = service
+        .proposals(&caller, &ProposalStatus::Sent, Page::first(Page::MAX_LIMIT))
+        .await?;
+    let doctors = service
+        .capacities(&caller, Page::first(Page::MAX_LIMIT))
+        .await?
+        .into_iter()
+        .map(|c| Choice {
+            code: c.capacity.professional_id.to_string(),
+            label: format!("Dr {} — {}", c.name, commune_name(&c.commune_code)),
+            selected: false,
+        })
+        .collect();
+    let waiting = service
+        .counts_by_state(&caller)
+        .await?
+        .into_iter()
+        .filter(|(s, _)| s.is_waiting_for_a_doctor())
+        .map(|(_, n)| n)
+        .sum();
+    let notice = if !params.resultat.is_empty() {
+        Some(params.resultat.chars().take(300).collect())
+    } else if !params.envoyees.is_empty() {
+        Some(format!(
+            "{} proposition(s) envoyée(s) aux médecins.",
+            params.envoyees.chars().take(6).collect::<String>()
+        ))
+    } else {
+        None
+    };
+    Ok(render(&MatchingPage {
+        layout: Layout::in_cpts(&viewer, &context, "Appariement", BASE).with_notice(notice),
+        can_match: true,
+        slug: context.cpts.slug.clone(),
+        drafts: drafts.iter().map(draft_row).collect(),
+        sent: sent.iter().map(draft_row).collect(),
+        doctors,
+        waiting,
+        max_distance: "30".into(),
+    }))
+}
+
+#[derive(Deserialize)]
+pub(super) struct RunForm {
+    #[serde(default)]
+    pub(super) max_distance_km: String,
+}
+
+pub(super) async fn run_matching(
+    State(state): State<AppState>,
+    context: CptsContext,
+    Authorised(caller): Authorised,
+    Form(form): Form<RunForm>,
+) -> WebResult<Response> {
+    let max_km: f64 = match form.max_distance_km.trim().replace(',', ".").parse::<f64>() {
+        Ok(km) if (1.0..=200.0).contains(&km) => km,
+        _ => {
+            return Err(WebError::BadRequest(
+                "Distance maximale : un nombre de kilomètres entre 1 et 200.".into(),
+            ))
+        }
+    };
+    let summary = state.doctor_search.run_matching(&caller, max_km).await?;
+    let message = format!(
+        "Appariement : {} demande(s) en attente, {} médecin(s) avec des places ; {} proposition(s) à revoir, {} demande(s) sans médecin à portée. Poids total {} ; distance totale {} km.",
+        summary.requests,
+        summary.doctors,
+        summary.proposed,
+        summary.unassigned,
+        summary.total_weight,
+        french_decimal(summary.total_distance_km)
+    );
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("resultat", &message)
+        .finish();
+    Ok(Redirect::to(&format!(
+        "/c/{}/{BASE}/appariement?{query}",
+        context.cpts.slug
+    ))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct OverrideForm {
+    #[serde(default)]
+    pub(super) professional: String,
+}
+
+pub(super) async fn override_proposal(
+    State(state): State<AppState>,
+    context: CptsContext,
+    Authorised(caller): Authorised,
+    Path((_, id)): Path<(String, String)>,
+    Form(form): Form<OverrideForm>,
+) -> WebResult<Response> {
+    let cpts = context.cpts.id;
+    let id = parse_id(&id)?;
+    let proposal = state.doctor_search.proposal(&caller, id).await?;
+    let choice = form.professional.trim();
+    let replacement = if choice == "retirer" {
+        None
+    } else {
+        let professional = Uuid::parse_str(choice).map_err(|_| {
+            WebError::BadRequest("Médecin : choisissez un médecin de la liste.".into())
+        })?;
+        let request = state
+            .doctor_search
+            .request(&caller, proposal.request_id)
+            .await?;
+        let distance = state
+            .doctor_search
+            .distance_to(cpts, &request, professional)
+            .await?;
+        Some((professional, distance))
+    };
+    if !state
+        .doctor_search
+        .override_draft(&caller, id, replacement)
+        .await?
+    {
+        return Err(WebError::Conflict(
+            "Cette proposition a déjà été envoyée : elle ne peut plus être modifiée.".into(),
+        ));
+    }
+    Ok(Redirect::to(&format!("/c/{}/{BASE}/appariement", context.cpts.slug)).into_response())
+}
+
+pub(super) async fn send_proposals(
+    State(state): State<AppState>,
+    context: CptsContext,
+    Authorised(caller): Authorised,
+) -> WebResult<Response> {
+    let sent = state
+        .doctor_search
+        .send_drafts(&caller, &context.cpts.slug)
+        .await?;
+    Ok(Redirect::to(&format!(
+        "/c/{}/{BASE}/appariement?envoyees={sent}",
+        context.cpts.slug
+    ))
+    .into_response())
+}

@@ -1,0 +1,316 @@
+//! Unscheduled care: booking.
+
+use super::*;
+
+pub(super) fn to_booking(context: &CptsContext, id: Uuid) -> Response {
+    Redirect::to(&format!(
+        "/c/{}/{BASE}/reservations/{id}",
+        context.cpts.slug
+    ))
+    .into_response()
+}
+
+pub(super) async fn hold(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+    Authorised(caller): Authorised,
+    Path((_, id)): Path<(String, String)>,
+) -> WebResult<Response> {
+    let slot = parse_id(&id)?;
+    let held = state
+        .unscheduled_care
+        .hold(&caller, slot, BookingOrigin::CptsSecretary, "", now_ms())
+        .await
+        .map_err(care_error)?;
+    match held {
+        Some(booking) => Ok(Redirect::to(&format!(
+            "/c/{}/{BASE}/reservations/{booking}",
+            context.cpts.slug
+        ))
+        .into_response()),
+        None => {
+            search_view(
+                &state,
+                &viewer,
+                &context,
+                &caller,
+                &SearchParams::default(),
+                Some(
+                    "Ce créneau vient d'être réservé par quelqu'un d'autre : il n'est plus libre. Choisissez-en un autre dans la liste ci-dessous."
+                        .into(),
+                ),
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "snp_booking.html")]
+pub(super) struct BookingPage {
+    pub(super) layout: Layout,
+    pub(super) slug: String,
+    pub(super) id: String,
+    pub(super) when: String,
+    pub(super) doctor: String,
+    pub(super) place: String,
+    pub(super) status: String,
+    pub(super) held: bool,
+    pub(super) confirmed: bool,
+    pub(super) hold_minutes: i64,
+    pub(super) identity: Option<PatientIdentity>,
+    /// DD/MM/YYYY.
+    pub(super) birth_date: String,
+    pub(super) origin: String,
+    pub(super) reason: String,
+    pub(super) outcome: String,
+    pub(super) origins: Vec<Choice>,
+    pub(super) reasons: Vec<Choice>,
+    pub(super) outcomes: Vec<Choice>,
+    pub(super) form: BookingForm,
+    pub(super) errors: Vec<ValidationError>,
+}
+
+#[derive(Default, Clone)]
+pub struct BookingForm {
+    pub family_name: String,
+    pub given_names: String,
+    pub birth_date: String,
+    pub phone: String,
+    pub origin: String,
+    pub reason: String,
+}
+
+pub(super) async fn booking_view(
+    state: &AppState,
+    viewer: &Viewer,
+    context: &CptsContext,
+    caller: &maillage_app::caller::Caller,
+    id: Uuid,
+    form: BookingForm,
+    errors: Vec<ValidationError>,
+) -> WebResult<Response> {
+    let (booking, slot, identity) = state
+        .unscheduled_care
+        .booking(caller, id)
+        .await
+        .map_err(care_error)?;
+    let doctor = Professionals::default()
+        .summary(state, context.cpts.id, slot.professional_id)
+        .await?
+        .map(|p| format!("{} {} ({})", p.first_name, p.last_name, p.profession_label))
+        .unwrap_or_default();
+    let held = booking.status == "held" && booking.is_live_at(now_ms());
+    let has_errors = !errors.is_empty();
+    let page = BookingPage {
+        layout: Layout::in_cpts(viewer, context, "Réservation d'un créneau", BASE),
+        slug: context.cpts.slug.clone(),
+        id: booking.id.to_string(),
+        when: french_slot_time(slot.start_at),
+        doctor,
+        place: format!(
+            "{}{}",
+            commune_name(&slot.commune_code),
+            Modality::parse(&slot.modality)
+                .map(|m| format!(" — {}", m.label()))
+                .unwrap_or_default()
+        ),
+        status: match booking.status.as_str() {
+            "held" if held => "Retenu pour vous".to_string(),
+            "held" | "expired" => "Délai dépassé : le créneau a été libéré".to_string(),
+            "confirmed" => "Confirmé".to_string(),
+            _ => "Annulé".to_string(),
+        },
+        held,
+        confirmed: booking.status == "confirmed",
+        hold_minutes: HOLD_MINUTES,
+        birth_date: identity
+            .as_ref()
+            .map(|p| crate::views::french_day(&p.birth_date))
+            .unwrap_or_default(),
+        identity,
+        origin: BookingOrigin::parse(&booking.origin)
+            .map_or("", BookingOrigin::label)
+            .to_string(),
+        reason: reason_label(&booking.reason)
+            .unwrap_or_default()
+            .to_string(),
+        outcome: booking
+            .outcome
+            .as_deref()
+            .and_then(Outcome::parse)
+            .map_or(String::new(), |o| o.label().to_string()),
+        origins: choices(
+            BookingOrigin::ALL,
+            BookingOrigin::code,
+            BookingOrigin::label,
+            &form.origin,
+        ),
+        reasons: pair_choices(&REASONS, &form.reason),
+        outcomes: choices(Outcome::ALL, Outcome::code, Outcome::label, ""),
+        form,
+        errors,
+    };
+    Ok(render_form(&page, has_errors))
+}
+
+pub(super) async fn booking_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+    Authorised(caller): Authorised,
+    Path((_, id)): Path<(String, String)>,
+) -> WebResult<Response> {
+    let id = parse_id(&id)?;
+    booking_view(
+        &state,
+        &viewer,
+        &context,
+        &caller,
+        id,
+        BookingForm::default(),
+        Vec::new(),
+    )
+    .await
+}
+
+pub(super) async fn confirm(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+    Authorised(caller): Authorised,
+    Path((_, id)): Path<(String, String)>,
+    pairs: FormPairs,
+) -> WebResult<Response> {
+    let id = parse_id(&id)?;
+    let form = BookingForm {
+        family_name: pairs.text("family_name"),
+        given_names: pairs.text("given_names"),
+        birth_date: pairs.text("birth_date"),
+        phone: pairs.text("phone"),
+        origin: pairs.text("origin"),
+        reason: pairs.text("reason"),
+    };
+    let mut errors = Vec::new();
+    let mut keep =
+        |r: Result<String, ValidationError>| r.map_err(|e| errors.push(e)).unwrap_or_default();
+    let family_name = keep(maillage_domain::identifiers::required_text(
+        "Nom",
+        &form.family_name,
+        100,
+    ));
+    let given_names = keep(maillage_domain::identifiers::required_text(
+        "Prénom",
+        &form.given_names,
+        100,
+    ));
+    let phone = keep(maillage_domain::professional::parse_phone(
+        "Téléphone",
+        &form.phone,
+    ));
+    let birth_date =
+        match maillage_domain::structures::parse_date("Date de naissance", &form.birth_date) {
+            Ok(Some(date)) if date.as_str() <= date_text(now_ms()).as_str() => date,
+            Ok(_) => {
+                errors.push(ValidationError::new(
+                    "Date de naissance",
+                    "obligatoire, et pas dans le futur (JJ/MM/AAAA)",
+                ));
+                String::new()
+            }
+            Err(e) => {
+                errors.push(e);
+                String::new()
+            }
+        };
+    if phone.is_empty() && errors.iter().all(|e| e.field != "Téléphone") {
+        errors.push(ValidationError::new(
+            "Téléphone",
+            "obligatoire pour prévenir le patient",
+        ));
+    }
+    let origin = BookingOrigin::parse(&form.origin);
+    if origin.is_none() {
+        errors.push(ValidationError::new(
+            "Origine",
+            "choisissez une origine de la liste",
+        ));
+    }
+    if reason_label(&form.reason).is_none() {
+        errors.push(ValidationError::new(
+            "Motif",
+            "choisissez un motif de la liste",
+        ));
+    }
+    if !errors.is_empty() {
+        return booking_view(&state, &viewer, &context, &caller, id, form, errors).await;
+    }
+    let identity = PatientIdentity {
+        family_name,
+        given_names,
+        birth_date,
+        phone: Some(phone),
+        ..PatientIdentity::default()
+    };
+    let confirmed = state
+        .unscheduled_care
+        .confirm(
+            &caller,
+            id,
+            &identity,
+            origin.unwrap_or(BookingOrigin::CptsSecretary),
+            &form.reason,
+        )
+        .await
+        .map_err(care_error)?;
+    if !confirmed {
+        return Err(WebError::Conflict(
+            "Le délai pour confirmer est dépassé et le créneau a été libéré : cherchez à nouveau un créneau.".into(),
+        ));
+    }
+    Ok(to_booking(&context, id))
+}
+
+pub(super) async fn cancel(
+    State(state): State<AppState>,
+    context: CptsContext,
+    Authorised(caller): Authorised,
+    Path((_, id)): Path<(String, String)>,
+) -> WebResult<Response> {
+    let id = parse_id(&id)?;
+    if !state
+        .unscheduled_care
+        .cancel(&caller, id)
+        .await
+        .map_err(care_error)?
+    {
+        return Err(WebError::Conflict(
+            "Cette réservation n'est plus annulable.".into(),
+        ));
+    }
+    Ok(to_booking(&context, id))
+}
+
+pub(super) async fn outcome(
+    State(state): State<AppState>,
+    context: CptsContext,
+    Authorised(caller): Authorised,
+    Path((_, id)): Path<(String, String)>,
+    pairs: FormPairs,
+) -> WebResult<Response> {
+    let id = parse_id(&id)?;
+    let outcome = Outcome::parse(&pairs.text("outcome"))
+        .ok_or_else(|| WebError::BadRequest("Issue : choisissez une issue de la liste.".into()))?;
+    if !state
+        .unscheduled_care
+        .record_outcome(&caller, id, outcome)
+        .await
+        .map_err(care_error)?
+    {
+        return Err(WebError::Conflict(
+            "Seule une réservation confirmée reçoit une issue.".into(),
+        ));
+    }
+    Ok(to_booking(&context, id))
+}
