@@ -17,33 +17,12 @@ pub struct TestDatabase {
 }
 
 enum Cleanup {
-    Directory(#[allow(dead_code)] tempfile_dir::Dir),
-    Postgres { admin_url: String, name: String },
-}
-
-/// Minimal temporary directory (kept here so the store crate needs no test-only dependency at run time).
-mod tempfile_dir {
-    use std::path::{Path, PathBuf};
-
-    pub struct Dir(PathBuf);
-
-    impl Dir {
-        pub fn create() -> std::io::Result<Self> {
-            let path = std::env::temp_dir().join(format!("maillage-test-{}", uuid::Uuid::new_v4()));
-            std::fs::create_dir_all(&path)?;
-            Ok(Self(path))
-        }
-
-        pub fn path(&self) -> &Path {
-            &self.0
-        }
-    }
-
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    /// Removed with its files when the test ends.
+    Directory(#[allow(dead_code)] tempfile::TempDir),
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
 }
 
 /// The test PostgreSQL URL: required when `CI` is set, so that CI cannot pass with PostgreSQL untested.
@@ -71,7 +50,9 @@ pub fn postgres_required() -> bool {
 
 impl TestDatabase {
     pub async fn sqlite() -> Result<Self> {
-        let dir = tempfile_dir::Dir::create()
+        let dir = tempfile::Builder::new()
+            .prefix("maillage-test-")
+            .tempdir()
             .map_err(|e| StoreError::InvalidUrl(format!("temporary directory: {e}")))?;
         let file: PathBuf = dir.path().join("maillage.db");
         Ok(Self {

@@ -296,16 +296,16 @@ fn to_login(request: &Request) -> Response {
     Redirect::to(&format!("/connexion?suite={encoded}")).into_response()
 }
 
+/// What a query value keeps as it is: letters, digits, `-_.~` and `/` (a path stays readable).
+const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
 pub fn url_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    percent_encoding::utf8_percent_encode(value, QUERY_VALUE).to_string()
 }
 
 async fn resolve_viewer(state: &AppState, token: Option<String>) -> Result<Viewer, WebError> {
@@ -574,7 +574,8 @@ async fn check_csrf(state: &AppState, request: Request) -> Result<Request, WebEr
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use subtle::ConstantTimeEq;
+    a.ct_eq(b).into()
 }
 
 #[cfg(test)]
