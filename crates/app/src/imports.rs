@@ -55,7 +55,7 @@ impl ImportKind {
 }
 
 /// Runs one import of `kind` from `reader`.
-pub async fn run_import<R: tokio::io::AsyncBufRead + Unpin>(
+pub async fn run_import<R: tokio::io::AsyncBufRead + Unpin + Send>(
     store: &dyn Store,
     cpts: CptsId,
     kind: ImportKind,

@@ -210,11 +210,12 @@ fn hostname() -> String {
 }
 
 /// Periodic upkeep, each task done by one instance at a time thanks to a database lock: expired sessions
-/// every minute; every hour, the médecin traitant mission's upkeep (priorities grow with waiting, stale
-/// GP declarations are reminded, ended requests past the retention delay are anonymised).
+/// every minute; every hour, each registered mission's upkeep ([`crate::missions::MissionUpkeep::hourly`]:
+/// for access to a médecin traitant, priorities grow with waiting, stale GP declarations are reminded, ended
+/// requests past the retention delay are anonymised; for unscheduled care, the planner's statistics).
 pub fn spawn_maintenance(
     accounts: crate::accounts::Accounts,
-    doctor_search: crate::doctor_search::DoctorSearch,
+    missions: crate::missions::Missions,
     store: Arc<dyn Store>,
     holder: String,
     mut shutdown: watch::Receiver<bool>,
@@ -234,19 +235,14 @@ pub fn spawn_maintenance(
                 Ok(false) => {}
                 Err(error) => tracing::warn!(%error, "maintenance lock unavailable"),
             }
-            // Held for an hour and never released: whichever instance takes it does the hourly work.
-            match store
-                .try_lock("doctor-search-hourly", &holder, now, 60 * MINUTE_MS)
-                .await
-            {
-                Ok(true) => {
-                    hourly_doctor_search(&*store, &doctor_search, now).await;
-                    if let Err(error) = store.refresh_slot_statistics().await {
-                        tracing::warn!(%error, "slot statistics refresh failed");
-                    }
+            for mission in missions.upkeep() {
+                // Held for an hour and never released: whichever instance takes it does the hourly work.
+                let lock = format!("hourly:{}", mission.name());
+                match store.try_lock(&lock, &holder, now, 60 * MINUTE_MS).await {
+                    Ok(true) => mission.hourly(now).await,
+                    Ok(false) => {}
+                    Err(error) => tracing::warn!(%error, lock, "maintenance lock unavailable"),
                 }
-                Ok(false) => {}
-                Err(error) => tracing::warn!(%error, "maintenance lock unavailable"),
             }
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_secs(60)) => {}
@@ -254,46 +250,6 @@ pub fn spawn_maintenance(
             }
         }
     })
-}
-
-/// The médecin traitant mission's hourly upkeep, over every CPTS.
-pub async fn hourly_doctor_search(
-    store: &dyn Store,
-    doctor_search: &crate::doctor_search::DoctorSearch,
-    now: i64,
-) {
-    for number in 1.. {
-        let page = match store
-            .list_cpts(maillage_store::Page::new(number, 100))
-            .await
-        {
-            Ok(page) => page,
-            Err(error) => {
-                tracing::warn!(%error, "listing CPTS for upkeep failed");
-                break;
-            }
-        };
-        for cpts in &page {
-            if let Err(error) = doctor_search.refresh_priorities(cpts.id).await {
-                tracing::warn!(%error, cpts = %cpts.id, "priority refresh failed");
-            }
-        }
-        if page.len() < 100 {
-            break;
-        }
-    }
-    match doctor_search.remind_stale_capacities(now).await {
-        Ok(reminded) if reminded > 0 => {
-            tracing::info!(reminded, "GPs reminded of stale declarations")
-        }
-        Ok(_) => {}
-        Err(error) => tracing::warn!(%error, "capacity reminders failed"),
-    }
-    match doctor_search.apply_retention(now).await {
-        Ok(anonymised) if anonymised > 0 => tracing::info!(anonymised, "ended requests anonymised"),
-        Ok(_) => {}
-        Err(error) => tracing::warn!(%error, "retention failed"),
-    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub mod imports;
 pub mod jobs;
 pub mod mail;
 pub mod matching;
+pub mod missions;
 pub mod notify;
 pub mod patients;
 pub mod tokens;

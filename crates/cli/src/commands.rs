@@ -296,21 +296,19 @@ async fn serve_with(
             store: store.clone(),
         }),
     );
-    if let Some(sms) =
-        maillage_app::notify::SmsWebhookJob::new(&config.doctor_search.sms_webhook_url)
-    {
-        runner.register(maillage_app::notify::SMS_JOB, Arc::new(sms));
-    }
-    let doctor_search = maillage_app::doctor_search::DoctorSearch::from_config(
+    let missions = maillage_app::missions::Missions::from_config(
         store.clone(),
         accounts.keyring().clone(),
         &config,
     );
+    for (kind, handler) in missions.job_handlers(&config) {
+        runner.register(kind, handler);
+    }
     let holder = runner.worker_id().to_string();
     let mut tasks = runner.spawn(stopped.clone());
     tasks.push(spawn_maintenance(
         accounts.clone(),
-        doctor_search,
+        missions.clone(),
         store.clone(),
         holder,
         stopped,
@@ -327,10 +325,11 @@ async fn serve_with(
         workers = config.jobs.workers,
         "Maillage is serving"
     );
-    let app = maillage_web::app(maillage_web::AppState::new(
+    let app = maillage_web::app(maillage_web::AppState::with_missions(
         store,
         accounts,
         Arc::new(config),
+        missions,
     ));
     axum::serve(
         listener,

@@ -46,13 +46,15 @@ pub struct ExtractHeader {
     specialty_code: Option<usize>,
 }
 
-/// Bytes of a line as text: UTF-8 when valid, otherwise Latin-1 (older extracts).
+/// Bytes of a line as text: UTF-8 when valid, otherwise Windows-1252 (older extracts, Excel), without its
+/// line ending or a leading byte-order mark.
 pub fn decode_line(bytes: &[u8]) -> String {
     let trimmed = bytes.strip_suffix(b"\n").unwrap_or(bytes);
     let trimmed = trimmed.strip_suffix(b"\r").unwrap_or(trimmed);
-    match std::str::from_utf8(trimmed) {
-        Ok(text) => text.trim_start_matches('\u{feff}').to_string(),
-        Err(_) => trimmed.iter().map(|b| char::from(*b)).collect(),
+    let text = crate::text::decode_text(trimmed);
+    match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
     }
 }
 

@@ -1,4 +1,5 @@
-//! The missions of a CPTS under the ACI contract, as the navigation shows them.
+//! The missions of a CPTS under the ACI contract, as the navigation shows them. Which ones are delivered is
+//! the web application's mission registry (`maillage_web` `missions/registry.rs`).
 
 /// One mission (or the running of the association), with where it lives in the web interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,8 +12,6 @@ pub struct Mission {
     pub summary: &'static str,
     /// Mandatory (socle) under the ACI, or optional.
     pub mandatory: bool,
-    /// False while the mission's module is not delivered yet ("à venir" in the interface).
-    pub available: bool,
 }
 
 pub const MISSIONS: [Mission; 8] = [
@@ -21,7 +20,6 @@ pub const MISSIONS: [Mission; 8] = [
         label: "Territoire et annuaire",
         summary: "Communes, population, professionnels et structures du territoire, diagnostic.",
         mandatory: true,
-        available: true,
     },
     Mission {
         slug: "medecin-traitant",
@@ -29,7 +27,6 @@ pub const MISSIONS: [Mission; 8] = [
         summary:
             "Demandes des patients sans médecin traitant, priorisation, propositions aux médecins.",
         mandatory: true,
-        available: true,
     },
     Mission {
         slug: "soins-non-programmes",
@@ -37,42 +34,36 @@ pub const MISSIONS: [Mission; 8] = [
         summary:
             "Agenda partagé des créneaux, tableau d'astreinte, réservations, dysfonctionnements.",
         mandatory: true,
-        available: true,
     },
     Mission {
         slug: "parcours",
         label: "Parcours de soins",
         summary: "Inclusion, équipe de soins, étapes à échéance, réunions de concertation.",
         mandatory: true,
-        available: false,
     },
     Mission {
         slug: "prevention",
         label: "Prévention",
         summary: "Actions de dépistage, vaccination, ateliers et campagnes relayées.",
         mandatory: true,
-        available: false,
     },
     Mission {
         slug: "crise-sanitaire",
         label: "Crise sanitaire",
         summary: "Plan de crise, référents, alertes aux professionnels, exercices.",
         mandatory: true,
-        available: false,
     },
     Mission {
         slug: "qualite",
         label: "Qualité et pertinence",
         summary: "Fiches constat, groupes de travail, formations et soirées d'échange.",
         mandatory: false,
-        available: false,
     },
     Mission {
         slug: "accompagnement",
         label: "Accompagnement des professionnels",
         summary: "Accueil des nouveaux installés, départs, maîtres de stage.",
         mandatory: false,
-        available: false,
     },
 ];
 

@@ -3,7 +3,6 @@
 
 use crate::directory::PersonId;
 use crate::identifiers::{luhn_valid, Email, InseeCode, ValidationError};
-use crate::text::split_semicolons;
 use serde::{Deserialize, Serialize};
 
 /// Who sees an entry of the directory.
@@ -191,6 +190,18 @@ pub fn parse_short_text(
     Ok(value.to_string())
 }
 
+/// A postal address from a spreadsheet cell: the lines of a cell typed with Alt+Entrée become one line
+/// ("2 rue de l'Église, Bâtiment B"); other control characters are refused.
+pub fn parse_address(text: &str) -> Result<String, ValidationError> {
+    let joined = text
+        .split('\n')
+        .map(|line| line.trim_matches(|c: char| c == '\r' || c.is_whitespace()))
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ");
+    parse_short_text("Adresse", &joined, 300)
+}
+
 /// An RPPS (11 digits, Luhn) or an ADELI number (9 characters).
 pub fn parse_person_id(text: &str) -> Result<PersonId, ValidationError> {
     let value: String = text.chars().filter(|c| !c.is_whitespace()).collect();
@@ -279,11 +290,9 @@ pub struct MemberHeader {
 }
 
 impl MemberHeader {
-    pub fn parse(line: &str) -> Result<Self, ValidationError> {
-        let names: Vec<String> = split_semicolons(line)
-            .iter()
-            .map(|n| crate::text::fold(n))
-            .collect();
+    /// Reads the header record's column names (any order, accents and case ignored).
+    pub fn parse(fields: &[String]) -> Result<Self, ValidationError> {
+        let names: Vec<String> = fields.iter().map(|n| crate::text::fold(n)).collect();
         let positions: Vec<Option<usize>> = MEMBER_COLUMNS
             .iter()
             .map(|column| {
@@ -335,13 +344,12 @@ pub fn profession_label(code: &str) -> Option<&'static str> {
 }
 
 impl MemberLine {
-    /// Parses one data line; the error names the column and the value.
+    /// Parses one data record; the error names the column and the value.
     pub fn parse(
-        line: &str,
+        values: &[String],
         header: &MemberHeader,
         current_year: i64,
     ) -> Result<Self, ValidationError> {
-        let values = split_semicolons(line);
         let get = |column: &str| -> &str {
             MEMBER_COLUMNS
                 .iter()
@@ -422,7 +430,7 @@ impl MemberLine {
             profession_code,
             specialty: parse_short_text("Spécialité", get("Spécialité"), 200)?,
             commune_code: commune.as_str().to_string(),
-            address: parse_short_text("Adresse", get("Adresse"), 300)?,
+            address: parse_address(get("Adresse"))?,
             phone: facts.contact_phone.clone(),
             email: facts.contact_email.clone(),
             practice_mode,
@@ -439,11 +447,12 @@ pub fn member_template_header() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::split_semicolons;
 
     const YEAR: i64 = 2026;
 
     fn header() -> MemberHeader {
-        MemberHeader::parse(&member_template_header()).unwrap()
+        MemberHeader::parse(&split_semicolons(&member_template_header())).unwrap()
     }
 
     fn line(values: &[(&str, &str)]) -> String {
@@ -478,7 +487,8 @@ mod tests {
 
     #[test]
     fn a_template_line_becomes_facts() {
-        let parsed = MemberLine::parse(&line(&valid()), &header(), YEAR).unwrap();
+        let parsed =
+            MemberLine::parse(&split_semicolons(&line(&valid())), &header(), YEAR).unwrap();
         assert_eq!(parsed.person.national_id(), "810000000009");
         assert!(parsed.facts.member);
         assert!(parsed.facts.accepts_new_patients);
@@ -509,7 +519,8 @@ mod tests {
             let mut values = valid();
             values.retain(|(k, _)| *k != column);
             values.push((column, value));
-            let error = MemberLine::parse(&line(&values), &header(), YEAR).unwrap_err();
+            let error =
+                MemberLine::parse(&split_semicolons(&line(&values)), &header(), YEAR).unwrap_err();
             assert_eq!(error.field, field, "{column} = {value}");
             assert!(
                 error.message.contains(value.trim_start_matches('-')) || column == "Nom",
@@ -520,7 +531,7 @@ mod tests {
 
     #[test]
     fn a_header_without_required_columns_is_refused() {
-        let error = MemberHeader::parse("Nom,Prénom,RPPS").unwrap_err();
+        let error = MemberHeader::parse(&split_semicolons("Nom,Prénom,RPPS")).unwrap_err();
         assert!(error.message.contains("RPPS ou ADELI"));
         assert!(error.message.contains("point-virgule"));
     }

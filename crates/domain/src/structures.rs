@@ -3,7 +3,6 @@
 
 use crate::directory::commune_of;
 use crate::identifiers::{Finess, InseeCode, ValidationError};
-use crate::text::split_semicolons;
 use serde::{Deserialize, Serialize};
 
 /// Kinds of structures a CPTS works with: code, French label, FINESS categories (`categetab`) that map to it.
@@ -207,8 +206,8 @@ fn insee_departement(code: &str) -> String {
 }
 
 impl FinessLine {
-    pub fn parse(line: &str) -> Result<Self, ValidationError> {
-        let fields = split_semicolons(line);
+    /// Classifies one record of the extraction (its fields) and reads an establishment.
+    pub fn parse(fields: &[String]) -> Result<Self, ValidationError> {
         match fields.first().map(String::as_str) {
             Some("finess") => return Ok(FinessLine::Header),
             Some("structureet") => {}
@@ -323,6 +322,7 @@ pub fn finess_line(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::split_semicolons;
 
     #[test]
     fn an_establishment_line_is_read() {
@@ -336,7 +336,8 @@ mod tests {
             ("500", "EHPAD"),
             "",
         );
-        let FinessLine::Establishment(e) = FinessLine::parse(&line).unwrap() else {
+        let FinessLine::Establishment(e) = FinessLine::parse(&split_semicolons(&line)).unwrap()
+        else {
             panic!("not an establishment")
         };
         assert_eq!(e.finess, crate::identifiers::with_luhn_key("30000000"));
@@ -360,7 +361,8 @@ mod tests {
                 ("124", "Centre de santé"),
                 "",
             );
-            let FinessLine::Establishment(e) = FinessLine::parse(&line).unwrap() else {
+            let FinessLine::Establishment(e) = FinessLine::parse(&split_semicolons(&line)).unwrap()
+            else {
                 panic!("not an establishment")
             };
             assert_eq!(e.commune_code, code);
@@ -382,15 +384,25 @@ mod tests {
             ("500", "EHPAD"),
             "",
         );
-        assert_eq!(FinessLine::parse(&line).unwrap_err().field, "nofinesset");
-        line = "structureet;300000007;".into();
-        assert_eq!(FinessLine::parse(&line).unwrap_err().field, "ligne");
         assert_eq!(
-            FinessLine::parse("finess;etalab;95;2026-11-01").unwrap(),
+            FinessLine::parse(&split_semicolons(&line))
+                .unwrap_err()
+                .field,
+            "nofinesset"
+        );
+        line = "structureet;300000007;".into();
+        assert_eq!(
+            FinessLine::parse(&split_semicolons(&line))
+                .unwrap_err()
+                .field,
+            "ligne"
+        );
+        assert_eq!(
+            FinessLine::parse(&split_semicolons("finess;etalab;95;2026-11-01")).unwrap(),
             FinessLine::Header
         );
         assert_eq!(
-            FinessLine::parse("geolocalisation;300000007;1;2").unwrap(),
+            FinessLine::parse(&split_semicolons("geolocalisation;300000007;1;2")).unwrap(),
             FinessLine::Other
         );
     }

@@ -53,33 +53,98 @@ pub fn group_thousands(value: u64, separator: char) -> String {
     out
 }
 
-/// The fields of one line of a `;`-separated file as French spreadsheets write it: fields may be quoted with
-/// `"` (a doubled `""` inside stands for one quote), a leading byte-order mark is ignored, fields are trimmed.
-pub fn split_semicolons(line: &str) -> Vec<String> {
-    let line = line.trim_start_matches('\u{feff}');
-    let line = line.strip_suffix('\n').unwrap_or(line);
-    let line = line.strip_suffix('\r').unwrap_or(line);
-    let mut fields = Vec::new();
-    let mut current = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                current.push('"');
-                chars.next();
-            }
-            ('"', true) => quoted = false,
-            ('"', false) if current.trim().is_empty() => {
-                current.clear();
-                quoted = true;
-            }
-            (';', false) => fields.push(std::mem::take(&mut current).trim().to_string()),
-            (c, _) => current.push(c),
+/// Bytes from a file as text: UTF-8 when valid, otherwise Windows-1252 — what Excel writes on a French
+/// Windows ("CSV (séparateur : point-virgule)"), and a superset of the Latin-1 of older extracts: `€`, `œ`, `’`
+/// and `…` come out right instead of as control characters.
+pub fn decode_text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_string(),
+        Err(_) => bytes.iter().map(|b| windows_1252(*b)).collect(),
+    }
+}
+
+fn windows_1252(byte: u8) -> char {
+    // 0x80–0x9F differ from Latin-1; the five bytes Windows-1252 leaves undefined keep their Latin-1 (C1) value.
+    const HIGH: [char; 32] = [
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž',
+        '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}',
+        'ž', 'Ÿ',
+    ];
+    match byte {
+        0x80..=0x9f => HIGH[usize::from(byte - 0x80)],
+        other => char::from(other),
+    }
+}
+
+/// The reader settings of a `;`-separated file as French spreadsheets write it: no header handling (each
+/// import reads its own), records of any length. Quoted fields may hold `;`, doubled quotes `""` and line
+/// breaks (the `csv` crate's reader). Fields are trimmed by [`record_fields`], after the line count.
+pub fn semicolon_reader() -> csv::ReaderBuilder {
+    let mut builder = csv::ReaderBuilder::new();
+    builder.delimiter(b';').has_headers(false).flexible(true);
+    builder
+}
+
+/// One record's fields as trimmed text (see [`decode_text`]); a byte-order mark before the first field is
+/// dropped.
+pub fn record_fields<'a>(fields: impl Iterator<Item = &'a [u8]>) -> Vec<String> {
+    let mut out: Vec<String> = fields
+        .map(|field| decode_text(field).trim().to_string())
+        .collect();
+    if let Some(first) = out.first_mut() {
+        if let Some(rest) = first.strip_prefix('\u{feff}') {
+            *first = rest.trim_start().to_string();
         }
     }
-    fields.push(current.trim().to_string());
-    fields
+    out
+}
+
+/// The line (1-based) a record starts on, for the messages of an import report, from where it ends: the
+/// line feeds read before its end, those inside its quoted fields, and whether a line feed ended it. (The
+/// `csv` crate's own line count is off by one after each `\r\n`, what Excel writes.)
+pub fn record_start_line(
+    newlines_before_end: u64,
+    newlines_inside: u64,
+    ends_with_newline: bool,
+) -> u64 {
+    (newlines_before_end + 1).saturating_sub(newlines_inside + u64::from(ends_with_newline))
+}
+
+/// Line feeds inside a record's fields.
+pub fn newlines_inside(record: &csv::ByteRecord) -> u64 {
+    record.as_slice().iter().filter(|b| **b == b'\n').count() as u64
+}
+
+/// The records of `;`-separated text held in memory, each with the line it starts on (1-based).
+pub fn semicolon_records(bytes: &[u8]) -> impl Iterator<Item = (u64, Vec<String>)> + '_ {
+    let mut reader = semicolon_reader().from_reader(bytes);
+    let mut record = csv::ByteRecord::new();
+    let (mut counted_until, mut newlines) = (0usize, 0u64);
+    std::iter::from_fn(move || match reader.read_byte_record(&mut record) {
+        Ok(true) => {
+            let end = usize::try_from(reader.position().byte())
+                .unwrap_or(bytes.len())
+                .min(bytes.len());
+            newlines += bytes[counted_until.min(end)..end]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64;
+            counted_until = end;
+            let ends_with_newline = end > 0 && bytes[end - 1] == b'\n';
+            let line = record_start_line(newlines, newlines_inside(&record), ends_with_newline);
+            Some((line, record_fields(record.iter())))
+        }
+        // Reading from memory fails only at the end: no record is dropped silently before it.
+        Ok(false) | Err(_) => None,
+    })
+}
+
+/// The fields of one line of a `;`-separated file (its first record; `[""]` for an empty line).
+pub fn split_semicolons(line: &str) -> Vec<String> {
+    semicolon_records(line.as_bytes())
+        .next()
+        .map(|(_, fields)| fields)
+        .unwrap_or_else(|| vec![String::new()])
 }
 
 #[cfg(test)]
@@ -95,6 +160,42 @@ mod tests {
         );
         assert_eq!(split_semicolons(""), vec![""]);
         assert_eq!(split_semicolons("\"non fermé"), vec!["non fermé"]);
+    }
+
+    #[test]
+    fn a_quoted_field_may_hold_a_line_break() {
+        let text = "nom;adresse\r\nDupont;\"3 rue Haute\nBâtiment B\"\r\nMartin;place\r\n";
+        let records: Vec<(u64, Vec<String>)> = semicolon_records(text.as_bytes()).collect();
+        assert_eq!(records.len(), 3);
+        assert_eq!(records[1].1, vec!["Dupont", "3 rue Haute\nBâtiment B"]);
+        assert_eq!(
+            records[2],
+            (4, vec!["Martin".to_string(), "place".to_string()])
+        );
+        for text in [
+            "a;b\r\nc;d\r\n\r\ne;f\r\n",
+            "a;b\nc;d\n\ne;f",
+            "a;b\rc;d\r\re;f\r",
+        ] {
+            let lines: Vec<u64> = semicolon_records(text.as_bytes()).map(|(n, _)| n).collect();
+            // A lone `\r` (old Mac files) ends records but not lines: the count stays on line 1.
+            let expected = if text.contains('\n') {
+                vec![1, 2, 4]
+            } else {
+                vec![1, 1, 1]
+            };
+            assert_eq!(lines, expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn windows_1252_text_is_read_as_excel_wrote_it() {
+        assert_eq!(
+            decode_text(b"C\x9cur d\x92H\xe9rault \x80"),
+            "Cœur d’Hérault €"
+        );
+        assert_eq!(decode_text("déjà UTF-8".as_bytes()), "déjà UTF-8");
+        assert_eq!(decode_text(b"\x81"), "\u{81}");
     }
 
     #[test]

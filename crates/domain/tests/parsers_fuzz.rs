@@ -52,13 +52,14 @@ proptest! {
     #[test]
     fn arbitrary_spreadsheet_lines_never_panic(line in "[^\n]{0,300}", cells in proptest::collection::vec("[^;\n]{0,14}", 0..40)) {
         let members = maillage_domain::professional::MemberHeader::parse(
-            &maillage_domain::professional::member_template_header(),
+            &maillage_domain::text::split_semicolons(&maillage_domain::professional::member_template_header()),
         ).unwrap();
         for text in [line.clone(), cells.join(";"), format!("structureet;{}", cells.join(";"))] {
-            let _ = maillage_domain::text::split_semicolons(&text);
-            let _ = maillage_domain::professional::MemberLine::parse(&text, &members, 2026);
-            let _ = maillage_domain::professional::MemberHeader::parse(&text);
-            let _ = maillage_domain::structures::FinessLine::parse(&text);
+            let fields = maillage_domain::text::split_semicolons(&text);
+            let _ = maillage_domain::professional::MemberLine::parse(&fields, &members, 2026);
+            let _ = maillage_domain::professional::MemberHeader::parse(&fields);
+            let _ = maillage_domain::structures::FinessLine::parse(&fields);
+            let _ = maillage_domain::text::decode_text(text.as_bytes());
             let _ = maillage_domain::structures::parse_date("date", &text);
             let _ = maillage_domain::professional::parse_phone("tel", &text);
         }

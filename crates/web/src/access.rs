@@ -13,7 +13,7 @@ use axum::extract::ConnectInfo;
 use axum::extract::{FromRequestParts, RawPathParams, Request, State};
 use axum::handler::Handler;
 use axum::http::request::Parts;
-use axum::http::{header, Method};
+use axum::http::{header, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{on, MethodFilter, MethodRouter};
@@ -25,6 +25,8 @@ use maillage_app::clock::now_ms;
 use maillage_domain::authz::{allows, Permission, Role};
 use maillage_store::Cpts;
 use std::net::SocketAddr;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
 
 /// Who may use a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,6 +211,22 @@ impl FromRequestParts<AppState> for Authorised {
     }
 }
 
+/// Largest request body a page, form or API call accepts.
+pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// Largest uploaded import (the national directory's extract is under 1 GB uncompressed).
+pub const UPLOAD_LIMIT: usize = 3 * 1024 * 1024 * 1024;
+
+/// Longest a request may take until its answer starts (a streamed export then streams as long as it needs).
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The body limit and the time limit of a route.
+#[derive(Clone, Copy)]
+enum Limits {
+    Page,
+    Upload,
+}
+
 pub struct GuardedRouter {
     state: AppState,
     router: Router<AppState>,
@@ -240,7 +258,47 @@ impl GuardedRouter {
         self.add("POST", MethodFilter::POST, path, access, summary, handler)
     }
 
+    /// A POST that receives a file to import: up to [`UPLOAD_LIMIT`] and as long as the upload takes.
+    pub fn post_upload<H, T>(
+        self,
+        path: &str,
+        access: Access,
+        summary: &'static str,
+        handler: H,
+    ) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add_with(
+            "POST",
+            MethodFilter::POST,
+            path,
+            access,
+            summary,
+            handler,
+            Limits::Upload,
+        )
+    }
+
     fn add<H, T>(
+        self,
+        method: &'static str,
+        filter: MethodFilter,
+        path: &str,
+        access: Access,
+        summary: &'static str,
+        handler: H,
+    ) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add_with(method, filter, path, access, summary, handler, Limits::Page)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add_with<H, T>(
         mut self,
         method: &'static str,
         filter: MethodFilter,
@@ -248,6 +306,7 @@ impl GuardedRouter {
         access: Access,
         summary: &'static str,
         handler: H,
+        limits: Limits,
     ) -> Self
     where
         H: Handler<T, AppState>,
@@ -260,6 +319,18 @@ impl GuardedRouter {
                     enforce(state, access, request, next)
                 },
             ));
+        // tower-http's layers, outside the access rule: an oversized body is refused before anything is read
+        // (413, from its declared length or as it streams), a request that takes too long is answered 503.
+        let guarded: MethodRouter<AppState> = match limits {
+            Limits::Page => guarded
+                .layer::<_, std::convert::Infallible>(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    REQUEST_TIMEOUT,
+                ))
+                .layer::<_, std::convert::Infallible>(RequestBodyLimitLayer::new(BODY_LIMIT)),
+            Limits::Upload => guarded
+                .layer::<_, std::convert::Infallible>(RequestBodyLimitLayer::new(UPLOAD_LIMIT)),
+        };
         self.router = self.router.route(path, guarded);
         self.specs.push(RouteSpec {
             method,

@@ -23,6 +23,8 @@ pub enum WebError {
     /// Bad input, with a French message naming the field.
     BadRequest(String),
     Conflict(String),
+    /// The body is larger than the route accepts (tower-http's limit, seen by an extractor).
+    TooLarge,
     /// Too many attempts: wait this many seconds.
     TooManyRequests(String, i64),
     /// Something broke: logged with its cause, shown without it.
@@ -37,6 +39,7 @@ impl WebError {
             WebError::Forbidden(_) => StatusCode::FORBIDDEN,
             WebError::BadRequest(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::TooManyRequests(..) => StatusCode::TOO_MANY_REQUESTS,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -60,7 +63,10 @@ pub fn default_info(status: StatusCode) -> ErrorInfo {
         415 => ("Format non pris en charge", "Le format des données envoyées n'est pas accepté."),
         422 => ("Données invalides", "Certaines données du formulaire ne sont pas valides."),
         429 => ("Trop de tentatives", "Patientez quelques instants avant de réessayer."),
-        503 => ("Service indisponible", "Maillage ne peut pas répondre pour le moment."),
+        503 => (
+            "Service indisponible",
+            "Maillage n'a pas pu répondre à temps. Réessayez dans un instant ; si cela se reproduit, prévenez l'équipe technique.",
+        ),
         _ if status.is_server_error() => (
             "Erreur du serveur",
             "Une erreur inattendue s'est produite. L'équipe technique peut la retrouver grâce à l'identifiant ci-dessous.",
@@ -91,7 +97,7 @@ impl IntoResponse for WebError {
             WebError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
             }
-            WebError::NotFound | WebError::Unauthorized => {}
+            WebError::NotFound | WebError::Unauthorized | WebError::TooLarge => {}
         }
         let mut response = status.into_response();
         if let Some(seconds) = retry_after {

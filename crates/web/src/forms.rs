@@ -15,6 +15,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
             .await
             .map(|axum::Form(value)| Form(value))
             .map_err(|rejection: FormRejection| {
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    return WebError::TooLarge;
+                }
                 WebError::BadRequest(format!(
                     "Le formulaire envoyé est incomplet ou mal formé ({}).",
                     french_detail(&rejection.body_text())
@@ -72,6 +75,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             .await
             .map(|axum::Json(value)| Json(value))
             .map_err(|rejection: JsonRejection| {
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    return WebError::TooLarge;
+                }
                 let detail = match &rejection {
                     JsonRejection::MissingJsonContentType(_) => {
                         "le corps doit être du JSON (Content-Type: application/json)".to_string()

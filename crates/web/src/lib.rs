@@ -24,6 +24,7 @@ pub use metrics::Metrics;
 
 use axum::Router;
 use maillage_app::accounts::Accounts;
+use maillage_app::missions::Missions;
 use maillage_app::Config;
 use maillage_store::Store;
 use std::sync::Arc;
@@ -35,32 +36,29 @@ pub struct AppState {
     pub accounts: Accounts,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
-    pub doctor_search: maillage_app::doctor_search::DoctorSearch,
-    pub unscheduled_care: maillage_app::unscheduled_care::UnscheduledCare,
-    pub directory: maillage_app::directory::pages::Directory,
+    /// The delivered missions' services (the registry of `maillage_app::missions`).
+    pub missions: Missions,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, accounts: Accounts, config: Arc<Config>) -> Self {
-        let doctor_search = maillage_app::doctor_search::DoctorSearch::from_config(
-            store.clone(),
-            accounts.keyring().clone(),
-            &config,
-        );
-        let directory = maillage_app::directory::pages::Directory::new(store.clone());
-        let unscheduled_care = maillage_app::unscheduled_care::UnscheduledCare::new(
-            store.clone(),
-            accounts.keyring().clone(),
-            config.jobs.max_attempts,
-        );
+        let missions = Missions::from_config(store.clone(), accounts.keyring().clone(), &config);
+        Self::with_missions(store, accounts, config, missions)
+    }
+
+    /// The state around services already built (by `serve`, which also runs their background work).
+    pub fn with_missions(
+        store: Arc<dyn Store>,
+        accounts: Accounts,
+        config: Arc<Config>,
+        missions: Missions,
+    ) -> Self {
         Self {
             store,
             accounts,
             config,
             metrics: Arc::new(Metrics::default()),
-            doctor_search,
-            unscheduled_care,
-            directory,
+            missions,
         }
     }
 }

@@ -26,41 +26,6 @@ pub const CONTENT_SECURITY_POLICY: &str =
     img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; \
     frame-ancestors 'none'; base-uri 'none'; manifest-src 'self'";
 
-/// Largest request body accepted, except for file uploads.
-const BODY_LIMIT: usize = 2 * 1024 * 1024;
-
-/// Largest uploaded import (the national directory's extract is under 1 GB uncompressed).
-pub const UPLOAD_LIMIT: usize = 3 * 1024 * 1024 * 1024;
-
-/// Import uploads (`POST …/imports`) may be large; every other body is small.
-async fn limit_body(request: Request, next: Next) -> Response {
-    let limit = if request.method() == axum::http::Method::POST
-        && request.uri().path().ends_with("/imports")
-    {
-        UPLOAD_LIMIT
-    } else {
-        BODY_LIMIT
-    };
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|length| length > limit) {
-        return (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            Html(format!(
-                "<!doctype html><html lang=\"fr\"><title>Envoi trop volumineux</title><p>L'envoi dépasse la taille \
-                 autorisée ({} Mo).</p></html>",
-                limit / (1024 * 1024)
-            )),
-        )
-            .into_response();
-    }
-    next.run(request.map(|body| Body::new(http_body_util::Limited::new(body, limit))))
-        .await
-}
-
 pub fn wrap(router: Router, state: AppState) -> Router {
     let secure = state.config.server.secure_cookies();
     let mut router = router
@@ -69,7 +34,6 @@ pub fn wrap(router: Router, state: AppState) -> Router {
             tracing::error!("handler panicked");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }))
-        .layer(middleware::from_fn(limit_body))
         .layer(header_layer(
             header::CONTENT_SECURITY_POLICY,
             CONTENT_SECURITY_POLICY,

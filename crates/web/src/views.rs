@@ -4,7 +4,6 @@ use crate::access::{CptsContext, Viewer};
 use askama::Template;
 use axum::response::{Html, IntoResponse, Response};
 use maillage_domain::authz::{allows, Permission};
-use maillage_domain::missions::MISSIONS;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -72,12 +71,12 @@ impl Layout {
             slug: context.cpts.slug.clone(),
             name: context.cpts.name.clone(),
             role_label: context.role.label(),
-            missions: MISSIONS
-                .iter()
-                .map(|m| NavMission {
-                    slug: m.slug,
-                    label: m.label,
-                    available: m.available,
+            missions: crate::missions::registry::menu(context.role)
+                .into_iter()
+                .map(|entry| NavMission {
+                    slug: entry.mission.slug,
+                    label: entry.mission.label,
+                    available: entry.available,
                 })
                 .collect(),
             can_see_members: allows(context.role, Permission::ViewMemberDirectory),

@@ -3,7 +3,7 @@
 //! the CPTS's communes become structures, keyed by their FINESS; what the CPTS recorded about them (services,
 //! contacts, agreement) is never overwritten.
 
-use super::{content_hash, territory_of, ImportError, ImportReport, Lines};
+use super::{blank, content_hash, territory_of, ImportError, ImportReport, SemicolonRecords};
 use maillage_domain::structures::{
     kind_label, kind_of_finess_category, FinessEstablishment, FinessLine,
 };
@@ -42,7 +42,7 @@ pub fn identity(e: &FinessEstablishment) -> StructureIdentity {
     identity
 }
 
-pub async fn import_finess<R: AsyncBufRead + Unpin>(
+pub async fn import_finess<R: AsyncBufRead + Unpin + Send>(
     store: &dyn Store,
     cpts: CptsId,
     reader: R,
@@ -51,14 +51,14 @@ pub async fn import_finess<R: AsyncBufRead + Unpin>(
 ) -> Result<ImportReport, ImportError> {
     let territory = territory_of(store, cpts).await?;
     let mut report = ImportReport::default();
-    let mut lines = Lines::new(reader);
+    let mut lines = SemicolonRecords::new(reader);
     let mut kept = Vec::new();
     let mut seen_header = false;
-    while let Some(line) = lines.next(&mut progress).await? {
-        if line.trim().is_empty() {
+    while let Some(fields) = lines.next(&mut progress).await? {
+        if blank(&fields) {
             continue;
         }
-        match FinessLine::parse(&line) {
+        match FinessLine::parse(&fields) {
             Ok(FinessLine::Header) => seen_header = true,
             Ok(FinessLine::Other) if lines.number == 1 => {
                 return Err(ImportError::Header(maillage_domain::ValidationError::new(
@@ -75,7 +75,7 @@ pub async fn import_finess<R: AsyncBufRead + Unpin>(
             Err(problem) => report.reject(lines.number, problem.field, problem.message),
         }
     }
-    report.lines = lines.number;
+    report.lines = lines.lines;
     report.bytes = lines.bytes;
     if !seen_header {
         return Err(ImportError::Empty);

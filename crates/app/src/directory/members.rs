@@ -3,7 +3,7 @@
 //! CPTS's facts about them; other lines create the entry (the next national import completes it). Bad lines
 //! are reported with their column and value; the good ones are applied together in one transaction.
 
-use super::{territory_of, ImportError, ImportReport, Lines};
+use super::{blank, territory_of, ImportError, ImportReport, SemicolonRecords};
 use maillage_domain::directory::is_general_practice;
 use maillage_domain::professional::{
     profession_label, MemberHeader, MemberLine, ProfessionalFacts,
@@ -80,7 +80,7 @@ fn entry(line: MemberLine) -> MemberTemplateEntry {
 }
 
 /// Imports the member template into the directory of `cpts`.
-pub async fn import_members<R: AsyncBufRead + Unpin>(
+pub async fn import_members<R: AsyncBufRead + Unpin + Send>(
     store: &dyn Store,
     cpts: CptsId,
     reader: R,
@@ -90,18 +90,18 @@ pub async fn import_members<R: AsyncBufRead + Unpin>(
 ) -> Result<ImportReport, ImportError> {
     let territory = territory_of(store, cpts).await?;
     let mut report = ImportReport::default();
-    let mut lines = Lines::new(reader);
+    let mut lines = SemicolonRecords::new(reader);
     let mut header: Option<MemberHeader> = None;
     let mut entries = Vec::new();
-    while let Some(line) = lines.next(&mut progress).await? {
+    while let Some(fields) = lines.next(&mut progress).await? {
         let Some(columns) = &header else {
-            header = Some(MemberHeader::parse(&line).map_err(ImportError::Header)?);
+            header = Some(MemberHeader::parse(&fields).map_err(ImportError::Header)?);
             continue;
         };
-        if line.trim().trim_matches(';').is_empty() {
+        if blank(&fields) {
             continue;
         }
-        match MemberLine::parse(&line, columns, current_year) {
+        match MemberLine::parse(&fields, columns, current_year) {
             Err(problem) => report.reject(lines.number, problem.field, problem.message),
             Ok(member) => {
                 if territory.contains(&member.commune_code) {
@@ -121,7 +121,7 @@ pub async fn import_members<R: AsyncBufRead + Unpin>(
             }
         }
     }
-    report.lines = lines.number;
+    report.lines = lines.lines;
     report.bytes = lines.bytes;
     if header.is_none() {
         return Err(ImportError::Empty);

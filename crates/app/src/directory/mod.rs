@@ -119,7 +119,140 @@ impl ImportReport {
     }
 }
 
-/// A file read line by line, decoded (UTF-8 or Latin-1), counting lines and bytes for the report and the
+/// A `;`-separated file read record by record with csv-async (a quoted field may hold `;`, `""` and line
+/// breaks; see `maillage_domain::text::semicolon_reader` for the same settings on text in memory), fields
+/// decoded (UTF-8 or Windows-1252), counting records and bytes for the report and the progress bar. Memory
+/// stays at one record.
+pub(crate) struct SemicolonRecords<R> {
+    reader: csv_async::AsyncReader<NewlineOffsets<R>>,
+    record: csv_async::ByteRecord,
+    /// The line the last record starts on (1-based), for the report's messages.
+    pub number: u64,
+    /// Lines read so far.
+    pub lines: u64,
+    pub bytes: u64,
+    records: u64,
+}
+
+impl<R: tokio::io::AsyncRead + Unpin + Send> SemicolonRecords<R> {
+    pub fn new(reader: R) -> Self {
+        let mut builder = csv_async::AsyncReaderBuilder::new();
+        // The settings of `maillage_domain::text::semicolon_reader`.
+        builder.delimiter(b';').has_headers(false).flexible(true);
+        Self {
+            reader: builder.create_reader(NewlineOffsets::new(reader)),
+            record: csv_async::ByteRecord::new(),
+            number: 0,
+            lines: 0,
+            bytes: 0,
+            records: 0,
+        }
+    }
+
+    /// The next record's fields, `progress` being told the bytes read every 10,000 records.
+    pub async fn next(
+        &mut self,
+        progress: &mut impl FnMut(u64),
+    ) -> std::io::Result<Option<Vec<String>>> {
+        let more = self
+            .reader
+            .read_byte_record(&mut self.record)
+            .await
+            .map_err(std::io::Error::other)?;
+        self.bytes = self.reader.position().byte();
+        let ended_by_newline = self.reader.get_mut().count_until(self.bytes);
+        let newlines = self.reader.get_ref().counted;
+        if !more {
+            self.lines = newlines + u64::from(self.bytes > 0 && !ended_by_newline);
+            progress(self.bytes);
+            return Ok(None);
+        }
+        let inside = self
+            .record
+            .as_slice()
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u64;
+        self.number = maillage_domain::text::record_start_line(newlines, inside, ended_by_newline);
+        self.lines = newlines + u64::from(!ended_by_newline);
+        self.records += 1;
+        if self.records.is_multiple_of(10_000) {
+            progress(self.bytes);
+        }
+        Ok(Some(maillage_domain::text::record_fields(
+            self.record.iter(),
+        )))
+    }
+}
+
+/// A reader that notes where its line feeds are, so that a record's line can be told from its end: the csv
+/// reader reads ahead, so the offsets read but not yet reached by a record wait in a queue (bounded by the
+/// reader's buffer).
+struct NewlineOffsets<R> {
+    inner: R,
+    offset: u64,
+    pending: std::collections::VecDeque<u64>,
+    /// Line feeds before the end of the last record.
+    counted: u64,
+}
+
+impl<R> NewlineOffsets<R> {
+    fn new(inner: R) -> Self {
+        Self {
+            inner,
+            offset: 0,
+            pending: std::collections::VecDeque::new(),
+            counted: 0,
+        }
+    }
+
+    /// Counts the line feeds before byte `end`; true when the byte just before `end` is one.
+    fn count_until(&mut self, end: u64) -> bool {
+        let mut last = None;
+        while let Some(&offset) = self.pending.front() {
+            if offset >= end {
+                break;
+            }
+            self.pending.pop_front();
+            self.counted += 1;
+            last = Some(offset);
+        }
+        end > 0 && last == Some(end - 1)
+    }
+}
+
+impl<R: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for NewlineOffsets<R> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        context: &mut std::task::Context<'_>,
+        buffer: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buffer.filled().len();
+        let polled = std::pin::Pin::new(&mut self.inner).poll_read(context, buffer);
+        if let std::task::Poll::Ready(Ok(())) = polled {
+            let start = self.offset;
+            let read = &buffer.filled()[before..];
+            let found: Vec<u64> = read
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b == b'\n')
+                .map(|(i, _)| start + i as u64)
+                .collect();
+            let length = read.len() as u64;
+            self.pending.extend(found);
+            self.offset += length;
+        }
+        polled
+    }
+}
+
+/// True when every field is empty (a blank line, or `;;;` left by a spreadsheet).
+pub(crate) fn blank(fields: &[String]) -> bool {
+    fields.iter().all(|field| field.is_empty())
+}
+
+/// A file read line by line (the `|`-separated national extract, which has no quoting), decoded (UTF-8 or
+/// Windows-1252), counting lines and bytes for the report and the
 /// progress bar. Memory stays at one line.
 pub(crate) struct Lines<R> {
     reader: R,

@@ -8,12 +8,11 @@ use super::*;
 pub fn parse_request_list(
     text: &str,
 ) -> std::result::Result<Vec<(usize, RequestFields)>, ValidationError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lines = text.lines().enumerate();
-    let Some((_, header)) = lines.next() else {
+    let mut records = maillage_domain::text::semicolon_records(text.as_bytes());
+    let Some((_, header)) = records.next() else {
         return Err(ValidationError::new("Fichier", "le fichier est vide"));
     };
-    let columns: Vec<String> = maillage_domain::text::split_semicolons(header)
+    let columns: Vec<String> = header
         .into_iter()
         .map(|c| maillage_domain::text::fold(&c).replace(' ', "_"))
         .collect();
@@ -44,11 +43,10 @@ pub fn parse_request_list(
     let email = position(&["email", "e-mail", "courriel"]);
     let criteria = position(&["criteres"]);
     let mut rows = Vec::new();
-    for (number, line) in lines {
-        if line.trim().is_empty() {
+    for (number, cells) in records {
+        if cells.iter().all(String::is_empty) {
             continue;
         }
-        let cells = maillage_domain::text::split_semicolons(line);
         let cell = |index: Option<usize>| {
             index
                 .and_then(|i| cells.get(i))
@@ -61,7 +59,7 @@ pub fn parse_request_list(
             "oui" | "o" | "yes" | "1" | "x"
         );
         rows.push((
-            number + 1,
+            number as usize,
             RequestFields {
                 family_name: cell(Some(indexes[0])),
                 given_names: cell(Some(indexes[1])),

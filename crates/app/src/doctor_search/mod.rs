@@ -6,6 +6,7 @@ mod lists;
 mod pages;
 mod proposals;
 mod requests;
+mod upkeep;
 
 pub use lists::{parse_request_list, request_list_template, ListReport};
 

@@ -5,6 +5,7 @@
 
 pub mod policy;
 mod reads;
+mod upkeep;
 
 pub use reads::AgendaScope;
 

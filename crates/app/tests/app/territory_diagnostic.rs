@@ -480,6 +480,38 @@ async fn the_member_template_updates_facts_and_creates_the_missing() {
 }
 
 #[tokio::test]
+async fn a_spreadsheet_saved_by_excel_is_read_with_its_quoted_line_breaks_and_accents() {
+    for_each_backend(|store, _url| async move {
+        let cpts = make_cpts(store.as_ref(), "camargue").await;
+        store.add_to_territory(cpts.id, &["30341".into()], 0).await.unwrap();
+        let rpps = with_luhn_key("1888888888");
+        let mut wrong = rpps.clone();
+        wrong.replace_range(10.., if rpps.ends_with('9') { "0" } else { "9" });
+        let header = member_template_header();
+        // Windows-1252 as Excel writes it on a French Windows: Œ is 0x8C, é is 0xE9, ’ is 0x92. The address
+        // is a quoted field over two lines; the line after it is line 4 of the file, and its error says so.
+        let mut file = format!("{header}\r\n").into_bytes();
+        file.extend_from_slice(rpps.as_bytes());
+        file.extend_from_slice(b";;C\x8cUR;Ren\xe9e;60;;30341;\"2 rue de l\x92\xc9glise\r\nB\xe2timent B\";;;;lib\xe9ral;oui\r\n");
+        file.extend_from_slice(format!("{wrong};;FAUX;Camille;60;;30341\r\n").as_bytes());
+        let report = import_members(store.as_ref(), cpts.id, file.as_slice(), |_| {}, 2026, 2).await.unwrap();
+        assert_eq!((report.created, report.rejected_total), (1, 1), "{report:?}");
+        assert_eq!(report.rejected[0].line, 4, "{report:?}");
+        assert_eq!(report.lines, 4);
+        let found = store
+            .search_professionals(cpts.id, &DirectoryQuery { words: vec!["coeur".into()], ..DirectoryQuery::default() }, Page::new(1, 10))
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1);
+        let record = store.professional(cpts.id, found[0].id).await.unwrap().unwrap();
+        assert_eq!(record.summary.last_name, "CŒUR");
+        assert_eq!(record.summary.first_name, "Renée");
+        assert_eq!(record.places[0].address, "2 rue de l’Église, Bâtiment B");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn an_uploaded_import_runs_in_the_background_and_reports() {
     for_each_backend(|store, _url| async move {
         let cpts = make_cpts(store.as_ref(), "camargue").await;

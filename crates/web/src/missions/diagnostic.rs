@@ -94,6 +94,7 @@ async fn diagnostic_of(
     caller: &maillage_app::caller::Caller,
 ) -> WebResult<Diagnostic> {
     Ok(state
+        .missions
         .directory
         .diagnostic(caller, year_of(now_ms()))
         .await?)

@@ -109,6 +109,7 @@ pub async fn territory_choices(
     selected: &str,
 ) -> WebResult<Vec<Choice>> {
     let mut choices: Vec<Choice> = state
+        .missions
         .directory
         .territory_of(cpts)
         .await?
@@ -267,7 +268,7 @@ async fn page(
         number,
     )
     .await?;
-    let directory = &state.directory;
+    let directory = &state.missions.directory;
     let rows = directory
         .search_professionals(&caller, &query, lookahead(number, PAGE_SIZE))
         .await?;
@@ -317,6 +318,7 @@ async fn export_batch(
         ..query.clone()
     };
     Ok(state
+        .missions
         .directory
         .search_professionals(
             caller,
@@ -470,6 +472,7 @@ async fn load(
     id: &str,
 ) -> WebResult<maillage_store::ProfessionalRecord> {
     Ok(state
+        .missions
         .directory
         .professional_for_edit(caller, parse_id(id)?)
         .await?)
@@ -483,11 +486,13 @@ async fn professional_page(
     Path((_, id)): Path<(String, String)>,
 ) -> WebResult<Response> {
     let record = state
+        .missions
         .directory
         .professional(&caller, parse_id(&id)?)
         .await?;
     let structure = match record.summary.structure_id {
         Some(structure) => state
+            .missions
             .directory
             .structure(&caller, structure)
             .await
@@ -679,6 +684,7 @@ async fn facts_page(
     errors: Vec<ValidationError>,
 ) -> WebResult<Response> {
     let structures = state
+        .missions
         .directory
         .search_structures(
             caller,
@@ -753,7 +759,7 @@ async fn save(
         }
     };
     let structure_name = match structure {
-        Some(structure) => match state.directory.structure(&caller, structure).await {
+        Some(structure) => match state.missions.directory.structure(&caller, structure).await {
             Ok(found) => Some(found.name),
             Err(maillage_app::directory::pages::DirectoryError::NotFound) => None,
             Err(other) => return Err(other.into()),
@@ -768,6 +774,7 @@ async fn save(
         return facts_page(&state, &viewer, &context, &caller, &record, form, errors).await;
     };
     state
+        .missions
         .directory
         .update_professional_facts(
             &caller,

@@ -29,7 +29,7 @@ pub fn routes(router: GuardedRouter) -> GuardedRouter {
             "Imports de l'annuaire, de FINESS et des membres",
             page,
         )
-        .post(
+        .post_upload(
             "/c/{cpts}/imports",
             Access::Cpts(Permission::ManageDirectory),
             "Envoi d'un fichier à importer",
@@ -136,6 +136,7 @@ async fn imports_page(
     error: String,
 ) -> WebResult<Response> {
     let runs = state
+        .missions
         .directory
         .imports(caller, Page::new(1, 20))
         .await?
@@ -189,7 +190,7 @@ async fn receive(
     let too_large = |error: multer::Error| match error {
         multer::Error::StreamReadFailed(_) => format!(
             "Le fichier dépasse la taille autorisée ({} Mo) ou l'envoi a été interrompu.",
-            crate::security::UPLOAD_LIMIT / (1024 * 1024)
+            crate::access::UPLOAD_LIMIT / (1024 * 1024)
         ),
         _ => "Le formulaire d'envoi est mal formé : choisissez un fichier puis recommencez."
             .to_string(),
@@ -253,7 +254,13 @@ async fn upload(
         Ok(received) => received,
         Err(message) => return imports_page(&state, &viewer, &context, &caller, message).await,
     };
-    if state.directory.territory(&caller).await?.is_empty() {
+    if state
+        .missions
+        .directory
+        .territory(&caller)
+        .await?
+        .is_empty()
+    {
         return imports_page(
             &state,
             &viewer,
@@ -264,6 +271,7 @@ async fn upload(
         .await;
     }
     let id = state
+        .missions
         .directory
         .start_import(&caller, kind, &file_name, path, size)
         .await?;
@@ -325,7 +333,7 @@ async fn find(
     id: &str,
 ) -> WebResult<RunView> {
     let id = super::directory::parse_id(id)?;
-    Ok(run_view(state.directory.import(caller, id).await?))
+    Ok(run_view(state.missions.directory.import(caller, id).await?))
 }
 
 async fn progress_page(

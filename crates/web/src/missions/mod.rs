@@ -6,6 +6,7 @@ pub mod directory;
 pub mod doctor_search;
 pub mod imports;
 pub mod public;
+pub mod registry;
 pub mod snp_reports;
 pub mod snp_rota;
 pub mod snp_sharing;
@@ -27,38 +28,35 @@ use maillage_domain::missions::{Mission, MISSIONS};
 use serde::Deserialize;
 
 pub fn routes(router: GuardedRouter) -> GuardedRouter {
-    let mut router = public::routes(diagnostic::routes(imports::routes(structures::routes(
-        directory::routes(doctor_search::routes(snp_reports::routes(
-            snp_rota::routes(snp_sharing::routes(unscheduled_care::routes(
-                territory::routes(router),
-            ))),
-        ))),
-    ))))
-    .get(
-        "/c/{cpts}",
-        Access::Cpts(Permission::ViewDashboard),
-        "Tableau de bord de la CPTS",
-        dashboard,
-    )
-    .get(
-        "/c/{cpts}/membres",
-        Access::Cpts(Permission::ViewMemberDirectory),
-        "Membres et rôles de la CPTS",
-        members,
-    )
-    .get(
-        "/c/{cpts}/parametres",
-        Access::Cpts(Permission::ManageCpts),
-        "Paramètres de la CPTS",
-        settings,
-    )
-    .post(
-        "/c/{cpts}/parametres",
-        Access::Cpts(Permission::ManageCpts),
-        "Modification des paramètres de la CPTS",
-        save_settings,
-    );
-    for mission in MISSIONS.iter().filter(|m| !m.available) {
+    let mut router = public::routes(registry::routes(router))
+        .get(
+            "/c/{cpts}",
+            Access::Cpts(Permission::ViewDashboard),
+            "Tableau de bord de la CPTS",
+            dashboard,
+        )
+        .get(
+            "/c/{cpts}/membres",
+            Access::Cpts(Permission::ViewMemberDirectory),
+            "Membres et rôles de la CPTS",
+            members,
+        )
+        .get(
+            "/c/{cpts}/parametres",
+            Access::Cpts(Permission::ManageCpts),
+            "Paramètres de la CPTS",
+            settings,
+        )
+        .post(
+            "/c/{cpts}/parametres",
+            Access::Cpts(Permission::ManageCpts),
+            "Modification des paramètres de la CPTS",
+            save_settings,
+        );
+    for mission in MISSIONS
+        .iter()
+        .filter(|m| registry::delivered(m.slug).is_none())
+    {
         router = router.get(
             &format!("/c/{{cpts}}/{}", mission.slug),
             Access::Cpts(Permission::ViewDashboard),
@@ -79,7 +77,7 @@ struct DashboardPage {
     slug: String,
     role_label: &'static str,
     finess: Option<String>,
-    missions: &'static [Mission],
+    missions: Vec<registry::MissionEntry>,
     /// Key figures of the territory, for the roles that see the directory.
     figures: Option<KeyFigures>,
     /// Requests for a médecin traitant waiting too long, for the roles that handle them.
@@ -101,12 +99,12 @@ async fn dashboard(
     crate::access::Authorised(caller): crate::access::Authorised,
 ) -> crate::error::WebResult<Response> {
     let figures = if allows(context.role, Permission::ViewMemberDirectory) {
-        let codes = state.directory.territory(&caller).await?;
+        let codes = state.missions.directory.territory(&caller).await?;
         let report = maillage_domain::territory::population_of(
             &codes,
             &state.config.territory.size_thresholds,
         );
-        let totals = state.directory.totals(&caller).await?;
+        let totals = state.missions.directory.totals(&caller).await?;
         let (professionals, members) = totals
             .iter()
             .filter(|t| t.category != maillage_store::GENERAL_PRACTICE)
@@ -116,7 +114,7 @@ async fn dashboard(
             size_category: report.size_category.number(),
             professionals,
             members,
-            structures: state.directory.count_structures(&caller).await?,
+            structures: state.missions.directory.count_structures(&caller).await?,
         })
     } else {
         None
@@ -127,7 +125,7 @@ async fn dashboard(
         slug: context.cpts.slug.clone(),
         role_label: context.role.label(),
         finess: context.cpts.finess.clone(),
-        missions: &MISSIONS,
+        missions: registry::menu(context.role),
         figures,
         overdue_requests: doctor_search::overdue_count(&state, &caller).await?,
     }))
@@ -179,6 +177,7 @@ async fn members(
 ) -> WebResult<Response> {
     let number = query.number();
     let rows = state
+        .missions
         .directory
         .members(&caller, number, lookahead(number, PAGE_SIZE))
         .await?;
@@ -233,7 +232,11 @@ async fn save_settings(
 ) -> WebResult<Response> {
     let required = form.mfa_required.is_some();
     if required != context.cpts.mfa_required {
-        state.directory.set_mfa_required(&caller, required).await?;
+        state
+            .missions
+            .directory
+            .set_mfa_required(&caller, required)
+            .await?;
     }
     Ok(Redirect::to(&format!("/c/{}/parametres", context.cpts.slug)).into_response())
 }

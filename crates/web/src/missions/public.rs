@@ -52,6 +52,7 @@ async fn page(
     Query(params): Query<Params>,
 ) -> WebResult<Response> {
     let cpts = state
+        .missions
         .directory
         .public_cpts(&slug)
         .await?
@@ -67,6 +68,7 @@ async fn page(
         ..DirectoryQuery::default()
     };
     let rows = state
+        .missions
         .directory
         .public_professionals(&cpts, &query, lookahead(number, PAGE_SIZE))
         .await?;

@@ -173,6 +173,7 @@ async fn period_rows(
         rows.push(FigureRow {
             label: period.label.clone(),
             figures: state
+                .missions
                 .unscheduled_care
                 .figures(caller, instant(period.from), instant(period.until))
                 .await
@@ -209,7 +210,7 @@ async fn compute(
         instant(Day::new(year_i32 + 1, 1, 1).unwrap_or(list[list.len() - 1].until)),
     );
     let rows = period_rows(state, caller, &list).await?;
-    let care = &state.unscheduled_care;
+    let care = &state.missions.unscheduled_care;
     let total = FigureRow {
         label: format!("Année {year}"),
         figures: care
@@ -380,6 +381,7 @@ async fn indicators_export(
 ) -> WebResult<Response> {
     let i = compute(state, caller, params).await?;
     state
+        .missions
         .unscheduled_care
         .record_export(
             caller,
@@ -477,6 +479,7 @@ async fn each_slot_row(
     let mut professionals = Professionals::default();
     let mut written = 0u64;
     let scope = state
+        .missions
         .unscheduled_care
         .agenda_scope(caller, None)
         .map_err(care_error)?;
@@ -555,6 +558,7 @@ async fn slots_csv(
     })
     .await?;
     state
+        .missions
         .unscheduled_care
         .record_export(
             &caller,
@@ -584,6 +588,7 @@ async fn slots_xlsx(
     })
     .await?;
     state
+        .missions
         .unscheduled_care
         .record_export(
             &caller,

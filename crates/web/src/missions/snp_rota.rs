@@ -113,7 +113,7 @@ async fn rota_page(
     let cpts = context.cpts.id;
     let today = utc_to_paris(now_ms()).0;
     let mut professionals = Professionals::default();
-    let care = &state.unscheduled_care;
+    let care = &state.missions.unscheduled_care;
     let listed = care
         .rota_turns(
             caller,
@@ -328,7 +328,12 @@ async fn build(
         skip_public_holidays: pairs.text("holidays") != "oui",
         professionals: chosen,
     };
-    match state.unscheduled_care.build_rota(&caller, &request).await {
+    match state
+        .missions
+        .unscheduled_care
+        .build_rota(&caller, &request)
+        .await
+    {
         Ok(created) => Ok(Redirect::to(&format!(
             "/c/{}/{BASE}/astreintes?ajoutes={created}",
             context.cpts.slug
@@ -383,6 +388,7 @@ async fn change(
         }
     };
     let done = state
+        .missions
         .unscheduled_care
         .change_turn(&caller, turn, change)
         .await

@@ -100,6 +100,7 @@ async fn tokens_page(
     error: Option<String>,
 ) -> WebResult<Response> {
     let rows = state
+        .missions
         .unscheduled_care
         .tokens(caller, FHIR_SCOPE, Page::first(100))
         .await
@@ -144,6 +145,7 @@ async fn issue(
     pairs: FormPairs,
 ) -> WebResult<Response> {
     match state
+        .missions
         .unscheduled_care
         .issue_token(&caller, &pairs.text("name"), FHIR_SCOPE, None)
         .await
@@ -165,6 +167,7 @@ async fn revoke(
 ) -> WebResult<Response> {
     let id = super::directory::parse_id(&id)?;
     if !state
+        .missions
         .unscheduled_care
         .revoke_token(&caller, id)
         .await
@@ -206,6 +209,7 @@ async fn new_calendar_address(
         ));
     };
     let secret = state
+        .missions
         .unscheduled_care
         .issue_token(
             &caller,
@@ -287,6 +291,7 @@ async fn calendar_feed(
         }
     }
     let turns = state
+        .missions
         .unscheduled_care
         .feed_turns(
             &scope,
@@ -310,6 +315,7 @@ async fn calendar_feed(
         });
     }
     state
+        .missions
         .unscheduled_care
         .record_feed_read(&scope, &actor, events.len())
         .await

@@ -160,6 +160,7 @@ async fn list(
     let number = crate::forms::page_number(params.page);
     let query = params.query();
     let rows = state
+        .missions
         .directory
         .search_structures(&caller, &query, lookahead(number, PAGE_SIZE))
         .await?;
@@ -168,7 +169,7 @@ async fn list(
     Ok(render(&ListPage {
         layout: Layout::in_cpts(&viewer, &context, "Structures du territoire", "territoire"),
         slug: context.cpts.slug.clone(),
-        total: state.directory.count_structures(&caller).await?,
+        total: state.missions.directory.count_structures(&caller).await?,
         query: params.q.chars().take(100).collect(),
         kinds: kind_choices(&params.type_structure),
         partners_only: query.partners_only,
@@ -251,6 +252,7 @@ async fn all_matching(
     let mut all = Vec::new();
     for number in 1.. {
         let rows = state
+            .missions
             .directory
             .search_structures(caller, &query, Page::new(number, Page::MAX_LIMIT))
             .await?;
@@ -546,6 +548,7 @@ async fn form_page(
     errors: Vec<ValidationError>,
 ) -> WebResult<Response> {
     let communes = state
+        .missions
         .directory
         .territory_of(context.cpts.id)
         .await?
@@ -657,6 +660,7 @@ async fn create(
     }
     identity.content_hash = maillage_app::directory::content_hash(&identity);
     let id = match state
+        .missions
         .directory
         .create_structure(&caller, &identity, &facts)
         .await
@@ -681,7 +685,11 @@ async fn load(
     caller: &maillage_app::caller::Caller,
     id: &str,
 ) -> WebResult<Structure> {
-    Ok(state.directory.structure(caller, parse_id(id)?).await?)
+    Ok(state
+        .missions
+        .directory
+        .structure(caller, parse_id(id)?)
+        .await?)
 }
 
 async fn show(
@@ -716,6 +724,7 @@ async fn save(
         return form_page(&state, &viewer, &context, Some(structure), form, problems.0).await;
     }
     state
+        .missions
         .directory
         .update_structure_facts(&caller, structure.id, &facts)
         .await?;

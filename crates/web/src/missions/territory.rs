@@ -181,7 +181,7 @@ async fn view(
     pasted: String,
     errors: Vec<String>,
 ) -> WebResult<Response> {
-    let codes = state.directory.territory(caller).await?;
+    let codes = state.missions.directory.territory(caller).await?;
     let thresholds = state.config.territory.size_thresholds;
     let report = population_of(&codes, &thresholds);
     let can_edit = allows(context.role, Permission::ManageCpts);
@@ -325,7 +325,11 @@ async fn add(
     }
     let found: Vec<String> = report.communes.iter().map(|c| c.code.clone()).collect();
     // The territory is not personal data: its changes go to the technical log, not to the audit trail.
-    state.directory.add_to_territory(&caller, &found).await?;
+    state
+        .missions
+        .directory
+        .add_to_territory(&caller, &found)
+        .await?;
     Ok(Redirect::to(&format!("/c/{}/territoire", context.cpts.slug)).into_response())
 }
 
@@ -344,6 +348,7 @@ async fn remove(
     let code = InseeCode::parse(&form.code)?;
     if find(&code).is_some() {
         state
+            .missions
             .directory
             .remove_from_territory(&caller, code.as_str())
             .await?;

@@ -339,6 +339,7 @@ impl TestApp {
                     .id
             } else if path.contains("/soins-non-programmes/dysfonctionnements/") {
                 self.state
+                    .missions
                     .unscheduled_care
                     .report_dysfunction(
                         &maillage_app::caller::Caller::command_line(id),
@@ -369,6 +370,7 @@ impl TestApp {
                     .id
             } else if path.contains("/medecin-traitant/appariement/") {
                 self.state
+                    .missions
                     .doctor_search
                     .run_matching(&maillage_app::caller::Caller::command_line(id), 50.0)
                     .await

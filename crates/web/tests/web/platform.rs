@@ -136,6 +136,44 @@ async fn health_metrics_openapi_and_error_pages_answer() {
         ));
         assert!(metrics.body.contains("maillage_database_up 1"));
 
+        // tower-http's body limit on every route: a form over 2 MB is refused with a French page, whether its
+        // length is declared or it streams (chunked) past the limit, before the access rule reads anything.
+        let declared = app
+            .send(
+                Request::post("/connexion")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .header(header::CONTENT_LENGTH, (3_u64 << 20).to_string())
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(declared.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(
+            declared.body.contains("Envoi trop volumineux"),
+            "{}",
+            declared.body
+        );
+        let coordinator = app.login_as(COORDINATOR).await;
+        let chunks = futures_util::stream::iter(
+            (0..3).map(|_| Ok::<_, std::io::Error>(vec![b'a'; 1 << 20])),
+        );
+        let streamed = app
+            .send(
+                Request::post("/c/camargue-gardoise/parametres")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .header(header::COOKIE, &coordinator.cookie)
+                    .header("x-csrf-token", &coordinator.csrf)
+                    .body(Body::from_stream(chunks))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(
+            streamed.status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{}",
+            streamed.body
+        );
+
         let css = app.get("/static/maillage.css", None).await;
         assert_eq!(css.status, StatusCode::OK);
         assert!(css.headers[header::CONTENT_TYPE]

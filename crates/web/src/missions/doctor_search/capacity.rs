@@ -58,6 +58,7 @@ pub(super) async fn capacities_page(
     error: Option<String>,
 ) -> WebResult<Response> {
     let rows = state
+        .missions
         .doctor_search
         .capacities(caller, lookahead(number, PAGE_SIZE))
         .await?;
@@ -70,6 +71,7 @@ pub(super) async fn capacities_page(
     let stale_days = state.config.doctor_search.capacity_stale_days;
     let now = now_ms();
     let gps = state
+        .missions
         .doctor_search
         .general_practitioners(caller, Page::MAX_LIMIT)
         .await?
@@ -257,12 +259,14 @@ pub(super) async fn declare_for_gp(
         .await;
     };
     let previous = state
+        .missions
         .doctor_search
         .capacity_of(&caller, professional)
         .await?;
     match form.capacity(professional, previous.as_ref(), user.user.id) {
         Ok(capacity) => {
             state
+                .missions
                 .doctor_search
                 .declare_capacity(&caller, &capacity)
                 .await?;
@@ -324,7 +328,7 @@ pub(super) async fn my_capacity_page(
     errors: Vec<ValidationError>,
     notice: Option<String>,
 ) -> WebResult<Response> {
-    let service = &state.doctor_search;
+    let service = &state.missions.doctor_search;
     let professional = caller.professional();
     let record = service.my_practice(caller).await?;
     let capacity = match professional {
@@ -431,12 +435,14 @@ pub(super) async fn save_my_capacity(
         ));
     };
     let previous = state
+        .missions
         .doctor_search
         .capacity_of(&caller, professional)
         .await?;
     match form.capacity(professional, previous.as_ref(), user.user.id) {
         Ok(capacity) => {
             state
+                .missions
                 .doctor_search
                 .declare_capacity(&caller, &capacity)
                 .await?;

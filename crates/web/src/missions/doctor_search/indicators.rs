@@ -52,7 +52,11 @@ pub(super) async fn compute_indicators(
         .unwrap_or(this_year);
     let from = day_start_ms(year, 1, 1);
     let until = day_start_ms(year + 1, 1, 1);
-    let f = state.doctor_search.figures(caller, from, until).await?;
+    let f = state
+        .missions
+        .doctor_search
+        .figures(caller, from, until)
+        .await?;
     let mut delays = f.attachment_delays_days.clone();
     let median_delay = median(&mut delays)
         .map(|d| format!("{d} jours"))
@@ -211,6 +215,7 @@ pub(super) async fn indicators_export(
 ) -> WebResult<Response> {
     let i = compute_indicators(state, caller, params).await?;
     state
+        .missions
         .doctor_search
         .record_export(caller, i.year, format)
         .await?;

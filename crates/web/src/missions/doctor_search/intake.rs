@@ -189,7 +189,11 @@ pub(super) async fn create(
         },
         recorded_by: Some(user.user.id),
     };
-    let submitted = state.doctor_search.submit(&caller, &input, &origin).await?;
+    let submitted = state
+        .missions
+        .doctor_search
+        .submit(&caller, &input, &origin)
+        .await?;
     let slug = &context.cpts.slug;
     let target = if secretary {
         format!(

@@ -85,7 +85,7 @@ pub(super) async fn list(
         referrer: None,
         overdue_at: overdue_only.then_some(now),
     };
-    let service = &state.doctor_search;
+    let service = &state.missions.doctor_search;
     let rows = service
         .list_requests(
             &caller,

@@ -149,6 +149,7 @@ pub(super) async fn import(
         return Ok(render_form(&page, true));
     }
     let id = state
+        .missions
         .doctor_search
         .start_list_import(&caller, origin, &file_name, content)
         .await?;
@@ -174,6 +175,7 @@ pub(super) async fn list_run(
     id: &str,
 ) -> WebResult<ListRun> {
     let run = state
+        .missions
         .doctor_search
         .list_import(caller, parse_id(id)?)
         .await?;

@@ -57,7 +57,7 @@ pub(super) async fn matching_page(
     Authorised(caller): Authorised,
     Query(params): Query<MatchingParams>,
 ) -> WebResult<Response> {
-    let service = &state.doctor_search;
+    let service = &state.missions.doctor_search;
     let drafts = service
         .proposals(
             &caller,
@@ -127,7 +127,11 @@ pub(super) async fn run_matching(
             ))
         }
     };
-    let summary = state.doctor_search.run_matching(&caller, max_km).await?;
+    let summary = state
+        .missions
+        .doctor_search
+        .run_matching(&caller, max_km)
+        .await?;
     let message = format!(
         "Appariement : {} demande(s) en attente, {} médecin(s) avec des places ; {} proposition(s) à revoir, {} demande(s) sans médecin à portée. Poids total {} ; distance totale {} km.",
         summary.requests,
@@ -162,7 +166,7 @@ pub(super) async fn override_proposal(
 ) -> WebResult<Response> {
     let cpts = context.cpts.id;
     let id = parse_id(&id)?;
-    let proposal = state.doctor_search.proposal(&caller, id).await?;
+    let proposal = state.missions.doctor_search.proposal(&caller, id).await?;
     let choice = form.professional.trim();
     let replacement = if choice == "retirer" {
         None
@@ -171,16 +175,19 @@ pub(super) async fn override_proposal(
             WebError::BadRequest("Médecin : choisissez un médecin de la liste.".into())
         })?;
         let request = state
+            .missions
             .doctor_search
             .request(&caller, proposal.request_id)
             .await?;
         let distance = state
+            .missions
             .doctor_search
             .distance_to(cpts, &request, professional)
             .await?;
         Some((professional, distance))
     };
     if !state
+        .missions
         .doctor_search
         .override_draft(&caller, id, replacement)
         .await?
@@ -198,6 +205,7 @@ pub(super) async fn send_proposals(
     Authorised(caller): Authorised,
 ) -> WebResult<Response> {
     let sent = state
+        .missions
         .doctor_search
         .send_drafts(&caller, &context.cpts.slug)
         .await?;

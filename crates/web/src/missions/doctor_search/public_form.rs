@@ -75,6 +75,7 @@ pub(super) async fn public_form(
     Query(params): Query<DoneParams>,
 ) -> WebResult<Response> {
     let cpts = state
+        .missions
         .doctor_search
         .public_cpts(&slug)
         .await?
@@ -103,6 +104,7 @@ pub(super) async fn public_submit(
     // Hidden from people, filled by robots.
     let honeypot = pairs.text("site_web");
     let cpts = state
+        .missions
         .doctor_search
         .public_cpts(&slug)
         .await?
@@ -114,6 +116,7 @@ pub(super) async fn public_submit(
     }
     let key = format!("public-doctor-request:{}", actor.ip);
     let counted = state
+        .missions
         .doctor_search
         .count_public_submission(&key, now_ms())
         .await?;
@@ -127,6 +130,7 @@ pub(super) async fn public_submit(
     match fields.parse(&date_text(now_ms())) {
         Ok(input) => {
             state
+                .missions
                 .doctor_search
                 .submit_public(&actor, cpts.id, &input)
                 .await?;
@@ -158,7 +162,12 @@ pub(super) async fn proposal_page(
     headers: HeaderMap,
     Path(token): Path<String>,
 ) -> WebResult<Response> {
-    let Some(view) = state.doctor_search.proposal_of_link(&token).await? else {
+    let Some(view) = state
+        .missions
+        .doctor_search
+        .proposal_of_link(&token)
+        .await?
+    else {
         return Ok(gone());
     };
     let (csrf, is_new) = public_csrf(&viewer, &headers);
@@ -220,6 +229,7 @@ pub(super) async fn answer_proposal(
         }
     };
     if !state
+        .missions
         .doctor_search
         .answer(&token, answer, &form.reason)
         .await?
@@ -238,6 +248,10 @@ pub async fn overdue_count(
         return Ok(None);
     }
     Ok(Some(
-        state.doctor_search.overdue_count(caller, now_ms()).await?,
+        state
+            .missions
+            .doctor_search
+            .overdue_count(caller, now_ms())
+            .await?,
     ))
 }

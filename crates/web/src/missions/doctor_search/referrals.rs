@@ -50,6 +50,7 @@ pub(super) async fn referrals(
 ) -> WebResult<Response> {
     let number = crate::forms::page_number(params.page);
     let rows = state
+        .missions
         .doctor_search
         .my_referrals(&caller, lookahead(number, PAGE_SIZE))
         .await?;

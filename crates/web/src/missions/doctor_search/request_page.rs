@@ -71,16 +71,29 @@ pub(super) async fn show(
     Path((_, id)): Path<(String, String)>,
     Query(params): Query<NoticeParams>,
 ) -> WebResult<Response> {
-    let request = state.doctor_search.request(&caller, parse_id(&id)?).await?;
+    let request = state
+        .missions
+        .doctor_search
+        .request(&caller, parse_id(&id)?)
+        .await?;
     let identity = state
+        .missions
         .doctor_search
         .identity(&caller, &request, "suivi de la demande de médecin traitant")
         .await?;
     if identity.is_none() {
-        state.doctor_search.record_view(&caller, &request).await?;
+        state
+            .missions
+            .doctor_search
+            .record_view(&caller, &request)
+            .await?;
     }
     let now = now_ms();
-    let events = state.doctor_search.events(&caller, request.id).await?;
+    let events = state
+        .missions
+        .doctor_search
+        .events(&caller, request.id)
+        .await?;
     let mut rows = Vec::with_capacity(events.len());
     for (index, event) in events.iter().enumerate() {
         // Time in each state: until the next change of state, or now for the current one.
@@ -123,12 +136,14 @@ pub(super) async fn show(
         });
     }
     let proposals = state
+        .missions
         .doctor_search
         .proposals_of(&caller, request.id)
         .await?;
     let can_match = allows(context.role, Permission::RunMatching);
     let doctors = if can_match && request.state.is_waiting_for_a_doctor() {
         state
+            .missions
             .doctor_search
             .capacities(&caller, Page::first(Page::MAX_LIMIT))
             .await?
@@ -251,6 +266,7 @@ pub(super) async fn change_state(
         }
     };
     state
+        .missions
         .doctor_search
         .change_state(&caller, id, to, &outcome)
         .await?;
@@ -264,8 +280,13 @@ pub(super) async fn edit_form(
     Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
 ) -> WebResult<Response> {
-    let request = state.doctor_search.request(&caller, parse_id(&id)?).await?;
+    let request = state
+        .missions
+        .doctor_search
+        .request(&caller, parse_id(&id)?)
+        .await?;
     let identity = state
+        .missions
         .doctor_search
         .identity(&caller, &request, "correction de la demande")
         .await?
@@ -336,6 +357,7 @@ pub(super) async fn save_edit(
     match form.parse(&date_text(now_ms())) {
         Ok(input) => {
             state
+                .missions
                 .doctor_search
                 .update_details(&caller, id, &input)
                 .await?;
@@ -361,10 +383,15 @@ pub(super) async fn propose_by_hand(
     Path((_, id)): Path<(String, String)>,
     Form(form): Form<ProposeForm>,
 ) -> WebResult<Response> {
-    let request = state.doctor_search.request(&caller, parse_id(&id)?).await?;
+    let request = state
+        .missions
+        .doctor_search
+        .request(&caller, parse_id(&id)?)
+        .await?;
     let professional = Uuid::parse_str(form.professional.trim())
         .map_err(|_| WebError::BadRequest("Médecin : choisissez un médecin de la liste.".into()))?;
     if state
+        .missions
         .doctor_search
         .capacity_of(&caller, professional)
         .await?
@@ -375,6 +402,7 @@ pub(super) async fn propose_by_hand(
         ));
     }
     state
+        .missions
         .doctor_search
         .propose_by_hand(&caller, &request, professional)
         .await?;

@@ -66,7 +66,7 @@ pub(super) async fn rules_form(
     viewer: Viewer,
     context: CptsContext,
 ) -> WebResult<Response> {
-    let rules = state.doctor_search.rules(context.cpts.id).await?;
+    let rules = state.missions.doctor_search.rules(context.cpts.id).await?;
     Ok(render(&RulesPage {
         layout: Layout::in_cpts(&viewer, &context, "Règles de priorité", BASE),
         slug: context.cpts.slug.clone(),
@@ -82,7 +82,7 @@ pub(super) async fn save_rules(
     Authorised(caller): Authorised,
     Form(form): Form<std::collections::HashMap<String, String>>,
 ) -> WebResult<Response> {
-    let mut rules = state.doctor_search.rules(context.cpts.id).await?;
+    let mut rules = state.missions.doctor_search.rules(context.cpts.id).await?;
     let mut errors = Vec::new();
     for field in rule_fields(&PriorityRules::default()) {
         let text = form.get(field.name).map(String::as_str).unwrap_or("");
@@ -121,6 +121,10 @@ pub(super) async fn save_rules(
             true,
         ));
     }
-    state.doctor_search.save_rules(&caller, &rules).await?;
+    state
+        .missions
+        .doctor_search
+        .save_rules(&caller, &rules)
+        .await?;
     Ok(Redirect::to(&format!("/c/{}/{BASE}", context.cpts.slug)).into_response())
 }

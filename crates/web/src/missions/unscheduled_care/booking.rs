@@ -19,6 +19,7 @@ pub(super) async fn hold(
 ) -> WebResult<Response> {
     let slot = parse_id(&id)?;
     let held = state
+        .missions
         .unscheduled_care
         .hold(&caller, slot, BookingOrigin::CptsSecretary, "", now_ms())
         .await
@@ -92,6 +93,7 @@ pub(super) async fn booking_view(
     errors: Vec<ValidationError>,
 ) -> WebResult<Response> {
     let (booking, slot, identity) = state
+        .missions
         .unscheduled_care
         .booking(caller, id)
         .await
@@ -254,6 +256,7 @@ pub(super) async fn confirm(
         ..PatientIdentity::default()
     };
     let confirmed = state
+        .missions
         .unscheduled_care
         .confirm(
             &caller,
@@ -280,6 +283,7 @@ pub(super) async fn cancel(
 ) -> WebResult<Response> {
     let id = parse_id(&id)?;
     if !state
+        .missions
         .unscheduled_care
         .cancel(&caller, id)
         .await
@@ -303,6 +307,7 @@ pub(super) async fn outcome(
     let outcome = Outcome::parse(&pairs.text("outcome"))
         .ok_or_else(|| WebError::BadRequest("Issue : choisissez une issue de la liste.".into()))?;
     if !state
+        .missions
         .unscheduled_care
         .record_outcome(&caller, id, outcome)
         .await

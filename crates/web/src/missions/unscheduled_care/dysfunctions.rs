@@ -59,6 +59,7 @@ pub(super) async fn dysfunctions_view(
 ) -> WebResult<Response> {
     let (from, until) = committee_period(now_ms());
     let rows = state
+        .missions
         .unscheduled_care
         .dysfunctions(
             caller,
@@ -75,6 +76,7 @@ pub(super) async fn dysfunctions_view(
         DYSFUNCTION_PAGE,
     );
     let summary = state
+        .missions
         .unscheduled_care
         .dysfunction_summary(caller, from, until)
         .await
@@ -178,6 +180,7 @@ pub(super) async fn record_dysfunction(
         .await;
     }
     if let Err(error) = state
+        .missions
         .unscheduled_care
         .report_dysfunction(
             &caller,
@@ -227,6 +230,7 @@ pub(super) async fn follow_up(
         ));
     }
     state
+        .missions
         .unscheduled_care
         .follow_up_dysfunction(&caller, id, &text, pairs.optional("resolved").is_some())
         .await

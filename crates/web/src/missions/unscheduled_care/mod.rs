@@ -204,6 +204,7 @@ impl AgendaBatches {
             return Ok(None);
         }
         let batch = state
+            .missions
             .unscheduled_care
             .agenda(
                 &self.scope,
@@ -245,6 +246,7 @@ impl Professionals {
         }
         for chunk in missing.chunks(500) {
             let found = state
+                .missions
                 .unscheduled_care
                 .professional_summaries(cpts, chunk)
                 .await

@@ -130,6 +130,7 @@ pub(super) async fn my_slots_page(
     // The coordination publishes for a professional who phones in.
     let professionals = if context.role == Role::Coordinator {
         state
+            .missions
             .unscheduled_care
             .professionals_to_choose(caller, false, Page::MAX_LIMIT)
             .await
@@ -148,11 +149,13 @@ pub(super) async fn my_slots_page(
     if let Some(professional) = own {
         let now = now_ms();
         let scope = state
+            .missions
             .unscheduled_care
             .agenda_scope(caller, Some(professional))
             .map_err(care_error)?;
         let (entries, shown) = crate::views::paginate(
             state
+                .missions
                 .unscheduled_care
                 .agenda(
                     &scope,
@@ -346,6 +349,7 @@ pub(super) async fn publish_single(
         return my_slots_page(&state, &viewer, &context, &caller, forms, None).await;
     };
     let created = state
+        .missions
         .unscheduled_care
         .publish_slot(
             &caller,
@@ -385,6 +389,7 @@ pub(super) async fn withdraw(
 ) -> WebResult<Response> {
     let slot_id = parse_id(&id)?;
     if !state
+        .missions
         .unscheduled_care
         .cancel_slot(&caller, slot_id)
         .await
@@ -497,6 +502,7 @@ pub(super) async fn publish(
         return my_slots_page(&state, &viewer, &context, &caller, forms, None).await;
     };
     let created = state
+        .missions
         .unscheduled_care
         .publish_pattern(&caller, professional, &pattern, form.place.trim())
         .await

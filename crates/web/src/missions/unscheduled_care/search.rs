@@ -137,6 +137,7 @@ pub(super) async fn search_view(
     };
     let (slots, pager) = crate::views::paginate(
         state
+            .missions
             .unscheduled_care
             .search(
                 caller,
