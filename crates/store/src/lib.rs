@@ -22,13 +22,14 @@ mod unscheduled_care;
 
 pub use audit::{chain_key, verify_audit_chain, ChainHead, ChainReport, PLATFORM_CHAIN};
 pub use directory::{
-    DirectoryCount, DirectoryQuery, DirectoryStore, ImportedProfessional, MemberTemplateEntry,
-    PracticePlace, ProfessionalRecord, ProfessionalSummary, ReferenceCount, UpsertOutcome,
-    GENERAL_PRACTICE,
+    DirectoryCount, DirectoryCountStore, DirectoryQuery, DirectoryStore, ImportedProfessional,
+    MemberTemplateEntry, PracticePlace, ProfessionalRecord, ProfessionalSummary, ReferenceCount,
+    UpsertOutcome, GENERAL_PRACTICE,
 };
 pub use doctor_search::{
-    CapacityEntry, DoctorRequest, DoctorSearchFigures, DoctorSearchStore, GpCapacity, Proposal,
-    ProposalStatus, ProposalView, RequestEvent, RequestFilter, StaleCapacity, StateChange,
+    CapacityEntry, DoctorRequest, DoctorSearchFigures, DoctorSearchOversight, DoctorSearchStore,
+    GpCapacity, GpCapacityStore, Proposal, ProposalStatus, ProposalStore, ProposalView,
+    RequestEvent, RequestFilter, StaleCapacity, StateChange,
 };
 pub use error::StoreError;
 pub use models::*;
@@ -41,8 +42,9 @@ pub use structures::{
 pub use territory::TerritoryStore;
 pub use tokens::{ApiToken, TokenStore};
 pub use unscheduled_care::{
-    AgendaEntry, NewBooking, NewSlot, RotaFilter, RotaTurn, SlotQuery, SnpBooking, SnpDysfunction,
-    SnpFigures, SnpPattern, SnpSlot, UnscheduledCareStore,
+    AgendaEntry, DysfunctionStore, NewBooking, NewSlot, RotaFilter, RotaStore, RotaTurn, SlotQuery,
+    SnpBooking, SnpDysfunction, SnpFigures, SnpPattern, SnpReportStore, SnpSlot,
+    UnscheduledCareStore,
 };
 
 use async_trait::async_trait;
@@ -83,9 +85,16 @@ pub trait Store:
     + PatientStore
     + TerritoryStore
     + DirectoryStore
+    + DirectoryCountStore
     + StructureStore
     + DoctorSearchStore
+    + GpCapacityStore
+    + ProposalStore
+    + DoctorSearchOversight
     + UnscheduledCareStore
+    + RotaStore
+    + DysfunctionStore
+    + SnpReportStore
     + TokenStore
     + Send
     + Sync

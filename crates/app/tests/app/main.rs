@@ -7,6 +7,7 @@ mod common;
 mod directory_import;
 mod doctor_search;
 mod doctor_search_fuzz;
+mod doctor_search_upkeep_and_rights;
 mod mail_and_jobs;
 mod patients;
 mod territory_diagnostic;

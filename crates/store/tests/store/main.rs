@@ -5,4 +5,5 @@
 
 mod conformance;
 mod security;
+mod snp_rota_and_indicators;
 mod unscheduled_care;

@@ -62,3 +62,36 @@ fn the_store_call_detector_sees_both_shapes() {
         vec![1, 3]
     );
 }
+
+/// Every `.rs` file under `folder`, recursively.
+fn rust_files(folder: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(folder).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n != "target" && n != "node_modules") {
+                rust_files(&path, out);
+            }
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn no_source_file_grows_past_800_lines() {
+    // Files by mission and page (docs/architecture.md): a file that passes 800 lines is split by concern.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut files = Vec::new();
+    for folder in ["crates", "bench"] {
+        rust_files(&root.join(folder), &mut files);
+    }
+    assert!(files.len() > 100, "only {} source files found", files.len());
+    let long: Vec<String> = files
+        .iter()
+        .filter_map(|path| {
+            let lines = std::fs::read_to_string(path).unwrap().lines().count();
+            (lines > 800).then(|| format!("{} ({lines} lines)", path.display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "split these files by concern:\n{}", long.join("\n"));
+}

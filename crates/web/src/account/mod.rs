@@ -1,23 +1,45 @@
 //! Signing in and out, the second factor, forgotten passwords, and the account page. Every outcome is
 //! recorded in the audit trail; refusals never tell whether an account exists.
 
+mod password_reset;
+mod second_factor;
+use password_reset::*;
+use second_factor::*;
+
 use crate::access::{Access, Actor, CurrentUser, GuardedRouter, Viewer};
+
 use crate::cookies;
+
 use crate::error::{WebError, WebResult};
+
 use crate::forms::{Form, Query};
+
 use crate::pages::memberships;
+
 use crate::views::{render, render_form, Layout};
+
 use crate::AppState;
+
 use askama::Template;
+
 use axum::extract::{Path, State};
+
 use axum::http::{HeaderMap, StatusCode};
+
 use axum::response::{IntoResponse, Redirect, Response};
+
 use base64::Engine;
+
 use maillage_app::accounts::{random_token, AccountError, LoginOutcome, OpenedSession};
+
 use maillage_app::audit::{self, AuditContext, AuditEvent};
+
 use maillage_app::clock::now_ms;
+
 use maillage_app::mail::{self, OutgoingMail};
+
 use maillage_domain::audit::AuditAction;
+
 use serde::Deserialize;
 
 pub fn routes(router: GuardedRouter) -> GuardedRouter {
@@ -452,383 +474,6 @@ async fn logout_everywhere(
     )
     .await?;
     Ok(logged_out(&state))
-}
-
-#[derive(Template)]
-#[template(path = "password_forgot.html")]
-struct ForgotPage {
-    layout: Layout,
-    csrf: String,
-    sent: bool,
-    minutes: i64,
-}
-
-async fn forgot_form(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-) -> Response {
-    let (csrf, is_new) = login_csrf(&headers);
-    let page = ForgotPage {
-        layout: Layout::new(&viewer, "Mot de passe oublié", "connexion"),
-        csrf: csrf.clone(),
-        sent: false,
-        minutes: state.config.security.reset_link_minutes,
-    };
-    with_login_csrf(render(&page), &state, &csrf, is_new)
-}
-
-#[derive(Deserialize)]
-struct ForgotForm {
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    csrf: String,
-}
-
-async fn forgot(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Actor(actor): Actor,
-    Form(form): Form<ForgotForm>,
-) -> WebResult<Response> {
-    let requested = state
-        .accounts
-        .request_password_reset(&form.email, &actor.ip, now_ms())
-        .await?;
-    if let Some((user, token)) = requested {
-        let link = format!(
-            "{}/mot-de-passe/{}",
-            state.config.server.base_url(),
-            token.expose()
-        );
-        let body = format!(
-            "Bonjour {},\n\nUne demande de nouveau mot de passe a été faite pour votre compte Maillage.\n\
-             Pour choisir un nouveau mot de passe, ouvrez ce lien (valable {} minutes, une seule fois) :\n\n{link}\n\n\
-             Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe ne change pas.\n",
-            user.display_name, state.config.security.reset_link_minutes
-        );
-        mail::queue(
-            state.store.as_ref(),
-            &OutgoingMail {
-                to: user.email.clone(),
-                subject: "Maillage : choisir un nouveau mot de passe".into(),
-                body,
-                cpts_id: None,
-            },
-            state.config.jobs.max_attempts,
-        )
-        .await?;
-        audit_or_fail(
-            &state,
-            &actor_for(&actor, &user),
-            AuditEvent::new(
-                AuditAction::PasswordResetRequested,
-                "user",
-                user.id.to_string(),
-            ),
-        )
-        .await?;
-    }
-    // The same page whether or not an account exists.
-    Ok(render(&ForgotPage {
-        layout: Layout::new(&viewer, "Mot de passe oublié", "connexion"),
-        csrf: form.csrf,
-        sent: true,
-        minutes: state.config.security.reset_link_minutes,
-    }))
-}
-
-#[derive(Template)]
-#[template(path = "password_reset.html")]
-struct ResetPage {
-    layout: Layout,
-    csrf: String,
-    token: String,
-    valid: bool,
-    error: Option<String>,
-}
-
-/// Reset tokens are 64 hex characters; anything else is not looked up.
-fn well_formed_token(token: &str) -> bool {
-    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-async fn reset_form(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    Path(token): Path<String>,
-) -> WebResult<Response> {
-    let valid =
-        well_formed_token(&token) && state.accounts.reset_link_is_valid(&token, now_ms()).await?;
-    let (csrf, is_new) = login_csrf(&headers);
-    let mut response = render(&ResetPage {
-        layout: Layout::new(&viewer, "Nouveau mot de passe", "connexion"),
-        csrf: csrf.clone(),
-        token: if valid { token } else { String::new() },
-        valid,
-        error: None,
-    });
-    if !valid {
-        *response.status_mut() = StatusCode::GONE;
-    }
-    Ok(with_login_csrf(response, &state, &csrf, is_new))
-}
-
-#[derive(Deserialize)]
-struct ResetForm {
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    confirmation: String,
-    #[serde(default)]
-    csrf: String,
-}
-
-async fn reset(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Actor(actor): Actor,
-    Path(token): Path<String>,
-    Form(form): Form<ResetForm>,
-) -> WebResult<Response> {
-    let again = |error: String, valid: bool| {
-        let mut response = render(&ResetPage {
-            layout: Layout::new(&viewer, "Nouveau mot de passe", "connexion"),
-            csrf: form.csrf.clone(),
-            token: token.clone(),
-            valid,
-            error: Some(error),
-        });
-        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-        response
-    };
-    if !well_formed_token(&token) {
-        return Ok(again(
-            "Ce lien n'est plus valable : demandez-en un nouveau.".into(),
-            false,
-        ));
-    }
-    if form.password != form.confirmation {
-        return Ok(again(
-            "Les deux mots de passe saisis sont différents.".into(),
-            true,
-        ));
-    }
-    match state
-        .accounts
-        .reset_password(&token, &form.password, now_ms())
-        .await
-    {
-        Ok(user) => {
-            audit_or_fail(
-                &state,
-                &actor_for(&actor, &user),
-                AuditEvent::new(
-                    AuditAction::PasswordResetCompleted,
-                    "user",
-                    user.id.to_string(),
-                ),
-            )
-            .await?;
-            Ok(Redirect::to("/connexion?nouveau=1").into_response())
-        }
-        Err(AccountError::Invalid(error)) => Ok(again(error.to_string(), true)),
-        Err(AccountError::InvalidResetLink) => Ok(again(
-            "Ce lien n'est plus valable : demandez-en un nouveau.".into(),
-            false,
-        )),
-        Err(other) => Err(other.into()),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "account.html")]
-struct AccountPage {
-    layout: Layout,
-    display_name: String,
-    email: String,
-    totp_enabled: bool,
-    memberships: Vec<crate::pages::MembershipView>,
-}
-
-async fn account(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    CurrentUser(signed_in): CurrentUser,
-) -> WebResult<Response> {
-    Ok(render(&AccountPage {
-        memberships: memberships(&state, &viewer).await?,
-        layout: Layout::new(&viewer, "Mon compte", "compte"),
-        display_name: signed_in.user.display_name,
-        email: signed_in.user.email,
-        totp_enabled: signed_in.user.totp_enabled,
-    }))
-}
-
-pub struct EnrolmentView {
-    pub secret: String,
-    pub qr_data_uri: String,
-}
-
-#[derive(Template)]
-#[template(path = "totp.html")]
-struct TotpPage {
-    layout: Layout,
-    enabled: bool,
-    required: bool,
-    enrolment: Option<EnrolmentView>,
-    error: Option<String>,
-}
-
-/// The otpauth address as a QR code, inline (the CSP allows `data:` images, nothing leaves the server).
-fn qr_data_uri(uri: &str) -> String {
-    let svg = qrcode::QrCode::new(uri.as_bytes())
-        .map(|code| {
-            code.render::<qrcode::render::svg::Color<'_>>()
-                .min_dimensions(200, 200)
-                .quiet_zone(true)
-                .build()
-        })
-        .unwrap_or_default();
-    format!(
-        "data:image/svg+xml;base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(svg)
-    )
-}
-
-#[derive(Deserialize, Default)]
-struct TotpQuery {
-    obligatoire: Option<String>,
-}
-
-async fn totp_view(
-    state: &AppState,
-    viewer: &Viewer,
-    required: bool,
-    error: Option<String>,
-) -> WebResult<Response> {
-    let Some(signed_in) = &viewer.signed_in else {
-        return Err(WebError::Unauthorized);
-    };
-    // Reload the account: the session's copy predates any change made by the form just sent.
-    let user = state
-        .store
-        .find_user(signed_in.user.id)
-        .await?
-        .ok_or(WebError::Unauthorized)?;
-    let enrolment = state.accounts.pending_totp(&user)?.map(|e| EnrolmentView {
-        qr_data_uri: qr_data_uri(&e.uri),
-        secret: e.secret_base32,
-    });
-    let failed = error.is_some();
-    Ok(render_form(
-        &TotpPage {
-            layout: Layout::new(viewer, "Double authentification", "compte"),
-            enabled: user.totp_enabled,
-            required,
-            enrolment,
-            error,
-        },
-        failed,
-    ))
-}
-
-async fn totp_page(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Query(query): Query<TotpQuery>,
-) -> WebResult<Response> {
-    totp_view(&state, &viewer, query.obligatoire.is_some(), None).await
-}
-
-async fn totp_begin(
-    State(state): State<AppState>,
-    CurrentUser(signed_in): CurrentUser,
-) -> WebResult<Response> {
-    let user = state
-        .store
-        .find_user(signed_in.user.id)
-        .await?
-        .ok_or(WebError::Unauthorized)?;
-    if !user.totp_enabled {
-        state.accounts.begin_totp(&user).await?;
-    }
-    Ok(Redirect::to("/compte/double-authentification").into_response())
-}
-
-#[derive(Deserialize)]
-struct CodeOnly {
-    #[serde(default)]
-    code: String,
-}
-
-/// Turns the second factor on (`enable`) or off, proven by a current code, and records it.
-async fn totp_change(
-    state: &AppState,
-    viewer: &Viewer,
-    actor: &AuditContext,
-    signed_in: &maillage_app::accounts::SignedIn,
-    code: &str,
-    enable: bool,
-) -> WebResult<Response> {
-    let user = state
-        .store
-        .find_user(signed_in.user.id)
-        .await?
-        .ok_or(WebError::Unauthorized)?;
-    let (outcome, action, refusal) = if enable {
-        (
-            state.accounts.confirm_totp(&user, code, now_ms()).await,
-            AuditAction::TotpEnabled,
-            "Code incorrect : saisissez le code affiché en ce moment par l'application.",
-        )
-    } else {
-        (
-            state.accounts.disable_totp(&user, code, now_ms()).await,
-            AuditAction::TotpDisabled,
-            "Code incorrect : la double authentification reste activée.",
-        )
-    };
-    match outcome {
-        Ok(()) => {
-            audit_or_fail(
-                state,
-                actor,
-                AuditEvent::new(action, "user", user.id.to_string()),
-            )
-            .await?;
-            Ok(Redirect::to("/compte").into_response())
-        }
-        Err(AccountError::BadSecondFactor) => {
-            totp_view(state, viewer, false, Some(refusal.into())).await
-        }
-        Err(AccountError::NoPendingTotp) => {
-            Ok(Redirect::to("/compte/double-authentification").into_response())
-        }
-        Err(other) => Err(other.into()),
-    }
-}
-
-async fn totp_confirm(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Actor(actor): Actor,
-    CurrentUser(signed_in): CurrentUser,
-    Form(form): Form<CodeOnly>,
-) -> WebResult<Response> {
-    totp_change(&state, &viewer, &actor, &signed_in, &form.code, true).await
-}
-
-async fn totp_disable(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Actor(actor): Actor,
-    CurrentUser(signed_in): CurrentUser,
-    Form(form): Form<CodeOnly>,
-) -> WebResult<Response> {
-    totp_change(&state, &viewer, &actor, &signed_in, &form.code, false).await
 }
 
 #[cfg(test)]

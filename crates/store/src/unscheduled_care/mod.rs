@@ -2,13 +2,27 @@
 //! A slot is never booked twice: the partial unique index `snp_bookings_one_live_per_slot` admits one held or
 //! confirmed booking per slot, and a hold that expired is set aside in the same transaction as the new hold.
 
+mod dysfunctions;
+mod reports;
+mod rota;
+pub use dysfunctions::*;
+pub use reports::*;
+pub use rota::*;
+
 use crate::audit::{commit_audited, AuditTx};
+
 use crate::models::*;
+
 use crate::sql::BeginWrite;
+
 use crate::sql::{on_pool, SqlArg as Arg, SqlStore};
+
 use crate::{Result, StoreError};
+
 use async_trait::async_trait;
+
 use sqlx::FromRow;
+
 use uuid::Uuid;
 
 /// A weekly pattern as stored (days as `YYYY-MM-DD`, exceptions `;`-separated).
@@ -105,21 +119,6 @@ pub struct SnpBooking {
     pub created_at: i64,
 }
 
-/// A dysfunction as reported.
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
-pub struct SnpDysfunction {
-    pub id: Uuid,
-    pub kind: String,
-    pub occurred_at: i64,
-    pub reported_by: Option<Uuid>,
-    pub reporter: String,
-    pub booking_id: Option<Uuid>,
-    pub description: String,
-    pub follow_up: String,
-    pub resolved_at: Option<i64>,
-    pub created_at: i64,
-}
-
 /// A slot with its live booking (held or confirmed), if any: a professional's agenda, exports, the feed.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct AgendaEntry {
@@ -155,66 +154,8 @@ impl AgendaEntry {
     }
 }
 
-/// Counts over the slots that start in a period (cancelled slots are not offered).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromRow)]
-pub struct SnpFigures {
-    pub offered: i64,
-    pub offered_sas: i64,
-    pub offered_cpts: i64,
-    pub offered_extra: i64,
-    /// Slots with a confirmed booking.
-    pub booked: i64,
-    /// Bookings whose outcome is recorded.
-    pub outcomes: i64,
-    /// The patient came (seen, sent to the emergency department, hospitalised).
-    pub honoured: i64,
-    pub no_show: i64,
-    /// Honoured bookings whose slot started within 24 h (48 h) of the patient's request.
-    pub within_24h: i64,
-    pub within_48h: i64,
-    /// Professionals with at least one slot offered.
-    pub professionals: i64,
-}
-
-/// Which turns a listing wants: one rota's, one professional's; None: any.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RotaFilter<'a> {
-    pub label: Option<&'a str>,
-    pub professional: Option<Uuid>,
-}
-
-/// One turn of the on-call rota (tableau d'astreinte).
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
-pub struct RotaTurn {
-    pub id: Uuid,
-    /// The rota it belongs to, e.g. "Samedi matin".
-    pub label: String,
-    /// `YYYY-MM-DD`.
-    pub day: String,
-    pub start_minute: i64,
-    pub end_minute: i64,
-    pub professional_id: Uuid,
-    pub created_by: Option<Uuid>,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
 #[async_trait]
 pub trait UnscheduledCareStore: Send + Sync {
-    /// Refreshes the planner's statistics of slots and bookings (hourly upkeep; after a bulk load), so that
-    /// searches keep their index plans as the tables grow — PostgreSQL's autovacuum may be off or late.
-    async fn refresh_slot_statistics(&self) -> Result<()>;
-    /// Indicators over the slots starting in `[from, until)`.
-    async fn snp_figures(&self, cpts: CptsId, from: i64, until: i64) -> Result<SnpFigures>;
-    /// Slots starting in `[from, until)` (all, or one professional's), with their live booking, earliest first.
-    async fn agenda(
-        &self,
-        cpts: CptsId,
-        from: i64,
-        until: i64,
-        professional: Option<Uuid>,
-        page: Page,
-    ) -> Result<Vec<AgendaEntry>>;
     /// Cancels a slot nobody booked; false when it is booked (cancel the booking first) or unknown.
     async fn cancel_slot(
         &self,
@@ -223,79 +164,6 @@ pub trait UnscheduledCareStore: Send + Sync {
         now: i64,
         audit: &NewAuditEntry,
     ) -> Result<bool>;
-    /// Adds turns to the rota; a turn already filled (same rota and day) is left as it is. Returns how many.
-    async fn create_rota_turns(
-        &self,
-        cpts: CptsId,
-        turns: &[RotaTurn],
-        audit: &NewAuditEntry,
-    ) -> Result<u64>;
-    /// Turns whose day is in `[from, until]` (`YYYY-MM-DD`), by day then rota.
-    async fn list_rota_turns(
-        &self,
-        cpts: CptsId,
-        from: &str,
-        until: &str,
-        filter: &RotaFilter<'_>,
-        page: Page,
-    ) -> Result<Vec<RotaTurn>>;
-    async fn find_rota_turn(&self, cpts: CptsId, id: Uuid) -> Result<Option<RotaTurn>>;
-    /// Turns per professional with their days in `[from, until]`, most loaded first.
-    async fn rota_load(&self, cpts: CptsId, from: &str, until: &str) -> Result<Vec<(Uuid, i64)>>;
-    /// Exchanges the professionals of two turns in one transaction; false when either is unknown.
-    async fn swap_rota_turns(
-        &self,
-        cpts: CptsId,
-        first: Uuid,
-        second: Uuid,
-        now: i64,
-        audit: &NewAuditEntry,
-    ) -> Result<bool>;
-    /// Gives a turn to another professional of the CPTS.
-    async fn reassign_rota_turn(
-        &self,
-        cpts: CptsId,
-        turn: Uuid,
-        professional: Uuid,
-        now: i64,
-        audit: &NewAuditEntry,
-    ) -> Result<bool>;
-    async fn delete_rota_turn(
-        &self,
-        cpts: CptsId,
-        turn: Uuid,
-        audit: &NewAuditEntry,
-    ) -> Result<bool>;
-    async fn record_dysfunction(
-        &self,
-        cpts: CptsId,
-        dysfunction: &SnpDysfunction,
-        audit: &NewAuditEntry,
-    ) -> Result<()>;
-    /// Newest first; only those that happened in `[from, until)`.
-    async fn list_dysfunctions(
-        &self,
-        cpts: CptsId,
-        from: i64,
-        until: i64,
-        page: Page,
-    ) -> Result<Vec<SnpDysfunction>>;
-    /// The follow-up given, and whether it is settled; false when there is no such dysfunction in the CPTS.
-    async fn set_dysfunction_follow_up(
-        &self,
-        cpts: CptsId,
-        id: Uuid,
-        follow_up: &str,
-        resolved_at: Option<i64>,
-        audit: &NewAuditEntry,
-    ) -> Result<bool>;
-    /// Per kind: how many happened in `[from, until)`, and how many of them are settled.
-    async fn dysfunction_summary(
-        &self,
-        cpts: CptsId,
-        from: i64,
-        until: i64,
-    ) -> Result<Vec<(String, i64, i64)>>;
     /// Records a pattern and its slots in one transaction; slots the professional already has at the same
     /// start are left as they are. Returns how many slots were created.
     async fn create_pattern(
@@ -417,10 +285,6 @@ const BOOKING_COLUMNS: &str =
     "id, slot_id, patient_id, status, held_until, origin, reason, requested_at, \
     booked_by, outcome, outcome_at, created_at";
 
-const ROTA_COLUMNS: &str =
-    "id, label, day, start_minute, end_minute, professional_id, created_by, created_at, \
-                            updated_at";
-
 /// A booking that still counts at `$now`: confirmed, or held and not expired.
 const LIVE: &str = "(b.status = 'confirmed' OR (b.status = 'held' AND b.held_until >= $2))";
 
@@ -460,70 +324,6 @@ macro_rules! insert_slots {
 
 #[async_trait]
 impl UnscheduledCareStore for SqlStore {
-    async fn refresh_slot_statistics(&self) -> Result<()> {
-        on_pool!(self, pool => {
-            for table in ["snp_slots", "snp_bookings"] {
-                sqlx::query(&format!("ANALYZE {table}")).execute(pool).await?;
-            }
-            Ok::<(), sqlx::Error>(())
-        })?;
-        Ok(())
-    }
-
-    async fn snp_figures(&self, cpts: CptsId, from: i64, until: i64) -> Result<SnpFigures> {
-        // One confirmed booking at most per slot (the partial unique index), so the join does not multiply.
-        let sql = "SELECT COUNT(*) AS offered, \
-            CAST(COALESCE(SUM(CASE WHEN s.kind = 'sas' THEN 1 ELSE 0 END), 0) AS BIGINT) AS offered_sas, \
-            CAST(COALESCE(SUM(CASE WHEN s.kind = 'cpts' THEN 1 ELSE 0 END), 0) AS BIGINT) AS offered_cpts, \
-            CAST(COALESCE(SUM(CASE WHEN s.kind = 'surnumeraire' THEN 1 ELSE 0 END), 0) AS BIGINT) AS offered_extra, \
-            COUNT(b.id) AS booked, \
-            COUNT(b.outcome) AS outcomes, \
-            CAST(COALESCE(SUM(CASE WHEN b.outcome IN ('vu', 'urgences', 'hospitalise') THEN 1 ELSE 0 END), 0) AS BIGINT) AS honoured, \
-            CAST(COALESCE(SUM(CASE WHEN b.outcome = 'absent' THEN 1 ELSE 0 END), 0) AS BIGINT) AS no_show, \
-            CAST(COALESCE(SUM(CASE WHEN b.outcome IN ('vu', 'urgences', 'hospitalise') \
-                 AND s.start_at - b.requested_at <= 86400000 THEN 1 ELSE 0 END), 0) AS BIGINT) AS within_24h, \
-            CAST(COALESCE(SUM(CASE WHEN b.outcome IN ('vu', 'urgences', 'hospitalise') \
-                 AND s.start_at - b.requested_at <= 172800000 THEN 1 ELSE 0 END), 0) AS BIGINT) AS within_48h, \
-            COUNT(DISTINCT s.professional_id) AS professionals \
-            FROM snp_slots s LEFT JOIN snp_bookings b ON b.slot_id = s.id AND b.status = 'confirmed' \
-            WHERE s.cpts_id = $1 AND s.cancelled = FALSE AND s.start_at >= $2 AND s.start_at < $3";
-        let row: SnpFigures = on_pool!(self, pool => sqlx::query_as(sql)
-            .bind(cpts.0)
-            .bind(from)
-            .bind(until)
-            .fetch_one(pool)
-            .await)?;
-        Ok(row)
-    }
-
-    async fn agenda(
-        &self,
-        cpts: CptsId,
-        from: i64,
-        until: i64,
-        professional: Option<Uuid>,
-        page: Page,
-    ) -> Result<Vec<AgendaEntry>> {
-        let sql = format!(
-            "SELECT {SLOT_COLUMNS}, b.id AS booking_id, b.status AS booking_status, b.held_until, b.origin, \
-             b.reason, b.outcome FROM snp_slots s \
-             LEFT JOIN snp_bookings b ON b.slot_id = s.id AND b.status IN ('held', 'confirmed') \
-             WHERE s.cpts_id = $1 AND s.start_at >= $2 AND s.start_at < $3 \
-             AND ($4 IS NULL OR s.professional_id = $4) \
-             ORDER BY s.start_at, s.id LIMIT $5 OFFSET $6"
-        );
-        let rows: Vec<AgendaEntry> = on_pool!(self, pool => sqlx::query_as(&sql)
-            .bind(cpts.0)
-            .bind(from)
-            .bind(until)
-            .bind(professional)
-            .bind(page.limit)
-            .bind(page.offset)
-            .fetch_all(pool)
-            .await)?;
-        Ok(rows)
-    }
-
     async fn cancel_slot(
         &self,
         cpts: CptsId,
@@ -541,157 +341,6 @@ impl UnscheduledCareStore for SqlStore {
             audit,
         )
         .await
-    }
-
-    async fn create_rota_turns(
-        &self,
-        cpts: CptsId,
-        turns: &[RotaTurn],
-        audit: &NewAuditEntry,
-    ) -> Result<u64> {
-        let sql = "INSERT INTO snp_rota_turns (id, cpts_id, label, day, start_minute, end_minute, professional_id, \
-                   created_by, created_at, updated_at) \
-                   SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 \
-                   WHERE EXISTS (SELECT 1 FROM professionals WHERE cpts_id = $2 AND id = $7) \
-                   ON CONFLICT (cpts_id, label, day) DO NOTHING";
-        let created = on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let mut created = 0u64;
-            for t in turns {
-                created += sqlx::query(sql)
-                    .bind(t.id)
-                    .bind(cpts.0)
-                    .bind(&t.label)
-                    .bind(&t.day)
-                    .bind(t.start_minute)
-                    .bind(t.end_minute)
-                    .bind(t.professional_id)
-                    .bind(t.created_by)
-                    .bind(t.created_at)
-                    .bind(t.updated_at)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-            }
-            tx.append_audit(audit).await?;
-            tx.commit().await?;
-            created
-        });
-        Ok(created)
-    }
-
-    async fn list_rota_turns(
-        &self,
-        cpts: CptsId,
-        from: &str,
-        until: &str,
-        filter: &RotaFilter<'_>,
-        page: Page,
-    ) -> Result<Vec<RotaTurn>> {
-        let sql = format!(
-            "SELECT {ROTA_COLUMNS} FROM snp_rota_turns WHERE cpts_id = $1 AND day >= $2 AND day <= $3 \
-             AND ($6 IS NULL OR label = $6) AND ($7 IS NULL OR professional_id = $7) \
-             ORDER BY day, start_minute, label, id LIMIT $4 OFFSET $5"
-        );
-        let rows: Vec<RotaTurn> = on_pool!(self, pool => sqlx::query_as(&sql)
-            .bind(cpts.0)
-            .bind(from)
-            .bind(until)
-            .bind(page.limit)
-            .bind(page.offset)
-            .bind(filter.label)
-            .bind(filter.professional)
-            .fetch_all(pool)
-            .await)?;
-        Ok(rows)
-    }
-
-    async fn find_rota_turn(&self, cpts: CptsId, id: Uuid) -> Result<Option<RotaTurn>> {
-        let sql =
-            format!("SELECT {ROTA_COLUMNS} FROM snp_rota_turns WHERE cpts_id = $1 AND id = $2");
-        let row: Option<RotaTurn> = on_pool!(self, pool => sqlx::query_as(&sql)
-            .bind(cpts.0)
-            .bind(id)
-            .fetch_optional(pool)
-            .await)?;
-        Ok(row)
-    }
-
-    async fn rota_load(&self, cpts: CptsId, from: &str, until: &str) -> Result<Vec<(Uuid, i64)>> {
-        let sql = "SELECT professional_id, COUNT(*) FROM snp_rota_turns \
-                   WHERE cpts_id = $1 AND day >= $2 AND day <= $3 \
-                   GROUP BY professional_id ORDER BY COUNT(*) DESC, professional_id LIMIT 1000";
-        let rows: Vec<(Uuid, i64)> = on_pool!(self, pool => sqlx::query_as(sql)
-            .bind(cpts.0)
-            .bind(from)
-            .bind(until)
-            .fetch_all(pool)
-            .await)?;
-        Ok(rows)
-    }
-
-    async fn swap_rota_turns(
-        &self,
-        cpts: CptsId,
-        first: Uuid,
-        second: Uuid,
-        now: i64,
-        audit: &NewAuditEntry,
-    ) -> Result<bool> {
-        let read = "SELECT professional_id FROM snp_rota_turns WHERE cpts_id = $1 AND id = $2";
-        let write = "UPDATE snp_rota_turns SET professional_id = $3, updated_at = $4 WHERE cpts_id = $1 AND id = $2";
-        let done = on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let a: Option<(Uuid,)> = sqlx::query_as(read).bind(cpts.0).bind(first).fetch_optional(&mut *tx).await?;
-            let b: Option<(Uuid,)> = sqlx::query_as(read).bind(cpts.0).bind(second).fetch_optional(&mut *tx).await?;
-            match (a, b) {
-                (Some((a,)), Some((b,))) if first != second => {
-                    for (turn, professional) in [(first, b), (second, a)] {
-                        sqlx::query(write).bind(cpts.0).bind(turn).bind(professional).bind(now)
-                            .execute(&mut *tx).await?;
-                    }
-                    tx.append_audit(audit).await?;
-                    tx.commit().await?;
-                    true
-                }
-                _ => false,
-            }
-        });
-        Ok(done)
-    }
-
-    async fn reassign_rota_turn(
-        &self,
-        cpts: CptsId,
-        turn: Uuid,
-        professional: Uuid,
-        now: i64,
-        audit: &NewAuditEntry,
-    ) -> Result<bool> {
-        let sql = "UPDATE snp_rota_turns SET professional_id = $3, updated_at = $4 WHERE cpts_id = $1 AND id = $2 \
-                   AND EXISTS (SELECT 1 FROM professionals WHERE cpts_id = $1 AND id = $3)";
-        self.audited_update(
-            sql,
-            &[
-                Arg::Uuid(cpts.0),
-                Arg::Uuid(turn),
-                Arg::Uuid(professional),
-                Arg::I64(now),
-            ],
-            audit,
-        )
-        .await
-    }
-
-    async fn delete_rota_turn(
-        &self,
-        cpts: CptsId,
-        turn: Uuid,
-        audit: &NewAuditEntry,
-    ) -> Result<bool> {
-        let sql = "DELETE FROM snp_rota_turns WHERE cpts_id = $1 AND id = $2";
-        self.audited_update(sql, &[Arg::Uuid(cpts.0), Arg::Uuid(turn)], audit)
-            .await
     }
     async fn create_pattern(
         &self,
@@ -1034,102 +683,6 @@ impl UnscheduledCareStore for SqlStore {
             .bind(cpts.0)
             .bind(page.limit)
             .bind(page.offset)
-            .fetch_all(pool)
-            .await)?;
-        Ok(rows)
-    }
-
-    async fn record_dysfunction(
-        &self,
-        cpts: CptsId,
-        d: &SnpDysfunction,
-        audit: &NewAuditEntry,
-    ) -> Result<()> {
-        let sql = "INSERT INTO snp_dysfunctions (id, cpts_id, kind, occurred_at, reported_by, reporter, booking_id, \
-                   description, follow_up, resolved_at, created_at) \
-                   SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 \
-                   WHERE $7 IS NULL OR EXISTS (SELECT 1 FROM snp_bookings WHERE cpts_id = $2 AND id = $7)";
-        let inserted = on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let inserted = sqlx::query(sql)
-                .bind(d.id)
-                .bind(cpts.0)
-                .bind(&d.kind)
-                .bind(d.occurred_at)
-                .bind(d.reported_by)
-                .bind(&d.reporter)
-                .bind(d.booking_id)
-                .bind(&d.description)
-                .bind(&d.follow_up)
-                .bind(d.resolved_at)
-                .bind(d.created_at)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            commit_audited!(tx, inserted == 1, audit)?
-        });
-        if !inserted {
-            return Err(StoreError::NotFound("booking"));
-        }
-        Ok(())
-    }
-
-    async fn list_dysfunctions(
-        &self,
-        cpts: CptsId,
-        from: i64,
-        until: i64,
-        page: Page,
-    ) -> Result<Vec<SnpDysfunction>> {
-        let sql = "SELECT id, kind, occurred_at, reported_by, reporter, booking_id, description, follow_up, resolved_at, \
-                   created_at FROM snp_dysfunctions WHERE cpts_id = $1 AND occurred_at >= $2 AND occurred_at < $3 \
-                   ORDER BY occurred_at DESC, id DESC LIMIT $4 OFFSET $5";
-        let rows: Vec<SnpDysfunction> = on_pool!(self, pool => sqlx::query_as(sql)
-            .bind(cpts.0)
-            .bind(from)
-            .bind(until)
-            .bind(page.limit)
-            .bind(page.offset)
-            .fetch_all(pool)
-            .await)?;
-        Ok(rows)
-    }
-
-    async fn set_dysfunction_follow_up(
-        &self,
-        cpts: CptsId,
-        id: Uuid,
-        follow_up: &str,
-        resolved_at: Option<i64>,
-        audit: &NewAuditEntry,
-    ) -> Result<bool> {
-        let sql = "UPDATE snp_dysfunctions SET follow_up = $3, resolved_at = $4 WHERE cpts_id = $1 AND id = $2";
-        self.audited_update(
-            sql,
-            &[
-                Arg::Uuid(cpts.0),
-                Arg::Uuid(id),
-                Arg::Text(follow_up.to_string()),
-                Arg::OptionalI64(resolved_at),
-            ],
-            audit,
-        )
-        .await
-    }
-
-    async fn dysfunction_summary(
-        &self,
-        cpts: CptsId,
-        from: i64,
-        until: i64,
-    ) -> Result<Vec<(String, i64, i64)>> {
-        let sql = "SELECT kind, COUNT(*), CAST(COALESCE(SUM(CASE WHEN resolved_at IS NULL THEN 0 ELSE 1 END), 0) AS BIGINT) \
-                   FROM snp_dysfunctions WHERE cpts_id = $1 AND occurred_at >= $2 AND occurred_at < $3 \
-                   GROUP BY kind ORDER BY COUNT(*) DESC, kind";
-        let rows: Vec<(String, i64, i64)> = on_pool!(self, pool => sqlx::query_as(sql)
-            .bind(cpts.0)
-            .bind(from)
-            .bind(until)
             .fetch_all(pool)
             .await)?;
         Ok(rows)

@@ -1,0 +1,207 @@
+//! What oversees the requests as a whole: the CPTS's priority rules, the indicators' aggregates, and the
+//! anonymisation of ended requests past the retention delay.
+
+use super::*;
+
+/// The aggregates behind the indicators of one period.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DoctorSearchFigures {
+    pub by_channel: Vec<(String, i64)>,
+    pub by_referrer: Vec<(String, i64)>,
+    pub targeted: i64,
+    pub informed: i64,
+    pub oriented: i64,
+    pub attached: i64,
+    pub attached_ald: i64,
+    pub attached_css: i64,
+    pub attached_aged_70: i64,
+    /// Days from request to attachment, of each request attached in the period.
+    pub attachment_delays_days: Vec<i64>,
+    /// Open requests now, by priority score.
+    pub backlog_by_priority: Vec<(i64, i64)>,
+    pub gps_declaring: i64,
+    pub gps_accepting: i64,
+    pub capacity_now: i64,
+    pub capacity_later: i64,
+    pub places_used: i64,
+}
+
+#[async_trait]
+pub trait DoctorSearchOversight: Send + Sync {
+    // --- Settings, indicators, retention -------------------------------------------------------------
+    async fn priority_rules(&self, cpts: CptsId) -> Result<Option<String>>;
+    async fn save_priority_rules(
+        &self,
+        cpts: CptsId,
+        rules: &str,
+        now: i64,
+        audit: &NewAuditEntry,
+    ) -> Result<()>;
+    async fn doctor_search_figures(
+        &self,
+        cpts: CptsId,
+        from: i64,
+        until: i64,
+    ) -> Result<DoctorSearchFigures>;
+    /// Anonymises up to `limit` requests final since before `before`, any CPTS: the patient's identity is
+    /// deleted (unless another request still needs it), the referrer's name and event details erased.
+    /// Returns the requests anonymised.
+    async fn anonymise_final_requests(
+        &self,
+        before: i64,
+        now: i64,
+        limit: i64,
+    ) -> Result<Vec<(CptsId, Uuid)>>;
+}
+
+#[async_trait]
+impl DoctorSearchOversight for SqlStore {
+    async fn priority_rules(&self, cpts: CptsId) -> Result<Option<String>> {
+        let sql = "SELECT rules FROM doctor_search_settings WHERE cpts_id = $1";
+        let rules: Option<String> = on_pool!(self, pool => sqlx::query_scalar(sql)
+            .bind(cpts.0)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(rules)
+    }
+
+    async fn save_priority_rules(
+        &self,
+        cpts: CptsId,
+        rules: &str,
+        now: i64,
+        audit: &NewAuditEntry,
+    ) -> Result<()> {
+        let sql = "INSERT INTO doctor_search_settings (cpts_id, rules, updated_at) VALUES ($1, $2, $3) \
+                   ON CONFLICT (cpts_id) DO UPDATE SET rules = excluded.rules, updated_at = excluded.updated_at";
+        self.audited_update(
+            sql,
+            &[
+                SqlArg::Uuid(cpts.0),
+                SqlArg::Text(rules.to_string()),
+                SqlArg::I64(now),
+            ],
+            audit,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn doctor_search_figures(
+        &self,
+        cpts: CptsId,
+        from: i64,
+        until: i64,
+    ) -> Result<DoctorSearchFigures> {
+        let in_period = "cpts_id = $1 AND received_at >= $2 AND received_at < $3";
+        let by_channel = format!(
+            "SELECT channel, COUNT(*) FROM doctor_requests WHERE {in_period} GROUP BY channel ORDER BY COUNT(*) DESC, channel"
+        );
+        let by_referrer = format!(
+            "SELECT referrer, COUNT(*) FROM doctor_requests WHERE {in_period} AND referrer <> '' \
+             GROUP BY referrer ORDER BY COUNT(*) DESC, referrer LIMIT 20"
+        );
+        let targeted = format!("SELECT COUNT(*) FROM doctor_requests WHERE {in_period}");
+        let events_of = |condition: &str| {
+            format!(
+                "SELECT COUNT(DISTINCT request_id) FROM doctor_request_events WHERE cpts_id = $1 AND at >= $2 \
+                 AND at < $3 AND {condition}"
+            )
+        };
+        let informed = events_of("kind = 'notified'");
+        let oriented = events_of("kind = 'state' AND to_state IN ('proposed', 'redirected')");
+        let attached = "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN ald THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                        CAST(COALESCE(SUM(CASE WHEN css OR ame THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                        CAST(COALESCE(SUM(CASE WHEN age_at_request >= 70 THEN 1 ELSE 0 END), 0) AS BIGINT) \
+                        FROM doctor_requests WHERE cpts_id = $1 AND attached_at >= $2 AND attached_at < $3";
+        let delays = "SELECT (attached_at - received_at) / 86400000 FROM doctor_requests \
+                      WHERE cpts_id = $1 AND attached_at >= $2 AND attached_at < $3 ORDER BY 1 LIMIT 100000";
+        let backlog = format!(
+            "SELECT priority, COUNT(*) FROM doctor_requests WHERE cpts_id = $1 AND state NOT IN {} \
+             AND $2 = $2 AND $3 = $3 GROUP BY priority ORDER BY priority DESC",
+            final_states_sql()
+        );
+        let capacity = "SELECT COUNT(*), CAST(COALESCE(SUM(now_capacity), 0) AS BIGINT), CAST(COALESCE(SUM(later_capacity), 0) AS BIGINT) \
+                        FROM gp_capacities WHERE cpts_id = $1 AND (now_capacity > 0 OR later_capacity > 0) \
+                        AND $2 = $2 AND $3 = $3";
+        let accepting = "SELECT COUNT(DISTINCT professional_id), COUNT(*) FROM doctor_proposals \
+                         WHERE cpts_id = $1 AND status = 'accepted' AND answered_at >= $2 AND answered_at < $3";
+        let figures = on_pool!(self, pool => {
+            let by_channel: Vec<(String, i64)> = sqlx::query_as(&by_channel)
+                .bind(cpts.0).bind(from).bind(until).fetch_all(pool).await?;
+            let by_referrer: Vec<(String, i64)> = sqlx::query_as(&by_referrer)
+                .bind(cpts.0).bind(from).bind(until).fetch_all(pool).await?;
+            let targeted: i64 = sqlx::query_scalar(&targeted)
+                .bind(cpts.0).bind(from).bind(until).fetch_one(pool).await?;
+            let informed: i64 = sqlx::query_scalar(&informed)
+                .bind(cpts.0).bind(from).bind(until).fetch_one(pool).await?;
+            let oriented: i64 = sqlx::query_scalar(&oriented)
+                .bind(cpts.0).bind(from).bind(until).fetch_one(pool).await?;
+            let (attached, ald, css, aged): (i64, i64, i64, i64) = sqlx::query_as(attached)
+                .bind(cpts.0).bind(from).bind(until).fetch_one(pool).await?;
+            let delays: Vec<i64> = sqlx::query_scalar(delays)
+                .bind(cpts.0).bind(from).bind(until).fetch_all(pool).await?;
+            let backlog: Vec<(i64, i64)> = sqlx::query_as(&backlog)
+                .bind(cpts.0).bind(from).bind(until).fetch_all(pool).await?;
+            let (declaring, now_capacity, later_capacity): (i64, i64, i64) = sqlx::query_as(capacity)
+                .bind(cpts.0).bind(from).bind(until).fetch_one(pool).await?;
+            let (accepting, used): (i64, i64) = sqlx::query_as(accepting)
+                .bind(cpts.0).bind(from).bind(until).fetch_one(pool).await?;
+            DoctorSearchFigures {
+                by_channel,
+                by_referrer,
+                targeted,
+                informed,
+                oriented,
+                attached,
+                attached_ald: ald,
+                attached_css: css,
+                attached_aged_70: aged,
+                attachment_delays_days: delays,
+                backlog_by_priority: backlog,
+                gps_declaring: declaring,
+                gps_accepting: accepting,
+                capacity_now: now_capacity,
+                capacity_later: later_capacity,
+                places_used: used,
+            }
+        });
+        Ok(figures)
+    }
+
+    async fn anonymise_final_requests(
+        &self,
+        before: i64,
+        now: i64,
+        limit: i64,
+    ) -> Result<Vec<(CptsId, Uuid)>> {
+        let find = format!(
+            "SELECT cpts_id, id, patient_id FROM doctor_requests WHERE anonymised_at IS NULL \
+             AND state IN {} AND state_since < $1 ORDER BY state_since LIMIT $2",
+            final_states_sql()
+        );
+        let clear = "UPDATE doctor_requests SET patient_id = NULL, referrer = '', anonymised_at = $2, updated_at = $2 \
+                     WHERE id = $1";
+        let erase_details = "UPDATE doctor_request_events SET detail = '' WHERE request_id = $1";
+        let delete_patient = "DELETE FROM patients WHERE id = $1 AND NOT EXISTS \
+                              (SELECT 1 FROM doctor_requests WHERE patient_id = $1)";
+        let done = on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let rows: Vec<(Uuid, Uuid, Option<Uuid>)> = sqlx::query_as(&find)
+                .bind(before)
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?;
+            for (_, id, patient) in &rows {
+                sqlx::query(clear).bind(id).bind(now).execute(&mut *tx).await?;
+                sqlx::query(erase_details).bind(id).execute(&mut *tx).await?;
+                if let Some(patient) = patient {
+                    sqlx::query(delete_patient).bind(patient).execute(&mut *tx).await?;
+                }
+            }
+            tx.commit().await?;
+            rows.into_iter().map(|(cpts, id, _)| (CptsId(cpts), id)).collect::<Vec<_>>()
+        });
+        Ok(done)
+    }
+}
