@@ -1,6 +1,7 @@
 //! Access to a médecin traitant: what a request says, how urgent it is (an explainable score), which states
 //! it goes through, and when it is overdue. Pure rules: the services store, audit and notify.
 
+use crate::codes::coded_enum;
 use crate::identifiers::ValidationError;
 use serde::{Deserialize, Serialize};
 
@@ -605,6 +606,18 @@ pub fn median(values: &mut [i64]) -> Option<i64> {
     values.sort_unstable();
     Some(values[(values.len() - 1) / 2])
 }
+
+coded_enum!(
+    /// Where a proposal of a GP to a patient stands: a draft of the matching (or picked by hand), sent with
+    /// its link, then answered; cancelled when its request no longer waits for a doctor.
+    ProposalStatus {
+        Draft => ("draft", "Brouillon"),
+        Sent => ("sent", "Envoyée"),
+        Accepted => ("accepted", "Acceptée"),
+        Declined => ("declined", "Refusée"),
+        Cancelled => ("cancelled", "Annulée"),
+    }
+);
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod authz;
 pub mod calendar;
+pub mod codes;
 pub mod cpts;
 pub mod directory;
 pub mod doctor_search;

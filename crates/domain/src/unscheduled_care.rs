@@ -5,30 +5,7 @@
 
 use crate::identifiers::ValidationError;
 
-macro_rules! coded_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident => ($code:literal, $label:literal)),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn code(self) -> &'static str {
-                match self { $($name::$variant => $code),+ }
-            }
-
-            pub fn parse(code: &str) -> Option<$name> {
-                Self::ALL.iter().copied().find(|v| v.code() == code)
-            }
-
-            /// French label shown in the interface.
-            pub fn label(self) -> &'static str {
-                match self { $($name::$variant => $label),+ }
-            }
-        }
-    };
-}
+use crate::codes::coded_enum;
 
 coded_enum!(
     /// Who a slot is kept for.
@@ -59,6 +36,28 @@ coded_enum!(
 );
 
 coded_enum!(
+    /// Where a booking stands. Only one live booking (held or confirmed) per slot (a unique index).
+    BookingStatus {
+        /// Held for a few minutes while the patient's details are typed in.
+        Held => ("held", "Retenu"),
+        Confirmed => ("confirmed", "Confirmé"),
+        Cancelled => ("cancelled", "Annulé"),
+        /// A hold not confirmed in time (the slot was freed).
+        Expired => ("expired", "Délai dépassé"),
+    }
+);
+
+impl BookingStatus {
+    /// The states that hold the slot (a hold only until it expires).
+    pub const LIVE: &'static [BookingStatus] = &[BookingStatus::Held, BookingStatus::Confirmed];
+
+    /// Whether a booking in this state, held until `held_until`, holds its slot at `now`.
+    pub fn holds_slot(self, held_until: i64, now: i64) -> bool {
+        self == BookingStatus::Confirmed || (self == BookingStatus::Held && held_until >= now)
+    }
+}
+
+coded_enum!(
     /// What happened to a booked patient.
     Outcome {
         Seen => ("vu", "Patient vu"),
@@ -67,6 +66,15 @@ coded_enum!(
         Hospitalised => ("hospitalise", "Hospitalisé"),
     }
 );
+
+impl Outcome {
+    /// The outcomes where the patient was seen (the booking was honoured), for the indicators.
+    pub const HONOURED: &'static [Outcome] = &[
+        Outcome::Seen,
+        Outcome::SentToEmergency,
+        Outcome::Hospitalised,
+    ];
+}
 
 coded_enum!(
     /// What went wrong, for the SAS committee.

@@ -33,3 +33,9 @@ impl From<sqlx::Error> for StoreError {
         StoreError::Database(error)
     }
 }
+
+/// A coded column's value ([`maillage_domain::codes::Coded`]): the same text on both engines. An unknown code
+/// is a corrupt row — the migrations' `CHECK` constraints keep them out.
+pub fn decode<T: maillage_domain::codes::Coded>(column: &str, code: &str) -> Result<T, StoreError> {
+    T::parse(code).ok_or_else(|| StoreError::Corrupt(format!("{column}: unknown code {code:?}")))
+}

@@ -31,7 +31,7 @@ pub use doctor_search::{
     GpCapacity, GpCapacityStore, Proposal, ProposalStatus, ProposalStore, ProposalView,
     RequestEvent, RequestFilter, StaleCapacity, StateChange,
 };
-pub use error::StoreError;
+pub use error::{decode, StoreError};
 pub use models::*;
 pub use patients::PatientStore;
 pub use security::SecurityStore;

@@ -378,7 +378,8 @@ impl UnscheduledCare {
     pub async fn cancel(&self, caller: &Caller, booking: Uuid) -> Result<bool> {
         let (found, _) = self.handled_booking(caller, booking).await?;
         let cpts = caller.cpts();
-        let was_confirmed = found.status == "confirmed";
+        let was_confirmed =
+            found.status == maillage_domain::unscheduled_care::BookingStatus::Confirmed;
         let audit = Self::entry(
             caller,
             AuditAction::SnpBookingCancelled,

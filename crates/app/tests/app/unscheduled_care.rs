@@ -387,7 +387,7 @@ async fn a_member_handles_only_the_bookings_they_made_or_on_their_own_slots() {
                 .unwrap()
                 .unwrap()
                 .status,
-            "confirmed"
+            maillage_domain::unscheduled_care::BookingStatus::Confirmed
         );
         // A booking on the member's own slot, made by the secretariat, and one the member made: theirs.
         let own = slot_of(&care, &store, &cpts, gp, 9).await;
@@ -491,7 +491,7 @@ async fn a_change_whose_audit_entry_cannot_be_written_is_refused_whole() {
                 .unwrap()
                 .unwrap()
                 .status,
-            "confirmed"
+            maillage_domain::unscheduled_care::BookingStatus::Confirmed
         );
         // A read of the patient's identity whose audit cannot be written shows nothing.
         assert!(care.booking(&coordination, booked).await.is_err());

@@ -3,37 +3,7 @@
 
 use super::*;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProposalStatus {
-    Draft,
-    Sent,
-    Accepted,
-    Declined,
-    Cancelled,
-}
-
-impl ProposalStatus {
-    pub fn code(&self) -> &'static str {
-        match self {
-            ProposalStatus::Draft => "draft",
-            ProposalStatus::Sent => "sent",
-            ProposalStatus::Accepted => "accepted",
-            ProposalStatus::Declined => "declined",
-            ProposalStatus::Cancelled => "cancelled",
-        }
-    }
-
-    fn parse(code: &str) -> Result<Self> {
-        Ok(match code {
-            "draft" => ProposalStatus::Draft,
-            "sent" => ProposalStatus::Sent,
-            "accepted" => ProposalStatus::Accepted,
-            "declined" => ProposalStatus::Declined,
-            "cancelled" => ProposalStatus::Cancelled,
-            other => return Err(StoreError::Corrupt(format!("proposal status {other}"))),
-        })
-    }
-}
+pub use maillage_domain::doctor_search::ProposalStatus;
 
 /// A proposal of one request to one GP: a draft of the matching, then sent with a link, then answered.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,7 +55,7 @@ impl TryFrom<ProposalRow> for Proposal {
             cpts_id: CptsId(row.cpts_id),
             request_id: row.request_id,
             professional_id: row.professional_id,
-            status: ProposalStatus::parse(&row.status)?,
+            status: crate::error::decode("doctor_proposals.status", &row.status)?,
             distance_m: row.distance_m,
             priority: row.priority,
             explanation: row.explanation,

@@ -18,6 +18,8 @@ use crate::sql::BeginWrite;
 use crate::sql::{on_pool, SqlArg as Arg, SqlStore};
 
 use crate::{Result, StoreError};
+use maillage_domain::codes::Coded;
+use maillage_domain::unscheduled_care::BookingStatus;
 
 use async_trait::async_trait;
 
@@ -108,7 +110,8 @@ pub struct SnpBooking {
     pub id: Uuid,
     pub slot_id: Uuid,
     pub patient_id: Option<Uuid>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: BookingStatus,
     pub held_until: i64,
     pub origin: String,
     pub reason: String,
@@ -132,23 +135,25 @@ pub struct AgendaEntry {
     pub outcome: Option<String>,
 }
 
-/// A booking that counts at `now` (the rule of the SQL `LIVE` condition): confirmed, or held and the hold
-/// not expired.
-fn live_at(status: &str, held_until: i64, now: i64) -> bool {
-    status == "confirmed" || (status == "held" && held_until >= now)
-}
-
 impl SnpBooking {
+    /// Holds its slot at `now` (the rule of the SQL [`live_condition`]).
     pub fn is_live_at(&self, now: i64) -> bool {
-        live_at(&self.status, self.held_until, now)
+        self.status.holds_slot(self.held_until, now)
     }
 }
 
 impl AgendaEntry {
+    /// The live booking's state, if the slot has one.
+    pub fn booking_state(&self) -> Option<BookingStatus> {
+        self.booking_status
+            .as_deref()
+            .and_then(BookingStatus::parse)
+    }
+
     /// Booked as of `now`.
     pub fn booked_at(&self, now: i64) -> bool {
-        match (self.booking_status.as_deref(), self.held_until) {
-            (Some(status), Some(held_until)) => live_at(status, held_until, now),
+        match (self.booking_state(), self.held_until) {
+            (Some(status), Some(held_until)) => status.holds_slot(held_until, now),
             _ => false,
         }
     }
@@ -286,7 +291,15 @@ const BOOKING_COLUMNS: &str =
     booked_by, outcome, outcome_at, created_at";
 
 /// A booking that still counts at `$now`: confirmed, or held and not expired.
-const LIVE: &str = "(b.status = 'confirmed' OR (b.status = 'held' AND b.held_until >= $2))";
+/// A booking `b` that holds its slot at `$2` (the rule of [`BookingStatus::holds_slot`]), its codes from the
+/// domain's enum.
+fn live_condition() -> String {
+    format!(
+        "(b.status = '{}' OR (b.status = '{}' AND b.held_until >= $2))",
+        BookingStatus::Confirmed.code(),
+        BookingStatus::Held.code()
+    )
+}
 
 /// Inserts slots for a professional of the CPTS, copying their profession and commune (inside `$tx`).
 const INSERT_SLOT: &str =
@@ -333,7 +346,8 @@ impl UnscheduledCareStore for SqlStore {
     ) -> Result<bool> {
         let sql = format!(
             "UPDATE snp_slots SET cancelled = TRUE WHERE cpts_id = $1 AND id = $3 AND cancelled = FALSE \
-             AND NOT EXISTS (SELECT 1 FROM snp_bookings b WHERE b.slot_id = snp_slots.id AND {LIVE})"
+             AND NOT EXISTS (SELECT 1 FROM snp_bookings b WHERE b.slot_id = snp_slots.id AND {})",
+            live_condition()
         );
         self.audited_update(
             &sql,
@@ -433,7 +447,10 @@ impl UnscheduledCareStore for SqlStore {
             "s.cancelled = FALSE".to_string(),
             "s.start_at >= $3".to_string(),
             "s.start_at <= $4".to_string(),
-            format!("NOT EXISTS (SELECT 1 FROM snp_bookings b WHERE b.slot_id = s.id AND {LIVE})"),
+            format!(
+                "NOT EXISTS (SELECT 1 FROM snp_bookings b WHERE b.slot_id = s.id AND {})",
+                live_condition()
+            ),
         ];
         let mut texts: Vec<String> = Vec::new();
         let mut next = 7;

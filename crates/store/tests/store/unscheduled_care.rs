@@ -328,7 +328,7 @@ pub(super) async fn a_weekly_pattern_publishes_its_slots_once_and_searches_see_f
         let stored_booking = store.find_booking(cpts.id, held).await.unwrap().unwrap();
         assert_eq!(
             (
-                stored_booking.status.as_str(),
+                stored_booking.status.code(),
                 stored_booking.outcome.as_deref()
             ),
             ("confirmed", Some("vu"))
@@ -455,12 +455,12 @@ pub(super) async fn an_expired_hold_frees_the_slot_and_cannot_be_confirmed() {
             )
             .await
             .unwrap());
-        let history: Vec<String> = store
+        let history: Vec<&str> = store
             .bookings_of_slot(cpts.id, slot)
             .await
             .unwrap()
             .into_iter()
-            .map(|b| b.status)
+            .map(|b| b.status.code())
             .collect();
         assert_eq!(history, ["expired", "confirmed"]);
         // Unknown slot: not found, not "taken".
@@ -542,7 +542,7 @@ pub(super) async fn many_people_booking_one_slot_at_once_get_exactly_one_booking
                 .await
                 .unwrap()
                 .into_iter()
-                .filter(|b| b.status == "held")
+                .filter(|b| b.status == maillage_domain::unscheduled_care::BookingStatus::Held)
                 .count();
             assert_eq!(live, 1);
         }

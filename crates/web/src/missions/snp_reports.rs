@@ -503,7 +503,9 @@ async fn each_slot_row(
             let status = if s.cancelled {
                 "annulé"
             } else if entry.booked_at(now) {
-                if entry.booking_status.as_deref() == Some("held") {
+                if entry.booking_state()
+                    == Some(maillage_domain::unscheduled_care::BookingStatus::Held)
+                {
                     "retenu"
                 } else {
                     "réservé"

@@ -68,7 +68,10 @@ fn rust_files(folder: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
     for entry in std::fs::read_dir(folder).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {
-            if path.file_name().is_some_and(|n| n != "target" && n != "node_modules") {
+            if path
+                .file_name()
+                .is_some_and(|n| n != "target" && n != "node_modules")
+            {
                 rust_files(&path, out);
             }
         } else if path.extension().is_some_and(|e| e == "rs") {
@@ -93,5 +96,9 @@ fn no_source_file_grows_past_800_lines() {
             (lines > 800).then(|| format!("{} ({lines} lines)", path.display()))
         })
         .collect();
-    assert!(long.is_empty(), "split these files by concern:\n{}", long.join("\n"));
+    assert!(
+        long.is_empty(),
+        "split these files by concern:\n{}",
+        long.join("\n")
+    );
 }

@@ -319,7 +319,10 @@ async fn a_member_reaches_no_booking_nor_slot_that_is_not_theirs_over_any_route(
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(kept.status, "held");
+        assert_eq!(
+            kept.status,
+            maillage_domain::unscheduled_care::BookingStatus::Held
+        );
         assert!(kept.patient_id.is_none());
         assert_eq!(
             app.get(&page, Some(&secretary)).await.status,

@@ -1,6 +1,7 @@
 //! Unscheduled care: booking.
 
 use super::*;
+use maillage_domain::unscheduled_care::BookingStatus;
 
 pub(super) fn to_booking(context: &CptsContext, id: Uuid) -> Response {
     Redirect::to(&format!(
@@ -103,7 +104,7 @@ pub(super) async fn booking_view(
         .await?
         .map(|p| format!("{} {} ({})", p.first_name, p.last_name, p.profession_label))
         .unwrap_or_default();
-    let held = booking.status == "held" && booking.is_live_at(now_ms());
+    let held = booking.status == BookingStatus::Held && booking.is_live_at(now_ms());
     let has_errors = !errors.is_empty();
     let page = BookingPage {
         layout: Layout::in_cpts(viewer, context, "Réservation d'un créneau", BASE),
@@ -118,14 +119,16 @@ pub(super) async fn booking_view(
                 .map(|m| format!(" — {}", m.label()))
                 .unwrap_or_default()
         ),
-        status: match booking.status.as_str() {
-            "held" if held => "Retenu pour vous".to_string(),
-            "held" | "expired" => "Délai dépassé : le créneau a été libéré".to_string(),
-            "confirmed" => "Confirmé".to_string(),
-            _ => "Annulé".to_string(),
+        status: match booking.status {
+            BookingStatus::Held if held => "Retenu pour vous".to_string(),
+            BookingStatus::Held | BookingStatus::Expired => {
+                "Délai dépassé : le créneau a été libéré".to_string()
+            }
+            BookingStatus::Confirmed => "Confirmé".to_string(),
+            BookingStatus::Cancelled => "Annulé".to_string(),
         },
         held,
-        confirmed: booking.status == "confirmed",
+        confirmed: booking.status == BookingStatus::Confirmed,
         hold_minutes: HOLD_MINUTES,
         birth_date: identity
             .as_ref()
