@@ -227,11 +227,18 @@ pub fn spawn_maintenance(
                 .try_lock("maintenance", &holder, now, 5 * MINUTE_MS)
                 .await
             {
-                Ok(true) => match accounts.purge_expired_sessions(now).await {
-                    Ok(purged) if purged > 0 => tracing::info!(purged, "expired sessions removed"),
-                    Ok(_) => {}
-                    Err(error) => tracing::warn!(%error, "session purge failed"),
-                },
+                Ok(true) => {
+                    match accounts.purge_expired_sessions(now).await {
+                        Ok(purged) if purged > 0 => {
+                            tracing::info!(purged, "expired sessions removed")
+                        }
+                        Ok(_) => {}
+                        Err(error) => tracing::warn!(%error, "session purge failed"),
+                    }
+                    if let Err(error) = crate::rate_limit::purge(store.as_ref(), now).await {
+                        tracing::warn!(%error, "rate-limit purge failed");
+                    }
+                }
                 Ok(false) => {}
                 Err(error) => tracing::warn!(%error, "maintenance lock unavailable"),
             }

@@ -428,10 +428,6 @@ impl RequestState {
         }
     }
 
-    pub fn can_move_to(self, next: RequestState) -> bool {
-        self.next_states().contains(&next)
-    }
-
     /// After how many days in this state a request needs the coordinator's attention.
     pub fn overdue_after_days(self) -> Option<i64> {
         match self {
@@ -445,11 +441,28 @@ impl RequestState {
             RequestState::Closed | RequestState::Withdrawn | RequestState::Redirected => None,
         }
     }
+}
 
-    /// True when a request entered this state at `since_ms` and it is `now_ms`.
-    pub fn is_overdue(self, since_ms: i64, now_ms: i64) -> bool {
-        self.overdue_after_days()
-            .is_some_and(|days| now_ms - since_ms > days * 86_400_000)
+impl crate::codes::Coded for RequestState {
+    const ALL: &'static [RequestState] = &RequestState::ALL;
+    fn code(self) -> &'static str {
+        RequestState::code(self)
+    }
+    fn label(self) -> &'static str {
+        RequestState::label(self)
+    }
+}
+
+/// The requests' workflow on the shared piece: the moves, final states and overdue delays above.
+impl crate::workflow::WorkflowState for RequestState {
+    fn next_states(self) -> &'static [RequestState] {
+        RequestState::next_states(self)
+    }
+    fn is_final(self) -> bool {
+        RequestState::is_final(self)
+    }
+    fn overdue_after_days(self) -> Option<i64> {
+        RequestState::overdue_after_days(self)
     }
 }
 
@@ -622,6 +635,7 @@ coded_enum!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workflow::WorkflowState;
 
     #[test]
     fn priority_adds_points_and_explains_them() {

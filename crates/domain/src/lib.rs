@@ -11,6 +11,7 @@ pub mod directory;
 pub mod doctor_search;
 pub mod icalendar;
 pub mod identifiers;
+pub mod indicators;
 pub mod matching;
 pub mod missions;
 pub mod professional;
@@ -20,6 +21,7 @@ pub mod territory;
 pub mod text;
 pub mod totp;
 pub mod unscheduled_care;
+pub mod workflow;
 
 pub use identifiers::ValidationError;
 pub use sensitive::Sensitive;

@@ -11,6 +11,7 @@ mod error;
 mod models;
 mod patients;
 mod postgres;
+mod rate_limits;
 mod security;
 mod sql;
 mod sqlite;
@@ -34,6 +35,7 @@ pub use doctor_search::{
 pub use error::{decode, StoreError};
 pub use models::*;
 pub use patients::PatientStore;
+pub use rate_limits::{RateCount, RateLimitStore};
 pub use security::SecurityStore;
 pub use sql::SqlStore;
 pub use structures::{
@@ -96,6 +98,7 @@ pub trait Store:
     + DysfunctionStore
     + SnpReportStore
     + TokenStore
+    + RateLimitStore
     + Send
     + Sync
     + 'static

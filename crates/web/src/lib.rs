@@ -12,6 +12,7 @@ mod error;
 mod export;
 mod fhir;
 mod forms;
+mod indicators;
 mod journal;
 mod metrics;
 mod missions;

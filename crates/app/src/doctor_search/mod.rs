@@ -2,6 +2,7 @@
 //! GPs' room, the matching and its proposals, the GP's answer, patient notification, indicators' inputs,
 //! retention. Identity is sealed before it reaches the store; every read and change is audited.
 
+pub mod indicators;
 mod lists;
 mod pages;
 mod proposals;

@@ -404,11 +404,18 @@ impl DoctorSearch {
     }
 
     /// Counts one public submission from `key` (an address) in the current hour; how many it has made.
-    pub async fn count_public_submission(&self, key: &str, now: i64) -> Result<i64> {
-        Ok(self
-            .store
-            .record_login_failure(key, now, 60 * 60 * 1000)
-            .await?
-            .failures)
+    /// Counts one public submission from `address`: `Some` (with how long to wait) past the limit of
+    /// [`crate::rate_limit::PUBLIC_DOCTOR_REQUEST`], counted apart from logins.
+    pub async fn limit_public_submission(
+        &self,
+        address: &str,
+        now: i64,
+    ) -> Result<Option<crate::rate_limit::Refused>> {
+        use crate::rate_limit::{hit, RateLimitError, PUBLIC_DOCTOR_REQUEST};
+        match hit(self.store.as_ref(), PUBLIC_DOCTOR_REQUEST, address, now).await {
+            Ok(()) => Ok(None),
+            Err(RateLimitError::Refused(refused)) => Ok(Some(refused)),
+            Err(RateLimitError::Store(error)) => Err(error.into()),
+        }
     }
 }

@@ -173,12 +173,10 @@ impl DoctorSearch {
             .find_doctor_request(cpts, id)
             .await?
             .ok_or(DoctorSearchError::Store(StoreError::NotFound("request")))?;
-        if !request.state.can_move_to(to) {
-            return Err(DoctorSearchError::Refused(format!(
-                "Une demande « {} » ne peut pas passer à « {} ».",
-                request.state.label(),
-                to.label()
-            )));
+        if let Err(refused) =
+            maillage_domain::workflow::check_move("Une demande", request.state, to)
+        {
+            return Err(DoctorSearchError::Refused(refused.message));
         }
         if to == RequestState::Proposed {
             return Err(DoctorSearchError::Refused(

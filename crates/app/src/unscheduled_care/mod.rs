@@ -3,6 +3,7 @@
 //! confirmed with the patient's minimal identity (sealed), never twice — and records what happened. The
 //! professional is told by e-mail, without health data. Every step is audited.
 
+pub mod indicators;
 pub mod policy;
 mod reads;
 mod upkeep;

@@ -472,3 +472,57 @@ pub(super) async fn each_role_handles_only_its_own_part_of_the_requests() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_indicator_set_carries_the_figures_as_numbers_and_only_for_the_coordination() {
+    use maillage_app::doctor_search::indicators::{BY_CHANNEL, MAIN};
+    use maillage_domain::indicators::Measure;
+    common::for_each_demo(|store, _url| async move {
+        let s = setup(store).await;
+        let expected = figures(&s).await;
+        let set = s
+            .service
+            .indicators(&s.caller(), None, now_ms())
+            .await
+            .unwrap();
+        assert_eq!(set.year, maillage_app::clock::year_of(now_ms()));
+        assert_eq!(
+            set.find("cibles").unwrap().measure,
+            Measure::Count(expected.targeted)
+        );
+        assert_eq!(
+            set.find("medecin_trouve").unwrap().measure,
+            Measure::Count(expected.attached)
+        );
+        assert!(matches!(
+            set.find("delai_median").unwrap().measure,
+            Measure::Days(_)
+        ));
+        let channels = set.group_of(BY_CHANNEL).unwrap();
+        assert_eq!(
+            channels
+                .indicators
+                .iter()
+                .map(|i| i.measure.number().unwrap())
+                .sum::<f64>(),
+            expected
+                .by_channel
+                .iter()
+                .map(|(_, n)| *n as f64)
+                .sum::<f64>()
+        );
+        assert_eq!(set.group_of(MAIN).unwrap().indicators.len(), 13);
+        // A year outside the contract's range is the current year; a member reads none of it.
+        assert_eq!(
+            s.service
+                .indicators(&s.caller(), Some(1990), now_ms())
+                .await
+                .unwrap()
+                .year,
+            set.year
+        );
+        let member = caller_of(&s, "dr.fabre@camargue.test").await;
+        assert!(s.service.indicators(&member, None, now_ms()).await.is_err());
+    })
+    .await;
+}

@@ -574,3 +574,40 @@ async fn patients_are_found_only_inside_their_cpts() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn rate_limit_windows_count_every_hit_and_restart_after_their_length() {
+    for_each_backend(|store, _url| async move {
+        let hour = 3_600_000;
+        let first = store.hit_rate_limit("k1", 1_000, hour).await.unwrap();
+        assert_eq!((first.hits, first.window_start), (1, 1_000));
+        for expected in 2..=6 {
+            let count = store.hit_rate_limit("k1", 2_000, hour).await.unwrap();
+            assert_eq!((count.hits, count.window_start), (expected, 1_000));
+        }
+        // Another key counts apart; the window restarts once its hour is over.
+        assert_eq!(
+            store.hit_rate_limit("k2", 2_000, hour).await.unwrap().hits,
+            1
+        );
+        let restarted = store
+            .hit_rate_limit("k1", 1_000 + hour, hour)
+            .await
+            .unwrap();
+        assert_eq!((restarted.hits, restarted.window_start), (1, 1_000 + hour));
+        assert_eq!(
+            store.purge_rate_limits(1_000 + hour).await.unwrap(),
+            1,
+            "k2's window is older"
+        );
+        assert_eq!(
+            store
+                .hit_rate_limit("k2", 1_000 + hour, hour)
+                .await
+                .unwrap()
+                .hits,
+            1
+        );
+    })
+    .await;
+}

@@ -156,6 +156,8 @@ struct Indicators {
     total: FigureRow,
     rows: Vec<FigureRow>,
     dysfunctions: Vec<DysfunctionCount>,
+    /// The year's typed set (what the annual report and the ACI engine read), its own sheet in exports.
+    set: maillage_domain::indicators::IndicatorSet,
 }
 
 fn instant(day: Day) -> i64 {
@@ -229,20 +231,26 @@ async fn compute(
             resolved,
         })
         .collect();
+    let period = if year == this_year {
+        format!(
+            "créneaux du 01/01/{year} au 31/12/{year}, mis à jour en direct ({})",
+            french_slot_time(now)
+        )
+    } else {
+        format!("créneaux du 01/01/{year} au 31/12/{year}")
+    };
+    let set = care
+        .indicators(caller, year_i32, period.clone())
+        .await
+        .map_err(care_error)?;
     Ok(Indicators {
         year,
         weekly,
-        period: if year == this_year {
-            format!(
-                "créneaux du 01/01/{year} au 31/12/{year}, mis à jour en direct ({})",
-                french_slot_time(now)
-            )
-        } else {
-            format!("créneaux du 01/01/{year} au 31/12/{year}")
-        },
+        period,
         total,
         rows,
         dysfunctions,
+        set,
     })
 }
 
@@ -369,6 +377,7 @@ fn report(i: &Indicators) -> Vec<Sheet<'static>> {
             columns: &DYSFUNCTION_COLUMNS,
             rows: i.dysfunctions.iter().map(dysfunction_cells).collect(),
         },
+        crate::indicators::sheet(format!("Indicateurs {}", i.year), &i.set),
     ]
 }
 

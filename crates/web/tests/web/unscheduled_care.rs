@@ -468,6 +468,15 @@ async fn indicators_exports_rota_and_single_slots_follow_the_bookings_made() {
         assert!(csv.body.starts_with('\u{feff}'));
         assert!(csv.body.contains(&format!("Année {year};{}", f.offered)));
         assert!(csv.body.contains("semaine du"));
+        // The year's typed set, its own block: the same figure under its stable code, as a number.
+        assert!(
+            csv.body.contains(&format!(
+                "Créneaux de l'année;offerts;Créneaux offerts;{};nombre",
+                f.offered
+            )),
+            "{}",
+            csv.body
+        );
         let xlsx = app
             .get(&format!("{base}/indicateurs.xlsx"), Some(&secretary))
             .await;

@@ -2,10 +2,8 @@
 
 use super::*;
 
-pub struct Figure {
-    pub label: String,
-    pub value: String,
-}
+use crate::indicators::Figure;
+use maillage_app::doctor_search::indicators::{BACKLOG, BY_CHANNEL, BY_REFERRER, MAIN};
 
 #[derive(Template)]
 #[template(path = "doctor_indicators.html")]
@@ -29,117 +27,17 @@ pub(super) struct YearParams {
     pub(super) annee: Option<i64>,
 }
 
-pub(super) struct Indicators {
-    pub(super) year: i64,
-    pub(super) period: String,
-    pub(super) figures: Vec<Figure>,
-    pub(super) channels: Vec<Figure>,
-    pub(super) referrers: Vec<Figure>,
-    pub(super) backlog: Vec<Figure>,
-}
-
-/// The contract year is the calendar year; the current one runs to today ("en direct").
+/// The set of the year asked for (the service decides the period and the rights).
 pub(super) async fn compute_indicators(
     state: &AppState,
     caller: &maillage_app::caller::Caller,
     params: &YearParams,
-) -> WebResult<Indicators> {
-    let now = now_ms();
-    let this_year = year_of(now);
-    let year = params
-        .annee
-        .filter(|y| (2000..=this_year).contains(y))
-        .unwrap_or(this_year);
-    let from = day_start_ms(year, 1, 1);
-    let until = day_start_ms(year + 1, 1, 1);
-    let f = state
+) -> WebResult<maillage_domain::indicators::IndicatorSet> {
+    Ok(state
         .missions
         .doctor_search
-        .figures(caller, from, until)
-        .await?;
-    let mut delays = f.attachment_delays_days.clone();
-    let median_delay = median(&mut delays)
-        .map(|d| format!("{d} jours"))
-        .unwrap_or_else(|| "—".into());
-    let figure = |label: &str, value: String| Figure {
-        label: label.to_string(),
-        value,
-    };
-    let figures = vec![
-        figure(
-            "Patients sans médecin traitant ciblés (demandes reçues)",
-            f.targeted.to_string(),
-        ),
-        figure(
-            "Patients informés (prévenus par e-mail ou SMS)",
-            f.informed.to_string(),
-        ),
-        figure(
-            "Patients orientés (proposés à un médecin ou réorientés)",
-            f.oriented.to_string(),
-        ),
-        figure(
-            "Patients ayant trouvé un médecin traitant",
-            f.attached.to_string(),
-        ),
-        figure("… dont en ALD", f.attached_ald.to_string()),
-        figure(
-            "… dont bénéficiaires de la CSS ou de l'AME",
-            f.attached_css.to_string(),
-        ),
-        figure(
-            "… dont âgés de 70 ans et plus",
-            f.attached_aged_70.to_string(),
-        ),
-        figure(
-            "Délai médian entre la demande et le médecin traitant",
-            median_delay,
-        ),
-        figure(
-            "Médecins déclarant des places aujourd'hui",
-            f.gps_declaring.to_string(),
-        ),
-        figure(
-            "Médecins ayant accepté au moins un patient",
-            f.gps_accepting.to_string(),
-        ),
-        figure(
-            "Places déclarées disponibles maintenant",
-            f.capacity_now.to_string(),
-        ),
-        figure(
-            "Places déclarées d'ici 6 mois",
-            f.capacity_later.to_string(),
-        ),
-        figure(
-            "Places utilisées (propositions acceptées)",
-            f.places_used.to_string(),
-        ),
-    ];
-    Ok(Indicators {
-        year,
-        period: if year == this_year {
-            format!("du 01/01/{year} à aujourd'hui ({})", french_date(now))
-        } else {
-            format!("du 01/01/{year} au 31/12/{year}")
-        },
-        figures,
-        channels: f
-            .by_channel
-            .iter()
-            .map(|(code, n)| figure(channel_label(code), n.to_string()))
-            .collect(),
-        referrers: f
-            .by_referrer
-            .iter()
-            .map(|(name, n)| figure(name, n.to_string()))
-            .collect(),
-        backlog: f
-            .backlog_by_priority
-            .iter()
-            .map(|(priority, n)| figure(&format!("Priorité {priority}"), n.to_string()))
-            .collect(),
-    })
+        .indicators(caller, params.annee, now_ms())
+        .await?)
 }
 
 pub(super) async fn indicators(
@@ -150,17 +48,6 @@ pub(super) async fn indicators(
     Query(params): Query<YearParams>,
 ) -> WebResult<Response> {
     let i = compute_indicators(&state, &caller, &params).await?;
-    let bars = |title: &str, rows: &[Figure]| {
-        let groups: Vec<(String, Vec<Option<f64>>)> = rows
-            .iter()
-            .map(|r| (r.label.clone(), vec![r.value.parse::<f64>().ok()]))
-            .collect();
-        if groups.is_empty() {
-            String::new()
-        } else {
-            crate::charts::grouped_bars(title, "demandes", &["Demandes"], &groups)
-        }
-    };
     let this_year = year_of(now_ms());
     Ok(render(&IndicatorsPage {
         layout: Layout::in_cpts(&viewer, &context, "Indicateurs — médecin traitant", BASE),
@@ -179,32 +66,15 @@ pub(super) async fn indicators(
                 selected: y == i.year,
             })
             .collect(),
+        channel_chart: crate::indicators::bars(i.group_of(BY_CHANNEL), "demandes", "Demandes"),
+        backlog_chart: crate::indicators::bars(i.group_of(BACKLOG), "demandes", "Demandes"),
+        figures: crate::indicators::figures(i.group_of(MAIN)),
+        channels: crate::indicators::figures(i.group_of(BY_CHANNEL)),
+        referrers: crate::indicators::figures(i.group_of(BY_REFERRER)),
+        backlog: crate::indicators::figures(i.group_of(BACKLOG)),
         period: i.period,
-        channel_chart: bars("Demandes par canal", &i.channels),
-        backlog_chart: bars("Demandes en attente par priorité", &i.backlog),
-        figures: i.figures,
-        channels: i.channels,
-        referrers: i.referrers,
-        backlog: i.backlog,
     }))
 }
-
-pub(super) fn indicator_rows(i: &Indicators) -> Vec<[String; 3]> {
-    let mut rows = Vec::new();
-    for (section, list) in [
-        ("Indicateurs", &i.figures),
-        ("Demandes par canal", &i.channels),
-        ("Demandes par adresseur", &i.referrers),
-        ("En attente par priorité", &i.backlog),
-    ] {
-        for f in list {
-            rows.push([section.to_string(), f.label.clone(), f.value.clone()]);
-        }
-    }
-    rows
-}
-
-pub(super) const INDICATOR_COLUMNS: [&str; 3] = ["Rubrique", "Indicateur", "Valeur"];
 
 pub(super) async fn indicators_export(
     state: &AppState,
@@ -219,14 +89,10 @@ pub(super) async fn indicators_export(
         .doctor_search
         .record_export(caller, i.year, format)
         .await?;
-    let sheets = [crate::export::Sheet {
-        name: format!("Médecin traitant {}", i.year),
-        columns: &INDICATOR_COLUMNS,
-        rows: indicator_rows(&i)
-            .iter()
-            .map(|row| row.iter().map(|c| Cell::from(c.as_str())).collect())
-            .collect(),
-    }];
+    let sheets = [crate::indicators::sheet(
+        format!("Médecin traitant {}", i.year),
+        &i,
+    )];
     let file = format!(
         "indicateurs-medecin-traitant-{}-{}.{format}",
         context.cpts.slug, i.year

@@ -14,12 +14,11 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
-use maillage_app::clock::{date_text, day_start_ms, french_date, now_ms, year_of, DAY_MS};
+use maillage_app::clock::{date_text, french_date, now_ms, year_of, DAY_MS};
 use maillage_app::doctor_search::{request_list_template, Origin, ProposalAnswer, RequestFields};
-use maillage_app::export::Cell;
 use maillage_domain::authz::{allows, Permission};
 use maillage_domain::doctor_search::{
-    decline_reason_label, median, redirection_label, Channel, ConsentBy, Criterion, PriorityRules,
+    decline_reason_label, redirection_label, Channel, ConsentBy, Criterion, PriorityRules,
     RequestState, AGE_GROUPS, CONSENT_TEXT, DECLINE_REASONS, REDIRECTIONS,
 };
 use maillage_domain::ValidationError;
@@ -314,6 +313,6 @@ fn row_view(r: &DoctorRequest, now: i64) -> RequestRow {
         reasons: r.priority_reasons.clone(),
         state: r.state.label(),
         in_state: duration_text(now - r.state_since),
-        overdue: r.state.is_overdue(r.state_since, now),
+        overdue: maillage_domain::workflow::WorkflowState::is_overdue(r.state, r.state_since, now),
     }
 }

@@ -3,7 +3,6 @@
 use super::*;
 
 /// Public submissions per address and hour, beyond which the form refuses (no third-party captcha).
-pub(super) const PUBLIC_SUBMISSIONS_PER_HOUR: i64 = 5;
 
 #[derive(Template)]
 #[template(path = "public_request.html")]
@@ -114,17 +113,16 @@ pub(super) async fn public_submit(
         // A robot filled the hidden field: it is told "sent" and nothing is kept.
         return Ok(done);
     }
-    let key = format!("public-doctor-request:{}", actor.ip);
-    let counted = state
+    let refused = state
         .missions
         .doctor_search
-        .count_public_submission(&key, now_ms())
+        .limit_public_submission(&actor.ip, now_ms())
         .await?;
-    if counted > PUBLIC_SUBMISSIONS_PER_HOUR {
+    if let Some(refused) = refused {
         return Err(WebError::TooManyRequests(
             "Trop de demandes envoyées depuis cette connexion. Réessayez dans une heure, ou appelez la CPTS."
                 .into(),
-            3600,
+            refused.retry_after_seconds,
         ));
     }
     match fields.parse(&date_text(now_ms())) {

@@ -58,6 +58,8 @@ pub(super) struct RequestPage {
     pub(super) decline_reasons: Vec<Choice>,
     pub(super) redirections: Vec<Choice>,
     pub(super) events: Vec<EventRow>,
+    /// "Reçue : 2 jours · Qualifiée : 9 jours", every stay of each state added.
+    pub(super) time_in_states: String,
     pub(super) proposals: Vec<ProposalRow>,
     pub(super) doctors: Vec<Choice>,
     pub(super) can_match: bool,
@@ -135,6 +137,21 @@ pub(super) async fn show(
             },
         });
     }
+    // Totals per state from the same history (the workflow's shared piece): a request that went back to
+    // "qualifiée" after a refusal shows both stays added.
+    let moves: Vec<maillage_domain::workflow::Move<RequestState>> = events
+        .iter()
+        .filter(|e| matches!(e.kind.as_str(), "created" | "state"))
+        .filter_map(|e| {
+            RequestState::parse(&e.to_state)
+                .map(|to| maillage_domain::workflow::Move { to, at: e.at })
+        })
+        .collect();
+    let time_in_states = maillage_domain::workflow::time_in_states(&moves, now)
+        .into_iter()
+        .map(|(state, ms)| format!("{} : {}", state.label(), duration_text(ms)))
+        .collect::<Vec<_>>()
+        .join(" · ");
     let proposals = state
         .missions
         .doctor_search
@@ -203,6 +220,7 @@ pub(super) async fn show(
         decline_reasons: pair_choices(&DECLINE_REASONS, ""),
         redirections: pair_choices(&REDIRECTIONS, ""),
         events: rows,
+        time_in_states,
         proposals: proposals.iter().map(proposal_row).collect(),
         doctors,
         can_match,
