@@ -22,6 +22,42 @@ impl ValidationError {
     }
 }
 
+/// Every problem of a form, each naming its field: a form is parsed whole into its command, or refused with
+/// all its problems at once (a person fixes them in one go), never half-read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Problems(pub Vec<ValidationError>);
+
+impl Problems {
+    /// The value of a field that parsed; a refused one is noted and gives `None`.
+    pub fn keep<T>(&mut self, result: Result<T, ValidationError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.0.push(error);
+                None
+            }
+        }
+    }
+
+    /// Notes a problem found by a rule across fields.
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        self.0.push(ValidationError::new(field, message));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The command built by `build` when no field was refused, else every problem.
+    pub fn finish<T>(self, build: impl FnOnce() -> T) -> Result<T, Vec<ValidationError>> {
+        if self.0.is_empty() {
+            Ok(build())
+        } else {
+            Err(self.0)
+        }
+    }
+}
+
 /// Luhn check over a string of ASCII digits (the rule of RPPS, FINESS, SIREN and SIRET).
 pub fn luhn_valid(digits: &str) -> bool {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -307,6 +343,19 @@ pub fn with_luhn_key(payload: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_form_gives_its_command_or_every_problem() {
+        let mut problems = Problems::default();
+        let rpps = problems.keep(Rpps::parse("12"));
+        let email = problems.keep(Email::parse("a@exemple.fr"));
+        problems.add("Consentement", "obligatoire");
+        assert!(rpps.is_none() && email.is_some());
+        let refused = problems.finish(|| "commande").unwrap_err();
+        assert_eq!(refused.iter().map(|p| p.field).collect::<Vec<_>>().len(), 2);
+        assert_eq!(refused[1].field, "Consentement");
+        assert_eq!(Problems::default().finish(|| 7), Ok(7));
+    }
 
     #[test]
     fn luhn_matches_the_reference_examples() {

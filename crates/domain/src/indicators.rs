@@ -38,6 +38,7 @@ impl Measure {
                 format!("-{}", group_thousands(n.unsigned_abs(), '\u{a0}'))
             }
             Measure::Count(n) => group_thousands(*n as u64, '\u{a0}'),
+            Measure::Days(Some(0)) => "moins d'un jour".into(),
             Measure::Days(Some(1)) => "1 jour".into(),
             Measure::Days(Some(days)) => format!("{days} jours"),
             Measure::Percent(Some(share)) => format!("{} %", crate::text::french_decimal(*share)),
@@ -149,6 +150,7 @@ mod tests {
     fn measures_read_as_french_and_as_numbers() {
         assert_eq!(Measure::Count(12_345).french(), "12\u{a0}345");
         assert_eq!(Measure::Count(-3).french(), "-3");
+        assert_eq!(Measure::Days(Some(0)).french(), "moins d'un jour");
         assert_eq!(Measure::Days(Some(1)).french(), "1 jour");
         assert_eq!(Measure::Days(Some(12)).french(), "12 jours");
         assert_eq!(Measure::Days(None).french(), "—");

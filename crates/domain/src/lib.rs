@@ -23,5 +23,5 @@ pub mod totp;
 pub mod unscheduled_care;
 pub mod workflow;
 
-pub use identifiers::ValidationError;
+pub use identifiers::{Problems, ValidationError};
 pub use sensitive::Sensitive;

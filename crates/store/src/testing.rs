@@ -351,6 +351,15 @@ pub async fn refuse_audit_appends(url: &str) {
     }
 }
 
+/// Lets audit entries be written again after [`refuse_audit_appends`].
+pub async fn allow_audit_appends(url: &str) {
+    if url.starts_with("sqlite:") {
+        raw_execute(url, "DROP TRIGGER refuse_audit").await;
+    } else {
+        raw_execute(url, "DROP TRIGGER refuse_audit ON audit_log").await;
+    }
+}
+
 /// Opens a short-lived pool of the URL's engine, evaluates `$body` with it bound to `$pool`, closes it.
 macro_rules! on_raw_pool {
     ($url:expr, $pool:ident => $body:expr) => {{

@@ -172,18 +172,6 @@ pub fn page_number(page: Option<i64>) -> i64 {
     page.unwrap_or(1).clamp(1, 1_000_000)
 }
 
-/// Collects every problem of a form, so that the page lists them all at once (each naming its field).
-#[derive(Default)]
-pub struct Problems(pub Vec<maillage_domain::ValidationError>);
-
-impl Problems {
-    pub fn keep<T>(&mut self, result: Result<T, maillage_domain::ValidationError>) -> Option<T> {
-        match result {
-            Ok(value) => Some(value),
-            Err(error) => {
-                self.0.push(error);
-                None
-            }
-        }
-    }
-}
+/// Every problem of a form, so that the page lists them all at once, each naming its field (the domain's one
+/// type for them).
+pub use maillage_domain::Problems;

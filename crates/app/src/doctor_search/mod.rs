@@ -98,115 +98,97 @@ pub struct RequestInput {
 impl RequestFields {
     /// Every problem, each naming its field; `today` is `YYYY-MM-DD`.
     pub fn parse(&self, today: &str) -> std::result::Result<RequestInput, Vec<ValidationError>> {
-        let mut problems = Vec::new();
-        let mut keep = |result: std::result::Result<String, ValidationError>| match result {
-            Ok(value) => value,
-            Err(error) => {
-                problems.push(error);
-                String::new()
-            }
-        };
-        let family_name = keep(required_text("Nom", &self.family_name, 100));
-        let given_names = keep(required_text("Prénom", &self.given_names, 100));
-        let birth_date = match parse_date("Date de naissance", &self.birth_date) {
-            Ok(Some(date)) if date.as_str() <= today => date,
-            Ok(Some(_)) => {
-                problems.push(ValidationError::new(
-                    "Date de naissance",
-                    "la date est dans le futur",
-                ));
-                String::new()
-            }
-            Ok(None) => {
-                problems.push(ValidationError::new(
-                    "Date de naissance",
-                    "obligatoire (JJ/MM/AAAA)",
-                ));
-                String::new()
-            }
-            Err(error) => {
-                problems.push(error);
-                String::new()
-            }
-        };
-        let commune = match InseeCode::parse(self.commune.trim()) {
-            Ok(code) if maillage_domain::territory::find(&code).is_some() => {
-                code.as_str().to_string()
-            }
-            Ok(code) => {
-                problems.push(ValidationError::new(
+        let mut problems = maillage_domain::Problems::default();
+        let family_name = problems
+            .keep(required_text("Nom", &self.family_name, 100))
+            .unwrap_or_default();
+        let given_names = problems
+            .keep(required_text("Prénom", &self.given_names, 100))
+            .unwrap_or_default();
+        let birth_date = problems
+            .keep(
+                parse_date("Date de naissance", &self.birth_date).and_then(|date| match date {
+                    Some(date) if date.as_str() <= today => Ok(date),
+                    Some(_) => Err(ValidationError::new(
+                        "Date de naissance",
+                        "la date est dans le futur",
+                    )),
+                    None => Err(ValidationError::new(
+                        "Date de naissance",
+                        "obligatoire (JJ/MM/AAAA)",
+                    )),
+                }),
+            )
+            .unwrap_or_default();
+        let commune = problems
+            .keep(match InseeCode::parse(self.commune.trim()) {
+                Ok(code) if maillage_domain::territory::find(&code).is_some() => {
+                    Ok(code.as_str().to_string())
+                }
+                Ok(code) => Err(ValidationError::new(
                     "Commune",
                     format!("aucune commune n'a le code {}", code.as_str()),
-                ));
-                String::new()
-            }
-            Err(_) => {
-                problems.push(ValidationError::new(
+                )),
+                Err(_) => Err(ValidationError::new(
                     "Commune",
                     "choisissez une commune de la liste (code INSEE)",
-                ));
-                String::new()
-            }
-        };
-        let phone = match parse_phone("Téléphone", &self.phone) {
-            Ok(phone) => phone,
-            Err(error) => {
-                problems.push(error);
-                String::new()
-            }
-        };
+                )),
+            })
+            .unwrap_or_default();
+        let phone = problems
+            .keep(parse_phone("Téléphone", &self.phone))
+            .unwrap_or_default();
         let email = match self.email.trim() {
             "" => String::new(),
-            text => match Email::parse(text) {
-                Ok(email) => email.as_str().to_string(),
-                Err(_) => {
-                    problems.push(ValidationError::new(
-                        "E-mail",
-                        "adresse e-mail invalide (exemple : nom@exemple.fr)",
-                    ));
-                    String::new()
-                }
-            },
+            text => problems
+                .keep(
+                    Email::parse(text)
+                        .map(|email| email.as_str().to_string())
+                        .map_err(|_| {
+                            ValidationError::new(
+                                "E-mail",
+                                "adresse e-mail invalide (exemple : nom@exemple.fr)",
+                            )
+                        }),
+                )
+                .unwrap_or_default(),
         };
         if self.phone.trim().is_empty() && self.email.trim().is_empty() {
-            problems.push(ValidationError::new(
+            problems.add(
                 "Téléphone",
                 "donnez au moins un téléphone ou un e-mail pour être recontacté",
-            ));
+            );
         }
         let address = self.address.trim();
         if address.chars().count() > 300 {
-            problems.push(ValidationError::new("Adresse", "300 caractères au plus"));
+            problems.add("Adresse", "300 caractères au plus");
         }
         let note = self.note.trim();
         if note.chars().count() > 2000 {
-            problems.push(ValidationError::new(
-                "Précisions",
-                "2000 caractères au plus",
-            ));
+            problems.add("Précisions", "2000 caractères au plus");
         }
         let mut criteria = Criteria::default();
         for code in &self.criteria {
             match Criterion::parse(code.trim()) {
                 Some(criterion) => criteria.set(criterion, true),
                 None if code.trim().is_empty() => {}
-                None => problems.push(ValidationError::new(
+                None => problems.add(
                     "Critères",
                     format!(
                         "critère inconnu « {} »",
                         code.chars().take(40).collect::<String>()
                     ),
-                )),
+                ),
             }
         }
         let consent_by = match ConsentBy::parse(self.consent_by.trim()) {
             Some(by) => by,
             None if self.consent_by.trim().is_empty() => ConsentBy::Patient,
             None => {
-                problems.push(ValidationError::new(
+                problems.add(
                     "Consentement donné par",
                     "choisissez une valeur de la liste",
-                ));
+                );
                 ConsentBy::Patient
             }
         };
@@ -217,13 +199,13 @@ impl RequestFields {
             .unwrap_or_default()
             .is_empty()
         {
-            problems.push(ValidationError::new(
+            problems.add(
                 "Consentement",
                 "le consentement du patient est obligatoire pour enregistrer la demande",
-            ));
+            );
         }
         if !problems.is_empty() {
-            return Err(problems);
+            return Err(problems.0);
         }
         let age = age_on(&birth_date, today).unwrap_or(0);
         let birth_year = birth_date
@@ -579,32 +561,27 @@ impl DoctorSearch {
     pub async fn apply_retention(&self, now: i64) -> Result<usize> {
         let before = now - i64::from(self.config.retention_months) * 30 * DAY_MS;
         let mut total = 0;
+        // The upkeep's entry of each CPTS, written in the anonymisation's own transaction.
+        let entry = |cpts: CptsId, ids: &[Uuid]| {
+            audit::entry(
+                &AuditContext::default().in_cpts(cpts),
+                AuditEvent::new(
+                    AuditAction::DoctorRequestAnonymised,
+                    "cpts",
+                    cpts.to_string(),
+                )
+                .detail(serde_json::json!({ "count": ids.len(), "requests": ids })),
+            )
+        };
         loop {
             let done = self
                 .store
-                .anonymise_final_requests(before, now, 500)
+                .anonymise_final_requests(before, now, 500, &entry)
                 .await?;
             if done.is_empty() {
                 break;
             }
             total += done.len();
-            let mut per_cpts: std::collections::BTreeMap<CptsId, Vec<String>> = Default::default();
-            for (cpts, id) in done {
-                per_cpts.entry(cpts).or_default().push(id.to_string());
-            }
-            for (cpts, ids) in per_cpts {
-                audit::record(
-                    self.store.as_ref(),
-                    &AuditContext::default().in_cpts(cpts),
-                    AuditEvent::new(
-                        AuditAction::DoctorRequestAnonymised,
-                        "cpts",
-                        cpts.to_string(),
-                    )
-                    .detail(serde_json::json!({ "count": ids.len(), "requests": ids })),
-                )
-                .await?;
-            }
         }
         Ok(total)
     }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 #[tokio::test]
 pub(super) async fn ended_requests_are_anonymised_after_the_retention_delay() {
-    common::for_each_demo(|store, _url| async move {
+    common::for_each_demo(|store, url| async move {
         let s = setup(store).await;
         let input = fields("Essai-Retention", "15/05/1980", &["css"])
             .parse(&date_text(now_ms()))
@@ -40,6 +40,17 @@ pub(super) async fn ended_requests_are_anonymised_after_the_retention_delay() {
         // Not yet: it ended today.
         assert_eq!(s.service.apply_retention(now_ms()).await.unwrap(), 0);
         let later = now_ms() + 13 * 30 * DAY_MS;
+        // The anonymisation and its entry are one transaction: refused entry, nothing anonymised.
+        maillage_store::testing::refuse_audit_appends(&url).await;
+        assert!(s.service.apply_retention(later).await.is_err());
+        let kept = s
+            .store
+            .find_doctor_request(s.cpts.id, id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(kept.anonymised_at.is_none() && kept.patient_id.is_some());
+        maillage_store::testing::allow_audit_appends(&url).await;
         assert!(s.service.apply_retention(later).await.unwrap() >= 1);
         let request = s
             .store

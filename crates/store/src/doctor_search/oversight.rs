@@ -44,13 +44,15 @@ pub trait DoctorSearchOversight: Send + Sync {
         until: i64,
     ) -> Result<DoctorSearchFigures>;
     /// Anonymises up to `limit` requests final since before `before`, any CPTS: the patient's identity is
-    /// deleted (unless another request still needs it), the referrer's name and event details erased.
-    /// Returns the requests anonymised.
+    /// deleted (unless another request still needs it), the referrer's name and event details erased. Each
+    /// CPTS's entry (`audit` of its anonymised requests) is appended in the same transaction, in its own
+    /// chain. Returns the requests anonymised.
     async fn anonymise_final_requests(
         &self,
         before: i64,
         now: i64,
         limit: i64,
+        audit: &(dyn for<'ids> Fn(CptsId, &'ids [Uuid]) -> NewAuditEntry + Send + Sync),
     ) -> Result<Vec<(CptsId, Uuid)>>;
 }
 
@@ -174,6 +176,7 @@ impl DoctorSearchOversight for SqlStore {
         before: i64,
         now: i64,
         limit: i64,
+        audit: &(dyn for<'ids> Fn(CptsId, &'ids [Uuid]) -> NewAuditEntry + Send + Sync),
     ) -> Result<Vec<(CptsId, Uuid)>> {
         let find = format!(
             "SELECT cpts_id, id, patient_id FROM doctor_requests WHERE anonymised_at IS NULL \
@@ -192,12 +195,18 @@ impl DoctorSearchOversight for SqlStore {
                 .bind(limit)
                 .fetch_all(&mut *tx)
                 .await?;
-            for (_, id, patient) in &rows {
+            let mut per_cpts: std::collections::BTreeMap<Uuid, Vec<Uuid>> = Default::default();
+            for (cpts, id, patient) in &rows {
                 sqlx::query(clear).bind(id).bind(now).execute(&mut *tx).await?;
                 sqlx::query(erase_details).bind(id).execute(&mut *tx).await?;
                 if let Some(patient) = patient {
                     sqlx::query(delete_patient).bind(patient).execute(&mut *tx).await?;
                 }
+                per_cpts.entry(*cpts).or_default().push(*id);
+            }
+            // One entry per CPTS, in CPTS order (chains are always locked in the same order).
+            for (cpts, ids) in &per_cpts {
+                AuditTx::append_audit(&mut tx, &audit(CptsId(*cpts), ids)).await?;
             }
             tx.commit().await?;
             rows.into_iter().map(|(cpts, id, _)| (CptsId(cpts), id)).collect::<Vec<_>>()

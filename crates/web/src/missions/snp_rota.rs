@@ -280,43 +280,32 @@ async fn build(
         until: pairs.text("until"),
         professionals: pairs.all("professional"),
     };
-    let mut errors = Vec::new();
-    let weekday = form
-        .weekday
-        .parse::<u32>()
-        .ok()
-        .filter(|d| (1..=7).contains(d));
-    if weekday.is_none() {
-        errors.push(ValidationError::new(
-            "Jour",
-            "choisissez un jour de la liste",
-        ));
-    }
-    let start = parse_time("Début", &form.start)
-        .map_err(|e| errors.push(e))
-        .unwrap_or(0);
-    let end = parse_time("Fin", &form.end)
-        .map_err(|e| errors.push(e))
-        .unwrap_or(0);
-    let from = Day::parse("Du", &form.from)
-        .map_err(|e| errors.push(e))
-        .ok();
-    let to = Day::parse("Au", &form.until)
-        .map_err(|e| errors.push(e))
-        .ok();
+    let mut problems = crate::forms::Problems::default();
+    let weekday = problems.keep(
+        form.weekday
+            .parse::<u32>()
+            .ok()
+            .filter(|d| (1..=7).contains(d))
+            .ok_or_else(|| ValidationError::new("Jour", "choisissez un jour de la liste")),
+    );
+    let start = problems.keep(parse_time("Début", &form.start)).unwrap_or(0);
+    let end = problems.keep(parse_time("Fin", &form.end)).unwrap_or(0);
+    let from = problems.keep(Day::parse("Du", &form.from));
+    let to = problems.keep(Day::parse("Au", &form.until));
     let mut chosen = Vec::new();
     for text in &form.professionals {
         match Uuid::parse_str(text) {
             Ok(id) => chosen.push(id),
-            Err(_) => errors.push(ValidationError::new(
-                "Professionnels",
-                "un choix de la liste est attendu",
-            )),
+            Err(_) => problems.add("Professionnels", "un choix de la liste est attendu"),
         }
     }
     let page = 1;
-    let (Some(weekday), Some(from), Some(to), true) = (weekday, from, to, errors.is_empty()) else {
-        return rota_page(&state, &viewer, &context, &caller, page, form, errors, None).await;
+    let (Some(weekday), Some(from), Some(to), true) = (weekday, from, to, problems.is_empty())
+    else {
+        return rota_page(
+            &state, &viewer, &context, &caller, page, form, problems.0, None,
+        )
+        .await;
     };
     let request = RotaRequest {
         label: form.label.clone(),

@@ -182,32 +182,33 @@ impl CapacityForm {
             capacity.updated_by = Some(user);
             return Ok(capacity);
         }
-        let mut problems = Vec::new();
-        let now_capacity = parse_count("Places maintenant", &self.now)
-            .map_err(|e| problems.push(e))
+        let mut problems = Problems::default();
+        let now_capacity = problems
+            .keep(parse_count("Places maintenant", &self.now))
             .unwrap_or(0);
-        let later_capacity = parse_count("Places d'ici 6 mois", &self.later)
-            .map_err(|e| problems.push(e))
+        let later_capacity = problems
+            .keep(parse_count("Places d'ici 6 mois", &self.later))
             .unwrap_or(0);
         let max_distance_km = match self.max_distance_km.trim() {
             "" => None,
-            text => match text.parse::<i64>() {
-                Ok(km) if (1..=200).contains(&km) => Some(km),
-                _ => {
-                    problems.push(ValidationError::new(
-                        "Distance maximale",
-                        "un nombre de kilomètres entre 1 et 200, ou vide",
-                    ));
-                    None
-                }
-            },
+            text => problems.keep(
+                text.parse::<i64>()
+                    .ok()
+                    .filter(|km| (1..=200).contains(km))
+                    .ok_or_else(|| {
+                        ValidationError::new(
+                            "Distance maximale",
+                            "un nombre de kilomètres entre 1 et 200, ou vide",
+                        )
+                    }),
+            ),
         };
         let mut communes = Vec::new();
         for code in &self.communes {
             if maillage_domain::territory::find_code(code).is_some() {
                 communes.push(code.as_str());
             } else if !code.is_empty() {
-                problems.push(ValidationError::new("Communes", "commune inconnue"));
+                problems.add("Communes", "commune inconnue");
             }
         }
         let groups: Vec<&str> = AGE_GROUPS
@@ -216,15 +217,9 @@ impl CapacityForm {
             .filter(|code| self.age_groups.iter().any(|g| g == code))
             .collect();
         if groups.is_empty() {
-            problems.push(ValidationError::new(
-                "Âges des patients",
-                "cochez au moins un groupe d'âge",
-            ));
+            problems.add("Âges des patients", "cochez au moins un groupe d'âge");
         }
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        Ok(GpCapacity {
+        problems.finish(|| GpCapacity {
             professional_id: professional,
             now_capacity,
             later_capacity,

@@ -7,7 +7,7 @@ use crate::access::{Access, Actor, Authorised, CptsContext, CurrentUser, Guarded
 use crate::charts::french_decimal;
 use crate::error::{WebError, WebResult};
 use crate::export::csv_download;
-use crate::forms::{Form, FormPairs, Query};
+use crate::forms::{Form, FormPairs, Problems, Query};
 use crate::views::{lookahead, paginate, render, render_form, Layout, Pager};
 use crate::AppState;
 use askama::Template;

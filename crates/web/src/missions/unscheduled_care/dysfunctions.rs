@@ -152,20 +152,18 @@ pub(super) async fn record_dysfunction(
 ) -> WebResult<Response> {
     let kind = pairs.text("kind");
     let description = pairs.text("description").trim().to_string();
-    let mut errors = Vec::new();
+    let mut problems = crate::forms::Problems::default();
     if DysfunctionKind::parse(&kind).is_none() {
-        errors.push(ValidationError::new(
-            "Type",
-            "choisissez un type de la liste",
-        ));
+        problems.add("Type", "choisissez un type de la liste");
     }
     if description.is_empty() || description.chars().count() > 500 {
-        errors.push(ValidationError::new(
+        problems.add(
             "Ce qui s'est passé",
             "obligatoire, 500 caractères au plus, sans nom de patient",
-        ));
+        );
     }
-    if !errors.is_empty() {
+    if !problems.is_empty() {
+        let errors = problems.0;
         return dysfunctions_view(
             &state,
             &viewer,
