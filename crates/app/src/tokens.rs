@@ -64,7 +64,7 @@ pub async fn issue(
     let secret = format!("mlg_{}", random_token());
     let token = ApiToken {
         id: Uuid::now_v7(),
-        cpts_id: cpts.0,
+        cpts_id: cpts,
         name: name.to_string(),
         scope: scope.to_string(),
         professional_id: professional,

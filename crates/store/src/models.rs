@@ -28,7 +28,35 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(CptsId, UserId, JobId, PatientId);
+id_type!(UserId, JobId, PatientId);
+
+/// A CPTS's id. Tenancy by construction: only the store makes one (from a row it read), so that a page or a
+/// service cannot make up the CPTS it works in — it gets it from the access layer, which read it from the
+/// database for the signed-in person (or from a token).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, sqlx::Type,
+)]
+#[serde(transparent)]
+#[sqlx(transparent)]
+pub struct CptsId(pub(crate) Uuid);
+
+impl CptsId {
+    /// A new id, for a CPTS the store is about to create.
+    pub(crate) fn new() -> Self {
+        Self(Uuid::now_v7())
+    }
+
+    /// The UUID, to write in a URL, a FHIR resource or a job's payload.
+    pub fn uuid(self) -> Uuid {
+        self.0
+    }
+}
+
+impl std::fmt::Display for CptsId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 /// A page of a list: lists never load a whole table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

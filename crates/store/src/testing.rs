@@ -442,3 +442,8 @@ pub fn audit_entry() -> crate::NewAuditEntry {
         request_id: String::new(),
     }
 }
+
+/// A CPTS id no row has, for tests that check a refusal (the only way outside the store to make one up).
+pub fn made_up_cpts_id() -> crate::CptsId {
+    crate::CptsId::new()
+}

@@ -13,7 +13,7 @@ use uuid::Uuid;
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct ApiToken {
     pub id: Uuid,
-    pub cpts_id: Uuid,
+    pub cpts_id: CptsId,
     pub name: String,
     pub scope: String,
     pub professional_id: Option<Uuid>,

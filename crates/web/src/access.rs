@@ -540,7 +540,7 @@ async fn token_caller(
         .ok_or_else(refused)?;
     let cpts = state
         .store
-        .find_cpts(maillage_store::CptsId(token.cpts_id))
+        .find_cpts(token.cpts_id)
         .await
         .map_err(WebError::from)?
         .ok_or_else(refused)?;

@@ -283,13 +283,13 @@ fn role_id(professional: Uuid) -> String {
     format!("role-{professional}")
 }
 fn service_id(cpts: &Cpts) -> String {
-    format!("snp-{}", cpts.id.0)
+    format!("snp-{}", cpts.id)
 }
 
 fn organization(cpts: &Cpts) -> Value {
     let mut org = json!({
         "resourceType": "Organization",
-        "id": cpts.id.0.to_string(),
+        "id": cpts.id.to_string(),
         "name": cpts.name,
         "active": true,
     });
@@ -308,7 +308,7 @@ fn healthcare_service(cpts: &Cpts) -> Value {
         "resourceType": "HealthcareService",
         "id": service_id(cpts),
         "active": true,
-        "providedBy": reference("Organization", &cpts.id.0.to_string()),
+        "providedBy": reference("Organization", &cpts.id.to_string()),
         "name": format!("Soins non programmés — {}", cpts.name),
         "category": [{ "coding": [{ "system": ESTABLISHMENT_CATEGORY, "code": CPTS_CATEGORY, "display": "Communauté Professionnelle Territoriale de Santé (CPTS)" }] }],
     })
@@ -391,7 +391,7 @@ fn practitioner_role(s: &ProfessionalSummary, cpts: &Cpts) -> Value {
         "id": role_id(s.id),
         "active": true,
         "practitioner": reference("Practitioner", &s.id.to_string()),
-        "organization": reference("Organization", &cpts.id.0.to_string()),
+        "organization": reference("Organization", &cpts.id.to_string()),
         "code": [{ "coding": [{ "system": PROFESSION, "code": s.profession_code, "display": s.profession_label }] }],
         "healthcareService": [reference("HealthcareService", &service_id(cpts))],
     });

@@ -27,7 +27,7 @@ impl AgendaScope {
     pub fn feed(token: &ApiToken) -> Option<Self> {
         (token.scope == tokens::CALENDAR_SCOPE).then_some(())?;
         Some(Self {
-            cpts: CptsId(token.cpts_id),
+            cpts: token.cpts_id,
             professional: Some(token.professional_id?),
         })
     }

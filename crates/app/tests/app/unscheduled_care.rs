@@ -231,7 +231,7 @@ async fn tokens_open_their_scope_only_until_revoked() {
         let fhir = tokens::issue(s, &caller, "SAS", FHIR_SCOPE, None).await.unwrap();
         assert!(fhir.starts_with("mlg_") && fhir.len() == 68);
         let found = tokens::authenticate(s, &fhir, FHIR_SCOPE).await.unwrap().unwrap();
-        assert_eq!(found.cpts_id, cpts.id.0);
+        assert_eq!(found.cpts_id, cpts.id);
         assert!(tokens::authenticate(s, &fhir, CALENDAR_SCOPE).await.unwrap().is_none());
         assert!(tokens::authenticate(s, "mlg_faux", FHIR_SCOPE).await.unwrap().is_none());
         assert!(tokens::authenticate(s, &fhir.replace("mlg_", "xyz_"), FHIR_SCOPE).await.unwrap().is_none());

@@ -104,7 +104,7 @@ async fn a_user_and_their_role_are_written_together_or_not_at_all() {
         let orphan = store
             .create_user(
                 &new_user("orphelin@exemple.fr"),
-                Some((CptsId::new(), Role::Member)),
+                Some((maillage_store::testing::made_up_cpts_id(), Role::Member)),
                 7,
             )
             .await;

@@ -236,8 +236,8 @@ async fn legacy_trail(store: &dyn Store, url: &str, count: i64, cpts: [Option<Cp
         let hash = maillage_store::audit::audit_hash(n, &e, &prev);
         let cpts_literal = match (e.cpts_id, store.backend()) {
             (None, _) => "NULL".to_string(),
-            (Some(c), Backend::Sqlite) => format!("X'{}'", c.0.simple()),
-            (Some(c), Backend::Postgres) => format!("'{}'", c.0),
+            (Some(c), Backend::Sqlite) => format!("X'{}'", c.uuid().simple()),
+            (Some(c), Backend::Postgres) => format!("'{}'", c.uuid()),
         };
         let chain = chain_key(e.cpts_id);
         raw_execute(

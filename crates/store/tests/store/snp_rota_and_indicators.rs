@@ -470,7 +470,7 @@ pub(super) async fn tokens_open_only_while_live_and_are_found_by_their_hash() {
         let gp = professional(store.as_ref(), cpts.id, "10000000001", true, "30003").await;
         let token = ApiToken {
             id: Uuid::now_v7(),
-            cpts_id: cpts.id.0,
+            cpts_id: cpts.id,
             name: "Plateforme SAS".into(),
             scope: "fhir:read".into(),
             professional_id: None,
@@ -499,7 +499,7 @@ pub(super) async fn tokens_open_only_while_live_and_are_found_by_their_hash() {
         // A feed for a professional of another CPTS is refused.
         let foreign = ApiToken {
             id: Uuid::now_v7(),
-            cpts_id: other.id.0,
+            cpts_id: other.id,
             ..feed.clone()
         };
         assert!(store

@@ -102,3 +102,33 @@ fn no_source_file_grows_past_800_lines() {
         long.join("\n")
     );
 }
+
+#[test]
+fn only_the_store_makes_a_cpts_id() {
+    // Tenancy by construction: `CptsId`'s field is private to the store, so this is also the compiler's rule;
+    // the scan keeps a `pub` field or a `From<Uuid>` from quietly coming back.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let models = std::fs::read_to_string(root.join("crates/store/src/models.rs")).unwrap();
+    assert!(models.contains("pub struct CptsId(pub(crate) Uuid);"));
+    let mut files = Vec::new();
+    for folder in [
+        "crates/app/src",
+        "crates/web/src",
+        "crates/cli/src",
+        "bench",
+    ] {
+        rust_files(&root.join(folder), &mut files);
+    }
+    let makers: Vec<String> = files
+        .iter()
+        .filter(|path| {
+            let text = std::fs::read_to_string(path).unwrap();
+            text.contains("CptsId(") || text.contains("for CptsId")
+        })
+        .map(|path| path.display().to_string())
+        .collect();
+    assert!(
+        makers.is_empty(),
+        "CptsId made outside the store: {makers:?}"
+    );
+}
