@@ -137,15 +137,12 @@ pub(super) async fn create(
 ) -> WebResult<Response> {
     let form = IntakeForm::read(&pairs);
     let secretary = allows(context.role, Permission::ViewPatientRequests);
-    let mut errors = Vec::new();
+    let mut problems = Problems::default();
     let channel = if secretary {
         match Channel::parse(&form.channel) {
             Some(channel) if channel != Channel::WebForm => Some(channel),
             _ => {
-                errors.push(ValidationError::new(
-                    "Canal",
-                    "choisissez comment la demande est arrivée",
-                ));
+                problems.add("Canal", "choisissez comment la demande est arrivée");
                 None
             }
         }
@@ -153,20 +150,17 @@ pub(super) async fn create(
         Some(Channel::Partner)
     };
     if form.referrer.chars().count() > 200 {
-        errors.push(ValidationError::new(
-            "Adressé par",
-            "200 caractères au plus",
-        ));
+        problems.add("Adressé par", "200 caractères au plus");
     }
     let input = match form.fields.parse(&date_text(now_ms())) {
         Ok(input) => Some(input),
-        Err(problems) => {
-            errors.extend(problems);
+        Err(refused) => {
+            problems.0.extend(refused);
             None
         }
     };
-    let (Some(channel), Some(input), true) = (channel, input, errors.is_empty()) else {
-        return intake_page(&state, &viewer, &context, form, errors).await;
+    let (Some(channel), Some(input), true) = (channel, input, problems.is_empty()) else {
+        return intake_page(&state, &viewer, &context, form, problems.0).await;
     };
     let referrer = if secretary {
         form.referrer.trim().to_string()

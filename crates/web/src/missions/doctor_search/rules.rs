@@ -83,14 +83,11 @@ pub(super) async fn save_rules(
     Form(form): Form<std::collections::HashMap<String, String>>,
 ) -> WebResult<Response> {
     let mut rules = state.missions.doctor_search.rules(context.cpts.id).await?;
-    let mut errors = Vec::new();
+    let mut problems = Problems::default();
     for field in rule_fields(&PriorityRules::default()) {
         let text = form.get(field.name).map(String::as_str).unwrap_or("");
         let Ok(value) = text.trim().parse::<u32>() else {
-            errors.push(ValidationError::new(
-                field.label,
-                "un nombre entier positif",
-            ));
+            problems.add(field.label, "un nombre entier positif");
             continue;
         };
         match Criterion::parse(field.name) {
@@ -105,12 +102,11 @@ pub(super) async fn save_rules(
             },
         }
     }
-    if errors.is_empty() {
-        if let Err(error) = rules.check() {
-            errors.push(error);
-        }
+    if problems.is_empty() {
+        problems.keep(rules.check());
     }
-    if !errors.is_empty() {
+    if !problems.is_empty() {
+        let errors = problems.0;
         return Ok(render_form(
             &RulesPage {
                 layout: Layout::in_cpts(&viewer, &context, "Règles de priorité", BASE),

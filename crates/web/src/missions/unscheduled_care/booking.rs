@@ -197,59 +197,53 @@ pub(super) async fn confirm(
         origin: pairs.text("origin"),
         reason: pairs.text("reason"),
     };
-    let mut errors = Vec::new();
-    let mut keep =
-        |r: Result<String, ValidationError>| r.map_err(|e| errors.push(e)).unwrap_or_default();
-    let family_name = keep(maillage_domain::identifiers::required_text(
-        "Nom",
-        &form.family_name,
-        100,
-    ));
-    let given_names = keep(maillage_domain::identifiers::required_text(
-        "Prénom",
-        &form.given_names,
-        100,
-    ));
-    let phone = keep(maillage_domain::professional::parse_phone(
+    let mut problems = crate::forms::Problems::default();
+    let family_name = problems
+        .keep(maillage_domain::identifiers::required_text(
+            "Nom",
+            &form.family_name,
+            100,
+        ))
+        .unwrap_or_default();
+    let given_names = problems
+        .keep(maillage_domain::identifiers::required_text(
+            "Prénom",
+            &form.given_names,
+            100,
+        ))
+        .unwrap_or_default();
+    let phone = problems.keep(maillage_domain::professional::parse_phone(
         "Téléphone",
         &form.phone,
     ));
-    let birth_date =
-        match maillage_domain::structures::parse_date("Date de naissance", &form.birth_date) {
-            Ok(Some(date)) if date.as_str() <= date_text(now_ms()).as_str() => date,
-            Ok(_) => {
-                errors.push(ValidationError::new(
-                    "Date de naissance",
-                    "obligatoire, et pas dans le futur (JJ/MM/AAAA)",
-                ));
-                String::new()
-            }
-            Err(e) => {
-                errors.push(e);
-                String::new()
-            }
-        };
-    if phone.is_empty() && errors.iter().all(|e| e.field != "Téléphone") {
-        errors.push(ValidationError::new(
-            "Téléphone",
-            "obligatoire pour prévenir le patient",
-        ));
-    }
+    let birth_date = problems
+        .keep(
+            maillage_domain::structures::parse_date("Date de naissance", &form.birth_date)
+                .and_then(|date| match date {
+                    Some(date) if date.as_str() <= date_text(now_ms()).as_str() => Ok(date),
+                    _ => Err(ValidationError::new(
+                        "Date de naissance",
+                        "obligatoire, et pas dans le futur (JJ/MM/AAAA)",
+                    )),
+                }),
+        )
+        .unwrap_or_default();
+    let phone = match phone {
+        Some(phone) if phone.is_empty() => {
+            problems.add("Téléphone", "obligatoire pour prévenir le patient");
+            phone
+        }
+        phone => phone.unwrap_or_default(),
+    };
     let origin = BookingOrigin::parse(&form.origin);
     if origin.is_none() {
-        errors.push(ValidationError::new(
-            "Origine",
-            "choisissez une origine de la liste",
-        ));
+        problems.add("Origine", "choisissez une origine de la liste");
     }
     if reason_label(&form.reason).is_none() {
-        errors.push(ValidationError::new(
-            "Motif",
-            "choisissez un motif de la liste",
-        ));
+        problems.add("Motif", "choisissez un motif de la liste");
     }
-    if !errors.is_empty() {
-        return booking_view(&state, &viewer, &context, &caller, id, form, errors).await;
+    if !problems.is_empty() {
+        return booking_view(&state, &viewer, &context, &caller, id, form, problems.0).await;
     }
     let identity = PatientIdentity {
         family_name,

@@ -254,7 +254,7 @@ pub(super) async fn my_slots(
 pub(super) fn publishing_for(
     caller: &maillage_app::caller::Caller,
     chosen: &str,
-    errors: &mut Vec<ValidationError>,
+    problems: &mut Problems,
 ) -> Option<Uuid> {
     let professional = if caller.role() == Role::Coordinator && !chosen.is_empty() {
         Uuid::parse_str(chosen).ok()
@@ -262,10 +262,10 @@ pub(super) fn publishing_for(
         caller.professional()
     };
     if professional.is_none() {
-        errors.push(ValidationError::new(
+        problems.add(
             "Professionnel",
             "votre compte n'est relié à aucune fiche : demandez-le à la coordination",
-        ));
+        );
     }
     professional
 }
@@ -275,13 +275,10 @@ pub(super) fn listed<T: Copy>(
     code: &str,
     field: &'static str,
     fallback: T,
-    errors: &mut Vec<ValidationError>,
+    problems: &mut Problems,
 ) -> T {
     parse(code).unwrap_or_else(|| {
-        errors.push(ValidationError::new(
-            field,
-            "choisissez une valeur de la liste",
-        ));
+        problems.add(field, "choisissez une valeur de la liste");
         fallback
     })
 }
@@ -301,49 +298,41 @@ pub(super) async fn publish_single(
         modality: pairs.text("modality"),
         place: pairs.text("place"),
     };
-    let mut errors = Vec::new();
-    let professional = publishing_for(&caller, &pairs.text("professional"), &mut errors);
-    let day = Day::parse("Jour", &single.day)
-        .map_err(|e| errors.push(e))
-        .ok();
-    let start = parse_time("Heure", &single.start)
-        .map_err(|e| errors.push(e))
-        .ok();
+    let mut problems = Problems::default();
+    let professional = publishing_for(&caller, &pairs.text("professional"), &mut problems);
+    let day = problems.keep(Day::parse("Jour", &single.day));
+    let start = problems.keep(parse_time("Heure", &single.start));
     let minutes = single.duration.trim().parse::<i64>().unwrap_or(0);
-    let minutes = check_slot_minutes("Durée", minutes)
-        .map_err(|e| errors.push(e))
-        .ok()
+    let minutes = problems
+        .keep(check_slot_minutes("Durée", minutes))
         .map(|()| minutes);
     let kind = listed(
         SlotKind::parse,
         &single.kind,
         "Réservé à",
         SlotKind::Cpts,
-        &mut errors,
+        &mut problems,
     );
     let modality = listed(
         Modality::parse,
         &single.modality,
         "Modalité",
         Modality::Office,
-        &mut errors,
+        &mut problems,
     );
     let start_at = day.zip(start).map(|(d, m)| paris_to_utc(d, m));
     if start_at.is_some_and(|at| at <= now_ms()) {
-        errors.push(ValidationError::new(
-            "Jour",
-            "le créneau doit commencer dans le futur",
-        ));
+        problems.add("Jour", "le créneau doit commencer dans le futur");
     }
     if single.place.chars().count() > 200 {
-        errors.push(ValidationError::new("Lieu", "200 caractères au plus"));
+        problems.add("Lieu", "200 caractères au plus");
     }
     let (Some(professional), Some(start_at), Some(minutes), true) =
-        (professional, start_at, minutes, errors.is_empty())
+        (professional, start_at, minutes, problems.is_empty())
     else {
         let forms = MySlotsForms {
             single,
-            single_errors: errors,
+            single_errors: problems.0,
             ..default_forms()
         };
         return my_slots_page(&state, &viewer, &context, &caller, forms, None).await;
@@ -427,42 +416,36 @@ pub(super) async fn publish(
         exceptions: pairs.text("exceptions"),
         place: pairs.text("place"),
     };
-    let mut errors = Vec::new();
-    let professional = publishing_for(&caller, &form.professional, &mut errors);
+    let mut problems = Problems::default();
+    let professional = publishing_for(&caller, &form.professional, &mut problems);
     let weekday = form.weekday.parse::<u32>().unwrap_or(0);
-    let start = parse_time("Début", &form.start)
-        .map_err(|e| errors.push(e))
-        .unwrap_or(0);
-    let end = parse_time("Fin", &form.end)
-        .map_err(|e| errors.push(e))
-        .unwrap_or(0);
+    let start = problems.keep(parse_time("Début", &form.start)).unwrap_or(0);
+    let end = problems.keep(parse_time("Fin", &form.end)).unwrap_or(0);
     let duration = form.duration.trim().parse::<u32>().unwrap_or(0);
     let kind = listed(
         SlotKind::parse,
         &form.kind,
         "Réservé à",
         SlotKind::Cpts,
-        &mut errors,
+        &mut problems,
     );
     let modality = listed(
         Modality::parse,
         &form.modality,
         "Modalité",
         Modality::Office,
-        &mut errors,
+        &mut problems,
     );
     let today = utc_to_paris(now_ms()).0;
     let from = match form.from.trim() {
         "" => today,
-        text => Day::parse("À partir du", text)
-            .map_err(|e| errors.push(e))
+        text => problems
+            .keep(Day::parse("À partir du", text))
             .unwrap_or(today),
     };
     let until = match form.until.trim() {
         "" => None,
-        text => Day::parse("Jusqu'au", text)
-            .map_err(|e| errors.push(e))
-            .ok(),
+        text => problems.keep(Day::parse("Jusqu'au", text)),
     };
     let mut exceptions = Vec::new();
     for text in form
@@ -472,11 +455,13 @@ pub(super) async fn publish(
     {
         match Day::parse("Sauf les jours", text) {
             Ok(day) => exceptions.push(day),
-            Err(e) => errors.push(e),
+            Err(e) => {
+                problems.keep::<()>(Err(e));
+            }
         }
     }
     if form.place.chars().count() > 200 {
-        errors.push(ValidationError::new("Lieu", "200 caractères au plus"));
+        problems.add("Lieu", "200 caractères au plus");
     }
     let pattern = WeeklyPattern {
         weekday,
@@ -490,13 +475,13 @@ pub(super) async fn publish(
         exceptions,
         skip_public_holidays: true,
     };
-    if let Err(problems) = pattern.check() {
-        errors.extend(problems);
+    if let Err(refused) = pattern.check() {
+        problems.0.extend(refused);
     }
-    let (Some(professional), true) = (professional, errors.is_empty()) else {
+    let (Some(professional), true) = (professional, problems.is_empty()) else {
         let forms = MySlotsForms {
             pattern: form,
-            pattern_errors: errors,
+            pattern_errors: problems.0,
             ..default_forms()
         };
         return my_slots_page(&state, &viewer, &context, &caller, forms, None).await;
