@@ -28,10 +28,9 @@ impl Caller {
         cpts: CptsId,
         context: &AuditContext,
     ) -> Result<Option<Self>, StoreError> {
-        let Some(role) = store.role_in(cpts, user).await? else {
+        let Some((role, professional)) = store.membership(cpts, user).await? else {
             return Ok(None);
         };
-        let professional = store.professional_of_user(cpts, user).await?;
         Ok(Some(Self {
             cpts,
             role,
@@ -78,9 +77,23 @@ impl Caller {
         allows(self.role, permission)
     }
 
+    /// Refuses what the caller's role does not allow. Each service turns the refusal into its "not found",
+    /// so that a page never tells a record exists to someone who may not see it.
+    pub fn require(&self, permission: Permission) -> Result<(), Refused> {
+        if self.may(permission) {
+            Ok(())
+        } else {
+            Err(Refused(permission))
+        }
+    }
+
     /// The same caller with the request's details for the audit trail (address, request id).
     pub fn with_context(mut self, context: &AuditContext) -> Self {
         self.audit = context.in_cpts(self.cpts);
         self
     }
 }
+
+/// What a caller's role does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refused(pub Permission);

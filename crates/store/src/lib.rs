@@ -138,6 +138,13 @@ pub trait Store:
     async fn grant_role(&self, cpts: CptsId, user: UserId, role: Role, now: i64) -> Result<()>;
     /// The role `user` holds in `cpts`, if any.
     async fn role_in(&self, cpts: CptsId, user: UserId) -> Result<Option<Role>>;
+    /// The role `user` holds in `cpts` and the professional record their account is linked to there, in one
+    /// query: what every request inside a CPTS needs to know who calls.
+    async fn membership(
+        &self,
+        cpts: CptsId,
+        user: UserId,
+    ) -> Result<Option<(Role, Option<uuid::Uuid>)>>;
     /// Every CPTS where `user` holds a role, with that role.
     async fn roles_of_user(&self, user: UserId) -> Result<Vec<(Cpts, Role)>>;
     /// People holding a role in `cpts`.

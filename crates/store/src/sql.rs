@@ -401,6 +401,19 @@ impl Store for SqlStore {
         code.as_deref().map(parse_role).transpose()
     }
 
+    async fn membership(&self, cpts: CptsId, user: UserId) -> Result<Option<(Role, Option<Uuid>)>> {
+        let sql = "SELECT m.role, a.professional_id FROM memberships m \
+                   LEFT JOIN professional_accounts a ON a.cpts_id = m.cpts_id AND a.user_id = m.user_id \
+                   WHERE m.cpts_id = $1 AND m.user_id = $2";
+        let row: Option<(String, Option<Uuid>)> = on_pool!(self, pool => sqlx::query_as(sql)
+            .bind(cpts.0)
+            .bind(user.0)
+            .fetch_optional(pool)
+            .await)?;
+        row.map(|(code, professional)| Ok((parse_role(&code)?, professional)))
+            .transpose()
+    }
+
     async fn roles_of_user(&self, user: UserId) -> Result<Vec<(Cpts, Role)>> {
         #[derive(FromRow)]
         struct Row {

@@ -26,6 +26,13 @@ pub enum DirectoryError {
     NotFound,
 }
 
+/// A role that may not do something finds nothing: the record's existence is not told.
+impl From<crate::caller::Refused> for DirectoryError {
+    fn from(_: crate::caller::Refused) -> Self {
+        DirectoryError::NotFound
+    }
+}
+
 pub type Result<T, E = DirectoryError> = std::result::Result<T, E>;
 
 #[derive(Clone)]
@@ -38,17 +45,9 @@ impl Directory {
         Self { store }
     }
 
-    fn require(caller: &Caller, permission: Permission) -> Result<()> {
-        if caller.may(permission) {
-            Ok(())
-        } else {
-            Err(DirectoryError::NotFound)
-        }
-    }
-
     /// The INSEE codes of the CPTS's territory (any role of the CPTS).
     pub async fn territory(&self, caller: &Caller) -> Result<Vec<String>> {
-        Self::require(caller, Permission::ViewDashboard)?;
+        caller.require(Permission::ViewDashboard)?;
         Ok(self.store.territory(caller.cpts()).await?)
     }
 
@@ -60,7 +59,7 @@ impl Directory {
     /// Adds communes (already checked against the reference list) to the territory. The territory is not
     /// personal data: its changes go to the technical log.
     pub async fn add_to_territory(&self, caller: &Caller, codes: &[String]) -> Result<()> {
-        Self::require(caller, Permission::ManageCpts)?;
+        caller.require(Permission::ManageCpts)?;
         self.store
             .add_to_territory(caller.cpts(), codes, now_ms())
             .await?;
@@ -69,7 +68,7 @@ impl Directory {
     }
 
     pub async fn remove_from_territory(&self, caller: &Caller, code: &str) -> Result<bool> {
-        Self::require(caller, Permission::ManageCpts)?;
+        caller.require(Permission::ManageCpts)?;
         let removed = self
             .store
             .remove_from_territory(caller.cpts(), code)
@@ -82,7 +81,7 @@ impl Directory {
 
     /// The territory's diagnostic for `year` (figures, no personal data).
     pub async fn diagnostic(&self, caller: &Caller, year: i64) -> Result<Diagnostic> {
-        Self::require(caller, Permission::ViewMemberDirectory)?;
+        caller.require(Permission::ViewMemberDirectory)?;
         Ok(crate::diagnostic::compute(self.store.as_ref(), caller.cpts(), year).await?)
     }
 
@@ -92,7 +91,7 @@ impl Directory {
         query: &DirectoryQuery,
         page: Page,
     ) -> Result<Vec<ProfessionalSummary>> {
-        Self::require(caller, Permission::ViewMemberDirectory)?;
+        caller.require(Permission::ViewMemberDirectory)?;
         Ok(self
             .store
             .search_professionals(caller.cpts(), query, page)
@@ -100,13 +99,13 @@ impl Directory {
     }
 
     pub async fn count_professionals(&self, caller: &Caller) -> Result<i64> {
-        Self::require(caller, Permission::ViewMemberDirectory)?;
+        caller.require(Permission::ViewMemberDirectory)?;
         Ok(self.store.count_professionals(caller.cpts()).await?)
     }
 
     /// Counts per category of professional (the dashboard, the diagnostic).
     pub async fn totals(&self, caller: &Caller) -> Result<Vec<DirectoryCount>> {
-        Self::require(caller, Permission::ViewMemberDirectory)?;
+        caller.require(Permission::ViewMemberDirectory)?;
         Ok(self.store.directory_totals(caller.cpts()).await?)
     }
 
@@ -117,7 +116,7 @@ impl Directory {
         caller: &Caller,
         id: Uuid,
     ) -> Result<ProfessionalRecord> {
-        Self::require(caller, Permission::ViewMemberDirectory)?;
+        caller.require(Permission::ViewMemberDirectory)?;
         let record = self
             .store
             .professional(caller.cpts(), id)
@@ -156,7 +155,7 @@ impl Directory {
         structure: Option<Uuid>,
         facts_text: &str,
     ) -> Result<bool> {
-        Self::require(caller, Permission::ManageDirectory)?;
+        caller.require(Permission::ManageDirectory)?;
         let entry = audit::entry(
             caller.audit(),
             AuditEvent::new(
@@ -180,7 +179,7 @@ impl Directory {
     }
 
     pub async fn structure(&self, caller: &Caller, id: Uuid) -> Result<Structure> {
-        Self::require(caller, Permission::ViewMemberDirectory)?;
+        caller.require(Permission::ViewMemberDirectory)?;
         self.store
             .structure(caller.cpts(), id)
             .await?
@@ -193,7 +192,7 @@ impl Directory {
         query: &StructureQuery,
         page: Page,
     ) -> Result<Vec<Structure>> {
-        Self::require(caller, Permission::ViewMemberDirectory)?;
+        caller.require(Permission::ViewMemberDirectory)?;
         Ok(self
             .store
             .search_structures(caller.cpts(), query, page)
@@ -201,7 +200,7 @@ impl Directory {
     }
 
     pub async fn count_structures(&self, caller: &Caller) -> Result<i64> {
-        Self::require(caller, Permission::ViewMemberDirectory)?;
+        caller.require(Permission::ViewMemberDirectory)?;
         Ok(self.store.count_structures(caller.cpts()).await?)
     }
 
@@ -213,7 +212,7 @@ impl Directory {
         identity: &StructureIdentity,
         facts: &StructureFacts,
     ) -> Result<Uuid> {
-        Self::require(caller, Permission::ManageDirectory)?;
+        caller.require(Permission::ManageDirectory)?;
         let entry = audit::entry(
             caller.audit(),
             AuditEvent::new(AuditAction::StructureCreated, "structure", String::new()),
@@ -231,7 +230,7 @@ impl Directory {
         id: Uuid,
         facts: &StructureFacts,
     ) -> Result<bool> {
-        Self::require(caller, Permission::ManageDirectory)?;
+        caller.require(Permission::ManageDirectory)?;
         let entry = audit::entry(
             caller.audit(),
             AuditEvent::new(AuditAction::StructureUpdated, "structure", id.to_string()),
@@ -244,12 +243,12 @@ impl Directory {
 
     /// The CPTS's latest imports.
     pub async fn imports(&self, caller: &Caller, page: Page) -> Result<Vec<ImportRun>> {
-        Self::require(caller, Permission::ManageDirectory)?;
+        caller.require(Permission::ManageDirectory)?;
         Ok(self.store.list_imports(caller.cpts(), page).await?)
     }
 
     pub async fn import(&self, caller: &Caller, id: Uuid) -> Result<ImportRun> {
-        Self::require(caller, Permission::ManageDirectory)?;
+        caller.require(Permission::ManageDirectory)?;
         self.store
             .find_import(caller.cpts(), id)
             .await?
@@ -265,7 +264,7 @@ impl Directory {
         path: tempfile::TempPath,
         bytes: u64,
     ) -> Result<Uuid> {
-        Self::require(caller, Permission::ManageDirectory)?;
+        caller.require(Permission::ManageDirectory)?;
         Ok(crate::imports::start(
             self.store.clone(),
             caller.cpts(),
@@ -285,7 +284,7 @@ impl Directory {
         number: i64,
         page: Page,
     ) -> Result<Vec<MemberEntry>> {
-        Self::require(caller, Permission::ViewMemberDirectory)?;
+        caller.require(Permission::ViewMemberDirectory)?;
         audit::record(
             self.store.as_ref(),
             caller.audit(),
@@ -298,7 +297,7 @@ impl Directory {
 
     /// Whether the CPTS requires a second factor of the roles that see patients; audited with the change.
     pub async fn set_mfa_required(&self, caller: &Caller, required: bool) -> Result<()> {
-        Self::require(caller, Permission::ManageCpts)?;
+        caller.require(Permission::ManageCpts)?;
         let entry = audit::entry(
             caller.audit(),
             AuditEvent::new(

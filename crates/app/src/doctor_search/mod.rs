@@ -52,6 +52,13 @@ pub enum DoctorSearchError {
     NotFound,
 }
 
+/// A role that may not do something finds nothing: the record's existence is not told.
+impl From<crate::caller::Refused> for DoctorSearchError {
+    fn from(_: crate::caller::Refused) -> Self {
+        DoctorSearchError::NotFound
+    }
+}
+
 pub type Result<T, E = DoctorSearchError> = std::result::Result<T, E>;
 
 /// A request's fields as a form or a CSV line gives them, every one text.

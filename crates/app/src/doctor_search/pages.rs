@@ -11,17 +11,9 @@ use maillage_store::{
 };
 
 impl DoctorSearch {
-    fn require(caller: &Caller, permission: Permission) -> Result<()> {
-        if caller.may(permission) {
-            Ok(())
-        } else {
-            Err(DoctorSearchError::NotFound)
-        }
-    }
-
     /// A request of the caller's CPTS (those who read requests).
     pub async fn request(&self, caller: &Caller, id: Uuid) -> Result<DoctorRequest> {
-        Self::require(caller, Permission::ViewPatientRequests)?;
+        caller.require(Permission::ViewPatientRequests)?;
         self.store
             .find_doctor_request(caller.cpts(), id)
             .await?
@@ -36,7 +28,7 @@ impl DoctorSearch {
         input: &RequestInput,
         origin: &Origin,
     ) -> Result<Submitted> {
-        Self::require(caller, Permission::SubmitReferral)?;
+        caller.require(Permission::SubmitReferral)?;
         let mut origin = origin.clone();
         if caller.role() == Role::Partner {
             origin.referrer_user = caller.user();
@@ -59,7 +51,7 @@ impl DoctorSearch {
 
     /// The requests a partner referred, newest first: theirs only.
     pub async fn my_referrals(&self, caller: &Caller, page: Page) -> Result<Vec<DoctorRequest>> {
-        Self::require(caller, Permission::SubmitReferral)?;
+        caller.require(Permission::SubmitReferral)?;
         let Some(user) = caller.user() else {
             return Ok(Vec::new());
         };
@@ -80,7 +72,7 @@ impl DoctorSearch {
         request: &DoctorRequest,
         purpose: &str,
     ) -> Result<Option<PatientIdentity>> {
-        Self::require(caller, Permission::ViewPatientRequests)?;
+        caller.require(Permission::ViewPatientRequests)?;
         if request.cpts_id != caller.cpts() {
             return Err(DoctorSearchError::NotFound);
         }
@@ -95,7 +87,7 @@ impl DoctorSearch {
         to: RequestState,
         outcome: &str,
     ) -> Result<()> {
-        Self::require(caller, Permission::ViewPatientRequests)?;
+        caller.require(Permission::ViewPatientRequests)?;
         self.change_state_as(caller.audit(), caller.cpts(), id, to, outcome)
             .await
     }
@@ -106,13 +98,13 @@ impl DoctorSearch {
         id: Uuid,
         input: &RequestInput,
     ) -> Result<()> {
-        Self::require(caller, Permission::ViewPatientRequests)?;
+        caller.require(Permission::ViewPatientRequests)?;
         self.update_details_as(caller.audit(), caller.cpts(), id, input)
             .await
     }
 
     pub async fn save_rules(&self, caller: &Caller, rules: &PriorityRules) -> Result<()> {
-        Self::require(caller, Permission::ManageCpts)?;
+        caller.require(Permission::ManageCpts)?;
         self.save_rules_as(caller.audit(), caller.cpts(), rules)
             .await
     }
@@ -122,7 +114,7 @@ impl DoctorSearch {
         caller: &Caller,
         max_distance_km: f64,
     ) -> Result<MatchingSummary> {
-        Self::require(caller, Permission::RunMatching)?;
+        caller.require(Permission::RunMatching)?;
         self.run_matching_as(caller.audit(), caller.cpts(), max_distance_km)
             .await
     }
@@ -133,7 +125,7 @@ impl DoctorSearch {
         request: &DoctorRequest,
         professional: Uuid,
     ) -> Result<()> {
-        Self::require(caller, Permission::RunMatching)?;
+        caller.require(Permission::RunMatching)?;
         if request.cpts_id != caller.cpts() {
             return Err(DoctorSearchError::NotFound);
         }
@@ -142,7 +134,7 @@ impl DoctorSearch {
     }
 
     pub async fn send_drafts(&self, caller: &Caller, slug: &str) -> Result<usize> {
-        Self::require(caller, Permission::RunMatching)?;
+        caller.require(Permission::RunMatching)?;
         self.send_drafts_as(caller.audit(), caller.cpts(), slug)
             .await
     }
@@ -150,7 +142,7 @@ impl DoctorSearch {
     /// A GP's declaration of room: their own (a member linked to the GP's record), or any GP's by the
     /// coordination for a GP who phoned.
     pub async fn declare_capacity(&self, caller: &Caller, capacity: &GpCapacity) -> Result<()> {
-        Self::require(caller, Permission::DeclareCapacity)?;
+        caller.require(Permission::DeclareCapacity)?;
         if caller.role() != Role::Coordinator
             && caller.professional() != Some(capacity.professional_id)
         {
@@ -168,7 +160,7 @@ impl DoctorSearch {
         page: Page,
         detail: serde_json::Value,
     ) -> Result<Vec<DoctorRequest>> {
-        Self::require(caller, Permission::ViewPatientRequests)?;
+        caller.require(Permission::ViewPatientRequests)?;
         audit::record(
             self.store.as_ref(),
             caller.audit(),
@@ -188,13 +180,13 @@ impl DoctorSearch {
 
     /// How many requests are in each state.
     pub async fn counts_by_state(&self, caller: &Caller) -> Result<Vec<(RequestState, i64)>> {
-        Self::require(caller, Permission::ViewPatientRequests)?;
+        caller.require(Permission::ViewPatientRequests)?;
         Ok(self.store.count_requests_by_state(caller.cpts()).await?)
     }
 
     /// Requests waiting longer than their state allows.
     pub async fn overdue_count(&self, caller: &Caller, now: i64) -> Result<i64> {
-        Self::require(caller, Permission::ViewPatientRequests)?;
+        caller.require(Permission::ViewPatientRequests)?;
         Ok(self
             .store
             .count_overdue_requests(caller.cpts(), now)
@@ -203,7 +195,7 @@ impl DoctorSearch {
 
     /// Records the read of a request whose identity is gone (anonymised): the page is still a read.
     pub async fn record_view(&self, caller: &Caller, request: &DoctorRequest) -> Result<()> {
-        Self::require(caller, Permission::ViewPatientRequests)?;
+        caller.require(Permission::ViewPatientRequests)?;
         audit::record(
             self.store.as_ref(),
             caller.audit(),
@@ -219,13 +211,13 @@ impl DoctorSearch {
 
     /// A request's history, oldest first.
     pub async fn events(&self, caller: &Caller, request: Uuid) -> Result<Vec<RequestEvent>> {
-        Self::require(caller, Permission::ViewPatientRequests)?;
+        caller.require(Permission::ViewPatientRequests)?;
         Ok(self.store.request_events(caller.cpts(), request).await?)
     }
 
     /// The proposals made for a request.
     pub async fn proposals_of(&self, caller: &Caller, request: Uuid) -> Result<Vec<ProposalView>> {
-        Self::require(caller, Permission::ViewPatientRequests)?;
+        caller.require(Permission::ViewPatientRequests)?;
         Ok(self
             .store
             .proposals_of_request(caller.cpts(), request)
@@ -239,7 +231,7 @@ impl DoctorSearch {
         status: &ProposalStatus,
         page: Page,
     ) -> Result<Vec<ProposalView>> {
-        Self::require(caller, Permission::RunMatching)?;
+        caller.require(Permission::RunMatching)?;
         Ok(self
             .store
             .list_proposals(caller.cpts(), status, page)
@@ -252,7 +244,7 @@ impl DoctorSearch {
         caller: &Caller,
         status: &ProposalStatus,
     ) -> Result<Vec<ProposalView>> {
-        Self::require(caller, Permission::DeclareCapacity)?;
+        caller.require(Permission::DeclareCapacity)?;
         let Some(own) = caller.professional() else {
             return Ok(Vec::new());
         };
@@ -268,7 +260,7 @@ impl DoctorSearch {
 
     /// A draft or sent proposal of the CPTS (the matching's review).
     pub async fn proposal(&self, caller: &Caller, id: Uuid) -> Result<Proposal> {
-        Self::require(caller, Permission::RunMatching)?;
+        caller.require(Permission::RunMatching)?;
         self.store
             .find_proposal(caller.cpts(), id)
             .await?
@@ -282,7 +274,7 @@ impl DoctorSearch {
         id: Uuid,
         replacement: Option<(Uuid, i64)>,
     ) -> Result<bool> {
-        Self::require(caller, Permission::RunMatching)?;
+        caller.require(Permission::RunMatching)?;
         Ok(self
             .store
             .override_draft(caller.cpts(), id, replacement)
@@ -291,7 +283,7 @@ impl DoctorSearch {
 
     /// The CPTS's declarations of room, names and communes joined.
     pub async fn capacities(&self, caller: &Caller, page: Page) -> Result<Vec<CapacityEntry>> {
-        Self::require(caller, Permission::RunMatching)?;
+        caller.require(Permission::RunMatching)?;
         Ok(self.store.list_capacities(caller.cpts(), page).await?)
     }
 
@@ -312,7 +304,7 @@ impl DoctorSearch {
 
     /// The record of the caller's own practice, if the account is linked to one.
     pub async fn my_practice(&self, caller: &Caller) -> Result<Option<ProfessionalRecord>> {
-        Self::require(caller, Permission::DeclareCapacity)?;
+        caller.require(Permission::DeclareCapacity)?;
         match caller.professional() {
             Some(id) => Ok(self.store.professional(caller.cpts(), id).await?),
             None => Ok(None),
@@ -325,7 +317,7 @@ impl DoctorSearch {
         caller: &Caller,
         limit: i64,
     ) -> Result<Vec<ProfessionalSummary>> {
-        Self::require(caller, Permission::RunMatching)?;
+        caller.require(Permission::RunMatching)?;
         let query = DirectoryQuery {
             profession_code: Some(GENERAL_PRACTICE.to_string()),
             ..Default::default()
@@ -343,7 +335,7 @@ impl DoctorSearch {
         from: i64,
         until: i64,
     ) -> Result<DoctorSearchFigures> {
-        Self::require(caller, Permission::RunMatching)?;
+        caller.require(Permission::RunMatching)?;
         Ok(self
             .store
             .doctor_search_figures(caller.cpts(), from, until)
@@ -352,7 +344,7 @@ impl DoctorSearch {
 
     /// Records an export of a year's indicators, before it is sent.
     pub async fn record_export(&self, caller: &Caller, year: i64, format: &str) -> Result<()> {
-        Self::require(caller, Permission::RunMatching)?;
+        caller.require(Permission::RunMatching)?;
         audit::record(
             self.store.as_ref(),
             caller.audit(),
@@ -369,7 +361,7 @@ impl DoctorSearch {
 
     /// An import of a list of patients of the caller's CPTS.
     pub async fn list_import(&self, caller: &Caller, id: Uuid) -> Result<ImportRun> {
-        Self::require(caller, Permission::ViewPatientRequests)?;
+        caller.require(Permission::ViewPatientRequests)?;
         self.store
             .find_import(caller.cpts(), id)
             .await?
@@ -385,7 +377,7 @@ impl DoctorSearch {
         file_name: &str,
         content: String,
     ) -> Result<Uuid> {
-        Self::require(caller, Permission::ViewPatientRequests)?;
+        caller.require(Permission::ViewPatientRequests)?;
         Ok(crate::imports::start_request_list(
             self.clone(),
             self.store.clone(),

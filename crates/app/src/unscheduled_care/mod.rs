@@ -67,6 +67,13 @@ pub enum CareError {
     NotFound,
 }
 
+/// A role that may not do something finds nothing: the record's existence is not told.
+impl From<crate::caller::Refused> for CareError {
+    fn from(_: crate::caller::Refused) -> Self {
+        CareError::NotFound
+    }
+}
+
 pub type Result<T, E = CareError> = std::result::Result<T, E>;
 
 #[derive(Clone)]
@@ -109,15 +116,6 @@ impl UnscheduledCare {
             caller.audit(),
             AuditEvent::new(action, kind, id).detail(detail),
         )
-    }
-
-    /// Refuses a caller without `permission` as if the record did not exist.
-    fn require(caller: &Caller, permission: Permission) -> Result<()> {
-        if caller.may(permission) {
-            Ok(())
-        } else {
-            Err(CareError::NotFound)
-        }
     }
 
     /// Refuses publishing or withdrawing for a professional who is not the caller's own (but for the
@@ -167,7 +165,7 @@ impl UnscheduledCare {
         pattern: &WeeklyPattern,
         place: &str,
     ) -> Result<u64> {
-        Self::require(caller, Permission::PublishSlots)?;
+        caller.require(Permission::PublishSlots)?;
         Self::require_slots_of(caller, professional)?;
         let cpts = caller.cpts();
         if let Err(problems) = pattern.check() {
@@ -236,7 +234,7 @@ impl UnscheduledCare {
         reason: &str,
         requested_at: i64,
     ) -> Result<Option<Uuid>> {
-        Self::require(caller, Permission::BookSlots)?;
+        caller.require(Permission::BookSlots)?;
         let now = now_ms();
         let id = Uuid::now_v7();
         let audit = Self::entry(
@@ -451,7 +449,7 @@ impl UnscheduledCare {
         modality: Modality,
         place: &str,
     ) -> Result<bool> {
-        Self::require(caller, Permission::PublishSlots)?;
+        caller.require(Permission::PublishSlots)?;
         Self::require_slots_of(caller, professional)?;
         let now = now_ms();
         if start_at <= now {
@@ -509,7 +507,7 @@ impl UnscheduledCare {
         kind: maillage_domain::unscheduled_care::DysfunctionKind,
         description: &str,
     ) -> Result<Uuid> {
-        Self::require(caller, Permission::BookSlots)?;
+        caller.require(Permission::BookSlots)?;
         let description = description.trim();
         if description.is_empty() || description.chars().count() > 500 {
             return Err(ValidationError::new(
@@ -552,7 +550,7 @@ impl UnscheduledCare {
         follow_up: &str,
         settled: bool,
     ) -> Result<()> {
-        Self::require(caller, Permission::ManageCpts)?;
+        caller.require(Permission::ManageCpts)?;
         let text = follow_up.trim();
         if text.chars().count() > 500 {
             return Err(ValidationError::new("Suite donnée", "500 caractères au plus").into());
@@ -578,7 +576,7 @@ impl UnscheduledCare {
     /// Fills the rota's free turns, sharing them by the load each professional already has this year.
     /// Returns how many turns were added.
     pub async fn build_rota(&self, caller: &Caller, request: &RotaRequest) -> Result<u64> {
-        Self::require(caller, Permission::ManageCpts)?;
+        caller.require(Permission::ManageCpts)?;
         let cpts = caller.cpts();
         let label = request.label.trim();
         if label.is_empty() || label.chars().count() > 80 {
@@ -680,7 +678,7 @@ impl UnscheduledCare {
         turn: Uuid,
         change: TurnChange,
     ) -> Result<bool> {
-        Self::require(caller, Permission::ManageCpts)?;
+        caller.require(Permission::ManageCpts)?;
         let cpts = caller.cpts();
         let now = now_ms();
         let detail = match change {

@@ -78,7 +78,7 @@ impl UnscheduledCare {
         now: i64,
         page: Page,
     ) -> Result<Vec<SnpSlot>> {
-        Self::require(caller, Permission::BookSlots)?;
+        caller.require(Permission::BookSlots)?;
         Ok(self
             .store
             .search_free_slots(caller.cpts(), query, now, page)
@@ -103,7 +103,7 @@ impl UnscheduledCare {
         members_only: bool,
         limit: i64,
     ) -> Result<Vec<ProfessionalSummary>> {
-        Self::require(caller, Permission::ManageCpts)?;
+        caller.require(Permission::ManageCpts)?;
         let query = DirectoryQuery {
             members_only,
             ..Default::default()
@@ -123,7 +123,7 @@ impl UnscheduledCare {
         filter: &RotaFilter<'_>,
         page: Page,
     ) -> Result<Vec<RotaTurn>> {
-        Self::require(caller, Permission::ViewDashboard)?;
+        caller.require(Permission::ViewDashboard)?;
         Ok(self
             .store
             .list_rota_turns(caller.cpts(), from, until, filter, page)
@@ -137,7 +137,7 @@ impl UnscheduledCare {
         from: &str,
         until: &str,
     ) -> Result<Vec<(Uuid, i64)>> {
-        Self::require(caller, Permission::ViewDashboard)?;
+        caller.require(Permission::ViewDashboard)?;
         Ok(self.store.rota_load(caller.cpts(), from, until).await?)
     }
 
@@ -194,7 +194,7 @@ impl UnscheduledCare {
         until: i64,
         page: Page,
     ) -> Result<Vec<SnpDysfunction>> {
-        Self::require(caller, Permission::BookSlots)?;
+        caller.require(Permission::BookSlots)?;
         Ok(self
             .store
             .list_dysfunctions(caller.cpts(), from, until, page)
@@ -208,7 +208,7 @@ impl UnscheduledCare {
         from: i64,
         until: i64,
     ) -> Result<Vec<(String, i64, i64)>> {
-        Self::require(caller, Permission::BookSlots)?;
+        caller.require(Permission::BookSlots)?;
         Ok(self
             .store
             .dysfunction_summary(caller.cpts(), from, until)
@@ -217,7 +217,7 @@ impl UnscheduledCare {
 
     /// The indicators over the slots starting in `[from, until)`.
     pub async fn figures(&self, caller: &Caller, from: i64, until: i64) -> Result<SnpFigures> {
-        Self::require(caller, Permission::ViewSlotIndicators)?;
+        caller.require(Permission::ViewSlotIndicators)?;
         Ok(self.store.snp_figures(caller.cpts(), from, until).await?)
     }
 
@@ -228,7 +228,7 @@ impl UnscheduledCare {
         what: &str,
         detail: serde_json::Value,
     ) -> Result<()> {
-        Self::require(caller, Permission::ViewSlotIndicators)?;
+        caller.require(Permission::ViewSlotIndicators)?;
         audit::record(
             self.store.as_ref(),
             caller.audit(),
@@ -240,7 +240,7 @@ impl UnscheduledCare {
 
     /// The CPTS's tokens of one scope, newest first (the coordination).
     pub async fn tokens(&self, caller: &Caller, scope: &str, page: Page) -> Result<Vec<ApiToken>> {
-        Self::require(caller, Permission::ManageCpts)?;
+        caller.require(Permission::ManageCpts)?;
         Ok(self.store.list_tokens(caller.cpts(), scope, page).await?)
     }
 

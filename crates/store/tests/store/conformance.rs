@@ -86,6 +86,18 @@ async fn a_user_and_their_role_are_written_together_or_not_at_all() {
             store.role_in(cpts.id, user.id).await.unwrap(),
             Some(Role::Coordinator)
         );
+        // Role and linked record in one query; no record linked yet, and no role in a CPTS that is not theirs.
+        assert_eq!(
+            store.membership(cpts.id, user.id).await.unwrap(),
+            Some((Role::Coordinator, None))
+        );
+        assert_eq!(
+            store
+                .membership(maillage_store::testing::made_up_cpts_id(), user.id)
+                .await
+                .unwrap(),
+            None
+        );
         assert_eq!(
             store
                 .find_user_by_email("coord@exemple.fr")
