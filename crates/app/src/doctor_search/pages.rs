@@ -248,14 +248,11 @@ impl DoctorSearch {
         let Some(own) = caller.professional() else {
             return Ok(Vec::new());
         };
-        // A CPTS has a few hundred open proposals at most: one page holds them.
+        // One GP has a handful of open proposals: one page holds them (filtered by the database).
         Ok(self
             .store
-            .list_proposals(caller.cpts(), status, Page::first(Page::MAX_LIMIT))
-            .await?
-            .into_iter()
-            .filter(|view| view.proposal.professional_id == own)
-            .collect())
+            .proposals_to_professional(caller.cpts(), own, status, Page::first(Page::MAX_LIMIT))
+            .await?)
     }
 
     /// A draft or sent proposal of the CPTS (the matching's review).

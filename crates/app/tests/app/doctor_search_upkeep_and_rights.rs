@@ -12,7 +12,7 @@ use maillage_app::demo::DEMO_CPTS_SLUG;
 use maillage_app::doctor_search::{DoctorSearch, DoctorSearchError, Origin};
 use maillage_app::jobs::JobRunner;
 use maillage_domain::doctor_search::{Channel, RequestState};
-use maillage_store::{AuditFilter, AuditScope, GpCapacity, Page};
+use maillage_store::{AuditFilter, AuditScope, GpCapacity, Page, ProposalStatus};
 use std::sync::Arc;
 
 #[tokio::test]
@@ -479,6 +479,29 @@ pub(super) async fn each_role_handles_only_its_own_part_of_the_requests() {
                 .unwrap()
                 .now_capacity,
             7
+        );
+        // A GP's own proposals are exactly those addressed to their practice, chosen by the database.
+        s.service.run_matching(&s.caller(), 50.0).await.unwrap();
+        let all = s
+            .store
+            .list_proposals(s.cpts.id, &ProposalStatus::Draft, Page::first(500))
+            .await
+            .unwrap();
+        let mine = s
+            .service
+            .proposals_to_me(&member, &ProposalStatus::Draft)
+            .await
+            .unwrap();
+        assert_eq!(
+            mine.iter().map(|v| v.proposal.id).collect::<Vec<_>>(),
+            all.iter()
+                .filter(|v| v.proposal.professional_id == own)
+                .map(|v| v.proposal.id)
+                .collect::<Vec<_>>()
+        );
+        assert!(
+            all.iter().any(|v| v.proposal.professional_id != own),
+            "other GPs have drafts too"
         );
     })
     .await;

@@ -141,6 +141,14 @@ pub trait ProposalStore: Send + Sync {
         status: &ProposalStatus,
         page: Page,
     ) -> Result<Vec<ProposalView>>;
+    /// The proposals of `status` addressed to one GP, best first (what the GP's own page lists).
+    async fn proposals_to_professional(
+        &self,
+        cpts: CptsId,
+        professional: Uuid,
+        status: &ProposalStatus,
+        page: Page,
+    ) -> Result<Vec<ProposalView>>;
     async fn find_proposal(&self, cpts: CptsId, id: Uuid) -> Result<Option<Proposal>>;
     async fn proposals_of_request(&self, cpts: CptsId, request: Uuid) -> Result<Vec<ProposalView>>;
     /// Overrides a draft: another GP (with its distance), or none (the draft is dropped).
@@ -213,6 +221,28 @@ impl ProposalStore for SqlStore {
         let rows: Vec<ProposalViewRow> = on_pool!(self, pool => sqlx::query_as(&sql)
             .bind(cpts.0)
             .bind(status.code())
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(pool)
+            .await)?;
+        proposal_views(rows)
+    }
+
+    async fn proposals_to_professional(
+        &self,
+        cpts: CptsId,
+        professional: Uuid,
+        status: &ProposalStatus,
+        page: Page,
+    ) -> Result<Vec<ProposalView>> {
+        let sql = format!(
+            "{} ORDER BY p.priority DESC, p.distance_m, p.id LIMIT $4 OFFSET $5",
+            proposal_view_sql("p.cpts_id = $1 AND p.status = $2 AND p.professional_id = $3")
+        );
+        let rows: Vec<ProposalViewRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(cpts.0)
+            .bind(status.code())
+            .bind(professional)
             .bind(page.limit)
             .bind(page.offset)
             .fetch_all(pool)
