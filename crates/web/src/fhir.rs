@@ -315,19 +315,21 @@ fn healthcare_service(cpts: &Cpts) -> Value {
 }
 
 /// TRE_R314 codes of a slot's kind: kept for the SAS ("SNP", as are extra patients), or for the CPTS.
-fn slot_security(kind: &str) -> Vec<Value> {
+use maillage_domain::unscheduled_care::{Modality, SlotKind};
+
+fn slot_security(kind: SlotKind) -> Vec<Value> {
     let code = match kind {
-        "cpts" => "CPTS",
-        _ => "SNP",
+        SlotKind::Cpts => "CPTS",
+        SlotKind::Sas | SlotKind::Extra => "SNP",
     };
     vec![json!({ "system": SLOT_TYPE, "code": code })]
 }
 
-fn modality_code(modality: &str) -> &'static str {
+fn modality_code(modality: Modality) -> &'static str {
     match modality {
-        "domicile" => "HH",
-        "teleconsultation" => "VR",
-        _ => "AMB",
+        Modality::HomeVisit => "HH",
+        Modality::Video => "VR",
+        Modality::Office => "AMB",
     }
 }
 
@@ -335,9 +337,9 @@ fn slot_resource(slot: &SnpSlot, cpts: &Cpts) -> Value {
     let mut resource = json!({
         "resourceType": "Slot",
         "id": slot.id.to_string(),
-        "meta": { "profile": [SLOT_PROFILE], "security": slot_security(&slot.kind) },
+        "meta": { "profile": [SLOT_PROFILE], "security": slot_security(slot.kind) },
         "serviceType": [
-            { "coding": [{ "system": ACT_CODE, "code": modality_code(&slot.modality) }] },
+            { "coding": [{ "system": ACT_CODE, "code": modality_code(slot.modality) }] },
             {
                 "coding": [{ "system": ESTABLISHMENT_CATEGORY, "code": CPTS_CATEGORY }],
                 "extension": [{ "url": SERVICE_TYPE_R5, "valueReference": reference("HealthcareService", &service_id(cpts)) }],

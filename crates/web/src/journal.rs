@@ -68,21 +68,24 @@ pub struct FilterView {
     pub until: String,
 }
 
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+use maillage_domain::calendar::{paris_to_utc, Day};
 
-fn parse_day(field: &'static str, value: &str) -> Result<Option<i64>, WebError> {
+/// A day of the journal's filter: a Paris day, from its midnight to the next (23 or 25 hours when the clocks
+/// change).
+fn parse_day(
+    field: &'static str,
+    value: &str,
+) -> Result<Option<maillage_domain::calendar::Day>, WebError> {
     let value = value.trim();
     if value.is_empty() {
         return Ok(None);
     }
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    let date = time::Date::parse(value, format).map_err(|_| {
+    let day = maillage_domain::calendar::Day::parse(field, value).map_err(|_| {
         WebError::BadRequest(format!(
             "{field} : « {value} » n'est pas une date (AAAA-MM-JJ)"
         ))
     })?;
-    let midnight = date.midnight().assume_utc().unix_timestamp();
-    Ok(Some(midnight * 1000))
+    Ok(Some(day))
 }
 
 impl JournalQuery {
@@ -103,8 +106,9 @@ impl JournalQuery {
         Ok(AuditFilter {
             action,
             actor: Some(self.personne.trim().to_lowercase()).filter(|a| !a.is_empty()),
-            from: parse_day("date de début", &self.du)?,
-            until: parse_day("date de fin", &self.au)?.map(|day| day + DAY_MS),
+            from: parse_day("date de début", &self.du)?.map(|day| paris_to_utc(day, 0)),
+            until: parse_day("date de fin", &self.au)?
+                .map(|day| paris_to_utc(Day::from_days_since_epoch(day.days_since_epoch() + 1), 0)),
         })
     }
 
@@ -298,7 +302,7 @@ async fn export(
         "{BOM}{}",
         csv_line(&[
             "N°",
-            "Date (UTC)",
+            "Date (heure de Paris)",
             "Personne",
             "Action",
             "Objet",

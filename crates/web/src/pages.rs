@@ -310,13 +310,9 @@ struct AdminOutboxPage {
     outbox_mode: bool,
 }
 
-/// "22/11/2026 06:40 UTC": instants are stored in UTC and shown as such to avoid ambiguity.
+/// "22/11/2026 07:40": an instant as the people of a CPTS read it, Paris time (summer time included).
 pub fn format_instant(ms: i64) -> String {
-    let format = time::macros::format_description!("[day]/[month]/[year] [hour]:[minute] UTC");
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(format).ok())
-        .unwrap_or_default()
+    maillage_app::clock::french_date_time(ms)
 }
 
 async fn admin_outbox(
@@ -354,6 +350,6 @@ mod tests {
 
     #[test]
     fn instants_are_shown_in_utc() {
-        assert_eq!(format_instant(0), "01/01/1970 00:00 UTC");
+        assert_eq!(format_instant(0), "01/01/1970 01:00");
     }
 }

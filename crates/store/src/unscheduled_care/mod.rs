@@ -19,7 +19,7 @@ use crate::sql::{on_pool, SqlArg as Arg, SqlStore};
 
 use crate::{Result, StoreError};
 use maillage_domain::codes::Coded;
-use maillage_domain::unscheduled_care::BookingStatus;
+use maillage_domain::unscheduled_care::{BookingStatus, Modality, SlotKind};
 
 use async_trait::async_trait;
 
@@ -65,8 +65,10 @@ pub struct SnpSlot {
     pub pattern_id: Option<Uuid>,
     pub start_at: i64,
     pub end_at: i64,
-    pub kind: String,
-    pub modality: String,
+    #[sqlx(try_from = "String")]
+    pub kind: SlotKind,
+    #[sqlx(try_from = "String")]
+    pub modality: Modality,
     pub place: String,
     pub profession_code: String,
     pub commune_code: String,

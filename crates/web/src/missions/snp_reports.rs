@@ -23,7 +23,7 @@ use maillage_app::unscheduled_care::french_slot_time;
 use maillage_domain::authz::Permission;
 use maillage_domain::unscheduled_care::{
     paris_to_utc, periods, profession_label, utc_to_paris, Day, DysfunctionKind, Granularity,
-    Modality, Outcome, Period, SlotKind,
+    Outcome, Period,
 };
 use maillage_store::SnpFigures;
 use serde::Deserialize;
@@ -529,10 +529,8 @@ async fn each_slot_row(
                 rpps.into(),
                 profession_label(&s.profession_code).unwrap_or("").into(),
                 super::directory::commune_name(&s.commune_code).into(),
-                SlotKind::parse(&s.kind).map_or("", SlotKind::label).into(),
-                Modality::parse(&s.modality)
-                    .map_or("", Modality::label)
-                    .into(),
+                s.kind.label().into(),
+                s.modality.label().into(),
                 s.place.clone().into(),
                 status.into(),
                 entry

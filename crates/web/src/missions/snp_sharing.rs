@@ -18,9 +18,7 @@ use maillage_app::tokens::{TokenError, CALENDAR_SCOPE, FHIR_SCOPE};
 use maillage_app::unscheduled_care::AgendaScope;
 use maillage_domain::authz::{Permission, Role};
 use maillage_domain::icalendar::{calendar, Event};
-use maillage_domain::unscheduled_care::{
-    paris_to_utc, reason_label, utc_to_paris, Day, Modality, SlotKind,
-};
+use maillage_domain::unscheduled_care::{paris_to_utc, reason_label, utc_to_paris, Day};
 use maillage_store::Page;
 
 const BASE: &str = "soins-non-programmes";
@@ -249,8 +247,8 @@ async fn calendar_feed(
     while let Some(batch) = batches.next(&state).await? {
         for entry in batch {
             let s = &entry.slot;
-            let kind = SlotKind::parse(&s.kind).map_or("", SlotKind::label);
-            let modality = Modality::parse(&s.modality).map_or("", Modality::label);
+            let kind = s.kind.label();
+            let modality = s.modality.label();
             let booked = entry.booked_at(now);
             // No patient identity leaves Maillage: the reason category only, the rest behind the login.
             let (summary, description, status) = if s.cancelled {

@@ -131,7 +131,7 @@ async fn reads_of_personal_data_and_security_events_are_audited_and_chained() {
         assert!(
             export
                 .body
-                .starts_with("\u{feff}N°;Date (UTC);Personne;Action"),
+                .starts_with("\u{feff}N°;Date (heure de Paris);Personne;Action"),
             "{}",
             &export.body[..80]
         );

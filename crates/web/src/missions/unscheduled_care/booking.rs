@@ -113,11 +113,9 @@ pub(super) async fn booking_view(
         when: french_slot_time(slot.start_at),
         doctor,
         place: format!(
-            "{}{}",
+            "{} — {}",
             commune_name(&slot.commune_code),
-            Modality::parse(&slot.modality)
-                .map(|m| format!(" — {}", m.label()))
-                .unwrap_or_default()
+            slot.modality.label()
         ),
         status: match booking.status {
             BookingStatus::Held if held => "Retenu pour vous".to_string(),

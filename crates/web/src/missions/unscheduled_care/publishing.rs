@@ -175,8 +175,8 @@ pub(super) async fn my_slots_page(
             slots.push(MySlot {
                 id: entry.slot.id.to_string(),
                 when: french_slot_time(entry.slot.start_at),
-                kind: SlotKind::parse(&entry.slot.kind).map_or("", SlotKind::label),
-                modality: Modality::parse(&entry.slot.modality).map_or("", Modality::label),
+                kind: entry.slot.kind.label(),
+                modality: entry.slot.modality.label(),
                 cancelled: entry.slot.cancelled,
                 booking: entry.booking_id.filter(|_| booked).map(|id| id.to_string()),
                 reason: entry

@@ -189,8 +189,8 @@ pub(super) async fn search_view(
                     )
                 })
                 .unwrap_or_default(),
-            kind: SlotKind::parse(&slot.kind).map_or("", SlotKind::label),
-            modality: Modality::parse(&slot.modality).map_or("", Modality::label),
+            kind: slot.kind.label(),
+            modality: slot.modality.label(),
         });
     }
     let has_error = error.is_some();
