@@ -177,6 +177,26 @@ async fn partners_follow_their_own_referrals_and_only_the_coordination_reads_req
             .await;
         assert_eq!(refused.status, StatusCode::CONFLICT);
         assert!(refused.body.contains("Reçue"));
+        // Each state once: the table says it all. Back to a state: the page adds the totals per state.
+        assert!(!read.body.contains("Temps total par état"));
+        for to in ["incomplete", "qualified", "incomplete"] {
+            let step = app
+                .post_form(
+                    &format!("{page}/etat"),
+                    Some(&secretary.cookie),
+                    &[("csrf", &secretary.csrf), ("to", to)],
+                )
+                .await;
+            assert_eq!(step.status, StatusCode::SEE_OTHER, "{to}: {}", step.body);
+        }
+        let again = app.get(&page, Some(&secretary)).await;
+        assert!(
+            again
+                .body
+                .contains("Temps total par état : Reçue : moins d&#39;un jour · Incomplète"),
+            "{}",
+            again.body
+        );
         let moved = app
             .post_form(
                 &format!("{page}/etat"),

@@ -147,11 +147,17 @@ pub(super) async fn show(
                 .map(|to| maillage_domain::workflow::Move { to, at: e.at })
         })
         .collect();
-    let time_in_states = maillage_domain::workflow::time_in_states(&moves, now)
-        .into_iter()
-        .map(|(state, ms)| format!("{} : {}", state.label(), duration_text(ms)))
-        .collect::<Vec<_>>()
-        .join(" · ");
+    let totals = maillage_domain::workflow::time_in_states(&moves, now);
+    // Only worth a line when a state came back (the table already gives each stay).
+    let time_in_states = if totals.len() < moves.len() {
+        totals
+            .into_iter()
+            .map(|(state, ms)| format!("{} : {}", state.label(), duration_text(ms)))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    } else {
+        String::new()
+    };
     let proposals = state
         .missions
         .doctor_search
