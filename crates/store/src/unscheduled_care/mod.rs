@@ -19,7 +19,7 @@ use crate::sql::{on_pool, SqlArg as Arg, SqlStore};
 
 use crate::{Result, StoreError};
 use maillage_domain::codes::Coded;
-use maillage_domain::unscheduled_care::{BookingStatus, Modality, SlotKind};
+use maillage_domain::unscheduled_care::{BookingOrigin, BookingStatus, Modality, SlotKind};
 
 use async_trait::async_trait;
 
@@ -115,7 +115,8 @@ pub struct SnpBooking {
     #[sqlx(try_from = "String")]
     pub status: BookingStatus,
     pub held_until: i64,
-    pub origin: String,
+    #[sqlx(try_from = "String")]
+    pub origin: BookingOrigin,
     pub reason: String,
     pub requested_at: i64,
     pub booked_by: Option<Uuid>,

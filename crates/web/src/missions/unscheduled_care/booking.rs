@@ -133,9 +133,7 @@ pub(super) async fn booking_view(
             .map(|p| crate::views::french_day(&p.birth_date))
             .unwrap_or_default(),
         identity,
-        origin: BookingOrigin::parse(&booking.origin)
-            .map_or("", BookingOrigin::label)
-            .to_string(),
+        origin: booking.origin.label().to_string(),
         reason: reason_label(&booking.reason)
             .unwrap_or_default()
             .to_string(),
