@@ -136,8 +136,6 @@ pub trait Store:
     /// Returns false when no such account exists.
     async fn set_user_disabled(&self, id: UserId, disabled: bool) -> Result<bool>;
     async fn grant_role(&self, cpts: CptsId, user: UserId, role: Role, now: i64) -> Result<()>;
-    /// The role `user` holds in `cpts`, if any.
-    async fn role_in(&self, cpts: CptsId, user: UserId) -> Result<Option<Role>>;
     /// The role `user` holds in `cpts` and the professional record their account is linked to there, in one
     /// query: what every request inside a CPTS needs to know who calls.
     async fn membership(

@@ -391,16 +391,6 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn role_in(&self, cpts: CptsId, user: UserId) -> Result<Option<Role>> {
-        let sql = "SELECT role FROM memberships WHERE cpts_id = $1 AND user_id = $2";
-        let code: Option<String> = on_pool!(self, pool => sqlx::query_scalar(sql)
-            .bind(cpts.0)
-            .bind(user.0)
-            .fetch_optional(pool)
-            .await)?;
-        code.as_deref().map(parse_role).transpose()
-    }
-
     async fn membership(&self, cpts: CptsId, user: UserId) -> Result<Option<(Role, Option<Uuid>)>> {
         let sql = "SELECT m.role, a.professional_id FROM memberships m \
                    LEFT JOIN professional_accounts a ON a.cpts_id = m.cpts_id AND a.user_id = m.user_id \

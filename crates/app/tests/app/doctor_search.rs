@@ -115,9 +115,10 @@ pub(super) async fn linked_gp(s: &Setup) -> uuid::Uuid {
         .unwrap()
         .unwrap();
     s.store
-        .professional_of_user(s.cpts.id, user.id)
+        .membership(s.cpts.id, user.id)
         .await
         .unwrap()
+        .and_then(|(_, record)| record)
         .unwrap()
 }
 

@@ -34,9 +34,10 @@ async fn setup(store: &Arc<dyn Store>) -> (UnscheduledCare, Cpts, Uuid) {
         .unwrap()
         .unwrap();
     let gp = store
-        .professional_of_user(cpts.id, user.id)
+        .membership(cpts.id, user.id)
         .await
         .unwrap()
+        .and_then(|(_, record)| record)
         .unwrap();
     (UnscheduledCare::new(store.clone(), keyring, 3), cpts, gp)
 }

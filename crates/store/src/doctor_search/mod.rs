@@ -192,7 +192,6 @@ pub trait DoctorSearchStore: Send + Sync {
         user: UserId,
         professional: Uuid,
     ) -> Result<()>;
-    async fn professional_of_user(&self, cpts: CptsId, user: UserId) -> Result<Option<Uuid>>;
     /// Where to write to a GP: their account's e-mail, else the CPTS contact e-mail of their record.
     async fn professional_email(&self, cpts: CptsId, professional: Uuid) -> Result<Option<String>>;
 }
@@ -724,17 +723,6 @@ impl DoctorSearchStore for SqlStore {
             .await
             .map(|_| ()))?;
         Ok(())
-    }
-
-    async fn professional_of_user(&self, cpts: CptsId, user: UserId) -> Result<Option<Uuid>> {
-        let sql =
-            "SELECT professional_id FROM professional_accounts WHERE cpts_id = $1 AND user_id = $2";
-        let id: Option<Uuid> = on_pool!(self, pool => sqlx::query_scalar(sql)
-            .bind(cpts.0)
-            .bind(user.0)
-            .fetch_optional(pool)
-            .await)?;
-        Ok(id)
     }
 
     async fn professional_email(&self, cpts: CptsId, professional: Uuid) -> Result<Option<String>> {

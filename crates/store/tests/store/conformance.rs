@@ -83,7 +83,11 @@ async fn a_user_and_their_role_are_written_together_or_not_at_all() {
             .await
             .unwrap();
         assert_eq!(
-            store.role_in(cpts.id, user.id).await.unwrap(),
+            store
+                .membership(cpts.id, user.id)
+                .await
+                .unwrap()
+                .map(|(role, _)| role),
             Some(Role::Coordinator)
         );
         // Role and linked record in one query; no record linked yet, and no role in a CPTS that is not theirs.
@@ -159,14 +163,29 @@ async fn roles_are_per_cpts_and_members_are_listed_per_cpts() {
             .unwrap();
 
         assert_eq!(
-            store.role_in(a.id, person.id).await.unwrap(),
+            store
+                .membership(a.id, person.id)
+                .await
+                .unwrap()
+                .map(|(role, _)| role),
             Some(Role::Coordinator)
         );
         assert_eq!(
-            store.role_in(b.id, person.id).await.unwrap(),
+            store
+                .membership(b.id, person.id)
+                .await
+                .unwrap()
+                .map(|(role, _)| role),
             Some(Role::Member)
         );
-        assert_eq!(store.role_in(a.id, other.id).await.unwrap(), None);
+        assert_eq!(
+            store
+                .membership(a.id, other.id)
+                .await
+                .unwrap()
+                .map(|(role, _)| role),
+            None
+        );
 
         let members_of_a = store.list_members(a.id, Page::first(50)).await.unwrap();
         assert_eq!(members_of_a.len(), 1);
@@ -186,7 +205,11 @@ async fn roles_are_per_cpts_and_members_are_listed_per_cpts() {
             .await
             .unwrap();
         assert_eq!(
-            store.role_in(b.id, person.id).await.unwrap(),
+            store
+                .membership(b.id, person.id)
+                .await
+                .unwrap()
+                .map(|(role, _)| role),
             Some(Role::Partner)
         );
         let roles = store.roles_of_user(person.id).await.unwrap();

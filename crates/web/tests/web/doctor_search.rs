@@ -404,9 +404,10 @@ async fn a_gp_declares_room_in_two_clicks_and_bad_numbers_are_named() {
         let user = app.store.find_user_by_email(MEMBER).await.unwrap().unwrap();
         let gp = app
             .store
-            .professional_of_user(cpts.id, user.id)
+            .membership(cpts.id, user.id)
             .await
             .unwrap()
+            .and_then(|(_, record)| record)
             .unwrap();
         let declared = app.store.find_capacity(cpts.id, gp).await.unwrap().unwrap();
         assert_eq!(declared.now_capacity, 5);

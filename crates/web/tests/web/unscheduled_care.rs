@@ -244,9 +244,10 @@ async fn a_member_reaches_no_booking_nor_slot_that_is_not_theirs_over_any_route(
         let account = app.store.find_user_by_email(MEMBER).await.unwrap().unwrap();
         let own = app
             .store
-            .professional_of_user(cpts.id, account.id)
+            .membership(cpts.id, account.id)
             .await
-            .unwrap();
+            .unwrap()
+            .and_then(|(_, record)| record);
         let now = maillage_app::clock::now_ms();
         let slot = app
             .store
