@@ -239,10 +239,11 @@ async fn compute(
     } else {
         format!("créneaux du 01/01/{year} au 31/12/{year}")
     };
-    let set = care
-        .indicators(caller, year_i32, period.clone())
-        .await
-        .map_err(care_error)?;
+    let set = maillage_app::unscheduled_care::indicators::indicator_set(
+        year,
+        period.clone(),
+        &total.figures,
+    );
     Ok(Indicators {
         year,
         weekly,
