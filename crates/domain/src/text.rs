@@ -110,9 +110,9 @@ pub fn record_start_line(
     (newlines_before_end + 1).saturating_sub(newlines_inside + u64::from(ends_with_newline))
 }
 
-/// Line feeds inside a record's fields.
-pub fn newlines_inside(record: &csv::ByteRecord) -> u64 {
-    record.as_slice().iter().filter(|b| **b == b'\n').count() as u64
+/// Line feeds in some bytes (a record's fields, a slice of the file).
+pub fn newlines_in(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|b| **b == b'\n').count() as u64
 }
 
 /// The records of `;`-separated text held in memory, each with the line it starts on (1-based).
@@ -125,13 +125,11 @@ pub fn semicolon_records(bytes: &[u8]) -> impl Iterator<Item = (u64, Vec<String>
             let end = usize::try_from(reader.position().byte())
                 .unwrap_or(bytes.len())
                 .min(bytes.len());
-            newlines += bytes[counted_until.min(end)..end]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count() as u64;
+            newlines += newlines_in(&bytes[counted_until.min(end)..end]);
             counted_until = end;
             let ends_with_newline = end > 0 && bytes[end - 1] == b'\n';
-            let line = record_start_line(newlines, newlines_inside(&record), ends_with_newline);
+            let line =
+                record_start_line(newlines, newlines_in(record.as_slice()), ends_with_newline);
             Some((line, record_fields(record.iter())))
         }
         // Reading from memory fails only at the end: no record is dropped silently before it.

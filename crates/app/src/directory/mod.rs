@@ -167,12 +167,7 @@ impl<R: tokio::io::AsyncRead + Unpin + Send> SemicolonRecords<R> {
             progress(self.bytes);
             return Ok(None);
         }
-        let inside = self
-            .record
-            .as_slice()
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count() as u64;
+        let inside = maillage_domain::text::newlines_in(self.record.as_slice());
         self.number = maillage_domain::text::record_start_line(newlines, inside, ended_by_newline);
         self.lines = newlines + u64::from(!ended_by_newline);
         self.records += 1;
