@@ -273,13 +273,9 @@ fn consent_choices(selected: &str) -> Vec<Choice> {
         .collect()
 }
 
+/// A time spent, in whole days as the indicators write them ("moins d'un jour", "1 jour", "12 jours").
 fn duration_text(ms: i64) -> String {
-    let days = ms.max(0) / DAY_MS;
-    match days {
-        0 => "moins d'un jour".into(),
-        1 => "1 jour".into(),
-        d => format!("{d} jours"),
-    }
+    maillage_domain::indicators::Measure::Days(Some(ms.max(0) / DAY_MS)).french()
 }
 
 fn channel_label(code: &str) -> &'static str {
