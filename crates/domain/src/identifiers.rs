@@ -39,6 +39,11 @@ impl Problems {
         }
     }
 
+    /// Notes problems already named (a refused part of the form, parsed by its own rules).
+    pub fn extend(&mut self, problems: impl IntoIterator<Item = ValidationError>) {
+        self.0.extend(problems);
+    }
+
     /// Notes a problem found by a rule across fields.
     pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
         self.0.push(ValidationError::new(field, message));

@@ -17,6 +17,7 @@ use maillage_app::clock::{now_ms, HOUR_MS};
 use maillage_app::tokens::FHIR_SCOPE;
 use maillage_domain::audit::AuditAction;
 use maillage_domain::unscheduled_care::{paris_date_time, parse_fhir_date_time};
+use maillage_domain::unscheduled_care::{Modality, SlotKind};
 use maillage_store::{Cpts, Page, ProfessionalSummary, SlotQuery, SnpSlot};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -315,8 +316,6 @@ fn healthcare_service(cpts: &Cpts) -> Value {
 }
 
 /// TRE_R314 codes of a slot's kind: kept for the SAS ("SNP", as are extra patients), or for the CPTS.
-use maillage_domain::unscheduled_care::{Modality, SlotKind};
-
 fn slot_security(kind: SlotKind) -> Vec<Value> {
     let code = match kind {
         SlotKind::Cpts => "CPTS",

@@ -155,7 +155,7 @@ pub(super) async fn create(
     let input = match form.fields.parse(&date_text(now_ms())) {
         Ok(input) => Some(input),
         Err(refused) => {
-            problems.0.extend(refused);
+            problems.extend(refused);
             None
         }
     };

@@ -455,9 +455,7 @@ pub(super) async fn publish(
     {
         match Day::parse("Sauf les jours", text) {
             Ok(day) => exceptions.push(day),
-            Err(e) => {
-                problems.keep::<()>(Err(e));
-            }
+            Err(e) => problems.extend([e]),
         }
     }
     if form.place.chars().count() > 200 {
@@ -476,7 +474,7 @@ pub(super) async fn publish(
         skip_public_holidays: true,
     };
     if let Err(refused) = pattern.check() {
-        problems.0.extend(refused);
+        problems.extend(refused);
     }
     let (Some(professional), true) = (professional, problems.is_empty()) else {
         let forms = MySlotsForms {
