@@ -131,7 +131,6 @@ pub(crate) struct SemicolonRecords<R> {
     /// Lines read so far.
     pub lines: u64,
     pub bytes: u64,
-    records: u64,
 }
 
 impl<R: tokio::io::AsyncRead + Unpin + Send> SemicolonRecords<R> {
@@ -145,7 +144,6 @@ impl<R: tokio::io::AsyncRead + Unpin + Send> SemicolonRecords<R> {
             number: 0,
             lines: 0,
             bytes: 0,
-            records: 0,
         }
     }
 
@@ -170,8 +168,7 @@ impl<R: tokio::io::AsyncRead + Unpin + Send> SemicolonRecords<R> {
         let inside = maillage_domain::text::newlines_in(self.record.as_slice());
         self.number = maillage_domain::text::record_start_line(newlines, inside, ended_by_newline);
         self.lines = newlines + u64::from(!ended_by_newline);
-        self.records += 1;
-        if self.records.is_multiple_of(10_000) {
+        if self.reader.position().record().is_multiple_of(10_000) {
             progress(self.bytes);
         }
         Ok(Some(maillage_domain::text::record_fields(
@@ -227,15 +224,13 @@ impl<R: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for NewlineOffsets<R>
         if let std::task::Poll::Ready(Ok(())) = polled {
             let start = self.offset;
             let read = &buffer.filled()[before..];
-            let found: Vec<u64> = read
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| **b == b'\n')
-                .map(|(i, _)| start + i as u64)
-                .collect();
-            let length = read.len() as u64;
-            self.pending.extend(found);
-            self.offset += length;
+            self.pending.extend(
+                read.iter()
+                    .enumerate()
+                    .filter(|(_, b)| **b == b'\n')
+                    .map(|(i, _)| start + i as u64),
+            );
+            self.offset += read.len() as u64;
         }
         polled
     }
