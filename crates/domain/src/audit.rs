@@ -21,6 +21,7 @@ pub enum AuditAction {
     PasswordResetCompleted,
     TotpEnabled,
     TotpDisabled,
+    RecoveryCodesRenewed,
     MfaPolicyChanged,
     CptsCreated,
     UserCreated,
@@ -76,7 +77,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 61] = [
+    pub const ALL: [AuditAction; 62] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -86,6 +87,7 @@ impl AuditAction {
         AuditAction::PasswordResetCompleted,
         AuditAction::TotpEnabled,
         AuditAction::TotpDisabled,
+        AuditAction::RecoveryCodesRenewed,
         AuditAction::MfaPolicyChanged,
         AuditAction::CptsCreated,
         AuditAction::UserCreated,
@@ -151,6 +153,7 @@ impl AuditAction {
             AuditAction::PasswordResetCompleted => "password_reset_completed",
             AuditAction::TotpEnabled => "totp_enabled",
             AuditAction::TotpDisabled => "totp_disabled",
+            AuditAction::RecoveryCodesRenewed => "recovery_codes_renewed",
             AuditAction::MfaPolicyChanged => "mfa_policy_changed",
             AuditAction::CptsCreated => "cpts_created",
             AuditAction::UserCreated => "user_created",
@@ -221,6 +224,7 @@ impl AuditAction {
             AuditAction::PasswordResetCompleted => "Mot de passe changé par lien",
             AuditAction::TotpEnabled => "Double authentification activée",
             AuditAction::TotpDisabled => "Double authentification désactivée",
+            AuditAction::RecoveryCodesRenewed => "Nouveaux codes de secours",
             AuditAction::MfaPolicyChanged => "Règle de double authentification modifiée",
             AuditAction::CptsCreated => "CPTS créée",
             AuditAction::UserCreated => "Compte créé",

@@ -12,6 +12,7 @@ mod models;
 mod patients;
 mod postgres;
 mod rate_limits;
+mod second_factor;
 mod security;
 mod sql;
 mod sqlite;
@@ -36,6 +37,7 @@ pub use error::{decode, StoreError};
 pub use models::*;
 pub use patients::PatientStore;
 pub use rate_limits::{RateCount, RateLimitStore};
+pub use second_factor::SecondFactorStore;
 pub use security::SecurityStore;
 pub use sql::SqlStore;
 pub use structures::{
@@ -84,6 +86,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
 #[async_trait]
 pub trait Store:
     SecurityStore
+    + SecondFactorStore
     + PatientStore
     + TerritoryStore
     + DirectoryStore

@@ -1,10 +1,13 @@
-//! Reading and writing the two cookies Maillage uses: the session and the pre-login CSRF token.
+//! Reading and writing the cookies Maillage uses: the session, the pre-login CSRF token, and the device token
+//! that tells a browser which already completed a login for an account (it is exempt from the account-wide
+//! lock that failures from elsewhere trigger).
 
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue};
 
 pub const SESSION: &str = "maillage_session";
 pub const LOGIN_CSRF: &str = "maillage_csrf";
+pub const DEVICE: &str = "maillage_appareil";
 
 pub fn read(headers: &HeaderMap, name: &str) -> Option<String> {
     headers

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
+mod accounts;
 mod common;
 mod directory_import;
 mod doctor_search;

@@ -30,7 +30,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use base64::Engine;
 
-use maillage_app::accounts::{random_token, AccountError, LoginOutcome, OpenedSession};
+use maillage_app::accounts::{
+    random_token, AccountError, Attempt, LoginOutcome, OpenedSession, KNOWN_DEVICE_DAYS,
+};
 
 use maillage_app::audit::{self, AuditContext, AuditEvent};
 
@@ -114,6 +116,12 @@ pub fn routes(router: GuardedRouter) -> GuardedRouter {
             totp_confirm,
         )
         .post(
+            "/compte/double-authentification/codes-de-secours",
+            Access::SignedIn,
+            "Nouveaux codes de secours de la double authentification",
+            recovery_codes_renew,
+        )
+        .post(
             "/compte/double-authentification/desactiver",
             Access::SignedIn,
             "Désactivation de la double authentification",
@@ -124,13 +132,28 @@ pub fn routes(router: GuardedRouter) -> GuardedRouter {
 /// Short-lived cookie holding the login challenge between the password and the code.
 const CHALLENGE: &str = "maillage_challenge";
 
-/// Only paths of this site are followed after login (no open redirect).
+/// Only paths of this site are followed after login (no open redirect): one `/` then printable ASCII, with no
+/// backslash, no second `/` in front, no white space nor control character (browsers drop tabs and line breaks,
+/// so `/<tab>/evil.example` would become `//evil.example`), and short enough for a header.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+        Some(path)
+            if path.len() <= 2000
+                && path.starts_with('/')
+                && !path.starts_with("//")
+                && path.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
             path.to_string()
         }
         _ => "/".into(),
+    }
+}
+
+/// Where this login attempt comes from, for the counters of [`maillage_app::accounts::throttle`].
+fn attempt<'a>(actor: &'a AuditContext, device: &'a Option<String>) -> Attempt<'a> {
+    Attempt {
+        ip: &actor.ip,
+        device: device.as_deref(),
     }
 }
 
@@ -235,6 +258,13 @@ fn signed_in_response(state: &AppState, opened: &OpenedSession, next: &str) -> R
         secure,
         None,
     );
+    cookies::set(
+        response.headers_mut(),
+        cookies::DEVICE,
+        opened.device.expose(),
+        secure,
+        Some(KNOWN_DEVICE_DAYS * 24 * 3600),
+    );
     cookies::clear(response.headers_mut(), cookies::LOGIN_CSRF, secure);
     cookies::clear(response.headers_mut(), CHALLENGE, secure);
     response
@@ -252,8 +282,10 @@ async fn login(
     State(state): State<AppState>,
     viewer: Viewer,
     Actor(actor): Actor,
+    headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> WebResult<Response> {
+    let device = cookies::read(&headers, cookies::DEVICE);
     let next = safe_next(Some(&form.suite));
     let typed: String = form.email.trim().chars().take(254).collect();
     let refused = |status: StatusCode, message: String| {
@@ -275,7 +307,12 @@ async fn login(
     };
     match state
         .accounts
-        .login(&form.email, &form.password, &actor.ip, now_ms())
+        .login(
+            &form.email,
+            &form.password,
+            &attempt(&actor, &device),
+            now_ms(),
+        )
         .await
     {
         Ok(LoginOutcome::Opened(opened)) => {
@@ -323,22 +360,29 @@ async fn login(
                     .detail(serde_json::json!({ "retry_after_secs": retry_after_secs })),
             )
             .await?;
-            let mut response = refused(
-                StatusCode::TOO_MANY_REQUESTS,
-                format!(
-                    "Trop de tentatives. Réessayez dans {}.",
-                    maillage_app::accounts::wait_in_french(retry_after_secs)
-                ),
-            );
-            if let Ok(value) = axum::http::HeaderValue::from_str(&retry_after_secs.to_string()) {
-                response
-                    .headers_mut()
-                    .insert(axum::http::header::RETRY_AFTER, value);
-            }
-            Ok(response)
+            Ok(with_retry_after(
+                refused(StatusCode::TOO_MANY_REQUESTS, too_many(retry_after_secs)),
+                retry_after_secs,
+            ))
         }
         Err(other) => Err(other.into()),
     }
+}
+
+fn too_many(retry_after_secs: i64) -> String {
+    format!(
+        "Trop de tentatives. Réessayez dans {}.",
+        maillage_app::accounts::wait_in_french(retry_after_secs)
+    )
+}
+
+fn with_retry_after(mut response: Response, retry_after_secs: i64) -> Response {
+    if let Ok(value) = axum::http::HeaderValue::from_str(&retry_after_secs.to_string()) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, value);
+    }
+    response
 }
 
 #[derive(Template)]
@@ -390,9 +434,21 @@ async fn code(
     let Some(challenge) = cookies::read(&headers, CHALLENGE) else {
         return Ok(Redirect::to("/connexion").into_response());
     };
+    let device = cookies::read(&headers, cookies::DEVICE);
+    let refused = |status: StatusCode, message: String| {
+        let page = CodePage {
+            layout: Layout::new(&viewer, "Code de vérification", "connexion"),
+            csrf: form.csrf.clone(),
+            next: next.clone(),
+            error: Some(message),
+        };
+        let mut response = render(&page);
+        *response.status_mut() = status;
+        response
+    };
     match state
         .accounts
-        .complete_second_factor(&challenge, &form.code, now_ms())
+        .complete_second_factor(&challenge, &form.code, &attempt(&actor, &device), now_ms())
         .await
     {
         Ok(opened) => {
@@ -413,15 +469,24 @@ async fn code(
                     .detail(serde_json::json!({ "second_factor": true })),
             )
             .await?;
-            let page = CodePage {
-                layout: Layout::new(&viewer, "Code de vérification", "connexion"),
-                csrf: form.csrf,
-                next,
-                error: Some("Code incorrect. Vérifiez l'heure de votre téléphone et saisissez le code affiché.".into()),
-            };
-            let mut response = render(&page);
-            *response.status_mut() = StatusCode::UNAUTHORIZED;
-            Ok(response)
+            Ok(refused(
+                StatusCode::UNAUTHORIZED,
+                "Code incorrect. Vérifiez l'heure de votre téléphone et saisissez le code affiché, ou un code de secours.".into(),
+            ))
+        }
+        Err(AccountError::Throttled { retry_after_secs }) => {
+            audit_or_fail(
+                &state,
+                &actor,
+                AuditEvent::new(AuditAction::LoginLocked, "user", String::new()).detail(
+                    serde_json::json!({ "retry_after_secs": retry_after_secs, "second_factor": true }),
+                ),
+            )
+            .await?;
+            Ok(with_retry_after(
+                refused(StatusCode::TOO_MANY_REQUESTS, too_many(retry_after_secs)),
+                retry_after_secs,
+            ))
         }
         Err(AccountError::ChallengeExpired) => Ok(Redirect::to("/connexion").into_response()),
         Err(other) => Err(other.into()),

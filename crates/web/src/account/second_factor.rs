@@ -9,6 +9,7 @@ pub(super) struct AccountPage {
     display_name: String,
     email: String,
     totp_enabled: bool,
+    recovery_codes_left: i64,
     memberships: Vec<crate::pages::MembershipView>,
 }
 
@@ -23,6 +24,10 @@ pub(super) async fn account(
         display_name: signed_in.user.display_name,
         email: signed_in.user.email,
         totp_enabled: signed_in.user.totp_enabled,
+        recovery_codes_left: state
+            .accounts
+            .recovery_codes_left(signed_in.user.id)
+            .await?,
     }))
 }
 
@@ -36,6 +41,7 @@ pub struct EnrolmentView {
 pub(super) struct TotpPage {
     layout: Layout,
     enabled: bool,
+    recovery_codes_left: i64,
     required: bool,
     enrolment: Option<EnrolmentView>,
     error: Option<String>,
@@ -86,6 +92,7 @@ pub(super) async fn totp_view(
         &TotpPage {
             layout: Layout::new(viewer, "Double authentification", "compte"),
             enabled: user.totp_enabled,
+            recovery_codes_left: state.accounts.recovery_codes_left(user.id).await?,
             required,
             enrolment,
             error,
@@ -123,45 +130,95 @@ pub(super) struct CodeOnly {
     code: String,
 }
 
-/// Turns the second factor on (`enable`) or off, proven by a current code, and records it.
+#[derive(Template)]
+#[template(path = "recovery_codes.html")]
+pub(super) struct RecoveryCodesPage {
+    layout: Layout,
+    codes: Vec<String>,
+}
+
+/// What a code proves on the account page.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum CodeUse {
+    Enable,
+    Disable,
+    RenewRecoveryCodes,
+}
+
+/// Turns the second factor on or off, or renews the recovery codes, proven by a current code (counted like a
+/// login attempt), and records it. New recovery codes are shown once.
 pub(super) async fn totp_change(
     state: &AppState,
     viewer: &Viewer,
     actor: &AuditContext,
+    headers: &HeaderMap,
     signed_in: &maillage_app::accounts::SignedIn,
     code: &str,
-    enable: bool,
+    what: CodeUse,
 ) -> WebResult<Response> {
     let user = state
         .store
         .find_user(signed_in.user.id)
         .await?
         .ok_or(WebError::Unauthorized)?;
-    let (outcome, action, refusal) = if enable {
-        (
-            state.accounts.confirm_totp(&user, code, now_ms()).await,
+    let device = cookies::read(headers, cookies::DEVICE);
+    let attempt = attempt(actor, &device);
+    let accounts = &state.accounts;
+    let (outcome, action, refusal) = match what {
+        CodeUse::Enable => (
+            accounts
+                .confirm_totp(&user, code, &attempt, now_ms())
+                .await
+                .map(Some),
             AuditAction::TotpEnabled,
             "Code incorrect : saisissez le code affiché en ce moment par l'application.",
-        )
-    } else {
-        (
-            state.accounts.disable_totp(&user, code, now_ms()).await,
+        ),
+        CodeUse::Disable => (
+            accounts
+                .disable_totp(&user, code, &attempt, now_ms())
+                .await
+                .map(|()| None),
             AuditAction::TotpDisabled,
             "Code incorrect : la double authentification reste activée.",
-        )
+        ),
+        CodeUse::RenewRecoveryCodes => (
+            accounts
+                .renew_recovery_codes(&user, code, &attempt, now_ms())
+                .await
+                .map(Some),
+            AuditAction::RecoveryCodesRenewed,
+            "Code incorrect : vos codes de secours restent les mêmes.",
+        ),
     };
     match outcome {
-        Ok(()) => {
+        Ok(codes) => {
             audit_or_fail(
                 state,
                 actor,
                 AuditEvent::new(action, "user", user.id.to_string()),
             )
             .await?;
-            Ok(Redirect::to("/compte").into_response())
+            let Some(codes) = codes else {
+                return Ok(Redirect::to("/compte").into_response());
+            };
+            let mut response = render(&RecoveryCodesPage {
+                layout: Layout::new(viewer, "Codes de secours", "compte"),
+                codes: codes.0.iter().map(|c| c.expose().clone()).collect(),
+            });
+            response.headers_mut().insert(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("no-store"),
+            );
+            Ok(response)
         }
         Err(AccountError::BadSecondFactor) => {
             totp_view(state, viewer, false, Some(refusal.into())).await
+        }
+        Err(AccountError::Throttled { retry_after_secs }) => {
+            let message = too_many(retry_after_secs);
+            let mut response = totp_view(state, viewer, false, Some(message)).await?;
+            *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            Ok(with_retry_after(response, retry_after_secs))
         }
         Err(AccountError::NoPendingTotp) => {
             Ok(Redirect::to("/compte/double-authentification").into_response())
@@ -174,18 +231,53 @@ pub(super) async fn totp_confirm(
     State(state): State<AppState>,
     viewer: Viewer,
     Actor(actor): Actor,
+    headers: HeaderMap,
     CurrentUser(signed_in): CurrentUser,
     Form(form): Form<CodeOnly>,
 ) -> WebResult<Response> {
-    totp_change(&state, &viewer, &actor, &signed_in, &form.code, true).await
+    totp_change(
+        &state,
+        &viewer,
+        &actor,
+        &headers,
+        &signed_in,
+        &form.code,
+        CodeUse::Enable,
+    )
+    .await
 }
 
 pub(super) async fn totp_disable(
     State(state): State<AppState>,
     viewer: Viewer,
     Actor(actor): Actor,
+    headers: HeaderMap,
     CurrentUser(signed_in): CurrentUser,
     Form(form): Form<CodeOnly>,
 ) -> WebResult<Response> {
-    totp_change(&state, &viewer, &actor, &signed_in, &form.code, false).await
+    totp_change(
+        &state,
+        &viewer,
+        &actor,
+        &headers,
+        &signed_in,
+        &form.code,
+        CodeUse::Disable,
+    )
+    .await
+}
+
+pub(super) async fn recovery_codes_renew(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Actor(actor): Actor,
+    headers: HeaderMap,
+    CurrentUser(signed_in): CurrentUser,
+    Form(form): Form<CodeOnly>,
+) -> WebResult<Response> {
+    let what = CodeUse::RenewRecoveryCodes;
+    totp_change(
+        &state, &viewer, &actor, &headers, &signed_in, &form.code, what,
+    )
+    .await
 }

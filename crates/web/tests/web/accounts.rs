@@ -338,12 +338,18 @@ async fn a_second_factor_is_enrolled_then_asked_at_every_login() {
                 &[("csrf", &session.csrf), ("code", &code)],
             )
             .await;
-        assert_eq!(
-            confirmed.status,
-            StatusCode::SEE_OTHER,
-            "{}",
-            confirmed.body
-        );
+        assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
+        // The recovery codes are shown once, on a page no cache keeps.
+        assert!(confirmed.body.contains("Codes de secours"));
+        assert_eq!(confirmed.headers[header::CACHE_CONTROL], "no-store");
+        let recovery: Vec<String> = confirmed
+            .body
+            .split("<li><code>")
+            .skip(1)
+            .filter_map(|rest| rest.split("</code>").next())
+            .map(str::to_string)
+            .collect();
+        assert_eq!(recovery.len(), 10, "{}", confirmed.body);
         assert!(
             app.store
                 .find_user(user.id)
@@ -409,6 +415,45 @@ async fn a_second_factor_is_enrolled_then_asked_at_every_login() {
             "/connexion",
             "the challenge is used up"
         );
+        // A lost phone: a recovery code opens, once.
+        let by_recovery = |recovery: String| {
+            let app = &app;
+            async move {
+                let form = app.get("/connexion", None).await;
+                let login_cookie = set_cookie(&form, "maillage_csrf").unwrap();
+                let csrf = hidden_csrf(&form.body);
+                let answer = app
+                    .post_form(
+                        "/connexion",
+                        Some(&format!("maillage_csrf={login_cookie}")),
+                        &[
+                            ("email", COORDINATOR),
+                            ("password", DEMO_PASSWORD),
+                            ("csrf", &csrf),
+                        ],
+                    )
+                    .await;
+                let challenge = set_cookie(&answer, "maillage_challenge").unwrap();
+                let cookies =
+                    format!("maillage_csrf={login_cookie}; maillage_challenge={challenge}");
+                app.post_form(
+                    "/connexion/code",
+                    Some(&cookies),
+                    &[("csrf", &csrf), ("code", &recovery)],
+                )
+                .await
+            }
+        };
+        let recovered = by_recovery(recovery[0].clone()).await;
+        assert_eq!(
+            recovered.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            recovered.body
+        );
+        assert!(set_cookie(&recovered, "maillage_appareil").is_some_and(|t| t.len() == 64));
+        let reused = by_recovery(recovery[0].clone()).await;
+        assert_eq!(reused.status, StatusCode::UNAUTHORIZED, "single use");
         let actions = audit_actions(&app, maillage_store::AuditScope::Platform).await;
         assert!(actions.iter().any(|a| a == "totp_enabled"));
     }

@@ -18,6 +18,13 @@ use maillage_store::{CptsId, NewUser, SessionRecord, Store, StoreError, User, Us
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
+use throttle::{account_key, request_key, AttemptKeys, THROTTLE_WINDOW_MS};
+
+mod second_factor;
+pub mod throttle;
+
+pub use second_factor::{RecoveryCodes, RECOVERY_CODES};
+pub use throttle::progressive_delay_secs;
 
 pub const MIN_PASSWORD_CHARS: usize = 12;
 
@@ -144,6 +151,8 @@ pub fn token_hash(token: &str) -> String {
 /// A session just opened: the token goes into the cookie and nowhere else.
 pub struct OpenedSession {
     pub token: Sensitive<String>,
+    /// The browser's device token, for its long-lived cookie (see [`throttle`]).
+    pub device: Sensitive<String>,
     pub record: SessionRecord,
     pub user: User,
 }
@@ -164,6 +173,20 @@ pub struct AccountRequest<'a> {
     pub role: Option<(CptsId, Role)>,
 }
 
+/// Where a login attempt comes from: the client's address and the device cookie the browser sent, if any.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt<'a> {
+    pub ip: &'a str,
+    pub device: Option<&'a str>,
+}
+
+/// A browser stays a known device of an account this long after its last completed login.
+pub const KNOWN_DEVICE_DAYS: i64 = 180;
+const SECOND_FACTOR_MINUTES: i64 = 5;
+const SECOND_FACTOR_ATTEMPTS: i64 = 5;
+/// Password reset requests from one address within the window.
+const RESET_REQUESTS: i64 = 5;
+
 /// What a correct password leads to.
 pub enum LoginOutcome {
     Opened(OpenedSession),
@@ -178,36 +201,6 @@ pub enum LoginOutcome {
 pub struct TotpEnrolment {
     pub secret_base32: String,
     pub uri: String,
-}
-
-/// Failures within this window count together.
-const THROTTLE_WINDOW_MS: i64 = 15 * MINUTE_MS;
-/// After this many failures, each attempt waits 1 s, 2 s, 4 s… after the previous failure.
-const FREE_FAILURES: i64 = 3;
-const MAX_DELAY_SECS: i64 = 60;
-/// An address is locked after this many times the per-account limit.
-const ADDRESS_FACTOR: i64 = 5;
-const SECOND_FACTOR_MINUTES: i64 = 5;
-const SECOND_FACTOR_ATTEMPTS: i64 = 5;
-/// Password reset requests from one address within the window.
-const RESET_REQUESTS: i64 = 5;
-
-fn account_key(email: &str) -> String {
-    let normalised: String = email.trim().to_lowercase().chars().take(254).collect();
-    format!("compte:{normalised}")
-}
-
-fn address_key(ip: &str) -> String {
-    format!("adresse:{ip}")
-}
-
-/// Seconds still to wait before another attempt, given the failures counted so far.
-pub fn progressive_delay_secs(failures: i64) -> i64 {
-    if failures < FREE_FAILURES {
-        return 0;
-    }
-    let exponent = u32::try_from((failures - FREE_FAILURES).min(10)).unwrap_or(10);
-    (1_i64 << exponent).min(MAX_DELAY_SECS)
 }
 
 #[derive(Clone)]
@@ -248,52 +241,6 @@ impl Accounts {
         &self.keyring
     }
 
-    /// Refuses early while a key is locked or inside its progressive delay; `free` failures pass without delay.
-    async fn check_throttle(&self, key: &str, free: i64, now: i64) -> Result<(), AccountError> {
-        if let Some(state) = self.store.login_throttle(key).await? {
-            let locked_for = state.locked_until - now;
-            if locked_for > 0 {
-                return Err(AccountError::Throttled {
-                    retry_after_secs: (locked_for + SECOND_MS - 1) / SECOND_MS,
-                });
-            }
-            let fresh = state.last_failure_at > now - THROTTLE_WINDOW_MS;
-            let beyond_free = state.failures - (free - FREE_FAILURES);
-            let ready_at = state.last_failure_at + progressive_delay_secs(beyond_free) * SECOND_MS;
-            if fresh && ready_at > now {
-                return Err(AccountError::Throttled {
-                    retry_after_secs: (ready_at - now + SECOND_MS - 1) / SECOND_MS,
-                });
-            }
-        }
-        Ok(())
-    }
-
-    /// Counts a failure; returns true when it locked the account.
-    async fn count_failure(&self, email: &str, ip: &str, now: i64) -> Result<bool, AccountError> {
-        let lock_ms = self.security.login_lock_minutes.saturating_mul(MINUTE_MS);
-        let account = self
-            .store
-            .record_login_failure(&account_key(email), now, THROTTLE_WINDOW_MS)
-            .await?;
-        let address = self
-            .store
-            .record_login_failure(&address_key(ip), now, THROTTLE_WINDOW_MS)
-            .await?;
-        if address.failures >= self.security.login_lock_after * ADDRESS_FACTOR {
-            self.store
-                .lock_login(&address_key(ip), now + lock_ms)
-                .await?;
-        }
-        if account.failures >= self.security.login_lock_after {
-            self.store
-                .lock_login(&account_key(email), now + lock_ms)
-                .await?;
-            return Ok(true);
-        }
-        Ok(false)
-    }
-
     fn idle_ms(&self) -> i64 {
         self.security.session_idle_minutes.saturating_mul(MINUTE_MS)
     }
@@ -322,23 +269,25 @@ impl Accounts {
     }
 
     /// Checks the password. Every wrong answer is the same [`AccountError::BadCredentials`], whether the
-    /// account exists or not; repeated failures slow down, then lock, the account and the address.
+    /// account exists or not; repeated failures slow down, then lock (see [`throttle`]). A correct password
+    /// clears no counter while a second factor is still to be passed.
     pub async fn login(
         &self,
         email: &str,
         password: &str,
-        ip: &str,
+        attempt: &Attempt<'_>,
         now: i64,
     ) -> Result<LoginOutcome, AccountError> {
-        self.check_throttle(&account_key(email), FREE_FAILURES, now)
-            .await?;
-        // Several people may share one address (an office, a hospital): it slows down much later.
-        self.check_throttle(&address_key(ip), FREE_FAILURES * ADDRESS_FACTOR, now)
-            .await?;
         let user = match Email::parse(email) {
             Ok(email) => self.store.find_user_by_email(email.as_str()).await?,
             Err(_) => None,
         };
+        // The same queries whether the account exists or not (the nil id matches no device).
+        let known_device = self
+            .is_known_device(user.as_ref().map(|u| u.id), attempt.device, now)
+            .await?;
+        let keys = AttemptKeys::new(email, attempt.ip, known_device);
+        self.check_attempt(&keys, now).await?;
         let hash = user
             .as_ref()
             .map(|u| u.password_hash.clone())
@@ -350,15 +299,11 @@ impl Accounts {
         let user = match user {
             Some(user) if matches && !user.disabled => user,
             _ => {
-                if self.count_failure(email, ip, now).await? {
-                    return Err(AccountError::Throttled {
-                        retry_after_secs: self.security.login_lock_minutes * 60,
-                    });
-                }
-                return Err(AccountError::BadCredentials);
+                return Err(self
+                    .count_failure(&keys, now, AccountError::BadCredentials)
+                    .await?)
             }
         };
-        self.store.clear_login_throttle(&account_key(email)).await?;
         if user.totp_enabled {
             let challenge = random_token();
             self.store
@@ -373,10 +318,43 @@ impl Accounts {
                 user,
             });
         }
-        Ok(LoginOutcome::Opened(self.open_session(user, now).await?))
+        self.clear_attempt(&keys).await?;
+        Ok(LoginOutcome::Opened(
+            self.open_session(user, attempt.device, now).await?,
+        ))
     }
 
-    async fn open_session(&self, user: User, now: i64) -> Result<OpenedSession, AccountError> {
+    /// Whether this browser completed a login for the account within [`KNOWN_DEVICE_DAYS`].
+    async fn is_known_device(
+        &self,
+        user: Option<UserId>,
+        device: Option<&str>,
+        now: i64,
+    ) -> Result<bool, AccountError> {
+        let user = user.unwrap_or(UserId(uuid::Uuid::nil()));
+        let device = token_hash(device.unwrap_or_default());
+        let since = now - KNOWN_DEVICE_DAYS * 24 * HOUR_MS;
+        Ok(self
+            .store
+            .is_known_device(&device, user, since, now)
+            .await?)
+    }
+
+    /// Opens a session after a completed login, and remembers the browser as one of the account's devices
+    /// (its token, new unless the browser already had one).
+    async fn open_session(
+        &self,
+        user: User,
+        device: Option<&str>,
+        now: i64,
+    ) -> Result<OpenedSession, AccountError> {
+        let device = match device.filter(|token| token.len() == 64) {
+            Some(token) => Sensitive::new(token.to_string()),
+            None => Sensitive::new(random_token()),
+        };
+        self.store
+            .remember_device(&token_hash(device.expose()), user.id, now)
+            .await?;
         let token = random_token();
         let record = SessionRecord {
             token_hash: token_hash(&token),
@@ -390,130 +368,10 @@ impl Accounts {
         self.store.create_session(&record).await?;
         Ok(OpenedSession {
             token: Sensitive::new(token),
+            device,
             record,
             user,
         })
-    }
-
-    fn totp_context(user: UserId) -> Vec<u8> {
-        format!("totp:{user}").into_bytes()
-    }
-
-    fn totp_secret(&self, user: &User) -> Result<Option<Vec<u8>>, AccountError> {
-        user.totp_secret
-            .as_deref()
-            .map(|sealed| self.keyring.open(sealed, &Self::totp_context(user.id)))
-            .transpose()
-            .map_err(Into::into)
-    }
-
-    /// Checks `code` against the account's secret and burns its time step (no replay).
-    /// Returns the accepted step, or `None` for a wrong or already used code.
-    async fn check_code(
-        &self,
-        user: &User,
-        code: &str,
-        now: i64,
-    ) -> Result<Option<i64>, AccountError> {
-        let Some(secret) = self.totp_secret(user)? else {
-            return Ok(None);
-        };
-        match maillage_domain::totp::verify(&secret, code, now / SECOND_MS) {
-            Some(step) if self.store.use_totp_step(user.id, step).await? => Ok(Some(step)),
-            _ => Ok(None),
-        }
-    }
-
-    /// Second step of a login with TOTP: the code from the authenticator app.
-    pub async fn complete_second_factor(
-        &self,
-        challenge: &str,
-        code: &str,
-        now: i64,
-    ) -> Result<OpenedSession, AccountError> {
-        let hash = token_hash(challenge);
-        let Some((user_id, attempts)) = self.store.attempt_login_challenge(&hash, now).await?
-        else {
-            return Err(AccountError::ChallengeExpired);
-        };
-        if attempts > SECOND_FACTOR_ATTEMPTS {
-            self.store.delete_login_challenge(&hash).await?;
-            return Err(AccountError::ChallengeExpired);
-        }
-        let user = self
-            .store
-            .find_user(user_id)
-            .await?
-            .filter(|u| !u.disabled && u.totp_enabled)
-            .ok_or(AccountError::ChallengeExpired)?;
-        if self.check_code(&user, code, now).await?.is_none() {
-            return Err(AccountError::BadSecondFactor);
-        }
-        self.store.delete_login_challenge(&hash).await?;
-        self.open_session(user, now).await
-    }
-
-    /// Starts (or restarts) enrolment: a new secret, stored encrypted, not yet required at login.
-    pub async fn begin_totp(&self, user: &User) -> Result<TotpEnrolment, AccountError> {
-        let mut secret = [0u8; 20];
-        rand::rngs::OsRng.fill_bytes(&mut secret);
-        let sealed = self.keyring.seal(&secret, &Self::totp_context(user.id))?;
-        self.store.set_totp(user.id, Some(&sealed), false).await?;
-        Ok(Self::enrolment(&secret, &user.email))
-    }
-
-    fn enrolment(secret: &[u8], email: &str) -> TotpEnrolment {
-        TotpEnrolment {
-            secret_base32: maillage_domain::totp::base32(secret),
-            uri: maillage_domain::totp::provisioning_uri(secret, email, "Maillage"),
-        }
-    }
-
-    /// The enrolment in progress, if any (to show the QR code again).
-    pub fn pending_totp(&self, user: &User) -> Result<Option<TotpEnrolment>, AccountError> {
-        if user.totp_enabled {
-            return Ok(None);
-        }
-        Ok(self
-            .totp_secret(user)?
-            .map(|secret| Self::enrolment(&secret, &user.email)))
-    }
-
-    /// Turns the second factor on once the person proves their app shows the right code.
-    pub async fn confirm_totp(
-        &self,
-        user: &User,
-        code: &str,
-        now: i64,
-    ) -> Result<(), AccountError> {
-        if user.totp_enabled || user.totp_secret.is_none() {
-            return Err(AccountError::NoPendingTotp);
-        }
-        let Some(step) = self.check_code(user, code, now).await? else {
-            return Err(AccountError::BadSecondFactor);
-        };
-        self.store
-            .set_totp(user.id, user.totp_secret.as_deref(), true)
-            .await?;
-        // set_totp starts the account's step history afresh: the code just used stays spent.
-        self.store.use_totp_step(user.id, step).await?;
-        Ok(())
-    }
-
-    /// Turns the second factor off, with a current code as proof.
-    pub async fn disable_totp(
-        &self,
-        user: &User,
-        code: &str,
-        now: i64,
-    ) -> Result<(), AccountError> {
-        if !user.totp_enabled {
-            return Err(AccountError::NoPendingTotp);
-        }
-        if self.check_code(user, code, now).await?.is_none() {
-            return Err(AccountError::BadSecondFactor);
-        }
-        Ok(self.store.set_totp(user.id, None, false).await?)
     }
 
     /// Prepares a reset link for `email` if such an active account exists. The caller answers the same
@@ -524,7 +382,7 @@ impl Accounts {
         ip: &str,
         now: i64,
     ) -> Result<Option<(User, Sensitive<String>)>, AccountError> {
-        let key = format!("reinitialisation:{ip}");
+        let key = request_key("reinitialisation", ip);
         self.check_throttle(&key, RESET_REQUESTS, now).await?;
         let requests = self
             .store
@@ -650,12 +508,7 @@ mod tests {
     }
 
     #[test]
-    fn delays_grow_after_three_failures_and_are_capped() {
-        assert_eq!(progressive_delay_secs(0), 0);
-        assert_eq!(progressive_delay_secs(2), 0);
-        assert_eq!(progressive_delay_secs(3), 1);
-        assert_eq!(progressive_delay_secs(5), 4);
-        assert_eq!(progressive_delay_secs(40), MAX_DELAY_SECS);
+    fn waits_are_said_in_french() {
         assert_eq!(wait_in_french(1), "1 seconde");
         assert_eq!(wait_in_french(900), "15 minutes");
     }
