@@ -51,8 +51,9 @@ pub struct ServerConfig {
     pub bind: String,
     /// Address users reach Maillage at (used in e-mailed links and to decide on `Secure` cookies).
     pub public_url: String,
-    /// Trust `X-Forwarded-For` from the reverse proxy to know the client address.
-    pub trust_proxy: bool,
+    /// Reverse proxies (addresses or networks) whose `X-Forwarded-For` hops are believed; the client is the
+    /// rightmost hop that is not one of them (see [`crate::proxies`]). Empty: the socket peer is the client.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl ServerConfig {
@@ -67,12 +68,17 @@ impl Default for ServerConfig {
         Self {
             bind: "127.0.0.1:8080".into(),
             public_url: "http://127.0.0.1:8080".into(),
-            trust_proxy: false,
+            trusted_proxies: Vec::new(),
         }
     }
 }
 
 impl ServerConfig {
+    /// The trusted proxies, parsed (validated when the configuration loaded).
+    pub fn proxies(&self) -> crate::proxies::TrustedProxies {
+        crate::proxies::TrustedProxies::parse(&self.trusted_proxies).unwrap_or_default()
+    }
+
     /// Cookies get `Secure` when users reach Maillage over TLS.
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
@@ -362,6 +368,11 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        if let Err(message) = crate::proxies::TrustedProxies::parse(&self.server.trusted_proxies) {
+            return Err(ConfigError::Invalid(format!(
+                "server.trusted_proxies: {message}"
+            )));
+        }
         let url = self.database.url.expose();
         if !(url.starts_with("sqlite:")
             || url.starts_with("postgres://")
@@ -470,8 +481,9 @@ const DEFAULT_TOML: &str = r#"# maillage.toml — configuration of Maillage.
 bind = "127.0.0.1:8080"
 # Address users reach Maillage at: used in e-mailed links; https:// makes cookies Secure.
 public_url = "http://127.0.0.1:8080"
-# Trust the X-Forwarded-For header set by your reverse proxy to know the client address.
-trust_proxy = false
+# Reverse proxies whose X-Forwarded-For is believed, as addresses or networks, e.g. ["127.0.0.1", "10.0.0.0/8"].
+# The client is the rightmost address of X-Forwarded-For that is not one of them. Empty: no proxy is trusted.
+trusted_proxies = []
 
 [database]
 # sqlite://path/to/file.db (one CPTS on a small server) or postgres://user:password@host/base (a region,

@@ -20,6 +20,7 @@ pub mod matching;
 pub mod missions;
 pub mod notify;
 pub mod patients;
+pub mod proxies;
 pub mod rate_limit;
 pub mod tokens;
 pub mod unscheduled_care;

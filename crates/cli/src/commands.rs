@@ -51,6 +51,22 @@ fn overrides(cli: &Cli) -> Vec<Override> {
     layer
 }
 
+/// `--bind` without a public address in the configuration: the address users reach is the one bound (links in
+/// e-mails, the accepted `Host`, cookies), not the default port.
+fn follow_bind_with_public_url(cli: &Cli, config: &mut Config) {
+    let bound = match &cli.command {
+        Command::Serve(args) => args.bind.is_some(),
+        Command::Demo(args) => args.bind.is_some(),
+        _ => false,
+    };
+    if bound && config.server.public_url == config::ServerConfig::default().public_url {
+        config.server.public_url = format!(
+            "http://{}",
+            config.server.bind.replace("0.0.0.0", "127.0.0.1")
+        );
+    }
+}
+
 fn init_logs(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log.level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -78,6 +94,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AnyError> {
         }
     }
     let mut config = Config::load(cli.config.as_deref(), std::env::vars(), &layer)?;
+    follow_bind_with_public_url(&cli, &mut config);
     if let Command::Demo(args) = &cli.command {
         // The demo's keys apply only where the configuration names none.
         let (data_key, index_key) = demo_keys(&args.data_dir)?;

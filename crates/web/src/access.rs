@@ -130,25 +130,18 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     }
 }
 
-/// The client's address: the socket peer, or the first `X-Forwarded-For` hop when `server.trust_proxy`.
-pub fn client_ip(parts: &Parts, trust_proxy: bool) -> String {
-    if trust_proxy {
-        if let Some(forwarded) = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .filter(|v| v.parse::<std::net::IpAddr>().is_ok())
-        {
-            return forwarded.to_string();
-        }
-    }
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(address)| address.ip().to_string())
-        .unwrap_or_else(|| "inconnue".into())
+/// The client's address: the socket peer, or — when the peer is one of `server.trusted_proxies` — the rightmost
+/// `X-Forwarded-For` hop that is not a trusted proxy (the leftmost ones are written by the client).
+pub fn client_ip(parts: &Parts, proxies: &maillage_app::proxies::TrustedProxies) -> String {
+    let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() else {
+        return "inconnue".into();
+    };
+    let forwarded = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    proxies.client(peer.ip(), forwarded).to_string()
 }
 
 /// Who is acting, from where, in which CPTS: what the audit trail records for this request.
@@ -179,7 +172,7 @@ impl FromRequestParts<AppState> for Actor {
                 .get::<CptsContext>()
                 .map(|c| c.cpts.id)
                 .or(caller.map(|c| c.cpts.id)),
-            ip: client_ip(parts, state.config.server.trust_proxy),
+            ip: client_ip(parts, &state.config.server.proxies()),
             request_id: parts
                 .headers
                 .get(crate::security::REQUEST_ID)
@@ -556,7 +549,7 @@ const FORM_LIMIT: usize = 1024 * 1024;
 
 /// State-changing requests must prove they come from a Maillage page: the form field `csrf` (or the
 /// `X-CSRF-Token` header) must equal the session's token, or, before login, the token of the
-/// pre-login cookie. A foreign `Origin` is refused outright.
+/// pre-login cookie. An `Origin` other than `server.public_url`'s is refused outright.
 async fn check_csrf(state: &AppState, request: Request) -> Result<Request, WebError> {
     let expired = || {
         WebError::Forbidden(
@@ -569,16 +562,11 @@ async fn check_csrf(state: &AppState, request: Request) -> Result<Request, WebEr
         .get(header::ORIGIN)
         .and_then(|o| o.to_str().ok())
     {
-        let host = request
-            .headers()
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
+        // The origin of `server.public_url`, the only address Maillage's pages are served at.
+        let public = url::Url::parse(state.config.server.base_url())
+            .map(|u| u.origin().ascii_serialization())
             .unwrap_or_default();
-        let public = state.config.server.base_url();
-        let same_origin = origin == public
-            || origin == format!("http://{host}")
-            || origin == format!("https://{host}");
-        if !same_origin {
+        if !origin.eq_ignore_ascii_case(&public) {
             return Err(expired());
         }
     }

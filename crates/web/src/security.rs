@@ -28,7 +28,10 @@ pub const CONTENT_SECURITY_POLICY: &str =
 
 pub fn wrap(router: Router, state: AppState) -> Router {
     let secure = state.config.server.secure_cookies();
+    let public = PublicAddress::of(&state.config.server.public_url);
     let mut router = router
+        .layer(middleware::from_fn(no_store_when_signed_in))
+        .layer(middleware::from_fn_with_state(public, check_host))
         .layer(middleware::from_fn(render_errors))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("handler panicked");
@@ -89,6 +92,84 @@ pub fn wrap(router: Router, state: AppState) -> Router {
                 )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
         )
+}
+
+/// The authority (`host[:port]`) users reach Maillage at, from `server.public_url`: the only `Host` accepted.
+#[derive(Clone, Debug)]
+pub struct PublicAddress {
+    /// Lower case; the port only when it is not the scheme's default.
+    authority: String,
+    default_port: u16,
+}
+
+impl PublicAddress {
+    pub fn of(public_url: &str) -> Self {
+        let parsed = url::Url::parse(public_url).ok();
+        let host = parsed
+            .as_ref()
+            .and_then(|u| u.host_str())
+            .unwrap_or("127.0.0.1")
+            .to_ascii_lowercase();
+        let default_port = parsed
+            .as_ref()
+            .and_then(|u| u.port_or_known_default())
+            .filter(|_| parsed.as_ref().is_some_and(|u| u.port().is_none()))
+            .unwrap_or(0);
+        let authority = match parsed.as_ref().and_then(|u| u.port()) {
+            Some(port) => format!("{host}:{port}"),
+            None => host,
+        };
+        Self {
+            authority,
+            default_port,
+        }
+    }
+
+    /// Whether a `Host` header names this address (the default port may be written or not).
+    pub fn accepts(&self, host: &str) -> bool {
+        let host = host.to_ascii_lowercase();
+        host == self.authority
+            || (self.default_port != 0
+                && host == format!("{}:{}", self.authority, self.default_port))
+    }
+}
+
+/// Requests for another host name are refused (421) before any route runs: links, cookies and e-mails are
+/// built for `server.public_url` only, and a forged `Host` must not reach them. The health check answers
+/// whatever the host, for load balancers that probe by address. A request without `Host` (HTTP/1.0, tests)
+/// names no other host and passes.
+async fn check_host(State(public): State<PublicAddress>, request: Request, next: Next) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .map(|h| h.to_str().unwrap_or("\u{0}"));
+    match host {
+        Some(host) if !public.accepts(host) && request.uri().path() != "/healthz" => {
+            tracing::warn!("request for another host refused");
+            (
+                StatusCode::MISDIRECTED_REQUEST,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                "Cette adresse ne correspond pas à ce serveur Maillage.",
+            )
+                .into_response()
+        }
+        _ => next.run(request).await,
+    }
+}
+
+/// Pages seen with a session or a token may show personal data: no cache (browser, proxy) may keep them.
+/// Embedded assets stay cacheable.
+async fn no_store_when_signed_in(request: Request, next: Next) -> Response {
+    let signed_in = crate::cookies::read(request.headers(), crate::cookies::SESSION).is_some()
+        || request.headers().contains_key(header::AUTHORIZATION);
+    let asset = request.uri().path().starts_with("/static/");
+    let mut response = next.run(request).await;
+    if signed_in && !asset {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 fn header_layer(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {

@@ -22,6 +22,7 @@ mod access;
 mod accounts;
 mod architecture;
 mod doctor_search;
+mod hardening;
 mod platform;
 mod sas;
 mod territory_directory;
@@ -88,6 +89,16 @@ impl TestApp {
         let entries = self.audit_of(cpts, action).await;
         assert_eq!(entries.len(), before + 1, "{action}: one new entry");
         assert_eq!(entries[0].entry.target_id, target, "{action}: its target");
+    }
+
+    /// The same database under a changed configuration (a new router, as a restart would give).
+    fn reconfigured(mut self, change: impl FnOnce(&mut Config)) -> Self {
+        let mut config = (*self.state.config).clone();
+        change(&mut config);
+        let accounts = test_accounts(&self.store, &config);
+        self.state = AppState::new(self.store.clone(), accounts, Arc::new(config));
+        self.router = maillage_web::app(self.state.clone());
+        self
     }
 
     /// Another app on a fresh copy of the demo, on the same engine.
