@@ -404,11 +404,16 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         .await; // already there when reused
     let mut sessions = Vec::new();
     for i in 0..args.concurrency {
+        let ip = format!("10.0.{}.{}", i / 250, i % 250);
+        let attempt = maillage_app::accounts::Attempt {
+            ip: &ip,
+            device: None,
+        };
         match accounts
             .login(
                 "coordination@mesure.test",
                 "mesure-mesure-2026",
-                &format!("10.0.{}.{}", i / 250, i % 250),
+                &attempt,
                 maillage_app::clock::now_ms(),
             )
             .await?

@@ -157,6 +157,13 @@ pub struct SecurityConfig {
     pub data_keys: Sensitive<String>,
     /// Key of the blind index used to find duplicate patients without decrypting (base64, 32 bytes).
     pub blind_index_key: Sensitive<String>,
+    /// Keys of the audit chain's MAC, `id:base64` comma-separated like `data_keys` (the first one writes, the
+    /// others still verify). Empty: entries get a plain SHA-256, which someone able to write to the database
+    /// could recompute.
+    pub audit_keys: Sensitive<String>,
+    /// File the hourly signed checkpoint of the audit chains is appended to (besides the log line); empty: log
+    /// line only. Keep it off the database server, or ship it elsewhere.
+    pub audit_checkpoint_file: String,
     /// Failed logins on one account within 15 minutes before it is locked.
     pub login_lock_after: i64,
     /// How long a locked account (or address) stays locked, in minutes.
@@ -172,6 +179,8 @@ impl Default for SecurityConfig {
             session_absolute_hours: 12,
             data_keys: Sensitive::default(),
             blind_index_key: Sensitive::default(),
+            audit_keys: Sensitive::default(),
+            audit_checkpoint_file: String::new(),
             login_lock_after: 10,
             login_lock_minutes: 15,
             reset_link_minutes: 60,
@@ -201,6 +210,11 @@ pub struct SmtpConfig {
     pub password: Sensitive<String>,
     /// Sender address of every e-mail.
     pub from: String,
+    /// Messages of the outbox are reduced to their subject and date after this many days.
+    pub outbox_keep_days: i64,
+    /// The outbox page shows addresses and links in full: for the demo only (set by `maillage demo`), where
+    /// the outbox stands in for the fictitious people's mailboxes. Never on a real platform.
+    pub outbox_shows_links: bool,
 }
 
 impl Default for SmtpConfig {
@@ -212,6 +226,8 @@ impl Default for SmtpConfig {
             username: String::new(),
             password: Sensitive::default(),
             from: "Maillage <ne-pas-repondre@maillage.invalid>".into(),
+            outbox_keep_days: 30,
+            outbox_shows_links: false,
         }
     }
 }
@@ -227,6 +243,8 @@ pub struct JobsConfig {
     pub lease_seconds: i64,
     /// Attempts before a job is marked failed.
     pub max_attempts: i64,
+    /// Finished jobs (their payload already emptied) are removed after this many days.
+    pub keep_finished_days: i64,
 }
 
 impl Default for JobsConfig {
@@ -236,6 +254,7 @@ impl Default for JobsConfig {
             poll_interval_ms: 1_000,
             lease_seconds: 300,
             max_attempts: 5,
+            keep_finished_days: 30,
         }
     }
 }
@@ -452,10 +471,24 @@ impl Config {
     pub fn with_new_keys(mut self) -> Self {
         self.security.data_keys = Sensitive::new(format!("k1:{}", crate::crypto::generate_key()));
         self.security.blind_index_key = Sensitive::new(crate::crypto::generate_key());
+        self.security.audit_keys = Sensitive::new(format!("a1:{}", crate::crypto::generate_key()));
         self
     }
 
     /// The keyring the security settings describe.
+    /// The audit chain's keys (none when `security.audit_keys` is empty).
+    pub fn audit_keys(
+        &self,
+    ) -> Result<maillage_domain::audit::AuditKeys, crate::crypto::CryptoError> {
+        let keys =
+            crate::crypto::parse_keys(self.security.audit_keys.expose(), "security.audit_keys")?;
+        Ok(maillage_domain::audit::AuditKeys::new(
+            keys.into_iter()
+                .map(|(id, key)| (id, key.to_vec()))
+                .collect(),
+        ))
+    }
+
     pub fn keyring(&self) -> Result<crate::crypto::Keyring, crate::crypto::CryptoError> {
         crate::crypto::Keyring::from_config(
             self.security.data_keys.expose(),
@@ -509,6 +542,12 @@ data_keys = ""
 # Key of the blind index that finds duplicate patients without decrypting (base64, 32 bytes).
 # Prefer MAILLAGE_SECURITY__BLIND_INDEX_KEY_FILE.
 blind_index_key = ""
+# Keys of the audit chain's MAC (id:base64, comma-separated, the first writes): without one, someone able to
+# write to the database could recompute the chain. `maillage keys generate` makes one.
+audit_keys = ""
+# File the hourly signed checkpoint of the audit chains is appended to (also written as a log line). Keep it
+# off the database server; `maillage audit verify --checkpoint FILE` checks the chains against it.
+audit_checkpoint_file = ""
 # Failed logins on one account within 15 minutes before it is locked, and for how many minutes.
 login_lock_after = 10
 login_lock_minutes = 15
@@ -524,6 +563,11 @@ tls = "starttls"
 username = ""
 password = ""
 from = "Maillage <ne-pas-repondre@maillage.invalid>"
+# Messages of the outbox are reduced to their subject and date after this many days.
+outbox_keep_days = 30
+# Show addresses and links in full on the outbox page: for the demo only (a live link there would let a
+# platform administrator take over someone's account).
+outbox_shows_links = false
 
 [jobs]
 # Background jobs (e-mails, reminders, alerts, purges) run by this process; 0 to run none here.
@@ -534,6 +578,8 @@ poll_interval_ms = 1000
 lease_seconds = 300
 # Attempts before a job is marked failed; retries wait longer each time.
 max_attempts = 5
+# Finished jobs (their payload already emptied) are removed after this many days.
+keep_finished_days = 30
 
 [territory]
 # Populations separating the ACI size categories: 1 below the first, 2 from it and below the second,

@@ -25,7 +25,7 @@ pub enum CryptoError {
     NoDataKey,
     #[error("security.blind_index_key is empty: generate one with `maillage keys generate`")]
     NoIndexKey,
-    #[error("security.data_keys: {0}")]
+    #[error("{0}")]
     BadKey(String),
     #[error("ciphertext made with key {0}, which is not configured any more")]
     UnknownKey(String),
@@ -62,6 +62,41 @@ fn decode_key(text: &str, what: &str) -> Result<[u8; 32], CryptoError> {
         .map_err(|_| CryptoError::BadKey(format!("{what} must be 32 bytes")))
 }
 
+/// Keys written `id:base64,id:base64` (data keys, audit keys): ids of 1 to 32 letters, digits, `-` or `_`,
+/// each once, each key 32 bytes. `what` names the setting in messages.
+pub fn parse_keys(text: &str, what: &str) -> Result<Vec<(String, [u8; 32])>, CryptoError> {
+    let mut keys: Vec<(String, [u8; 32])> = Vec::new();
+    for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (id, key) = entry
+            .split_once(':')
+            .ok_or_else(|| CryptoError::BadKey(format!("{what}: each key is written id:base64")))?;
+        let id = id.trim();
+        if id.is_empty()
+            || id.len() > 32
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(CryptoError::BadKey(format!(
+                "{what}: key id « {id} »: 1 to 32 letters, digits, - or _"
+            )));
+        }
+        if keys.iter().any(|(known, _)| known == id) {
+            return Err(CryptoError::BadKey(format!(
+                "{what}: key id {id} appears twice"
+            )));
+        }
+        keys.push((
+            id.to_string(),
+            decode_key(key, &format!("{what}: key {id}"))?,
+        ));
+    }
+    Ok(keys)
+}
+
+/// What starts a text sealed by [`Keyring::seal_text`].
+pub const SEALED_TEXT_PREFIX: &str = "sealed:";
+
 /// A new random key as `maillage keys generate` prints it.
 pub fn generate_key() -> String {
     let mut bytes = [0u8; 32];
@@ -72,35 +107,13 @@ pub fn generate_key() -> String {
 impl Keyring {
     /// `data_keys`: `id:base64,id:base64` (first encrypts); `index_key`: base64.
     pub fn from_config(data_keys: &str, index_key: &str) -> Result<Self, CryptoError> {
-        let mut keys = Vec::new();
-        for entry in data_keys
-            .split(',')
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-        {
-            let (id, key) = entry
-                .split_once(':')
-                .ok_or_else(|| CryptoError::BadKey("each key is written id:base64".into()))?;
-            let id = id.trim();
-            if id.is_empty()
-                || id.len() > 32
-                || !id
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            {
-                return Err(CryptoError::BadKey(format!(
-                    "key id « {id} »: 1 to 32 letters, digits, - or _"
-                )));
-            }
-            if keys.iter().any(|k: &DataKey| k.id == id) {
-                return Err(CryptoError::BadKey(format!("key id {id} appears twice")));
-            }
-            let key = decode_key(key, &format!("key {id}"))?;
-            keys.push(DataKey {
-                id: id.to_string(),
+        let keys: Vec<DataKey> = parse_keys(data_keys, "security.data_keys")?
+            .into_iter()
+            .map(|(id, key)| DataKey {
+                id,
                 cipher: XChaCha20Poly1305::new(&key.into()),
-            });
-        }
+            })
+            .collect();
         if keys.is_empty() {
             return Err(CryptoError::NoDataKey);
         }
@@ -137,12 +150,36 @@ impl Keyring {
         let mut out = Vec::with_capacity(2 + id.len() + NONCE_LEN + sealed.len());
         out.push(FORMAT_VERSION);
         out.push(
-            u8::try_from(id.len()).map_err(|_| CryptoError::BadKey("key id too long".into()))?,
+            u8::try_from(id.len())
+                .map_err(|_| CryptoError::BadKey("security.data_keys: key id too long".into()))?,
         );
         out.extend_from_slice(id);
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&sealed);
         Ok(out)
+    }
+
+    /// [`Self::seal`] for a text column: `sealed:` then the ciphertext in base64, so that a sealed value is
+    /// told apart from a clear one left by an earlier version.
+    pub fn seal_text(&self, plaintext: &str, context: &[u8]) -> Result<String, CryptoError> {
+        use base64::Engine;
+        let sealed = self.seal(plaintext.as_bytes(), context)?;
+        Ok(format!(
+            "{SEALED_TEXT_PREFIX}{}",
+            base64::engine::general_purpose::STANDARD.encode(sealed)
+        ))
+    }
+
+    /// Opens a value written by [`Self::seal_text`].
+    pub fn open_text(&self, sealed: &str, context: &[u8]) -> Result<String, CryptoError> {
+        use base64::Engine;
+        let encoded = sealed
+            .strip_prefix(SEALED_TEXT_PREFIX)
+            .ok_or(CryptoError::Damaged)?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map_err(|_| CryptoError::Damaged)?;
+        String::from_utf8(self.open(&bytes, context)?).map_err(|_| CryptoError::Damaged)
     }
 
     /// The key id a ciphertext was made with.

@@ -4,6 +4,7 @@
 
 use crate::clock::{now_ms, MINUTE_MS, SECOND_MS};
 use crate::config::JobsConfig;
+use crate::crypto::Keyring;
 use async_trait::async_trait;
 use maillage_store::{Job, JobId, NewJob, Store, StoreError};
 use std::collections::HashMap;
@@ -39,21 +40,32 @@ pub fn retry_delay_ms(attempts: i64) -> i64 {
     base + i64::try_from(jitter).unwrap_or(0)
 }
 
-/// Queues a job of `kind` with a JSON payload, due now.
+/// What a job's payload is sealed for: its kind (a payload moved to a job of another kind does not open).
+fn payload_context(kind: &str) -> Vec<u8> {
+    format!("job:{kind}").into_bytes()
+}
+
+/// Queues a job of `kind` with a JSON payload, due now. The payload is sealed with the data keys: the links,
+/// addresses and phone numbers jobs carry are never in clear in the database (and it is emptied once the job
+/// is over).
 pub async fn enqueue(
     store: &dyn Store,
+    keyring: &Keyring,
     kind: &str,
     payload: &serde_json::Value,
     cpts: Option<maillage_store::CptsId>,
     max_attempts: i64,
 ) -> Result<JobId, StoreError> {
     let now = now_ms();
+    let sealed = keyring
+        .seal_text(&payload.to_string(), &payload_context(kind))
+        .map_err(|e| StoreError::Corrupt(format!("job payload: {e}")))?;
     store
         .enqueue_job(
             &NewJob {
                 cpts_id: cpts,
                 kind: kind.to_string(),
-                payload: payload.to_string(),
+                payload: sealed,
                 max_attempts,
                 run_at: now,
             },
@@ -64,13 +76,14 @@ pub async fn enqueue(
 
 pub struct JobRunner {
     store: Arc<dyn Store>,
+    keyring: Arc<Keyring>,
     handlers: HashMap<String, Arc<dyn JobHandler>>,
     config: JobsConfig,
     worker_id: String,
 }
 
 impl JobRunner {
-    pub fn new(store: Arc<dyn Store>, config: JobsConfig) -> Self {
+    pub fn new(store: Arc<dyn Store>, keyring: Arc<Keyring>, config: JobsConfig) -> Self {
         let worker_id = format!(
             "{}-{}-{}",
             hostname(),
@@ -79,10 +92,31 @@ impl JobRunner {
         );
         Self {
             store,
+            keyring,
             handlers: HashMap::new(),
             config,
             worker_id,
         }
+    }
+
+    /// The job with its payload in clear, for its handler only (a payload queued in clear by an earlier version
+    /// is taken as it is).
+    fn opened(&self, job: &Job) -> Result<Job, JobError> {
+        if !job.payload.starts_with(crate::crypto::SEALED_TEXT_PREFIX) {
+            return Ok(job.clone());
+        }
+        let payload = self
+            .keyring
+            .open_text(&job.payload, &payload_context(&job.kind))
+            .map_err(|e| {
+                JobError::Permanent(format!(
+                    "payload cannot be opened (a data key removed?): {e}"
+                ))
+            })?;
+        Ok(Job {
+            payload,
+            ..job.clone()
+        })
     }
 
     pub fn register(&mut self, kind: &str, handler: Arc<dyn JobHandler>) {
@@ -107,7 +141,10 @@ impl JobRunner {
             ))
         } else {
             match self.handlers.get(&job.kind) {
-                Some(handler) => handler.run(&job).await,
+                Some(handler) => match self.opened(&job) {
+                    Ok(opened) => handler.run(&opened).await,
+                    Err(error) => Err(error),
+                },
                 None => Err(JobError::Permanent(format!(
                     "no handler for job kind {}",
                     job.kind
@@ -209,14 +246,54 @@ fn hostname() -> String {
         .unwrap_or_else(|| "maillage".into())
 }
 
+/// How long the platform keeps what it sent: outbox messages in full, finished jobs at all.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    pub outbox_keep_days: i64,
+    pub jobs_keep_days: i64,
+}
+
+impl Retention {
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Self {
+            outbox_keep_days: config.smtp.outbox_keep_days,
+            jobs_keep_days: config.jobs.keep_finished_days,
+        }
+    }
+
+    /// Reduces old outbox messages to their metadata and removes old finished jobs.
+    pub async fn apply(&self, store: &dyn Store, now: i64) {
+        let day = 24 * 60 * MINUTE_MS;
+        match store
+            .reduce_outbox(now - self.outbox_keep_days.max(0) * day, now)
+            .await
+        {
+            Ok(reduced) if reduced > 0 => tracing::info!(reduced, "outbox messages reduced"),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "outbox reduction failed"),
+        }
+        match store
+            .purge_finished_jobs(now - self.jobs_keep_days.max(0) * day)
+            .await
+        {
+            Ok(purged) if purged > 0 => tracing::info!(purged, "finished jobs removed"),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "job purge failed"),
+        }
+    }
+}
+
 /// Periodic upkeep, each task done by one instance at a time thanks to a database lock: expired sessions
-/// every minute; every hour, each registered mission's upkeep ([`crate::missions::MissionUpkeep::hourly`]:
+/// every minute; every hour, the platform's retention ([`Retention`]), a signed checkpoint of the audit
+/// chains ([`crate::audit_checkpoint`]) and each registered mission's upkeep ([`crate::missions::MissionUpkeep::hourly`]:
 /// for access to a médecin traitant, priorities grow with waiting, stale GP declarations are reminded, ended
 /// requests past the retention delay are anonymised; for unscheduled care, the planner's statistics).
 pub fn spawn_maintenance(
     accounts: crate::accounts::Accounts,
     missions: crate::missions::Missions,
     store: Arc<dyn Store>,
+    retention: Retention,
+    checkpointer: crate::audit_checkpoint::Checkpointer,
     holder: String,
     mut shutdown: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
@@ -237,6 +314,19 @@ pub fn spawn_maintenance(
                     }
                     if let Err(error) = crate::rate_limit::purge(store.as_ref(), now).await {
                         tracing::warn!(%error, "rate-limit purge failed");
+                    }
+                }
+                Ok(false) => {}
+                Err(error) => tracing::warn!(%error, "maintenance lock unavailable"),
+            }
+            match store
+                .try_lock("hourly:platform", &holder, now, 60 * MINUTE_MS)
+                .await
+            {
+                Ok(true) => {
+                    retention.apply(store.as_ref(), now).await;
+                    if let Err(error) = checkpointer.write(store.as_ref(), now).await {
+                        tracing::warn!(%error, "audit checkpoint not written");
                     }
                 }
                 Ok(false) => {}

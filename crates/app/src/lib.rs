@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod audit_checkpoint;
 pub mod caller;
 pub mod clock;
 pub mod config;

@@ -23,6 +23,13 @@ pub const PUBLIC_DOCTOR_REQUEST: Limit = Limit {
     window_ms: HOUR_MS,
 };
 
+/// Reset e-mails sent to one account (whoever asks for them, from wherever).
+pub const RESET_EMAILS_PER_ACCOUNT: Limit = Limit {
+    name: "reset-email-per-account",
+    max: 3,
+    window_ms: HOUR_MS,
+};
+
 /// Counters whose window started longer ago than this are purged (the longest window, with margin).
 pub const KEPT_FOR_MS: i64 = 2 * 24 * HOUR_MS;
 

@@ -139,14 +139,25 @@ pub enum TerritoryCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check the hash chain of the whole audit trail: exit 0 when intact, 1 when an entry was modified,
-    /// deleted or inserted.
-    Verify,
+    /// Check every chain of the audit trail: exit 0 when intact, 1 when an entry was modified, deleted or
+    /// inserted, a code does not match its key, or (with --checkpoint) a chain was shortened or rewritten
+    /// since a checkpoint.
+    Verify {
+        /// A checkpoint file (JSON lines written by `maillage audit checkpoint` or by the server every hour).
+        #[arg(long)]
+        checkpoint: Option<std::path::PathBuf>,
+    },
+    /// Write a signed checkpoint of every chain's head: appended to FILE, or printed. Keep it away from the
+    /// database (another machine, a log collector).
+    Checkpoint {
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Print a new data key and a new blind-index key to put in the configuration.
+    /// Print a new data key, blind-index key and audit key to put in the configuration.
     Generate,
     /// Re-encrypt every patient identity and second-factor secret with the first key of security.data_keys.
     /// Rotation: put a new key first (keep the old ones after it), run this, then remove the old keys.

@@ -11,17 +11,15 @@ use maillage_app::demo;
 use maillage_app::imports::{audit_import, run_import, ImportKind};
 use maillage_app::jobs::{spawn_maintenance, JobRunner};
 use maillage_app::mail::{EmailJob, Mailer, EMAIL_JOB};
-use maillage_app::patients::Patients;
 use maillage_domain::audit::AuditAction;
 use maillage_domain::authz::Role;
-use maillage_store::{verify_audit_chain, ChainReport};
 use maillage_store::{Page, Store};
 use std::process::ExitCode;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
 
-type AnyError = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
 fn text(value: &str) -> Value {
     Value::from(value.to_string())
@@ -97,13 +95,18 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AnyError> {
     follow_bind_with_public_url(&cli, &mut config);
     if let Command::Demo(args) = &cli.command {
         // The demo's keys apply only where the configuration names none.
-        let (data_key, index_key) = demo_keys(&args.data_dir)?;
+        let (data_key, index_key, audit_key) = demo_keys(&args.data_dir)?;
         if config.security.data_keys.expose().is_empty() {
             config.security.data_keys = data_key.into();
         }
         if config.security.blind_index_key.expose().is_empty() {
             config.security.blind_index_key = index_key.into();
         }
+        if config.security.audit_keys.expose().is_empty() {
+            config.security.audit_keys = audit_key.into();
+        }
+        // The demo's outbox stands in for the fictitious people's mailboxes: its links are shown.
+        config.smtp.outbox_shows_links = true;
     }
     match cli.command {
         Command::Config(ConfigCommand::Default) => {
@@ -115,33 +118,25 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AnyError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Healthcheck { url } => healthcheck(&config, url).await,
-        Command::Audit(AuditCommand::Verify) => {
-            let store = maillage_store::open(config.database.url.expose()).await?;
-            match verify_audit_chain(store.as_ref(), 1_000).await? {
-                ChainReport::Intact { chains, entries } => {
-                    println!("Audit trail intact: {chains} chain(s) (one per CPTS, and the platform's), {entries} entries");
-                    // Kept off the server, the heads reveal even a rewrite of a whole chain.
-                    for head in store.audit_chains().await? {
-                        if let Some((seq, hash)) = head.head {
-                            println!("chain {}: entry {seq}, head hash {hash}", head.chain);
-                        }
-                    }
-                    Ok(ExitCode::SUCCESS)
-                }
-                ChainReport::Broken { chain, seq, reason } => {
-                    eprintln!("Audit trail BROKEN in chain {chain} at entry {seq}: {reason}");
-                    Ok(ExitCode::FAILURE)
-                }
-            }
+        Command::Audit(AuditCommand::Verify { checkpoint }) => {
+            crate::security::verify_audit(&config, checkpoint.as_deref()).await
+        }
+        Command::Audit(AuditCommand::Checkpoint { out }) => {
+            crate::security::write_checkpoint(&config, out.as_deref()).await
         }
         Command::Keys(KeysCommand::Generate) => {
             let id = format!("k{}", &random_token()[..8]);
             println!("# Add to maillage.toml, [security] section (or to the files named by MAILLAGE_SECURITY__…_FILE):");
             println!("data_keys = \"{id}:{}\"", generate_key());
             println!("blind_index_key = \"{}\"", generate_key());
+            println!(
+                "audit_keys = \"a{}:{}\"",
+                &random_token()[..8],
+                generate_key()
+            );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Keys(KeysCommand::Rotate) => rotate_keys(&config).await,
+        Command::Keys(KeysCommand::Rotate) => crate::security::rotate_keys(&config).await,
         Command::Territory(command) => Ok(territory(&config, command)),
         Command::Match { input, json } => Ok(run_match(&input, json)),
         Command::Import(ImportCommand::Directory { cpts, file }) => {
@@ -156,7 +151,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AnyError> {
         Command::Token(command) => token_command(&config, command).await,
         Command::Migrate => {
             init_logs(&config);
-            let store = maillage_store::open(config.database.url.expose()).await?;
+            let store = open_store(&config).await?;
             println!(
                 "Migrations applied to {} ({})",
                 redacted_url(config.database.url.expose()),
@@ -174,7 +169,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AnyError> {
         }
         Command::User(command) => user(&config, command).await,
         Command::Backup { file } => {
-            let store = maillage_store::open(config.database.url.expose()).await?;
+            let store = open_store(&config).await?;
             match store.backup_to(&file).await {
                 Ok(()) => {
                     println!("Backup written to {}", file.display());
@@ -190,6 +185,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AnyError> {
     }
 }
 
+/// The database, its audit entries chained with the configured audit keys.
+pub(crate) async fn open_store(config: &Config) -> Result<Arc<dyn Store>, AnyError> {
+    Ok(maillage_store::open_with(config.database.url.expose(), config.audit_keys()?).await?)
+}
+
 fn keyring(config: &Config) -> Result<Arc<Keyring>, AnyError> {
     Ok(Arc::new(Keyring::from_config(
         config.security.data_keys.expose(),
@@ -197,15 +197,16 @@ fn keyring(config: &Config) -> Result<Arc<Keyring>, AnyError> {
     )?))
 }
 
-async fn open(config: &Config) -> Result<(Arc<dyn Store>, Accounts), AnyError> {
+pub(crate) async fn open(config: &Config) -> Result<(Arc<dyn Store>, Accounts), AnyError> {
     let keyring = keyring(config)?;
-    let store = maillage_store::open(config.database.url.expose()).await?;
+    let store = open_store(config).await?;
     let accounts = Accounts::new(store.clone(), config.security.clone(), keyring)?;
     Ok((store, accounts))
 }
 
-/// The demo's own keys, made on first run and kept beside its database (never inside it).
-fn demo_keys(data_dir: &std::path::Path) -> Result<(String, String), AnyError> {
+/// The demo's own keys (data, blind index, audit chain), made on first run and kept beside its database
+/// (never inside it). A demo directory from before audit keys gets one added.
+fn demo_keys(data_dir: &std::path::Path) -> Result<(String, String, String), AnyError> {
     std::fs::create_dir_all(data_dir)
         .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
     let file = data_dir.join("demo-keys");
@@ -213,79 +214,30 @@ fn demo_keys(data_dir: &std::path::Path) -> Result<(String, String), AnyError> {
         let content = format!("demo:{}\n{}\n", generate_key(), generate_key());
         std::fs::write(&file, content)
             .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600));
-        }
     }
-    let content = std::fs::read_to_string(&file)
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600));
+    }
+    let mut content = std::fs::read_to_string(&file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    if content.lines().count() == 2 {
+        content.push_str(&format!("demo-audit:{}\n", generate_key()));
+        std::fs::write(&file, &content)
+            .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    }
     let mut lines = content.lines();
-    match (lines.next(), lines.next()) {
-        (Some(data), Some(index)) => Ok((data.to_string(), index.to_string())),
+    match (lines.next(), lines.next(), lines.next()) {
+        (Some(data), Some(index), Some(audit)) => {
+            Ok((data.to_string(), index.to_string(), audit.to_string()))
+        }
         _ => Err(format!(
             "{} is damaged: delete it together with demo.db",
             file.display()
         )
         .into()),
     }
-}
-
-async fn rotate_keys(config: &Config) -> Result<ExitCode, AnyError> {
-    let (store, accounts) = open(config).await?;
-    let keyring = accounts.keyring().clone();
-    eprintln!("Re-encrypting with key {}…", keyring.active_key_id());
-    let patients = Patients::new(store.clone(), keyring.clone());
-    let count = patients
-        .rotate(500, |done| {
-            eprintln!("  {done} patient identities re-encrypted")
-        })
-        .await?;
-    let mut secrets = 0u64;
-    let mut page = 1;
-    loop {
-        let users = store.list_users(Page::new(page, 500)).await?;
-        if users.is_empty() {
-            break;
-        }
-        for user in &users {
-            let Some(sealed) = &user.totp_secret else {
-                continue;
-            };
-            if Keyring::key_id_of(sealed)? == keyring.active_key_id() {
-                continue;
-            }
-            let context = format!("totp:{}", user.id).into_bytes();
-            let secret = keyring.open(sealed, &context)?;
-            store
-                .set_totp(
-                    user.id,
-                    Some(&keyring.seal(&secret, &context)?),
-                    user.totp_enabled,
-                )
-                .await?;
-            secrets += 1;
-        }
-        page += 1;
-    }
-    audit::record(
-        store.as_ref(),
-        &AuditContext::command_line(),
-        AuditEvent::new(
-            AuditAction::KeysRotated,
-            "keys",
-            keyring.active_key_id().to_string(),
-        )
-        .detail(serde_json::json!({ "patients": count, "second_factor_secrets": secrets })),
-    )
-    .await?;
-    println!(
-        "Done: {count} patient identities and {secrets} second-factor secrets now use key {}.",
-        keyring.active_key_id()
-    );
-    println!("Old keys can be removed from security.data_keys.");
-    Ok(ExitCode::SUCCESS)
 }
 
 async fn serve(config: Config) -> Result<ExitCode, AnyError> {
@@ -305,12 +257,17 @@ async fn serve_with(
         );
     }
     let (stop, stopped) = watch::channel(false);
-    let mut runner = JobRunner::new(store.clone(), config.jobs.clone());
+    let mut runner = JobRunner::new(
+        store.clone(),
+        accounts.keyring().clone(),
+        config.jobs.clone(),
+    );
     runner.register(
         EMAIL_JOB,
         Arc::new(EmailJob {
             mailer,
             store: store.clone(),
+            keyring: accounts.keyring().clone(),
         }),
     );
     let missions = maillage_app::missions::Missions::from_config(
@@ -327,6 +284,8 @@ async fn serve_with(
         accounts.clone(),
         missions.clone(),
         store.clone(),
+        maillage_app::jobs::Retention::from_config(&config),
+        maillage_app::audit_checkpoint::Checkpointer::from_config(&config)?,
         holder,
         stopped,
     ));
@@ -621,7 +580,7 @@ fn territory(config: &Config, command: TerritoryCommand) -> ExitCode {
 
 async fn token_command(config: &Config, command: TokenCommand) -> Result<ExitCode, AnyError> {
     use maillage_app::tokens;
-    let store = maillage_store::open(config.database.url.expose()).await?;
+    let store = open_store(config).await?;
     let find = |slug: String| {
         let store = store.clone();
         async move {
@@ -698,7 +657,7 @@ async fn import_file(
     slug: &str,
     file: &std::path::Path,
 ) -> Result<ExitCode, AnyError> {
-    let store = maillage_store::open(config.database.url.expose()).await?;
+    let store = open_store(config).await?;
     let cpts = store
         .find_cpts_by_slug(slug)
         .await?

@@ -1,9 +1,14 @@
-//! The audit trail: what is recorded, and the hash that chains each entry to the one before.
+//! The audit trail: what is recorded, and the code that chains each entry to the one before.
 //!
-//! Entry `n` stores `hash_n = SHA-256(canonical(entry_n) ‖ hash_{n-1})`. Changing one byte of an entry
-//! changes its hash; deleting or inserting an entry breaks the sequence numbers or the link to the
-//! previous hash; the head row keeps the last sequence number and hash, so a truncated tail shows too.
+//! Entry `n` stores `hash_n = HMAC-SHA-256(key, canonical(entry_n) ‖ hash_{n-1})`, written `hmac:<key id>:<hex>`,
+//! with a key from the configuration (`security.audit_keys`), never in the database: whoever can write to the
+//! database cannot recompute the chain after changing it. Changing one byte of an entry changes its code;
+//! deleting or inserting an entry breaks the positions or the link to the previous code; the head row keeps
+//! the last position and code. A shortened chain whose head was updated to match is caught against a
+//! checkpoint kept elsewhere ([`AuditKeys::sign`]). Entries written before a key was configured carry a plain
+//! SHA-256 (64 hex digits) and are still verified; after the first keyed entry, none may be plain.
 
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 /// `hash_0`: what the first entry links to.
@@ -306,10 +311,9 @@ pub struct AuditFields<'a> {
     pub request_id: &'a str,
 }
 
-/// SHA-256 over the fields (each length-prefixed, so no two different entries share an encoding) and the
-/// previous entry's hash.
-pub fn entry_hash(fields: &AuditFields<'_>, prev_hash: &str) -> String {
-    let mut hasher = Sha256::new();
+/// The canonical encoding of an entry and the previous code: each part length-prefixed, so that no two different
+/// entries share an encoding.
+fn canonical_parts(fields: &AuditFields<'_>, prev_hash: &str, mut feed: impl FnMut(&[u8])) {
     let seq = fields.seq.to_string();
     let at = fields.at.to_string();
     for part in [
@@ -327,9 +331,142 @@ pub fn entry_hash(fields: &AuditFields<'_>, prev_hash: &str) -> String {
         fields.request_id,
         prev_hash,
     ] {
-        hasher.update((part.len() as u64).to_be_bytes());
-        hasher.update(part.as_bytes());
+        feed(&(part.len() as u64).to_be_bytes());
+        feed(part.as_bytes());
     }
+}
+
+/// The keys of the chain's MAC: the first one writes, all of them verify (a rotated key stays for the entries
+/// it wrote). Empty: entries get a plain SHA-256, as before keys existed.
+#[derive(Clone, Default)]
+pub struct AuditKeys {
+    keys: Vec<(String, Vec<u8>)>,
+}
+
+impl std::fmt::Debug for AuditKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ids: Vec<&str> = self.keys.iter().map(|(id, _)| id.as_str()).collect();
+        f.debug_struct("AuditKeys").field("ids", &ids).finish()
+    }
+}
+
+/// How a stored code compares with the entry it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeCheck {
+    /// A MAC of a configured key, and it matches.
+    Keyed,
+    /// A plain SHA-256 (written before keys), and it matches.
+    Unkeyed,
+    /// Does not match: the entry, its position or its link was changed.
+    Mismatch,
+    /// A MAC of a key that is not configured.
+    UnknownKey(String),
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+impl AuditKeys {
+    /// `(id, key)` pairs, the writing key first.
+    pub fn new(keys: Vec<(String, Vec<u8>)>) -> Self {
+        Self { keys }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The writing key's id.
+    pub fn active_id(&self) -> Option<&str> {
+        self.keys.first().map(|(id, _)| id.as_str())
+    }
+
+    fn mac(key: &[u8]) -> HmacSha256 {
+        // HMAC takes a key of any length.
+        HmacSha256::new_from_slice(key)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts every key length"))
+    }
+
+    fn key(&self, id: &str) -> Option<&[u8]> {
+        self.keys
+            .iter()
+            .find(|(known, _)| known == id)
+            .map(|(_, key)| key.as_slice())
+    }
+
+    /// The code of a new entry: a MAC of the writing key, or a plain SHA-256 when no key is configured.
+    pub fn code(&self, fields: &AuditFields<'_>, prev_hash: &str) -> String {
+        match self.keys.first() {
+            Some((id, key)) => {
+                let mut mac = Self::mac(key);
+                canonical_parts(fields, prev_hash, |bytes| mac.update(bytes));
+                format!("hmac:{id}:{}", hex::encode(mac.finalize().into_bytes()))
+            }
+            None => entry_hash(fields, prev_hash),
+        }
+    }
+
+    /// Compares a stored code with the entry (constant time for MACs).
+    pub fn check(&self, fields: &AuditFields<'_>, prev_hash: &str, stored: &str) -> CodeCheck {
+        let Some(rest) = stored.strip_prefix("hmac:") else {
+            return if entry_hash(fields, prev_hash) == stored {
+                CodeCheck::Unkeyed
+            } else {
+                CodeCheck::Mismatch
+            };
+        };
+        let Some((id, hex_code)) = rest.split_once(':') else {
+            return CodeCheck::Mismatch;
+        };
+        let Some(key) = self.key(id) else {
+            return CodeCheck::UnknownKey(id.to_string());
+        };
+        let Ok(code) = hex::decode(hex_code) else {
+            return CodeCheck::Mismatch;
+        };
+        let mut mac = Self::mac(key);
+        canonical_parts(fields, prev_hash, |bytes| mac.update(bytes));
+        if mac.verify_slice(&code).is_ok() {
+            CodeCheck::Keyed
+        } else {
+            CodeCheck::Mismatch
+        }
+    }
+
+    /// Signs a text (a checkpoint) with the writing key: `hmac:<id>:<hex>`; none without a key.
+    pub fn sign(&self, text: &str) -> Option<String> {
+        let (id, key) = self.keys.first()?;
+        let mut mac = Self::mac(key);
+        mac.update(b"maillage-audit-checkpoint\0");
+        mac.update(text.as_bytes());
+        Some(format!(
+            "hmac:{id}:{}",
+            hex::encode(mac.finalize().into_bytes())
+        ))
+    }
+
+    /// Whether `signature` was made by [`Self::sign`] over `text` with one of the configured keys.
+    pub fn verify_signature(&self, text: &str, signature: &str) -> bool {
+        let Some((id, hex_code)) = signature
+            .strip_prefix("hmac:")
+            .and_then(|rest| rest.split_once(':'))
+        else {
+            return false;
+        };
+        let (Some(key), Ok(code)) = (self.key(id), hex::decode(hex_code)) else {
+            return false;
+        };
+        let mut mac = Self::mac(key);
+        mac.update(b"maillage-audit-checkpoint\0");
+        mac.update(text.as_bytes());
+        mac.verify_slice(&code).is_ok()
+    }
+}
+
+/// SHA-256 over the fields (each length-prefixed, so no two different entries share an encoding) and the
+/// previous entry's hash: the code of entries written without a key.
+pub fn entry_hash(fields: &AuditFields<'_>, prev_hash: &str) -> String {
+    let mut hasher = Sha256::new();
+    canonical_parts(fields, prev_hash, |bytes| hasher.update(bytes));
     hex::encode(hasher.finalize())
 }
 
@@ -365,6 +502,47 @@ mod tests {
         shifted.actor = "a@b.frl";
         shifted.action = "ogin";
         assert_ne!(base, entry_hash(&shifted, GENESIS_HASH));
+    }
+
+    #[test]
+    fn keyed_codes_need_the_key_and_plain_ones_stay_readable() {
+        let keys = AuditKeys::new(vec![("a1".into(), vec![7; 32])]);
+        let code = keys.code(&fields("{}"), GENESIS_HASH);
+        assert!(code.starts_with("hmac:a1:"), "{code}");
+        assert_eq!(
+            keys.check(&fields("{}"), GENESIS_HASH, &code),
+            CodeCheck::Keyed
+        );
+        assert_eq!(
+            keys.check(&fields("{ }"), GENESIS_HASH, &code),
+            CodeCheck::Mismatch
+        );
+        // Someone without the key recomputes with another key, or with none: both refused.
+        let forged =
+            AuditKeys::new(vec![("a1".into(), vec![8; 32])]).code(&fields("{ }"), GENESIS_HASH);
+        assert_eq!(
+            keys.check(&fields("{ }"), GENESIS_HASH, &forged),
+            CodeCheck::Mismatch
+        );
+        let plain = entry_hash(&fields("{ }"), GENESIS_HASH);
+        assert_eq!(
+            keys.check(&fields("{ }"), GENESIS_HASH, &plain),
+            CodeCheck::Unkeyed
+        );
+        // After a rotation the old key still verifies what it wrote.
+        let rotated = AuditKeys::new(vec![("a2".into(), vec![9; 32]), ("a1".into(), vec![7; 32])]);
+        assert_eq!(
+            rotated.check(&fields("{}"), GENESIS_HASH, &code),
+            CodeCheck::Keyed
+        );
+        assert_eq!(
+            AuditKeys::default().check(&fields("{}"), GENESIS_HASH, &code),
+            CodeCheck::UnknownKey("a1".into())
+        );
+        let signature = keys.sign("platform 12 abc").unwrap();
+        assert!(rotated.verify_signature("platform 12 abc", &signature));
+        assert!(!rotated.verify_signature("platform 11 abc", &signature));
+        assert!(AuditKeys::default().sign("x").is_none());
     }
 
     #[test]

@@ -10,7 +10,7 @@
 use crate::models::*;
 use crate::sql::{on_pool, BeginWrite, SqlStore};
 use crate::{Result, StoreError};
-use maillage_domain::audit::{entry_hash, AuditFields, GENESIS_HASH};
+use maillage_domain::audit::{entry_hash, AuditFields, AuditKeys, CodeCheck, GENESIS_HASH};
 use sqlx::FromRow;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -75,7 +75,56 @@ pub(crate) const AUDIT_COLUMNS: &str =
     "seq, at, cpts_id, actor_id, actor, action, target_kind, target_id, detail, purpose, \
      ip, request_id, chain, chain_seq, prev_hash, hash";
 
-/// The hash of an entry stored at position `position` of its chain, after `prev_hash`.
+/// The fields an entry stored at `position` is coded over.
+fn with_fields<T>(
+    position: i64,
+    entry: &NewAuditEntry,
+    code: impl FnOnce(&AuditFields<'_>) -> T,
+) -> T {
+    let cpts = entry.cpts_id.map(|c| c.to_string()).unwrap_or_default();
+    let actor_id = entry.actor_id.map(|u| u.to_string()).unwrap_or_default();
+    code(&AuditFields {
+        seq: position,
+        at: entry.at,
+        cpts_id: &cpts,
+        actor_id: &actor_id,
+        actor: &entry.actor,
+        action: &entry.action,
+        target_kind: &entry.target_kind,
+        target_id: &entry.target_id,
+        detail: &entry.detail,
+        purpose: &entry.purpose,
+        ip: &entry.ip,
+        request_id: &entry.request_id,
+    })
+}
+
+/// The code of an entry stored at `position` of its chain, after `prev_hash`, with `keys` (see
+/// [`AuditKeys::code`]).
+pub fn audit_code(
+    keys: &AuditKeys,
+    position: i64,
+    entry: &NewAuditEntry,
+    prev_hash: &str,
+) -> String {
+    with_fields(position, entry, |fields| keys.code(fields, prev_hash))
+}
+
+/// How the stored code of an entry compares with it.
+pub fn check_audit_code(
+    keys: &AuditKeys,
+    position: i64,
+    entry: &NewAuditEntry,
+    prev_hash: &str,
+    stored: &str,
+) -> CodeCheck {
+    with_fields(position, entry, |fields| {
+        keys.check(fields, prev_hash, stored)
+    })
+}
+
+/// The plain hash of an entry stored at position `position` of its chain, after `prev_hash` (entries
+/// written without a key, and the trail from before chains).
 pub fn audit_hash(position: i64, entry: &NewAuditEntry, prev_hash: &str) -> String {
     let cpts = entry.cpts_id.map(|c| c.to_string()).unwrap_or_default();
     let actor_id = entry.actor_id.map(|u| u.to_string()).unwrap_or_default();
@@ -103,13 +152,14 @@ pub fn audit_hash(position: i64, entry: &NewAuditEntry, prev_hash: &str) -> Stri
 pub(crate) trait AuditTx {
     fn append_audit(
         &mut self,
+        keys: &AuditKeys,
         entry: &NewAuditEntry,
     ) -> impl std::future::Future<Output = Result<AuditEntry>> + Send;
 }
 
 /// The body is the same SQL for both engines; only the transaction's type differs.
 macro_rules! append_in_transaction {
-    ($tx:expr, $entry:expr) => {{
+    ($tx:expr, $keys:expr, $entry:expr) => {{
         let entry: &NewAuditEntry = $entry;
         let chain = chain_key(entry.cpts_id);
         // Taking the chain's row first locks it (PostgreSQL) until the transaction ends: appends to one
@@ -123,7 +173,7 @@ macro_rules! append_in_transaction {
         .bind(GENESIS_HASH)
         .fetch_one(&mut **$tx)
         .await?;
-        let hash = audit_hash(position, entry, &prev_hash);
+        let hash = audit_code($keys, position, entry, &prev_hash);
         let (seq,): (i64,) = sqlx::query_as(
             "INSERT INTO audit_log (at, cpts_id, actor_id, actor, action, target_kind, target_id, detail, \
              purpose, ip, request_id, chain, chain_seq, prev_hash, hash) \
@@ -163,25 +213,33 @@ macro_rules! append_in_transaction {
 }
 
 impl AuditTx for sqlx::Transaction<'static, sqlx::Sqlite> {
-    async fn append_audit(&mut self, entry: &NewAuditEntry) -> Result<AuditEntry> {
-        append_in_transaction!(self, entry)
+    async fn append_audit(
+        &mut self,
+        keys: &AuditKeys,
+        entry: &NewAuditEntry,
+    ) -> Result<AuditEntry> {
+        append_in_transaction!(self, keys, entry)
     }
 }
 
 impl AuditTx for sqlx::Transaction<'static, sqlx::Postgres> {
-    async fn append_audit(&mut self, entry: &NewAuditEntry) -> Result<AuditEntry> {
-        append_in_transaction!(self, entry)
+    async fn append_audit(
+        &mut self,
+        keys: &AuditKeys,
+        entry: &NewAuditEntry,
+    ) -> Result<AuditEntry> {
+        append_in_transaction!(self, keys, entry)
     }
 }
 
 /// Commits a write transaction with its audit entry when it changed something; otherwise drops it (rolled
 /// back). Evaluates to whether it changed something. A macro because the transaction's type is the engine's.
 macro_rules! commit_audited {
-    ($tx:expr, $changed:expr, $audit:expr) => {{
+    ($store:expr, $tx:expr, $changed:expr, $audit:expr) => {{
         let mut tx = $tx;
         let changed: bool = $changed;
         if changed {
-            $crate::audit::AuditTx::append_audit(&mut tx, $audit).await?;
+            $crate::audit::AuditTx::append_audit(&mut tx, &$store.audit_keys, $audit).await?;
             tx.commit().await?;
         }
         Ok::<bool, $crate::StoreError>(changed)
@@ -204,7 +262,7 @@ impl SqlStore {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            commit_audited!(tx, changed == 1, audit)
+            commit_audited!(self, tx, changed == 1, audit)
         })
     }
 
@@ -212,7 +270,7 @@ impl SqlStore {
     pub(crate) async fn append_audit_alone(&self, entry: &NewAuditEntry) -> Result<AuditEntry> {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let stored = tx.append_audit(entry).await?;
+            let stored = tx.append_audit(&self.audit_keys, entry).await?;
             tx.commit().await?;
             Ok(stored)
         })
@@ -353,7 +411,13 @@ pub struct ChainHead {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChainReport {
     /// Every chain links from its first entry to its head.
-    Intact { chains: usize, entries: i64 },
+    /// Every chain links from its first entry to its head; `unkeyed` entries carry a plain hash (written
+    /// before a key was configured).
+    Intact {
+        chains: usize,
+        entries: i64,
+        unkeyed: i64,
+    },
     /// The first break found: in which chain, at which position, and why.
     Broken {
         chain: String,
@@ -362,16 +426,53 @@ pub enum ChainReport {
     },
 }
 
-/// Walks every chain in pages of `page_size` (bounded memory) and checks every link and every head.
+/// A chain's head as a checkpoint recorded it: the chain had at least `seq` entries, the last one coded `hash`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointHead {
+    pub chain: String,
+    pub seq: i64,
+    pub hash: String,
+}
+
+/// [`verify_audit_chains`] without keys nor checkpoints: entries must carry plain hashes.
 pub async fn verify_audit_chain(
     store: &dyn crate::SecurityStore,
     page_size: i64,
 ) -> Result<ChainReport> {
+    verify_audit_chains(store, &AuditKeys::default(), &[], page_size).await
+}
+
+/// Walks every chain in pages of `page_size` (bounded memory) and checks every link, every code (MACs with
+/// `keys`), every head, and every head a checkpoint recorded (a chain shortened or recomputed since).
+pub async fn verify_audit_chains(
+    store: &dyn crate::SecurityStore,
+    keys: &AuditKeys,
+    checkpoints: &[CheckpointHead],
+    page_size: i64,
+) -> Result<ChainReport> {
     let heads = store.audit_chains().await?;
+    for checkpoint in checkpoints {
+        if !heads.iter().any(|h| h.chain == checkpoint.chain) {
+            return Ok(ChainReport::Broken {
+                chain: checkpoint.chain.clone(),
+                seq: 1,
+                reason: format!(
+                    "a checkpoint recorded {} entries in this chain, which is gone (chain removed)",
+                    checkpoint.seq
+                ),
+            });
+        }
+    }
     let mut entries = 0;
+    let mut unkeyed = 0;
     for head in &heads {
         let mut expected = 1;
         let mut prev_hash = GENESIS_HASH.to_string();
+        let mut keyed_seen = false;
+        let recorded: Vec<&CheckpointHead> = checkpoints
+            .iter()
+            .filter(|c| c.chain == head.chain)
+            .collect();
         loop {
             let page = store
                 .audit_chain_after(&head.chain, expected - 1, page_size.max(1))
@@ -399,10 +500,33 @@ pub async fn verify_audit_chain(
                         "does not link to the previous entry (inserted or removed entry)".into(),
                     ));
                 }
-                if audit_hash(entry.chain_seq, &entry.entry, &entry.prev_hash) != entry.hash {
-                    return Ok(broken(
-                        "content does not match its hash (modified entry)".into(),
-                    ));
+                match check_audit_code(keys, entry.chain_seq, &entry.entry, &entry.prev_hash, &entry.hash) {
+                    CodeCheck::Keyed => keyed_seen = true,
+                    CodeCheck::Unkeyed if keyed_seen => {
+                        return Ok(broken(
+                            "written without the key after keyed entries (chain recomputed)".into(),
+                        ))
+                    }
+                    CodeCheck::Unkeyed => unkeyed += 1,
+                    CodeCheck::Mismatch => {
+                        return Ok(broken(
+                            "content does not match its code (modified entry, or recomputed without the key)"
+                                .into(),
+                        ))
+                    }
+                    CodeCheck::UnknownKey(id) => {
+                        return Ok(broken(format!(
+                            "coded with key {id}, which security.audit_keys does not hold"
+                        )))
+                    }
+                }
+                if let Some(checkpoint) = recorded.iter().find(|c| c.seq == expected) {
+                    if checkpoint.hash != entry.hash {
+                        return Ok(broken(
+                            "differs from the checkpoint's record of this entry (chain rewritten)"
+                                .into(),
+                        ));
+                    }
                 }
                 prev_hash = entry.hash;
                 expected += 1;
@@ -410,6 +534,16 @@ pub async fn verify_audit_chain(
         }
         let last = expected - 1;
         entries += last;
+        if let Some(checkpoint) = recorded.iter().find(|c| c.seq > last) {
+            return Ok(ChainReport::Broken {
+                chain: head.chain.clone(),
+                seq: last + 1,
+                reason: format!(
+                    "the chain ends at entry {last} but a checkpoint recorded entry {} (entries removed at the end)",
+                    checkpoint.seq
+                ),
+            });
+        }
         match &head.head {
             Some((seq, hash)) if *seq == last && *hash == prev_hash => {}
             Some((seq, _)) => {
@@ -433,5 +567,6 @@ pub async fn verify_audit_chain(
     Ok(ChainReport::Intact {
         chains: heads.len(),
         entries,
+        unkeyed,
     })
 }

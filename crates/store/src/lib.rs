@@ -22,7 +22,10 @@ pub mod testing;
 mod tokens;
 mod unscheduled_care;
 
-pub use audit::{chain_key, verify_audit_chain, ChainHead, ChainReport, PLATFORM_CHAIN};
+pub use audit::{
+    chain_key, verify_audit_chain, verify_audit_chains, ChainHead, ChainReport, CheckpointHead,
+    PLATFORM_CHAIN,
+};
 pub use directory::{
     DirectoryCount, DirectoryCountStore, DirectoryQuery, DirectoryStore, ImportedProfessional,
     MemberTemplateEntry, PracticePlace, ProfessionalRecord, ProfessionalSummary, ReferenceCount,
@@ -74,9 +77,19 @@ impl Backend {
     }
 }
 
-/// Opens the database named by `url` (`sqlite://…` or `postgres://…`) and applies the embedded migrations.
+/// Opens the database named by `url` (`sqlite://…` or `postgres://…`) and applies the embedded migrations;
+/// audit entries are chained with a plain SHA-256 (no key): for tests and tools. `maillage` opens it with
+/// [`open_with`] and the configured keys.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
-    let store = SqlStore::connect(url).await?;
+    open_with(url, Default::default()).await
+}
+
+/// [`open`], chaining new audit entries with a MAC of `audit_keys` (see [`maillage_domain::audit`]).
+pub async fn open_with(
+    url: &str,
+    audit_keys: maillage_domain::audit::AuditKeys,
+) -> Result<Arc<dyn Store>> {
+    let store = SqlStore::connect(url).await?.with_audit_keys(audit_keys);
     store.migrate().await?;
     Ok(Arc::new(store))
 }
@@ -199,5 +212,9 @@ pub trait Store:
     /// A job writes at most one message (retries do not duplicate it).
     async fn push_outbox(&self, mail: &NewOutboxMail, now: i64) -> Result<()>;
     async fn list_outbox(&self, page: Page) -> Result<Vec<OutboxMail>>;
+    /// Empties the recipient and body of the messages created before `before` (keeps subject and date).
+    async fn reduce_outbox(&self, before: i64, now: i64) -> Result<u64>;
+    /// Removes the jobs finished (done or given up) before `before`.
+    async fn purge_finished_jobs(&self, before: i64) -> Result<u64>;
     async fn count_outbox(&self) -> Result<i64>;
 }

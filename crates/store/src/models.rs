@@ -223,12 +223,16 @@ pub struct NewOutboxMail {
     pub body: String,
 }
 
+/// A message of the outbox as stored: recipient and body sealed by the application (`sealed:…`), or emptied
+/// once the message is older than the keeping delay (`reduced`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxMail {
+    pub cpts_id: Option<CptsId>,
     pub recipient: String,
     pub subject: String,
     pub body: String,
     pub created_at: i64,
+    pub reduced: bool,
 }
 
 /// Which part of the audit trail a reader may see: one CPTS's, or the platform's own events.

@@ -358,7 +358,7 @@ impl SecurityStore for SqlStore {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            crate::audit::commit_audited!(tx, changed == 1, audit)
+            crate::audit::commit_audited!(self, tx, changed == 1, audit)
         })?;
         Ok(())
     }

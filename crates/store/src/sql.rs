@@ -83,6 +83,8 @@ pub(crate) use bind_args;
 
 pub struct SqlStore {
     pub(crate) pool: Pool,
+    /// The audit chain's MAC keys (from the configuration, never stored).
+    pub(crate) audit_keys: maillage_domain::audit::AuditKeys,
 }
 
 impl SqlStore {
@@ -96,7 +98,16 @@ impl SqlStore {
                 "the database URL must start with sqlite:// or postgres://".into(),
             ));
         };
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            audit_keys: Default::default(),
+        })
+    }
+
+    /// The same store, chaining new audit entries with these keys' MAC.
+    pub fn with_audit_keys(mut self, keys: maillage_domain::audit::AuditKeys) -> Self {
+        self.audit_keys = keys;
+        self
     }
 
     pub async fn close(&self) {
@@ -577,7 +588,9 @@ impl Store for SqlStore {
     }
 
     async fn complete_job(&self, id: JobId, worker: &str, now: i64) -> Result<bool> {
-        let sql = "UPDATE jobs SET status = 'done', finished_at = $3, locked_until = NULL \
+        // The payload is of no more use and may carry a link or an address (sealed): it goes.
+        let sql =
+            "UPDATE jobs SET status = 'done', finished_at = $3, locked_until = NULL, payload = '' \
                    WHERE id = $1 AND locked_by = $2 AND status = 'running'";
         let affected = on_pool!(self, pool => sqlx::query(sql)
             .bind(id.0)
@@ -602,8 +615,10 @@ impl Store for SqlStore {
             Some(at) => (JobStatus::Queued, Some(at), None),
             None => (JobStatus::Failed, None, Some(now)),
         };
+        // A job given up keeps no payload either.
         let sql = "UPDATE jobs SET status = $3, last_error = $4, run_at = COALESCE($5, run_at), \
-                   finished_at = $6, locked_by = NULL, locked_until = NULL \
+                   finished_at = $6, locked_by = NULL, locked_until = NULL, \
+                   payload = CASE WHEN $6 IS NULL THEN payload ELSE '' END \
                    WHERE id = $1 AND locked_by = $2 AND status = 'running'";
         let affected = on_pool!(self, pool => sqlx::query(sql)
             .bind(id.0)
@@ -675,22 +690,47 @@ impl Store for SqlStore {
     }
 
     async fn list_outbox(&self, page: Page) -> Result<Vec<OutboxMail>> {
-        let sql = "SELECT recipient, subject, body, created_at FROM outbox \
+        let sql = "SELECT cpts_id, recipient, subject, body, created_at, reduced_at FROM outbox \
                    ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2";
-        let rows: Vec<(String, String, String, i64)> = on_pool!(self, pool => sqlx::query_as(sql)
+        type Row = (Option<Uuid>, String, String, String, i64, Option<i64>);
+        let rows: Vec<Row> = on_pool!(self, pool => sqlx::query_as(sql)
             .bind(page.limit)
             .bind(page.offset)
             .fetch_all(pool)
             .await)?;
         Ok(rows
             .into_iter()
-            .map(|(recipient, subject, body, created_at)| OutboxMail {
-                recipient,
-                subject,
-                body,
-                created_at,
-            })
+            .map(
+                |(cpts_id, recipient, subject, body, created_at, reduced_at)| OutboxMail {
+                    cpts_id: cpts_id.map(CptsId),
+                    recipient,
+                    subject,
+                    body,
+                    created_at,
+                    reduced: reduced_at.is_some(),
+                },
+            )
             .collect())
+    }
+
+    async fn reduce_outbox(&self, before: i64, now: i64) -> Result<u64> {
+        let sql = "UPDATE outbox SET recipient = '', body = '', reduced_at = $2 \
+                   WHERE created_at < $1 AND reduced_at IS NULL";
+        Ok(on_pool!(self, pool => sqlx::query(sql)
+            .bind(before)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?)
+    }
+
+    async fn purge_finished_jobs(&self, before: i64) -> Result<u64> {
+        let sql = "DELETE FROM jobs WHERE status IN ('done', 'failed') AND finished_at < $1";
+        Ok(on_pool!(self, pool => sqlx::query(sql)
+            .bind(before)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?)
     }
 
     async fn count_outbox(&self) -> Result<i64> {

@@ -310,7 +310,7 @@ impl StructureStore for SqlStore {
                 .execute(&mut *tx)
                 .await?;
             update_facts!(&mut *tx, cpts, id, facts, now)?;
-            tx.append_audit(audit).await?;
+            tx.append_audit(&self.audit_keys, audit).await?;
             tx.commit().await
         })?;
         Ok(id)
@@ -327,7 +327,7 @@ impl StructureStore for SqlStore {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             let affected = update_facts!(&mut *tx, cpts, id, facts, now)?;
-            commit_audited!(tx, affected == 1, audit)
+            commit_audited!(self, tx, affected == 1, audit)
         })
     }
 

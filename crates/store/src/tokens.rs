@@ -101,7 +101,7 @@ impl TokenStore for SqlStore {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            commit_audited!(tx, inserted == 1, audit)?
+            commit_audited!(self, tx, inserted == 1, audit)?
         });
         if !inserted {
             return Err(crate::StoreError::NotFound("professional"));

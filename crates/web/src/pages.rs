@@ -299,6 +299,7 @@ pub struct MailView {
     pub subject: String,
     pub body: String,
     pub when: String,
+    pub reduced: bool,
 }
 
 #[derive(Template)]
@@ -308,6 +309,8 @@ struct AdminOutboxPage {
     mails: Vec<MailView>,
     pager: Pager,
     outbox_mode: bool,
+    shows_links: bool,
+    keep_days: i64,
 }
 
 /// "22/11/2026 07:40": an instant as the people of a CPTS read it, Paris time (summer time included).
@@ -322,10 +325,14 @@ async fn admin_outbox(
     Query(query): Query<PageQuery>,
 ) -> WebResult<Response> {
     let number = query.number();
-    let rows = state
-        .store
-        .list_outbox(lookahead(number, PAGE_SIZE))
-        .await?;
+    let shows_links = state.config.smtp.outbox_shows_links;
+    let rows = maillage_app::mail::read_outbox(
+        state.store.as_ref(),
+        state.accounts.keyring(),
+        lookahead(number, PAGE_SIZE),
+        shows_links,
+    )
+    .await?;
     record_list_read(&state, &actor, AuditAction::OutboxViewed, "outbox", number).await?;
     let (mails, pager) = paginate(rows, "/admin/courriels", number, PAGE_SIZE);
     Ok(render(&AdminOutboxPage {
@@ -337,10 +344,13 @@ async fn admin_outbox(
                 recipient: m.recipient,
                 subject: m.subject,
                 body: m.body,
+                reduced: m.reduced,
             })
             .collect(),
         pager,
         outbox_mode: state.config.smtp.host.trim().is_empty(),
+        shows_links,
+        keep_days: state.config.smtp.outbox_keep_days,
     }))
 }
 

@@ -186,6 +186,8 @@ const SECOND_FACTOR_MINUTES: i64 = 5;
 const SECOND_FACTOR_ATTEMPTS: i64 = 5;
 /// Password reset requests from one address within the window.
 const RESET_REQUESTS: i64 = 5;
+/// The reset form answers no sooner than this, whether an e-mail was sent or not: its timing tells nothing.
+pub const RESET_ANSWER_FLOOR_MS: u64 = 400;
 
 /// What a correct password leads to.
 pub enum LoginOutcome {
@@ -211,6 +213,8 @@ pub struct Accounts {
     /// Hash checked when the e-mail is unknown, so that both cases take the same time.
     decoy_hash: Arc<str>,
     password_cost: PasswordCost,
+    /// Attempts of the reset e-mail's job.
+    mail_attempts: i64,
 }
 
 impl Accounts {
@@ -226,6 +230,7 @@ impl Accounts {
             keyring,
             decoy_hash,
             password_cost: PasswordCost::Standard,
+            mail_attempts: crate::config::JobsConfig::default().max_attempts,
         })
     }
 
@@ -374,14 +379,17 @@ impl Accounts {
         })
     }
 
-    /// Prepares a reset link for `email` if such an active account exists. The caller answers the same
-    /// way in both cases (no account enumeration). Requests are limited per address.
+    /// Sends a reset link to `email` if such an active account exists, at most
+    /// [`crate::rate_limit::RESET_EMAILS_PER_ACCOUNT`] an hour; returns the account the link was sent to. The
+    /// caller answers the same way in every case (no account enumeration), and no sooner than
+    /// [`RESET_ANSWER_FLOOR_MS`]. Requests are also limited per address (429).
     pub async fn request_password_reset(
         &self,
         email: &str,
         ip: &str,
+        link_base: &str,
         now: i64,
-    ) -> Result<Option<(User, Sensitive<String>)>, AccountError> {
+    ) -> Result<Option<User>, AccountError> {
         let key = request_key("reinitialisation", ip);
         self.check_throttle(&key, RESET_REQUESTS, now).await?;
         let requests = self
@@ -393,23 +401,58 @@ impl Accounts {
                 .lock_login(&key, now + THROTTLE_WINDOW_MS)
                 .await?;
         }
-        let Ok(email) = Email::parse(email) else {
+        let user = match Email::parse(email) {
+            Ok(email) => self
+                .store
+                .find_user_by_email(email.as_str())
+                .await?
+                .filter(|u| !u.disabled),
+            Err(_) => None,
+        };
+        let Some(user) = user else {
             return Ok(None);
         };
-        let Some(user) = self
-            .store
-            .find_user_by_email(email.as_str())
-            .await?
-            .filter(|u| !u.disabled)
-        else {
-            return Ok(None);
-        };
+        let capped = crate::rate_limit::hit(
+            self.store.as_ref(),
+            crate::rate_limit::RESET_EMAILS_PER_ACCOUNT,
+            &user.id.to_string(),
+            now,
+        )
+        .await;
+        match capped {
+            Ok(()) => {}
+            Err(crate::rate_limit::RateLimitError::Refused(_)) => {
+                tracing::info!(user = %user.id, "reset e-mail not sent: hourly cap reached");
+                return Ok(None);
+            }
+            Err(crate::rate_limit::RateLimitError::Store(error)) => return Err(error.into()),
+        }
         let token = random_token();
-        let expires = now + self.security.reset_link_minutes.saturating_mul(MINUTE_MS);
+        let minutes = self.security.reset_link_minutes;
+        let expires = now + minutes.saturating_mul(MINUTE_MS);
         self.store
             .create_password_reset(&token_hash(&token), user.id, now, expires)
             .await?;
-        Ok(Some((user, Sensitive::new(token))))
+        let body = format!(
+            "Bonjour {},\n\nUne demande de nouveau mot de passe a été faite pour votre compte Maillage.\n\
+             Pour choisir un nouveau mot de passe, ouvrez ce lien (valable {minutes} minutes, une seule fois) :\n\n\
+             {link_base}/mot-de-passe/{token}\n\n\
+             Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe ne change pas.\n",
+            user.display_name
+        );
+        crate::mail::queue(
+            self.store.as_ref(),
+            &self.keyring,
+            &crate::mail::OutgoingMail {
+                to: user.email.clone(),
+                subject: "Maillage : choisir un nouveau mot de passe".into(),
+                body,
+                cpts_id: None,
+            },
+            self.mail_attempts,
+        )
+        .await?;
+        Ok(Some(user))
     }
 
     pub async fn reset_link_is_valid(&self, token: &str, now: i64) -> Result<bool, AccountError> {

@@ -471,6 +471,7 @@ impl DoctorSearch {
         if let Some(email) = &identity.email {
             mail::queue(
                 self.store.as_ref(),
+                &self.keyring,
                 &OutgoingMail {
                     to: email.clone(),
                     subject: "Votre demande de médecin traitant".into(),
@@ -485,6 +486,7 @@ impl DoctorSearch {
         if let (Some(phone), false) = (&identity.phone, self.config.sms_webhook_url.is_empty()) {
             crate::jobs::enqueue(
                 self.store.as_ref(),
+                &self.keyring,
                 crate::notify::SMS_JOB,
                 &serde_json::json!({ "to": phone, "message": message }),
                 Some(cpts),
@@ -543,6 +545,7 @@ impl DoctorSearch {
             if let Some(email) = &entry.email {
                 mail::queue(
                     self.store.as_ref(),
+                    &self.keyring,
                     &OutgoingMail {
                         to: email.clone(),
                         subject: "Combien de nouveaux patients pouvez-vous accueillir ?".into(),

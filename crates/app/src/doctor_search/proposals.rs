@@ -266,6 +266,7 @@ impl DoctorSearch {
                     let link = format!("{}/proposition/{token}", self.public_url);
                     mail::queue(
                         self.store.as_ref(),
+                        &self.keyring,
                         &OutgoingMail {
                             to: email,
                             subject: "Une proposition de nouveau patient vous attend".into(),

@@ -360,6 +360,7 @@ impl UnscheduledCare {
         {
             mail::queue(
                 self.store.as_ref(),
+                &self.keyring,
                 &OutgoingMail {
                     to: email,
                     subject: subject.into(),

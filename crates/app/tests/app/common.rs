@@ -8,18 +8,23 @@ use maillage_app::mail::{EmailJob, Mailer, EMAIL_JOB};
 use maillage_store::{Page, Store};
 use std::sync::Arc;
 
-/// Sends the queued e-mails to the outbox and returns them.
-pub async fn deliver_mail(store: &Arc<dyn Store>) -> Vec<maillage_store::OutboxMail> {
-    let mut runner = JobRunner::new(store.clone(), JobsConfig::default());
+/// Sends the queued e-mails to the outbox and returns them, opened, links in full (as their recipients read them).
+pub async fn deliver_mail(store: &Arc<dyn Store>) -> Vec<maillage_app::mail::OutboxEntry> {
+    let keyring = Arc::new(demo().await.1.keyring().unwrap());
+    let mut runner = JobRunner::new(store.clone(), keyring.clone(), JobsConfig::default());
     runner.register(
         EMAIL_JOB,
         Arc::new(EmailJob {
             mailer: Arc::new(Mailer::Outbox),
             store: store.clone(),
+            keyring,
         }),
     );
     while runner.run_once(0).await.unwrap() {}
-    store.list_outbox(Page::first(500)).await.unwrap()
+    let keyring = demo().await.1.keyring().unwrap();
+    maillage_app::mail::read_outbox(store.as_ref(), &keyring, Page::first(500), true)
+        .await
+        .unwrap()
 }
 
 /// Accounts that hash at the test cost (see `PasswordCost::Test`).
@@ -65,4 +70,39 @@ where
     Fut: std::future::Future<Output = ()>,
 {
     maillage_store::testing::for_each_copy(&demo().await.0, check).await;
+}
+
+/// Every byte the database holds, as someone with a copy of it would read it: the SQLite file with its
+/// write-ahead log, or every row of every table of PostgreSQL as JSON.
+pub async fn raw_database(url: &str) -> String {
+    if url.starts_with("sqlite:") {
+        let path = url
+            .trim_start_matches("sqlite://")
+            .split('?')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let mut bytes = std::fs::read(&path).unwrap_or_default();
+        bytes.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
+        return String::from_utf8_lossy(&bytes).into_owned();
+    }
+    let pool = sqlx::PgPool::connect(url).await.unwrap();
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables \
+         WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let mut dump = String::new();
+    for table in tables {
+        let rows: Vec<String> =
+            sqlx::query_scalar(&format!("SELECT row_to_json(t)::text FROM \"{table}\" t"))
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        dump.push_str(&rows.concat());
+    }
+    pool.close().await;
+    dump
 }

@@ -283,6 +283,42 @@ pub(super) async fn a_request_goes_from_intake_to_a_declared_doctor_and_the_indi
             .iter()
             .any(|m| m.body.contains("accepte de devenir votre médecin traitant")));
         assert!(told.iter().all(|m| !m.body.contains("ALD")));
+        // A password reset too: its link goes through a job and the outbox.
+        let accounts = common::test_accounts(&s.store, &common::demo().await.1);
+        accounts
+            .request_password_reset(
+                "dr.fabre@camargue.test",
+                "192.0.2.1",
+                "https://cpts.exemple.fr",
+                now_ms(),
+            )
+            .await
+            .unwrap()
+            .expect("an account");
+        let outbox = deliver_mail(&s.store).await;
+        let reset = outbox
+            .iter()
+            .find_map(|m| m.body.split("/mot-de-passe/").nth(1))
+            .and_then(|rest| rest.split_whitespace().next())
+            .expect("the reset e-mail")
+            .to_string();
+        // Nothing secret or personal is readable in any table: not the links (proposal, reset), not the
+        // patient's e-mail address or phone, not the GP's address in the outbox.
+        let raw = common::raw_database(&url).await;
+        for needle in [
+            token.as_str(),
+            reset.as_str(),
+            "camille.patient@exemple.fr",
+            "06 11 22 33 44",
+            "0611223344",
+            "/proposition/",
+            "/mot-de-passe/",
+        ] {
+            assert!(
+                !raw.contains(needle),
+                "« {needle} » readable in the database ({url})"
+            );
+        }
 
         for next in [RequestState::FirstVisit, RequestState::Closed] {
             s.service

@@ -263,7 +263,8 @@ pub(super) async fn with_a_gateway_patients_are_told_by_sms() {
             "{events:?}"
         );
         // The SMS is a job for the gateway, with the phone number and no health data.
-        let mut runner = JobRunner::new(store.clone(), JobsConfig::default());
+        let keyring = Arc::new(common::demo().await.1.keyring().unwrap());
+        let mut runner = JobRunner::new(store.clone(), keyring, JobsConfig::default());
         runner.register(
             maillage_app::notify::SMS_JOB,
             Arc::new(maillage_app::notify::SmsWebhookJob::new("http://127.0.0.1:9/sms").unwrap()),

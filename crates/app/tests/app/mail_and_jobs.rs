@@ -79,9 +79,26 @@ fn smtp_config(port: u16) -> SmtpConfig {
     }
 }
 
+/// The keys of these tests' job payloads and outbox.
+fn keyring() -> Arc<maillage_app::crypto::Keyring> {
+    static KEYRING: std::sync::OnceLock<Arc<maillage_app::crypto::Keyring>> =
+        std::sync::OnceLock::new();
+    KEYRING
+        .get_or_init(|| {
+            Arc::new(
+                maillage_app::config::Config::default()
+                    .with_new_keys()
+                    .keyring()
+                    .unwrap(),
+            )
+        })
+        .clone()
+}
+
 fn runner(store: Arc<dyn Store>, mailer: Mailer) -> JobRunner {
     let mut runner = JobRunner::new(
         store.clone(),
+        keyring(),
         JobsConfig {
             max_attempts: 3,
             ..JobsConfig::default()
@@ -92,6 +109,7 @@ fn runner(store: Arc<dyn Store>, mailer: Mailer) -> JobRunner {
         Arc::new(EmailJob {
             mailer: Arc::new(mailer),
             store,
+            keyring: keyring(),
         }),
     );
     runner
@@ -120,7 +138,9 @@ async fn a_queued_email_reaches_the_smtp_server() {
         store.clone(),
         Mailer::from_config(&smtp_config(port)).unwrap(),
     );
-    let job = mail::queue(store.as_ref(), &welcome(), 3).await.unwrap();
+    let job = mail::queue(store.as_ref(), &keyring(), &welcome(), 3)
+        .await
+        .unwrap();
     assert!(runner.run_once(0).await.unwrap());
     let message = received.recv().await.unwrap();
     assert!(
@@ -143,7 +163,9 @@ async fn a_temporary_smtp_refusal_is_retried_later_and_a_permanent_one_is_not() 
         store.clone(),
         Mailer::from_config(&smtp_config(port)).unwrap(),
     );
-    let job = mail::queue(store.as_ref(), &welcome(), 3).await.unwrap();
+    let job = mail::queue(store.as_ref(), &keyring(), &welcome(), 3)
+        .await
+        .unwrap();
     assert!(runner_soft.run_once(0).await.unwrap());
     received.recv().await.unwrap();
     let after = store.find_job(job).await.unwrap().unwrap();
@@ -159,7 +181,9 @@ async fn a_temporary_smtp_refusal_is_retried_later_and_a_permanent_one_is_not() 
         store.clone(),
         Mailer::from_config(&smtp_config(port)).unwrap(),
     );
-    let job = mail::queue(store.as_ref(), &welcome(), 3).await.unwrap();
+    let job = mail::queue(store.as_ref(), &keyring(), &welcome(), 3)
+        .await
+        .unwrap();
     assert!(runner_hard.run_once(1).await.unwrap());
     received.recv().await.unwrap();
     assert_eq!(
@@ -174,22 +198,57 @@ async fn without_smtp_emails_land_in_the_outbox() {
     let mailer = Mailer::from_config(&SmtpConfig::default()).unwrap();
     assert!(mailer.uses_outbox());
     let runner = runner(store.clone(), mailer);
-    mail::queue(store.as_ref(), &welcome(), 3).await.unwrap();
+    mail::queue(store.as_ref(), &keyring(), &welcome(), 3)
+        .await
+        .unwrap();
     assert!(runner.run_once(0).await.unwrap());
     assert!(!runner.run_once(0).await.unwrap(), "nothing left");
     let outbox = store.list_outbox(Page::first(10)).await.unwrap();
     assert_eq!(outbox.len(), 1);
     assert_eq!(outbox[0].subject, "Bienvenue dans la CPTS");
+    // Recipient and body are sealed; the administrators' page masks the address.
+    assert!(!outbox[0].recipient.contains("exemple") && !outbox[0].body.contains("compte"));
+    let read = mail::read_outbox(store.as_ref(), &keyring(), Page::first(10), false)
+        .await
+        .unwrap();
+    assert_eq!(read[0].recipient, "d…@exemple.fr");
+    assert!(read[0].body.contains("votre compte est prêt"));
+    let demo = mail::read_outbox(store.as_ref(), &keyring(), Page::first(10), true)
+        .await
+        .unwrap();
+    assert_eq!(demo[0].recipient, "dr.exemple@exemple.fr");
+    // After the keeping delay, only the subject and the date are left.
+    let later = outbox[0].created_at + 31 * 24 * 3_600_000;
+    maillage_app::jobs::Retention {
+        outbox_keep_days: 30,
+        jobs_keep_days: 30,
+    }
+    .apply(store.as_ref(), later)
+    .await;
+    let reduced = store.list_outbox(Page::first(10)).await.unwrap();
+    assert!(reduced[0].reduced && reduced[0].recipient.is_empty() && reduced[0].body.is_empty());
+    assert_eq!(reduced[0].subject, "Bienvenue dans la CPTS");
+    assert_eq!(
+        store.job_counts().await.unwrap(),
+        Vec::<(String, i64)>::new(),
+        "the finished job is gone too"
+    );
 }
 
 #[tokio::test]
 async fn a_job_of_unknown_kind_fails_for_good() {
     let (_db, store) = store().await;
     let runner = runner(store.clone(), Mailer::Outbox);
-    let job =
-        maillage_app::jobs::enqueue(store.as_ref(), "inconnu", &serde_json::json!({}), None, 5)
-            .await
-            .unwrap();
+    let job = maillage_app::jobs::enqueue(
+        store.as_ref(),
+        &keyring(),
+        "inconnu",
+        &serde_json::json!({}),
+        None,
+        5,
+    )
+    .await
+    .unwrap();
     assert!(runner.run_once(0).await.unwrap());
     let failed = store.find_job(job).await.unwrap().unwrap();
     assert_eq!(failed.status, JobStatus::Failed);

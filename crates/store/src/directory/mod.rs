@@ -731,7 +731,7 @@ impl DirectoryStore for SqlStore {
                 let (search_text, identifier): (String, String) =
                     sqlx::query_as(texts).bind(id).bind(cpts.0).fetch_one(&mut *tx).await?;
                 replace_words!(tx, cpts, id, &[&search_text, facts_text, &identifier]);
-                tx.append_audit(audit).await?;
+                tx.append_audit(&self.audit_keys, audit).await?;
             }
             tx.commit().await?;
             affected

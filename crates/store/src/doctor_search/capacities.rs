@@ -131,7 +131,7 @@ impl GpCapacityStore for SqlStore {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            commit_audited!(tx, done == 1, audit)?
+            commit_audited!(self, tx, done == 1, audit)?
         });
         if !saved {
             return Err(StoreError::NotFound("professional"));

@@ -422,7 +422,7 @@ impl DoctorSearchStore for SqlStore {
                 .execute(&mut *tx)
                 .await?;
             insert_event!(&mut *tx, r.cpts_id, r.id, event)?;
-            tx.append_audit(audit).await?;
+            tx.append_audit(&self.audit_keys, audit).await?;
             tx.commit().await?;
         });
         Ok(())
@@ -477,7 +477,7 @@ impl DoctorSearchStore for SqlStore {
                 .await?;
             if done.rows_affected() == 1 {
                 insert_event!(&mut *tx, cpts, id, event)?;
-                tx.append_audit(audit).await?;
+                tx.append_audit(&self.audit_keys, audit).await?;
             }
             tx.commit().await?;
             done.rows_affected() == 1
@@ -593,7 +593,7 @@ impl DoctorSearchStore for SqlStore {
             let changed = done.rows_affected() == 1;
             if changed {
                 insert_event!(&mut *tx, cpts, id, &change.event)?;
-                tx.append_audit(audit).await?;
+                tx.append_audit(&self.audit_keys, audit).await?;
                 tx.commit().await?;
             }
             changed
@@ -649,7 +649,7 @@ impl DoctorSearchStore for SqlStore {
                         .await?;
                 }
                 insert_event!(&mut *tx, cpts, id, event)?;
-                tx.append_audit(audit).await?;
+                tx.append_audit(&self.audit_keys, audit).await?;
                 tx.commit().await?;
             }
             changed

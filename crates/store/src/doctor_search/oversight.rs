@@ -206,7 +206,7 @@ impl DoctorSearchOversight for SqlStore {
             }
             // One entry per CPTS, in CPTS order (chains are always locked in the same order).
             for (cpts, ids) in &per_cpts {
-                AuditTx::append_audit(&mut tx, &audit(CptsId(*cpts), ids)).await?;
+                AuditTx::append_audit(&mut tx, &self.audit_keys, &audit(CptsId(*cpts), ids)).await?;
             }
             tx.commit().await?;
             rows.into_iter().map(|(cpts, id, _)| (CptsId(cpts), id)).collect::<Vec<_>>()

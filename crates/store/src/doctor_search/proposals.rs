@@ -202,7 +202,7 @@ impl ProposalStore for SqlStore {
             for draft in drafts {
                 insert_proposal!(&mut *tx, cpts, draft)?;
             }
-            tx.append_audit(audit).await?;
+            tx.append_audit(&self.audit_keys, audit).await?;
             tx.commit().await?;
         });
         Ok(())
@@ -376,7 +376,7 @@ impl ProposalStore for SqlStore {
             };
             // A draft cancelled because its request moved on is no proposal sent: nothing to audit.
             if sent {
-                tx.append_audit(audit).await?;
+                tx.append_audit(&self.audit_keys, audit).await?;
             }
             tx.commit().await?;
             sent
@@ -439,7 +439,7 @@ impl ProposalStore for SqlStore {
                         .await?;
                 }
                 insert_event!(&mut *tx, cpts, proposal.request_id, event)?;
-                tx.append_audit(audit).await?;
+                tx.append_audit(&self.audit_keys, audit).await?;
                 tx.commit().await?;
             }
             answered

@@ -80,7 +80,7 @@ impl DysfunctionStore for SqlStore {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            commit_audited!(tx, inserted == 1, audit)?
+            commit_audited!(self, tx, inserted == 1, audit)?
         });
         if !inserted {
             return Err(StoreError::NotFound("booking"));

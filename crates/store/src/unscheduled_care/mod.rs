@@ -398,7 +398,7 @@ impl UnscheduledCareStore for SqlStore {
                 return Err(StoreError::NotFound("professional"));
             }
             let created = insert_slots!(tx, cpts, p.professional_id, Some(p.id), slots, p.created_at);
-            tx.append_audit(audit).await?;
+            tx.append_audit(&self.audit_keys, audit).await?;
             tx.commit().await?;
             created
         });
@@ -430,7 +430,7 @@ impl UnscheduledCareStore for SqlStore {
             let mut tx = pool.begin_write().await?;
             let created = insert_slots!(tx, cpts, professional, none, slots, now);
             // Nothing published (all already there) is nothing to audit.
-            commit_audited!(tx, created > 0, audit).map(|_| created)
+            commit_audited!(self, tx, created > 0, audit).map(|_| created)
         })
     }
 
@@ -575,7 +575,7 @@ impl UnscheduledCareStore for SqlStore {
                 .await?
                 .rows_affected();
             if inserted == 1 {
-                tx.append_audit(audit).await?;
+                tx.append_audit(&self.audit_keys, audit).await?;
                 tx.commit().await?;
             }
             Ok(inserted)
@@ -627,7 +627,7 @@ impl UnscheduledCareStore for SqlStore {
                 .await?
                 .rows_affected() == 1;
             // Nothing half-written: without a live hold, the patient is not kept either.
-            commit_audited!(tx, confirmed, audit)?
+            commit_audited!(self, tx, confirmed, audit)?
         });
         Ok(done)
     }

@@ -109,7 +109,7 @@ impl RotaStore for SqlStore {
                     .await?
                     .rows_affected();
             }
-            tx.append_audit(audit).await?;
+            tx.append_audit(&self.audit_keys, audit).await?;
             tx.commit().await?;
             created
         });
@@ -186,7 +186,7 @@ impl RotaStore for SqlStore {
                         sqlx::query(write).bind(cpts.0).bind(turn).bind(professional).bind(now)
                             .execute(&mut *tx).await?;
                     }
-                    tx.append_audit(audit).await?;
+                    tx.append_audit(&self.audit_keys, audit).await?;
                     tx.commit().await?;
                     true
                 }

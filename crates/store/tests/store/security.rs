@@ -56,7 +56,8 @@ async fn an_intact_chain_verifies_and_concurrent_appends_stay_chained() {
             verdict(store.as_ref()).await,
             ChainReport::Intact {
                 chains: 0,
-                entries: 0
+                entries: 0,
+                unkeyed: 0
             }
         );
         let mut tasks = Vec::new();
@@ -76,7 +77,8 @@ async fn an_intact_chain_verifies_and_concurrent_appends_stay_chained() {
             verdict(store.as_ref()).await,
             ChainReport::Intact {
                 chains: 1,
-                entries: 40
+                entries: 40,
+                unkeyed: 40
             }
         );
         let heads = store.audit_chains().await.unwrap();
@@ -113,7 +115,8 @@ async fn each_cpts_has_its_own_chain_and_tampering_in_any_is_found() {
             verdict(store.as_ref()).await,
             ChainReport::Intact {
                 chains: 3,
-                entries: 30
+                entries: 30,
+                unkeyed: 30
             }
         );
         // A changed entry in b's chain is found in b's chain, at its position.
@@ -276,7 +279,8 @@ async fn a_trail_from_before_chains_is_verified_then_split_into_chains() {
             verdict(store.as_ref()).await,
             ChainReport::Intact {
                 chains: 2,
-                entries: 7
+                entries: 7,
+                unkeyed: 7
             }
         );
         // New entries follow on in each chain.
@@ -608,6 +612,181 @@ async fn rate_limit_windows_count_every_hit_and_restart_after_their_length() {
                 .hits,
             1
         );
+    })
+    .await;
+}
+
+fn audit_keys(byte: u8) -> maillage_domain::audit::AuditKeys {
+    maillage_domain::audit::AuditKeys::new(vec![("a1".into(), vec![byte; 32])])
+}
+
+/// The heads as a checkpoint records them now.
+async fn checkpoint_of(store: &dyn Store) -> Vec<CheckpointHead> {
+    store
+        .audit_chains()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|head| {
+            head.head.map(|(seq, hash)| CheckpointHead {
+                chain: head.chain,
+                seq,
+                hash,
+            })
+        })
+        .collect()
+}
+
+/// Rewrites the platform chain the way someone with write access but without the key would: changes entry
+/// 2, recomputes every code after it (with `keys`, none for plain SHA-256) and the head.
+async fn recompute_platform_chain(
+    store: &dyn Store,
+    url: &str,
+    keys: &maillage_domain::audit::AuditKeys,
+) {
+    let entries = store
+        .audit_chain_after(PLATFORM_CHAIN, 0, 1_000)
+        .await
+        .unwrap();
+    let mut prev = maillage_domain::audit::GENESIS_HASH.to_string();
+    for mut stored in entries {
+        if stored.chain_seq == 2 {
+            stored.entry.detail = "{\"n\":\"effacé\"}".into();
+            raw_execute(
+                url,
+                "UPDATE audit_log SET detail = '{\"n\":\"effacé\"}' WHERE chain = 'platform' AND chain_seq = 2",
+            )
+            .await;
+        }
+        let code = maillage_store::audit::audit_code(keys, stored.chain_seq, &stored.entry, &prev);
+        raw_execute(
+            url,
+            &format!(
+                "UPDATE audit_log SET prev_hash = '{prev}', hash = '{code}' \
+                 WHERE chain = 'platform' AND chain_seq = {}",
+                stored.chain_seq
+            ),
+        )
+        .await;
+        prev = code;
+    }
+    raw_execute(
+        url,
+        &format!("UPDATE audit_chains SET hash = '{prev}' WHERE chain = 'platform'"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_keyed_chain_cannot_be_recomputed_without_its_key_nor_past_a_checkpoint() {
+    for_each_backend(|_store, url| async move {
+        let keys = audit_keys(7);
+        let keyed = maillage_store::open_with(&url, keys.clone()).await.unwrap();
+        let a = make_cpts(keyed.as_ref(), "a").await;
+        for n in 1..=10 {
+            keyed.append_audit(&entry(n, None)).await.unwrap();
+            keyed.append_audit(&entry(n, Some(a.id))).await.unwrap();
+        }
+        let verify = |checkpoint: Vec<CheckpointHead>| {
+            let keyed = keyed.clone();
+            let keys = keys.clone();
+            async move {
+                verify_audit_chains(keyed.as_ref(), &keys, &checkpoint, 3)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert!(
+            matches!(verify(vec![]).await, ChainReport::Intact { unkeyed: 0, .. }),
+            "every entry carries a MAC"
+        );
+        let checkpoint = checkpoint_of(keyed.as_ref()).await;
+        for n in 11..=13 {
+            keyed.append_audit(&entry(n, None)).await.unwrap();
+        }
+        assert!(matches!(
+            verify(checkpoint.clone()).await,
+            ChainReport::Intact { .. }
+        ));
+        // Without the key, no code can be forged: a recomputation with a guessed key fails at once.
+        recompute_platform_chain(keyed.as_ref(), &url, &audit_keys(8)).await;
+        assert!(
+            matches!(verify(vec![]).await, ChainReport::Broken { seq: 1, .. }),
+            "recomputed with the wrong key"
+        );
+        // Recomputed as plain SHA-256 (as before keys): the chain alone looks like an old unkeyed one, the
+        // checkpoint tells the rewrite.
+        recompute_platform_chain(keyed.as_ref(), &url, &Default::default()).await;
+        assert!(matches!(
+            verify(vec![]).await,
+            ChainReport::Intact { unkeyed: 13, .. }
+        ));
+        match verify(checkpoint.clone()).await {
+            ChainReport::Broken { chain, seq, reason } => {
+                assert_eq!((chain.as_str(), seq), (PLATFORM_CHAIN, 10), "{reason}");
+                assert!(reason.contains("checkpoint"), "{reason}");
+            }
+            other => panic!("rewrite not detected: {other:?}"),
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_tail_removed_with_its_head_updated_is_caught_by_the_checkpoint() {
+    for_each_backend(|store, url| async move {
+        let keys = audit_keys(7);
+        let keyed = maillage_store::open_with(&url, keys.clone()).await.unwrap();
+        for n in 1..=12 {
+            keyed.append_audit(&entry(n, None)).await.unwrap();
+        }
+        let checkpoint = checkpoint_of(keyed.as_ref()).await;
+        // Entries 9 to 12 deleted, the head set back to entry 8 with its very code: the chain alone is
+        // consistent.
+        let eighth = keyed
+            .audit_chain_after(PLATFORM_CHAIN, 7, 1)
+            .await
+            .unwrap()
+            .remove(0);
+        raw_execute(
+            &url,
+            "DELETE FROM audit_log WHERE chain = 'platform' AND chain_seq > 8",
+        )
+        .await;
+        raw_execute(
+            &url,
+            &format!(
+                "UPDATE audit_chains SET seq = 8, hash = '{}' WHERE chain = 'platform'",
+                eighth.hash
+            ),
+        )
+        .await;
+        assert!(matches!(
+            verify_audit_chains(keyed.as_ref(), &keys, &[], 5)
+                .await
+                .unwrap(),
+            ChainReport::Intact { entries: 8, .. }
+        ));
+        match verify_audit_chains(keyed.as_ref(), &keys, &checkpoint, 5)
+            .await
+            .unwrap()
+        {
+            ChainReport::Broken { seq, reason, .. } => {
+                assert_eq!(seq, 9, "{reason}");
+                assert!(reason.contains("entries removed at the end"), "{reason}");
+            }
+            other => panic!("shortened chain not detected: {other:?}"),
+        }
+        // A whole chain removed is caught too.
+        raw_execute(&url, "DELETE FROM audit_log").await;
+        raw_execute(&url, "DELETE FROM audit_chains").await;
+        assert!(matches!(
+            verify_audit_chains(keyed.as_ref(), &keys, &checkpoint, 5)
+                .await
+                .unwrap(),
+            ChainReport::Broken { .. }
+        ));
+        drop(store);
     })
     .await;
 }

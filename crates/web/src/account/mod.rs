@@ -38,8 +38,6 @@ use maillage_app::audit::{self, AuditContext, AuditEvent};
 
 use maillage_app::clock::now_ms;
 
-use maillage_app::mail::{self, OutgoingMail};
-
 use maillage_domain::audit::AuditAction;
 
 use serde::Deserialize;

@@ -40,33 +40,17 @@ pub(super) async fn forgot(
     Actor(actor): Actor,
     Form(form): Form<ForgotForm>,
 ) -> WebResult<Response> {
+    let started = tokio::time::Instant::now();
     let requested = state
         .accounts
-        .request_password_reset(&form.email, &actor.ip, now_ms())
-        .await?;
-    if let Some((user, token)) = requested {
-        let link = format!(
-            "{}/mot-de-passe/{}",
+        .request_password_reset(
+            &form.email,
+            &actor.ip,
             state.config.server.base_url(),
-            token.expose()
-        );
-        let body = format!(
-            "Bonjour {},\n\nUne demande de nouveau mot de passe a été faite pour votre compte Maillage.\n\
-             Pour choisir un nouveau mot de passe, ouvrez ce lien (valable {} minutes, une seule fois) :\n\n{link}\n\n\
-             Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe ne change pas.\n",
-            user.display_name, state.config.security.reset_link_minutes
-        );
-        mail::queue(
-            state.store.as_ref(),
-            &OutgoingMail {
-                to: user.email.clone(),
-                subject: "Maillage : choisir un nouveau mot de passe".into(),
-                body,
-                cpts_id: None,
-            },
-            state.config.jobs.max_attempts,
+            now_ms(),
         )
         .await?;
+    if let Some(user) = requested {
         audit_or_fail(
             &state,
             &actor_for(&actor, &user),
@@ -78,6 +62,9 @@ pub(super) async fn forgot(
         )
         .await?;
     }
+    // The same page, after the same time, whether or not an account exists and an e-mail went.
+    let floor = std::time::Duration::from_millis(maillage_app::accounts::RESET_ANSWER_FLOOR_MS);
+    tokio::time::sleep_until(started + floor).await;
     // The same page whether or not an account exists.
     Ok(render(&ForgotPage {
         layout: Layout::new(&viewer, "Mot de passe oublié", "connexion"),

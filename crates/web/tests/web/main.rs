@@ -399,7 +399,7 @@ impl TestApp {
                     .unwrap()
                     .into_iter()
                     .find(|run| run.kind == maillage_app::imports::REQUEST_LIST_KIND)
-                    .unwrap()
+                    .unwrap_or_else(|| panic!("no list import in {cpts} ({path})"))
                     .id
             } else if path.contains("/imports/suivi/") {
                 self.store
@@ -482,23 +482,26 @@ async fn audit_actions(app: &TestApp, scope: maillage_store::AuditScope) -> Vec<
         .collect()
 }
 
-/// Sends the queued e-mails to the outbox, as a worker would, and returns the newest body.
+/// Sends the queued e-mails to the outbox, as a worker would, and returns the newest body (opened, links in
+/// full: the recipient's view of it).
 async fn deliver_mail(app: &TestApp) -> String {
-    let mut runner = maillage_app::jobs::JobRunner::new(app.store.clone(), Default::default());
+    let keyring = app.state.accounts.keyring().clone();
+    let mut runner =
+        maillage_app::jobs::JobRunner::new(app.store.clone(), keyring.clone(), Default::default());
     runner.register(
         maillage_app::mail::EMAIL_JOB,
         Arc::new(maillage_app::mail::EmailJob {
             mailer: Arc::new(maillage_app::mail::Mailer::Outbox),
             store: app.store.clone(),
+            keyring: keyring.clone(),
         }),
     );
     while runner.run_once(0).await.unwrap() {}
-    app.store
-        .list_outbox(Page::first(1))
+    maillage_app::mail::read_outbox(app.store.as_ref(), &keyring, Page::first(1), true)
         .await
         .unwrap()
         .pop()
-        .map(|m| m.body)
+        .map(|mail| mail.body)
         .unwrap_or_default()
 }
 
