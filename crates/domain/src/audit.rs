@@ -51,6 +51,7 @@ pub enum AuditAction {
     StructureUpdated,
     DoctorRequestCreated,
     DoctorRequestMerged,
+    DoctorRequestKeptApart,
     DoctorRequestViewed,
     DoctorRequestsListed,
     DoctorRequestUpdated,
@@ -82,7 +83,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 62] = [
+    pub const ALL: [AuditAction; 63] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -117,6 +118,7 @@ impl AuditAction {
         AuditAction::StructureUpdated,
         AuditAction::DoctorRequestCreated,
         AuditAction::DoctorRequestMerged,
+        AuditAction::DoctorRequestKeptApart,
         AuditAction::DoctorRequestViewed,
         AuditAction::DoctorRequestsListed,
         AuditAction::DoctorRequestUpdated,
@@ -183,6 +185,7 @@ impl AuditAction {
             AuditAction::StructureUpdated => "structure_updated",
             AuditAction::DoctorRequestCreated => "doctor_request_created",
             AuditAction::DoctorRequestMerged => "doctor_request_merged",
+            AuditAction::DoctorRequestKeptApart => "doctor_request_kept_apart",
             AuditAction::DoctorRequestViewed => "doctor_request_viewed",
             AuditAction::DoctorRequestsListed => "doctor_requests_listed",
             AuditAction::DoctorRequestUpdated => "doctor_request_updated",
@@ -254,6 +257,7 @@ impl AuditAction {
             AuditAction::StructureUpdated => "Modification d'une structure",
             AuditAction::DoctorRequestCreated => "Demande de médecin traitant enregistrée",
             AuditAction::DoctorRequestMerged => "Demande de médecin traitant fusionnée (doublon)",
+            AuditAction::DoctorRequestKeptApart => "Doublon possible gardé comme demande à part",
             AuditAction::DoctorRequestViewed => "Consultation d'une demande de médecin traitant",
             AuditAction::DoctorRequestsListed => "Consultation des demandes de médecin traitant",
             AuditAction::DoctorRequestUpdated => "Modification d'une demande de médecin traitant",

@@ -33,8 +33,8 @@ pub use directory::{
 };
 pub use doctor_search::{
     CapacityEntry, DoctorRequest, DoctorSearchFigures, DoctorSearchOversight, DoctorSearchStore,
-    GpCapacity, GpCapacityStore, Proposal, ProposalStatus, ProposalStore, ProposalView,
-    RequestEvent, RequestFilter, StaleCapacity, StateChange,
+    DuplicateReviewStore, GpCapacity, GpCapacityStore, Proposal, ProposalStatus, ProposalStore,
+    ProposalView, RequestEvent, RequestFilter, StaleCapacity, StateChange,
 };
 pub use error::{decode, StoreError};
 pub use models::*;
@@ -109,6 +109,7 @@ pub trait Store:
     + GpCapacityStore
     + ProposalStore
     + DoctorSearchOversight
+    + DuplicateReviewStore
     + UnscheduledCareStore
     + RotaStore
     + DysfunctionStore

@@ -135,7 +135,9 @@ impl DoctorSearch {
         }
         let total = good.len();
         for (done, input) in good.iter().enumerate() {
-            let submitted = self.submit_as(actor, cpts, input, origin).await?;
+            let submitted = self
+                .submit_as(actor, cpts, input, origin, OnMatch::Merge)
+                .await?;
             if submitted.merged {
                 report.merged += 1;
             } else {

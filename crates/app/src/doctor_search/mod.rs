@@ -2,6 +2,7 @@
 //! GPs' room, the matching and its proposals, the GP's answer, patient notification, indicators' inputs,
 //! retention. Identity is sealed before it reaches the store; every read and change is audited.
 
+mod duplicates;
 pub mod indicators;
 mod lists;
 mod pages;
@@ -9,6 +10,9 @@ mod proposals;
 mod requests;
 mod upkeep;
 
+use requests::OnMatch;
+
+pub use duplicates::DuplicateDecision;
 pub use lists::{parse_request_list, request_list_template, ListReport};
 
 use crate::audit::{self, AuditContext, AuditEvent};

@@ -30,11 +30,13 @@ impl DoctorSearch {
     ) -> Result<Submitted> {
         caller.require(Permission::SubmitReferral)?;
         let mut origin = origin.clone();
+        let mut on_match = OnMatch::Merge;
         if caller.role() == Role::Partner {
             origin.referrer_user = caller.user();
             origin.recorded_by = caller.user();
+            on_match = OnMatch::Review;
         }
-        self.submit_as(caller.audit(), caller.cpts(), input, &origin)
+        self.submit_as(caller.audit(), caller.cpts(), input, &origin, on_match)
             .await
     }
 
@@ -45,8 +47,14 @@ impl DoctorSearch {
         cpts: CptsId,
         input: &RequestInput,
     ) -> Result<Submitted> {
-        self.submit_as(context, cpts, input, &Origin::public_form())
-            .await
+        self.submit_as(
+            context,
+            cpts,
+            input,
+            &Origin::public_form(),
+            OnMatch::Review,
+        )
+        .await
     }
 
     /// The requests a partner referred, newest first: theirs only.

@@ -1,16 +1,28 @@
-//! Requests: intake (a new request, or a submission merged into the open one of the same person), the
-//! identity opened for a purpose, moves along the workflow and corrections.
+//! Requests: intake (a new request, or a submission merged into the open one of the same person — or, from
+//! the public form or a partner, flagged as a possible duplicate for the secretariat to decide), the identity
+//! opened for a purpose, moves along the workflow and corrections.
 
 use super::*;
 
+/// What a submission matching the open request of the same person does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum OnMatch {
+    /// The CPTS's own staff (a call, a list): added to the open request.
+    Merge,
+    /// The public form or a partner: anyone who knows a name and a birth date must not alter someone else's
+    /// request nor learn that it exists. A request of its own, flagged for review, answered as any new one.
+    Review,
+}
+
 impl DoctorSearch {
-    /// Records a request, or merges it into the same person's open request.
+    /// Records a request, or merges it into the same person's open request (see [`OnMatch`]).
     pub(super) async fn submit_as(
         &self,
         actor: &AuditContext,
         cpts: CptsId,
         input: &RequestInput,
         origin: &Origin,
+        on_match: OnMatch,
     ) -> Result<Submitted> {
         let actor = actor.in_cpts(cpts);
         let rules = self.rules(cpts).await?;
@@ -22,11 +34,15 @@ impl DoctorSearch {
             .into_iter()
             .map(|p| p.id)
             .collect();
-        if let Some(open) = self
+        let open = self
             .store
             .open_request_of_patients(cpts, &same_person)
-            .await?
-        {
+            .await?;
+        let possible_duplicate_of = match (&open, on_match) {
+            (Some(open), OnMatch::Review) => Some(open.id),
+            _ => None,
+        };
+        if let (Some(open), OnMatch::Merge) = (open, on_match) {
             let criteria = open.criteria.union(input.criteria);
             let score = Self::score(&rules, &criteria, open.age_at_request, open.received_at);
             let event = RequestEvent::new(
@@ -112,10 +128,13 @@ impl DoctorSearch {
             cpts,
             AuditAction::DoctorRequestCreated,
             &id.to_string(),
-            serde_json::json!({ "channel": origin.channel.code() }),
+            serde_json::json!({
+                "channel": origin.channel.code(),
+                "possible_duplicate_of": possible_duplicate_of.map(|of| of.to_string()),
+            }),
         );
         self.store
-            .create_doctor_request(&patient, &request, &event, &audit)
+            .create_doctor_request(&patient, &request, &event, &audit, possible_duplicate_of)
             .await?;
         self.notify_patient(
             cpts,

@@ -7,6 +7,7 @@ mod accounts;
 mod common;
 mod directory_import;
 mod doctor_search;
+mod doctor_search_duplicates;
 mod doctor_search_fuzz;
 mod doctor_search_upkeep_and_rights;
 mod mail_and_jobs;

@@ -4,9 +4,11 @@
 //! capacity reminders) and the doctor's answer, which is found by the secret of its link.
 
 mod capacities;
+mod duplicates;
 mod oversight;
 mod proposals;
 pub use capacities::*;
+pub use duplicates::*;
 pub use oversight::*;
 pub use proposals::*;
 
@@ -121,6 +123,7 @@ pub trait DoctorSearchStore: Send + Sync {
         request: &DoctorRequest,
         event: &RequestEvent,
         audit: &NewAuditEntry,
+        possible_duplicate_of: Option<Uuid>,
     ) -> Result<()>;
     /// A request still open for one of these patients (duplicate detection).
     async fn open_request_of_patients(
@@ -342,13 +345,20 @@ macro_rules! bind_criteria {
     };
 }
 
-const INSERT_EVENT: &str =
+/// Adds a submission of the same person to a request: its criteria (the union), priority, one more submission.
+pub(super) const MERGE_INTO_REQUEST: &str =
+    "UPDATE doctor_requests SET ald = $3, css = $4, ame = $5, loss_of_autonomy = $6, isolation = $7, \
+    precarity = $8, disability = $9, pregnancy = $10, former_gp_left = $11, priority = $12, \
+    priority_reasons = $13, submissions = submissions + 1, updated_at = $14 \
+    WHERE cpts_id = $1 AND id = $2";
+
+pub(crate) const INSERT_EVENT: &str =
     "INSERT INTO doctor_request_events (id, cpts_id, request_id, at, kind, from_state, \
     to_state, actor_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
 macro_rules! insert_event {
     ($tx:expr, $cpts:expr, $request:expr, $event:expr) => {
-        sqlx::query(INSERT_EVENT)
+        sqlx::query($crate::doctor_search::INSERT_EVENT)
             .bind($event.id)
             .bind($cpts.0)
             .bind($request)
@@ -362,6 +372,7 @@ macro_rules! insert_event {
             .await
     };
 }
+use bind_criteria;
 use insert_event;
 
 #[async_trait]
@@ -372,6 +383,7 @@ impl DoctorSearchStore for SqlStore {
         request: &DoctorRequest,
         event: &RequestEvent,
         audit: &NewAuditEntry,
+        possible_duplicate_of: Option<Uuid>,
     ) -> Result<()> {
         let insert_patient = "INSERT INTO patients (id, cpts_id, identity, key_id, blind_index, created_at, updated_at) \
                               VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING";
@@ -422,6 +434,18 @@ impl DoctorSearchStore for SqlStore {
                 .execute(&mut *tx)
                 .await?;
             insert_event!(&mut *tx, r.cpts_id, r.id, event)?;
+            if let Some(open) = possible_duplicate_of {
+                sqlx::query(
+                    "INSERT INTO doctor_request_duplicates (request_id, cpts_id, duplicate_of, created_at) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(r.id)
+                .bind(r.cpts_id.0)
+                .bind(open)
+                .bind(r.received_at)
+                .execute(&mut *tx)
+                .await?;
+            }
             tx.append_audit(&self.audit_keys, audit).await?;
             tx.commit().await?;
         });
@@ -460,10 +484,7 @@ impl DoctorSearchStore for SqlStore {
         event: &RequestEvent,
         audit: &NewAuditEntry,
     ) -> Result<bool> {
-        let sql = "UPDATE doctor_requests SET ald = $3, css = $4, ame = $5, loss_of_autonomy = $6, isolation = $7, \
-                   precarity = $8, disability = $9, pregnancy = $10, former_gp_left = $11, priority = $12, \
-                   priority_reasons = $13, submissions = submissions + 1, updated_at = $14 \
-                   WHERE cpts_id = $1 AND id = $2";
+        let sql = MERGE_INTO_REQUEST;
         let c = criteria;
         let changed = on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;

@@ -444,3 +444,140 @@ async fn a_gp_declares_room_in_two_clicks_and_bad_numbers_are_named() {
         .await;
     }
 }
+
+#[tokio::test]
+async fn a_public_submission_naming_someone_already_waiting_changes_nothing_until_the_secretariat_decides(
+) {
+    for app in each_backend().await {
+        let cpts = demo_cpts(&app, DEMO_CPTS_SLUG).await;
+        let path = "/demande-medecin/camargue-gardoise";
+        let (cookie, csrf) = public_visit(&app, path).await;
+        let submit = |criterion: &'static str| {
+            let (app, cookie, csrf) = (&app, cookie.clone(), csrf.clone());
+            async move {
+                app.post_form(
+                    path,
+                    Some(&cookie),
+                    &[
+                        ("csrf", csrf.as_str()),
+                        ("family_name", "Homonyme-Essai"),
+                        ("given_names", "Jeanne"),
+                        ("birth_date", "01/02/1944"),
+                        ("commune", "30003"),
+                        ("phone", "06 98 76 54 32"),
+                        ("criteria", criterion),
+                        ("consent_by", "patient"),
+                        ("consent", "oui"),
+                    ],
+                )
+                .await
+            }
+        };
+        let first = submit("ald").await;
+        assert_eq!(first.status, StatusCode::SEE_OTHER);
+        let original = open_requests(&app, cpts.id)
+            .await
+            .into_iter()
+            .find(|r| r.criteria.ald && r.age_at_request >= 82 && r.channel == "web_form")
+            .unwrap();
+        // The same name and birth date again, with another criterion: the same answer as a new request.
+        let second = submit("isolation").await;
+        assert_eq!(second.status, first.status);
+        assert_eq!(
+            second.headers[header::LOCATION],
+            first.headers[header::LOCATION]
+        );
+        let after = app
+            .store
+            .find_doctor_request(cpts.id, original.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (after.criteria, after.priority, after.submissions),
+            (original.criteria, original.priority, 1),
+            "the open request is untouched"
+        );
+
+        // The secretariat is told, opens it, and must confirm a merge.
+        let secretary = app.login_as(SECRETARY).await;
+        let list = app
+            .get(
+                &format!("/c/{DEMO_CPTS_SLUG}/medecin-traitant"),
+                Some(&secretary),
+            )
+            .await;
+        assert!(
+            list.body.contains("Doublons possibles à vérifier"),
+            "{}",
+            list.body
+        );
+        let duplicate = list
+            .body
+            .split("/medecin-traitant/demandes/")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+            .to_string();
+        assert_ne!(duplicate, original.id.to_string());
+        let page_path = format!("/c/{DEMO_CPTS_SLUG}/medecin-traitant/demandes/{duplicate}");
+        let page = app.get(&page_path, Some(&secretary)).await;
+        assert!(page.body.contains("Doublon possible"), "{}", page.body);
+        assert!(page.body.contains(&original.id.to_string()));
+        let decide = |fields: Vec<(&'static str, &'static str)>| {
+            let (app, secretary, page_path) = (&app, &secretary, page_path.clone());
+            async move {
+                let mut all = vec![("csrf", secretary.csrf.as_str())];
+                all.extend(fields);
+                app.post_form(
+                    &format!("{page_path}/doublon"),
+                    Some(&secretary.cookie),
+                    &all,
+                )
+                .await
+            }
+        };
+        let unconfirmed = decide(vec![("decision", "reunir")]).await;
+        assert_eq!(unconfirmed.status, StatusCode::SEE_OTHER);
+        let told = app
+            .get(
+                unconfirmed.headers[header::LOCATION].to_str().unwrap(),
+                Some(&secretary),
+            )
+            .await;
+        assert!(
+            told.body.contains("Confirmation : cochez la case"),
+            "{}",
+            told.body
+        );
+        assert_eq!(
+            app.store
+                .find_doctor_request(cpts.id, original.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .submissions,
+            1,
+            "nothing merged without the confirmation"
+        );
+        let merged = decide(vec![("decision", "reunir"), ("confirmation", "oui")]).await;
+        assert_eq!(
+            merged.headers[header::LOCATION],
+            format!(
+                "/c/{DEMO_CPTS_SLUG}/medecin-traitant/demandes/{}?fusion=1",
+                original.id
+            )
+        );
+        let after = app
+            .store
+            .find_doctor_request(cpts.id, original.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(after.criteria.isolation && after.submissions == 2);
+        assert_eq!(
+            app.get(&page_path, Some(&secretary)).await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
+}

@@ -21,6 +21,8 @@ pub(super) struct ListPage {
     pub(super) pager: Pager,
     pub(super) can_match: bool,
     pub(super) notice_public_url: String,
+    /// Requests the secretariat must decide on (merge or keep apart), oldest first.
+    pub(super) possible_duplicates: Vec<RequestRow>,
 }
 
 #[derive(Deserialize, Default)]
@@ -124,6 +126,12 @@ pub(super) async fn list(
         rows: rows.iter().map(|r| row_view(r, now)).collect(),
         pager,
         can_match: allows(context.role, Permission::RunMatching),
+        possible_duplicates: service
+            .possible_duplicates(&caller, Page::first(20))
+            .await?
+            .iter()
+            .map(|r| row_view(r, now))
+            .collect(),
         notice_public_url: format!(
             "{}/demande-medecin/{}",
             state.config.server.base_url(),

@@ -15,7 +15,9 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use maillage_app::clock::{date_text, french_date, now_ms, year_of, DAY_MS};
-use maillage_app::doctor_search::{request_list_template, Origin, ProposalAnswer, RequestFields};
+use maillage_app::doctor_search::{
+    request_list_template, DuplicateDecision, Origin, ProposalAnswer, RequestFields,
+};
 use maillage_domain::authz::{allows, Permission};
 use maillage_domain::doctor_search::{
     decline_reason_label, redirection_label, Channel, ConsentBy, Criterion, PriorityRules,
@@ -84,6 +86,12 @@ pub fn routes(router: GuardedRouter) -> GuardedRouter {
             Access::Cpts(Permission::ViewPatientRequests),
             "Page d'une demande (identité déchiffrée, historique)",
             show,
+        )
+        .post(
+            "/c/{cpts}/medecin-traitant/demandes/{id}/doublon",
+            Access::Cpts(Permission::ViewPatientRequests),
+            "Décision sur un doublon possible (réunir ou garder à part)",
+            decide_duplicate,
         )
         .post(
             "/c/{cpts}/medecin-traitant/demandes/{id}/etat",

@@ -24,15 +24,28 @@ pub(super) struct NoticeParams {
     pub(super) nouvelle: String,
     #[serde(default)]
     pub(super) fusion: String,
+    #[serde(default)]
+    pub(super) separee: String,
+    #[serde(default)]
+    pub(super) doublon: String,
     pub(super) page: Option<i64>,
 }
 
 impl NoticeParams {
+    /// The merge form was sent without its confirmation.
+    pub(super) fn duplicate_error(&self) -> Option<String> {
+        (self.doublon == "confirmer").then(|| {
+            "Confirmation : cochez la case pour confirmer qu'il s'agit de la même personne.".into()
+        })
+    }
+
     pub(super) fn notice(&self) -> Option<String> {
         if !self.fusion.is_empty() {
             Some(
                 "Cette personne avait déjà une demande en cours : les deux ont été réunies.".into(),
             )
+        } else if !self.separee.is_empty() {
+            Some("Demande gardée à part : ce n'est pas un doublon.".into())
         } else if !self.nouvelle.is_empty() {
             Some("Demande enregistrée.".into())
         } else {

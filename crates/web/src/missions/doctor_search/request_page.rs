@@ -63,6 +63,9 @@ pub(super) struct RequestPage {
     pub(super) proposals: Vec<ProposalRow>,
     pub(super) doctors: Vec<Choice>,
     pub(super) can_match: bool,
+    /// The open request this one may duplicate, while the secretariat has not decided.
+    pub(super) duplicate_of: Option<RequestRow>,
+    pub(super) duplicate_error: Option<String>,
 }
 
 pub(super) async fn show(
@@ -163,6 +166,12 @@ pub(super) async fn show(
         .doctor_search
         .proposals_of(&caller, request.id)
         .await?;
+    let duplicate_of = state
+        .missions
+        .doctor_search
+        .possible_duplicate(&caller, &request)
+        .await?
+        .map(|open| row_view(&open, now));
     let can_match = allows(context.role, Permission::RunMatching);
     let doctors = if can_match && request.state.is_waiting_for_a_doctor() {
         state
@@ -230,7 +239,55 @@ pub(super) async fn show(
         proposals: proposals.iter().map(proposal_row).collect(),
         doctors,
         can_match,
+        duplicate_of,
+        duplicate_error: params.duplicate_error(),
     }))
+}
+
+#[derive(Deserialize)]
+pub(super) struct DuplicateForm {
+    #[serde(default)]
+    pub(super) decision: String,
+    #[serde(default)]
+    pub(super) confirmation: String,
+}
+
+/// The secretariat's decision on a possible duplicate: merging is irreversible, so it must be confirmed.
+pub(super) async fn decide_duplicate(
+    State(state): State<AppState>,
+    context: CptsContext,
+    Authorised(caller): Authorised,
+    Path((_, id)): Path<(String, String)>,
+    Form(form): Form<DuplicateForm>,
+) -> WebResult<Response> {
+    let id = parse_id(&id)?;
+    let page = |target: Uuid, query: &str| {
+        Redirect::to(&format!(
+            "/c/{}/{BASE}/demandes/{target}?{query}",
+            context.cpts.slug
+        ))
+        .into_response()
+    };
+    let decision = match form.decision.as_str() {
+        "reunir" if form.confirmation == "oui" => DuplicateDecision::Merge,
+        "reunir" => return Ok(page(id, "doublon=confirmer")),
+        "garder" => DuplicateDecision::KeepApart,
+        _ => {
+            return Err(WebError::BadRequest(
+                "Décision : choisissez « Réunir » ou « Garder à part ».".into(),
+            ))
+        }
+    };
+    let shown = state
+        .missions
+        .doctor_search
+        .decide_duplicate(&caller, id, decision)
+        .await?;
+    let notice = match decision {
+        DuplicateDecision::Merge => "fusion=1",
+        DuplicateDecision::KeepApart => "separee=1",
+    };
+    Ok(page(shown, notice))
 }
 
 pub(super) fn outcome_text(code: &str) -> String {
