@@ -51,7 +51,23 @@ test('a coordinator turns on the second factor, then logs in with a code', async
   await page.getByRole('alert').waitFor();
   await page.getByLabel('Code à 6 chiffres').fill(totp(secret));
   await page.getByRole('button', { name: 'Activer' }).click();
+  // Recovery codes, shown once, for the day the phone is lost.
+  await page.getByRole('heading', { name: 'Codes de secours' }).waitFor();
+  const recovery = (await page.locator('.recovery-codes code').allTextContents()).map((c) => c.trim());
+  assert.equal(recovery.length, 10);
+  assert.match(recovery[0], /^[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}$/);
+  await shot(page, '20b-codes-de-secours');
+  await page.getByRole('link', { name: "J'ai noté mes codes" }).click();
   await page.getByText('Double authentification : activée').waitFor();
+  await page.getByText('10 codes de secours restants').waitFor();
+  await logout(page);
+
+  // A lost phone: a recovery code opens once.
+  await login(page, session.server.base, accounts.coordinator);
+  await page.getByRole('heading', { name: 'Code de vérification' }).waitFor();
+  await page.getByLabel('Code à 6 chiffres ou code de secours').fill(recovery[0].toLowerCase());
+  await page.getByRole('button', { name: 'Valider' }).click();
+  await page.getByRole('heading', { name: 'Bonjour Claire Roussel' }).waitFor();
   await logout(page);
 
   await login(page, session.server.base, accounts.coordinator);
