@@ -26,6 +26,7 @@ pub struct Config {
     pub jobs: JobsConfig,
     pub territory: TerritoryConfig,
     pub doctor_search: DoctorSearchConfig,
+    pub unscheduled_care: UnscheduledCareConfig,
 }
 
 #[allow(clippy::derivable_impls)]
@@ -40,6 +41,7 @@ impl Default for Config {
             jobs: JobsConfig::default(),
             territory: TerritoryConfig::default(),
             doctor_search: DoctorSearchConfig::default(),
+            unscheduled_care: UnscheduledCareConfig::default(),
         }
     }
 }
@@ -229,6 +231,19 @@ impl Default for SmtpConfig {
             outbox_keep_days: 30,
             outbox_shows_links: false,
         }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UnscheduledCareConfig {
+    /// Slots one person may hold at once while calling the patient back (a hold lasts a few minutes).
+    pub max_live_holds: i64,
+}
+
+impl Default for UnscheduledCareConfig {
+    fn default() -> Self {
+        Self { max_live_holds: 3 }
     }
 }
 
@@ -580,6 +595,10 @@ lease_seconds = 300
 max_attempts = 5
 # Finished jobs (their payload already emptied) are removed after this many days.
 keep_finished_days = 30
+
+[unscheduled_care]
+# Slots one person may hold at once while calling the patient back (a hold lasts a few minutes).
+max_live_holds = 3
 
 [territory]
 # Populations separating the ACI size categories: 1 below the first, 2 from it and below the second,

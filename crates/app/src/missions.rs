@@ -48,7 +48,8 @@ impl Missions {
                 store,
                 keyring,
                 config.jobs.max_attempts,
-            ),
+            )
+            .with_max_live_holds(config.unscheduled_care.max_live_holds),
         }
     }
 

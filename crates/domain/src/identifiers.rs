@@ -335,6 +335,33 @@ pub fn required_text(
     Ok(value.to_string())
 }
 
+/// A person's name (family name, given names, a display name): [`required_text`] on one line, with at least one
+/// letter, and not starting like a spreadsheet formula (`=`, `+`, `-`, `@`), so that an export opened in Excel
+/// never runs it.
+pub fn person_name(
+    field: &'static str,
+    input: &str,
+    max_chars: usize,
+) -> Result<String, ValidationError> {
+    let value = required_text(field, input, max_chars)?;
+    if value.chars().any(|c| matches!(c, '\n' | '\r' | '\t')) {
+        return Err(ValidationError::new(field, "tient sur une seule ligne"));
+    }
+    if !value.chars().any(char::is_alphabetic) {
+        return Err(ValidationError::new(
+            field,
+            "doit contenir des lettres (pas seulement des chiffres ou des signes)",
+        ));
+    }
+    if value.starts_with(['=', '+', '-', '@']) {
+        return Err(ValidationError::new(
+            field,
+            "ne peut pas commencer par =, +, - ou @",
+        ));
+    }
+    Ok(value)
+}
+
 /// Appends the Luhn check digit to a digit payload (A and B read as 0, as for FINESS): builds fictitious but
 /// valid numbers for tests, the demo and generators.
 pub fn with_luhn_key(payload: &str) -> String {
@@ -454,5 +481,29 @@ mod tests {
             let _ = Email::parse(sample);
             let _ = required_text("nom", sample, 10);
         }
+    }
+
+    #[test]
+    fn person_names_are_one_line_of_letters_and_never_a_formula() {
+        assert_eq!(person_name("Nom", " N’Diaye ", 100).unwrap(), "N’Diaye");
+        assert_eq!(
+            person_name("Nom", "Œuvray-Lefèvre", 100).unwrap(),
+            "Œuvray-Lefèvre"
+        );
+        for bad in [
+            "12345",
+            "Jean\nDupont",
+            "Jean\tDupont",
+            "=HYPERLINK(\"x\")",
+            "+33",
+            "@x",
+            "-Dupont",
+            "A\u{0}B",
+            "",
+        ] {
+            let error = person_name("Nom", bad, 100).unwrap_err();
+            assert_eq!(error.field, "Nom", "{bad:?}");
+        }
+        assert!(person_name("Nom", &"a".repeat(101), 100).is_err());
     }
 }

@@ -145,6 +145,27 @@ pub fn split_semicolons(line: &str) -> Vec<String> {
         .unwrap_or_else(|| vec![String::new()])
 }
 
+/// A validation message without the value it quotes (`« 0612 » : un numéro à 10 chiffres attendu` → `un numéro à
+/// 10 chiffres attendu`): what an import report keeps, so that refused values — a patient's phone, an e-mail —
+/// are not stored with it. The line and the field say where to look in the file.
+pub fn without_quoted_value(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find('«') {
+        let Some(length) = rest[start..].find('»') else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        rest = &rest[start + length + '»'.len_utf8()..];
+        rest = rest.trim_start_matches(' ');
+        if let Some(after) = rest.strip_prefix(": ") {
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out.trim().to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,5 +231,22 @@ mod tests {
         assert_eq!(fold("  CŒUR  d'Hérault "), "coeur d herault");
         assert_eq!(fold("Générac"), "generac");
         assert_eq!(fold("🏥"), "");
+    }
+
+    #[test]
+    fn quoted_values_leave_the_message() {
+        assert_eq!(
+            without_quoted_value("« 0612 » : un numéro à 10 chiffres attendu"),
+            "un numéro à 10 chiffres attendu"
+        );
+        assert_eq!(
+            without_quoted_value("« a@b » n'est pas une adresse e-mail valide"),
+            "n'est pas une adresse e-mail valide"
+        );
+        assert_eq!(
+            without_quoted_value("la colonne manque : ce fichier n'est pas une extraction"),
+            "la colonne manque : ce fichier n'est pas une extraction"
+        );
+        assert_eq!(without_quoted_value("« ouvert"), "« ouvert");
     }
 }

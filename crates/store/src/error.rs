@@ -8,6 +8,9 @@ pub enum StoreError {
     /// A referenced record does not exist.
     #[error("not found: {0}")]
     NotFound(&'static str),
+    /// A per-person limit refused the write (live holds of slots…).
+    #[error("limit reached: {0}")]
+    LimitReached(&'static str),
     #[error("not supported on this database: {0}")]
     Unsupported(&'static str),
     #[error("invalid database URL: {0}")]

@@ -25,10 +25,35 @@ pub(crate) async fn connect(url: &str) -> Result<SqlitePool> {
             ))
         })?;
     }
+    if file != Path::new(":memory:") && !file.as_os_str().is_empty() && !file.exists() {
+        // Created readable by its owner only: SQLite gives its WAL and shared-memory files the same mode.
+        create_private(file)?;
+    }
     Ok(SqlitePoolOptions::new()
         .max_connections(8)
         .connect_with(options)
         .await?)
+}
+
+/// Creates an empty file that only its owner may read or write (0600), failing if it exists.
+fn create_private(path: &Path) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(StoreError::Conflict(
+            format!("{} exists already; choose a new file name", path.display()),
+        )),
+        Err(e) => Err(StoreError::InvalidUrl(format!(
+            "cannot create {}: {e}",
+            path.display()
+        ))),
+    }
 }
 
 pub(crate) async fn migrate(pool: &SqlitePool) -> Result<()> {
@@ -37,12 +62,8 @@ pub(crate) async fn migrate(pool: &SqlitePool) -> Result<()> {
 }
 
 pub(crate) async fn backup(pool: &SqlitePool, path: &Path) -> Result<()> {
-    if path.exists() {
-        return Err(StoreError::Conflict(format!(
-            "{} exists already; choose a new file name",
-            path.display()
-        )));
-    }
+    // An empty file of its owner's only: VACUUM INTO fills it (it accepts an empty target).
+    create_private(path)?;
     let target = path
         .to_str()
         .ok_or_else(|| StoreError::InvalidUrl("backup path is not valid UTF-8".into()))?;

@@ -12,7 +12,7 @@ use argon2::password_hash::{
 };
 use argon2::Argon2;
 use maillage_domain::authz::Role;
-use maillage_domain::identifiers::{required_text, Email};
+use maillage_domain::identifiers::{person_name, Email};
 use maillage_domain::{Sensitive, ValidationError};
 use maillage_store::{CptsId, NewUser, SessionRecord, Store, StoreError, User, UserId};
 use rand::RngCore;
@@ -256,7 +256,7 @@ impl Accounts {
         now: i64,
     ) -> Result<User, AccountError> {
         let email = Email::parse(request.email)?;
-        let display_name = required_text("nom affiché", request.display_name, 120)?;
+        let display_name = person_name("nom affiché", request.display_name, 120)?;
         check_password_strength(request.password)?;
         let password = request.password.to_string();
         let cost = self.password_cost;

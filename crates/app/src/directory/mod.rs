@@ -79,10 +79,11 @@ pub enum ImportError {
 fn note(list: &mut Vec<LineProblem>, total: &mut u64, line: u64, field: &str, message: String) {
     *total += 1;
     if list.len() < LISTED {
+        // Reports are kept in the database: the line and field, never the refused value itself.
         list.push(LineProblem {
             line,
             field: field.to_string(),
-            message,
+            message: maillage_domain::text::without_quoted_value(&message),
         });
     }
 }

@@ -126,9 +126,12 @@ impl DoctorSearch {
                 Ok(input) => good.push(input),
                 Err(problems) => {
                     for problem in problems {
-                        report
-                            .rejected
-                            .push((line, problem.field.to_string(), problem.message));
+                        // Kept with the import: the line and field, never the refused value.
+                        report.rejected.push((
+                            line,
+                            problem.field.to_string(),
+                            maillage_domain::text::without_quoted_value(&problem.message),
+                        ));
                     }
                 }
             }

@@ -25,7 +25,7 @@ use maillage_domain::doctor_search::{
     age_group, age_on, priority, Channel, ConsentBy, Criteria, Criterion, Priority, PriorityRules,
     RequestState, CONSENT_VERSION,
 };
-use maillage_domain::identifiers::{required_text, Email, InseeCode};
+use maillage_domain::identifiers::{person_name, Email, InseeCode};
 use maillage_domain::matching::{solve_with, MatchDoctor, MatchRequest};
 use maillage_domain::professional::parse_phone;
 use maillage_domain::structures::parse_date;
@@ -111,10 +111,10 @@ impl RequestFields {
     pub fn parse(&self, today: &str) -> std::result::Result<RequestInput, Vec<ValidationError>> {
         let mut problems = maillage_domain::Problems::default();
         let family_name = problems
-            .keep(required_text("Nom", &self.family_name, 100))
+            .keep(person_name("Nom", &self.family_name, 100))
             .unwrap_or_default();
         let given_names = problems
-            .keep(required_text("Prénom", &self.given_names, 100))
+            .keep(person_name("Prénom", &self.given_names, 100))
             .unwrap_or_default();
         let birth_date = problems
             .keep(

@@ -81,6 +81,8 @@ pub struct UnscheduledCare {
     store: Arc<dyn Store>,
     keyring: Arc<Keyring>,
     mail_attempts: i64,
+    /// `unscheduled_care.max_live_holds`.
+    max_live_holds: i64,
 }
 
 /// "lundi 12/01/2030 à 08:30", Paris time.
@@ -101,7 +103,14 @@ impl UnscheduledCare {
             store,
             keyring,
             mail_attempts,
+            max_live_holds: crate::config::UnscheduledCareConfig::default().max_live_holds,
         }
+    }
+
+    /// The same service with another limit of live holds per person.
+    pub fn with_max_live_holds(mut self, max: i64) -> Self {
+        self.max_live_holds = max.max(1);
+        self
     }
 
     /// The entry a change writes in its own transaction.
@@ -256,11 +265,19 @@ impl UnscheduledCare {
                     requested_at,
                     booked_by: caller.user(),
                     held_until: now + HOLD_MINUTES * MINUTE_MS,
+                    max_live_holds: Some(self.max_live_holds),
                 },
                 now,
                 &audit,
             )
-            .await?)
+            .await
+            .map_err(|error| match error {
+                StoreError::LimitReached(_) => CareError::Refused(format!(
+                    "Vous retenez déjà {} créneaux : confirmez-les ou annulez-les avant d'en retenir un autre.",
+                    self.max_live_holds
+                )),
+                other => other.into(),
+            })?)
     }
 
     /// Confirms a hold with the patient's identity (sealed in the same transaction); tells the

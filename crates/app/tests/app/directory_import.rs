@@ -70,6 +70,12 @@ async fn an_extract_is_filtered_grouped_and_imported_once() {
         assert_eq!(report.rejected[0].line, 3_002);
         assert_eq!(report.rejected[0].field, "Identifiant PP");
         assert_eq!(report.rejected[1].field, "Type d'identifiant PP");
+        // The report (kept in the database) names the line and the field, not the refused value.
+        assert_eq!(report.rejected[0].message, "un RPPS a 11 chiffres");
+        assert!(
+            report.rejected.iter().all(|p| !p.message.contains('«')),
+            "{report:?}"
+        );
         assert!(
             report.created > 100 && report.created < report.rows_on_territory,
             "rows are grouped per person"

@@ -499,3 +499,54 @@ async fn a_change_whose_audit_entry_cannot_be_written_is_refused_whole() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn one_person_holds_at_most_the_configured_number_of_slots_at_once() {
+    common::for_each_demo(|store, engine| async move {
+        let (care, cpts, gp) = setup(&store).await;
+        let care = care.with_max_live_holds(3);
+        let member = caller_of(&store, &cpts, "dr.fabre@camargue.test").await;
+        let mut slots = Vec::new();
+        for hour in 8..13 {
+            slots.push(slot_of(&care, &store, &cpts, gp, hour).await);
+        }
+        let mut held = Vec::new();
+        for slot in &slots[..3] {
+            held.push(hold_for(&care, &member, *slot, BookingOrigin::MemberReferral).await);
+        }
+        let fourth = care
+            .hold(
+                &member,
+                slots[3],
+                BookingOrigin::MemberReferral,
+                "fievre",
+                now_ms(),
+            )
+            .await;
+        match fourth {
+            Err(CareError::Refused(message)) => {
+                assert!(
+                    message.contains("Vous retenez déjà 3 créneaux"),
+                    "{engine}: {message}"
+                )
+            }
+            other => panic!("{engine}: a fourth hold was {other:?}"),
+        }
+        assert_eq!(
+            store
+                .bookings_of_slot(cpts.id, slots[3])
+                .await
+                .unwrap()
+                .len(),
+            0,
+            "{engine}: nothing written"
+        );
+        // Another person is not held back by this one's holds.
+        let secretary = caller_of(&store, &cpts, "secretariat@camargue.test").await;
+        hold_for(&care, &secretary, slots[3], BookingOrigin::CptsSecretary).await;
+        // Once one hold is cancelled, the member may hold again.
+        assert!(care.cancel(&member, held[0]).await.unwrap());
+        hold_for(&care, &member, slots[4], BookingOrigin::MemberReferral).await;
+    })
+    .await;
+}

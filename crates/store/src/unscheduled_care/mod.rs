@@ -105,6 +105,8 @@ pub struct NewBooking {
     pub requested_at: i64,
     pub booked_by: Option<UserId>,
     pub held_until: i64,
+    /// Live holds `booked_by` may have at once, this one included (none: no limit, the command line).
+    pub max_live_holds: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
@@ -561,6 +563,28 @@ impl UnscheduledCareStore for SqlStore {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
+            if let (Some(max), Some(user)) = (b.max_live_holds, b.booked_by) {
+                // One person's holds are counted one transaction at a time: SQLite's write transaction is
+                // exclusive already; PostgreSQL takes a lock on the person for the transaction's length.
+                if matches!(crate::Store::backend(self), crate::Backend::Postgres) {
+                    sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
+                        .bind(user.0)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let live: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM snp_bookings WHERE cpts_id = $1 AND booked_by = $2 \
+                     AND status = 'held' AND held_until >= $3",
+                )
+                .bind(cpts.0)
+                .bind(user.0)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                if live >= max {
+                    return Err(StoreError::LimitReached("live holds"));
+                }
+            }
             let inserted = sqlx::query(insert)
                 .bind(id)
                 .bind(cpts.0)

@@ -453,6 +453,22 @@ async fn backups_are_online_snapshots_on_sqlite_and_pg_dump_on_postgres() {
                     store.backup_to(&target).await,
                     Err(StoreError::Conflict(_))
                 ));
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    let mode = |path: &std::path::Path| {
+                        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+                    };
+                    assert_eq!(mode(&target), 0o600, "the backup is its owner's only");
+                    // A new database and its write-ahead log too.
+                    let file = dir.path().join("neuve.db");
+                    let fresh = open(&format!("sqlite://{}", file.display())).await.unwrap();
+                    fresh.create_cpts(&new_cpts("vidourle"), 1).await.unwrap();
+                    assert_eq!(mode(&file), 0o600);
+                    let wal = dir.path().join("neuve.db-wal");
+                    assert!(wal.exists());
+                    assert_eq!(mode(&wal), 0o600);
+                }
             }
             Backend::Postgres => {
                 assert!(matches!(

@@ -128,6 +128,7 @@ pub(super) fn booking(slot: Uuid, now: i64) -> NewBooking {
         requested_at: now,
         booked_by: None,
         held_until: now + 5 * 60_000,
+        max_live_holds: None,
     }
 }
 

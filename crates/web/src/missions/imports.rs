@@ -128,6 +128,13 @@ struct ImportsPage {
     error: String,
 }
 
+impl ImportsPage {
+    /// The largest file the server takes, as the page states it (the real limit, not a copy of it).
+    fn max_size(&self) -> String {
+        format!("{} Go", crate::access::UPLOAD_LIMIT / (1024 * 1024 * 1024))
+    }
+}
+
 async fn imports_page(
     state: &AppState,
     viewer: &Viewer,

@@ -19,6 +19,13 @@ pub(super) struct ImportPage {
     pub(super) error: Option<String>,
 }
 
+impl ImportPage {
+    /// The largest list the server takes, as the page states it (the real limit).
+    fn max_size(&self) -> String {
+        format!("{} Mo", LIST_LIMIT / (1024 * 1024))
+    }
+}
+
 pub(super) async fn import_form(viewer: Viewer, context: CptsContext) -> Response {
     render(&ImportPage {
         layout: Layout::in_cpts(&viewer, &context, "Importer une liste de patients", BASE),

@@ -195,14 +195,14 @@ pub(super) async fn confirm(
     };
     let mut problems = crate::forms::Problems::default();
     let family_name = problems
-        .keep(maillage_domain::identifiers::required_text(
+        .keep(maillage_domain::identifiers::person_name(
             "Nom",
             &form.family_name,
             100,
         ))
         .unwrap_or_default();
     let given_names = problems
-        .keep(maillage_domain::identifiers::required_text(
+        .keep(maillage_domain::identifiers::person_name(
             "Prénom",
             &form.given_names,
             100,
