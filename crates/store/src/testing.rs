@@ -5,7 +5,7 @@
 use crate::{Result, StoreError};
 use sqlx::postgres::PgConnection;
 use sqlx::Connection;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Where the PostgreSQL test server is (any database on it; tests create their own).
 pub const POSTGRES_URL_VARIABLE: &str = "TEST_POSTGRES_URL";
@@ -124,7 +124,12 @@ impl Template {
         std::fs::create_dir_all(&dir)
             .map_err(|e| StoreError::InvalidUrl(format!("template directory: {e}")))?;
         let sqlite_file = dir.join("maillage.db");
-        Self::seed_at(&format!("sqlite://{}", sqlite_file.display()), &seed).await?;
+        Self::seed_at(
+            &format!("sqlite://{}", dir.join("seed.db").display()),
+            &seed,
+            Some(&sqlite_file),
+        )
+        .await?;
         let postgres = match postgres_admin_url() {
             Some(admin_url) => {
                 let mut admin = PgConnection::connect(&admin_url).await?;
@@ -134,7 +139,7 @@ impl Template {
                     .execute(&mut admin)
                     .await?;
                 admin.close().await?;
-                Self::seed_at(&database_url(&admin_url, &name)?, &seed).await?;
+                Self::seed_at(&database_url(&admin_url, &name)?, &seed, None).await?;
                 Some((admin_url, name))
             }
             None if postgres_required() => {
@@ -151,7 +156,10 @@ impl Template {
     }
 
     /// Migrates and seeds, then closes every connection: a template must have none when it is copied.
-    async fn seed_at<F, Fut>(url: &str, seed: &F) -> Result<()>
+    /// Migrates and seeds `url`; for SQLite, the template is then `snapshot`, a consistent copy made by the
+    /// database itself (`VACUUM INTO`): copying the seeded file would miss what its write-ahead log still holds
+    /// whenever a connection outlived the seed and the last checkpoint did not run.
+    async fn seed_at<F, Fut>(url: &str, seed: &F, snapshot: Option<&Path>) -> Result<()>
     where
         F: Fn(std::sync::Arc<dyn crate::Store>) -> Fut,
         Fut: std::future::Future<Output = ()>,
@@ -159,6 +167,9 @@ impl Template {
         let store = std::sync::Arc::new(crate::SqlStore::connect(url).await?);
         crate::Store::migrate(store.as_ref()).await?;
         seed(store.clone()).await;
+        if let Some(snapshot) = snapshot {
+            crate::Store::backup_to(store.as_ref(), snapshot).await?;
+        }
         store.close().await;
         Ok(())
     }

@@ -393,13 +393,19 @@ impl TestApp {
                     .proposal
                     .id
             } else if path.contains("/medecin-traitant/import/") {
-                self.store
-                    .list_imports(id, Page::first(100))
-                    .await
-                    .unwrap()
-                    .into_iter()
+                let runs = self.store.list_imports(id, Page::first(100)).await.unwrap();
+                let kinds: Vec<String> = runs
+                    .iter()
+                    .map(|r| format!("{} {} {}", r.kind, r.started_at, r.file_name))
+                    .collect();
+                runs.into_iter()
                     .find(|run| run.kind == maillage_app::imports::REQUEST_LIST_KIND)
-                    .unwrap_or_else(|| panic!("no list import in {cpts} ({path})"))
+                    .unwrap_or_else(|| {
+                        panic!(
+                            "no list import in {cpts} ({path}) on {:?}: {kinds:?}",
+                            self.store.backend()
+                        )
+                    })
                     .id
             } else if path.contains("/imports/suivi/") {
                 self.store
