@@ -253,8 +253,7 @@ impl UnscheduledCare {
             id.to_string(),
             serde_json::json!({ "slot": slot, "origin": origin.code() }),
         );
-        Ok(self
-            .store
+        self.store
             .hold_slot(
                 caller.cpts(),
                 &NewBooking {
@@ -277,7 +276,7 @@ impl UnscheduledCare {
                     self.max_live_holds
                 )),
                 other => other.into(),
-            })?)
+            })
     }
 
     /// Confirms a hold with the patient's identity (sealed in the same transaction); tells the
