@@ -101,18 +101,39 @@ fn round_m(km: f64) -> f64 {
 
 /// Reads a problem (`{"max_distance_km", "requests", "doctors"}`), solves it, and returns the solution; every
 /// problem in the input is reported in French, naming the request or doctor.
-pub fn solve_json(input: &str) -> Result<SolutionOutput, String> {
-    let problem: ProblemInput = serde_json::from_str(input).map_err(|e| {
-        let text = e.to_string();
-        let quoted = text.split('`').nth(1).unwrap_or_default().to_string();
-        if text.contains("unknown field") {
-            format!("JSON invalide : champ inconnu « {quoted} » ({text})")
-        } else if text.contains("missing field") {
-            format!("JSON invalide : champ « {quoted} » manquant ({text})")
-        } else {
-            format!("JSON invalide : {text}")
+/// serde_json's error, said in French with its position: the field named when serde names one.
+fn json_error_in_french(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    let quoted = text.split('`').nth(1).unwrap_or_default();
+    let place = format!("ligne {}, colonne {}", error.line(), error.column());
+    let what = match error.classify() {
+        serde_json::error::Category::Eof => {
+            "le JSON s'arrête avant la fin (accolade ou crochet non fermé)".to_string()
         }
-    })?;
+        serde_json::error::Category::Syntax => {
+            "syntaxe JSON incorrecte (virgule, guillemet ou accolade)".to_string()
+        }
+        serde_json::error::Category::Io => "lecture impossible".to_string(),
+        serde_json::error::Category::Data if text.starts_with("unknown field") => {
+            format!("champ inconnu « {quoted} »")
+        }
+        serde_json::error::Category::Data if text.starts_with("missing field") => {
+            format!("champ « {quoted} » manquant")
+        }
+        serde_json::error::Category::Data if text.starts_with("invalid type") => {
+            "une valeur n'a pas le type attendu (nombre, texte, liste ou objet)".to_string()
+        }
+        serde_json::error::Category::Data if text.starts_with("invalid value") => {
+            "une valeur est hors des valeurs permises".to_string()
+        }
+        serde_json::error::Category::Data => "une valeur ne convient pas".to_string(),
+    };
+    format!("JSON invalide : {what} ({place})")
+}
+
+pub fn solve_json(input: &str) -> Result<SolutionOutput, String> {
+    let problem: ProblemInput =
+        serde_json::from_str(input).map_err(|e| json_error_in_french(&e))?;
     let rules = problem.rules.clone().unwrap_or_default();
     rules
         .check()
@@ -301,6 +322,26 @@ mod tests {
         ] {
             let error = solve_json(input).unwrap_err();
             assert!(error.contains(expected), "{input}: {error}");
+        }
+        // serde's own English words never reach the operator.
+        for input in [
+            "{",
+            r#"{"max_distance_km": "trente", "requests": [], "doctors": []}"#,
+            r#"{"requests": [], "doctors": []}"#,
+            r#"{"max_distance_km": 30, "requests": [], "doctors": [], "extra": 1}"#,
+            "[1, 2",
+        ] {
+            let error = solve_json(input).unwrap_err();
+            for english in [
+                "expected",
+                "invalid type",
+                "missing field",
+                "unknown field",
+                "EOF",
+            ] {
+                assert!(!error.contains(english), "{input}: {error}");
+            }
+            assert!(error.contains("ligne 1, colonne"), "{input}: {error}");
         }
     }
 }

@@ -724,7 +724,15 @@ fn run_match(input: &std::path::Path, json: bool) -> ExitCode {
     let text = match std::fs::read_to_string(input) {
         Ok(text) => text,
         Err(error) => {
-            eprintln!("cannot read {}: {error}", input.display());
+            let why = match error.kind() {
+                std::io::ErrorKind::NotFound => "fichier introuvable".to_string(),
+                std::io::ErrorKind::PermissionDenied => "accès refusé".to_string(),
+                std::io::ErrorKind::InvalidData => {
+                    "le fichier n'est pas du texte UTF-8".to_string()
+                }
+                _ => error.to_string(),
+            };
+            eprintln!("impossible de lire {} : {why}", input.display());
             return ExitCode::from(2);
         }
     };

@@ -66,9 +66,28 @@ pub fn routes(router: GuardedRouter) -> GuardedRouter {
     ),
     paths(me, list_cpts, post_cpts, list_members, list_professionals),
     components(schemas(MeResponse, MembershipDto, CptsDto, CreateCptsRequest, MemberDto, ProfessionalDto, Problem)),
+    modifiers(&SessionCookie),
     tags((name = "comptes"), (name = "cpts"), (name = "annuaire"))
 )]
 struct ApiDoc;
+
+/// The API's authentication: the browser's session cookie, and `X-CSRF-Token` on changes.
+struct SessionCookie;
+
+impl utoipa::Modify for SessionCookie {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("maillage_session"))),
+        );
+        openapi.security = Some(vec![SecurityRequirement::new(
+            "session",
+            Vec::<String>::new(),
+        )]);
+    }
+}
 
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
@@ -76,6 +95,36 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 
 async fn openapi() -> Response {
     axum::Json(openapi_document()).into_response()
+}
+
+/// The errors every operation may answer, as problem details: documented once, listed by each path.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // a description for the OpenAPI document, never built
+enum Errors {
+    /// Not signed in, or the session expired.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// Signed in without the right (or the CSRF token is missing or wrong).
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// No such CPTS, or none the caller may see.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// The method is not one of this path's.
+    #[response(status = 405, content_type = "application/problem+json")]
+    MethodNotAllowed(Problem),
+    /// The request conflicts with what exists (an identifier already taken).
+    #[response(status = 409, content_type = "application/problem+json")]
+    Conflict(Problem),
+    /// The body is larger than 2 Mo.
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// A value refused, the field named in French in `detail`.
+    #[response(status = 422, content_type = "application/problem+json")]
+    Unprocessable(Problem),
+    /// Too many requests: wait for the `Retry-After` seconds.
+    #[response(status = 429, content_type = "application/problem+json")]
+    TooManyRequests(Problem),
 }
 
 /// An error as RFC 9457 problem details.
@@ -105,7 +154,7 @@ struct MeResponse {
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "comptes",
-    responses((status = 200, body = MeResponse), (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = MeResponse), Errors))]
 async fn me(
     State(state): State<AppState>,
     CurrentUser(signed_in): CurrentUser,
@@ -150,8 +199,8 @@ impl From<Cpts> for CptsDto {
 }
 
 #[utoipa::path(get, path = "/api/v1/cpts", tag = "cpts",
-    params(("page" = Option<i64>, Query, description = "Page (50 CPTS par page)")),
-    responses((status = 200, body = Vec<CptsDto>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+    params(("page" = Option<i64>, Query, minimum = 1, description = "Page (50 CPTS par page)")),
+    responses((status = 200, body = Vec<CptsDto>), Errors))]
 async fn list_cpts(
     State(state): State<AppState>,
     Query(query): Query<PageQuery>,
@@ -163,18 +212,29 @@ async fn list_cpts(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateCptsRequest {
+    /// Nom de la CPTS (150 caractères au plus, sans caractère de contrôle).
+    #[schema(min_length = 1, max_length = 150)]
     name: String,
     /// Identifiant d'adresse ; déduit du nom s'il est absent.
     #[serde(default)]
+    #[schema(
+        min_length = 2,
+        max_length = 60,
+        pattern = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
+    )]
     slug: Option<String>,
+    /// Numéro FINESS (9 caractères, clé de Luhn).
     #[serde(default)]
+    #[schema(max_length = 9)]
     finess: Option<String>,
+    /// Numéro SIRET (14 chiffres, clé de Luhn).
     #[serde(default)]
+    #[schema(max_length = 14)]
     siret: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/cpts", tag = "cpts", request_body = CreateCptsRequest,
-    responses((status = 201, body = CptsDto), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = CptsDto), Errors))]
 async fn post_cpts(
     State(state): State<AppState>,
     Json(request): Json<CreateCptsRequest>,
@@ -198,9 +258,9 @@ struct MemberDto {
 }
 
 #[utoipa::path(get, path = "/api/v1/cpts/{cpts}/members", tag = "cpts",
-    params(("cpts" = String, Path, description = "Identifiant d'adresse de la CPTS"),
-           ("page" = Option<i64>, Query, description = "Page (100 comptes par page)")),
-    responses((status = 200, body = Vec<MemberDto>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+    params(("cpts" = String, Path, example = "camargue-gardoise", description = "Identifiant d'adresse de la CPTS"),
+           ("page" = Option<i64>, Query, minimum = 1, description = "Page (100 comptes par page)")),
+    responses((status = 200, body = Vec<MemberDto>), Errors))]
 async fn list_members(
     State(state): State<AppState>,
     context: CptsContext,
@@ -262,12 +322,12 @@ struct ProfessionalDto {
 }
 
 #[utoipa::path(get, path = "/api/v1/cpts/{cpts}/professionals", tag = "annuaire",
-    params(("cpts" = String, Path, description = "Identifiant d'adresse de la CPTS"),
-           ("q" = Option<String>, Query, description = "Mots cherchés (début des mots, sans accents)"),
+    params(("cpts" = String, Path, example = "camargue-gardoise", description = "Identifiant d'adresse de la CPTS"),
+           ("q" = Option<String>, Query, max_length = 200, description = "Mots cherchés (début des mots, sans accents)"),
            ("profession" = Option<String>, Query, description = "Code profession, ou MG pour les médecins généralistes"),
            ("commune" = Option<String>, Query, description = "Code INSEE d'une commune d'exercice"),
-           ("page" = Option<i64>, Query, description = "Page (50 professionnels par page)")),
-    responses((status = 200, body = Vec<ProfessionalDto>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+           ("page" = Option<i64>, Query, minimum = 1, description = "Page (50 professionnels par page)")),
+    responses((status = 200, body = Vec<ProfessionalDto>), Errors))]
 async fn list_professionals(
     State(state): State<AppState>,
     context: CptsContext,

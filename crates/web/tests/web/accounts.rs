@@ -563,3 +563,59 @@ async fn sessions_are_shared_by_every_instance_on_one_database() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_reset_form_takes_the_same_time_and_sends_at_most_three_emails_an_hour_to_one_account()
+{
+    for app in each_backend().await {
+        deliver_mail(&app).await;
+        let form = app.get("/mot-de-passe-oublie", None).await;
+        let cookie = format!(
+            "maillage_csrf={}",
+            set_cookie(&form, "maillage_csrf").unwrap()
+        );
+        let csrf = hidden_csrf(&form.body);
+        let timed = |email: &'static str| {
+            let (app, cookie, csrf) = (&app, cookie.clone(), csrf.clone());
+            async move {
+                let started = std::time::Instant::now();
+                let answer = app
+                    .post_form(
+                        "/mot-de-passe-oublie",
+                        Some(&cookie),
+                        &[("csrf", &csrf), ("email", email)],
+                    )
+                    .await;
+                assert_eq!(answer.status, StatusCode::OK);
+                started.elapsed().as_millis() as i64
+            }
+        };
+        let known = timed(MEMBER).await;
+        let unknown = timed("personne@nulle-part.fr").await;
+        let floor = maillage_app::accounts::RESET_ANSWER_FLOOR_MS as i64;
+        assert!(
+            known >= floor && unknown >= floor,
+            "{known} ms, {unknown} ms"
+        );
+        // The same time within a tolerance far below the floor (what the work itself takes is hidden).
+        assert!((known - unknown).abs() < 150, "{known} ms vs {unknown} ms");
+        // Three e-mails an hour to one account, whoever asks: the fourth and fifth are not sent.
+        for _ in 0..3 {
+            timed(MEMBER).await;
+        }
+        let sent = app
+            .store
+            .list_audit(
+                maillage_store::AuditScope::Platform,
+                &maillage_store::AuditFilter {
+                    action: Some("password_reset_requested".into()),
+                    ..Default::default()
+                },
+                Page::first(20),
+            )
+            .await
+            .unwrap()
+            .len();
+        assert_eq!(sent, 3, "capped at three an hour");
+    }
+}
