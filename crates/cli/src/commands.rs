@@ -256,6 +256,12 @@ async fn serve_with(
             "no SMTP server configured: e-mails go to the outbox (Administration → Courriels)"
         );
     }
+    if config.security.audit_keys.expose().trim().is_empty() {
+        tracing::warn!(
+            "security.audit_keys is empty: the audit chain uses plain hashes, which anyone able to write to the \
+             database could recompute; generate a key with `maillage keys generate`"
+        );
+    }
     let (stop, stopped) = watch::channel(false);
     let mut runner = JobRunner::new(
         store.clone(),

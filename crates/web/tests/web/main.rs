@@ -64,8 +64,11 @@ struct Session {
 impl TestApp {
     /// The app on a copy of the demo template (its keys, cheap password hashing).
     async fn on(database: TestDatabase) -> Self {
-        let store = maillage_store::open(&database.url).await.unwrap();
         let config = demo_template().await.1.clone();
+        // Keyed like a real server: new audit entries carry the MAC of the configuration's audit key.
+        let store = maillage_store::open_with(&database.url, config.audit_keys().unwrap())
+            .await
+            .unwrap();
         let accounts = test_accounts(&store, &config);
         let state = AppState::new(store.clone(), accounts, Arc::new(config));
         let router = maillage_web::app(state.clone());
