@@ -33,6 +33,8 @@ pub enum AuditAction {
     UserDisabled,
     UserEnabled,
     RoleGranted,
+    InvitationSent,
+    InvitationAccepted,
     MembersViewed,
     UsersViewed,
     OutboxViewed,
@@ -83,7 +85,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 63] = [
+    pub const ALL: [AuditAction; 65] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -100,6 +102,8 @@ impl AuditAction {
         AuditAction::UserDisabled,
         AuditAction::UserEnabled,
         AuditAction::RoleGranted,
+        AuditAction::InvitationSent,
+        AuditAction::InvitationAccepted,
         AuditAction::MembersViewed,
         AuditAction::UsersViewed,
         AuditAction::OutboxViewed,
@@ -167,6 +171,8 @@ impl AuditAction {
             AuditAction::UserDisabled => "user_disabled",
             AuditAction::UserEnabled => "user_enabled",
             AuditAction::RoleGranted => "role_granted",
+            AuditAction::InvitationSent => "invitation_sent",
+            AuditAction::InvitationAccepted => "invitation_accepted",
             AuditAction::MembersViewed => "members_viewed",
             AuditAction::UsersViewed => "users_viewed",
             AuditAction::OutboxViewed => "outbox_viewed",
@@ -239,6 +245,8 @@ impl AuditAction {
             AuditAction::UserDisabled => "Compte désactivé",
             AuditAction::UserEnabled => "Compte réactivé",
             AuditAction::RoleGranted => "Rôle attribué",
+            AuditAction::InvitationSent => "Invitation envoyée",
+            AuditAction::InvitationAccepted => "Invitation acceptée",
             AuditAction::MembersViewed => "Consultation des membres",
             AuditAction::UsersViewed => "Consultation des comptes",
             AuditAction::OutboxViewed => "Consultation des courriels en attente",

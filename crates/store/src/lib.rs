@@ -8,6 +8,7 @@ pub mod audit;
 mod directory;
 mod doctor_search;
 mod error;
+mod invitations;
 mod models;
 mod patients;
 mod postgres;
@@ -37,6 +38,7 @@ pub use doctor_search::{
     ProposalView, RequestEvent, RequestFilter, StaleCapacity, StateChange,
 };
 pub use error::{decode, StoreError};
+pub use invitations::{Invitation, InvitationStore};
 pub use models::*;
 pub use patients::PatientStore;
 pub use rate_limits::{RateCount, RateLimitStore};
@@ -115,6 +117,7 @@ pub trait Store:
     + DysfunctionStore
     + SnpReportStore
     + TokenStore
+    + InvitationStore
     + RateLimitStore
     + Send
     + Sync

@@ -244,6 +244,7 @@ async fn post_cpts(
         slug: request.slug.unwrap_or_default(),
         finess: request.finess.unwrap_or_default(),
         siret: request.siret.unwrap_or_default(),
+        ..CptsForm::default()
     };
     match create_cpts(&state, &form).await {
         Ok(cpts) => Ok((StatusCode::CREATED, axum::Json(CptsDto::from(cpts))).into_response()),

@@ -194,6 +194,21 @@ impl From<maillage_app::directory::pages::DirectoryError> for WebError {
     }
 }
 
+impl From<maillage_app::team::TeamError> for WebError {
+    fn from(error: maillage_app::team::TeamError) -> Self {
+        use maillage_app::team::TeamError;
+        match error {
+            TeamError::Invalid(_) | TeamError::Expired => {
+                WebError::BadRequest(capitalise(&error.to_string()))
+            }
+            TeamError::Refused(message) => WebError::Conflict(message),
+            TeamError::NotFound => WebError::NotFound,
+            TeamError::Account(e) => e.into(),
+            TeamError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<askama::Error> for WebError {
     fn from(error: askama::Error) -> Self {
         WebError::Internal(format!("template: {error}"))

@@ -39,6 +39,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The delivered missions' services (the registry of `maillage_app::missions`).
     pub missions: Missions,
+    /// Invitations and roles.
+    pub team: maillage_app::team::Team,
 }
 
 impl AppState {
@@ -54,12 +56,19 @@ impl AppState {
         config: Arc<Config>,
         missions: Missions,
     ) -> Self {
+        let team = maillage_app::team::Team::new(
+            store.clone(),
+            accounts.clone(),
+            config.server.base_url(),
+            config.jobs.max_attempts,
+        );
         Self {
             store,
             accounts,
             config,
             metrics: Arc::new(Metrics::default()),
             missions,
+            team,
         }
     }
 }

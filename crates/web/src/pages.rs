@@ -156,6 +156,11 @@ pub struct CptsForm {
     pub finess: String,
     #[serde(default)]
     pub siret: String,
+    /// The coordinator to invite with the new CPTS (both empty: nobody yet).
+    #[serde(default)]
+    pub coordinator_email: String,
+    #[serde(default)]
+    pub coordinator_name: String,
 }
 
 /// Checks and stores a new CPTS; the errors are French sentences naming the field.
@@ -238,6 +243,20 @@ async fn admin_create_cpts(
     Actor(actor): Actor,
     Form(form): Form<CptsForm>,
 ) -> WebResult<Response> {
+    let coordinator = maillage_app::team::InvitationFields {
+        email: form.coordinator_email.clone(),
+        display_name: form.coordinator_name.clone(),
+        role: String::new(),
+    };
+    let invites =
+        !(coordinator.email.trim().is_empty() && coordinator.display_name.trim().is_empty());
+    // The invitation is checked before the CPTS is written: nothing half-done.
+    if invites {
+        if let Err(error) = maillage_app::team::Team::check_coordinator(&coordinator) {
+            let errors = vec![format!("Coordination à inviter : {error}")];
+            return admin_cpts_page(&state, &viewer, 1, form, errors, None).await;
+        }
+    }
     match create_cpts(&state, &form).await {
         Ok(cpts) => {
             audit::record(
@@ -247,7 +266,19 @@ async fn admin_create_cpts(
                     .detail(serde_json::json!({ "slug": cpts.slug })),
             )
             .await?;
-            let notice = Some(format!("La CPTS « {} » est créée.", cpts.name));
+            let notice = if invites {
+                state
+                    .team
+                    .invite_coordinator(&actor, cpts.id, &coordinator)
+                    .await?;
+                Some(format!(
+                    "La CPTS « {} » est créée ; une invitation est partie à {} pour sa coordination.",
+                    cpts.name,
+                    coordinator.email.trim()
+                ))
+            } else {
+                Some(format!("La CPTS « {} » est créée.", cpts.name))
+            };
             admin_cpts_page(&state, &viewer, 1, CptsForm::default(), Vec::new(), notice).await
         }
         Err(errors) => admin_cpts_page(&state, &viewer, 1, form, errors, None).await,

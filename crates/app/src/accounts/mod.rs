@@ -242,6 +242,16 @@ impl Accounts {
         Ok(self)
     }
 
+    /// A new password's hash, after the strength check, at this service's cost (invitations, resets).
+    pub async fn hash_new_password(&self, password: &str) -> Result<String, AccountError> {
+        check_password_strength(password)?;
+        let password = password.to_string();
+        let cost = self.password_cost;
+        tokio::task::spawn_blocking(move || hash_password_with(cost, &password))
+            .await
+            .map_err(|_| AccountError::Hashing)?
+    }
+
     pub fn keyring(&self) -> &Arc<Keyring> {
         &self.keyring
     }

@@ -205,6 +205,7 @@ struct LoginQuery {
     suite: Option<String>,
     deconnecte: Option<String>,
     nouveau: Option<String>,
+    invitation: Option<String>,
 }
 
 async fn login_form(
@@ -221,6 +222,11 @@ async fn login_form(
         Some("Vous êtes déconnecté.".to_string())
     } else if query.nouveau.is_some() {
         Some("Votre mot de passe est enregistré : connectez-vous.".to_string())
+    } else if query.invitation.is_some() {
+        Some(
+            "Invitation acceptée : connectez-vous avec le mot de passe de votre compte existant."
+                .to_string(),
+        )
     } else {
         None
     };

@@ -11,13 +11,14 @@ pub mod snp_reports;
 pub mod snp_rota;
 pub mod snp_sharing;
 pub mod structures;
+pub mod team;
 pub mod territory;
 pub mod unscheduled_care;
 
 use crate::access::{Access, CptsContext, GuardedRouter, Viewer};
 use crate::error::WebResult;
-use crate::forms::{Form, PageQuery, Query};
-use crate::views::{lookahead, paginate, render, Layout, Pager};
+use crate::forms::Form;
+use crate::views::{render, Layout};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -28,18 +29,12 @@ use maillage_domain::missions::{Mission, MISSIONS};
 use serde::Deserialize;
 
 pub fn routes(router: GuardedRouter) -> GuardedRouter {
-    let mut router = public::routes(registry::routes(router))
+    let mut router = team::routes(public::routes(registry::routes(router)))
         .get(
             "/c/{cpts}",
             Access::Cpts(Permission::ViewDashboard),
             "Tableau de bord de la CPTS",
             dashboard,
-        )
-        .get(
-            "/c/{cpts}/membres",
-            Access::Cpts(Permission::ViewMemberDirectory),
-            "Membres et rôles de la CPTS",
-            members,
         )
         .get(
             "/c/{cpts}/parametres",
@@ -147,59 +142,6 @@ fn placeholder(viewer: Viewer, context: CptsContext, mission: &'static Mission) 
         summary: mission.summary,
         slug: context.cpts.slug.clone(),
     })
-}
-
-pub struct MemberView {
-    pub display_name: String,
-    pub role_label: &'static str,
-    pub email: String,
-    pub disabled: bool,
-}
-
-#[derive(Template)]
-#[template(path = "members.html")]
-struct MembersPage {
-    layout: Layout,
-    cpts_name: String,
-    members: Vec<MemberView>,
-    show_emails: bool,
-    pager: Pager,
-}
-
-const PAGE_SIZE: i64 = 50;
-
-async fn members(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    context: CptsContext,
-    crate::access::Authorised(caller): crate::access::Authorised,
-    Query(query): Query<PageQuery>,
-) -> WebResult<Response> {
-    let number = query.number();
-    let rows = state
-        .missions
-        .directory
-        .members(&caller, number, lookahead(number, PAGE_SIZE))
-        .await?;
-    let base = format!("/c/{}/membres", context.cpts.slug);
-    let (rows, pager) = paginate(rows, &base, number, PAGE_SIZE);
-    // Contact details of accounts are for those who manage the CPTS.
-    let show_emails = allows(context.role, Permission::ManageCpts);
-    Ok(render(&MembersPage {
-        layout: Layout::in_cpts(&viewer, &context, "Membres et rôles", "membres"),
-        cpts_name: context.cpts.name.clone(),
-        members: rows
-            .into_iter()
-            .map(|m| MemberView {
-                display_name: m.display_name,
-                role_label: m.role.label(),
-                email: m.email,
-                disabled: m.disabled,
-            })
-            .collect(),
-        show_emails,
-        pager,
-    }))
 }
 
 #[derive(Template)]

@@ -25,6 +25,7 @@ mod doctor_search;
 mod hardening;
 mod platform;
 mod sas;
+mod team;
 mod territory_directory;
 mod unscheduled_care;
 
@@ -410,6 +411,10 @@ impl TestApp {
                         )
                     })
                     .id
+            } else if path.contains("/membres/") {
+                self.store.list_members(id, page).await.unwrap()[0]
+                    .user_id
+                    .0
             } else if path.contains("/imports/suivi/") {
                 self.store
                     .list_imports(id, Page::first(100))

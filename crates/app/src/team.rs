@@ -1,0 +1,295 @@
+//! A CPTS's team from the interface: the coordination invites secretaries, members and partners by e-mail (the
+//! platform administrator invites a new CPTS's coordinator), the invitee sets a password through a single-use
+//! link that expires, and the coordination changes roles. Each step is audited in its own transaction.
+
+use crate::accounts::{random_token, token_hash, AccountError, Accounts};
+use crate::audit::{self, AuditContext, AuditEvent};
+use crate::caller::Caller;
+use crate::clock::{now_ms, DAY_MS};
+use crate::mail::{self, OutgoingMail};
+use maillage_domain::audit::AuditAction;
+use maillage_domain::authz::{Permission, Role};
+use maillage_domain::identifiers::{person_name, Email};
+use maillage_domain::{Problems, ValidationError};
+use maillage_store::{CptsId, Invitation, NewUser, Page, Store, StoreError, UserId};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// An invitation's link works this long.
+pub const INVITATION_DAYS: i64 = 7;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TeamError {
+    /// Each refused field, named.
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(" ; "))]
+    Invalid(Vec<ValidationError>),
+    /// Refused for a reason said as it is (French).
+    #[error("{0}")]
+    Refused(String),
+    /// The link was used, has expired, or never existed.
+    #[error("ce lien d'invitation n'est plus valable : demandez-en un nouveau à la coordination de la CPTS")]
+    Expired,
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<crate::caller::Refused> for TeamError {
+    fn from(_: crate::caller::Refused) -> Self {
+        TeamError::NotFound
+    }
+}
+
+/// What an invitation form sends.
+#[derive(Debug, Clone, Default)]
+pub struct InvitationFields {
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
+}
+
+#[derive(Clone)]
+pub struct Team {
+    store: Arc<dyn Store>,
+    accounts: Accounts,
+    public_url: String,
+    mail_attempts: i64,
+}
+
+impl Team {
+    pub fn new(
+        store: Arc<dyn Store>,
+        accounts: Accounts,
+        public_url: &str,
+        mail_attempts: i64,
+    ) -> Self {
+        Self {
+            store,
+            accounts,
+            public_url: public_url.trim_end_matches('/').to_string(),
+            mail_attempts,
+        }
+    }
+
+    fn parse(
+        fields: &InvitationFields,
+        roles: &[Role],
+    ) -> Result<(Email, String, Role), TeamError> {
+        let mut problems = Problems::default();
+        let email = problems.keep(Email::parse(&fields.email));
+        let name = problems.keep(person_name("Nom", &fields.display_name, 120));
+        let role = problems.keep(
+            Role::parse(&fields.role)
+                .filter(|role| roles.contains(role))
+                .ok_or_else(|| ValidationError::new("Rôle", "choisissez un rôle de la liste")),
+        );
+        match (problems.finish(|| ()), email, name, role) {
+            (Ok(()), Some(email), Some(name), Some(role)) => Ok((email, name, role)),
+            (Err(errors), ..) => Err(TeamError::Invalid(errors)),
+            _ => Err(TeamError::Refused("Formulaire incomplet.".into())),
+        }
+    }
+
+    /// The coordination invites someone into its CPTS (any role but another CPTS's).
+    pub async fn invite(
+        &self,
+        caller: &Caller,
+        fields: &InvitationFields,
+    ) -> Result<Invitation, TeamError> {
+        caller.require(Permission::ManageCpts)?;
+        let parsed = Self::parse(fields, &Role::ALL)?;
+        self.invite_as(caller.audit(), caller.user(), caller.cpts(), parsed)
+            .await
+    }
+
+    /// Checks a coordinator's invitation before anything is written (the CPTS it goes with, for one).
+    pub fn check_coordinator(fields: &InvitationFields) -> Result<(), TeamError> {
+        let fields = InvitationFields {
+            role: Role::Coordinator.code().into(),
+            ..fields.clone()
+        };
+        Self::parse(&fields, &[Role::Coordinator]).map(|_| ())
+    }
+
+    /// The platform administrator invites the coordinator of a CPTS (the access layer checked the right).
+    pub async fn invite_coordinator(
+        &self,
+        actor: &AuditContext,
+        cpts: CptsId,
+        fields: &InvitationFields,
+    ) -> Result<Invitation, TeamError> {
+        let fields = InvitationFields {
+            role: Role::Coordinator.code().into(),
+            ..fields.clone()
+        };
+        let parsed = Self::parse(&fields, &[Role::Coordinator])?;
+        self.invite_as(actor, actor.actor_id, cpts, parsed).await
+    }
+
+    async fn invite_as(
+        &self,
+        actor: &AuditContext,
+        invited_by: Option<UserId>,
+        cpts: CptsId,
+        (email, name, role): (Email, String, Role),
+    ) -> Result<Invitation, TeamError> {
+        let target = self
+            .store
+            .find_cpts(cpts)
+            .await?
+            .ok_or(TeamError::NotFound)?;
+        if let Some(user) = self.store.find_user_by_email(email.as_str()).await? {
+            if let Some((held, _)) = self.store.membership(cpts, user.id).await? {
+                return Err(TeamError::Refused(format!(
+                    "{} a déjà un compte dans la CPTS ({}) : changez son rôle dans la liste.",
+                    user.display_name,
+                    held.label().to_lowercase()
+                )));
+            }
+        }
+        let now = now_ms();
+        let token = random_token();
+        let invitation = Invitation {
+            id: Uuid::now_v7(),
+            cpts_id: cpts,
+            email: email.as_str().to_string(),
+            display_name: name,
+            role,
+            invited_by,
+            created_at: now,
+            expires_at: now + INVITATION_DAYS * DAY_MS,
+        };
+        let entry = audit::entry(
+            &actor.in_cpts(cpts),
+            AuditEvent::new(
+                AuditAction::InvitationSent,
+                "invitation",
+                invitation.id.to_string(),
+            )
+            .detail(serde_json::json!({ "role": role.code() })),
+        );
+        self.store
+            .create_invitation(&token_hash(&token), &invitation, &entry)
+            .await?;
+        let body = format!(
+            "Bonjour {},\n\n{} vous invite à rejoindre {} sur Maillage ({}).\n\
+             Pour choisir votre mot de passe et entrer, ouvrez ce lien (valable {INVITATION_DAYS} jours, une seule fois) :\n\n\
+             {}/invitation/{token}\n\n\
+             Si vous ne vous attendiez pas à cette invitation, ignorez ce message.\n\n{}\n",
+            invitation.display_name,
+            actor.actor,
+            target.name,
+            role.label().to_lowercase(),
+            self.public_url,
+            target.name,
+        );
+        mail::queue(
+            self.store.as_ref(),
+            self.accounts.keyring(),
+            &OutgoingMail {
+                to: invitation.email.clone(),
+                subject: format!("Invitation à rejoindre {} sur Maillage", target.name),
+                body,
+                cpts_id: Some(cpts),
+            },
+            self.mail_attempts,
+        )
+        .await?;
+        Ok(invitation)
+    }
+
+    /// The invitation of a live link, and the name of its CPTS.
+    pub async fn invitation(&self, token: &str) -> Result<Option<(Invitation, String)>, TeamError> {
+        let Some(invitation) = self
+            .store
+            .find_invitation(&token_hash(token), now_ms())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let name = self
+            .store
+            .find_cpts(invitation.cpts_id)
+            .await?
+            .map(|c| c.name)
+            .unwrap_or_default();
+        Ok(Some((invitation, name)))
+    }
+
+    /// Accepts an invitation: a new account gets this password; an existing account (the same e-mail) keeps
+    /// its own and gains the role. Returns the account and whether it was created.
+    pub async fn accept(
+        &self,
+        context: &AuditContext,
+        token: &str,
+        password: &str,
+    ) -> Result<(UserId, bool), TeamError> {
+        let Some((invitation, _)) = self.invitation(token).await? else {
+            return Err(TeamError::Expired);
+        };
+        let password_hash = self.accounts.hash_new_password(password).await?;
+        let entry = audit::entry(
+            &AuditContext {
+                actor: invitation.email.clone(),
+                ..context.in_cpts(invitation.cpts_id)
+            },
+            AuditEvent::new(AuditAction::InvitationAccepted, "user", String::new()).detail(
+                serde_json::json!({ "invitation": invitation.id.to_string(), "role": invitation.role.code() }),
+            ),
+        );
+        let new_user = NewUser {
+            email: invitation.email.clone(),
+            display_name: invitation.display_name.clone(),
+            password_hash,
+            is_platform_admin: false,
+        };
+        self.store
+            .accept_invitation(&token_hash(token), &new_user, now_ms(), &entry)
+            .await?
+            .ok_or(TeamError::Expired)
+    }
+
+    /// Invitations not yet accepted, newest first.
+    pub async fn pending(&self, caller: &Caller, page: Page) -> Result<Vec<Invitation>, TeamError> {
+        caller.require(Permission::ManageCpts)?;
+        Ok(self.store.pending_invitations(caller.cpts(), page).await?)
+    }
+
+    /// Changes someone's role in the CPTS; nobody changes their own (the CPTS would lose its coordination).
+    pub async fn change_role(
+        &self,
+        caller: &Caller,
+        user: UserId,
+        role: &str,
+    ) -> Result<(), TeamError> {
+        caller.require(Permission::ManageCpts)?;
+        let role = Role::parse(role).ok_or_else(|| {
+            TeamError::Invalid(vec![ValidationError::new(
+                "Rôle",
+                "choisissez un rôle de la liste",
+            )])
+        })?;
+        if caller.user() == Some(user) {
+            return Err(TeamError::Refused(
+                "Vous ne pouvez pas changer votre propre rôle : demandez-le à une autre personne de la coordination."
+                    .into(),
+            ));
+        }
+        let entry = audit::entry(
+            caller.audit(),
+            AuditEvent::new(AuditAction::RoleGranted, "user", user.to_string())
+                .detail(serde_json::json!({ "role": role.code() })),
+        );
+        if !self
+            .store
+            .change_role(caller.cpts(), user, role, &entry)
+            .await?
+        {
+            return Err(TeamError::NotFound);
+        }
+        Ok(())
+    }
+}

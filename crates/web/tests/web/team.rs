@@ -1,0 +1,265 @@
+//! The team from the interface: the coordination invites, the invitee sets a password through the link and
+//! enters with the role; roles change; the platform administrator invites a new CPTS's coordination.
+
+use super::*;
+
+/// The invitation link of the newest e-mail.
+async fn invitation_link(app: &TestApp) -> String {
+    let body = deliver_mail(app).await;
+    let rest = body
+        .split("/invitation/")
+        .nth(1)
+        .expect("an invitation e-mail");
+    format!("/invitation/{}", rest.split_whitespace().next().unwrap())
+}
+
+/// Accepts an invitation with `password` (twice); the answer.
+async fn accept(app: &TestApp, link: &str, password: &str, confirmation: &str) -> Answer {
+    let page = app.get(link, None).await;
+    let cookie = format!(
+        "maillage_csrf={}",
+        set_cookie(&page, "maillage_csrf").unwrap()
+    );
+    let csrf = hidden_csrf(&page.body);
+    app.post_form(
+        link,
+        Some(&cookie),
+        &[
+            ("csrf", &csrf),
+            ("password", password),
+            ("confirmation", confirmation),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_coordinator_invites_a_secretary_who_sets_a_password_and_enters_with_her_role() {
+    for app in each_backend().await {
+        let cpts = demo_cpts(&app, DEMO_CPTS_SLUG).await;
+        let coordinator = app.login_as(COORDINATOR).await;
+        let path = format!("/c/{DEMO_CPTS_SLUG}/membres");
+        let page = app.get(&path, Some(&coordinator)).await;
+        assert!(page.body.contains("Inviter une personne"));
+        assert!(
+            page.body
+                .contains("<option value=\"\">— choisir —</option>"),
+            "no role chosen for her"
+        );
+        let invite = |fields: Vec<(&'static str, &'static str)>| {
+            let (app, coordinator, path) = (&app, &coordinator, path.clone());
+            async move {
+                let mut all = vec![("csrf", coordinator.csrf.as_str())];
+                all.extend(fields);
+                app.post_form(&format!("{path}/inviter"), Some(&coordinator.cookie), &all)
+                    .await
+            }
+        };
+        let bad = invite(vec![
+            ("email", "pas-une-adresse"),
+            ("display_name", "12"),
+            ("role", ""),
+        ])
+        .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        for field in ["adresse e-mail", "Nom", "Rôle"] {
+            assert!(bad.body.contains(field), "{field} not named: {}", bad.body);
+        }
+        assert!(app
+            .store
+            .pending_invitations(cpts.id, Page::first(10))
+            .await
+            .unwrap()
+            .is_empty());
+        // Someone who already has a role is told to change it instead.
+        let taken = invite(vec![
+            ("email", SECRETARY),
+            ("display_name", "Claire Doublon"),
+            ("role", "member"),
+        ])
+        .await;
+        assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            taken.body.contains("a déjà un compte dans la CPTS"),
+            "{}",
+            taken.body
+        );
+
+        let sent = invite(vec![
+            ("email", "sophie.nouvelle@camargue.test"),
+            ("display_name", "Sophie Nouvelle"),
+            ("role", "secretary"),
+        ])
+        .await;
+        assert_eq!(sent.status, StatusCode::SEE_OTHER);
+        let listed = app
+            .get(
+                sent.headers[header::LOCATION].to_str().unwrap(),
+                Some(&coordinator),
+            )
+            .await;
+        assert!(listed.body.contains("Invitation envoyée"));
+        assert!(listed.body.contains("sophie.nouvelle@camargue.test"));
+        let link = invitation_link(&app).await;
+        let form = app.get(&link, None).await;
+        assert!(form.body.contains("Rejoindre"), "{}", form.body);
+        assert_eq!(form.headers[header::CACHE_CONTROL], "no-store");
+        let mismatch = accept(
+            &app,
+            &link,
+            "un-mot-de-passe-solide",
+            "un-autre-mot-de-passe",
+        )
+        .await;
+        assert_eq!(mismatch.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(mismatch.body.contains("Confirmation"));
+        let short = accept(&app, &link, "court", "court").await;
+        assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let accepted = accept(
+            &app,
+            &link,
+            "un-mot-de-passe-solide",
+            "un-mot-de-passe-solide",
+        )
+        .await;
+        assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.body);
+        assert_eq!(accepted.headers[header::LOCATION], "/connexion?nouveau=1");
+        // The link works once.
+        let again = app.get(&link, None).await;
+        assert_eq!(again.status, StatusCode::GONE);
+        assert!(again.body.contains("Invitation expirée"));
+        // She enters with her role.
+        let sophie = app
+            .login("sophie.nouvelle@camargue.test", "un-mot-de-passe-solide")
+            .await
+            .unwrap_or_else(|a| panic!("login refused: {}", a.status));
+        let user = app
+            .store
+            .find_user_by_email("sophie.nouvelle@camargue.test")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            app.store
+                .membership(cpts.id, user.id)
+                .await
+                .unwrap()
+                .map(|(r, _)| r),
+            Some(Role::Secretary)
+        );
+        assert_eq!(
+            app.get(
+                &format!("/c/{DEMO_CPTS_SLUG}/medecin-traitant"),
+                Some(&sophie)
+            )
+            .await
+            .status,
+            StatusCode::OK
+        );
+        // The coordination changes her role; nobody changes their own.
+        let changed = app
+            .post_form(
+                &format!("{path}/{}/role", user.id),
+                Some(&coordinator.cookie),
+                &[("csrf", &coordinator.csrf), ("role", "member")],
+            )
+            .await;
+        assert_eq!(changed.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            app.store
+                .membership(cpts.id, user.id)
+                .await
+                .unwrap()
+                .map(|(r, _)| r),
+            Some(Role::Member)
+        );
+        let me = app
+            .store
+            .find_user_by_email(COORDINATOR)
+            .await
+            .unwrap()
+            .unwrap();
+        let own = app
+            .post_form(
+                &format!("{path}/{}/role", me.id),
+                Some(&coordinator.cookie),
+                &[("csrf", &coordinator.csrf), ("role", "member")],
+            )
+            .await;
+        assert_eq!(own.status, StatusCode::CONFLICT);
+        let actions = audit_actions(&app, maillage_store::AuditScope::Cpts(cpts.id)).await;
+        for action in ["invitation_sent", "invitation_accepted", "role_granted"] {
+            assert!(
+                actions.iter().any(|a| a == action),
+                "{action} in {actions:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_platform_administrator_creates_a_cpts_and_invites_its_coordination() {
+    for app in each_backend().await {
+        let admin = app.login_as(ADMIN).await;
+        let before = app.store.list_cpts(Page::first(100)).await.unwrap().len();
+        let create = |email: &'static str| {
+            let (app, admin) = (&app, &admin);
+            async move {
+                app.post_form(
+                    "/admin/cpts",
+                    Some(&admin.cookie),
+                    &[
+                        ("csrf", admin.csrf.as_str()),
+                        ("name", "CPTS du Pic Saint-Loup"),
+                        ("coordinator_email", email),
+                        ("coordinator_name", "Inès Coordination"),
+                    ],
+                )
+                .await
+            }
+        };
+        let refused = create("pas-une-adresse").await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            app.store.list_cpts(Page::first(100)).await.unwrap().len(),
+            before,
+            "nothing created with a bad invitation"
+        );
+        let created = create("ines@pic-saint-loup.test").await;
+        assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+        assert!(created
+            .body
+            .contains("une invitation est partie à ines@pic-saint-loup.test"));
+        let link = invitation_link(&app).await;
+        let accepted = accept(
+            &app,
+            &link,
+            "coordination-2026-pic",
+            "coordination-2026-pic",
+        )
+        .await;
+        assert_eq!(accepted.status, StatusCode::SEE_OTHER);
+        let Ok(ines) = app
+            .login("ines@pic-saint-loup.test", "coordination-2026-pic")
+            .await
+        else {
+            panic!("the invited coordinator cannot log in");
+        };
+        let cpts = app
+            .store
+            .list_cpts(Page::first(100))
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.name == "CPTS du Pic Saint-Loup")
+            .unwrap();
+        let members = app
+            .get(&format!("/c/{}/membres", cpts.slug), Some(&ines))
+            .await;
+        assert_eq!(members.status, StatusCode::OK);
+        assert!(
+            members.body.contains("Inviter une personne"),
+            "she can invite her team"
+        );
+    }
+}
