@@ -79,7 +79,7 @@ export async function newPage(browser, options = {}) {
   const page = await context.newPage();
   page.problems = [];
   page.on('console', (message) => {
-    if (message.type() === 'error' && !/status of 40[134]|status of 422/.test(message.text())) {
+    if (message.type() === 'error' && !/status of (40[134]|410|422)/.test(message.text())) {
       page.problems.push(message.text());
     }
   });

@@ -1,0 +1,66 @@
+// Browser journey of the team: the coordinator invites a GP from the members page (desktop), the GP opens the
+// e-mailed link on her phone, sets her password and enters; no page of the journey scrolls sideways at 390 px.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { accounts, useMaillage, login, newPage, shot } from './harness.mjs';
+
+const session = useMaillage(before, after);
+
+async function noSidewaysScroll(page, what) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `${what} scrolls sideways by ${overflow} px at 390 px`);
+}
+
+test('a coordinator invites a GP, who sets her password on her phone and enters', async () => {
+  const base = session.server.base;
+  const coordinator = await newPage(session.browser);
+  await login(coordinator, base, accounts.coordinator);
+  await coordinator.getByRole('heading', { name: /Bonjour/ }).waitFor();
+  await coordinator.goto(`${base}/c/camargue-gardoise/membres`);
+  await coordinator.getByRole('heading', { name: 'Inviter une personne' }).waitFor();
+  // Nothing chosen for her: sending without a role names the field.
+  await coordinator.getByLabel('Adresse e-mail').fill('dr.invitee@camargue.test');
+  await coordinator.getByLabel('Nom et prénom').fill('Dr Inès Invitée');
+  await coordinator.getByRole('button', { name: "Envoyer l'invitation" }).click();
+  await coordinator.getByRole('alert').getByText(/Rôle/).waitFor();
+  await coordinator.getByLabel('Rôle', { exact: true }).selectOption('member');
+  await coordinator.getByRole('button', { name: "Envoyer l'invitation" }).click();
+  await coordinator.getByText('Invitation envoyée').waitFor();
+  await coordinator.getByText('dr.invitee@camargue.test').first().waitFor();
+  await shot(coordinator, '60-membres-invitation');
+
+  // No SMTP server in the demo: the platform administrator's outbox shows the demo's links.
+  const admin = await newPage(session.browser);
+  await login(admin, base, accounts.admin);
+  await admin.getByRole('heading', { name: /Bonjour/ }).waitFor();
+  let link;
+  for (let i = 0; i < 30 && !link; i += 1) {
+    await admin.goto(`${base}/admin/courriels`);
+    link = (await admin.textContent('main')).match(/http:\/\/\S+\/invitation\/[0-9a-f]{64}/)?.[0];
+    if (!link) await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.ok(link, 'invitation e-mail in the outbox');
+
+  const phone = await newPage(session.browser, { viewport: { width: 390, height: 844 }, isMobile: true });
+  await phone.goto(link.replace(/^http:\/\/[^/]+/, base));
+  await phone.getByRole('heading', { name: /Rejoindre/ }).waitFor();
+  await noSidewaysScroll(phone, 'the invitation page');
+  await shot(phone, '61-invitation-telephone');
+  await phone.getByLabel('Mot de passe', { exact: true }).fill('ines-invitee-2026');
+  await phone.getByLabel('Le même mot de passe, encore').fill('ines-invitee-2026');
+  await phone.getByRole('button', { name: 'Rejoindre la CPTS' }).click();
+  await phone.getByText('Votre mot de passe est enregistré').waitFor();
+  await login(phone, base, 'dr.invitee@camargue.test', 'ines-invitee-2026');
+  await phone.getByRole('heading', { name: /Bonjour/ }).waitFor();
+  await noSidewaysScroll(phone, 'her first page');
+  await shot(phone, '62-premiere-connexion-telephone');
+  // The link served once.
+  await phone.goto(link.replace(/^http:\/\/[^/]+/, base));
+  await phone.getByRole('heading', { name: 'Invitation expirée' }).waitFor();
+
+  // Back on the members page, she is a member.
+  await coordinator.goto(`${base}/c/camargue-gardoise/membres`);
+  await coordinator.getByRole('cell', { name: 'Dr Inès Invitée', exact: true }).waitFor();
+  assert.deepEqual(coordinator.problems, []);
+  assert.deepEqual(phone.problems, []);
+});
