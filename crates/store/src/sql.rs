@@ -279,7 +279,7 @@ impl Store for SqlStore {
             "INSERT INTO cpts (id, slug, name, finess, siret, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
              RETURNING {CPTS_COLUMNS}"
         );
-        let row: CptsRow = on_pool!(self, pool => sqlx::query_as(&sql)
+        let row: std::result::Result<CptsRow, sqlx::Error> = on_pool!(self, pool => sqlx::query_as(&sql)
             .bind(CptsId::new().0)
             .bind(&new.slug)
             .bind(&new.name)
@@ -287,8 +287,20 @@ impl Store for SqlStore {
             .bind(&new.siret)
             .bind(now)
             .fetch_one(pool)
-            .await)?;
-        Ok(row.into())
+            .await);
+        match row {
+            Ok(row) => Ok(row.into()),
+            // Which identifier is taken, named the same on both engines (`Conflict("finess")`…).
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                let said = format!("{} {}", db.message(), db.constraint().unwrap_or_default());
+                let field = ["finess", "siret"]
+                    .into_iter()
+                    .find(|field| said.contains(field))
+                    .unwrap_or("slug");
+                Err(StoreError::Conflict(field.to_string()))
+            }
+            Err(other) => Err(other.into()),
+        }
     }
 
     async fn find_cpts_by_slug(&self, slug: &str) -> Result<Option<Cpts>> {

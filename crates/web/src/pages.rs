@@ -175,6 +175,14 @@ pub async fn create_cpts(state: &AppState, form: &CptsForm) -> Result<Cpts, Vec<
     };
     match state.store.create_cpts(&new, now_ms()).await {
         Ok(cpts) => Ok(cpts),
+        Err(StoreError::Conflict(field)) if field == "finess" => Err(vec![format!(
+            "FINESS : « {} » est déjà celui d'une autre CPTS de la plateforme",
+            new.finess.as_deref().unwrap_or_default()
+        )]),
+        Err(StoreError::Conflict(field)) if field == "siret" => Err(vec![format!(
+            "SIRET : « {} » est déjà celui d'une autre CPTS de la plateforme",
+            new.siret.as_deref().unwrap_or_default()
+        )]),
         Err(StoreError::Conflict(_)) => Err(vec![format!(
             "identifiant d'adresse : « {} » est déjà utilisé par une autre CPTS",
             draft.slug

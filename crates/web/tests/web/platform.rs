@@ -229,7 +229,7 @@ async fn the_platform_administrator_creates_a_cpts_and_bad_input_names_the_field
                 &[
                     ("csrf", &admin.csrf),
                     ("name", "CPTS Sud Gard"),
-                    ("finess", "300009990"),
+                    ("finess", "300017779"),
                 ],
             )
             .await;

@@ -218,6 +218,33 @@ async fn the_platform_administrator_creates_a_cpts_and_invites_its_coordination(
                 .await
             }
         };
+        // The demo CPTS's FINESS and SIRET belong to it: a second CPTS cannot take them.
+        for (field, value, said) in [
+            (
+                "finess",
+                "300009990",
+                "FINESS : « 300009990 » est déjà celui",
+            ),
+            (
+                "siret",
+                "88820012340002",
+                "SIRET : « 88820012340002 » est déjà celui",
+            ),
+        ] {
+            let taken = app
+                .post_form(
+                    "/admin/cpts",
+                    Some(&admin.cookie),
+                    &[
+                        ("csrf", admin.csrf.as_str()),
+                        ("name", "CPTS Jumelle"),
+                        (field, value),
+                    ],
+                )
+                .await;
+            assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+            assert!(taken.body.contains(said), "{field}: {}", taken.body);
+        }
         let refused = create("pas-une-adresse").await;
         assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(
