@@ -13,6 +13,7 @@ mod models;
 mod patients;
 mod postgres;
 mod rate_limits;
+mod retention;
 mod second_factor;
 mod security;
 mod sql;
@@ -42,6 +43,7 @@ pub use invitations::{Invitation, InvitationStore};
 pub use models::*;
 pub use patients::PatientStore;
 pub use rate_limits::{RateCount, RateLimitStore};
+pub use retention::RetentionStore;
 pub use second_factor::SecondFactorStore;
 pub use security::SecurityStore;
 pub use sql::SqlStore;
@@ -119,6 +121,7 @@ pub trait Store:
     + TokenStore
     + InvitationStore
     + RateLimitStore
+    + RetentionStore
     + Send
     + Sync
     + 'static
@@ -216,9 +219,5 @@ pub trait Store:
     /// A job writes at most one message (retries do not duplicate it).
     async fn push_outbox(&self, mail: &NewOutboxMail, now: i64) -> Result<()>;
     async fn list_outbox(&self, page: Page) -> Result<Vec<OutboxMail>>;
-    /// Empties the recipient and body of the messages created before `before` (keeps subject and date).
-    async fn reduce_outbox(&self, before: i64, now: i64) -> Result<u64>;
-    /// Removes the jobs finished (done or given up) before `before`.
-    async fn purge_finished_jobs(&self, before: i64) -> Result<u64>;
     async fn count_outbox(&self) -> Result<i64>;
 }

@@ -725,26 +725,6 @@ impl Store for SqlStore {
             .collect())
     }
 
-    async fn reduce_outbox(&self, before: i64, now: i64) -> Result<u64> {
-        let sql = "UPDATE outbox SET recipient = '', body = '', reduced_at = $2 \
-                   WHERE created_at < $1 AND reduced_at IS NULL";
-        Ok(on_pool!(self, pool => sqlx::query(sql)
-            .bind(before)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))?)
-    }
-
-    async fn purge_finished_jobs(&self, before: i64) -> Result<u64> {
-        let sql = "DELETE FROM jobs WHERE status IN ('done', 'failed') AND finished_at < $1";
-        Ok(on_pool!(self, pool => sqlx::query(sql)
-            .bind(before)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))?)
-    }
-
     async fn count_outbox(&self) -> Result<i64> {
         let count: i64 = on_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
             .fetch_one(pool)

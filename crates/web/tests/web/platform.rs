@@ -16,7 +16,7 @@ async fn the_api_speaks_json_and_problem_details_in_french() {
         };
         let created = app
             .send(post(
-                r#"{"name": "CPTS API Test", "finess": "340009992"}"#,
+                r#"{"name": "CPTS API Test", "finess": "340017771"}"#,
                 admin.csrf.clone(),
             ))
             .await;
