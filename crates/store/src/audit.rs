@@ -126,25 +126,7 @@ pub fn check_audit_code(
 /// The plain hash of an entry stored at position `position` of its chain, after `prev_hash` (entries
 /// written without a key, and the trail from before chains).
 pub fn audit_hash(position: i64, entry: &NewAuditEntry, prev_hash: &str) -> String {
-    let cpts = entry.cpts_id.map(|c| c.to_string()).unwrap_or_default();
-    let actor_id = entry.actor_id.map(|u| u.to_string()).unwrap_or_default();
-    entry_hash(
-        &AuditFields {
-            seq: position,
-            at: entry.at,
-            cpts_id: &cpts,
-            actor_id: &actor_id,
-            actor: &entry.actor,
-            action: &entry.action,
-            target_kind: &entry.target_kind,
-            target_id: &entry.target_id,
-            detail: &entry.detail,
-            purpose: &entry.purpose,
-            ip: &entry.ip,
-            request_id: &entry.request_id,
-        },
-        prev_hash,
-    )
+    with_fields(position, entry, |fields| entry_hash(fields, prev_hash))
 }
 
 /// Appends an entry to its chain inside an open write transaction: the change it records and the entry

@@ -41,19 +41,11 @@ async fn the_page_after_login_is_always_a_page_of_this_site_and_never_a_500() {
             assert_eq!(answer.headers[header::LOCATION], "/", "{raw}");
         }
         // The same on the login form itself: the session is opened and the page is the home page.
-        let form = app.get("/connexion", None).await;
-        let login_cookie = set_cookie(&form, "maillage_csrf").unwrap();
-        let csrf = hidden_csrf(&form.body);
-        let answer = app
-            .post_form(
-                "/connexion",
-                Some(&format!("maillage_csrf={login_cookie}")),
-                &[
-                    ("email", SECRETARY),
-                    ("password", DEMO_PASSWORD),
-                    ("csrf", &csrf),
-                    ("suite", "/\u{1}\r\n/evil.example"),
-                ],
+        let (answer, _, _) = app
+            .password_step(
+                SECRETARY,
+                DEMO_PASSWORD,
+                &[("suite", "/\u{1}\r\n/evil.example")],
             )
             .await;
         assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);

@@ -148,22 +148,30 @@ impl TestApp {
         self.send(request.body(Body::from(body)).unwrap()).await
     }
 
-    async fn login(&self, email: &str, password: &str) -> Result<Session, Answer> {
+    /// The login form sent with `email`, `password` and `extra` fields: the answer, the pre-login cookie
+    /// (`maillage_csrf=…`) and its CSRF token, for the steps that follow (the second factor).
+    async fn password_step(
+        &self,
+        email: &str,
+        password: &str,
+        extra: &[(&str, &str)],
+    ) -> (Answer, String, String) {
         let form = self.get("/connexion", None).await;
         let login_cookie = set_cookie(&form, "maillage_csrf").expect("pre-login CSRF cookie");
         let csrf = hidden_csrf(&form.body);
-        let answer = self
-            .post_form(
-                "/connexion",
-                Some(&format!("maillage_csrf={login_cookie}")),
-                &[
-                    ("email", email),
-                    ("password", password),
-                    ("csrf", &csrf),
-                    ("suite", "/"),
-                ],
-            )
-            .await;
+        let mut fields = vec![
+            ("email", email),
+            ("password", password),
+            ("csrf", csrf.as_str()),
+        ];
+        fields.extend_from_slice(extra);
+        let cookie = format!("maillage_csrf={login_cookie}");
+        let answer = self.post_form("/connexion", Some(&cookie), &fields).await;
+        (answer, cookie, csrf)
+    }
+
+    async fn login(&self, email: &str, password: &str) -> Result<Session, Answer> {
+        let (answer, _, _) = self.password_step(email, password, &[("suite", "/")]).await;
         let Some(token) = set_cookie(&answer, "maillage_session").filter(|t| !t.is_empty()) else {
             return Err(answer);
         };
