@@ -95,7 +95,11 @@ test('the platform administrator creates a CPTS; a bad FINESS is named', async (
   await alert.waitFor();
   assert.match(await alert.textContent(), /FINESS : « 300009991 » : la clé de contrôle \(Luhn\) est fausse/);
   await shot(page, '09-creation-cpts-erreur');
+  // The demo CPTS's FINESS is its own: a second CPTS cannot take it.
   await page.getByLabel(/FINESS/).fill('300009990');
+  await page.getByRole('button', { name: 'Créer la CPTS' }).click();
+  await page.getByRole('alert').getByText(/FINESS : « 300009990 » est déjà celui d.une autre CPTS/).waitFor();
+  await page.getByLabel(/FINESS/).fill('300017779');
   await page.getByRole('button', { name: 'Créer la CPTS' }).click();
   await page.getByText('La CPTS « CPTS Petite Camargue » est créée.').waitFor();
   await page.getByRole('cell', { name: 'CPTS Petite Camargue' }).waitFor();
