@@ -188,3 +188,68 @@ async fn a_forged_forwarded_for_neither_evades_the_throttle_nor_reaches_the_jour
         );
     }
 }
+
+#[tokio::test]
+async fn choices_that_change_or_send_something_start_on_choisir() {
+    for app in each_backend().await {
+        let coordinator = app.login_as(COORDINATOR).await;
+        let request = app
+            .concrete("/c/{cpts}/medecin-traitant/demandes/{id}", DEMO_CPTS_SLUG)
+            .await;
+        let page = app.get(&request, Some(&coordinator)).await;
+        assert!(
+            page.body.contains(
+                r#"<select id="to" name="to" required><option value="">— choisir —</option>"#
+            ),
+            "no state preselected"
+        );
+        // A draft to review: the matching's list puts nothing first that withdraws it.
+        app.concrete(
+            "/c/{cpts}/medecin-traitant/appariement/{id}",
+            DEMO_CPTS_SLUG,
+        )
+        .await;
+        let matching = app
+            .get(
+                &format!("/c/{DEMO_CPTS_SLUG}/medecin-traitant/appariement"),
+                Some(&coordinator),
+            )
+            .await;
+        assert!(
+            matching
+                .body
+                .contains(r#"name="professional" required><option value="">— choisir —</option>"#),
+            "{}",
+            matching.body
+        );
+        // A booking of the demo: every choice on its page (origin and reason while held, the outcome once
+        // confirmed) waits for one.
+        let booking = app
+            .concrete(
+                "/c/{cpts}/soins-non-programmes/reservations/{id}",
+                DEMO_CPTS_SLUG,
+            )
+            .await;
+        let page = app.get(&booking, Some(&coordinator)).await;
+        let selects = page.body.matches("<select ").count();
+        assert!(selects > 0, "{}", page.body);
+        assert_eq!(
+            page.body
+                .matches(r#"required><option value="">— choisir —</option>"#)
+                .count(),
+            selects,
+            "{}",
+            page.body
+        );
+        // Sending the form without a choice names the field and records nothing.
+        let refused = app
+            .post_form(
+                &format!("{request}/etat"),
+                Some(&coordinator.cookie),
+                &[("csrf", &coordinator.csrf), ("to", "")],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.body.contains("Nouvel état"), "{}", refused.body);
+    }
+}
