@@ -36,17 +36,10 @@ impl DoctorSearch {
         page: Page,
     ) -> Result<Vec<DoctorRequest>> {
         caller.require(Permission::ViewPatientRequests)?;
-        let mut requests = Vec::new();
-        for (id, _) in self
+        Ok(self
             .store
             .list_possible_duplicates(caller.cpts(), page)
-            .await?
-        {
-            if let Some(request) = self.store.find_doctor_request(caller.cpts(), id).await? {
-                requests.push(request);
-            }
-        }
-        Ok(requests)
+            .await?)
     }
 
     /// Applies the secretariat's decision; returns the request to show next (the open one after a merge).

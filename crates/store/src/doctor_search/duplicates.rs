@@ -1,7 +1,10 @@
 //! Possible duplicates: a public or partner submission that matched the open request of the same person waits
 //! here for the secretariat's decision — merged into the open request, or kept apart as a request of its own.
 
-use super::{bind_criteria, insert_event, RequestEvent, MERGE_INTO_REQUEST};
+use super::{
+    bind_criteria, insert_event, requests, DoctorRequest, RequestEvent, RequestRow,
+    MERGE_INTO_REQUEST, REQUEST_COLUMNS,
+};
 use crate::audit::{commit_audited, AuditTx};
 use crate::models::*;
 use crate::sql::{on_pool, BeginWrite, SqlStore};
@@ -14,9 +17,12 @@ use uuid::Uuid;
 pub trait DuplicateReviewStore: Send + Sync {
     /// The open request this one may duplicate, while the secretariat has not decided.
     async fn duplicate_of(&self, cpts: CptsId, request: Uuid) -> Result<Option<Uuid>>;
-    /// Requests waiting for a decision, oldest first: `(request, the open request it may duplicate)`.
-    async fn list_possible_duplicates(&self, cpts: CptsId, page: Page)
-        -> Result<Vec<(Uuid, Uuid)>>;
+    /// Requests waiting for a decision, oldest first (one query, whatever the page's size).
+    async fn list_possible_duplicates(
+        &self,
+        cpts: CptsId,
+        page: Page,
+    ) -> Result<Vec<DoctorRequest>>;
     /// The request stays a request of its own: the flag goes. False when it was not flagged.
     async fn keep_apart(&self, cpts: CptsId, request: Uuid, audit: &NewAuditEntry) -> Result<bool>;
     /// Merges a flagged request into the open one it duplicates: `into` gets `criteria`, `priority`, one more
@@ -50,16 +56,20 @@ impl DuplicateReviewStore for SqlStore {
         &self,
         cpts: CptsId,
         page: Page,
-    ) -> Result<Vec<(Uuid, Uuid)>> {
-        let sql =
-            "SELECT request_id, duplicate_of FROM doctor_request_duplicates WHERE cpts_id = $1 \
-                   ORDER BY created_at, request_id LIMIT $2 OFFSET $3";
-        Ok(on_pool!(self, pool => sqlx::query_as(sql)
+    ) -> Result<Vec<DoctorRequest>> {
+        // A flag is written with its request, at the request's arrival: the order is the arrival's.
+        let sql = format!(
+            "SELECT {REQUEST_COLUMNS} FROM doctor_requests WHERE cpts_id = $1 AND id IN \
+             (SELECT request_id FROM doctor_request_duplicates WHERE cpts_id = $1) \
+             ORDER BY received_at, id LIMIT $2 OFFSET $3"
+        );
+        let rows: Vec<RequestRow> = on_pool!(self, pool => sqlx::query_as(&sql)
             .bind(cpts.0)
             .bind(page.limit)
             .bind(page.offset)
             .fetch_all(pool)
-            .await)?)
+            .await)?;
+        requests(rows)
     }
 
     async fn keep_apart(&self, cpts: CptsId, request: Uuid, audit: &NewAuditEntry) -> Result<bool> {

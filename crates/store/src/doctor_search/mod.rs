@@ -200,7 +200,7 @@ pub trait DoctorSearchStore: Send + Sync {
 }
 
 #[derive(FromRow)]
-struct RequestRow {
+pub(super) struct RequestRow {
     id: Uuid,
     cpts_id: Uuid,
     patient_id: Option<Uuid>,
@@ -236,7 +236,7 @@ struct RequestRow {
     updated_at: i64,
 }
 
-const REQUEST_COLUMNS: &str = "id, cpts_id, patient_id, channel, referrer, referrer_user_id, consent_by, \
+pub(super) const REQUEST_COLUMNS: &str = "id, cpts_id, patient_id, channel, referrer, referrer_user_id, consent_by, \
     consent_method, consent_at, consent_recorded_by, birth_year, age_at_request, commune_code, ald, css, ame, \
     loss_of_autonomy, isolation, precarity, disability, pregnancy, former_gp_left, priority, priority_reasons, \
     state, state_since, professional_id, outcome, submissions, received_at, attached_at, anonymised_at, updated_at";
@@ -288,7 +288,7 @@ impl TryFrom<RequestRow> for DoctorRequest {
     }
 }
 
-fn requests(rows: Vec<RequestRow>) -> Result<Vec<DoctorRequest>> {
+pub(super) fn requests(rows: Vec<RequestRow>) -> Result<Vec<DoctorRequest>> {
     rows.into_iter().map(DoctorRequest::try_from).collect()
 }
 
