@@ -172,7 +172,7 @@ impl FromRequestParts<AppState> for Actor {
                 .get::<CptsContext>()
                 .map(|c| c.cpts.id)
                 .or(caller.map(|c| c.cpts.id)),
-            ip: client_ip(parts, &state.config.server.proxies()),
+            ip: client_ip(parts, &state.proxies),
             request_id: parts
                 .headers
                 .get(crate::security::REQUEST_ID)

@@ -41,6 +41,8 @@ pub struct AppState {
     pub missions: Missions,
     /// Invitations and roles.
     pub team: maillage_app::team::Team,
+    /// `server.trusted_proxies`, parsed once (every request reads it for its client's address).
+    pub proxies: Arc<maillage_app::proxies::TrustedProxies>,
 }
 
 impl AppState {
@@ -56,6 +58,7 @@ impl AppState {
         config: Arc<Config>,
         missions: Missions,
     ) -> Self {
+        let proxies = Arc::new(config.server.proxies());
         let team = maillage_app::team::Team::new(
             store.clone(),
             accounts.clone(),
@@ -69,6 +72,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             missions,
             team,
+            proxies,
         }
     }
 }
