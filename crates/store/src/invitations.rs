@@ -187,10 +187,7 @@ impl InvitationStore for SqlStore {
                     (id, true)
                 }
             };
-            sqlx::query(
-                "INSERT INTO memberships (cpts_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (cpts_id, user_id) DO UPDATE SET role = excluded.role",
-            )
+            sqlx::query(crate::sql::GRANT_ROLE)
             .bind(invitation.cpts_id.0)
             .bind(user)
             .bind(invitation.role.code())

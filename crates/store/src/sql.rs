@@ -171,6 +171,11 @@ impl From<UserRow> for User {
     }
 }
 
+/// Gives `$2` the role `$3` in CPTS `$1` (the one it had there, replaced), at `$4`.
+pub(crate) const GRANT_ROLE: &str =
+    "INSERT INTO memberships (cpts_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (cpts_id, user_id) DO UPDATE SET role = excluded.role";
+
 const USER_COLUMNS: &str =
     "id, email, display_name, password_hash, is_platform_admin, disabled, created_at, \
                             totp_secret, totp_enabled";
@@ -400,10 +405,7 @@ impl Store for SqlStore {
     }
 
     async fn grant_role(&self, cpts: CptsId, user: UserId, role: Role, now: i64) -> Result<()> {
-        let sql =
-            "INSERT INTO memberships (cpts_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
-                   ON CONFLICT (cpts_id, user_id) DO UPDATE SET role = excluded.role";
-        on_pool!(self, pool => sqlx::query(sql)
+        on_pool!(self, pool => sqlx::query(GRANT_ROLE)
             .bind(cpts.0)
             .bind(user.0)
             .bind(role.code())

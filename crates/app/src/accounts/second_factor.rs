@@ -35,23 +35,27 @@ impl Answer {
     }
 }
 
+/// A new recovery code in its compact form (what is hashed and what [`Answer::read`] gives back).
 fn new_recovery_code() -> String {
     // 31 letters and digits: each byte reduced modulo 31, the biased top values (248 and up) drawn again.
-    let mut code = String::with_capacity(RECOVERY_CHARS + 2);
-    let mut filled = 0;
-    while filled < RECOVERY_CHARS {
+    let mut code = String::with_capacity(RECOVERY_CHARS);
+    while code.len() < RECOVERY_CHARS {
         let mut byte = [0u8; 1];
         rand::rngs::OsRng.fill_bytes(&mut byte);
-        if byte[0] >= 248 {
-            continue;
+        if byte[0] < 248 {
+            code.push(char::from(RECOVERY_ALPHABET[usize::from(byte[0] % 31)]));
         }
-        if filled > 0 && filled % 4 == 0 {
-            code.push('-');
-        }
-        code.push(char::from(RECOVERY_ALPHABET[usize::from(byte[0] % 31)]));
-        filled += 1;
     }
     code
+}
+
+/// A compact code as shown, in groups of four: `ABCD-EFGH-JKMN`.
+fn shown(code: &str) -> String {
+    let groups: Vec<&str> = (0..code.len())
+        .step_by(4)
+        .map(|start| &code[start..(start + 4).min(code.len())])
+        .collect();
+    groups.join("-")
 }
 
 /// A recovery code's stored form: salted with its account, so that one hash says nothing of another account.
@@ -246,16 +250,16 @@ impl Accounts {
         let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
         let hashes: Vec<String> = codes
             .iter()
-            .filter_map(|code| match Answer::read(code) {
-                Some(Answer::Recovery(compact)) => Some(recovery_hash(user.id, &compact)),
-                _ => None,
-            })
+            .map(|code| recovery_hash(user.id, code))
             .collect();
         self.store
             .replace_recovery_codes(user.id, &hashes, now)
             .await?;
         Ok(RecoveryCodes(
-            codes.into_iter().map(Sensitive::new).collect(),
+            codes
+                .iter()
+                .map(|code| Sensitive::new(shown(code)))
+                .collect(),
         ))
     }
 
@@ -289,7 +293,7 @@ mod tests {
     #[test]
     fn recovery_codes_are_read_back_whatever_their_case_and_dashes() {
         for _ in 0..50 {
-            let code = new_recovery_code();
+            let code = shown(&new_recovery_code());
             assert_eq!(code.len(), RECOVERY_CHARS + 2, "{code}");
             let Some(Answer::Recovery(compact)) = Answer::read(&code.to_lowercase()) else {
                 panic!("{code} is not read as a recovery code");
