@@ -25,7 +25,7 @@ test('a coordinator invites a GP, who sets her password on her phone and enters'
   await coordinator.getByRole('alert').getByText(/Rôle/).waitFor();
   await coordinator.getByLabel('Rôle', { exact: true }).selectOption('member');
   await coordinator.getByRole('button', { name: "Envoyer l'invitation" }).click();
-  await coordinator.getByText('Invitation envoyée').waitFor();
+  await coordinator.getByText('Invitation enregistrée').waitFor();
   await coordinator.getByText('dr.invitee@camargue.test').first().waitFor();
   await shot(coordinator, '60-membres-invitation');
 

@@ -115,7 +115,7 @@ fn role_choices(selected: &str) -> Vec<RoleChoice> {
 fn notice(done: &str) -> Option<String> {
     match done {
         "invitation" => {
-            Some("Invitation envoyée : la personne reçoit un lien valable 7 jours.".into())
+            Some("Invitation enregistrée : le courriel et son lien (valable 7 jours) partent en arrière-plan.".into())
         }
         "role" => Some("Rôle modifié.".into()),
         _ => None,

@@ -98,7 +98,7 @@ async fn a_coordinator_invites_a_secretary_who_sets_a_password_and_enters_with_h
                 Some(&coordinator),
             )
             .await;
-        assert!(listed.body.contains("Invitation envoyée"));
+        assert!(listed.body.contains("Invitation enregistrée"));
         assert!(listed.body.contains("sophie.nouvelle@camargue.test"));
         let link = invitation_link(&app).await;
         let form = app.get(&link, None).await;
