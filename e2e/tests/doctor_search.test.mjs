@@ -94,7 +94,7 @@ test('a patient without a médecin traitant is found one, from the public form t
   await coordinator.getByRole('heading', { name: /Bonjour/ }).waitFor();
   await coordinator.goto(`${base}/c/${slug}/medecin-traitant/appariement`);
   await coordinator.getByRole('button', { name: "Lancer l'appariement" }).click();
-  await coordinator.getByText(/proposition\(s\) à revoir/).waitFor();
+  await coordinator.getByText(/propositions? à revoir/).waitFor();
   await shot(coordinator, '65-appariement');
   const ours = coordinator.getByRole('row').filter({ hasText: '76 ans' });
   if (await ours.count() === 0) {
@@ -109,8 +109,8 @@ test('a patient without a médecin traitant is found one, from the public form t
     await ours.getByRole('button', { name: 'Appliquer' }).click();
   }
   await coordinator.getByRole('row').filter({ hasText: '76 ans' }).filter({ hasText: doctor }).waitFor();
-  await coordinator.getByRole('button', { name: /Envoyer les \d+ proposition/ }).click();
-  await coordinator.getByText(/proposition\(s\) envoyée\(s\) aux médecins/).waitFor();
+  await coordinator.getByRole('button', { name: /Envoyer (les \d+ propositions|la proposition)/ }).click();
+  await coordinator.getByText(/propositions? envoyées? aux médecins/).waitFor();
   assert.deepEqual(coordinator.problems, []);
 
   // 6. No SMTP server in the demo: the platform administrator's outbox holds the GP's e-mails.

@@ -56,22 +56,28 @@ pub async fn enqueue(
     cpts: Option<maillage_store::CptsId>,
     max_attempts: i64,
 ) -> Result<JobId, StoreError> {
-    let now = now_ms();
+    let job = sealed_job(keyring, kind, payload, cpts, max_attempts)?;
+    store.enqueue_job(&job, job.run_at).await
+}
+
+/// A job of `kind`, due now, its payload sealed: for a store method that queues it inside a transaction.
+pub fn sealed_job(
+    keyring: &Keyring,
+    kind: &str,
+    payload: &serde_json::Value,
+    cpts: Option<maillage_store::CptsId>,
+    max_attempts: i64,
+) -> Result<NewJob, StoreError> {
     let sealed = keyring
         .seal_text(&payload.to_string(), &payload_context(kind))
         .map_err(|e| StoreError::Corrupt(format!("job payload: {e}")))?;
-    store
-        .enqueue_job(
-            &NewJob {
-                cpts_id: cpts,
-                kind: kind.to_string(),
-                payload: sealed,
-                max_attempts,
-                run_at: now,
-            },
-            now,
-        )
-        .await
+    Ok(NewJob {
+        cpts_id: cpts,
+        kind: kind.to_string(),
+        payload: sealed,
+        max_attempts,
+        run_at: now_ms(),
+    })
 }
 
 pub struct JobRunner {

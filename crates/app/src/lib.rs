@@ -9,6 +9,7 @@ pub mod caller;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod deliveries;
 pub mod demo;
 pub mod diagnostic;
 pub mod directory;

@@ -6,7 +6,6 @@ use crate::accounts::{random_token, token_hash, AccountError, Accounts};
 use crate::audit::{self, AuditContext, AuditEvent};
 use crate::caller::Caller;
 use crate::clock::{now_ms, DAY_MS};
-use crate::mail::{self, OutgoingMail};
 use maillage_domain::audit::AuditAction;
 use maillage_domain::authz::{Permission, Role};
 use maillage_domain::identifiers::{person_name, Email};
@@ -186,15 +185,17 @@ impl Team {
             self.public_url,
             target.name,
         );
-        mail::queue(
+        crate::deliveries::email(
             self.store.as_ref(),
             self.accounts.keyring(),
-            &OutgoingMail {
-                to: invitation.email.clone(),
-                subject: format!("Invitation à rejoindre {} sur Maillage", target.name),
-                body,
-                cpts_id: Some(cpts),
-            },
+            crate::deliveries::About::new(
+                cpts,
+                maillage_domain::delivery::Purpose::Invitation,
+                invitation.id,
+            ),
+            Some(invitation.email.clone()),
+            &format!("Invitation à rejoindre {} sur Maillage", target.name),
+            body,
             self.mail_attempts,
         )
         .await?;

@@ -64,6 +64,7 @@ pub enum AuditAction {
     MatchingRun,
     ProposalSent,
     ProposalAnswered,
+    DeliveryCalled,
     PriorityRulesChanged,
     SnpPatternPublished,
     SnpSlotHeld,
@@ -85,7 +86,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 65] = [
+    pub const ALL: [AuditAction; 66] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -133,6 +134,7 @@ impl AuditAction {
         AuditAction::MatchingRun,
         AuditAction::ProposalSent,
         AuditAction::ProposalAnswered,
+        AuditAction::DeliveryCalled,
         AuditAction::PriorityRulesChanged,
         AuditAction::SnpPatternPublished,
         AuditAction::SnpSlotHeld,
@@ -202,6 +204,7 @@ impl AuditAction {
             AuditAction::MatchingRun => "matching_run",
             AuditAction::ProposalSent => "proposal_sent",
             AuditAction::ProposalAnswered => "proposal_answered",
+            AuditAction::DeliveryCalled => "delivery_called",
             AuditAction::PriorityRulesChanged => "priority_rules_changed",
             AuditAction::SnpPatternPublished => "snp_pattern_published",
             AuditAction::SnpSlotHeld => "snp_slot_held",
@@ -278,6 +281,7 @@ impl AuditAction {
             AuditAction::MatchingRun => "Appariement des demandes et des médecins",
             AuditAction::ProposalSent => "Proposition envoyée à un médecin",
             AuditAction::ProposalAnswered => "Réponse d'un médecin à une proposition",
+            AuditAction::DeliveryCalled => "Appel passé à la place d'un message",
             AuditAction::PriorityRulesChanged => "Règles de priorité modifiées",
             AuditAction::SnpPatternPublished => "Publication de créneaux de soins non programmés",
             AuditAction::SnpSlotHeld => "Créneau de soins non programmés retenu",

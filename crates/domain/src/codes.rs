@@ -114,6 +114,9 @@ mod tests {
         round_trip::<Outcome>();
         round_trip::<DysfunctionKind>();
         round_trip::<ProposalStatus>();
+        round_trip::<crate::delivery::Channel>();
+        round_trip::<crate::delivery::Stored>();
+        round_trip::<crate::delivery::Purpose>();
         assert_eq!(
             BookingStatus::sql_list(BookingStatus::LIVE),
             "'held', 'confirmed'"

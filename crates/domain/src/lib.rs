@@ -7,6 +7,7 @@ pub mod authz;
 pub mod calendar;
 pub mod codes;
 pub mod cpts;
+pub mod delivery;
 pub mod directory;
 pub mod doctor_search;
 pub mod icalendar;

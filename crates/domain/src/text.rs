@@ -250,3 +250,22 @@ mod tests {
         assert_eq!(without_quoted_value("« ouvert"), "« ouvert");
     }
 }
+
+/// `1 demande`, `3 demandes`, `0 demande`: French takes the singular for 0 and 1.
+pub fn count_of(count: i64, singular: &str, plural: &str) -> String {
+    if count.abs() <= 1 {
+        format!("{count} {singular}")
+    } else {
+        format!("{count} {plural}")
+    }
+}
+
+#[cfg(test)]
+mod count_tests {
+    #[test]
+    fn french_plurals_start_at_two() {
+        assert_eq!(super::count_of(0, "demande", "demandes"), "0 demande");
+        assert_eq!(super::count_of(1, "demande", "demandes"), "1 demande");
+        assert_eq!(super::count_of(2, "demande", "demandes"), "2 demandes");
+    }
+}

@@ -5,6 +5,7 @@
 //! `WHERE` clause in each handler.
 
 pub mod audit;
+mod deliveries;
 mod directory;
 mod doctor_search;
 mod error;
@@ -28,6 +29,7 @@ pub use audit::{
     chain_key, verify_audit_chain, verify_audit_chains, ChainHead, ChainReport, CheckpointHead,
     PLATFORM_CHAIN,
 };
+pub use deliveries::{Delivery, DeliveryStore, NewDelivery};
 pub use directory::{
     DirectoryCount, DirectoryCountStore, DirectoryQuery, DirectoryStore, ImportedProfessional,
     MemberTemplateEntry, PracticePlace, ProfessionalRecord, ProfessionalSummary, ReferenceCount,
@@ -120,6 +122,7 @@ pub trait Store:
     + SnpReportStore
     + TokenStore
     + InvitationStore
+    + DeliveryStore
     + RateLimitStore
     + RetentionStore
     + Send

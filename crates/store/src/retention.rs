@@ -1,7 +1,7 @@
 //! What the platform sent, kept no longer than it must: outbox messages reduced to their metadata, finished
 //! jobs removed (the hourly upkeep of `maillage_app::jobs::Retention`).
 
-use crate::sql::{on_pool, SqlStore};
+use crate::sql::{on_pool, BeginWrite, SqlStore};
 use crate::Result;
 use async_trait::async_trait;
 
@@ -28,10 +28,16 @@ impl RetentionStore for SqlStore {
 
     async fn purge_finished_jobs(&self, before: i64) -> Result<u64> {
         let sql = "DELETE FROM jobs WHERE status IN ('done', 'failed') AND finished_at < $1";
-        Ok(on_pool!(self, pool => sqlx::query(sql)
-            .bind(before)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))?)
+        // The deliveries of these jobs keep their outcome, in the same transaction.
+        Ok(on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(crate::deliveries::SETTLE_BEFORE_PURGE)
+                .bind(before)
+                .execute(&mut *tx)
+                .await?;
+            let removed = sqlx::query(sql).bind(before).execute(&mut *tx).await?.rows_affected();
+            tx.commit().await?;
+            removed
+        }))
     }
 }

@@ -46,6 +46,11 @@ impl BeginWrite for PgPool {
 }
 
 /// Runs the same expression on whichever pool is open; `$pool` is bound to the concrete pool.
+/// A new job, due at `run_at` (`$1` id … `$7` created_at); also written inside a delivery's transaction.
+pub(crate) const INSERT_JOB: &str =
+    "INSERT INTO jobs (id, cpts_id, kind, payload, status, attempts, max_attempts, \
+    run_at, created_at) VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $7)";
+
 macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match &$store.pool {
@@ -561,9 +566,7 @@ impl Store for SqlStore {
 
     async fn enqueue_job(&self, job: &NewJob, now: i64) -> Result<JobId> {
         let id = JobId::new();
-        let sql = "INSERT INTO jobs (id, cpts_id, kind, payload, status, attempts, max_attempts, run_at, created_at) \
-                   VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $7)";
-        on_pool!(self, pool => sqlx::query(sql)
+        on_pool!(self, pool => sqlx::query(INSERT_JOB)
             .bind(id.0)
             .bind(job.cpts_id.map(|c| c.0))
             .bind(&job.kind)

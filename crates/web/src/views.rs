@@ -169,3 +169,69 @@ pub struct ErrorPage {
     pub detail: String,
     pub request_id: String,
 }
+
+/// A phone number as French people read it, with its `tel:` link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneLink {
+    /// `06 12 34 56 78`.
+    pub shown: String,
+    /// `tel:+33612345678`.
+    pub href: String,
+}
+
+/// A stored phone number grouped by two and linked; None when it is empty. A number that is not French
+/// (10 digits from 0, or +33) is shown as given and dialled as its digits.
+pub fn phone_link(stored: &str) -> Option<PhoneLink> {
+    let digits: String = stored
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '+')
+        .collect();
+    if digits.is_empty() {
+        return None;
+    }
+    let national = if let Some(rest) = digits.strip_prefix("+33") {
+        format!("0{rest}")
+    } else {
+        digits.clone()
+    };
+    if national.len() == 10
+        && national.starts_with('0')
+        && national.chars().all(|c| c.is_ascii_digit())
+    {
+        let shown = national
+            .as_bytes()
+            .chunks(2)
+            .map(|pair| String::from_utf8_lossy(pair).into_owned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        return Some(PhoneLink {
+            shown,
+            href: format!("tel:+33{}", &national[1..]),
+        });
+    }
+    Some(PhoneLink {
+        shown: stored.trim().to_string(),
+        href: format!("tel:{digits}"),
+    })
+}
+
+#[cfg(test)]
+mod phone_tests {
+    use super::phone_link;
+
+    #[test]
+    fn phones_are_grouped_and_dialled() {
+        let link = phone_link("0612345678").unwrap();
+        assert_eq!(link.shown, "06 12 34 56 78");
+        assert_eq!(link.href, "tel:+33612345678");
+        assert_eq!(
+            phone_link("+33 4 72 00 00 00").unwrap().shown,
+            "04 72 00 00 00"
+        );
+        assert_eq!(
+            phone_link("+41 22 000 00 00").unwrap().href,
+            "tel:+41220000000"
+        );
+        assert_eq!(phone_link("  "), None);
+    }
+}

@@ -2,11 +2,13 @@
 //! GPs' room, the matching and its proposals, the GP's answer, patient notification, indicators' inputs,
 //! retention. Identity is sealed before it reaches the store; every read and change is audited.
 
+mod answers;
 mod duplicates;
 pub mod indicators;
 mod lists;
 mod pages;
 mod proposals;
+pub use proposals::SentProposals;
 mod requests;
 mod upkeep;
 
@@ -287,6 +289,7 @@ pub struct MatchingSummary {
 }
 
 /// What the GP answering a proposal's link sees and may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProposalAnswer {
     Accepted,
     Declined,
@@ -463,41 +466,50 @@ impl DoctorSearch {
     }
 
     /// Tells the patient by e-mail (and SMS when a gateway is configured); the request's history says so,
-    /// which the "informed" indicator counts. Messages never carry health data.
+    /// which the "informed" indicator counts. When `must_reach` and she has neither, someone is asked to call
+    /// her (an acknowledgement is not worth a call). Messages never carry health data.
     async fn notify_patient(
         &self,
         cpts: CptsId,
         request: &DoctorRequest,
         identity: &PatientIdentity,
         message: &str,
+        must_reach: bool,
     ) -> Result<()> {
+        let about = crate::deliveries::About::new(
+            cpts,
+            maillage_domain::delivery::Purpose::PatientNotice,
+            request.id,
+        );
         let mut channels = Vec::new();
         if let Some(email) = &identity.email {
-            mail::queue(
+            crate::deliveries::email(
                 self.store.as_ref(),
                 &self.keyring,
-                &OutgoingMail {
-                    to: email.clone(),
-                    subject: "Votre demande de médecin traitant".into(),
-                    body: format!("Bonjour,\n\n{message}\n\nLa CPTS\n"),
-                    cpts_id: Some(cpts),
-                },
+                about,
+                Some(email.clone()),
+                "Votre demande de médecin traitant",
+                format!("Bonjour,\n\n{message}\n\nLa CPTS\n"),
                 self.mail_attempts,
             )
             .await?;
             channels.push("e-mail");
         }
         if let (Some(phone), false) = (&identity.phone, self.config.sms_webhook_url.is_empty()) {
-            crate::jobs::enqueue(
+            crate::deliveries::sms(
                 self.store.as_ref(),
                 &self.keyring,
-                crate::notify::SMS_JOB,
-                &serde_json::json!({ "to": phone, "message": message }),
-                Some(cpts),
+                about,
+                phone,
+                message,
                 self.mail_attempts,
             )
             .await?;
             channels.push("SMS");
+        }
+        if channels.is_empty() && must_reach {
+            // Nobody to write to and the news matters: the request page and the dashboard say "à appeler".
+            crate::deliveries::to_call(self.store.as_ref(), about).await?;
         }
         if !channels.is_empty() {
             self.store

@@ -141,7 +141,7 @@ impl DoctorSearch {
             .await
     }
 
-    pub async fn send_drafts(&self, caller: &Caller, slug: &str) -> Result<usize> {
+    pub async fn send_drafts(&self, caller: &Caller, slug: &str) -> Result<SentProposals> {
         caller.require(Permission::RunMatching)?;
         self.send_drafts_as(caller.audit(), caller.cpts(), slug)
             .await

@@ -2,6 +2,7 @@
 //! sent with a single-use link, and the GP's answer by that link.
 
 use super::*;
+use maillage_domain::delivery::Purpose;
 
 impl DoctorSearch {
     /// GPs of the CPTS with room now, and the requests waiting for a doctor: the optimal proposals (see
@@ -211,14 +212,15 @@ impl DoctorSearch {
         })
     }
 
-    /// Sends every draft: each GP gets an e-mail with a link and no health data.
+    /// Sends every draft: each GP gets an e-mail with a link and no health data; a GP nobody can e-mail is
+    /// counted "à appeler" (her request's page says so, with her phone).
     pub(super) async fn send_drafts_as(
         &self,
         actor: &AuditContext,
         cpts: CptsId,
         slug: &str,
-    ) -> Result<usize> {
-        let mut sent = 0;
+    ) -> Result<SentProposals> {
+        let mut sent = SentProposals::default();
         loop {
             let drafts = self
                 .store
@@ -257,32 +259,33 @@ impl DoctorSearch {
                 {
                     continue;
                 }
-                sent += 1;
-                if let Some(email) = self
+                sent.sent += 1;
+                let email = self
                     .store
                     .professional_email(cpts, draft.proposal.professional_id)
-                    .await?
-                {
-                    let link = format!("{}/proposition/{token}", self.public_url);
-                    mail::queue(
-                        self.store.as_ref(),
-                        &self.keyring,
-                        &OutgoingMail {
-                            to: email,
-                            subject: "Une proposition de nouveau patient vous attend".into(),
-                            body: format!(
-                                "Bonjour,\n\nLa CPTS vous propose un patient qui cherche un médecin traitant, \
-                                 près de votre cabinet. Pour voir la proposition (priorité et raison, sans \
-                                 donnée nominative) et l'accepter ou la refuser en un clic :\n\n{link}\n\n\
-                                 Ce lien est valable {} jours.\n\nCPTS — Maillage ({slug})\n",
-                                self.config.proposal_valid_days
-                            ),
-                            cpts_id: Some(cpts),
-                        },
-                        self.mail_attempts,
-                    )
                     .await?;
+                if email.is_none() {
+                    sent.to_call += 1;
                 }
+                let link = format!("{}/proposition/{token}", self.public_url);
+                // Recorded even without an address: the request page then says "à appeler".
+                crate::deliveries::email(
+                    self.store.as_ref(),
+                    &self.keyring,
+                    crate::deliveries::About::new(cpts, Purpose::Proposal, draft.proposal.id),
+                    email,
+                    "Une proposition de nouveau patient vous attend",
+                    format!(
+                        "Bonjour,\n\nLa CPTS vous propose un patient qui cherche un médecin traitant, \
+                         près de votre cabinet. Pour voir la proposition (priorité et raison, sans \
+                         donnée nominative) et l'accepter ou la refuser en un clic :\n\n{link}\n\n\
+                         Ce lien est valable {} jours. Vous pouvez aussi répondre dans « Mes places », \
+                         sur Maillage.\n\nCPTS — Maillage ({slug})\n",
+                        self.config.proposal_valid_days
+                    ),
+                    self.mail_attempts,
+                )
+                .await?;
             }
         }
         Ok(sent)
@@ -307,86 +310,11 @@ impl DoctorSearch {
             .is_some_and(|sent| now_ms() - sent <= valid_ms);
         Ok(fresh.then_some(view))
     }
+}
 
-    /// The GP's answer through their link. Returns false when the link was already used or expired.
-    pub async fn answer(&self, token: &str, answer: ProposalAnswer, reason: &str) -> Result<bool> {
-        let Some(view) = self.proposal_of_link(token).await? else {
-            return Ok(false);
-        };
-        let proposal = view.proposal;
-        if proposal.status != ProposalStatus::Sent {
-            return Ok(false);
-        }
-        let accepted = matches!(answer, ProposalAnswer::Accepted);
-        let to = if accepted {
-            RequestState::Accepted
-        } else {
-            RequestState::Declined
-        };
-        let reason = if accepted { "" } else { reason };
-        let event = RequestEvent::new(
-            "state",
-            RequestState::Proposed.code(),
-            to.code(),
-            None,
-            now_ms(),
-        )
-        .detail(if accepted {
-            format!("acceptée par le Dr {}", view.doctor_name)
-        } else {
-            format!(
-                "refusée par le Dr {} : {}",
-                view.doctor_name,
-                maillage_domain::doctor_search::decline_reason_label(reason)
-                    .unwrap_or("autre raison")
-            )
-        });
-        let cpts = proposal.cpts_id;
-        let audit = audit::entry(
-            &AuditContext::default().in_cpts(cpts),
-            AuditEvent::new(
-                AuditAction::ProposalAnswered,
-                "doctor_request",
-                proposal.request_id.to_string(),
-            )
-            .detail(serde_json::json!({ "accepted": accepted, "reason": reason })),
-        );
-        if !self
-            .store
-            .answer_proposal(&proposal, accepted, reason, &event, &audit)
-            .await?
-        {
-            return Ok(false);
-        }
-        if accepted {
-            if let Some(request) = self
-                .store
-                .find_doctor_request(cpts, proposal.request_id)
-                .await?
-            {
-                if let Some(identity) = self
-                    .identity_as(
-                        &AuditContext::default(),
-                        cpts,
-                        &request,
-                        "prévenir le patient qu'un médecin l'accueille",
-                    )
-                    .await?
-                {
-                    self.notify_patient(
-                        cpts,
-                        &request,
-                        &identity,
-                        &format!(
-                            "Bonne nouvelle : le Dr {} accepte de devenir votre médecin traitant. La CPTS \
-                             vous appelle pour organiser le premier rendez-vous.",
-                            view.doctor_name
-                        ),
-                    )
-                    .await?;
-                }
-            }
-        }
-        Ok(true)
-    }
+/// What sending the drafts did: how many proposals went, and how many of them nobody could e-mail.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SentProposals {
+    pub sent: usize,
+    pub to_call: usize,
 }

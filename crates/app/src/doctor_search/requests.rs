@@ -142,6 +142,7 @@ impl DoctorSearch {
             &input.identity,
             "Votre demande de médecin traitant a bien été reçue par la CPTS. Nous vous recontacterons dès \
              qu'un médecin pourra vous accueillir.",
+            false,
         )
         .await?;
         Ok(Submitted { id, merged: false })

@@ -14,7 +14,6 @@ use crate::audit::{self, AuditEvent};
 use crate::caller::Caller;
 use crate::clock::{now_ms, DAY_MS, MINUTE_MS};
 use crate::crypto::{Keyring, PatientIdentity};
-use crate::mail::{self, OutgoingMail};
 use maillage_domain::audit::AuditAction;
 use maillage_domain::authz::Permission;
 use maillage_domain::unscheduled_care::{
@@ -369,24 +368,25 @@ impl UnscheduledCare {
         let Some(slot) = self.store.find_slot(cpts, found.slot_id).await? else {
             return Ok(());
         };
-        if let Some(email) = self
+        let email = self
             .store
             .professional_email(cpts, slot.professional_id)
-            .await?
-        {
-            mail::queue(
-                self.store.as_ref(),
-                &self.keyring,
-                &OutgoingMail {
-                    to: email,
-                    subject: subject.into(),
-                    body: body(french_slot_time(slot.start_at)),
-                    cpts_id: Some(cpts),
-                },
-                self.mail_attempts,
-            )
             .await?;
-        }
+        // Recorded without an address too: the booking's page says "à appeler".
+        crate::deliveries::email(
+            self.store.as_ref(),
+            &self.keyring,
+            crate::deliveries::About::new(
+                cpts,
+                maillage_domain::delivery::Purpose::BookingNotice,
+                booking,
+            ),
+            email,
+            subject,
+            body(french_slot_time(slot.start_at)),
+            self.mail_attempts,
+        )
+        .await?;
         Ok(())
     }
 

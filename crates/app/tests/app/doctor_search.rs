@@ -226,7 +226,8 @@ pub(super) async fn a_request_goes_from_intake_to_a_declared_doctor_and_the_indi
             .service
             .send_drafts(&s.caller(), &s.cpts.slug)
             .await
-            .unwrap();
+            .unwrap()
+            .sent;
         assert_eq!(sent, 1);
         let outbox = deliver_mail(&s.store).await;
         let mail = outbox

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod common;
+mod deliveries;
 mod directory_import;
 mod doctor_search;
 mod doctor_search_duplicates;

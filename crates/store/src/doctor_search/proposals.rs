@@ -29,6 +29,8 @@ pub struct ProposalView {
     pub doctor_name: String,
     pub request_commune: String,
     pub age_at_request: i64,
+    /// The GP's contact phone, or her first practice place's ("" when none): to call her.
+    pub doctor_phone: String,
 }
 
 #[derive(FromRow)]
@@ -74,6 +76,7 @@ struct ProposalViewRow {
     doctor_name: String,
     request_commune: String,
     age_at_request: i64,
+    doctor_phone: String,
 }
 
 fn proposal_views(rows: Vec<ProposalViewRow>) -> Result<Vec<ProposalView>> {
@@ -84,6 +87,7 @@ fn proposal_views(rows: Vec<ProposalViewRow>) -> Result<Vec<ProposalView>> {
                 doctor_name: row.doctor_name,
                 request_commune: row.request_commune,
                 age_at_request: row.age_at_request,
+                doctor_phone: row.doctor_phone,
             })
         })
         .collect()
@@ -96,7 +100,9 @@ const PROPOSAL_COLUMNS: &str =
 fn proposal_view_sql(condition: &str) -> String {
     format!(
         "SELECT {PROPOSAL_COLUMNS}, (d.first_name || ' ' || d.last_name) AS doctor_name, \
-         r.commune_code AS request_commune, r.age_at_request \
+         r.commune_code AS request_commune, r.age_at_request, \
+         COALESCE(NULLIF(d.contact_phone, ''), (SELECT pl.phone FROM practice_places pl \
+         WHERE pl.professional_id = d.id AND pl.phone <> '' ORDER BY pl.position LIMIT 1), '') AS doctor_phone \
          FROM doctor_proposals p JOIN professionals d ON d.id = p.professional_id \
          JOIN doctor_requests r ON r.id = p.request_id WHERE {condition}"
     )

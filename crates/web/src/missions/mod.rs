@@ -77,6 +77,10 @@ struct DashboardPage {
     figures: Option<KeyFigures>,
     /// Requests for a médecin traitant waiting too long, for the roles that handle them.
     overdue_requests: Option<i64>,
+    /// « À faire » for this role, most urgent first.
+    to_do: Vec<doctor_search::ToDo>,
+    /// A member who practises: shortcuts to her own pages.
+    practises: bool,
 }
 
 pub struct KeyFigures {
@@ -123,6 +127,9 @@ async fn dashboard(
         missions: registry::menu(context.role),
         figures,
         overdue_requests: doctor_search::overdue_count(&state, &caller).await?,
+        to_do: doctor_search::to_do(&state, &caller, &context.cpts.slug).await?,
+        practises: caller.professional().is_some()
+            && allows(context.role, Permission::DeclareCapacity),
     }))
 }
 

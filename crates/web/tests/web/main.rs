@@ -23,6 +23,7 @@ mod accounts;
 mod architecture;
 mod doctor_search;
 mod hardening;
+mod messages;
 mod platform;
 mod sas;
 mod team;
@@ -391,7 +392,26 @@ impl TestApp {
                     .await
                     .unwrap()[0]
                     .id
-            } else if path.contains("/medecin-traitant/appariement/") {
+            } else if path.contains("/medecin-traitant/messages/") {
+                let request = self
+                    .store
+                    .list_doctor_requests(id, &Default::default(), page)
+                    .await
+                    .unwrap()[0]
+                    .id;
+                maillage_app::deliveries::to_call(
+                    self.store.as_ref(),
+                    maillage_app::deliveries::About::new(
+                        id,
+                        maillage_domain::delivery::Purpose::PatientNotice,
+                        request,
+                    ),
+                )
+                .await
+                .unwrap()
+            } else if path.contains("/medecin-traitant/appariement/")
+                || path.contains("/propositions/")
+            {
                 self.state
                     .missions
                     .doctor_search

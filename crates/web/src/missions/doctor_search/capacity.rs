@@ -289,9 +289,11 @@ pub struct AgeChoice {
 }
 
 pub struct MyProposal {
+    pub id: String,
+    /// Sent, not answered yet: she answers here.
+    pub awaiting: bool,
     pub commune: String,
     pub age: i64,
-    pub priority: i64,
     pub explanation: String,
     pub status: &'static str,
 }
@@ -312,6 +314,7 @@ pub(super) struct MyCapacityPage {
     pub(super) updated: String,
     pub(super) quick_values: Vec<i64>,
     pub(super) proposals: Vec<MyProposal>,
+    pub(super) decline_reasons: Vec<Choice>,
     pub(super) errors: Vec<ValidationError>,
 }
 
@@ -340,9 +343,10 @@ pub(super) async fn my_capacity_page(
                 .take(20)
             {
                 proposals.push(MyProposal {
+                    id: view.proposal.id.to_string(),
+                    awaiting: view.proposal.status == ProposalStatus::Sent,
                     commune: commune_name(&view.request_commune),
                     age: view.age_at_request,
-                    priority: view.proposal.priority,
                     explanation: view.proposal.explanation.clone(),
                     status: proposal_status_label(&view.proposal.status),
                 });
@@ -398,6 +402,7 @@ pub(super) async fn my_capacity_page(
             .unwrap_or_default(),
         quick_values: vec![0, 1, 2, 3, 5, 10],
         proposals,
+        decline_reasons: pair_choices(&DECLINE_REASONS, ""),
         errors,
     };
     Ok(render_form(&page, has_errors))
@@ -410,7 +415,18 @@ pub(super) async fn my_capacity(
     Authorised(caller): Authorised,
     Query(params): Query<NoticeParams>,
 ) -> WebResult<Response> {
-    let notice = (!params.nouvelle.is_empty()).then(|| "Merci, c'est enregistré.".to_string());
+    let notice = if !params.acceptee.is_empty() {
+        Some("Merci : vous acceptez ce patient. La coordination le prévient et vous appelle pour le premier rendez-vous.".to_string())
+    } else if !params.refusee.is_empty() {
+        Some(
+            "Refus enregistré : la coordination proposera ce patient à un autre médecin."
+                .to_string(),
+        )
+    } else if !params.deja.is_empty() {
+        Some("Cette proposition avait déjà une réponse : rien n'a changé.".to_string())
+    } else {
+        (!params.nouvelle.is_empty()).then(|| "Merci, c'est enregistré.".to_string())
+    };
     my_capacity_page(&state, &viewer, &context, &caller, Vec::new(), notice).await
 }
 

@@ -42,12 +42,52 @@ pub(super) fn draft_row(view: &ProposalView) -> DraftRow {
     }
 }
 
+/// What the last action did, as numbers only: the page writes the sentence (a URL never carries text to show).
 #[derive(Deserialize, Default)]
 pub(super) struct MatchingParams {
-    #[serde(default)]
-    pub(super) resultat: String,
-    #[serde(default)]
-    pub(super) envoyees: String,
+    pub(super) demandes: Option<u32>,
+    pub(super) medecins: Option<u32>,
+    pub(super) propositions: Option<u32>,
+    pub(super) sans: Option<u32>,
+    pub(super) poids: Option<u64>,
+    pub(super) metres: Option<u64>,
+    pub(super) envoyees: Option<u32>,
+    pub(super) a_appeler: Option<u32>,
+}
+
+impl MatchingParams {
+    fn notice(&self) -> Option<String> {
+        use maillage_domain::text::count_of;
+        if let (Some(requests), Some(doctors), Some(proposed), Some(unassigned)) =
+            (self.demandes, self.medecins, self.propositions, self.sans)
+        {
+            return Some(format!(
+                "Appariement : {} en attente, {} avec des places ; {} à revoir, {} sans médecin à portée. Poids total {} ; distance totale {} km.",
+                count_of(requests.into(), "demande", "demandes"),
+                count_of(doctors.into(), "médecin", "médecins"),
+                count_of(proposed.into(), "proposition", "propositions"),
+                count_of(unassigned.into(), "demande", "demandes"),
+                self.poids.unwrap_or(0),
+                french_decimal(self.metres.unwrap_or(0) as f64 / 1000.0)
+            ));
+        }
+        let sent = self.envoyees?;
+        let to_call = self.a_appeler.unwrap_or(0).min(sent);
+        let mut text = format!(
+            "{} aux médecins",
+            count_of(sent.into(), "proposition envoyée", "propositions envoyées")
+        );
+        if to_call > 0 {
+            text.push_str(&format!(
+                " : {} par e-mail, {} sans adresse e-mail, à appeler (le téléphone est sur chaque demande).",
+                sent - to_call,
+                to_call
+            ));
+        } else {
+            text.push('.');
+        }
+        Some(text)
+    }
 }
 
 pub(super) async fn matching_page(
@@ -85,16 +125,7 @@ pub(super) async fn matching_page(
         .filter(|(s, _)| s.is_waiting_for_a_doctor())
         .map(|(_, n)| n)
         .sum();
-    let notice = if !params.resultat.is_empty() {
-        Some(params.resultat.chars().take(300).collect())
-    } else if !params.envoyees.is_empty() {
-        Some(format!(
-            "{} proposition(s) envoyée(s) aux médecins.",
-            params.envoyees.chars().take(6).collect::<String>()
-        ))
-    } else {
-        None
-    };
+    let notice = params.notice();
     Ok(render(&MatchingPage {
         layout: Layout::in_cpts(&viewer, &context, "Appariement", BASE).with_notice(notice),
         can_match: true,
@@ -132,18 +163,15 @@ pub(super) async fn run_matching(
         .doctor_search
         .run_matching(&caller, max_km)
         .await?;
-    let message = format!(
-        "Appariement : {} demande(s) en attente, {} médecin(s) avec des places ; {} proposition(s) à revoir, {} demande(s) sans médecin à portée. Poids total {} ; distance totale {} km.",
+    let query = format!(
+        "demandes={}&medecins={}&propositions={}&sans={}&poids={}&metres={}",
         summary.requests,
         summary.doctors,
         summary.proposed,
         summary.unassigned,
         summary.total_weight,
-        french_decimal(summary.total_distance_km)
+        (summary.total_distance_km * 1000.0).round().max(0.0) as u64
     );
-    let query = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("resultat", &message)
-        .finish();
     Ok(Redirect::to(&format!(
         "/c/{}/{BASE}/appariement?{query}",
         context.cpts.slug
@@ -210,8 +238,8 @@ pub(super) async fn send_proposals(
         .send_drafts(&caller, &context.cpts.slug)
         .await?;
     Ok(Redirect::to(&format!(
-        "/c/{}/{BASE}/appariement?envoyees={sent}",
-        context.cpts.slug
+        "/c/{}/{BASE}/appariement?envoyees={}&a_appeler={}",
+        context.cpts.slug, sent.sent, sent.to_call
     ))
     .into_response())
 }

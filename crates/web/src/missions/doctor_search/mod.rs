@@ -36,6 +36,7 @@ mod intake;
 mod list;
 mod list_imports;
 mod matching;
+mod messages;
 mod public_form;
 mod referrals;
 mod request_page;
@@ -47,8 +48,9 @@ use intake::*;
 use list::*;
 use list_imports::*;
 use matching::*;
-pub use public_form::overdue_count;
+use messages::*;
 use public_form::*;
+pub use public_form::{overdue_count, to_do, ToDo};
 use referrals::*;
 use request_page::*;
 use rules::*;
@@ -236,6 +238,24 @@ pub fn routes(router: GuardedRouter) -> GuardedRouter {
             Access::Public,
             "Envoi d'une demande de médecin traitant par le public",
             public_submit,
+        )
+        .post(
+            "/c/{cpts}/medecin-traitant/propositions/{id}/reponse-telephone",
+            Access::Cpts(Permission::RunMatching),
+            "Réponse d'un médecin donnée par téléphone, enregistrée par la coordination",
+            phone_answer,
+        )
+        .post(
+            "/c/{cpts}/medecin-traitant/messages/{id}/appele",
+            Access::Cpts(Permission::ViewPatientRequests),
+            "Appel passé à la place d'un message qui n'a pas pu partir",
+            called,
+        )
+        .post(
+            "/c/{cpts}/ma-capacite/propositions/{id}",
+            Access::Cpts(Permission::DeclareCapacity),
+            "Réponse du médecin connecté à une proposition",
+            my_answer,
         )
         .get(
             "/proposition/{token}",

@@ -210,7 +210,21 @@ pub(super) async fn answer_proposal(
     Path(token): Path<String>,
     Form(form): Form<AnswerForm>,
 ) -> WebResult<Response> {
-    let answer = match form.answer.as_str() {
+    let answer = parsed_answer(&form)?;
+    if !state
+        .missions
+        .doctor_search
+        .answer(&token, answer, &form.reason)
+        .await?
+    {
+        return Ok(gone());
+    }
+    Ok(Redirect::to(&format!("/proposition/{token}")).into_response())
+}
+
+/// The answer of a proposal's form (the link's page, "Mes places", the phone answer's form).
+pub(super) fn parsed_answer(form: &AnswerForm) -> WebResult<ProposalAnswer> {
+    Ok(match form.answer.as_str() {
         "accept" => ProposalAnswer::Accepted,
         "decline" => {
             if decline_reason_label(&form.reason).is_none() {
@@ -225,16 +239,7 @@ pub(super) async fn answer_proposal(
                 "Réponse : acceptez ou refusez la proposition.".into(),
             ))
         }
-    };
-    if !state
-        .missions
-        .doctor_search
-        .answer(&token, answer, &form.reason)
-        .await?
-    {
-        return Ok(gone());
-    }
-    Ok(Redirect::to(&format!("/proposition/{token}")).into_response())
+    })
 }
 
 /// For the dashboard: requests waiting longer than their state allows.
@@ -252,4 +257,92 @@ pub async fn overdue_count(
             .overdue_count(caller, now_ms())
             .await?,
     ))
+}
+
+/// One line of the dashboard's « À faire »: what to do, where, and whether it is late.
+pub struct ToDo {
+    pub text: String,
+    pub href: String,
+    pub urgent: bool,
+}
+
+/// The médecin-traitant mission's part of the dashboard's « À faire », for the caller's role: the requests
+/// to qualify, the patients to tell, the calls in place of messages that could not go; for a GP, the
+/// proposals waiting for her answer.
+pub async fn to_do(
+    state: &AppState,
+    caller: &maillage_app::caller::Caller,
+    slug: &str,
+) -> WebResult<Vec<ToDo>> {
+    use maillage_domain::text::count_of;
+    let service = &state.missions.doctor_search;
+    let mut items = Vec::new();
+    if caller.may(Permission::ViewPatientRequests) {
+        for (delivery, request) in service.messages_to_call(caller).await?.into_iter().take(5) {
+            let what = match delivery.purpose {
+                maillage_domain::delivery::Purpose::Proposal => "une proposition au médecin",
+                _ => "un message au patient",
+            };
+            items.push(ToDo {
+                text: format!(
+                    "Appeler : {what} n'a pas pu partir ({}, {}).",
+                    delivery.shown().label(),
+                    french_date(delivery.created_at)
+                ),
+                href: format!("/c/{slug}/{BASE}/demandes/{request}"),
+                urgent: true,
+            });
+        }
+        let counts = service.counts_by_state(caller).await?;
+        let count = |wanted: RequestState| {
+            counts
+                .iter()
+                .find(|(s, _)| *s == wanted)
+                .map(|(_, n)| *n)
+                .unwrap_or(0)
+        };
+        let accepted = count(RequestState::Accepted);
+        if accepted > 0 {
+            items.push(ToDo {
+                text: format!(
+                    "{} par un médecin : prévenir le patient et organiser le premier rendez-vous.",
+                    count_of(accepted, "demande acceptée", "demandes acceptées")
+                ),
+                href: format!("/c/{slug}/{BASE}?etat={}", RequestState::Accepted.code()),
+                urgent: false,
+            });
+        }
+        let received = count(RequestState::Received);
+        if received > 0 {
+            items.push(ToDo {
+                text: format!(
+                    "{} à qualifier.",
+                    count_of(received, "demande reçue", "demandes reçues")
+                ),
+                href: format!("/c/{slug}/{BASE}?etat={}", RequestState::Received.code()),
+                urgent: false,
+            });
+        }
+    }
+    if caller.may(Permission::DeclareCapacity) && caller.professional().is_some() {
+        let waiting = service
+            .proposals_to_me(caller, &ProposalStatus::Sent)
+            .await?
+            .len();
+        if waiting > 0 {
+            items.push(ToDo {
+                text: format!(
+                    "{} votre réponse.",
+                    count_of(
+                        i64::try_from(waiting).unwrap_or(i64::MAX),
+                        "proposition de patient attend",
+                        "propositions de patients attendent"
+                    )
+                ),
+                href: format!("/c/{slug}/ma-capacite#propositions"),
+                urgent: false,
+            });
+        }
+    }
+    Ok(items)
 }

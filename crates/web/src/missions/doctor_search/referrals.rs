@@ -28,6 +28,16 @@ pub(super) struct NoticeParams {
     pub(super) separee: String,
     #[serde(default)]
     pub(super) doublon: String,
+    #[serde(default)]
+    pub(super) reponse: String,
+    #[serde(default)]
+    pub(super) appel: String,
+    #[serde(default)]
+    pub(super) deja: String,
+    #[serde(default)]
+    pub(super) acceptee: String,
+    #[serde(default)]
+    pub(super) refusee: String,
     pub(super) page: Option<i64>,
 }
 
@@ -46,6 +56,12 @@ impl NoticeParams {
             )
         } else if !self.separee.is_empty() {
             Some("Demande gardée à part : ce n'est pas un doublon.".into())
+        } else if !self.reponse.is_empty() {
+            Some("Réponse du médecin enregistrée.".into())
+        } else if !self.appel.is_empty() {
+            Some("Appel enregistré.".into())
+        } else if !self.deja.is_empty() {
+            Some("Cette proposition avait déjà une réponse : rien n'a changé.".into())
         } else if !self.nouvelle.is_empty() {
             Some("Demande enregistrée.".into())
         } else {

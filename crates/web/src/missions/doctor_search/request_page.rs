@@ -9,7 +9,13 @@ pub struct EventRow {
 }
 
 pub struct ProposalRow {
+    pub id: String,
     pub doctor: String,
+    pub phone: Option<crate::views::PhoneLink>,
+    /// The last message to the GP about it.
+    pub message: Option<MessageRow>,
+    /// Sent and not answered: the coordination may record an answer given on the phone.
+    pub awaiting_answer: bool,
     pub status: &'static str,
     pub distance: String,
     pub explanation: String,
@@ -29,7 +35,11 @@ pub(super) fn proposal_status_label(status: &ProposalStatus) -> &'static str {
 pub(super) fn proposal_row(view: &ProposalView) -> ProposalRow {
     let p = &view.proposal;
     ProposalRow {
+        id: p.id.to_string(),
         doctor: view.doctor_name.clone(),
+        phone: doctor_phone(view),
+        message: None,
+        awaiting_answer: p.status == ProposalStatus::Sent,
         status: proposal_status_label(&p.status),
         distance: format!("{} km", french_decimal(p.distance_m as f64 / 1000.0)),
         explanation: p.explanation.clone(),
@@ -61,6 +71,10 @@ pub(super) struct RequestPage {
     /// "Reçue : 2 jours · Qualifiée : 9 jours", every stay of each state added.
     pub(super) time_in_states: String,
     pub(super) proposals: Vec<ProposalRow>,
+    /// Messages to the patient (e-mail, SMS, or "à appeler").
+    pub(super) patient_messages: Vec<MessageRow>,
+    /// The patient's phone, grouped and linked.
+    pub(super) patient_phone: Option<crate::views::PhoneLink>,
     pub(super) doctors: Vec<Choice>,
     pub(super) can_match: bool,
     /// The open request this one may duplicate, while the secretariat has not decided.
@@ -166,6 +180,11 @@ pub(super) async fn show(
         .doctor_search
         .proposals_of(&caller, request.id)
         .await?;
+    let (to_doctors, to_patient) = state
+        .missions
+        .doctor_search
+        .messages_of(&caller, request.id, &proposals)
+        .await?;
     let duplicate_of = state
         .missions
         .doctor_search
@@ -194,6 +213,10 @@ pub(super) async fn show(
     } else {
         Vec::new()
     };
+    let patient_phone = identity
+        .as_ref()
+        .and_then(|p| p.phone.as_deref())
+        .and_then(crate::views::phone_link);
     Ok(render(&RequestPage {
         layout: Layout::in_cpts(&viewer, &context, "Demande de médecin traitant", BASE)
             .with_notice(params.notice()),
@@ -236,7 +259,15 @@ pub(super) async fn show(
         redirections: pair_choices(&REDIRECTIONS, ""),
         events: rows,
         time_in_states,
-        proposals: proposals.iter().map(proposal_row).collect(),
+        proposals: proposals
+            .iter()
+            .map(|view| ProposalRow {
+                message: last_message(&to_doctors, view.proposal.id),
+                ..proposal_row(view)
+            })
+            .collect(),
+        patient_messages: to_patient.iter().map(message_row).collect(),
+        patient_phone,
         doctors,
         can_match,
         duplicate_of,
