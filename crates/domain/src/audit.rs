@@ -70,6 +70,7 @@ pub enum AuditAction {
     SnpSlotHeld,
     SnpBookingConfirmed,
     SnpBookingViewed,
+    SnpBookingsListed,
     SnpBookingCancelled,
     SnpOutcomeRecorded,
     SnpDysfunctionRecorded,
@@ -86,7 +87,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 66] = [
+    pub const ALL: [AuditAction; 67] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -140,6 +141,7 @@ impl AuditAction {
         AuditAction::SnpSlotHeld,
         AuditAction::SnpBookingConfirmed,
         AuditAction::SnpBookingViewed,
+        AuditAction::SnpBookingsListed,
         AuditAction::SnpBookingCancelled,
         AuditAction::SnpOutcomeRecorded,
         AuditAction::SnpDysfunctionRecorded,
@@ -210,6 +212,7 @@ impl AuditAction {
             AuditAction::SnpSlotHeld => "snp_slot_held",
             AuditAction::SnpBookingConfirmed => "snp_booking_confirmed",
             AuditAction::SnpBookingViewed => "snp_booking_viewed",
+            AuditAction::SnpBookingsListed => "snp_bookings_listed",
             AuditAction::SnpBookingCancelled => "snp_booking_cancelled",
             AuditAction::SnpOutcomeRecorded => "snp_outcome_recorded",
             AuditAction::SnpDysfunctionRecorded => "snp_dysfunction_recorded",
@@ -287,6 +290,7 @@ impl AuditAction {
             AuditAction::SnpSlotHeld => "Créneau de soins non programmés retenu",
             AuditAction::SnpBookingConfirmed => "Réservation d'un créneau confirmée",
             AuditAction::SnpBookingViewed => "Consultation d'une réservation",
+            AuditAction::SnpBookingsListed => "Consultation de la liste des réservations",
             AuditAction::SnpBookingCancelled => "Réservation annulée",
             AuditAction::SnpOutcomeRecorded => {
                 "Issue d'une consultation non programmée enregistrée"

@@ -27,7 +27,8 @@ impl Day {
             .then_some(Day { year, month, day })
     }
 
-    /// `YYYY-MM-DD` or `DD/MM/YYYY`.
+    /// `YYYY-MM-DD` or `DD/MM/YYYY`. A well-written day that is not in the calendar (31/02) is told apart
+    /// from a text that is not a date, so the person knows what to fix.
     pub fn parse(field: &'static str, text: &str) -> Result<Day, ValidationError> {
         let text = text.trim();
         let parts: Vec<&str> = if text.contains('/') {
@@ -41,12 +42,18 @@ impl Day {
                 i32::try_from(*y).unwrap_or(0),
                 u32::try_from(*m).unwrap_or(0),
                 u32::try_from(*d).unwrap_or(0),
-            ),
-            _ => None,
+            )
+            .ok_or_else(|| {
+                ValidationError::new(
+                    field,
+                    format!("« {text} » : cette date n'existe pas dans le calendrier"),
+                )
+            }),
+            _ => Err(ValidationError::new(
+                field,
+                format!("« {text} » : une date JJ/MM/AAAA attendue"),
+            )),
         }
-        .ok_or_else(|| {
-            ValidationError::new(field, format!("« {text} » : une date JJ/MM/AAAA attendue"))
-        })
     }
 
     /// Days since 1970-01-01 (negative before).

@@ -115,36 +115,10 @@ pub fn partner_status_label(code: &str) -> Option<&'static str> {
 /// A date written `AAAA-MM-JJ` (HTML date inputs) or `JJ/MM/AAAA` (French spreadsheets), returned as
 /// `AAAA-MM-JJ`.
 pub fn parse_date(field: &'static str, text: &str) -> Result<Option<String>, ValidationError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(None);
+    match text.trim() {
+        "" => Ok(None),
+        text => crate::calendar::Day::parse(field, text).map(|day| Some(day.iso())),
     }
-    let parts: Vec<&str> = if text.contains('/') {
-        text.split('/').rev().collect()
-    } else {
-        text.split('-').collect()
-    };
-    let numbers: Vec<u32> = parts.iter().filter_map(|p| p.parse().ok()).collect();
-    let valid = match (parts.len(), numbers.as_slice()) {
-        (3, [year, month, day]) => {
-            let days_in_month = match month {
-                1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-                4 | 6 | 9 | 11 => 30,
-                2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-                2 => 28,
-                _ => 0,
-            };
-            (1900..=2200)
-                .contains(year)
-                .then_some(())
-                .filter(|_| *day >= 1 && *day <= days_in_month)
-                .map(|_| format!("{year:04}-{month:02}-{day:02}"))
-        }
-        _ => None,
-    };
-    valid.map(Some).ok_or_else(|| {
-        ValidationError::new(field, format!("« {text} » : une date JJ/MM/AAAA attendue"))
-    })
 }
 
 /// One establishment of the FINESS extraction.
@@ -421,5 +395,19 @@ mod tests {
         assert!(parse_date("d", "2026-02-30").is_err());
         assert!(parse_date("d", "31/04/2026").is_err());
         assert!(parse_date("d", "demain").is_err());
+        // A day that does not exist is named as such, not as a badly written date.
+        let inexistent = parse_date("Date de naissance", "31/02/2026").unwrap_err();
+        assert!(
+            inexistent.to_string().contains("n'existe pas"),
+            "{inexistent}"
+        );
+        assert!(
+            inexistent.to_string().contains("Date de naissance"),
+            "{inexistent}"
+        );
+        assert!(parse_date("d", "demain")
+            .unwrap_err()
+            .to_string()
+            .contains("JJ/MM/AAAA"));
     }
 }

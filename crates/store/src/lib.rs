@@ -55,9 +55,9 @@ pub use structures::{
 pub use territory::TerritoryStore;
 pub use tokens::{ApiToken, TokenStore};
 pub use unscheduled_care::{
-    AgendaEntry, DysfunctionStore, NewBooking, NewSlot, RotaFilter, RotaStore, RotaTurn, SlotQuery,
-    SnpBooking, SnpDysfunction, SnpFigures, SnpPattern, SnpReportStore, SnpSlot,
-    UnscheduledCareStore,
+    AgendaEntry, BookingLine, BookingListQuery, BookingListStore, BookingScope, DysfunctionStore,
+    NewBooking, NewSlot, RotaFilter, RotaStore, RotaTurn, SlotQuery, SnpBooking, SnpDysfunction,
+    SnpFigures, SnpPattern, SnpReportStore, SnpSlot, UnscheduledCareStore,
 };
 
 use async_trait::async_trait;
@@ -117,6 +117,7 @@ pub trait Store:
     + DoctorSearchOversight
     + DuplicateReviewStore
     + UnscheduledCareStore
+    + BookingListStore
     + RotaStore
     + DysfunctionStore
     + SnpReportStore

@@ -170,6 +170,27 @@ pub struct ErrorPage {
     pub request_id: String,
 }
 
+/// A message (e-mail, SMS) as the page where it was sent lists it: when, how, and what became of it.
+pub struct MessageRow {
+    pub id: String,
+    pub at: String,
+    pub channel: &'static str,
+    pub state: String,
+    /// Someone must call: the button "J'ai appelé" is offered.
+    pub to_call: bool,
+}
+
+pub fn message_row(delivery: &maillage_store::Delivery) -> MessageRow {
+    let shown = delivery.shown();
+    MessageRow {
+        id: delivery.id.to_string(),
+        at: maillage_app::clock::french_date(delivery.created_at),
+        channel: delivery.channel.label(),
+        state: shown.label(),
+        to_call: delivery.handled_at.is_none() && shown.needs_a_call(),
+    }
+}
+
 /// A phone number as French people read it, with its `tel:` link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PhoneLink {

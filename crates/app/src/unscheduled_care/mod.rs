@@ -3,11 +3,13 @@
 //! confirmed with the patient's minimal identity (sealed), never twice — and records what happened. The
 //! professional is told by e-mail, without health data. Every step is audited.
 
+mod bookings;
 pub mod indicators;
 pub mod policy;
 mod reads;
 mod upkeep;
 
+pub use bookings::{BookingFilter, BookingShow, ListedBooking};
 pub use reads::AgendaScope;
 
 use crate::audit::{self, AuditEvent};

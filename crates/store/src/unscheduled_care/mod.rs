@@ -2,9 +2,11 @@
 //! A slot is never booked twice: the partial unique index `snp_bookings_one_live_per_slot` admits one held or
 //! confirmed booking per slot, and a hold that expired is set aside in the same transaction as the new hold.
 
+mod booking_list;
 mod dysfunctions;
 mod reports;
 mod rota;
+pub use booking_list::*;
 pub use dysfunctions::*;
 pub use reports::*;
 pub use rota::*;

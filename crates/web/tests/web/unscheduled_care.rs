@@ -128,6 +128,55 @@ async fn a_gp_publishes_a_week_the_secretary_books_once_and_a_second_booking_is_
         let booking_id = page.rsplit('/').next().unwrap();
         app.assert_audited_once(cpts.id, "snp_booking_viewed", views_before, booking_id)
             .await;
+        // The bookings list of the appointment's day names the patient, with her phone, after an audited read.
+        let booking = app
+            .store
+            .find_booking(cpts.id, booking_id.parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let slot = app
+            .store
+            .find_slot(cpts.id, booking.slot_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let day = maillage_app::clock::date_text(slot.start_at);
+        let listed_before = app.audit_of(cpts.id, "snp_bookings_listed").await.len();
+        let list = app
+            .get(&format!("{base}/reservations?jour={day}"), Some(&secretary))
+            .await;
+        assert_eq!(list.status, StatusCode::OK);
+        assert!(
+            list.body.contains("Essai-Snp") && list.body.contains("06 11 22 33 44"),
+            "{}",
+            list.body
+        );
+        assert!(app.audit_of(cpts.id, "snp_bookings_listed").await.len() > listed_before);
+        // Filtered on the outcomes to record, a booking not started yet is not listed; a wrong state is named.
+        let to_record = app
+            .get(
+                &format!("{base}/reservations?jour={day}&etat=annulee"),
+                Some(&secretary),
+            )
+            .await;
+        assert!(!to_record.body.contains("Essai-Snp"));
+        let wrong = app
+            .get(
+                &format!("{base}/reservations?jour={day}&etat=x"),
+                Some(&secretary),
+            )
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(wrong.body.contains("État"));
+        let no_day = app
+            .get(
+                &format!("{base}/reservations?jour=31/02/2026"),
+                Some(&secretary),
+            )
+            .await;
+        assert_eq!(no_day.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(no_day.body.contains("n&#39;existe pas") || no_day.body.contains("n'existe pas"));
         // The booking page of another CPTS's booking is not found; a member who neither booked nor owns it neither.
         let vidourle = demo_cpts(&app, OTHER_DEMO_CPTS_SLUG).await;
         let theirs = app

@@ -5,26 +5,7 @@ use super::*;
 use crate::views::{phone_link, PhoneLink};
 use maillage_store::Delivery;
 
-/// A message as its page lists it.
-pub struct MessageRow {
-    pub id: String,
-    pub at: String,
-    pub channel: &'static str,
-    pub state: String,
-    /// Someone must call: the button "J'ai appelé" is offered.
-    pub to_call: bool,
-}
-
-pub(super) fn message_row(delivery: &Delivery) -> MessageRow {
-    let shown = delivery.shown();
-    MessageRow {
-        id: delivery.id.to_string(),
-        at: french_date(delivery.created_at),
-        channel: delivery.channel.label(),
-        state: shown.label(),
-        to_call: delivery.handled_at.is_none() && shown.needs_a_call(),
-    }
-}
+pub(super) use crate::views::{message_row, MessageRow};
 
 /// The last message about one subject, if any.
 pub(super) fn last_message(deliveries: &[Delivery], subject: Uuid) -> Option<MessageRow> {

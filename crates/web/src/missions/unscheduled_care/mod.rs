@@ -26,11 +26,13 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 mod booking;
+mod bookings_list;
 mod dysfunctions;
 mod publishing;
 mod search;
 
 use booking::*;
+use bookings_list::*;
 use dysfunctions::*;
 pub use publishing::WEEKDAYS;
 use publishing::*;
@@ -57,6 +59,12 @@ pub fn routes(router: GuardedRouter) -> GuardedRouter {
             Access::Cpts(Permission::BookSlots),
             "Réservation d'un créneau (retenu quelques minutes)",
             hold,
+        )
+        .get(
+            "/c/{cpts}/soins-non-programmes/reservations",
+            Access::Cpts(Permission::BookSlots),
+            "Liste des réservations : patients attendus, issues à enregistrer",
+            bookings,
         )
         .get(
             "/c/{cpts}/soins-non-programmes/reservations/{id}",
