@@ -12,6 +12,8 @@ pub struct BookingRow {
     pub phone: Option<PhoneLink>,
     pub status: &'static str,
     pub outcome: String,
+    /// Confirmed without an outcome: the line links to the booking's page to record it.
+    pub outcome_missing: bool,
 }
 
 #[derive(Template)]
@@ -130,6 +132,8 @@ pub(super) async fn bookings(
                 .as_ref()
                 .and_then(|p| p.phone.as_deref().and_then(phone_link)),
             status: status_label(line.booking.status),
+            outcome_missing: line.booking.status == BookingStatus::Confirmed
+                && line.booking.outcome.is_none(),
             outcome: line
                 .booking
                 .outcome
