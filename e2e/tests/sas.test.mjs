@@ -63,6 +63,10 @@ test('the SAS reads a valid FHIR R4 Bundle with a token the coordinator issues',
   // Revoked from the page: refused at once.
   await page.goto(`${base}/c/${slug}/soins-non-programmes/jetons`);
   await page.getByRole('button', { name: 'Révoquer « Plateforme SAS du Gard »' }).click();
+  // Asked first: going back is the page's first choice.
+  await page.getByRole('heading', { name: 'Révoquer ce jeton ?' }).waitFor();
+  await shot(page, '82-revoquer-confirmation');
+  await page.getByRole('button', { name: 'Oui, révoquer le jeton' }).click();
   await page.getByText(/Révoqué le/).waitFor();
   const after = await fetch(`${base}/fhir/Slot?${query}`, { headers: { Authorization: `Bearer ${secret}` } });
   assert.equal(after.status, 401);

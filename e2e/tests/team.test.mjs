@@ -27,6 +27,8 @@ test('a coordinator invites a GP, who sets her password on her phone and enters'
   await coordinator.getByRole('button', { name: "Envoyer l'invitation" }).click();
   await coordinator.getByText('Invitation enregistrée').waitFor();
   await coordinator.getByText('dr.invitee@camargue.test').first().waitFor();
+  // What became of its e-mail is shown beside it.
+  await coordinator.getByText(/courriel : (envoyé|en file d'envoi|envoi en cours)/).first().waitFor();
   await shot(coordinator, '60-membres-invitation');
 
   // No SMTP server in the demo: the platform administrator's outbox shows the demo's links.
@@ -61,6 +63,34 @@ test('a coordinator invites a GP, who sets her password on her phone and enters'
   // Back on the members page, she is a member.
   await coordinator.goto(`${base}/c/camargue-gardoise/membres`);
   await coordinator.getByRole('cell', { name: 'Dr Inès Invitée', exact: true }).waitFor();
-  assert.deepEqual(coordinator.problems, []);
+
+  // She leaves the CPTS: the coordinator, on her phone, suspends her access after a confirmation page whose
+  // first button goes back; the GP's next page is refused, and the access comes back in one click.
+  const desk = await newPage(session.browser, { viewport: { width: 390, height: 844 }, isMobile: true });
+  await login(desk, base, accounts.coordinator);
+  await desk.getByRole('heading', { name: /Bonjour/ }).waitFor();
+  // On a phone the missions fold into one line: she opens the menu to reach the members page.
+  await desk.goto(`${base}/c/camargue-gardoise`);
+  const membersLink = desk.getByRole('link', { name: 'Membres et rôles' });
+  assert.equal(await membersLink.isVisible(), false, 'the menu starts folded on a phone');
+  await desk.getByText('Menu de la CPTS').click();
+  await membersLink.click();
+  await desk.getByRole('heading', { name: 'Membres et rôles' }).waitFor();
+  await noSidewaysScroll(desk, 'the members page');
+  await desk.getByRole('button', { name: "Suspendre l'accès de Dr Inès Invitée" }).click();
+  await desk.getByRole('heading', { name: "Suspendre l'accès de cette personne à la CPTS ?" }).waitFor();
+  await noSidewaysScroll(desk, 'the confirmation page');
+  await shot(desk, '63-suspendre-confirmation-telephone');
+  await desk.getByRole('button', { name: "Oui, suspendre l'accès" }).click();
+  await desk.getByText('Accès suspendu : la personne ne voit plus rien').waitFor();
+  await shot(desk, '64-acces-suspendu-telephone');
   assert.deepEqual(phone.problems, []);
+  const refused = await phone.goto(`${base}/c/camargue-gardoise`);
+  assert.ok(refused.status() === 403 || refused.status() === 404, `status ${refused.status()}`);
+  await desk.getByRole('button', { name: "Rétablir l'accès de Dr Inès Invitée" }).click();
+  await desk.getByText('Accès rétabli.').waitFor();
+  const back = await phone.goto(`${base}/c/camargue-gardoise`);
+  assert.equal(back.status(), 200);
+  assert.deepEqual(coordinator.problems, []);
+  assert.deepEqual(desk.problems, []);
 });

@@ -1,6 +1,6 @@
 //! A CPTS's team from the interface: the coordination invites secretaries, members and partners by e-mail (the
 //! platform administrator invites a new CPTS's coordinator), the invitee sets a password through a single-use
-//! link that expires, and the coordination changes roles. Each step is audited in its own transaction.
+//! link that expires, and the coordination changes roles and suspends or restores access. Each step is audited in its own transaction.
 
 use crate::accounts::{random_token, token_hash, AccountError, Accounts};
 use crate::audit::{self, AuditContext, AuditEvent};
@@ -259,6 +259,23 @@ impl Team {
         Ok(self.store.pending_invitations(caller.cpts(), page).await?)
     }
 
+    /// What became of the e-mails of these invitations (of the caller's CPTS).
+    pub async fn invitation_deliveries(
+        &self,
+        caller: &Caller,
+        invitations: &[Uuid],
+    ) -> Result<Vec<maillage_store::Delivery>, TeamError> {
+        caller.require(Permission::ManageCpts)?;
+        Ok(self
+            .store
+            .deliveries_of(
+                caller.cpts(),
+                maillage_domain::delivery::Purpose::Invitation,
+                invitations,
+            )
+            .await?)
+    }
+
     /// Changes someone's role in the CPTS; nobody changes their own (the CPTS would lose its coordination).
     pub async fn change_role(
         &self,
@@ -292,5 +309,45 @@ impl Team {
             return Err(TeamError::NotFound);
         }
         Ok(())
+    }
+
+    /// The caller may suspend this person (the coordination, someone with a live role in its CPTS).
+    pub async fn check_member(&self, caller: &Caller, user: UserId) -> Result<(), TeamError> {
+        caller.require(Permission::ManageCpts)?;
+        match self.store.membership(caller.cpts(), user).await? {
+            Some(_) => Ok(()),
+            None => Err(TeamError::NotFound),
+        }
+    }
+
+    /// Suspends (`suspend`) or restores someone's access to the CPTS: their account and their other CPTS are
+    /// untouched, their open sessions lose this CPTS at their next page. Nobody suspends themselves (the CPTS
+    /// could lose its last coordinator). False when the access already was in that state.
+    pub async fn set_access(
+        &self,
+        caller: &Caller,
+        user: UserId,
+        suspend: bool,
+    ) -> Result<bool, TeamError> {
+        caller.require(Permission::ManageCpts)?;
+        if caller.user() == Some(user) {
+            return Err(TeamError::Refused(
+                "Vous ne pouvez pas suspendre votre propre accès : demandez-le à une autre personne de la coordination."
+                    .into(),
+            ));
+        }
+        let action = if suspend {
+            AuditAction::MembershipSuspended
+        } else {
+            AuditAction::MembershipRestored
+        };
+        let entry = audit::entry(
+            caller.audit(),
+            AuditEvent::new(action, "user", user.to_string()),
+        );
+        Ok(self
+            .store
+            .set_membership_suspended(caller.cpts(), user, suspend.then(now_ms), &entry)
+            .await?)
     }
 }

@@ -33,6 +33,8 @@ pub enum AuditAction {
     UserDisabled,
     UserEnabled,
     RoleGranted,
+    MembershipSuspended,
+    MembershipRestored,
     InvitationSent,
     InvitationAccepted,
     MembersViewed,
@@ -87,7 +89,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 67] = [
+    pub const ALL: [AuditAction; 69] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -104,6 +106,8 @@ impl AuditAction {
         AuditAction::UserDisabled,
         AuditAction::UserEnabled,
         AuditAction::RoleGranted,
+        AuditAction::MembershipSuspended,
+        AuditAction::MembershipRestored,
         AuditAction::InvitationSent,
         AuditAction::InvitationAccepted,
         AuditAction::MembersViewed,
@@ -175,6 +179,8 @@ impl AuditAction {
             AuditAction::UserDisabled => "user_disabled",
             AuditAction::UserEnabled => "user_enabled",
             AuditAction::RoleGranted => "role_granted",
+            AuditAction::MembershipSuspended => "membership_suspended",
+            AuditAction::MembershipRestored => "membership_restored",
             AuditAction::InvitationSent => "invitation_sent",
             AuditAction::InvitationAccepted => "invitation_accepted",
             AuditAction::MembersViewed => "members_viewed",
@@ -251,6 +257,8 @@ impl AuditAction {
             AuditAction::UserDisabled => "Compte désactivé",
             AuditAction::UserEnabled => "Compte réactivé",
             AuditAction::RoleGranted => "Rôle attribué",
+            AuditAction::MembershipSuspended => "Accès à la CPTS suspendu",
+            AuditAction::MembershipRestored => "Accès à la CPTS rétabli",
             AuditAction::InvitationSent => "Invitation envoyée",
             AuditAction::InvitationAccepted => "Invitation acceptée",
             AuditAction::MembersViewed => "Consultation des membres",

@@ -84,6 +84,15 @@ pub trait InvitationStore: Send + Sync {
         role: Role,
         audit: &NewAuditEntry,
     ) -> Result<bool>;
+    /// Suspends (`Some(when)`) or restores (`None`) someone's access to the CPTS, with its audit entry; false
+    /// when they have no role there or it is already in that state.
+    async fn set_membership_suspended(
+        &self,
+        cpts: CptsId,
+        user: UserId,
+        suspended_at: Option<i64>,
+        audit: &NewAuditEntry,
+    ) -> Result<bool>;
 }
 
 #[async_trait]
@@ -220,5 +229,34 @@ impl InvitationStore for SqlStore {
             audit,
         )
         .await
+    }
+
+    async fn set_membership_suspended(
+        &self,
+        cpts: CptsId,
+        user: UserId,
+        suspended_at: Option<i64>,
+        audit: &NewAuditEntry,
+    ) -> Result<bool> {
+        let (sql, args) = match suspended_at {
+            Some(when) => (
+                "UPDATE memberships SET suspended_at = $3 \
+                 WHERE cpts_id = $1 AND user_id = $2 AND suspended_at IS NULL",
+                vec![
+                    crate::sql::SqlArg::Uuid(cpts.0),
+                    crate::sql::SqlArg::Uuid(user.0),
+                    crate::sql::SqlArg::I64(when),
+                ],
+            ),
+            None => (
+                "UPDATE memberships SET suspended_at = NULL \
+                 WHERE cpts_id = $1 AND user_id = $2 AND suspended_at IS NOT NULL",
+                vec![
+                    crate::sql::SqlArg::Uuid(cpts.0),
+                    crate::sql::SqlArg::Uuid(user.0),
+                ],
+            ),
+        };
+        self.audited_update(sql, &args, audit).await
     }
 }

@@ -140,7 +140,10 @@ pub struct MemberEntry {
     pub email: String,
     pub display_name: String,
     pub role: Role,
+    /// The account is disabled on the whole deployment (by the platform's administration).
     pub disabled: bool,
+    /// The coordination suspended the person's access to this CPTS.
+    pub suspended: bool,
 }
 
 #[derive(Clone, PartialEq, Eq)]

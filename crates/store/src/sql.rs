@@ -179,7 +179,7 @@ impl From<UserRow> for User {
 /// Gives `$2` the role `$3` in CPTS `$1` (the one it had there, replaced), at `$4`.
 pub(crate) const GRANT_ROLE: &str =
     "INSERT INTO memberships (cpts_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
-     ON CONFLICT (cpts_id, user_id) DO UPDATE SET role = excluded.role";
+     ON CONFLICT (cpts_id, user_id) DO UPDATE SET role = excluded.role, suspended_at = NULL";
 
 const USER_COLUMNS: &str =
     "id, email, display_name, password_hash, is_platform_admin, disabled, created_at, \
@@ -424,7 +424,7 @@ impl Store for SqlStore {
     async fn membership(&self, cpts: CptsId, user: UserId) -> Result<Option<(Role, Option<Uuid>)>> {
         let sql = "SELECT m.role, a.professional_id FROM memberships m \
                    LEFT JOIN professional_accounts a ON a.cpts_id = m.cpts_id AND a.user_id = m.user_id \
-                   WHERE m.cpts_id = $1 AND m.user_id = $2";
+                   WHERE m.cpts_id = $1 AND m.user_id = $2 AND m.suspended_at IS NULL";
         let row: Option<(String, Option<Uuid>)> = on_pool!(self, pool => sqlx::query_as(sql)
             .bind(cpts.0)
             .bind(user.0)
@@ -444,7 +444,7 @@ impl Store for SqlStore {
         let sql =
             "SELECT c.id, c.slug, c.name, c.finess, c.siret, c.mfa_required, c.created_at, m.role \
                    FROM memberships m JOIN cpts c ON c.id = m.cpts_id \
-                   WHERE m.user_id = $1 ORDER BY c.name";
+                   WHERE m.user_id = $1 AND m.suspended_at IS NULL ORDER BY c.name";
         let rows: Vec<Row> =
             on_pool!(self, pool => sqlx::query_as(sql).bind(user.0).fetch_all(pool).await)?;
         rows.into_iter()
@@ -460,8 +460,10 @@ impl Store for SqlStore {
             display_name: String,
             role: String,
             disabled: bool,
+            suspended: bool,
         }
-        let sql = "SELECT u.id, u.email, u.display_name, m.role, u.disabled \
+        let sql = "SELECT u.id, u.email, u.display_name, m.role, u.disabled, \
+                   (m.suspended_at IS NOT NULL) AS suspended \
                    FROM memberships m JOIN users u ON u.id = m.user_id \
                    WHERE m.cpts_id = $1 ORDER BY u.display_name, u.id LIMIT $2 OFFSET $3";
         let rows: Vec<Row> = on_pool!(self, pool => sqlx::query_as(sql)
@@ -478,6 +480,7 @@ impl Store for SqlStore {
                     display_name: row.display_name,
                     role: parse_role(&row.role)?,
                     disabled: row.disabled,
+                    suspended: row.suspended,
                 })
             })
             .collect()

@@ -7,6 +7,7 @@ mod account;
 mod api;
 mod assets;
 mod charts;
+mod confirm;
 mod cookies;
 mod error;
 mod export;

@@ -4,6 +4,7 @@
 //! professional is told by e-mail, without health data. Every step is audited.
 
 mod bookings;
+mod confirmations;
 pub mod indicators;
 pub mod policy;
 mod reads;

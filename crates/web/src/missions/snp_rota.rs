@@ -6,6 +6,7 @@
 use super::directory::{pair_choices, Choice};
 use super::unscheduled_care::{care_error, Professionals};
 use crate::access::{Access, Authorised, CptsContext, GuardedRouter, Viewer};
+use crate::confirm::{self, Confirmation};
 use crate::error::{WebError, WebResult};
 use crate::forms::{FormPairs, PageQuery, Query};
 use crate::views::{lookahead, paginate, render_form, Layout, Pager};
@@ -348,6 +349,7 @@ async fn build(
 
 async fn change(
     State(state): State<AppState>,
+    viewer: Viewer,
     context: CptsContext,
     Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
@@ -369,7 +371,28 @@ async fn change(
     let change = match pairs.text("action").as_str() {
         "echanger" => TurnChange::SwapWith(target("swap")?),
         "donner" => TurnChange::GiveTo(target("professional")?),
-        "retirer" => TurnChange::Remove,
+        "retirer" if confirm::confirmed(&pairs) => TurnChange::Remove,
+        "retirer" => {
+            state
+                .missions
+                .unscheduled_care
+                .check_turn(&caller, turn)
+                .await
+                .map_err(care_error)?;
+            let rota = format!("/c/{}/{BASE}/astreintes", context.cpts.slug);
+            return Ok(confirm::ask(
+                Layout::in_cpts(&viewer, &context, "", BASE),
+                Confirmation::new(
+                    "Retirer ce tour d'astreinte ?",
+                    "Le tour disparaît du planning et personne n'est plus d'astreinte sur cette plage : \
+                     pour le rétablir, il faudra le reprogrammer.",
+                    format!("{rota}/{turn}"),
+                    "Oui, retirer ce tour",
+                    rota,
+                )
+                .repeating(&pairs),
+            ));
+        }
         _ => {
             return Err(WebError::BadRequest(
                 "Action : échanger, donner ou retirer.".into(),
@@ -381,10 +404,7 @@ async fn change(
         .unscheduled_care
         .change_turn(&caller, turn, change)
         .await
-        .map_err(|e| match e {
-            CareError::Store(e) => e.into(),
-            other => WebError::Internal(other.to_string()),
-        })?;
+        .map_err(care_error)?;
     if !done {
         return Err(WebError::Conflict(
             "Ce tour d'astreinte n'existe plus ou le professionnel choisi n'est pas de la CPTS."

@@ -4,6 +4,7 @@
 
 use super::unscheduled_care::{care_error, AgendaBatches};
 use crate::access::{Access, Actor, Authorised, CptsContext, GuardedRouter, TokenCaller, Viewer};
+use crate::confirm::{self, Confirmation};
 use crate::error::{WebError, WebResult};
 use crate::forms::FormPairs;
 use crate::views::{render, Layout};
@@ -159,11 +160,33 @@ async fn issue(
 
 async fn revoke(
     State(state): State<AppState>,
+    viewer: Viewer,
     context: CptsContext,
     Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
+    pairs: FormPairs,
 ) -> WebResult<Response> {
     let id = super::directory::parse_id(&id)?;
+    if !confirm::confirmed(&pairs) {
+        state
+            .missions
+            .unscheduled_care
+            .check_token(&caller, id)
+            .await
+            .map_err(token_error)?;
+        let tokens = format!("/c/{}/{BASE}/jetons", context.cpts.slug);
+        return Ok(confirm::ask(
+            Layout::in_cpts(&viewer, &context, "", BASE),
+            Confirmation::new(
+                "Révoquer ce jeton ?",
+                "La plateforme qui l'utilise ne pourra plus lire les créneaux de la CPTS dès maintenant. \
+                 Un jeton révoqué ne peut pas être réactivé : il faudra en émettre un nouveau.",
+                format!("{tokens}/{id}/revoquer"),
+                "Oui, révoquer le jeton",
+                tokens,
+            ),
+        ));
+    }
     if !state
         .missions
         .unscheduled_care

@@ -3,8 +3,9 @@
 
 use crate::access::{Access, Actor, Authorised, CptsContext, GuardedRouter, Viewer};
 use crate::account::{login_csrf, with_login_csrf};
+use crate::confirm::{self, Confirmation};
 use crate::error::{WebError, WebResult};
-use crate::forms::{Form, Query};
+use crate::forms::{Form, FormPairs, Query};
 use crate::views::{lookahead, paginate, render_form, Layout, Pager};
 use crate::AppState;
 use askama::Template;
@@ -36,6 +37,12 @@ pub fn routes(router: GuardedRouter) -> GuardedRouter {
             "Changement du rôle d'une personne dans la CPTS",
             change_role,
         )
+        .post(
+            "/c/{cpts}/membres/{id}/acces",
+            Access::Cpts(Permission::ManageCpts),
+            "Suspension ou rétablissement de l'accès d'une personne à la CPTS",
+            change_access,
+        )
         .get(
             "/invitation/{token}",
             Access::Public,
@@ -57,6 +64,7 @@ pub struct MemberView {
     pub role_label: &'static str,
     pub email: String,
     pub disabled: bool,
+    pub suspended: bool,
 }
 
 pub struct InvitationView {
@@ -66,6 +74,8 @@ pub struct InvitationView {
     pub sent: String,
     pub expired: bool,
     pub expires: String,
+    /// What became of the invitation's e-mail.
+    pub delivery: String,
 }
 
 pub struct RoleChoice {
@@ -118,6 +128,11 @@ fn notice(done: &str) -> Option<String> {
             Some("Invitation enregistrée : le courriel et son lien (valable 7 jours) partent en arrière-plan.".into())
         }
         "role" => Some("Rôle modifié.".into()),
+        "suspendu" => Some(
+            "Accès suspendu : la personne ne voit plus rien de la CPTS ; son compte et ses autres CPTS ne changent pas."
+                .into(),
+        ),
+        "retabli" => Some("Accès rétabli.".into()),
         _ => None,
     }
 }
@@ -155,12 +170,21 @@ async fn members_page(
     let can_manage = allows(context.role, Permission::ManageCpts);
     let now = now_ms();
     let invitations = if can_manage {
-        state
+        let pending = state
             .team
             .pending(caller, maillage_store::Page::first(50))
-            .await?
+            .await?;
+        let ids: Vec<uuid::Uuid> = pending.iter().map(|i| i.id).collect();
+        let deliveries = state.team.invitation_deliveries(caller, &ids).await?;
+        pending
             .into_iter()
             .map(|i| InvitationView {
+                delivery: deliveries
+                    .iter()
+                    .filter(|d| d.subject_id == i.id)
+                    .max_by_key(|d| d.created_at)
+                    .map(|d| crate::views::message_row(d).state)
+                    .unwrap_or_default(),
                 email: i.email,
                 display_name: i.display_name,
                 role_label: i.role.label(),
@@ -188,6 +212,7 @@ async fn members_page(
                     role_label: m.role.label(),
                     email: m.email,
                     disabled: m.disabled,
+                    suspended: m.suspended,
                 })
                 .collect(),
             show_emails: can_manage,
@@ -282,6 +307,57 @@ async fn change_role(
         .change_role(&caller, maillage_store::UserId(user), &form.role)
         .await?;
     Ok(Redirect::to(&format!("/c/{}/membres?fait=role", context.cpts.slug)).into_response())
+}
+
+async fn change_access(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+    Authorised(caller): Authorised,
+    Path((_, id)): Path<(String, String)>,
+    pairs: FormPairs,
+) -> WebResult<Response> {
+    let user = uuid::Uuid::parse_str(&id).map_err(|_| WebError::NotFound)?;
+    let members = format!("/c/{}/membres", context.cpts.slug);
+    let suspend = match pairs.text("acces").as_str() {
+        "suspendre" => true,
+        "retablir" => false,
+        _ => {
+            return Err(WebError::BadRequest(
+                "Accès : suspendre ou rétablir.".into(),
+            ))
+        }
+    };
+    if suspend && !confirm::confirmed(&pairs) {
+        state
+            .team
+            .check_member(&caller, maillage_store::UserId(user))
+            .await?;
+        return Ok(confirm::ask(
+            Layout::in_cpts(&viewer, &context, "", "membres"),
+            Confirmation::new(
+                "Suspendre l'accès de cette personne à la CPTS ?",
+                "Elle ne verra plus rien de la CPTS dès sa prochaine page, sans perdre son compte ni ses autres \
+                 CPTS. Vous pourrez rétablir son accès depuis cette liste.",
+                format!("{members}/{user}/acces"),
+                "Oui, suspendre l'accès",
+                members,
+            )
+            .repeating(&pairs),
+        ));
+    }
+    if !state
+        .team
+        .set_access(&caller, maillage_store::UserId(user), suspend)
+        .await?
+    {
+        return Err(WebError::Conflict(
+            "Cette personne n'a pas de rôle dans la CPTS, ou son accès est déjà dans cet état."
+                .into(),
+        ));
+    }
+    let done = if suspend { "suspendu" } else { "retabli" };
+    Ok(Redirect::to(&format!("{members}?fait={done}")).into_response())
 }
 
 #[derive(Template)]

@@ -204,11 +204,12 @@ async fn choices_that_change_or_send_something_start_on_choisir() {
             "no state preselected"
         );
         // A draft to review: the matching's list puts nothing first that withdraws it.
-        app.concrete(
-            "/c/{cpts}/medecin-traitant/appariement/{id}",
-            DEMO_CPTS_SLUG,
-        )
-        .await;
+        let draft = app
+            .concrete(
+                "/c/{cpts}/medecin-traitant/appariement/{id}",
+                DEMO_CPTS_SLUG,
+            )
+            .await;
         let matching = app
             .get(
                 &format!("/c/{DEMO_CPTS_SLUG}/medecin-traitant/appariement"),
@@ -222,6 +223,51 @@ async fn choices_that_change_or_send_something_start_on_choisir() {
             "{}",
             matching.body
         );
+        // Withdrawing it asks first, posting the choice again; the draft stays until confirmed.
+        let asked = app
+            .post_form(
+                &draft,
+                Some(&coordinator.cookie),
+                &[("csrf", &coordinator.csrf), ("professional", "retirer")],
+            )
+            .await;
+        assert_eq!(asked.status, StatusCode::OK);
+        assert!(asked.body.contains("Retirer cette proposition ?"));
+        assert!(asked
+            .body
+            .contains(r#"name="professional" value="retirer""#));
+        let draft_id: uuid::Uuid = draft.rsplit('/').next().unwrap().parse().unwrap();
+        let cpts = demo_cpts(&app, DEMO_CPTS_SLUG).await;
+        let drafts = |app: &TestApp| {
+            let store = app.store.clone();
+            async move {
+                store
+                    .list_proposals(
+                        cpts.id,
+                        &maillage_store::ProposalStatus::Draft,
+                        Page::first(500),
+                    )
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .filter(|p| p.proposal.id == draft_id)
+                    .count()
+            }
+        };
+        assert_eq!(drafts(&app).await, 1);
+        let withdrawn = app
+            .post_form(
+                &draft,
+                Some(&coordinator.cookie),
+                &[
+                    ("csrf", &coordinator.csrf),
+                    ("professional", "retirer"),
+                    ("confirmation", "oui"),
+                ],
+            )
+            .await;
+        assert_eq!(withdrawn.status, StatusCode::SEE_OTHER);
+        assert_eq!(drafts(&app).await, 0);
         // A booking of the demo: every choice on its page (origin and reason while held, the outcome once
         // confirmed) waits for one.
         let booking = app

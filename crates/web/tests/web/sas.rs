@@ -256,11 +256,26 @@ async fn the_sas_reads_free_slots_over_fhir_with_a_token_the_coordination_issues
             .list_tokens(cpts.id, "fhir:read", Page::first(10))
             .await
             .unwrap();
-        let revoked = app
+        let revoke = format!("{base}/jetons/{}/revoquer", listed[0].id);
+        // Asked first: the token still works until the confirmation.
+        let asked = app
             .post_form(
-                &format!("{base}/jetons/{}/revoquer", listed[0].id),
+                &revoke,
                 Some(&coordinator.cookie),
                 &[("csrf", &coordinator.csrf)],
+            )
+            .await;
+        assert_eq!(asked.status, StatusCode::OK);
+        assert!(asked.body.contains("Révoquer ce jeton ?"));
+        assert_eq!(
+            bearer_get(&app, FHIR_SEARCH, Some(&secret)).await.status,
+            StatusCode::OK
+        );
+        let revoked = app
+            .post_form(
+                &revoke,
+                Some(&coordinator.cookie),
+                &[("csrf", &coordinator.csrf), ("confirmation", "oui")],
             )
             .await;
         assert_eq!(revoked.status, StatusCode::SEE_OTHER);

@@ -290,3 +290,132 @@ async fn the_platform_administrator_creates_a_cpts_and_invites_its_coordination(
         );
     }
 }
+
+#[tokio::test]
+async fn the_coordination_suspends_a_partners_access_after_a_confirmation_and_restores_it() {
+    for app in each_backend().await {
+        let cpts = demo_cpts(&app, DEMO_CPTS_SLUG).await;
+        let coordinator = app.login_as(COORDINATOR).await;
+        let partner = app.login_as(PARTNER).await;
+        let members = format!("/c/{DEMO_CPTS_SLUG}/membres");
+        let dac = app
+            .store
+            .find_user_by_email(PARTNER)
+            .await
+            .unwrap()
+            .unwrap();
+        let access = format!("{members}/{}/acces", dac.id);
+        let list = app.get(&members, Some(&coordinator)).await;
+        assert!(
+            list.body.contains("Suspendre l&#39;accès de")
+                || list.body.contains("Suspendre l'accès de")
+        );
+        // The first post only asks; nothing changes.
+        let asked = app
+            .post_form(
+                &access,
+                Some(&coordinator.cookie),
+                &[("csrf", &coordinator.csrf), ("acces", "suspendre")],
+            )
+            .await;
+        assert_eq!(asked.status, StatusCode::OK);
+        assert!(asked
+            .body
+            .contains("Suspendre l&#39;accès de cette personne"));
+        assert!(asked.body.contains(r#"name="confirmation" value="oui""#));
+        assert!(asked.body.contains("Revenir sans rien changer"));
+        assert!(app
+            .store
+            .membership(cpts.id, dac.id)
+            .await
+            .unwrap()
+            .is_some());
+        let home = format!("/c/{DEMO_CPTS_SLUG}");
+        assert_eq!(app.get(&home, Some(&partner)).await.status, StatusCode::OK);
+        // Confirmed: her session loses the CPTS at once, her account stays.
+        let done = app
+            .post_form(
+                &access,
+                Some(&coordinator.cookie),
+                &[
+                    ("csrf", &coordinator.csrf),
+                    ("acces", "suspendre"),
+                    ("confirmation", "oui"),
+                ],
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        assert!(app
+            .store
+            .membership(cpts.id, dac.id)
+            .await
+            .unwrap()
+            .is_none());
+        assert_ne!(app.get(&home, Some(&partner)).await.status, StatusCode::OK);
+        let list = app
+            .get(&format!("{members}?fait=suspendu"), Some(&coordinator))
+            .await;
+        assert!(list.body.contains("accès suspendu"));
+        assert!(list
+            .body
+            .contains("Accès suspendu : la personne ne voit plus rien"));
+        // Twice is a conflict, not a second entry; nobody suspends herself.
+        let again = app
+            .post_form(
+                &access,
+                Some(&coordinator.cookie),
+                &[
+                    ("csrf", &coordinator.csrf),
+                    ("acces", "suspendre"),
+                    ("confirmation", "oui"),
+                ],
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
+        let me = app
+            .store
+            .find_user_by_email(COORDINATOR)
+            .await
+            .unwrap()
+            .unwrap();
+        let own = app
+            .post_form(
+                &format!("{members}/{}/acces", me.id),
+                Some(&coordinator.cookie),
+                &[
+                    ("csrf", &coordinator.csrf),
+                    ("acces", "suspendre"),
+                    ("confirmation", "oui"),
+                ],
+            )
+            .await;
+        assert_eq!(own.status, StatusCode::CONFLICT);
+        let unknown = app
+            .post_form(
+                &access,
+                Some(&coordinator.cookie),
+                &[("csrf", &coordinator.csrf), ("acces", "effacer")],
+            )
+            .await;
+        assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+        // Restored without a confirmation (nothing is lost by it).
+        let restored = app
+            .post_form(
+                &access,
+                Some(&coordinator.cookie),
+                &[("csrf", &coordinator.csrf), ("acces", "retablir")],
+            )
+            .await;
+        assert_eq!(restored.status, StatusCode::SEE_OTHER);
+        assert_eq!(app.get(&home, Some(&partner)).await.status, StatusCode::OK);
+        let actions = audit_actions(&app, maillage_store::AuditScope::Cpts(cpts.id)).await;
+        assert_eq!(
+            actions
+                .iter()
+                .filter(|a| *a == "membership_suspended")
+                .count(),
+            1
+        );
+        assert!(actions.iter().any(|a| a == "membership_restored"));
+    }
+}

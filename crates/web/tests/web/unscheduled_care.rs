@@ -1,6 +1,7 @@
 //! Unscheduled care: publishing, booking once, dysfunctions, indicators, exports, the rota.
 
 use super::*;
+use maillage_domain::unscheduled_care::BookingStatus;
 
 #[tokio::test]
 async fn a_gp_publishes_a_week_the_secretary_books_once_and_a_second_booking_is_refused() {
@@ -201,6 +202,39 @@ async fn a_gp_publishes_a_week_the_secretary_books_once_and_a_second_booking_is_
             .await;
         assert_eq!(outcome.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(outcome.body.contains("Issue"));
+        // Cancelling asks first: the page says what happens and goes back by default; only the confirmed
+        // post cancels, and the slot is free again.
+        let asked = app
+            .post_form(
+                &format!("{page}/annuler"),
+                Some(&secretary.cookie),
+                &[("csrf", &secretary.csrf)],
+            )
+            .await;
+        assert_eq!(asked.status, StatusCode::OK);
+        assert!(asked.body.contains("Annuler cette réservation ?"));
+        assert!(asked.body.contains(&format!(r#"href="{page}""#)));
+        let status_of = |app: &TestApp| {
+            let (store, id) = (app.store.clone(), booking.id);
+            async move {
+                store
+                    .find_booking(cpts.id, id)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .status
+            }
+        };
+        assert_eq!(status_of(&app).await, BookingStatus::Confirmed);
+        let cancelled = app
+            .post_form(
+                &format!("{page}/annuler"),
+                Some(&secretary.cookie),
+                &[("csrf", &secretary.csrf), ("confirmation", "oui")],
+            )
+            .await;
+        assert_eq!(cancelled.status, StatusCode::SEE_OTHER);
+        assert_eq!(status_of(&app).await, BookingStatus::Cancelled);
     }
 }
 
@@ -348,6 +382,8 @@ async fn a_member_reaches_no_booking_nor_slot_that_is_not_theirs_over_any_route(
                             ("origin", "membre"),
                             ("reason", "fievre"),
                             ("outcome", "absent"),
+                            // Past the confirmation step, to reach the action itself.
+                            ("confirmation", "oui"),
                         ],
                     )
                     .await
@@ -618,6 +654,36 @@ async fn indicators_exports_rota_and_single_slots_follow_the_bookings_made() {
             .unwrap()
             .unwrap();
         assert_eq!(first.professional_id, sundays[1].professional_id);
+        // Removing a turn asks first; the turn stays until confirmed.
+        let remove = format!("{base}/astreintes/{}", sundays[2].id);
+        let asked = app
+            .post_form(
+                &remove,
+                Some(&coordinator.cookie),
+                &[("csrf", &coordinator.csrf), ("action", "retirer")],
+            )
+            .await;
+        assert_eq!(asked.status, StatusCode::OK);
+        assert!(asked.body.contains("Retirer ce tour d&#39;astreinte ?"));
+        assert!(asked.body.contains(r#"name="action" value="retirer""#));
+        assert!(app
+            .store
+            .find_rota_turn(cpts.id, sundays[2].id)
+            .await
+            .unwrap()
+            .is_some());
+        let removed = app
+            .post_form(
+                &remove,
+                Some(&coordinator.cookie),
+                &[
+                    ("csrf", &coordinator.csrf),
+                    ("action", "retirer"),
+                    ("confirmation", "oui"),
+                ],
+            )
+            .await;
+        assert_eq!(removed.status, StatusCode::SEE_OTHER);
         let refused = app
             .post_form(
                 &format!("{base}/astreintes"),

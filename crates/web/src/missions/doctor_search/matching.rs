@@ -183,10 +183,13 @@ pub(super) async fn run_matching(
 pub(super) struct OverrideForm {
     #[serde(default)]
     pub(super) professional: String,
+    #[serde(default)]
+    pub(super) confirmation: String,
 }
 
 pub(super) async fn override_proposal(
     State(state): State<AppState>,
+    viewer: Viewer,
     context: CptsContext,
     Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
@@ -197,6 +200,21 @@ pub(super) async fn override_proposal(
     let proposal = state.missions.doctor_search.proposal(&caller, id).await?;
     let choice = form.professional.trim();
     let replacement = if choice == "retirer" {
+        if form.confirmation != "oui" {
+            let matching = format!("/c/{}/{BASE}/appariement", context.cpts.slug);
+            return Ok(crate::confirm::ask(
+                Layout::in_cpts(&viewer, &context, "", BASE),
+                crate::confirm::Confirmation::new(
+                    "Retirer cette proposition ?",
+                    "Le patient ne sera proposé à aucun médecin lors de l'envoi et restera en attente dans \
+                     la liste des demandes, jusqu'au prochain appariement.",
+                    format!("{matching}/{id}"),
+                    "Oui, retirer la proposition",
+                    matching,
+                )
+                .with_field("professional", "retirer"),
+            ));
+        }
         None
     } else {
         let professional = Uuid::parse_str(choice).map_err(|_| {

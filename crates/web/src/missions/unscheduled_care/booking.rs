@@ -270,11 +270,33 @@ pub(super) async fn confirm(
 
 pub(super) async fn cancel(
     State(state): State<AppState>,
+    viewer: Viewer,
     context: CptsContext,
     Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
+    pairs: FormPairs,
 ) -> WebResult<Response> {
     let id = parse_id(&id)?;
+    if !confirm::confirmed(&pairs) {
+        state
+            .missions
+            .unscheduled_care
+            .check_booking(&caller, id)
+            .await
+            .map_err(care_error)?;
+        let page = format!("/c/{}/{BASE}/reservations/{id}", context.cpts.slug);
+        return Ok(confirm::ask(
+            Layout::in_cpts(&viewer, &context, "", BASE),
+            Confirmation::new(
+                "Annuler cette réservation ?",
+                "Le créneau redevient libre pour un autre patient et le professionnel qui l'a publié en est \
+                 prévenu. Pensez à prévenir le patient. Une réservation annulée ne peut pas être rétablie.",
+                format!("{page}/annuler"),
+                "Oui, annuler la réservation",
+                page,
+            ),
+        ));
+    }
     if !state
         .missions
         .unscheduled_care

@@ -4,6 +4,7 @@
 
 use super::directory::{commune_name, pair_choices, parse_id, territory_choices, Choice};
 use crate::access::{Access, Authorised, CptsContext, CurrentUser, GuardedRouter, Viewer};
+use crate::confirm::{self, Confirmation};
 use crate::error::{WebError, WebResult};
 use crate::forms::{FormPairs, Problems, Query};
 use crate::views::{render, render_form, Layout};

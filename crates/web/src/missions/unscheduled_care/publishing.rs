@@ -372,11 +372,33 @@ pub(super) async fn publish_single(
 /// Withdraws one of one's own free slots (the coordination: anyone's).
 pub(super) async fn withdraw(
     State(state): State<AppState>,
+    viewer: Viewer,
     context: CptsContext,
     Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
+    pairs: FormPairs,
 ) -> WebResult<Response> {
     let slot_id = parse_id(&id)?;
+    if !confirm::confirmed(&pairs) {
+        state
+            .missions
+            .unscheduled_care
+            .check_slot(&caller, slot_id)
+            .await
+            .map_err(care_error)?;
+        let mine = format!("/c/{}/{BASE}/mes-creneaux", context.cpts.slug);
+        return Ok(confirm::ask(
+            Layout::in_cpts(&viewer, &context, "", BASE),
+            Confirmation::new(
+                "Retirer ce créneau ?",
+                "Le créneau ne sera plus proposé aux patients ni au SAS. Un créneau retiré ne peut pas être \
+                 remis : publiez-en un nouveau si vous êtes de nouveau disponible.",
+                format!("{mine}/{slot_id}/retirer"),
+                "Oui, retirer le créneau",
+                mine,
+            ),
+        ));
+    }
     if !state
         .missions
         .unscheduled_care
