@@ -3,15 +3,10 @@
 // logged in answers her own proposal in "Mes places" on her phone. No page scrolls sideways at 390 px.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { accounts, useMaillage, login, newPage, shot } from './harness.mjs';
+import { accounts, useMaillage, login, newPage, shot, noSidewaysScroll } from './harness.mjs';
 
 const session = useMaillage(before, after);
 const slug = 'camargue-gardoise';
-
-async function noSidewaysScroll(page, what) {
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `${what} scrolls sideways by ${overflow} px at 390 px`);
-}
 
 test('a GP without an e-mail is called and her answer recorded; a logged-in GP answers in Mes places', async () => {
   const base = session.server.base;

@@ -116,3 +116,9 @@ export function useMaillage(before, after) {
   });
   return session;
 }
+
+/** Fails when the page scrolls sideways (phone layouts must fit 390 px). */
+export async function noSidewaysScroll(page, what) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  if (overflow > 0) throw new Error(`${what} scrolls sideways by ${overflow} px at ${await page.evaluate(() => window.innerWidth)} px`);
+}

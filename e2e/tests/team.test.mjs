@@ -2,14 +2,9 @@
 // e-mailed link on her phone, sets her password and enters; no page of the journey scrolls sideways at 390 px.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { accounts, useMaillage, login, newPage, shot } from './harness.mjs';
+import { accounts, useMaillage, login, newPage, shot, noSidewaysScroll } from './harness.mjs';
 
 const session = useMaillage(before, after);
-
-async function noSidewaysScroll(page, what) {
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `${what} scrolls sideways by ${overflow} px at 390 px`);
-}
 
 test('a coordinator invites a GP, who sets her password on her phone and enters', async () => {
   const base = session.server.base;

@@ -3,7 +3,7 @@
 // is taken, and the secretary records a no-show.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { accounts, useMaillage, login, newPage, shot } from './harness.mjs';
+import { accounts, useMaillage, login, newPage, shot, noSidewaysScroll } from './harness.mjs';
 
 const session = useMaillage(before, after);
 const slug = 'camargue-gardoise';
@@ -78,11 +78,24 @@ test('a GP publishes slots, one is booked once, a no-show is recorded', async ()
   await coordinator.getByText(/vient d'être réservé par quelqu'un d'autre/).waitFor();
   await shot(coordinator, '73-creneau-deja-pris');
 
-  // 5. The patient did not come: the secretary records it.
-  await secretary.getByLabel('Issue').selectOption({ label: 'Patient absent (rendez-vous non honoré)' });
-  await secretary.getByRole('button', { name: "Enregistrer l'issue" }).click();
-  await secretary.getByText('Patient absent (rendez-vous non honoré)', { exact: true }).waitFor();
-  await shot(secretary, '74-absence-enregistree');
+  // 5. The patient did not come. The secretary, on her phone, finds the booking from her dashboard's
+  //    « À faire » (patients expected that day), in the day's bookings list, and records the no-show.
+  const mobile = await newPage(session.browser, { viewport: { width: 390, height: 844 }, isMobile: true });
+  await login(mobile, base, accounts.secretary);
+  await mobile.getByRole('heading', { name: /Bonjour/ }).waitFor();
+  await mobile.goto(`${base}/c/${slug}`);
+  await mobile.getByRole('link', { name: /patients? attendus? de soins non programmés/ }).first().click();
+  await mobile.getByRole('heading', { name: /^Réservations du / }).waitFor();
+  await noSidewaysScroll(mobile, 'the bookings list');
+  await mobile.getByText(/Essai-Visite Anatole/).waitFor();
+  await shot(mobile, '74-liste-reservations-telephone');
+  await mobile.getByRole('link', { name: /Enregistrer l'issue du rendez-vous de Essai-Visite/ }).click();
+  await mobile.getByLabel('Issue').selectOption({ label: 'Patient absent (rendez-vous non honoré)' });
+  await mobile.getByRole('button', { name: "Enregistrer l'issue" }).click();
+  await mobile.getByText('Patient absent (rendez-vous non honoré)', { exact: true }).waitFor();
+  await noSidewaysScroll(mobile, 'the booking page');
+  await shot(mobile, '75-absence-enregistree-telephone');
+  assert.deepEqual(mobile.problems, []);
   assert.deepEqual(secretary.problems, []);
 
   // 6. The indicators follow: one more booked, a no-show rate that counts it.
@@ -91,6 +104,6 @@ test('a GP publishes slots, one is booked once, a no-show is recorded', async ()
   assert.notEqual(afterwards.noShow, '—');
   assert.notEqual(afterwards.noShow, before.noShow);
   await viewer.getByRole('img', { name: /Créneaux offerts, réservés et honorés/ }).waitFor();
-  await shot(viewer, '75-indicateurs-snp');
+  await shot(viewer, '76-indicateurs-snp');
   assert.deepEqual(viewer.problems, []);
 });

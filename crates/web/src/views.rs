@@ -170,6 +170,14 @@ pub struct ErrorPage {
     pub request_id: String,
 }
 
+/// One line of the dashboard's « À faire », whichever mission it comes from: what to do, where, and
+/// whether it is late (urgent lines come first).
+pub struct ToDo {
+    pub text: String,
+    pub href: String,
+    pub urgent: bool,
+}
+
 /// A message (e-mail, SMS) as the page where it was sent lists it: when, how, and what became of it.
 pub struct MessageRow {
     pub id: String,

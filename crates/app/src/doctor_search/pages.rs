@@ -201,6 +201,30 @@ impl DoctorSearch {
             .await?)
     }
 
+    /// Proposals sent more than `days` ago that the GP has not answered: someone should call her.
+    pub async fn unanswered_proposals(&self, caller: &Caller, now: i64, days: i64) -> Result<i64> {
+        caller.require(Permission::RunMatching)?;
+        Ok(self
+            .store
+            .count_unanswered_proposals(caller.cpts(), now - days * DAY_MS)
+            .await?)
+    }
+
+    /// GP declarations of room older than the configured staleness (the GPs are reminded by e-mail).
+    pub async fn stale_capacities(&self, caller: &Caller, now: i64) -> Result<i64> {
+        caller.require(Permission::RunMatching)?;
+        let before = now - i64::from(self.config.capacity_stale_days) * DAY_MS;
+        Ok(self
+            .store
+            .count_stale_capacities(caller.cpts(), before)
+            .await?)
+    }
+
+    /// How many days make a declaration stale.
+    pub fn capacity_stale_days(&self) -> u32 {
+        self.config.capacity_stale_days
+    }
+
     /// Records the read of a request whose identity is gone (anonymised): the page is still a read.
     pub async fn record_view(&self, caller: &Caller, request: &DoctorRequest) -> Result<()> {
         caller.require(Permission::ViewPatientRequests)?;

@@ -48,6 +48,20 @@ fn scope_of(caller: &Caller) -> BookingScope {
     }
 }
 
+/// The store's query for a filter, scoped to what the caller may list.
+fn query_of(caller: &Caller, filter: &BookingFilter, now: i64) -> BookingListQuery {
+    BookingListQuery {
+        from: filter.from,
+        until: filter.until,
+        status: match filter.show {
+            BookingShow::Only(status) => Some(status),
+            BookingShow::All | BookingShow::OutcomeToRecord => None,
+        },
+        outcome_missing_before: (filter.show == BookingShow::OutcomeToRecord).then_some(now),
+        scope: scope_of(caller),
+    }
+}
+
 impl UnscheduledCare {
     /// The bookings whose appointment falls in the filter's window, earliest first, each with its patient:
     /// an audited read of personal data, refused (nothing shown) when the audit cannot be written.
@@ -59,16 +73,7 @@ impl UnscheduledCare {
         page: Page,
     ) -> Result<Vec<ListedBooking>> {
         caller.require(Permission::BookSlots)?;
-        let query = BookingListQuery {
-            from: filter.from,
-            until: filter.until,
-            status: match filter.show {
-                BookingShow::Only(status) => Some(status),
-                _ => None,
-            },
-            outcome_missing_before: (filter.show == BookingShow::OutcomeToRecord).then_some(now),
-            scope: scope_of(caller),
-        };
+        let query = query_of(caller, filter, now);
         let lines = self
             .store
             .list_bookings(caller.cpts(), &query, page)
@@ -101,19 +106,18 @@ impl UnscheduledCare {
         Ok(listed)
     }
 
-    /// How many of the caller's confirmed bookings started before `now` (within a week) have no outcome:
-    /// the dashboard's "issues à enregistrer".
-    pub async fn outcomes_to_record(&self, caller: &Caller, now: i64) -> Result<i64> {
+    /// How many bookings the list would show for this filter (no identity is opened: not a read of
+    /// personal data); 0 for a role that lists none. The dashboard's counts.
+    pub async fn count_bookings(
+        &self,
+        caller: &Caller,
+        filter: &BookingFilter,
+        now: i64,
+    ) -> Result<i64> {
         if !caller.may(Permission::BookSlots) {
             return Ok(0);
         }
-        let query = BookingListQuery {
-            from: now - 7 * crate::clock::DAY_MS,
-            until: now,
-            status: None,
-            outcome_missing_before: Some(now),
-            scope: scope_of(caller),
-        };
+        let query = query_of(caller, filter, now);
         Ok(self.store.count_bookings(caller.cpts(), &query).await?)
     }
 

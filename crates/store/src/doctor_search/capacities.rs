@@ -90,6 +90,8 @@ pub trait GpCapacityStore: Send + Sync {
     async fn list_capacities(&self, cpts: CptsId, page: Page) -> Result<Vec<CapacityEntry>>;
     /// Declarations older than `before` whose GP was not reminded since `before`, any CPTS.
     async fn stale_capacities(&self, before: i64, limit: i64) -> Result<Vec<StaleCapacity>>;
+    /// How many of the CPTS's declarations were last updated before `before`.
+    async fn count_stale_capacities(&self, cpts: CptsId, before: i64) -> Result<i64>;
     async fn mark_capacity_reminded(
         &self,
         cpts: CptsId,
@@ -175,6 +177,15 @@ impl GpCapacityStore for SqlStore {
                 pending: row.pending,
             })
             .collect())
+    }
+
+    async fn count_stale_capacities(&self, cpts: CptsId, before: i64) -> Result<i64> {
+        let sql = "SELECT COUNT(*) FROM gp_capacities WHERE cpts_id = $1 AND updated_at < $2";
+        Ok(on_pool!(self, pool => sqlx::query_scalar(sql)
+            .bind(cpts.0)
+            .bind(before)
+            .fetch_one(pool)
+            .await)?)
     }
 
     async fn stale_capacities(&self, before: i64, limit: i64) -> Result<Vec<StaleCapacity>> {

@@ -147,6 +147,8 @@ pub trait ProposalStore: Send + Sync {
         status: &ProposalStatus,
         page: Page,
     ) -> Result<Vec<ProposalView>>;
+    /// How many proposals were sent before `sent_before` and are still waiting for the GP's answer.
+    async fn count_unanswered_proposals(&self, cpts: CptsId, sent_before: i64) -> Result<i64>;
     /// The proposals of `status` addressed to one GP, best first (what the GP's own page lists).
     async fn proposals_to_professional(
         &self,
@@ -232,6 +234,16 @@ impl ProposalStore for SqlStore {
             .fetch_all(pool)
             .await)?;
         proposal_views(rows)
+    }
+
+    async fn count_unanswered_proposals(&self, cpts: CptsId, sent_before: i64) -> Result<i64> {
+        let sql = "SELECT COUNT(*) FROM doctor_proposals \
+                   WHERE cpts_id = $1 AND status = 'sent' AND sent_at < $2";
+        Ok(on_pool!(self, pool => sqlx::query_scalar(sql)
+            .bind(cpts.0)
+            .bind(sent_before)
+            .fetch_one(pool)
+            .await)?)
     }
 
     async fn proposals_to_professional(

@@ -78,7 +78,7 @@ struct DashboardPage {
     /// Requests for a médecin traitant waiting too long, for the roles that handle them.
     overdue_requests: Option<i64>,
     /// « À faire » for this role, most urgent first.
-    to_do: Vec<doctor_search::ToDo>,
+    to_do: Vec<crate::views::ToDo>,
     /// A member who practises: shortcuts to her own pages.
     practises: bool,
 }
@@ -127,7 +127,13 @@ async fn dashboard(
         missions: registry::menu(context.role),
         figures,
         overdue_requests: doctor_search::overdue_count(&state, &caller).await?,
-        to_do: doctor_search::to_do(&state, &caller, &context.cpts.slug).await?,
+        to_do: {
+            let mut items = doctor_search::to_do(&state, &caller, &context.cpts.slug).await?;
+            items.extend(unscheduled_care::to_do(&state, &caller, &context.cpts.slug).await?);
+            // Late first, each mission's order kept.
+            items.sort_by_key(|item| !item.urgent);
+            items
+        },
         practises: caller.professional().is_some()
             && allows(context.role, Permission::DeclareCapacity),
     }))

@@ -26,6 +26,7 @@ mod hardening;
 mod messages;
 mod platform;
 mod sas;
+mod snp_work_lists;
 mod team;
 mod territory_directory;
 mod unscheduled_care;

@@ -126,6 +126,12 @@ async fn a_gp_publishes_a_week_the_secretary_books_once_and_a_second_booking_is_
                 && main.contains("Régulation du SAS"),
             "{main}"
         );
+        // The patient's phone is dialable; the e-mail to the slot's professional has a visible state.
+        assert!(
+            main.contains(r#"href="tel:+33611223344">06 11 22 33 44</a>"#),
+            "{main}"
+        );
+        assert!(main.contains("Messages au professionnel"), "{main}");
         let booking_id = page.rsplit('/').next().unwrap();
         app.assert_audited_once(cpts.id, "snp_booking_viewed", views_before, booking_id)
             .await;
@@ -178,6 +184,36 @@ async fn a_gp_publishes_a_week_the_secretary_books_once_and_a_second_booking_is_
             .await;
         assert_eq!(no_day.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(no_day.body.contains("n&#39;existe pas") || no_day.body.contains("n'existe pas"));
+        // A range: a week ending on the appointment's day lists it; a range that ends before it starts, or
+        // longer than a month, is refused with the field named.
+        let week_start = maillage_domain::calendar::Day::parse("d", &day)
+            .unwrap()
+            .plus_days(-6)
+            .iso();
+        let week = app
+            .get(
+                &format!("{base}/reservations?jour={week_start}&au={day}"),
+                Some(&secretary),
+            )
+            .await;
+        assert_eq!(week.status, StatusCode::OK);
+        assert!(week.body.contains("Essai-Snp"));
+        assert!(week.body.contains("Réservations du "));
+        for (from, to) in [
+            (day.as_str(), week_start.as_str()),
+            ("2026-01-01", "2026-03-01"),
+        ] {
+            let refused = app
+                .get(
+                    &format!("{base}/reservations?jour={from}&au={to}"),
+                    Some(&secretary),
+                )
+                .await;
+            assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(refused
+                .body
+                .contains("Au : le dernier jour suit le premier"));
+        }
         // The booking page of another CPTS's booking is not found; a member who neither booked nor owns it neither.
         let vidourle = demo_cpts(&app, OTHER_DEMO_CPTS_SLUG).await;
         let theirs = app

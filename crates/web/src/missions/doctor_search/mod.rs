@@ -50,7 +50,7 @@ use list_imports::*;
 use matching::*;
 use messages::*;
 use public_form::*;
-pub use public_form::{overdue_count, to_do, ToDo};
+pub use public_form::{overdue_count, to_do};
 use referrals::*;
 use request_page::*;
 use rules::*;

@@ -259,12 +259,10 @@ pub async fn overdue_count(
     ))
 }
 
-/// One line of the dashboard's « À faire »: what to do, where, and whether it is late.
-pub struct ToDo {
-    pub text: String,
-    pub href: String,
-    pub urgent: bool,
-}
+use crate::views::ToDo;
+
+/// After so many days without an answer, a sent proposal is followed up by phone.
+const UNANSWERED_DAYS: i64 = 7;
 
 /// The médecin-traitant mission's part of the dashboard's « À faire », for the caller's role: the requests
 /// to qualify, the patients to tell, the calls in place of messages that could not go; for a GP, the
@@ -324,6 +322,42 @@ pub async fn to_do(
             });
         }
     }
+    if caller.may(Permission::RunMatching) {
+        let now = now_ms();
+        let unanswered = service
+            .unanswered_proposals(caller, now, UNANSWERED_DAYS)
+            .await?;
+        if unanswered > 0 {
+            items.push(ToDo {
+                text: format!(
+                    "{} depuis plus de {UNANSWERED_DAYS} jours : appeler le médecin.",
+                    count_of(
+                        unanswered,
+                        "proposition sans réponse",
+                        "propositions sans réponse"
+                    )
+                ),
+                href: format!("/c/{slug}/{BASE}?etat={}", RequestState::Proposed.code()),
+                urgent: true,
+            });
+        }
+        let stale = service.stale_capacities(caller, now).await?;
+        if stale > 0 {
+            items.push(ToDo {
+                text: format!(
+                    "{} de plus de {} jours (les médecins sont relancés par courriel).",
+                    count_of(
+                        stale,
+                        "déclaration de places date",
+                        "déclarations de places datent"
+                    ),
+                    service.capacity_stale_days()
+                ),
+                href: format!("/c/{slug}/{BASE}/capacites"),
+                urgent: false,
+            });
+        }
+    }
     if caller.may(Permission::DeclareCapacity) && caller.professional().is_some() {
         let waiting = service
             .proposals_to_me(caller, &ProposalStatus::Sent)
@@ -342,6 +376,26 @@ pub async fn to_do(
                 href: format!("/c/{slug}/ma-capacite#propositions"),
                 urgent: false,
             });
+        }
+        if let Some(professional) = caller.professional() {
+            let stale_before =
+                now_ms() - i64::from(service.capacity_stale_days()) * maillage_app::clock::DAY_MS;
+            match service.capacity_of(caller, professional).await? {
+                Some(declared) if declared.updated_at < stale_before => items.push(ToDo {
+                    text: format!(
+                        "Vos places pour de nouveaux patients datent du {} : confirmez-les ou corrigez-les.",
+                        french_date(declared.updated_at)
+                    ),
+                    href: format!("/c/{slug}/ma-capacite"),
+                    urgent: false,
+                }),
+                None => items.push(ToDo {
+                    text: "Dites à la CPTS combien de nouveaux patients vous pouvez accepter.".into(),
+                    href: format!("/c/{slug}/ma-capacite"),
+                    urgent: false,
+                }),
+                Some(_) => {}
+            }
         }
     }
     Ok(items)

@@ -70,6 +70,12 @@ pub(super) struct BookingPage {
     pub(super) origins: Vec<Choice>,
     pub(super) reasons: Vec<Choice>,
     pub(super) outcomes: Vec<Choice>,
+    /// The outcome can be recorded: the appointment is less than a day ahead (the service's rule).
+    pub(super) outcome_open: bool,
+    /// The patient's phone, grouped and dialable.
+    pub(super) patient_phone: Option<crate::views::PhoneLink>,
+    /// What became of the e-mails to the slot's professional (booked, cancelled).
+    pub(super) notices: Vec<crate::views::MessageRow>,
     pub(super) form: BookingForm,
     pub(super) errors: Vec<ValidationError>,
 }
@@ -104,7 +110,20 @@ pub(super) async fn booking_view(
         .await?
         .map(|p| format!("{} {} ({})", p.first_name, p.last_name, p.profession_label))
         .unwrap_or_default();
-    let held = booking.status == BookingStatus::Held && booking.is_live_at(now_ms());
+    let now = now_ms();
+    let patient_phone = identity
+        .as_ref()
+        .and_then(|p| p.phone.as_deref().and_then(crate::views::phone_link));
+    let held = booking.status == BookingStatus::Held && booking.is_live_at(now);
+    let notices = state
+        .missions
+        .unscheduled_care
+        .booking_notices(caller, id)
+        .await
+        .map_err(care_error)?
+        .iter()
+        .map(crate::views::message_row)
+        .collect();
     let has_errors = !errors.is_empty();
     let page = BookingPage {
         layout: Layout::in_cpts(viewer, context, "Réservation d'un créneau", BASE),
@@ -150,6 +169,9 @@ pub(super) async fn booking_view(
         ),
         reasons: pair_choices(&REASONS, &form.reason),
         outcomes: choices(Outcome::ALL, Outcome::code, Outcome::label, ""),
+        outcome_open: slot.start_at <= now + maillage_app::clock::DAY_MS,
+        patient_phone,
+        notices,
         form,
         errors,
     };

@@ -12,7 +12,7 @@ pub struct BookingRow {
     pub phone: Option<PhoneLink>,
     pub status: &'static str,
     pub outcome: String,
-    /// Confirmed without an outcome: the line links to the booking's page to record it.
+    /// Confirmed without an outcome, less than a day ahead: the line links to the booking's page to record it.
     pub outcome_missing: bool,
 }
 
@@ -22,6 +22,10 @@ pub(super) struct BookingsPage {
     pub(super) layout: Layout,
     pub(super) slug: String,
     pub(super) day: String,
+    /// The range's last day, when it is not the first.
+    pub(super) last: Option<String>,
+    /// "du 03/12/2026" or "du 27/11/2026 au 03/12/2026".
+    pub(super) period: String,
     pub(super) show: String,
     pub(super) rows: Vec<BookingRow>,
     pub(super) pager: crate::views::Pager,
@@ -31,12 +35,89 @@ pub(super) struct BookingsPage {
 pub(super) struct BookingsParams {
     #[serde(default)]
     pub(super) jour: String,
+    /// The last day of a range (the dashboard's "issues à enregistrer" of the week); the day itself when empty.
+    #[serde(default)]
+    pub(super) au: String,
     #[serde(default)]
     pub(super) etat: String,
     pub(super) page: Option<i64>,
 }
 
 const BOOKINGS_PAGE: i64 = 50;
+
+/// The longest range the list shows at once.
+const LONGEST_RANGE_DAYS: i64 = 31;
+
+/// How far back the dashboard looks for outcomes not recorded yet.
+const OUTCOME_DAYS: i64 = 7;
+
+/// The unscheduled-care part of the dashboard's « À faire », for those who book: today's and tomorrow's
+/// patients, and the outcomes of the last week not recorded yet (late). Counts only: no identity is opened.
+pub async fn to_do(
+    state: &AppState,
+    caller: &maillage_app::caller::Caller,
+    slug: &str,
+) -> WebResult<Vec<crate::views::ToDo>> {
+    use maillage_domain::text::count_of;
+    use maillage_domain::unscheduled_care::BookingStatus;
+    if !caller.may(Permission::BookSlots) {
+        return Ok(Vec::new());
+    }
+    let service = &state.missions.unscheduled_care;
+    let now = now_ms();
+    let today = utc_to_paris(now).0;
+    let list = format!("/c/{slug}/{BASE}/reservations");
+    let mut items = Vec::new();
+    let late = BookingFilter {
+        from: paris_to_utc(today.plus_days(1 - OUTCOME_DAYS), 0),
+        until: paris_to_utc(today.plus_days(1), 0),
+        show: BookingShow::OutcomeToRecord,
+    };
+    let missing = service
+        .count_bookings(caller, &late, now)
+        .await
+        .map_err(care_error)?;
+    if missing > 0 {
+        items.push(crate::views::ToDo {
+            text: format!(
+                "{} de soins non programmés sans issue enregistrée (7 derniers jours).",
+                count_of(missing, "rendez-vous", "rendez-vous")
+            ),
+            href: format!(
+                "{list}?jour={}&au={}&etat=a-enregistrer",
+                today.plus_days(1 - OUTCOME_DAYS).iso(),
+                today.iso()
+            ),
+            urgent: true,
+        });
+    }
+    for (offset, when) in [(0, "aujourd'hui"), (1, "demain")] {
+        let day = today.plus_days(offset);
+        let expected = service
+            .count_bookings(
+                caller,
+                &BookingFilter {
+                    from: paris_to_utc(day, 0).max(if offset == 0 { now } else { 0 }),
+                    until: paris_to_utc(day.plus_days(1), 0),
+                    show: BookingShow::Only(BookingStatus::Confirmed),
+                },
+                now,
+            )
+            .await
+            .map_err(care_error)?;
+        if expected > 0 {
+            items.push(crate::views::ToDo {
+                text: format!(
+                    "{} de soins non programmés {when}.",
+                    count_of(expected, "patient attendu", "patients attendus")
+                ),
+                href: format!("{list}?jour={}", day.iso()),
+                urgent: false,
+            });
+        }
+    }
+    Ok(items)
+}
 
 fn status_label(status: maillage_domain::unscheduled_care::BookingStatus) -> &'static str {
     use maillage_domain::unscheduled_care::BookingStatus;
@@ -62,6 +143,16 @@ pub(super) async fn bookings(
         "" => utc_to_paris(now).0,
         text => Day::parse("Jour", text).map_err(|e| WebError::BadRequest(e.to_string()))?,
     };
+    let last = match params.au.trim() {
+        "" => day,
+        text => Day::parse("Au", text).map_err(|e| WebError::BadRequest(e.to_string()))?,
+    };
+    let span = last.days_since_epoch() - day.days_since_epoch();
+    if !(0..LONGEST_RANGE_DAYS).contains(&span) {
+        return Err(WebError::BadRequest(format!(
+            "Au : le dernier jour suit le premier, {LONGEST_RANGE_DAYS} jours au plus."
+        )));
+    }
     let show = match params.etat.as_str() {
         "" => BookingShow::All,
         "a-enregistrer" => BookingShow::OutcomeToRecord,
@@ -76,7 +167,7 @@ pub(super) async fn bookings(
     };
     let filter = BookingFilter {
         from: paris_to_utc(day, 0),
-        until: paris_to_utc(day.plus_days(1), 0),
+        until: paris_to_utc(last.plus_days(1), 0),
         show,
     };
     let number = crate::forms::page_number(params.page);
@@ -92,9 +183,10 @@ pub(super) async fn bookings(
         .await
         .map_err(care_error)?;
     let base = format!(
-        "/c/{}/{BASE}/reservations?jour={}&etat={}",
+        "/c/{}/{BASE}/reservations?jour={}&au={}&etat={}",
         context.cpts.slug,
         day.iso(),
+        last.iso(),
         params.etat
     );
     let (listed, pager) = paginate(listed, &base, number, BOOKINGS_PAGE);
@@ -132,8 +224,10 @@ pub(super) async fn bookings(
                 .as_ref()
                 .and_then(|p| p.phone.as_deref().and_then(phone_link)),
             status: status_label(line.booking.status),
+            // As the booking's page: the outcome is recorded from the day before the appointment.
             outcome_missing: line.booking.status == BookingStatus::Confirmed
-                && line.booking.outcome.is_none(),
+                && line.booking.outcome.is_none()
+                && line.start_at <= now + maillage_app::clock::DAY_MS,
             outcome: line
                 .booking
                 .outcome
@@ -146,6 +240,12 @@ pub(super) async fn bookings(
         layout: Layout::in_cpts(&viewer, &context, "Réservations", BASE),
         slug: context.cpts.slug.clone(),
         day: day.iso(),
+        last: (last != day).then(|| last.iso()),
+        period: if last == day {
+            format!("du {}", day.french())
+        } else {
+            format!("du {} au {}", day.french(), last.french())
+        },
         show: params.etat.clone(),
         rows,
         pager,

@@ -33,6 +33,7 @@ mod publishing;
 mod search;
 
 use booking::*;
+pub use bookings_list::to_do;
 use bookings_list::*;
 use dysfunctions::*;
 pub use publishing::WEEKDAYS;
