@@ -85,7 +85,7 @@ test('a patient without a médecin traitant is found one, from the public form t
   const doctor = (await gp.locator('.lead').textContent()).match(/Dr ([^—]+?) —/)[1].trim();
   await gp.getByRole('button', { name: '5', exact: true }).click();
   await gp.getByText('Merci, c\'est enregistré.').waitFor();
-  assert.match(await gp.locator('main').textContent(), /Aujourd'hui : 5 place\(s\)/);
+  assert.match(await gp.locator('main').textContent(), /Aujourd'hui : 5 places maintenant/);
   await shot(gp, '64-ma-capacite');
 
   // 5. The coordinator runs the matching, gives the public request to that GP, and sends the proposals.

@@ -35,7 +35,27 @@ impl About {
     }
 }
 
-/// E-mails `to` (sealed in its job) and records the delivery; with no address, records "à appeler".
+/// How every message sent on behalf of a CPTS ends: its name and the coordination's phone, so that the GP or
+/// the patient knows whom to call back. The bodies themselves carry no signature.
+pub fn signature(cpts_name: &str, contact_phone: &str) -> String {
+    if contact_phone.len() == 10 && contact_phone.bytes().all(|b| b.is_ascii_digit()) {
+        let grouped: Vec<&str> = (0..5).map(|i| &contact_phone[i * 2..i * 2 + 2]).collect();
+        format!("{cpts_name}\nTél. {}", grouped.join(" "))
+    } else {
+        cpts_name.to_string()
+    }
+}
+
+async fn signature_of(store: &dyn Store, cpts: CptsId) -> Result<String, StoreError> {
+    Ok(store
+        .find_cpts(cpts)
+        .await?
+        .map(|c| signature(&c.name, &c.contact_phone))
+        .unwrap_or_default())
+}
+
+/// E-mails `to` (sealed in its job) and records the delivery; with no address, records "à appeler". The
+/// body is signed with the CPTS's name and phone.
 pub async fn email(
     store: &dyn Store,
     keyring: &Keyring,
@@ -51,7 +71,11 @@ pub async fn email(
     let mail = OutgoingMail {
         to,
         subject: subject.to_string(),
-        body,
+        body: format!(
+            "{}\n\n-- \n{}\n",
+            body.trim_end(),
+            signature_of(store, about.cpts).await?
+        ),
         cpts_id: Some(about.cpts),
     };
     let payload = serde_json::to_value(&mail).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -66,7 +90,7 @@ pub async fn email(
         .await
 }
 
-/// Sends an SMS through the configured gateway's job and records the delivery.
+/// Sends an SMS through the configured gateway's job and records the delivery; signed on one line.
 pub async fn sms(
     store: &dyn Store,
     keyring: &Keyring,
@@ -78,7 +102,13 @@ pub async fn sms(
     let job = crate::jobs::sealed_job(
         keyring,
         crate::notify::SMS_JOB,
-        &serde_json::json!({ "to": to, "message": message }),
+        &serde_json::json!({
+            "to": to,
+            "message": format!(
+                "{message} — {}",
+                signature_of(store, about.cpts).await?.replace('\n', ", ")
+            ),
+        }),
         Some(about.cpts),
         max_attempts,
     )?;
@@ -100,4 +130,19 @@ pub async fn to_call(store: &dyn Store, about: About) -> Result<Uuid, StoreError
             crate::clock::now_ms(),
         )
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::signature;
+
+    #[test]
+    fn messages_are_signed_with_the_name_and_the_grouped_phone_or_the_name_alone() {
+        assert_eq!(
+            signature("CPTS du Vidourle", "0499000200"),
+            "CPTS du Vidourle\nTél. 04 99 00 02 00"
+        );
+        assert_eq!(signature("CPTS du Vidourle", ""), "CPTS du Vidourle");
+        assert_eq!(signature("CPTS du Vidourle", "04990"), "CPTS du Vidourle");
+    }
 }

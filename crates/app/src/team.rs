@@ -177,13 +177,12 @@ impl Team {
             "Bonjour {},\n\n{} vous invite à rejoindre {} sur Maillage ({}).\n\
              Pour choisir votre mot de passe et entrer, ouvrez ce lien (valable {INVITATION_DAYS} jours, une seule fois) :\n\n\
              {}/invitation/{token}\n\n\
-             Si vous ne vous attendiez pas à cette invitation, ignorez ce message.\n\n{}\n",
+             Si vous ne vous attendiez pas à cette invitation, ignorez ce message.\n",
             invitation.display_name,
             actor.actor,
             target.name,
             role.label().to_lowercase(),
             self.public_url,
-            target.name,
         );
         crate::deliveries::email(
             self.store.as_ref(),

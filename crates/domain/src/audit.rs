@@ -28,6 +28,7 @@ pub enum AuditAction {
     TotpDisabled,
     RecoveryCodesRenewed,
     MfaPolicyChanged,
+    CptsContactChanged,
     CptsCreated,
     UserCreated,
     UserDisabled,
@@ -89,7 +90,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 69] = [
+    pub const ALL: [AuditAction; 70] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -101,6 +102,7 @@ impl AuditAction {
         AuditAction::TotpDisabled,
         AuditAction::RecoveryCodesRenewed,
         AuditAction::MfaPolicyChanged,
+        AuditAction::CptsContactChanged,
         AuditAction::CptsCreated,
         AuditAction::UserCreated,
         AuditAction::UserDisabled,
@@ -174,6 +176,7 @@ impl AuditAction {
             AuditAction::TotpDisabled => "totp_disabled",
             AuditAction::RecoveryCodesRenewed => "recovery_codes_renewed",
             AuditAction::MfaPolicyChanged => "mfa_policy_changed",
+            AuditAction::CptsContactChanged => "cpts_contact_changed",
             AuditAction::CptsCreated => "cpts_created",
             AuditAction::UserCreated => "user_created",
             AuditAction::UserDisabled => "user_disabled",
@@ -252,6 +255,7 @@ impl AuditAction {
             AuditAction::TotpDisabled => "Double authentification désactivée",
             AuditAction::RecoveryCodesRenewed => "Nouveaux codes de secours",
             AuditAction::MfaPolicyChanged => "Règle de double authentification modifiée",
+            AuditAction::CptsContactChanged => "Téléphone de la coordination modifié",
             AuditAction::CptsCreated => "CPTS créée",
             AuditAction::UserCreated => "Compte créé",
             AuditAction::UserDisabled => "Compte désactivé",

@@ -92,6 +92,8 @@ pub struct Cpts {
     pub siret: Option<String>,
     /// Roles that can read patient data must use a second factor in this CPTS.
     pub mfa_required: bool,
+    /// The coordination's phone (ten digits, or empty): it signs the messages sent on behalf of the CPTS.
+    pub contact_phone: String,
     pub created_at: i64,
 }
 

@@ -81,6 +81,13 @@ pub trait SecurityStore: Send + Sync {
         required: bool,
         audit: &NewAuditEntry,
     ) -> Result<()>;
+    /// The coordination's phone that signs the CPTS's messages, with its audit entry.
+    async fn set_contact_phone(
+        &self,
+        cpts: CptsId,
+        phone: &str,
+        audit: &NewAuditEntry,
+    ) -> Result<bool>;
 }
 
 #[derive(FromRow)]
@@ -342,6 +349,23 @@ impl SecurityStore for SqlStore {
             .await
             .map(|_| ()))?;
         Ok(())
+    }
+
+    async fn set_contact_phone(
+        &self,
+        cpts: CptsId,
+        phone: &str,
+        audit: &NewAuditEntry,
+    ) -> Result<bool> {
+        self.audited_update(
+            "UPDATE cpts SET contact_phone = $2 WHERE id = $1",
+            &[
+                crate::sql::SqlArg::Uuid(cpts.0),
+                crate::sql::SqlArg::Text(phone.to_string()),
+            ],
+            audit,
+        )
+        .await
     }
 
     async fn set_mfa_required(

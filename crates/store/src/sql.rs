@@ -128,6 +128,7 @@ struct CptsRow {
     finess: Option<String>,
     siret: Option<String>,
     mfa_required: bool,
+    contact_phone: String,
     created_at: i64,
 }
 
@@ -140,12 +141,13 @@ impl From<CptsRow> for Cpts {
             finess: row.finess,
             siret: row.siret,
             mfa_required: row.mfa_required,
+            contact_phone: row.contact_phone,
             created_at: row.created_at,
         }
     }
 }
 
-const CPTS_COLUMNS: &str = "id, slug, name, finess, siret, mfa_required, created_at";
+const CPTS_COLUMNS: &str = "id, slug, name, finess, siret, mfa_required, contact_phone, created_at";
 
 #[derive(FromRow)]
 struct UserRow {
@@ -442,7 +444,7 @@ impl Store for SqlStore {
             role: String,
         }
         let sql =
-            "SELECT c.id, c.slug, c.name, c.finess, c.siret, c.mfa_required, c.created_at, m.role \
+            "SELECT c.id, c.slug, c.name, c.finess, c.siret, c.mfa_required, c.contact_phone, c.created_at, m.role \
                    FROM memberships m JOIN cpts c ON c.id = m.cpts_id \
                    WHERE m.user_id = $1 AND m.suspended_at IS NULL ORDER BY c.name";
         let rows: Vec<Row> =

@@ -189,6 +189,7 @@ impl From<maillage_app::directory::pages::DirectoryError> for WebError {
         use maillage_app::directory::pages::DirectoryError;
         match error {
             DirectoryError::NotFound => WebError::NotFound,
+            DirectoryError::Invalid(problem) => WebError::BadRequest(problem.to_string()),
             DirectoryError::Store(e) => e.into(),
         }
     }

@@ -81,19 +81,52 @@ pub async fn memberships(state: &AppState, viewer: &Viewer) -> WebResult<Vec<Mem
         .collect())
 }
 
+/// A CPTS as the public home page lists it: its public entry points.
+pub struct PublicCpts {
+    pub slug: String,
+    pub name: String,
+}
+
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
     layout: Layout,
     memberships: Vec<MembershipView>,
+    /// For visitors: each CPTS's public request form and directory.
+    public: Vec<PublicCpts>,
+    pager: crate::views::Pager,
 }
 
-async fn home(State(state): State<AppState>, viewer: Viewer) -> WebResult<Response> {
+const PUBLIC_CPTS_PAGE: i64 = 50;
+
+async fn home(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    crate::forms::Query(query): crate::forms::Query<crate::forms::PageQuery>,
+) -> WebResult<Response> {
     let memberships = memberships(&state, &viewer).await?;
+    let number = crate::forms::page_number(query.page);
+    let listed = if viewer.signed_in.is_none() {
+        state
+            .store
+            .list_cpts(crate::views::lookahead(number, PUBLIC_CPTS_PAGE))
+            .await?
+            .into_iter()
+            .map(|c| PublicCpts {
+                slug: c.slug,
+                name: c.name,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let (public, pager) = crate::views::paginate(listed, "/", number, PUBLIC_CPTS_PAGE);
     let title = "Accueil";
     Ok(render(&HomePage {
         layout: Layout::new(&viewer, title, "accueil"),
         memberships,
+        public,
+        pager,
     }))
 }
 

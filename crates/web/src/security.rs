@@ -145,11 +145,26 @@ async fn check_host(State(public): State<PublicAddress>, request: Request, next:
         .map(|h| h.to_str().unwrap_or("\u{0}"));
     match host {
         Some(host) if !public.accepts(host) && request.uri().path() != "/healthz" => {
-            tracing::warn!("request for another host refused");
+            // The administrator learns which address was asked and which one is configured (the asked one
+            // is cut and stripped of anything but host characters: it is the client's text).
+            let asked: String = host
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+                .take(100)
+                .collect();
+            tracing::warn!(
+                asked = %asked,
+                expected = %public.authority,
+                "request for another host refused: server.public_url names {}; set it to the address users type",
+                public.authority
+            );
             (
                 StatusCode::MISDIRECTED_REQUEST,
                 [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                "Cette adresse ne correspond pas à ce serveur Maillage.",
+                format!(
+                    "Cette adresse ne correspond pas à ce serveur Maillage, qui répond à {}.",
+                    public.authority
+                ),
             )
                 .into_response()
         }

@@ -142,6 +142,18 @@ pub async fn seed(shared: &Arc<dyn Store>, accounts: &Accounts) -> Result<bool, 
             now,
         )
         .await?;
+    // Fictitious numbers (the 04 99 range is not assigned to subscribers): they sign the demo's messages.
+    for (cpts, phone) in [(camargue.id, "0499000100"), (vidourle.id, "0499000200")] {
+        let entry = crate::audit::entry(
+            &crate::audit::AuditContext::command_line().in_cpts(cpts),
+            crate::audit::AuditEvent::new(
+                maillage_domain::audit::AuditAction::CptsContactChanged,
+                "cpts",
+                cpts.to_string(),
+            ),
+        );
+        store.set_contact_phone(cpts, phone, &entry).await?;
+    }
     let communes: Vec<String> = DEMO_COMMUNES.iter().map(|c| c.to_string()).collect();
     store.add_to_territory(camargue.id, &communes, now).await?;
     let others: Vec<String> = OTHER_DEMO_COMMUNES.iter().map(|c| c.to_string()).collect();

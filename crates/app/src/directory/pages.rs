@@ -24,6 +24,9 @@ pub enum DirectoryError {
     /// Not a record this caller may see or change, or none.
     #[error("not found")]
     NotFound,
+    /// A refused field, named.
+    #[error("{0}")]
+    Invalid(maillage_domain::ValidationError),
 }
 
 /// A role that may not do something finds nothing: the record's existence is not told.
@@ -309,6 +312,26 @@ impl Directory {
         );
         self.store
             .set_mfa_required(caller.cpts(), required, &entry)
+            .await?;
+        Ok(())
+    }
+
+    /// The coordination's phone, which signs every message sent on behalf of the CPTS; audited with the change.
+    pub async fn set_contact_phone(&self, caller: &Caller, phone: &str) -> Result<()> {
+        caller.require(Permission::ManageCpts)?;
+        let phone =
+            maillage_domain::professional::parse_phone("Téléphone de la coordination", phone)
+                .map_err(DirectoryError::Invalid)?;
+        let entry = audit::entry(
+            caller.audit(),
+            AuditEvent::new(
+                AuditAction::CptsContactChanged,
+                "cpts",
+                caller.cpts().to_string(),
+            ),
+        );
+        self.store
+            .set_contact_phone(caller.cpts(), &phone, &entry)
             .await?;
         Ok(())
     }

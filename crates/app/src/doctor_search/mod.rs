@@ -489,7 +489,7 @@ impl DoctorSearch {
                 about,
                 Some(email.clone()),
                 "Votre demande de médecin traitant",
-                format!("Bonjour,\n\n{message}\n\nLa CPTS\n"),
+                format!("Bonjour,\n\n{message}\n"),
                 self.mail_attempts,
             )
             .await?;

@@ -141,10 +141,9 @@ impl DoctorSearch {
             .await
     }
 
-    pub async fn send_drafts(&self, caller: &Caller, slug: &str) -> Result<SentProposals> {
+    pub async fn send_drafts(&self, caller: &Caller) -> Result<SentProposals> {
         caller.require(Permission::RunMatching)?;
-        self.send_drafts_as(caller.audit(), caller.cpts(), slug)
-            .await
+        self.send_drafts_as(caller.audit(), caller.cpts()).await
     }
 
     /// A GP's declaration of room: their own (a member linked to the GP's record), or any GP's by the

@@ -115,11 +115,15 @@ impl DoctorSearch {
                     distance_m: (a.distance_km * 1000.0).round() as i64,
                     priority: request.priority,
                     explanation: format!(
-                        "priorité {} ({}) ; {} km du cabinet ; le médecin a {} place(s)",
+                        "priorité {} ({}) ; {} km du cabinet ; le médecin a {}",
                         request.priority,
                         request.priority_reasons,
                         maillage_domain::text::french_decimal(a.distance_km),
-                        entry.capacity.now_capacity - entry.pending
+                        maillage_domain::text::count_of(
+                            entry.capacity.now_capacity - entry.pending,
+                            "place",
+                            "places"
+                        )
                     ),
                     decline_reason: String::new(),
                     created_at: now,
@@ -218,7 +222,6 @@ impl DoctorSearch {
         &self,
         actor: &AuditContext,
         cpts: CptsId,
-        slug: &str,
     ) -> Result<SentProposals> {
         let mut sent = SentProposals::default();
         loop {
@@ -280,7 +283,7 @@ impl DoctorSearch {
                          près de votre cabinet. Pour voir la proposition (priorité et raison, sans \
                          donnée nominative) et l'accepter ou la refuser en un clic :\n\n{link}\n\n\
                          Ce lien est valable {} jours. Vous pouvez aussi répondre dans « Mes places », \
-                         sur Maillage.\n\nCPTS — Maillage ({slug})\n",
+                         sur Maillage.\n",
                         self.config.proposal_valid_days
                     ),
                     self.mail_attempts,

@@ -317,7 +317,7 @@ impl UnscheduledCare {
             |when| {
                 format!(
                     "Bonjour,\n\nVotre créneau de soins non programmés du {when} est réservé par la CPTS. \
-                     Les informations du patient sont dans Maillage (« Mes créneaux »).\n\nLa CPTS\n"
+                     Les informations du patient sont dans Maillage (« Mes créneaux »).\n"
                 )
             },
         )
@@ -418,7 +418,7 @@ impl UnscheduledCare {
                 |when| {
                     format!(
                         "Bonjour,\n\nLa réservation de votre créneau de soins non programmés du {when} est \
-                         annulée : le créneau est de nouveau libre.\n\nLa CPTS\n"
+                         annulée : le créneau est de nouveau libre.\n"
                     )
                 },
             )

@@ -43,14 +43,7 @@ async fn proposed_to(s: &Setup, family: &str, gp: Uuid) -> (Uuid, Uuid) {
         .propose_by_hand(&s.caller(), &request, gp)
         .await
         .unwrap();
-    assert_eq!(
-        s.service
-            .send_drafts(&s.caller(), &s.cpts.slug)
-            .await
-            .unwrap()
-            .sent,
-        1
-    );
+    assert_eq!(s.service.send_drafts(&s.caller()).await.unwrap().sent, 1);
     let proposal = s
         .service
         .proposals_of(&s.caller(), created.id)

@@ -222,12 +222,7 @@ pub(super) async fn a_request_goes_from_intake_to_a_declared_doctor_and_the_indi
             .propose_by_hand(&s.caller(), &request, gp)
             .await
             .unwrap();
-        let sent = s
-            .service
-            .send_drafts(&s.caller(), &s.cpts.slug)
-            .await
-            .unwrap()
-            .sent;
+        let sent = s.service.send_drafts(&s.caller()).await.unwrap().sent;
         assert_eq!(sent, 1);
         let outbox = deliver_mail(&s.store).await;
         let mail = outbox
@@ -464,10 +459,7 @@ pub(super) async fn the_matching_respects_room_preferences_and_past_refusals() {
             }
         }
         // A request whose proposal is declined is not proposed to the same GP again.
-        s.service
-            .send_drafts(&s.caller(), &s.cpts.slug)
-            .await
-            .unwrap();
+        s.service.send_drafts(&s.caller()).await.unwrap();
         let outbox = deliver_mail(&s.store).await;
         if let Some(mail) = outbox
             .iter()
@@ -545,10 +537,7 @@ pub(super) async fn refused_moves_are_named_and_one_link_gives_one_answer() {
             .propose_by_hand(&s.caller(), &request, linked_gp(&s).await)
             .await
             .unwrap();
-        s.service
-            .send_drafts(&s.caller(), &s.cpts.slug)
-            .await
-            .unwrap();
+        s.service.send_drafts(&s.caller()).await.unwrap();
         let outbox = deliver_mail(&s.store).await;
         let token = outbox
             .iter()

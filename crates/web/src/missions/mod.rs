@@ -163,13 +163,31 @@ struct SettingsPage {
     layout: Layout,
     slug: String,
     mfa_required: bool,
+    /// As typed when refused, else the saved number grouped.
+    contact_phone: String,
+    errors: Vec<String>,
 }
 
-async fn settings(viewer: Viewer, context: CptsContext) -> Response {
+#[derive(Deserialize, Default)]
+struct SettingsQuery {
+    #[serde(default)]
+    fait: String,
+}
+
+async fn settings(
+    viewer: Viewer,
+    context: CptsContext,
+    crate::forms::Query(query): crate::forms::Query<SettingsQuery>,
+) -> Response {
     render(&SettingsPage {
-        layout: Layout::in_cpts(&viewer, &context, "Paramètres de la CPTS", "parametres"),
+        layout: Layout::in_cpts(&viewer, &context, "Paramètres de la CPTS", "parametres")
+            .with_notice((query.fait == "1").then(|| "Paramètres enregistrés.".to_string())),
         slug: context.cpts.slug.clone(),
         mfa_required: context.cpts.mfa_required,
+        contact_phone: crate::views::phone_link(&context.cpts.contact_phone)
+            .map(|p| p.shown)
+            .unwrap_or_default(),
+        errors: Vec::new(),
     })
 }
 
@@ -177,14 +195,48 @@ async fn settings(viewer: Viewer, context: CptsContext) -> Response {
 struct SettingsForm {
     #[serde(default)]
     mfa_required: Option<String>,
+    #[serde(default)]
+    contact_phone: String,
 }
 
 async fn save_settings(
     State(state): State<AppState>,
+    viewer: Viewer,
     context: CptsContext,
     crate::access::Authorised(caller): crate::access::Authorised,
     Form(form): Form<SettingsForm>,
 ) -> WebResult<Response> {
+    // The phone first: refused, nothing is written and the page says which field.
+    let saved = crate::views::phone_link(&context.cpts.contact_phone)
+        .map(|p| p.shown)
+        .unwrap_or_default();
+    if form.contact_phone.trim() != saved {
+        if let Err(error) = state
+            .missions
+            .directory
+            .set_contact_phone(&caller, &form.contact_phone)
+            .await
+        {
+            let maillage_app::directory::pages::DirectoryError::Invalid(problem) = error else {
+                return Err(error.into());
+            };
+            return Ok(crate::views::render_form(
+                &SettingsPage {
+                    layout: Layout::in_cpts(
+                        &viewer,
+                        &context,
+                        "Paramètres de la CPTS",
+                        "parametres",
+                    ),
+                    slug: context.cpts.slug.clone(),
+                    mfa_required: context.cpts.mfa_required,
+                    contact_phone: form.contact_phone.clone(),
+                    errors: vec![problem.to_string()],
+                },
+                true,
+            ));
+        }
+    }
     let required = form.mfa_required.is_some();
     if required != context.cpts.mfa_required {
         state
@@ -193,5 +245,5 @@ async fn save_settings(
             .set_mfa_required(&caller, required)
             .await?;
     }
-    Ok(Redirect::to(&format!("/c/{}/parametres", context.cpts.slug)).into_response())
+    Ok(Redirect::to(&format!("/c/{}/parametres?fait=1", context.cpts.slug)).into_response())
 }

@@ -231,10 +231,15 @@ async fn rota(
     Authorised(caller): Authorised,
     Query(params): Query<RotaParams>,
 ) -> WebResult<Response> {
-    let notice = if !params.ajoutes.is_empty() {
+    // The address carries a number only: the sentence is the server's.
+    let notice = if let Ok(added) = params.ajoutes.parse::<i64>() {
         Some(format!(
-            "{} tour(s) d'astreinte ajouté(s).",
-            params.ajoutes.chars().take(6).collect::<String>()
+            "{}.",
+            maillage_domain::text::count_of(
+                added,
+                "tour d'astreinte ajouté",
+                "tours d'astreinte ajoutés"
+            )
         ))
     } else if !params.fait.is_empty() {
         Some("Le tableau d'astreinte est à jour.".to_string())

@@ -48,7 +48,7 @@ async fn sent_to(
         .propose_by_hand(&caller, &request, gp)
         .await
         .unwrap();
-    service.send_drafts(&caller, DEMO_CPTS_SLUG).await.unwrap();
+    service.send_drafts(&caller).await.unwrap();
     let proposal = service.proposals_of(&caller, created.id).await.unwrap()[0]
         .proposal
         .id;

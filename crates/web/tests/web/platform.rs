@@ -291,3 +291,28 @@ async fn members_list_is_paginated_and_shows_emails_to_coordinators_only() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_public_home_page_leads_to_each_cpts_public_form_and_directory() {
+    for app in each_backend().await {
+        let home = app.get("/", None).await;
+        assert_eq!(home.status, StatusCode::OK);
+        for slug in [DEMO_CPTS_SLUG, OTHER_DEMO_CPTS_SLUG] {
+            for path in [
+                format!("/demande-medecin/{slug}"),
+                format!("/annuaire/{slug}"),
+            ] {
+                assert!(
+                    home.body.contains(&format!(r#"href="{path}""#)),
+                    "{path} on the home page"
+                );
+                assert_eq!(app.get(&path, None).await.status, StatusCode::OK, "{path}");
+            }
+        }
+        // Signed in, the page lists one's own CPTS instead.
+        let member = app.login_as(MEMBER).await;
+        let mine = app.get("/", Some(&member)).await;
+        assert!(!mine.body.contains("Les CPTS de cette plateforme"));
+        assert!(mine.body.contains("Vos CPTS"));
+    }
+}

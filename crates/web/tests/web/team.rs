@@ -419,3 +419,69 @@ async fn the_coordination_suspends_a_partners_access_after_a_confirmation_and_re
         assert!(actions.iter().any(|a| a == "membership_restored"));
     }
 }
+
+#[tokio::test]
+async fn the_coordinations_phone_is_set_in_the_settings_and_signs_every_e_mail() {
+    for app in each_backend().await {
+        let cpts = demo_cpts(&app, DEMO_CPTS_SLUG).await;
+        let coordinator = app.login_as(COORDINATOR).await;
+        let settings = format!("/c/{DEMO_CPTS_SLUG}/parametres");
+        let page = app.get(&settings, Some(&coordinator)).await;
+        assert!(
+            page.body.contains(r#"value="04 99 00 01 00""#),
+            "the demo's number, grouped"
+        );
+        // A wrong number is refused with the field named; nothing is written.
+        let refused = app
+            .post_form(
+                &settings,
+                Some(&coordinator.cookie),
+                &[("csrf", &coordinator.csrf), ("contact_phone", "12")],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.body.contains("Téléphone de la coordination"));
+        assert!(refused.body.contains(r#"aria-invalid="true""#));
+        assert_eq!(
+            demo_cpts(&app, DEMO_CPTS_SLUG).await.contact_phone,
+            "0499000100"
+        );
+        let saved = app
+            .post_form(
+                &settings,
+                Some(&coordinator.cookie),
+                &[
+                    ("csrf", &coordinator.csrf),
+                    ("contact_phone", "+33 4 66 11 22 33"),
+                ],
+            )
+            .await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            demo_cpts(&app, DEMO_CPTS_SLUG).await.contact_phone,
+            "0466112233"
+        );
+        let actions = audit_actions(&app, maillage_store::AuditScope::Cpts(cpts.id)).await;
+        assert!(actions.iter().any(|a| a == "cpts_contact_changed"));
+        // The next e-mail sent on behalf of the CPTS ends with its name and that number.
+        let invited = app
+            .post_form(
+                &format!("/c/{DEMO_CPTS_SLUG}/membres/inviter"),
+                Some(&coordinator.cookie),
+                &[
+                    ("csrf", &coordinator.csrf),
+                    ("email", "signature@camargue.test"),
+                    ("display_name", "Inès Signature"),
+                    ("role", "secretary"),
+                ],
+            )
+            .await;
+        assert_eq!(invited.status, StatusCode::SEE_OTHER);
+        let body = deliver_mail(&app).await;
+        assert!(
+            body.trim_end()
+                .ends_with("-- \nCPTS Camargue Gardoise (démo)\nTél. 04 66 11 22 33"),
+            "{body}"
+        );
+    }
+}

@@ -250,11 +250,7 @@ pub(super) async fn send_proposals(
     context: CptsContext,
     Authorised(caller): Authorised,
 ) -> WebResult<Response> {
-    let sent = state
-        .missions
-        .doctor_search
-        .send_drafts(&caller, &context.cpts.slug)
-        .await?;
+    let sent = state.missions.doctor_search.send_drafts(&caller).await?;
     Ok(Redirect::to(&format!(
         "/c/{}/{BASE}/appariement?envoyees={}&a_appeler={}",
         context.cpts.slug, sent.sent, sent.to_call

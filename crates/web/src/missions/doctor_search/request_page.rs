@@ -202,10 +202,14 @@ pub(super) async fn show(
             .map(|c| Choice {
                 code: c.capacity.professional_id.to_string(),
                 label: format!(
-                    "Dr {} — {} — {} place(s)",
+                    "Dr {} — {} — {}",
                     c.name,
                     commune_name(&c.commune_code),
-                    c.capacity.now_capacity - c.pending
+                    maillage_domain::text::count_of(
+                        c.capacity.now_capacity - c.pending,
+                        "place",
+                        "places"
+                    )
                 ),
                 selected: false,
             })

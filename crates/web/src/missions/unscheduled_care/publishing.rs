@@ -235,13 +235,13 @@ pub(super) async fn my_slots(
     Authorised(caller): Authorised,
     Query(params): Query<MySlotsParams>,
 ) -> WebResult<Response> {
-    let notice = if params.publies.is_empty() {
-        (!params.retire.is_empty()).then(|| "Le créneau est retiré.".to_string())
-    } else {
-        Some(format!(
-            "{} créneau(x) publié(s).",
-            params.publies.chars().take(6).collect::<String>()
-        ))
+    // The address carries a number only: the sentence is the server's.
+    let notice = match params.publies.parse::<i64>() {
+        Ok(published) => Some(format!(
+            "{}.",
+            maillage_domain::text::count_of(published, "créneau publié", "créneaux publiés")
+        )),
+        Err(_) => (!params.retire.is_empty()).then(|| "Le créneau est retiré.".to_string()),
     };
     let forms = MySlotsForms {
         page: crate::forms::page_number(params.page),

@@ -245,7 +245,15 @@ pub(super) fn slots_map(slots: &[maillage_store::SnpSlot], patient_commune: &str
                 lat,
                 lon,
                 label: format!("{} ({n})", commune.name),
-                title: format!("{} : {n} créneau(x) libre(s)", commune.name),
+                title: format!(
+                    "{} : {}",
+                    commune.name,
+                    maillage_domain::text::count_of(
+                        i64::try_from(*n).unwrap_or(i64::MAX),
+                        "créneau libre",
+                        "créneaux libres"
+                    )
+                ),
                 weight: *n as f64,
                 highlight: false,
             })
@@ -265,8 +273,12 @@ pub(super) fn slots_map(slots: &[maillage_store::SnpSlot], patient_commune: &str
     }
     points_map(
         &format!(
-            "Carte des créneaux libres : {} commune(s), la commune du patient en vert",
-            counts.len()
+            "Carte des créneaux libres : {}, la commune du patient en vert",
+            maillage_domain::text::count_of(
+                i64::try_from(counts.len()).unwrap_or(i64::MAX),
+                "commune",
+                "communes"
+            )
         ),
         &points,
     )
