@@ -25,6 +25,11 @@ test('a GP publishes slots, one is booked once, a no-show is recorded', async ()
   await weekly().getByRole('button', { name: 'Publier', exact: true }).click();
   const refused = await gp.getByRole('alert').textContent();
   assert.match(refused, /Fin/);
+  // The field named in the summary is marked invalid and has the focus.
+  const end = weekly().getByLabel('Fin (HH:MM)');
+  assert.equal(await end.getAttribute('aria-invalid'), 'true');
+  assert.equal(await gp.evaluate(() => document.activeElement.getAttribute('aria-invalid')), 'true');
+  await shot(gp, '69-erreur-champ-telephone');
   await weekly().getByLabel('Début (HH:MM)').fill('00:00');
   await weekly().getByLabel('Fin (HH:MM)').fill('03:00');
   await weekly().getByLabel("Durée d'un créneau (minutes)").fill('30');

@@ -12,7 +12,7 @@ struct Asset {
     bytes: &'static [u8],
 }
 
-const ASSETS: [Asset; 5] = [
+const ASSETS: [Asset; 6] = [
     Asset {
         name: "maillage.css",
         content_type: "text/css; charset=utf-8",
@@ -29,6 +29,12 @@ const ASSETS: [Asset; 5] = [
         name: "menu.js",
         content_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../assets/menu.js"),
+    },
+    Asset {
+        // Marks and focuses the fields a refused form names (our own, a few lines).
+        name: "forms.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../assets/forms.js"),
     },
     Asset {
         name: "logo.svg",
