@@ -94,6 +94,13 @@ test('a GP publishes slots, one is booked once, a no-show is recorded', async ()
   await noSidewaysScroll(mobile, 'the bookings list');
   await mobile.getByText(/Essai-Visite Anatole/).waitFor();
   await shot(mobile, '74-liste-reservations-telephone');
+  // The patient calls back: found by her phone number, as she says it.
+  await mobile.getByLabel('Patient').fill('04 66 00 22 33');
+  await mobile.getByRole('button', { name: 'Afficher' }).click();
+  await mobile.getByText(/Essai-Visite Anatole/).waitFor();
+  assert.equal(await mobile.getByText(/EXEMPLE-SNP/).count(), 0, 'only the patient searched for');
+  await noSidewaysScroll(mobile, 'the bookings search');
+  await shot(mobile, '74b-recherche-reservation-telephone');
   await mobile.getByRole('link', { name: /Enregistrer l'issue du rendez-vous de Essai-Visite/ }).click();
   await mobile.getByLabel('Issue').selectOption({ label: 'Patient absent (rendez-vous non honoré)' });
   await mobile.getByRole('button', { name: "Enregistrer l'issue" }).click();

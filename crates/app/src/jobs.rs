@@ -331,6 +331,21 @@ pub fn spawn_maintenance(
             {
                 Ok(true) => {
                     retention.apply(store.as_ref(), now).await;
+                    // Patients stored before the search existed get their search terms, a page at a time.
+                    match crate::patients::index_missing_search_terms(
+                        store.as_ref(),
+                        accounts.keyring(),
+                        500,
+                        20_000,
+                    )
+                    .await
+                    {
+                        Ok(indexed) if indexed > 0 => {
+                            tracing::info!(indexed, "patients indexed for search")
+                        }
+                        Ok(_) => {}
+                        Err(error) => tracing::warn!(%error, "patient search indexing failed"),
+                    }
                     if let Err(error) = checkpointer.write(store.as_ref(), now).await {
                         tracing::warn!(%error, "audit checkpoint not written");
                     }

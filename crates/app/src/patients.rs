@@ -28,6 +28,129 @@ fn context(cpts: CptsId, id: PatientId) -> Vec<u8> {
     format!("patient:{cpts}:{id}").into_bytes()
 }
 
+/// The words a search may find a patient by, each a keyed hash scoped by the CPTS (see docs/security.md,
+/// "Recherche de patients"): every part of the family and given names (folded: no accent, no case), the birth
+/// date, the phone's ten digits.
+pub fn search_terms(keyring: &Keyring, cpts: CptsId, identity: &PatientIdentity) -> Vec<String> {
+    let scope = search_scope(cpts);
+    let mut words: Vec<String> = name_parts(&identity.family_name)
+        .chain(name_parts(&identity.given_names))
+        .map(|part| format!("nom:{part}"))
+        .collect();
+    if !identity.birth_date.trim().is_empty() {
+        words.push(format!("naissance:{}", identity.birth_date.trim()));
+    }
+    if let Some(phone) = identity
+        .phone
+        .as_deref()
+        .and_then(|p| maillage_domain::professional::parse_phone("Téléphone", p).ok())
+        .filter(|p| !p.is_empty())
+    {
+        words.push(format!("tel:{phone}"));
+    }
+    words.sort();
+    words.dedup();
+    words
+        .iter()
+        .map(|word| keyring.blind_index(&scope, word))
+        .collect()
+}
+
+/// What someone typed in a search box, as the terms a patient must all have: a phone number (ten digits,
+/// spaces allowed), or words that are each a birth date (JJ/MM/AAAA or AAAA-MM-JJ) or a whole name part.
+/// Empty text: no search. A word too short to be a name is refused, with the field named.
+pub fn query_terms(
+    keyring: &Keyring,
+    cpts: CptsId,
+    text: &str,
+) -> Result<Vec<String>, maillage_domain::ValidationError> {
+    const FIELD: &str = "Recherche";
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    if text.chars().count() > 100 {
+        return Err(maillage_domain::ValidationError::new(
+            FIELD,
+            "100 caractères au plus",
+        ));
+    }
+    let scope = search_scope(cpts);
+    let phone_like = text
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '.' | '-' | '+'));
+    let mut words = Vec::new();
+    if phone_like && text.chars().filter(char::is_ascii_digit).count() >= 9 {
+        let phone = maillage_domain::professional::parse_phone(FIELD, text)?;
+        words.push(format!("tel:{phone}"));
+    } else {
+        for word in text.split_whitespace() {
+            if let Ok(day) = maillage_domain::calendar::Day::parse(FIELD, word) {
+                words.push(format!("naissance:{}", day.iso()));
+                continue;
+            }
+            let parts: Vec<String> = name_parts(word).collect();
+            if parts.is_empty() {
+                return Err(maillage_domain::ValidationError::new(
+                    FIELD,
+                    format!("« {word} » : un nom entier (2 lettres au moins), une date de naissance JJ/MM/AAAA ou un téléphone à 10 chiffres"),
+                ));
+            }
+            words.extend(parts.into_iter().map(|part| format!("nom:{part}")));
+        }
+    }
+    Ok(words
+        .iter()
+        .map(|word| keyring.blind_index(&scope, word))
+        .collect())
+}
+
+/// Search terms live in their own space of the blind index: a term never equals a duplicate key.
+fn search_scope(cpts: CptsId) -> Vec<u8> {
+    format!("search:{cpts}").into_bytes()
+}
+
+/// The parts of a name as a search matches them: folded, split on spaces, hyphens and apostrophes, at least
+/// two letters ("Saint-Laurent d'Aigouze" → SAINT, LAURENT, AIGOUZE).
+fn name_parts(name: &str) -> impl Iterator<Item = String> + '_ {
+    crate::crypto::normalise_name(name)
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|part| part.chars().filter(char::is_ascii_alphabetic).count() >= 2)
+        .map(str::to_string)
+        .collect::<Vec<_>>()
+        .into_iter()
+}
+
+/// Writes the search terms of patients stored before the search existed, `batch` at a time, at most `limit`
+/// in all (the hourly upkeep calls it until none is left). Returns how many were indexed.
+pub async fn index_missing_search_terms(
+    store: &dyn Store,
+    keyring: &Keyring,
+    batch: i64,
+    limit: u64,
+) -> Result<u64, PatientError> {
+    let mut done = 0u64;
+    while done < limit {
+        let records = store.patients_without_search_terms(batch.max(1)).await?;
+        if records.is_empty() {
+            break;
+        }
+        for mut record in records {
+            let identity = opened_identity(keyring, &record)?;
+            record.search_terms = search_terms(keyring, record.cpts_id, &identity);
+            if record.search_terms.is_empty() {
+                // Nothing to find it by (no name, no date): a placeholder term keeps it from being scanned
+                // again and matches no search.
+                record.search_terms =
+                    vec![keyring.blind_index(b"search:none", &record.id.to_string())];
+            }
+            store.replace_search_terms(&record).await?;
+            done += 1;
+        }
+    }
+    Ok(done)
+}
+
 /// The row of a new patient: identity sealed with the active key and bound to the row, blind index for
 /// duplicates. For the missions that store a patient in the same transaction as their own record.
 pub fn sealed_record(
@@ -47,6 +170,7 @@ pub fn sealed_record(
         blind_index: keyring.blind_index(cpts.to_string().as_bytes(), &identity.match_key()),
         created_at: now,
         updated_at: now,
+        search_terms: search_terms(keyring, cpts, identity),
     })
 }
 
@@ -85,19 +209,8 @@ impl Patients {
         identity: &PatientIdentity,
     ) -> Result<PatientId, PatientError> {
         let id = PatientId::new();
-        let (sealed, blind_index) = self.seal(cpts, id, identity)?;
-        let now = now_ms();
-        self.store
-            .create_patient(&PatientRecord {
-                id,
-                cpts_id: cpts,
-                identity: sealed,
-                key_id: self.keyring.active_key_id().to_string(),
-                blind_index,
-                created_at: now,
-                updated_at: now,
-            })
-            .await?;
+        let record = sealed_record(&self.keyring, cpts, id, identity, now_ms())?;
+        self.store.create_patient(&record).await?;
         audit::record(
             self.store.as_ref(),
             &actor.in_cpts(cpts),
@@ -174,6 +287,13 @@ impl Patients {
                         &index,
                         now_ms(),
                     )
+                    .await?;
+                // With the blind index, the search terms follow a change of the index key.
+                self.store
+                    .replace_search_terms(&PatientRecord {
+                        search_terms: search_terms(&self.keyring, record.cpts_id, &identity),
+                        ..record
+                    })
                     .await?;
                 done += 1;
             }

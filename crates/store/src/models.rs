@@ -303,6 +303,9 @@ pub struct PatientRecord {
     pub blind_index: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Keyed hashes of the words a search may find this patient by (name parts, birth date, phone): written
+    /// with the row, never read back (a row read from the database has none here).
+    pub search_terms: Vec<String>,
 }
 
 impl std::fmt::Debug for PatientRecord {

@@ -4,11 +4,60 @@
 //! operator's command over the whole database.
 
 use crate::models::*;
-use crate::sql::{on_pool, SqlStore};
+use crate::sql::{on_pool, BeginWrite, SqlStore};
 use crate::Result;
 use async_trait::async_trait;
 use sqlx::FromRow;
 use uuid::Uuid;
+
+/// Replaces a patient's search terms inside an open transaction (`$tx`: `&mut Transaction`), so that the row
+/// and what finds it are written together. The same SQL for both engines.
+macro_rules! write_search_terms {
+    ($tx:expr, $record:expr) => {{
+        let record: &$crate::models::PatientRecord = $record;
+        sqlx::query("DELETE FROM patient_search_terms WHERE patient_id = $1")
+            .bind(record.id.0)
+            .execute(&mut **$tx)
+            .await?;
+        for term in &record.search_terms {
+            sqlx::query(
+                "INSERT INTO patient_search_terms (patient_id, cpts_id, term) VALUES ($1, $2, $3) \
+                 ON CONFLICT (patient_id, term) DO NOTHING",
+            )
+            .bind(record.id.0)
+            .bind(record.cpts_id.0)
+            .bind(term)
+            .execute(&mut **$tx)
+            .await?;
+        }
+    }};
+}
+pub(crate) use write_search_terms;
+
+/// A condition on `column` (a patient id): the patient has every one of `terms` in the CPTS bound as
+/// `cpts_param`. Terms are hex HMACs, checked here, so they are written into the text; anything else matches
+/// nothing.
+pub(crate) fn has_search_terms(column: &str, cpts_param: &str, terms: &[String]) -> String {
+    if terms.is_empty() {
+        return "1 = 1".into();
+    }
+    if !terms
+        .iter()
+        .all(|t| !t.is_empty() && t.len() <= 128 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return "1 = 0".into();
+    }
+    let mut distinct = terms.to_vec();
+    distinct.sort();
+    distinct.dedup();
+    let listed: Vec<String> = distinct.iter().map(|t| format!("'{t}'")).collect();
+    format!(
+        "{column} IN (SELECT patient_id FROM patient_search_terms WHERE cpts_id = {cpts_param} \
+         AND term IN ({}) GROUP BY patient_id HAVING COUNT(*) = {})",
+        listed.join(", "),
+        distinct.len()
+    )
+}
 
 #[async_trait]
 pub trait PatientStore: Send + Sync {
@@ -31,6 +80,10 @@ pub trait PatientStore: Send + Sync {
     ) -> Result<bool>;
     /// Up to `limit` patients, any CPTS, whose identity was not encrypted with `key_id` (key rotation).
     async fn patients_not_under_key(&self, key_id: &str, limit: i64) -> Result<Vec<PatientRecord>>;
+    /// Up to `limit` patients, any CPTS, without search terms (rows written before the search existed).
+    async fn patients_without_search_terms(&self, limit: i64) -> Result<Vec<PatientRecord>>;
+    /// Writes the search terms of `record` (its row exists already).
+    async fn replace_search_terms(&self, record: &PatientRecord) -> Result<()>;
 }
 
 #[derive(FromRow)]
@@ -52,6 +105,7 @@ impl From<PatientRow> for PatientRecord {
             identity: row.identity,
             key_id: row.key_id,
             blind_index: row.blind_index,
+            search_terms: Vec::new(),
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -65,17 +119,42 @@ impl PatientStore for SqlStore {
     async fn create_patient(&self, record: &PatientRecord) -> Result<()> {
         let sql =
             format!("INSERT INTO patients ({PATIENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)");
-        on_pool!(self, pool => sqlx::query(&sql)
-            .bind(record.id.0)
-            .bind(record.cpts_id.0)
-            .bind(&record.identity)
-            .bind(&record.key_id)
-            .bind(&record.blind_index)
-            .bind(record.created_at)
-            .bind(record.updated_at)
-            .execute(pool)
-            .await
-            .map(|_| ()))?;
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(&sql)
+                .bind(record.id.0)
+                .bind(record.cpts_id.0)
+                .bind(&record.identity)
+                .bind(&record.key_id)
+                .bind(&record.blind_index)
+                .bind(record.created_at)
+                .bind(record.updated_at)
+                .execute(&mut *tx)
+                .await?;
+            write_search_terms!(&mut tx, record);
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    async fn patients_without_search_terms(&self, limit: i64) -> Result<Vec<PatientRecord>> {
+        let sql = format!(
+            "SELECT {PATIENT_COLUMNS} FROM patients p WHERE NOT EXISTS \
+             (SELECT 1 FROM patient_search_terms t WHERE t.patient_id = p.id) ORDER BY id LIMIT $1"
+        );
+        let rows: Vec<PatientRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(limit)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn replace_search_terms(&self, record: &PatientRecord) -> Result<()> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            write_search_terms!(&mut tx, record);
+            tx.commit().await?;
+        });
         Ok(())
     }
 

@@ -178,6 +178,7 @@ impl From<maillage_app::doctor_search::DoctorSearchError> for WebError {
         match error {
             DoctorSearchError::Refused(message) => WebError::Conflict(message),
             DoctorSearchError::NotFound => WebError::NotFound,
+            DoctorSearchError::Invalid(problem) => WebError::BadRequest(problem.to_string()),
             DoctorSearchError::Store(e) => e.into(),
             other => WebError::Internal(other.to_string()),
         }

@@ -56,6 +56,9 @@ pub enum DoctorSearchError {
     /// Not a record this caller may handle, or none: told apart to nobody.
     #[error("not found")]
     NotFound,
+    /// A refused field, named (French).
+    #[error("{0}")]
+    Invalid(maillage_domain::ValidationError),
 }
 
 /// A role that may not do something finds nothing: the record's existence is not told.

@@ -158,16 +158,30 @@ impl DoctorSearch {
         self.declare_capacity_as(caller.audit(), caller.cpts(), capacity)
             .await
     }
-    /// Requests of the caller's CPTS matching `filter`, highest priority first: the listing is audited
-    /// (with `detail`: the page and the filter) before it is read.
+    /// Requests of the caller's CPTS matching `filter` and, when `search` is typed, whose patient it finds
+    /// (name, birth date or phone, through keyed terms: see [`crate::patients::query_terms`]), highest
+    /// priority first. The listing is audited (with `detail`: the page and the filter; whether a search was
+    /// made, never its text) before it is read.
     pub async fn list_requests(
         &self,
         caller: &Caller,
         filter: &RequestFilter,
+        search: &str,
         page: Page,
-        detail: serde_json::Value,
+        mut detail: serde_json::Value,
     ) -> Result<Vec<DoctorRequest>> {
         caller.require(Permission::ViewPatientRequests)?;
+        let filter = RequestFilter {
+            patient_terms: crate::patients::query_terms(&self.keyring, caller.cpts(), search)
+                .map_err(DoctorSearchError::Invalid)?,
+            ..filter.clone()
+        };
+        if let Some(object) = detail.as_object_mut() {
+            object.insert(
+                "search".into(),
+                serde_json::json!(!search.trim().is_empty()),
+            );
+        }
         audit::record(
             self.store.as_ref(),
             caller.audit(),
@@ -181,7 +195,7 @@ impl DoctorSearch {
         .await?;
         Ok(self
             .store
-            .list_doctor_requests(caller.cpts(), filter, page)
+            .list_doctor_requests(caller.cpts(), &filter, page)
             .await?)
     }
 

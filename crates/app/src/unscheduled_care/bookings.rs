@@ -13,11 +13,13 @@ use maillage_store::{BookingLine, BookingListQuery, BookingScope, Delivery, Page
 use uuid::Uuid;
 
 /// What the list asks for, in the people's words: a window of appointments and, optionally, a state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BookingFilter {
     pub from: i64,
     pub until: i64,
     pub show: BookingShow,
+    /// What was typed to find a patient (name, birth date or phone); empty: every patient.
+    pub search: String,
 }
 
 /// Which bookings of the window.
@@ -48,9 +50,17 @@ fn scope_of(caller: &Caller) -> BookingScope {
     }
 }
 
-/// The store's query for a filter, scoped to what the caller may list.
-fn query_of(caller: &Caller, filter: &BookingFilter, now: i64) -> BookingListQuery {
-    BookingListQuery {
+/// The store's query for a filter, scoped to what the caller may list; the typed search becomes its keyed
+/// terms (a wrong one is refused with the field named).
+fn query_of(
+    keyring: &crate::crypto::Keyring,
+    caller: &Caller,
+    filter: &BookingFilter,
+    now: i64,
+) -> Result<BookingListQuery> {
+    let patient_terms = crate::patients::query_terms(keyring, caller.cpts(), &filter.search)
+        .map_err(super::CareError::Invalid)?;
+    Ok(BookingListQuery {
         from: filter.from,
         until: filter.until,
         status: match filter.show {
@@ -59,7 +69,8 @@ fn query_of(caller: &Caller, filter: &BookingFilter, now: i64) -> BookingListQue
         },
         outcome_missing_before: (filter.show == BookingShow::OutcomeToRecord).then_some(now),
         scope: scope_of(caller),
-    }
+        patient_terms,
+    })
 }
 
 impl UnscheduledCare {
@@ -73,7 +84,7 @@ impl UnscheduledCare {
         page: Page,
     ) -> Result<Vec<ListedBooking>> {
         caller.require(Permission::BookSlots)?;
-        let query = query_of(caller, filter, now);
+        let query = query_of(&self.keyring, caller, filter, now)?;
         let lines = self
             .store
             .list_bookings(caller.cpts(), &query, page)
@@ -91,6 +102,8 @@ impl UnscheduledCare {
                     "from": filter.from,
                     "until": filter.until,
                     "patients": lines.iter().filter(|l| l.patient.is_some()).count(),
+                    // Whether a patient was searched for (never what was typed: it is personal data).
+                    "search": !filter.search.is_empty(),
                 })),
             )
             .await?;
@@ -117,7 +130,7 @@ impl UnscheduledCare {
         if !caller.may(Permission::BookSlots) {
             return Ok(0);
         }
-        let query = query_of(caller, filter, now);
+        let query = query_of(&self.keyring, caller, filter, now)?;
         Ok(self.store.count_bookings(caller.cpts(), &query).await?)
     }
 

@@ -49,9 +49,15 @@ async fn raw_dump(url: &str) -> Vec<u8> {
             .fetch_all(&pool)
             .await
             .unwrap();
+        let terms: Vec<(String,)> =
+            sqlx::query_as("SELECT row_to_json(t)::text FROM patient_search_terms t")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
         pool.close().await;
         rows.into_iter()
             .chain(audit)
+            .chain(terms)
             .flat_map(|(r,)| r.into_bytes())
             .collect()
     }
@@ -197,6 +203,69 @@ async fn key_rotation_re_encrypts_everything_and_old_keys_can_go() {
             .await
             .unwrap()
             .is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn search_terms_find_a_patient_by_one_word_only_in_her_cpts_and_old_rows_are_indexed() {
+    use maillage_app::patients::{index_missing_search_terms, query_terms, search_terms};
+    for_each_backend(|store, _url| async move {
+        let a = make_cpts(store.as_ref(), "a").await;
+        let b = make_cpts(store.as_ref(), "b").await;
+        let keyring =
+            Keyring::from_config(&format!("k1:{}", generate_key()), &generate_key()).unwrap();
+        let terms = search_terms(&keyring, a.id, &identity());
+        // Each way of typing finds her; a partial name, another date or another CPTS does not.
+        for typed in [
+            "zebulonnet",
+            "Apolline ZÉBULONNET",
+            "14/07/1948",
+            "04 66 12 34 56",
+        ] {
+            let wanted = query_terms(&keyring, a.id, typed).unwrap();
+            assert!(
+                !wanted.is_empty() && wanted.iter().all(|t| terms.contains(t)),
+                "{typed}"
+            );
+            let elsewhere = query_terms(&keyring, b.id, typed).unwrap();
+            assert!(!elsewhere.iter().any(|t| terms.contains(t)), "{typed} in b");
+        }
+        for typed in ["Zebulon", "15/07/1948", "0466123457"] {
+            let wanted = query_terms(&keyring, a.id, typed).unwrap();
+            assert!(!wanted.iter().all(|t| terms.contains(t)), "{typed}");
+        }
+        assert!(query_terms(&keyring, a.id, "").unwrap().is_empty());
+        let refused = query_terms(&keyring, a.id, "Z").unwrap_err();
+        assert_eq!(refused.field, "Recherche");
+        // A row written without terms (before the search existed) is indexed by the upkeep, once.
+        let record = maillage_app::patients::sealed_record(
+            &keyring,
+            a.id,
+            maillage_store::PatientId::new(),
+            &identity(),
+            1,
+        )
+        .unwrap();
+        store
+            .create_patient(&maillage_store::PatientRecord {
+                search_terms: Vec::new(),
+                ..record.clone()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            index_missing_search_terms(store.as_ref(), &keyring, 10, 100)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            index_missing_search_terms(store.as_ref(), &keyring, 10, 100)
+                .await
+                .unwrap(),
+            0
+        );
     })
     .await;
 }

@@ -101,6 +101,8 @@ pub struct RequestFilter {
     pub referrer: Option<UserId>,
     /// Only those waiting longer than their state allows, as of `now`.
     pub overdue_at: Option<i64>,
+    /// Only those whose patient has every one of these search terms (keyed hashes; empty: no search).
+    pub patient_terms: Vec<String>,
 }
 
 /// A change of state, applied only if the request is still in `from` (two people acting at once: one wins).
@@ -406,6 +408,7 @@ impl DoctorSearchStore for SqlStore {
                 .bind(patient.updated_at)
                 .execute(&mut *tx)
                 .await?;
+            crate::patients::write_search_terms!(&mut tx, patient);
             bind_criteria!(sqlx::query(&insert_request)
                 .bind(r.id)
                 .bind(r.cpts_id.0)
@@ -541,6 +544,13 @@ impl DoctorSearchStore for SqlStore {
         } else {
             conditions.push("$3 = $3".to_string());
         }
+        if !filter.patient_terms.is_empty() {
+            conditions.push(crate::patients::has_search_terms(
+                "patient_id",
+                "$1",
+                &filter.patient_terms,
+            ));
+        }
         let sql = format!(
             "SELECT {REQUEST_COLUMNS} FROM doctor_requests WHERE {} AND $2 = $2 \
              ORDER BY priority DESC, received_at, id LIMIT $4 OFFSET $5",
@@ -668,6 +678,7 @@ impl DoctorSearchStore for SqlStore {
                         .bind(patient.updated_at)
                         .execute(&mut *tx)
                         .await?;
+                    crate::patients::write_search_terms!(&mut tx, patient);
                 }
                 insert_event!(&mut *tx, cpts, id, event)?;
                 tx.append_audit(&self.audit_keys, audit).await?;

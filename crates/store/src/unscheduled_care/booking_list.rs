@@ -15,6 +15,8 @@ pub struct BookingListQuery {
     pub outcome_missing_before: Option<i64>,
     /// Whose bookings: the whole CPTS, or a member's (those they made and those on their own slots).
     pub scope: BookingScope,
+    /// Only those whose patient has every one of these search terms (keyed hashes; empty: no search).
+    pub patient_terms: Vec<String>,
 }
 
 /// The rows a caller may list, decided by the service from its record-level rule.
@@ -66,6 +68,7 @@ impl BookingLineRow {
                 blind_index: self.patient_blind_index.unwrap_or_default(),
                 created_at: self.patient_created_at.unwrap_or_default(),
                 updated_at: self.patient_updated_at.unwrap_or_default(),
+                search_terms: Vec::new(),
             }),
             _ => None,
         };
@@ -83,7 +86,7 @@ impl BookingLineRow {
 /// The joins and conditions of a list and of its count: `$1` the CPTS, `$2`–`$3` the window, `$4` whole
 /// CPTS or `$5`/`$6` a member's user and professional, `$7` a state, `$8` "outcome missing before". The scope is
 /// bound, never written into the text.
-fn list_conditions() -> String {
+fn list_conditions(terms: &[String]) -> String {
     format!(
         "FROM snp_slots s \
          JOIN snp_bookings b ON b.slot_id = s.id AND b.cpts_id = s.cpts_id \
@@ -91,8 +94,10 @@ fn list_conditions() -> String {
          WHERE s.cpts_id = $1 AND s.start_at >= $2 AND s.start_at < $3 \
          AND ($4 OR (b.booked_by = $5 OR s.professional_id = $6)) \
          AND ($7 IS NULL OR b.status = $7) \
-         AND ($8 IS NULL OR (b.status = '{confirmed}' AND b.outcome IS NULL AND s.start_at < $8))",
+         AND ($8 IS NULL OR (b.status = '{confirmed}' AND b.outcome IS NULL AND s.start_at < $8)) \
+         AND {searched}",
         confirmed = BookingStatus::Confirmed.code(),
+        searched = crate::patients::has_search_terms("b.patient_id", "$1", terms),
     )
 }
 
@@ -145,7 +150,7 @@ impl BookingListStore for SqlStore {
              p.blind_index AS patient_blind_index, p.created_at AS patient_created_at, \
              p.updated_at AS patient_updated_at \
              {} ORDER BY s.start_at, b.id LIMIT $9 OFFSET $10",
-            list_conditions()
+            list_conditions(&query.patient_terms)
         );
         let rows: Vec<BookingLineRow> = on_pool!(self, pool => bind_conditions!(sqlx::query_as(&sql), cpts, query)
             .bind(page.limit)
@@ -156,7 +161,7 @@ impl BookingListStore for SqlStore {
     }
 
     async fn count_bookings(&self, cpts: CptsId, query: &BookingListQuery) -> Result<i64> {
-        let sql = format!("SELECT COUNT(*) {}", list_conditions());
+        let sql = format!("SELECT COUNT(*) {}", list_conditions(&query.patient_terms));
         let count: i64 = on_pool!(self, pool => bind_conditions!(sqlx::query_scalar(&sql), cpts, query)
             .fetch_one(pool)
             .await)?;

@@ -642,6 +642,7 @@ impl UnscheduledCareStore for SqlStore {
                 .bind(patient.updated_at)
                 .execute(&mut *tx)
                 .await?;
+            crate::patients::write_search_terms!(&mut tx, patient);
             let confirmed = sqlx::query(confirm)
                 .bind(cpts.0)
                 .bind(booking)

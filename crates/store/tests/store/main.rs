@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 mod conformance;
+mod patients;
 mod security;
 mod snp_rota_and_indicators;
 mod unscheduled_care;

@@ -526,60 +526,6 @@ async fn totp_steps_cannot_be_replayed_and_challenges_count_attempts() {
 }
 
 #[tokio::test]
-async fn patients_are_found_only_inside_their_cpts() {
-    for_each_backend(|store, _url| async move {
-        let a = make_cpts(store.as_ref(), "a").await;
-        let b = make_cpts(store.as_ref(), "b").await;
-        let record = PatientRecord {
-            id: PatientId::new(),
-            cpts_id: a.id,
-            identity: vec![9, 9, 9],
-            key_id: "k1".into(),
-            blind_index: "idx".into(),
-            created_at: 1,
-            updated_at: 1,
-        };
-        store.create_patient(&record).await.unwrap();
-        assert_eq!(
-            store.find_patient(a.id, record.id).await.unwrap(),
-            Some(record.clone())
-        );
-        assert_eq!(store.find_patient(b.id, record.id).await.unwrap(), None);
-        assert_eq!(
-            store
-                .find_patients_by_blind_index(a.id, "idx")
-                .await
-                .unwrap()
-                .len(),
-            1
-        );
-        assert!(store
-            .find_patients_by_blind_index(b.id, "idx")
-            .await
-            .unwrap()
-            .is_empty());
-        assert!(!store
-            .update_patient_identity(b.id, record.id, &[1], "k2", "i2", 2)
-            .await
-            .unwrap());
-        assert_eq!(
-            store.patients_not_under_key("k2", 10).await.unwrap().len(),
-            1
-        );
-        assert!(store
-            .update_patient_identity(a.id, record.id, &[1], "k2", "i2", 2)
-            .await
-            .unwrap());
-        assert!(store
-            .patients_not_under_key("k2", 10)
-            .await
-            .unwrap()
-            .is_empty());
-    })
-    .await;
-}
-
-#[tokio::test]
 async fn rate_limit_windows_count_every_hit_and_restart_after_their_length() {
     for_each_backend(|store, _url| async move {
         let hour = 3_600_000;

@@ -141,6 +141,7 @@ pub(super) fn patient(cpts: CptsId) -> PatientRecord {
         blind_index: "index".into(),
         created_at: 0,
         updated_at: 0,
+        search_terms: vec!["5e".into()],
     }
 }
 

@@ -581,3 +581,67 @@ async fn a_public_submission_naming_someone_already_waiting_changes_nothing_unti
         );
     }
 }
+
+#[tokio::test]
+async fn the_secretariat_finds_a_request_by_the_patients_name_birth_date_or_phone() {
+    for app in each_backend().await {
+        let cpts = demo_cpts(&app, DEMO_CPTS_SLUG).await;
+        let partner = app.login_as(PARTNER).await;
+        let base = "/c/camargue-gardoise/medecin-traitant";
+        let created = app
+            .post_form(
+                &format!("{base}/nouvelle"),
+                Some(&partner.cookie),
+                &[
+                    ("csrf", partner.csrf.as_str()),
+                    ("referrer", "Antenne de Lunel"),
+                    ("family_name", "Recherché-Essai"),
+                    ("given_names", "Zoé"),
+                    ("birth_date", "07/08/1951"),
+                    ("commune", "30133"),
+                    ("phone", "0466001122"),
+                    ("criteria", "loss_of_autonomy"),
+                    ("consent", "oui"),
+                ],
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::SEE_OTHER);
+        let request = open_requests(&app, cpts.id)
+            .await
+            .into_iter()
+            .find(|r| r.channel == "partner" && r.referrer.contains("Antenne de Lunel"))
+            .unwrap();
+        let link = format!("{base}/demandes/{}", request.id);
+        let secretary = app.login_as(SECRETARY).await;
+        let listed_before = app.audit_of(cpts.id, "doctor_requests_listed").await.len();
+        for search in ["recherche-essai", "Zoé", "1951-08-07", "04.66.00.11.22"] {
+            let found = app
+                .get(
+                    &format!("{base}?q={}", maillage_web::access::url_encode(search)),
+                    Some(&secretary),
+                )
+                .await;
+            assert_eq!(found.status, StatusCode::OK, "{search}");
+            assert!(found.body.contains(&link), "{search}");
+            // Only what matches: the demo's other requests are not listed.
+            assert_eq!(found.body.matches("— ouvrir</a>").count(), 1, "{search}");
+        }
+        // The search is audited as a listing, saying that a search was made and never what was typed.
+        let listed = app.audit_of(cpts.id, "doctor_requests_listed").await;
+        assert!(listed.len() >= listed_before + 4);
+        let last = listed.last().unwrap();
+        assert!(!format!("{last:?}").contains("Recherch"), "{last:?}");
+        // A different date, an unknown name: nothing.
+        for search in ["07/08/1952", "Inconnue"] {
+            let found = app
+                .get(&format!("{base}?q={search}"), Some(&secretary))
+                .await;
+            assert!(!found.body.contains(&link), "{search}");
+        }
+        let bad = app
+            .get(&format!("{base}?q=31/02/1951"), Some(&secretary))
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.contains("Recherche"));
+    }
+}

@@ -62,6 +62,68 @@ async fn the_dashboard_expects_tomorrows_patients_once_their_booking_is_confirme
             .await;
         assert_eq!(confirmed.status, StatusCode::SEE_OTHER);
         assert_eq!(expected_on(&app, &secretary, &tomorrow).await, before + 1);
+        // The secretary finds the booking by the patient's name (a whole part, any case or accent), her birth
+        // date or her phone; an unknown name finds nothing; a word too short is refused with the field named.
+        for search in [
+            "demain-snp",
+            "SNP",
+            "Léa Demain-Snp",
+            "03/03/1980",
+            "06 11 22 33 55",
+        ] {
+            let found = app
+                .get(
+                    &format!(
+                        "{base}/reservations?q={}",
+                        maillage_web::access::url_encode(search)
+                    ),
+                    Some(&secretary),
+                )
+                .await;
+            assert_eq!(found.status, StatusCode::OK, "{search}");
+            assert!(
+                found.body.contains("Demain-Snp"),
+                "{search}: {}",
+                found.body
+            );
+        }
+        let none = app
+            .get(&format!("{base}/reservations?q=Dupontel"), Some(&secretary))
+            .await;
+        assert!(!none.body.contains("Demain-Snp Léa"));
+        let short = app
+            .get(&format!("{base}/reservations?q=D"), Some(&secretary))
+            .await;
+        assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(short.body.contains("Recherche"));
+        // Another CPTS's coordination finds nothing by the same words.
+        let other = app.login_as(OTHER_COORDINATOR).await;
+        let elsewhere = app
+            .get(
+                &format!(
+                    "/c/{OTHER_DEMO_CPTS_SLUG}/soins-non-programmes/reservations?q=Demain-Snp"
+                ),
+                Some(&other),
+            )
+            .await;
+        assert_eq!(elsewhere.status, StatusCode::OK);
+        assert!(!elsewhere.body.contains("Demain-Snp Léa"));
+        // A raw read: the terms are keyed hashes, nothing of the name, date or phone.
+        let url = &app._database.url;
+        assert_eq!(
+            maillage_store::testing::raw_count(
+                url,
+                "SELECT COUNT(*) FROM patient_search_terms WHERE length(term) <> 64 \
+                 OR upper(term) LIKE '%DEMAIN%' OR term LIKE '%0611223355%'"
+            )
+            .await,
+            0
+        );
+        assert!(
+            maillage_store::testing::raw_count(url, "SELECT COUNT(*) FROM patient_search_terms")
+                .await
+                > 0
+        );
         // The partner, who books nothing, has no such line.
         let partner = app.login_as(PARTNER).await;
         assert_eq!(expected_on(&app, &partner, &tomorrow).await, 0);

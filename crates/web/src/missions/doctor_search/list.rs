@@ -23,6 +23,8 @@ pub(super) struct ListPage {
     pub(super) notice_public_url: String,
     /// Requests the secretariat must decide on (merge or keep apart), oldest first.
     pub(super) possible_duplicates: Vec<RequestRow>,
+    /// The patient searched for, as typed.
+    pub(super) search: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -31,6 +33,9 @@ pub(super) struct ListParams {
     pub(super) etat: String,
     #[serde(default)]
     pub(super) retard: String,
+    /// A patient's name, birth date or phone.
+    #[serde(default)]
+    pub(super) q: String,
     pub(super) page: Option<i64>,
 }
 
@@ -78,6 +83,8 @@ pub(super) async fn list(
     let filter = RequestFilter {
         states: match selected {
             Some(s) => vec![s],
+            // A patient searched for: whatever became of her requests.
+            None if !params.q.trim().is_empty() => Vec::new(),
             // By default the work to do: every open request.
             None => RequestState::ALL
                 .into_iter()
@@ -86,21 +93,24 @@ pub(super) async fn list(
         },
         referrer: None,
         overdue_at: overdue_only.then_some(now),
+        patient_terms: Vec::new(),
     };
     let service = &state.missions.doctor_search;
     let rows = service
         .list_requests(
             &caller,
             &filter,
+            &params.q,
             lookahead(number, PAGE_SIZE),
             serde_json::json!({ "page": number, "state": params.etat }),
         )
         .await?;
     let base = format!(
-        "/c/{}/{BASE}?etat={}&retard={}",
+        "/c/{}/{BASE}?etat={}&retard={}&q={}",
         context.cpts.slug,
         selected.map(RequestState::code).unwrap_or_default(),
-        if overdue_only { "1" } else { "" }
+        if overdue_only { "1" } else { "" },
+        crate::access::url_encode(params.q.trim())
     );
     let (rows, pager) = paginate(rows, &base, number, PAGE_SIZE);
     let by_state = service.counts_by_state(&caller).await?;
@@ -137,5 +147,6 @@ pub(super) async fn list(
             state.config.server.base_url(),
             context.cpts.slug
         ),
+        search: params.q.trim().to_string(),
     }))
 }

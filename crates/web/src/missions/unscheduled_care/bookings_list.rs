@@ -27,6 +27,8 @@ pub(super) struct BookingsPage {
     /// "du 03/12/2026" or "du 27/11/2026 au 03/12/2026".
     pub(super) period: String,
     pub(super) show: String,
+    /// The patient searched for, as typed.
+    pub(super) search: String,
     pub(super) rows: Vec<BookingRow>,
     pub(super) pager: crate::views::Pager,
 }
@@ -40,10 +42,16 @@ pub(super) struct BookingsParams {
     pub(super) au: String,
     #[serde(default)]
     pub(super) etat: String,
+    /// A patient's name, birth date or phone.
+    #[serde(default)]
+    pub(super) q: String,
     pub(super) page: Option<i64>,
 }
 
 const BOOKINGS_PAGE: i64 = 50;
+
+/// How far back a search without a day looks (then up to the day after tomorrow).
+const SEARCH_DAYS_BACK: i64 = 28;
 
 /// The longest range the list shows at once.
 const LONGEST_RANGE_DAYS: i64 = 31;
@@ -72,6 +80,7 @@ pub async fn to_do(
         from: paris_to_utc(today.plus_days(1 - OUTCOME_DAYS), 0),
         until: paris_to_utc(today.plus_days(1), 0),
         show: BookingShow::OutcomeToRecord,
+        search: String::new(),
     };
     let missing = service
         .count_bookings(caller, &late, now)
@@ -100,6 +109,7 @@ pub async fn to_do(
                     from: paris_to_utc(day, 0).max(if offset == 0 { now } else { 0 }),
                     until: paris_to_utc(day.plus_days(1), 0),
                     show: BookingShow::Only(BookingStatus::Confirmed),
+                    search: String::new(),
                 },
                 now,
             )
@@ -139,11 +149,16 @@ pub(super) async fn bookings(
 ) -> WebResult<Response> {
     use maillage_domain::unscheduled_care::BookingStatus;
     let now = now_ms();
+    let today = utc_to_paris(now).0;
+    let searching = !params.q.trim().is_empty();
+    // A patient searched for without a day: her bookings of the last four weeks and the coming days.
     let day = match params.jour.trim() {
-        "" => utc_to_paris(now).0,
+        "" if searching => today.plus_days(-SEARCH_DAYS_BACK),
+        "" => today,
         text => Day::parse("Jour", text).map_err(|e| WebError::BadRequest(e.to_string()))?,
     };
     let last = match params.au.trim() {
+        "" if searching && params.jour.trim().is_empty() => today.plus_days(2),
         "" => day,
         text => Day::parse("Au", text).map_err(|e| WebError::BadRequest(e.to_string()))?,
     };
@@ -169,6 +184,7 @@ pub(super) async fn bookings(
         from: paris_to_utc(day, 0),
         until: paris_to_utc(last.plus_days(1), 0),
         show,
+        search: params.q.trim().to_string(),
     };
     let number = crate::forms::page_number(params.page);
     let listed = state
@@ -183,11 +199,12 @@ pub(super) async fn bookings(
         .await
         .map_err(care_error)?;
     let base = format!(
-        "/c/{}/{BASE}/reservations?jour={}&au={}&etat={}",
+        "/c/{}/{BASE}/reservations?jour={}&au={}&etat={}&q={}",
         context.cpts.slug,
         day.iso(),
         last.iso(),
-        params.etat
+        params.etat,
+        crate::access::url_encode(params.q.trim())
     );
     let (listed, pager) = paginate(listed, &base, number, BOOKINGS_PAGE);
     let mut professionals = Professionals::default();
@@ -247,6 +264,7 @@ pub(super) async fn bookings(
             format!("du {} au {}", day.french(), last.french())
         },
         show: params.etat.clone(),
+        search: params.q.trim().to_string(),
         rows,
         pager,
     }))
