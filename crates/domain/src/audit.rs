@@ -34,6 +34,8 @@ pub enum AuditAction {
     UserDisabled,
     UserEnabled,
     RoleGranted,
+    ReferralsViewed,
+    ReferralInformationAdded,
     MembershipSuspended,
     MembershipRestored,
     InvitationSent,
@@ -90,7 +92,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 70] = [
+    pub const ALL: [AuditAction; 72] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -108,6 +110,8 @@ impl AuditAction {
         AuditAction::UserDisabled,
         AuditAction::UserEnabled,
         AuditAction::RoleGranted,
+        AuditAction::ReferralsViewed,
+        AuditAction::ReferralInformationAdded,
         AuditAction::MembershipSuspended,
         AuditAction::MembershipRestored,
         AuditAction::InvitationSent,
@@ -182,6 +186,8 @@ impl AuditAction {
             AuditAction::UserDisabled => "user_disabled",
             AuditAction::UserEnabled => "user_enabled",
             AuditAction::RoleGranted => "role_granted",
+            AuditAction::ReferralsViewed => "referrals_viewed",
+            AuditAction::ReferralInformationAdded => "referral_information_added",
             AuditAction::MembershipSuspended => "membership_suspended",
             AuditAction::MembershipRestored => "membership_restored",
             AuditAction::InvitationSent => "invitation_sent",
@@ -261,6 +267,8 @@ impl AuditAction {
             AuditAction::UserDisabled => "Compte désactivé",
             AuditAction::UserEnabled => "Compte réactivé",
             AuditAction::RoleGranted => "Rôle attribué",
+            AuditAction::ReferralsViewed => "Consultation de ses adressages par le partenaire",
+            AuditAction::ReferralInformationAdded => "Information ajoutée par le partenaire",
             AuditAction::MembershipSuspended => "Accès à la CPTS suspendu",
             AuditAction::MembershipRestored => "Accès à la CPTS rétabli",
             AuditAction::InvitationSent => "Invitation envoyée",

@@ -38,7 +38,7 @@ pub use directory::{
 pub use doctor_search::{
     CapacityEntry, DoctorRequest, DoctorSearchFigures, DoctorSearchOversight, DoctorSearchStore,
     DuplicateReviewStore, GpCapacity, GpCapacityStore, Proposal, ProposalStatus, ProposalStore,
-    ProposalView, RequestEvent, RequestFilter, StaleCapacity, StateChange,
+    ProposalView, ReferralStore, RequestEvent, RequestFilter, StaleCapacity, StateChange,
 };
 pub use error::{decode, StoreError};
 pub use invitations::{Invitation, InvitationStore};
@@ -116,6 +116,7 @@ pub trait Store:
     + ProposalStore
     + DoctorSearchOversight
     + DuplicateReviewStore
+    + ReferralStore
     + UnscheduledCareStore
     + BookingListStore
     + RotaStore

@@ -18,6 +18,19 @@ pub(super) async fn seed_doctor_search(
         Some(email) => store.find_user_by_email(email).await?,
         None => None,
     };
+    // The demo's DAC account referred the DAC's requests of the CPTS where it is a partner: she follows
+    // them in "Mes adressages".
+    let mut dac = None;
+    for login in DEMO_LOGINS
+        .iter()
+        .filter(|l| matches!(l.role, Some((_, Role::Partner))))
+    {
+        if let Some(user) = store.find_user_by_email(login.email).await? {
+            if let Some((Role::Partner, _)) = store.membership(cpts, user.id).await? {
+                dac = Some(user.id);
+            }
+        }
+    }
     if let (Some(first), Some(user)) = (gps.first(), account) {
         store
             .link_professional_account(cpts, user.id, first.id)
@@ -184,7 +197,7 @@ pub(super) async fn seed_doctor_search(
         let origin = Origin {
             channel: *channel,
             referrer: (*referrer).into(),
-            referrer_user: None,
+            referrer_user: dac.filter(|_| referrer.starts_with("DAC")),
             consent_method: "démonstration (données fictives)".into(),
             recorded_by: None,
         };

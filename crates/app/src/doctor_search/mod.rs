@@ -8,7 +8,9 @@ pub mod indicators;
 mod lists;
 mod pages;
 mod proposals;
+mod referrals;
 pub use proposals::SentProposals;
+pub use referrals::{Referral, INFORMATION_MAX_CHARS};
 mod requests;
 mod upkeep;
 

@@ -7,10 +7,12 @@ mod capacities;
 mod duplicates;
 mod oversight;
 mod proposals;
+mod referrals;
 pub use capacities::*;
 pub use duplicates::*;
 pub use oversight::*;
 pub use proposals::*;
+pub use referrals::*;
 
 use crate::audit::{commit_audited, AuditTx};
 

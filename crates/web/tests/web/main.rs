@@ -25,6 +25,7 @@ mod doctor_search;
 mod hardening;
 mod messages;
 mod platform;
+mod referrals;
 mod sas;
 mod snp_work_lists;
 mod team;
@@ -332,6 +333,34 @@ impl TestApp {
                     .await
                     .unwrap()[0]
                     .id
+            } else if path.contains("/medecin-traitant/adressages/") {
+                // A referral of the demo's partner (her own, as the route requires).
+                let partner = self
+                    .store
+                    .find_user_by_email(PARTNER)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                let filter = maillage_store::RequestFilter {
+                    referrer: Some(partner.id),
+                    ..Default::default()
+                };
+                let mine = self
+                    .store
+                    .list_doctor_requests(id, &filter, page)
+                    .await
+                    .unwrap();
+                match mine.first() {
+                    Some(request) => request.id,
+                    // Another CPTS's demo has no partner: any request (found by nobody there).
+                    None => {
+                        self.store
+                            .list_doctor_requests(id, &Default::default(), page)
+                            .await
+                            .unwrap()[0]
+                            .id
+                    }
+                }
             } else if path.contains("/medecin-traitant/demandes/") {
                 self.store
                     .list_doctor_requests(id, &Default::default(), page)

@@ -84,6 +84,24 @@ pub fn routes(router: GuardedRouter) -> GuardedRouter {
             referrals,
         )
         .get(
+            "/c/{cpts}/medecin-traitant/adressages/{id}",
+            Access::Cpts(Permission::SubmitReferral),
+            "Un de mes adressages : le patient, l'historique, ajouter une information ou retirer",
+            referral_page,
+        )
+        .post(
+            "/c/{cpts}/medecin-traitant/adressages/{id}/information",
+            Access::Cpts(Permission::SubmitReferral),
+            "Information ajoutée par le partenaire à son adressage",
+            add_information,
+        )
+        .post(
+            "/c/{cpts}/medecin-traitant/adressages/{id}/retirer",
+            Access::Cpts(Permission::SubmitReferral),
+            "Retrait d'un adressage par le partenaire (après confirmation)",
+            withdraw_referral,
+        )
+        .get(
             "/c/{cpts}/medecin-traitant/demandes/{id}",
             Access::Cpts(Permission::ViewPatientRequests),
             "Page d'une demande (identité déchiffrée, historique)",
