@@ -10,6 +10,11 @@ use rust_xlsxwriter::{Format, Workbook, XlsxError};
 pub enum Cell {
     Text(String),
     Number(f64),
+    /// An instant (milliseconds since 1970, UTC), written as its Paris date and time: a typed date-time cell
+    /// in XLSX, "JJ/MM/AAAA HH:MM" in CSV.
+    DateTime(i64),
+    /// A calendar day: a typed date cell in XLSX, "JJ/MM/AAAA" in CSV.
+    Date(maillage_domain::calendar::Day),
     Empty,
 }
 
@@ -20,6 +25,11 @@ impl Cell {
             Cell::Text(text) => text.clone(),
             Cell::Number(n) if n.fract() == 0.0 => format!("{n:.0}"),
             Cell::Number(n) => format!("{n:.2}").replace('.', ","),
+            Cell::DateTime(instant) => {
+                let (day, minute) = maillage_domain::calendar::utc_to_paris(*instant);
+                format!("{} {:02}:{:02}", day.french(), minute / 60, minute % 60)
+            }
+            Cell::Date(day) => day.french(),
             Cell::Empty => String::new(),
         }
     }
@@ -59,12 +69,26 @@ impl From<bool> for Cell {
 #[error("écriture du fichier Excel : {0}")]
 pub struct ExportError(#[from] XlsxError);
 
+fn excel_day(
+    day: maillage_domain::calendar::Day,
+) -> Result<rust_xlsxwriter::ExcelDateTime, ExportError> {
+    Ok(rust_xlsxwriter::ExcelDateTime::from_ymd(
+        u16::try_from(day.year).unwrap_or(1900),
+        u8::try_from(day.month).unwrap_or(1),
+        u8::try_from(day.day).unwrap_or(1),
+    )?)
+}
+
 /// An XLSX workbook written sheet after sheet, row after row.
 pub struct Xlsx {
     workbook: Workbook,
     sheet: Option<usize>,
     row: u32,
     header: Format,
+    date: Format,
+    date_time: Format,
+    /// Columns of the current sheet already widened for a date and time.
+    widened: Vec<u16>,
 }
 
 impl Default for Xlsx {
@@ -80,6 +104,9 @@ impl Xlsx {
             sheet: None,
             row: 0,
             header: Format::new().set_bold(),
+            date: Format::new().set_num_format("dd/mm/yyyy"),
+            date_time: Format::new().set_num_format("dd/mm/yyyy hh:mm"),
+            widened: Vec::new(),
         }
     }
 
@@ -101,6 +128,7 @@ impl Xlsx {
         worksheet.set_freeze_panes(1, 0)?;
         self.sheet = Some(index);
         self.row = 1;
+        self.widened.clear();
         Ok(())
     }
 
@@ -120,7 +148,29 @@ impl Xlsx {
                 Cell::Number(n) => {
                     worksheet.write_number(self.row, column, *n)?;
                 }
-                _ => {}
+                Cell::DateTime(instant) => {
+                    let (day, minute) = maillage_domain::calendar::utc_to_paris(*instant);
+                    let value = excel_day(day)?.and_hms(
+                        u16::try_from(minute / 60).unwrap_or(0),
+                        u8::try_from(minute % 60).unwrap_or(0),
+                        0,
+                    )?;
+                    worksheet.write_datetime_with_format(
+                        self.row,
+                        column,
+                        &value,
+                        &self.date_time,
+                    )?;
+                    if !self.widened.contains(&column) {
+                        worksheet.set_column_width(column, 17)?;
+                        self.widened.push(column);
+                    }
+                }
+                Cell::Date(day) => {
+                    let value = excel_day(*day)?;
+                    worksheet.write_datetime_with_format(self.row, column, &value, &self.date)?;
+                }
+                Cell::Text(_) | Cell::Empty => {}
             }
         }
         self.row += 1;

@@ -24,6 +24,7 @@ pub mod notify;
 pub mod patients;
 pub mod proxies;
 pub mod rate_limit;
+pub mod spreadsheet;
 pub mod team;
 pub mod tokens;
 pub mod unscheduled_care;

@@ -51,6 +51,22 @@ impl Criterion {
         Criterion::ALL.into_iter().find(|c| c.code() == code)
     }
 
+    /// A criterion as a list may write it: its code, its French label or short label, accents and case
+    /// ignored ("Perte d'autonomie", "perte d autonomie", "C2S", "ALD").
+    pub fn parse_written(text: &str) -> Option<Criterion> {
+        let folded = crate::text::fold(text);
+        if folded.is_empty() {
+            return None;
+        }
+        Criterion::parse(text.trim()).or_else(|| {
+            Criterion::ALL.into_iter().find(|c| {
+                crate::text::fold(c.label()) == folded
+                    || crate::text::fold(c.short_label()) == folded
+                    || (*c == Criterion::Css && folded == "c2s")
+            })
+        })
+    }
+
     /// How the form asks for it.
     pub fn label(self) -> &'static str {
         match self {
@@ -729,5 +745,30 @@ mod tests {
         assert_eq!(median(&mut [5, 1, 3]), Some(3));
         assert_eq!(median(&mut [4, 1, 3, 2]), Some(2));
         assert_eq!(median(&mut []), None);
+    }
+}
+
+#[cfg(test)]
+mod written_criteria_tests {
+    use super::Criterion;
+
+    #[test]
+    fn criteria_are_read_in_french_or_by_code() {
+        assert_eq!(Criterion::parse_written("ald"), Some(Criterion::Ald));
+        assert_eq!(
+            Criterion::parse_written(" Perte d'autonomie "),
+            Some(Criterion::LossOfAutonomy)
+        );
+        assert_eq!(
+            Criterion::parse_written("PRECARITE"),
+            Some(Criterion::Precarity)
+        );
+        assert_eq!(Criterion::parse_written("C2S"), Some(Criterion::Css));
+        assert_eq!(
+            Criterion::parse_written("médecin parti"),
+            Some(Criterion::FormerGpLeft)
+        );
+        assert_eq!(Criterion::parse_written("autre"), None);
+        assert_eq!(Criterion::parse_written(""), None);
     }
 }

@@ -95,6 +95,67 @@ pub fn find(code: &InseeCode) -> Option<&'static Commune> {
         .map(|i| &all[i])
 }
 
+/// The one commune a person means by what she typed in a list or a form: its INSEE code (first), else its
+/// postal code or its name (accents, case and hyphens ignored). When a postal code or a name fits several communes, the
+/// refusal names them (with their department) so that the line can be corrected.
+pub fn resolve_commune(
+    field: &'static str,
+    text: &str,
+) -> Result<&'static Commune, ValidationError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(ValidationError::new(
+            field,
+            "obligatoire (code INSEE, code postal ou nom)",
+        ));
+    }
+    // An INSEE code first: lists and forms carry it, and five digits that are one commune's INSEE code
+    // may be another's postal code (30220 is Roquedur's code and Aigues-Mortes's postal code).
+    if let Some(commune) = InseeCode::parse(text).ok().and_then(|code| find(&code)) {
+        return Ok(commune);
+    }
+    let digits = text.chars().all(|c| c.is_ascii_digit());
+    let matching: Vec<&'static Commune> = if digits {
+        communes()
+            .iter()
+            .filter(|c| c.postal_codes.iter().any(|p| p == text))
+            .collect()
+    } else {
+        let folded = fold(text);
+        communes()
+            .iter()
+            .filter(|c| c.folded_name == folded)
+            .collect()
+    };
+    match matching.as_slice() {
+        [one] => Ok(one),
+        [] if digits => Err(ValidationError::new(
+            field,
+            format!("« {text} » : aucune commune n'a ce code INSEE ni ce code postal"),
+        )),
+        [] => Err(ValidationError::new(
+            field,
+            format!("« {text} » : aucune commune de ce nom (vérifiez l'orthographe, ou donnez le code INSEE)"),
+        )),
+        several => {
+            let named: Vec<String> = several
+                .iter()
+                .take(6)
+                .map(|c| format!("{} ({}, INSEE {})", c.name, c.departement, c.code))
+                .collect();
+            Err(ValidationError::new(
+                field,
+                format!(
+                    "« {text} » désigne {} communes : {}{} — donnez le code INSEE",
+                    several.len(),
+                    named.join(", "),
+                    if several.len() > 6 { ", …" } else { "" }
+                ),
+            ))
+        }
+    }
+}
+
 /// Communes matching `query`: by postal code (or INSEE code) when it is digits, otherwise by name, accents and
 /// case ignored. Names that start with the query come first, then larger communes.
 pub fn search(query: &str, limit: usize) -> Vec<&'static Commune> {
@@ -368,5 +429,49 @@ mod tests {
         let d = distance_km(paris, marseille);
         assert!((d - 661.0).abs() < 5.0, "{d}");
         assert_eq!(distance_km(paris, paris), 0.0);
+    }
+}
+
+#[cfg(test)]
+mod resolve_tests {
+    use super::resolve_commune;
+
+    #[test]
+    fn a_commune_is_found_by_insee_code_postal_code_or_name_and_ambiguities_are_named() {
+        assert_eq!(
+            resolve_commune("Commune", "30003").unwrap().name,
+            "Aigues-Mortes"
+        );
+        assert_eq!(resolve_commune("Commune", "2A004").unwrap().name, "Ajaccio");
+        assert_eq!(
+            resolve_commune("Commune", "aigues mortes").unwrap().code,
+            "30003"
+        );
+        // An INSEE code wins over the same digits as another commune's postal code.
+        assert_eq!(
+            resolve_commune("Commune", "30220").unwrap().name,
+            "Roquedur"
+        );
+        assert_eq!(
+            resolve_commune("Commune", "30133").unwrap().name,
+            "Le Grau-du-Roi"
+        );
+        // A postal code of one commune, one shared by several (both named), a name borne in several places.
+        assert_eq!(
+            resolve_commune("Commune", "30480").unwrap_err().field,
+            "Commune"
+        );
+        let shared = resolve_commune("Commune", "30600").unwrap_err();
+        assert!(
+            shared.message.contains("Vauvert") && shared.message.contains("Vestric"),
+            "{}",
+            shared.message
+        );
+        let homonyms = resolve_commune("Commune", "Saint-Laurent-d'Olt").map(|c| c.code.clone());
+        assert!(homonyms.is_ok(), "{homonyms:?}");
+        let many = resolve_commune("Commune", "Saint-Martin").unwrap_err();
+        assert!(many.message.contains("désigne"), "{}", many.message);
+        assert!(resolve_commune("Commune", "Nulle-Part-sur-Mer").is_err());
+        assert!(resolve_commune("Commune", "").is_err());
     }
 }

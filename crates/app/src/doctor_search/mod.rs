@@ -29,7 +29,7 @@ use maillage_domain::doctor_search::{
     age_group, age_on, priority, Channel, ConsentBy, Criteria, Criterion, Priority, PriorityRules,
     RequestState, CONSENT_VERSION,
 };
-use maillage_domain::identifiers::{person_name, Email, InseeCode};
+use maillage_domain::identifiers::{person_name, Email};
 use maillage_domain::matching::{solve_with, MatchDoctor, MatchRequest};
 use maillage_domain::professional::parse_phone;
 use maillage_domain::structures::parse_date;
@@ -139,19 +139,10 @@ impl RequestFields {
             )
             .unwrap_or_default();
         let commune = problems
-            .keep(match InseeCode::parse(self.commune.trim()) {
-                Ok(code) if maillage_domain::territory::find(&code).is_some() => {
-                    Ok(code.as_str().to_string())
-                }
-                Ok(code) => Err(ValidationError::new(
-                    "Commune",
-                    format!("aucune commune n'a le code {}", code.as_str()),
-                )),
-                Err(_) => Err(ValidationError::new(
-                    "Commune",
-                    "choisissez une commune de la liste (code INSEE)",
-                )),
-            })
+            .keep(
+                maillage_domain::territory::resolve_commune("Commune", &self.commune)
+                    .map(|commune| commune.code.clone()),
+            )
             .unwrap_or_default();
         let phone = problems
             .keep(parse_phone("Téléphone", &self.phone))
@@ -187,7 +178,7 @@ impl RequestFields {
         }
         let mut criteria = Criteria::default();
         for code in &self.criteria {
-            match Criterion::parse(code.trim()) {
+            match Criterion::parse_written(code) {
                 Some(criterion) => criteria.set(criterion, true),
                 None if code.trim().is_empty() => {}
                 None => problems.add(

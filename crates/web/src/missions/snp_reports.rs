@@ -524,8 +524,8 @@ async fn each_slot_row(
                 "libre"
             };
             write(vec![
-                french_slot_time(s.start_at).into(),
-                french_slot_time(s.end_at).into(),
+                Cell::DateTime(s.start_at),
+                Cell::DateTime(s.end_at),
                 name.into(),
                 rpps.into(),
                 profession_label(&s.profession_code).unwrap_or("").into(),

@@ -23,6 +23,7 @@ mod accounts;
 mod architecture;
 mod doctor_search;
 mod hardening;
+mod lists;
 mod messages;
 mod platform;
 mod referrals;

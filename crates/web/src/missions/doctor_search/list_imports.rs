@@ -85,6 +85,13 @@ pub(super) async fn receive_list(
                 if bytes.is_empty() {
                     return Err("Fichier : choisissez un fichier non vide.".into());
                 }
+                // An Excel workbook is read as the same list text (its first sheet).
+                if maillage_app::spreadsheet::is_xlsx(&bytes) {
+                    content = Some(maillage_app::spreadsheet::xlsx_to_semicolon_text(
+                        &bytes, 10_001,
+                    )?);
+                    continue;
+                }
                 let text = match String::from_utf8(bytes.to_vec()) {
                     Ok(text) => text,
                     // Excel's "CSV" without UTF-8 is Windows-1252: read it as Latin-1, which covers French letters.
