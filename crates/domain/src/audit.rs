@@ -24,6 +24,8 @@ pub enum AuditAction {
     LogoutEverywhere,
     PasswordResetRequested,
     PasswordResetCompleted,
+    PasswordChanged,
+    SessionEnded,
     TotpEnabled,
     TotpDisabled,
     RecoveryCodesRenewed,
@@ -92,7 +94,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 72] = [
+    pub const ALL: [AuditAction; 74] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -100,6 +102,8 @@ impl AuditAction {
         AuditAction::LogoutEverywhere,
         AuditAction::PasswordResetRequested,
         AuditAction::PasswordResetCompleted,
+        AuditAction::PasswordChanged,
+        AuditAction::SessionEnded,
         AuditAction::TotpEnabled,
         AuditAction::TotpDisabled,
         AuditAction::RecoveryCodesRenewed,
@@ -176,6 +180,8 @@ impl AuditAction {
             AuditAction::LogoutEverywhere => "logout_everywhere",
             AuditAction::PasswordResetRequested => "password_reset_requested",
             AuditAction::PasswordResetCompleted => "password_reset_completed",
+            AuditAction::PasswordChanged => "password_changed",
+            AuditAction::SessionEnded => "session_ended",
             AuditAction::TotpEnabled => "totp_enabled",
             AuditAction::TotpDisabled => "totp_disabled",
             AuditAction::RecoveryCodesRenewed => "recovery_codes_renewed",
@@ -257,6 +263,8 @@ impl AuditAction {
             AuditAction::LogoutEverywhere => "Déconnexion de tous les appareils",
             AuditAction::PasswordResetRequested => "Demande de nouveau mot de passe",
             AuditAction::PasswordResetCompleted => "Mot de passe changé par lien",
+            AuditAction::PasswordChanged => "Mot de passe changé",
+            AuditAction::SessionEnded => "Session fermée depuis Mon compte",
             AuditAction::TotpEnabled => "Double authentification activée",
             AuditAction::TotpDisabled => "Double authentification désactivée",
             AuditAction::RecoveryCodesRenewed => "Nouveaux codes de secours",

@@ -57,6 +57,17 @@ pub trait SecurityStore: Send + Sync {
     /// The account of a live, unused link (to show the form), without consuming it.
     async fn peek_password_reset(&self, token_hash: &str, now: i64) -> Result<Option<UserId>>;
     async fn set_password_hash(&self, user: UserId, password_hash: &str) -> Result<()>;
+    /// The account's live sessions (not expired, active within `idle_ms`), most recently active first.
+    async fn user_sessions(
+        &self,
+        user: UserId,
+        now: i64,
+        idle_ms: i64,
+    ) -> Result<Vec<SessionRecord>>;
+    /// Ends one of the account's sessions; false when it has no such session.
+    async fn delete_user_session(&self, user: UserId, token_hash: &str) -> Result<bool>;
+    /// Ends the account's sessions but `keep` (after a password change); how many ended.
+    async fn delete_other_sessions(&self, user: UserId, keep: &str) -> Result<u64>;
 
     /// Stores an encrypted TOTP secret; `enabled` false while the person has not confirmed a first code.
     async fn set_totp(&self, user: UserId, secret: Option<&[u8]>, enabled: bool) -> Result<()>;
@@ -271,6 +282,66 @@ impl SecurityStore for SqlStore {
             .fetch_optional(pool)
             .await)?;
         Ok(user.map(UserId))
+    }
+
+    async fn user_sessions(
+        &self,
+        user: UserId,
+        now: i64,
+        idle_ms: i64,
+    ) -> Result<Vec<SessionRecord>> {
+        #[derive(FromRow)]
+        struct Row {
+            token_hash: String,
+            csrf_token: String,
+            created_at: i64,
+            last_seen_at: i64,
+            expires_at: i64,
+        }
+        // A person has a few sessions at most; 50 bounds a pathological account.
+        let sql =
+            "SELECT token_hash, csrf_token, created_at, last_seen_at, expires_at FROM sessions \
+                   WHERE user_id = $1 AND expires_at > $2 AND last_seen_at > $3 \
+                   ORDER BY last_seen_at DESC, token_hash LIMIT 50";
+        let rows: Vec<Row> = on_pool!(self, pool => sqlx::query_as(sql)
+            .bind(user.0)
+            .bind(now)
+            .bind(now.saturating_sub(idle_ms))
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| SessionRecord {
+                token_hash: r.token_hash,
+                user_id: user,
+                csrf_token: r.csrf_token,
+                created_at: r.created_at,
+                last_seen_at: r.last_seen_at,
+                expires_at: r.expires_at,
+            })
+            .collect())
+    }
+
+    async fn delete_user_session(&self, user: UserId, token_hash: &str) -> Result<bool> {
+        let affected = on_pool!(self, pool => sqlx::query(
+            "DELETE FROM sessions WHERE user_id = $1 AND token_hash = $2")
+            .bind(user.0)
+            .bind(token_hash)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(affected == 1)
+    }
+
+    async fn delete_other_sessions(&self, user: UserId, keep: &str) -> Result<u64> {
+        let affected = on_pool!(self, pool => sqlx::query(
+            "DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(user.0)
+            .bind(keep)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(affected)
     }
 
     async fn set_password_hash(&self, user: UserId, password_hash: &str) -> Result<()> {

@@ -21,6 +21,7 @@ use std::sync::Arc;
 use throttle::{account_key, request_key, AttemptKeys, THROTTLE_WINDOW_MS};
 
 mod second_factor;
+mod sessions;
 pub mod throttle;
 
 pub use second_factor::{RecoveryCodes, RECOVERY_CODES};

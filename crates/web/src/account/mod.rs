@@ -3,8 +3,10 @@
 
 mod password_reset;
 mod second_factor;
+mod sessions;
 use password_reset::*;
 use second_factor::*;
+use sessions::*;
 
 use crate::access::{Access, Actor, CurrentUser, GuardedRouter, Viewer};
 
@@ -95,6 +97,24 @@ pub fn routes(router: GuardedRouter) -> GuardedRouter {
             reset,
         )
         .get("/compte", Access::SignedIn, "Mon compte", account)
+        .get(
+            "/compte/mot-de-passe",
+            Access::SignedIn,
+            "Formulaire de changement de mot de passe",
+            password_form,
+        )
+        .post(
+            "/compte/mot-de-passe",
+            Access::SignedIn,
+            "Changement de mot de passe (les autres sessions se ferment)",
+            change_password,
+        )
+        .post(
+            "/compte/sessions/fermer",
+            Access::SignedIn,
+            "Fermeture d'une de mes sessions (un autre appareil)",
+            end_session,
+        )
         .get(
             "/compte/double-authentification",
             Access::SignedIn,

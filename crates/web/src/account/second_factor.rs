@@ -11,16 +11,33 @@ pub(super) struct AccountPage {
     totp_enabled: bool,
     recovery_codes_left: i64,
     memberships: Vec<crate::pages::MembershipView>,
+    sessions: Vec<super::sessions::SessionView>,
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct AccountQuery {
+    #[serde(default)]
+    fait: String,
 }
 
 pub(super) async fn account(
     State(state): State<AppState>,
     viewer: Viewer,
     CurrentUser(signed_in): CurrentUser,
+    Query(query): Query<AccountQuery>,
 ) -> WebResult<Response> {
+    // A notice chosen by the server from a fixed list, never text from the address.
+    let notice = match query.fait.as_str() {
+        "mot-de-passe" => {
+            Some("Mot de passe changé ; vos autres sessions sont fermées.".to_string())
+        }
+        "session" => Some("Session fermée.".to_string()),
+        _ => None,
+    };
     Ok(render(&AccountPage {
         memberships: memberships(&state, &viewer).await?,
-        layout: Layout::new(&viewer, "Mon compte", "compte"),
+        sessions: super::sessions::session_views(&state, &signed_in).await?,
+        layout: Layout::new(&viewer, "Mon compte", "compte").with_notice(notice),
         display_name: signed_in.user.display_name,
         email: signed_in.user.email,
         totp_enabled: signed_in.user.totp_enabled,

@@ -629,3 +629,129 @@ async fn the_reset_form_takes_the_same_time_and_sends_at_most_three_emails_an_ho
         assert_eq!(sent, 3, "capped at three an hour");
     }
 }
+
+#[tokio::test]
+async fn mon_compte_lists_the_sessions_closes_another_and_changes_the_password_asking_the_current_one(
+) {
+    for app in each_backend().await {
+        let laptop = app.login_as(SECRETARY).await;
+        let phone = app.login_as(SECRETARY).await;
+        let page = app.get("/compte", Some(&laptop)).await;
+        assert_eq!(page.body.matches("dernière activité").count(), 2, "{}", page.body);
+        assert!(page.body.contains("Cette session"));
+        // The phone's session, closed from the laptop: the phone is signed out; the laptop's own is refused.
+        let user = app
+            .store
+            .find_user_by_email(SECRETARY)
+            .await
+            .unwrap()
+            .unwrap();
+        let sessions = app
+            .store
+            .user_sessions(user.id, maillage_app::clock::now_ms(), 3_600_000)
+            .await
+            .unwrap();
+        assert_eq!(sessions.len(), 2);
+        let own = app.get("/compte", Some(&laptop)).await;
+        let other = sessions
+            .iter()
+            .find(|s| own.body.contains(&format!("value=\"{}\"", s.token_hash)))
+            .map(|s| s.token_hash.clone())
+            .unwrap();
+        let closed = app
+            .post_form(
+                "/compte/sessions/fermer",
+                Some(&laptop.cookie),
+                &[("csrf", &laptop.csrf), ("session", &other)],
+            )
+            .await;
+        assert_eq!(closed.status, StatusCode::SEE_OTHER);
+        assert_ne!(
+            app.get("/compte", Some(&phone)).await.status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            app.get("/compte", Some(&laptop)).await.status,
+            StatusCode::OK
+        );
+        // Another account's session is not hers to close.
+        let coordinator = app.login_as(COORDINATOR).await;
+        let foreign = app
+            .post_form(
+                "/compte/sessions/fermer",
+                Some(&coordinator.cookie),
+                &[
+                    ("csrf", &coordinator.csrf),
+                    ("session", &sessions[0].token_hash),
+                ],
+            )
+            .await;
+        assert!(foreign.status.is_client_error());
+        assert_eq!(
+            app.get("/compte", Some(&laptop)).await.status,
+            StatusCode::OK
+        );
+        // Password: the current one must be right, the two new ones equal; then the other sessions end.
+        let tablet = app.login_as(SECRETARY).await;
+        let change = |current: &'static str, new: &'static str, again: &'static str| {
+            let (app, laptop) = (&app, &laptop);
+            async move {
+                app.post_form(
+                    "/compte/mot-de-passe",
+                    Some(&laptop.cookie),
+                    &[
+                        ("csrf", laptop.csrf.as_str()),
+                        ("current", current),
+                        ("password", new),
+                        ("confirmation", again),
+                    ],
+                )
+                .await
+            }
+        };
+        let wrong = change(
+            "pas-le-bon-mot-de-passe",
+            "un-nouveau-mot-de-passe",
+            "un-nouveau-mot-de-passe",
+        )
+        .await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(wrong.body.contains("Mot de passe actuel"));
+        let mismatch = change(
+            DEMO_PASSWORD,
+            "un-nouveau-mot-de-passe",
+            "un-autre-mot-de-passe",
+        )
+        .await;
+        assert_eq!(mismatch.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let weak = change(DEMO_PASSWORD, "court", "court").await;
+        assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let done = change(
+            DEMO_PASSWORD,
+            "un-nouveau-mot-de-passe",
+            "un-nouveau-mot-de-passe",
+        )
+        .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        assert_ne!(
+            app.get("/compte", Some(&tablet)).await.status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            app.get("/compte", Some(&laptop)).await.status,
+            StatusCode::OK
+        );
+        assert!(app.login(SECRETARY, DEMO_PASSWORD).await.is_err());
+        assert!(app
+            .login(SECRETARY, "un-nouveau-mot-de-passe")
+            .await
+            .is_ok());
+        let actions = audit_actions(&app, maillage_store::AuditScope::Platform).await;
+        for action in ["session_ended", "password_changed"] {
+            assert!(
+                actions.iter().any(|a| a == action),
+                "{action} in {actions:?}"
+            );
+        }
+    }
+}
