@@ -134,6 +134,8 @@ pub struct EntryView {
     pub actor: String,
     pub action: String,
     pub target: String,
+    /// The record's page, when it has one the reader can open.
+    pub target_href: Option<String>,
     pub purpose: String,
     pub ip: String,
 }
@@ -149,8 +151,39 @@ fn kind_label(kind: &str) -> &str {
         "audit" => "journal",
         "patient" => "patient",
         "keys" => "clés de chiffrement",
+        "doctor_request" => "demande de médecin traitant",
+        "snp_booking" => "réservation de soins non programmés",
+        "snp_slot" => "créneau de soins non programmés",
+        "snp_rota" | "snp_rota_turn" => "tableau d'astreinte",
+        "snp_dysfunction" => "dysfonctionnement signalé",
+        "professional" => "fiche d'un professionnel",
+        "structure" => "fiche d'une structure",
+        "invitation" => "invitation",
+        "api_token" => "jeton d'accès du SAS",
+        "delivery" => "message envoyé",
         other => other,
     }
+}
+
+/// Where a record of `kind` can be opened in its CPTS (`slug`): the journal links to it. Patients, accounts
+/// and messages have no page of their own.
+fn target_href(slug: Option<&str>, kind: &str, id: &str) -> Option<String> {
+    let slug = slug?;
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return None;
+    }
+    let path = match kind {
+        "doctor_request" => format!("medecin-traitant/demandes/{id}"),
+        "snp_booking" => format!("soins-non-programmes/reservations/{id}"),
+        "snp_rota" | "snp_rota_turn" => "soins-non-programmes/astreintes".to_string(),
+        "snp_dysfunction" => "soins-non-programmes/dysfonctionnements".to_string(),
+        "professional" => format!("annuaire/fiche/{id}"),
+        "structure" => format!("structures/fiche/{id}"),
+        "invitation" | "user" => "membres".to_string(),
+        "api_token" => "soins-non-programmes/jetons".to_string(),
+        _ => return None,
+    };
+    Some(format!("/c/{slug}/{path}"))
 }
 
 fn action_label(code: &str) -> String {
@@ -159,19 +192,23 @@ fn action_label(code: &str) -> String {
         .unwrap_or_else(|| code.to_string())
 }
 
-impl From<&AuditEntry> for EntryView {
-    fn from(entry: &AuditEntry) -> Self {
+impl EntryView {
+    /// An entry in words: the action's French name, what it is about, and a link to the record in the CPTS
+    /// the journal is read in (`slug`; none for the platform's journal). The id is shortened: the link and
+    /// the CSV export carry it whole.
+    fn of(entry: &AuditEntry, slug: Option<&str>) -> Self {
         let e = &entry.entry;
+        let short: String = e.target_id.chars().take(8).collect();
         EntryView {
             seq: entry.seq,
             when: format_instant(e.at),
             actor: e.actor.clone(),
             action: action_label(&e.action),
-            target: if e.target_id.is_empty() {
-                e.target_kind.clone()
-            } else {
-                format!("{} {}", e.target_kind, e.target_id)
+            target: match (e.target_id.is_empty(), e.target_kind.as_str()) {
+                (true, kind) | (false, kind @ "cpts") => kind_label(kind).to_string(),
+                (false, kind) => format!("{} ({short}…)", kind_label(kind)),
             },
+            target_href: target_href(slug, &e.target_kind, &e.target_id),
             purpose: e.purpose.clone(),
             ip: e.ip.clone(),
         }
@@ -218,7 +255,6 @@ async fn journal(
     let filtered_url = format!("{base_url}?{}", query.query_string());
     let (rows, pager) = paginate(rows, &filtered_url, number, PAGE_SIZE);
     Ok(render(&JournalPage {
-        layout,
         cpts_name,
         export_url: format!("{base_url}.csv?{}", query.query_string()),
         base_url,
@@ -235,7 +271,13 @@ async fn journal(
             from: query.du.clone(),
             until: query.au.clone(),
         },
-        entries: rows.iter().map(EntryView::from).collect(),
+        entries: {
+            let slug = layout.cpts.as_ref().map(|c| c.slug.clone());
+            rows.iter()
+                .map(|row| EntryView::of(row, slug.as_deref()))
+                .collect()
+        },
+        layout,
         pager,
     }))
 }

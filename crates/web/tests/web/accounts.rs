@@ -637,7 +637,12 @@ async fn mon_compte_lists_the_sessions_closes_another_and_changes_the_password_a
         let laptop = app.login_as(SECRETARY).await;
         let phone = app.login_as(SECRETARY).await;
         let page = app.get("/compte", Some(&laptop)).await;
-        assert_eq!(page.body.matches("dernière activité").count(), 2, "{}", page.body);
+        assert_eq!(
+            page.body.matches("dernière activité").count(),
+            2,
+            "{}",
+            page.body
+        );
         assert!(page.body.contains("Cette session"));
         // The phone's session, closed from the laptop: the phone is signed out; the laptop's own is refused.
         let user = app

@@ -191,6 +191,24 @@ async fn a_partner_follows_her_referral_by_name_adds_information_and_withdraws_i
             app.get(&page, Some(&coordinator)).await.status,
             StatusCode::OK
         );
+        // The journal says it in words, with a link to the request's page.
+        let journal = app
+            .get(
+                &format!("/c/{DEMO_CPTS_SLUG}/journal?action=referral_information_added"),
+                Some(&coordinator),
+            )
+            .await;
+        assert!(journal
+            .body
+            .contains("Information ajoutée par le partenaire"));
+        assert!(
+            journal.body.contains(&format!(
+                r#"<a href="{base}/demandes/{}">demande de médecin traitant ("#,
+                request.id
+            )),
+            "{}",
+            journal.body
+        );
         // Withdrawn after a confirmation page; then nothing more can be added.
         let withdraw = format!("{page}/retirer");
         let asked = app
