@@ -112,6 +112,20 @@ pub const PROFESSIONS: [(&str, &str); 6] = [
     ("10", "Médecin spécialiste (radiologie…)"),
 ];
 
+/// The name a rota gets when none is typed: its weekday and part of the day ("Dimanche matin").
+pub fn default_rota_label(weekday: u32, start_minute: u32) -> String {
+    const DAYS: [&str; 7] = [
+        "Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche",
+    ];
+    let day = DAYS[(weekday.clamp(1, 7) - 1) as usize];
+    let part = match start_minute / 60 {
+        0..=11 => "matin",
+        12..=17 => "après-midi",
+        _ => "soir",
+    };
+    format!("{day} {part}")
+}
+
 pub fn profession_label(code: &str) -> Option<&'static str> {
     PROFESSIONS
         .iter()
@@ -568,5 +582,18 @@ mod tests {
         ] {
             assert_eq!(parse_fhir_date_time(bad), None, "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+mod rota_label_tests {
+    use super::default_rota_label;
+
+    #[test]
+    fn an_unnamed_rota_is_named_after_its_weekday_and_part_of_the_day() {
+        assert_eq!(default_rota_label(7, 8 * 60), "Dimanche matin");
+        assert_eq!(default_rota_label(3, 18 * 60), "Mercredi soir");
+        assert_eq!(default_rota_label(6, 14 * 60), "Samedi après-midi");
+        assert_eq!(default_rota_label(0, 0), "Lundi matin");
     }
 }

@@ -59,6 +59,7 @@ pub(super) async fn seed_unscheduled_care(
                     to: today.plus_days(56),
                     skip_public_holidays: true,
                     professionals: gps.iter().map(|gp| gp.id).collect(),
+                    profession: Some(maillage_store::GENERAL_PRACTICE.to_string()),
                 },
             )
             .await

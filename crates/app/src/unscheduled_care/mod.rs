@@ -47,7 +47,11 @@ pub struct RotaRequest {
     pub skip_public_holidays: bool,
     /// In the order ties are broken.
     pub professionals: Vec<Uuid>,
+    /// The rota's profession (code of the directory): every professional must practise it.
+    pub profession: Option<String>,
 }
+
+pub use maillage_domain::unscheduled_care::default_rota_label;
 
 /// Weeks ahead a pattern without an end publishes at once.
 pub const WEEKS_AHEAD: i64 = 12;
@@ -598,8 +602,14 @@ impl UnscheduledCare {
     pub async fn build_rota(&self, caller: &Caller, request: &RotaRequest) -> Result<u64> {
         caller.require(Permission::ManageCpts)?;
         let cpts = caller.cpts();
-        let label = request.label.trim();
-        if label.is_empty() || label.chars().count() > 80 {
+        let typed = request.label.trim();
+        let default_label = default_rota_label(request.weekday, request.start_minute);
+        let label = if typed.is_empty() {
+            default_label.as_str()
+        } else {
+            typed
+        };
+        if label.chars().count() > 80 {
             return Err(ValidationError::new(
                 "Nom du tableau",
                 "de 1 à 80 caractères (par exemple « Samedi matin »)",
@@ -626,6 +636,41 @@ impl UnscheduledCare {
                 "choisissez au moins un professionnel",
             )
             .into());
+        }
+        if let Some(profession) = request.profession.as_deref().filter(|p| !p.is_empty()) {
+            // The directory's own rule of who practises it (general practice is a specialty, not a code).
+            let of_profession: std::collections::HashSet<Uuid> = self
+                .professionals_to_choose(
+                    caller,
+                    false,
+                    Some(profession),
+                    maillage_store::Page::MAX_LIMIT,
+                )
+                .await?
+                .into_iter()
+                .map(|p| p.id)
+                .collect();
+            if let Some(other) = request
+                .professionals
+                .iter()
+                .find(|p| !of_profession.contains(p))
+            {
+                let name = match self.store.professional(cpts, *other).await? {
+                    Some(record) => {
+                        format!("{} {}", record.summary.first_name, record.summary.last_name)
+                    }
+                    None => "Un professionnel choisi".to_string(),
+                };
+                return Err(ValidationError::new(
+                    "Professionnels",
+                    format!(
+                        "{name} n'est pas de la profession du tableau ({})",
+                        maillage_domain::unscheduled_care::profession_label(profession)
+                            .unwrap_or(profession)
+                    ),
+                )
+                .into());
+            }
         }
         let days = weekdays_between(
             request.weekday,

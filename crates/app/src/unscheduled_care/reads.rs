@@ -101,11 +101,13 @@ impl UnscheduledCare {
         &self,
         caller: &Caller,
         members_only: bool,
+        profession: Option<&str>,
         limit: i64,
     ) -> Result<Vec<ProfessionalSummary>> {
         caller.require(Permission::ManageCpts)?;
         let query = DirectoryQuery {
             members_only,
+            profession_code: profession.filter(|p| !p.is_empty()).map(str::to_string),
             ..Default::default()
         };
         Ok(self

@@ -147,6 +147,7 @@ async fn the_rota_is_shared_by_the_years_load_and_changed_in_one_audited_step() 
             to: today.plus_days(7 * 12 - 1),
             skip_public_holidays: false,
             professionals: vec![gp, others[0], others[1]],
+            profession: None,
         };
         assert_eq!(care.build_rota(&caller, &request).await.unwrap(), 12);
         // Again: every Thursday is covered, nothing changes.
@@ -181,9 +182,9 @@ async fn the_rota_is_shared_by_the_years_load_and_changed_in_one_audited_step() 
         };
         let (min, max) = (totals.iter().min().unwrap(), totals.iter().max().unwrap());
         assert!(max - min <= 1, "{totals:?}");
-        // Refusals name their field.
+        // Refusals name their field (a blank name is the day's and hour's, a name too long is refused).
         let bad = RotaRequest {
-            label: " ".into(),
+            label: "x".repeat(81),
             ..request.clone()
         };
         assert!(matches!(care.build_rota(&caller, &bad).await, Err(CareError::Invalid(e)) if e.field == "Nom du tableau"));

@@ -67,6 +67,8 @@ pub struct RotaForm {
     pub from: String,
     pub until: String,
     pub professionals: Vec<String>,
+    /// The rota's profession (directory code; empty: every member).
+    pub profession: String,
 }
 
 #[derive(Template)]
@@ -81,6 +83,7 @@ struct RotaPage {
     year: i32,
     candidates: Vec<Choice>,
     weekdays: Vec<Choice>,
+    professions: Vec<Choice>,
     form: RotaForm,
     errors: Vec<ValidationError>,
     pager: Pager,
@@ -180,7 +183,7 @@ async fn rota_page(
     };
     let can_manage = allows(context.role, Permission::ManageCpts);
     let candidates = if can_manage {
-        care.professionals_to_choose(caller, true, CANDIDATES)
+        care.professionals_to_choose(caller, true, Some(form.profession.as_str()), CANDIDATES)
             .await
             .map_err(care_error)?
             .into_iter()
@@ -207,6 +210,10 @@ async fn rota_page(
             year,
             candidates,
             weekdays: pair_choices(&super::unscheduled_care::WEEKDAYS, &form.weekday),
+            professions: pair_choices(
+                &maillage_domain::unscheduled_care::PROFESSIONS,
+                &form.profession,
+            ),
             form,
             errors,
             pager,
@@ -222,6 +229,9 @@ struct RotaParams {
     ajoutes: String,
     #[serde(default)]
     fait: String,
+    /// The profession whose members the fill form offers.
+    #[serde(default)]
+    profession: String,
 }
 
 async fn rota(
@@ -247,14 +257,22 @@ async fn rota(
         None
     };
     let today = utc_to_paris(now_ms()).0;
+    let profession =
+        if maillage_domain::unscheduled_care::profession_label(&params.profession).is_some() {
+            params.profession.clone()
+        } else {
+            String::new()
+        };
     let form = RotaForm {
-        label: "Samedi matin".into(),
+        // Empty: the service names it after the weekday and the hour ("Samedi matin").
+        label: String::new(),
         weekday: "6".into(),
         start: "08:00".into(),
         end: "12:00".into(),
         from: today.french(),
         until: today.plus_days(90).french(),
         professionals: Vec::new(),
+        profession,
     };
     let page = PageQuery { page: params.page }.number();
     rota_page(
@@ -285,6 +303,7 @@ async fn build(
         from: pairs.text("from"),
         until: pairs.text("until"),
         professionals: pairs.all("professional"),
+        profession: pairs.text("profession"),
     };
     let mut problems = crate::forms::Problems::default();
     let weekday = problems.keep(
@@ -322,6 +341,7 @@ async fn build(
         to,
         skip_public_holidays: pairs.text("holidays") != "oui",
         professionals: chosen,
+        profession: (!form.profession.is_empty()).then(|| form.profession.clone()),
     };
     match state
         .missions

@@ -28,6 +28,7 @@ mod messages;
 mod platform;
 mod referrals;
 mod sas;
+mod snp_rota;
 mod snp_work_lists;
 mod team;
 mod territory_directory;

@@ -132,7 +132,7 @@ pub(super) async fn my_slots_page(
         state
             .missions
             .unscheduled_care
-            .professionals_to_choose(caller, false, Page::MAX_LIMIT)
+            .professionals_to_choose(caller, false, None, Page::MAX_LIMIT)
             .await
             .map_err(care_error)?
             .into_iter()
