@@ -42,6 +42,20 @@ impl From<crate::caller::Refused> for TeamError {
     }
 }
 
+/// What an invitation of the directory's members did, person by person.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BulkInvitationReport {
+    pub invited: usize,
+    /// Already have a role in the CPTS.
+    pub already_in: usize,
+    /// Already have a live invitation.
+    pub pending: usize,
+    /// Members the directory has no e-mail for: to call, or to complete in their record.
+    pub without_email: Vec<String>,
+    /// Members whose recorded e-mail is not an address.
+    pub invalid_email: Vec<String>,
+}
+
 /// What an invitation form sends.
 #[derive(Debug, Clone, Default)]
 pub struct InvitationFields {
@@ -100,7 +114,7 @@ impl Team {
     ) -> Result<Invitation, TeamError> {
         caller.require(Permission::ManageCpts)?;
         let parsed = Self::parse(fields, &Role::ALL)?;
-        self.invite_as(caller.audit(), caller.user(), caller.cpts(), parsed)
+        self.invite_as(caller.audit(), caller.user(), caller.cpts(), parsed, None)
             .await
     }
 
@@ -125,7 +139,8 @@ impl Team {
             ..fields.clone()
         };
         let parsed = Self::parse(&fields, &[Role::Coordinator])?;
-        self.invite_as(actor, actor.actor_id, cpts, parsed).await
+        self.invite_as(actor, actor.actor_id, cpts, parsed, None)
+            .await
     }
 
     async fn invite_as(
@@ -134,6 +149,7 @@ impl Team {
         invited_by: Option<UserId>,
         cpts: CptsId,
         (email, name, role): (Email, String, Role),
+        professional: Option<Uuid>,
     ) -> Result<Invitation, TeamError> {
         let target = self
             .store
@@ -160,6 +176,7 @@ impl Team {
             invited_by,
             created_at: now,
             expires_at: now + INVITATION_DAYS * DAY_MS,
+            professional_id: professional,
         };
         let entry = audit::entry(
             &actor.in_cpts(cpts),
@@ -250,6 +267,68 @@ impl Team {
             .accept_invitation(&token_hash(token), &new_user, now_ms(), &entry)
             .await?
             .ok_or(TeamError::Expired)
+    }
+
+    /// Invites, in one go, every member of the directory who has an e-mail and no account in the CPTS yet
+    /// (role "member", the invitation carrying her directory record so that her account is linked to it).
+    /// Each invitation is audited and queued like a single one; the report says who was not invited and why.
+    pub async fn invite_directory_members(
+        &self,
+        caller: &Caller,
+    ) -> Result<BulkInvitationReport, TeamError> {
+        caller.require(Permission::ManageCpts)?;
+        let cpts = caller.cpts();
+        let now = now_ms();
+        let mut report = BulkInvitationReport::default();
+        let query = maillage_store::DirectoryQuery {
+            members_only: true,
+            ..Default::default()
+        };
+        let mut page = Page::first(200);
+        loop {
+            let members = self.store.search_professionals(cpts, &query, page).await?;
+            for member in &members {
+                let name = format!("{} {}", member.first_name, member.last_name);
+                let typed = member.contact_email.trim();
+                if typed.is_empty() {
+                    report.without_email.push(name);
+                    continue;
+                }
+                let Ok(email) = Email::parse(typed) else {
+                    report.invalid_email.push(name);
+                    continue;
+                };
+                if let Some(user) = self.store.find_user_by_email(email.as_str()).await? {
+                    if self.store.membership(cpts, user.id).await?.is_some() {
+                        report.already_in += 1;
+                        continue;
+                    }
+                }
+                if self
+                    .store
+                    .has_live_invitation(cpts, email.as_str(), now)
+                    .await?
+                {
+                    report.pending += 1;
+                    continue;
+                }
+                let display = person_name("Nom", &name, 120).unwrap_or_else(|_| name.clone());
+                self.invite_as(
+                    caller.audit(),
+                    caller.user(),
+                    cpts,
+                    (email, display, Role::Member),
+                    Some(member.id),
+                )
+                .await?;
+                report.invited += 1;
+            }
+            if (members.len() as i64) < page.limit {
+                break;
+            }
+            page = Page::new(page.offset / page.limit + 2, page.limit);
+        }
+        Ok(report)
     }
 
     /// Invitations not yet accepted, newest first.

@@ -21,6 +21,9 @@ pub struct Invitation {
     pub invited_by: Option<UserId>,
     pub created_at: i64,
     pub expires_at: i64,
+    /// The directory record of the person invited (a member invited from the directory): linked to the
+    /// account when the invitation is accepted.
+    pub professional_id: Option<Uuid>,
 }
 
 #[derive(FromRow)]
@@ -33,6 +36,7 @@ struct InvitationRow {
     invited_by: Option<Uuid>,
     created_at: i64,
     expires_at: i64,
+    professional_id: Option<Uuid>,
 }
 
 impl TryFrom<InvitationRow> for Invitation {
@@ -48,11 +52,13 @@ impl TryFrom<InvitationRow> for Invitation {
             invited_by: row.invited_by.map(UserId),
             created_at: row.created_at,
             expires_at: row.expires_at,
+            professional_id: row.professional_id,
         })
     }
 }
 
-const COLUMNS: &str = "id, cpts_id, email, display_name, role, invited_by, created_at, expires_at";
+const COLUMNS: &str =
+    "id, cpts_id, email, display_name, role, invited_by, created_at, expires_at, professional_id";
 
 #[async_trait]
 pub trait InvitationStore: Send + Sync {
@@ -67,6 +73,8 @@ pub trait InvitationStore: Send + Sync {
     async fn find_invitation(&self, token_hash: &str, now: i64) -> Result<Option<Invitation>>;
     /// The CPTS's invitations not yet accepted (expired ones included, to be sent again), newest first.
     async fn pending_invitations(&self, cpts: CptsId, page: Page) -> Result<Vec<Invitation>>;
+    /// Whether a live invitation (unused, not expired) to this e-mail exists in the CPTS.
+    async fn has_live_invitation(&self, cpts: CptsId, email: &str, now: i64) -> Result<bool>;
     /// Uses the link once: the account of the invitation's e-mail gets its role (created with `new_user` when
     /// there is none). None when the link is used, expired or unknown. One transaction with `audit`.
     async fn accept_invitation(
@@ -108,7 +116,7 @@ impl InvitationStore for SqlStore {
             let mut tx = pool.begin_write().await?;
             sqlx::query(&format!(
                 "INSERT INTO invitations (token_hash, {COLUMNS}, used_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL)"
             ))
             .bind(token_hash)
             .bind(i.id)
@@ -119,6 +127,7 @@ impl InvitationStore for SqlStore {
             .bind(i.invited_by.map(|u| u.0))
             .bind(i.created_at)
             .bind(i.expires_at)
+            .bind(i.professional_id)
             .execute(&mut *tx)
             .await?;
             tx.append_audit(&self.audit_keys, audit).await?;
@@ -203,6 +212,19 @@ impl InvitationStore for SqlStore {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+            // Invited from the directory: the account is hers in it (still a record of this CPTS).
+            if let Some(professional) = invitation.professional_id {
+                sqlx::query(
+                    "INSERT INTO professional_accounts (cpts_id, user_id, professional_id) \
+                     SELECT $1, $2, id FROM professionals WHERE cpts_id = $1 AND id = $3 \
+                     ON CONFLICT (cpts_id, user_id) DO UPDATE SET professional_id = excluded.professional_id",
+                )
+                .bind(invitation.cpts_id.0)
+                .bind(user)
+                .bind(professional)
+                .execute(&mut *tx)
+                .await?;
+            }
             let mut audit = audit.clone();
             audit.actor_id = Some(UserId(user));
             audit.target_id = user.to_string();
@@ -210,6 +232,18 @@ impl InvitationStore for SqlStore {
             tx.commit().await?;
             Ok(Some((UserId(user), created)))
         })
+    }
+
+    async fn has_live_invitation(&self, cpts: CptsId, email: &str, now: i64) -> Result<bool> {
+        let count: i64 = on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM invitations WHERE cpts_id = $1 AND lower(email) = lower($2) \
+             AND used_at IS NULL AND expires_at > $3")
+            .bind(cpts.0)
+            .bind(email)
+            .bind(now)
+            .fetch_one(pool)
+            .await)?;
+        Ok(count > 0)
     }
 
     async fn change_role(

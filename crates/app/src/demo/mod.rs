@@ -468,6 +468,14 @@ async fn seed_directory(
                 },
                 // General practitioners aged 35 to 70, so that the retirement watch has something to show.
                 birth_year: gp.then_some(year - 35 - index % 36),
+                // Some members who are not GPs have a contact e-mail (fictitious, `.test`): the members
+                // page can invite them in one go.
+                contact_email: if member && !gp && index % 3 == 0 {
+                    let part = |name: &str| maillage_domain::text::fold(name).replace(' ', "-");
+                    format!("{}.{}@sante-demo.test", part(&p.first_name), part(&p.last_name))
+                } else {
+                    String::new()
+                },
                 ..ProfessionalFacts::default()
             };
             store

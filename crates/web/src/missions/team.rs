@@ -6,7 +6,7 @@ use crate::account::{login_csrf, with_login_csrf};
 use crate::confirm::{self, Confirmation};
 use crate::error::{WebError, WebResult};
 use crate::forms::{Form, FormPairs, Query};
-use crate::views::{lookahead, paginate, render_form, Layout, Pager};
+use crate::views::{lookahead, paginate, render, render_form, Layout, Pager};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -30,6 +30,12 @@ pub fn routes(router: GuardedRouter) -> GuardedRouter {
             Access::Cpts(Permission::ManageCpts),
             "Invitation d'une personne dans la CPTS",
             invite,
+        )
+        .post(
+            "/c/{cpts}/membres/inviter-annuaire",
+            Access::Cpts(Permission::ManageCpts),
+            "Invitation en une fois des membres de l'annuaire qui ont une adresse e-mail (après confirmation)",
+            invite_directory,
         )
         .post(
             "/c/{cpts}/membres/{id}/role",
@@ -307,6 +313,44 @@ async fn change_role(
         .change_role(&caller, maillage_store::UserId(user), &form.role)
         .await?;
     Ok(Redirect::to(&format!("/c/{}/membres?fait=role", context.cpts.slug)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "bulk_invitations.html")]
+struct BulkInvitationsPage {
+    layout: Layout,
+    slug: String,
+    report: maillage_app::team::BulkInvitationReport,
+}
+
+async fn invite_directory(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+    Authorised(caller): Authorised,
+    pairs: FormPairs,
+) -> WebResult<Response> {
+    let members = format!("/c/{}/membres", context.cpts.slug);
+    if !confirm::confirmed(&pairs) {
+        return Ok(confirm::ask(
+            Layout::in_cpts(&viewer, &context, "", "membres"),
+            Confirmation::new(
+                "Inviter les membres de l'annuaire ?",
+                "Chaque membre de l'annuaire qui a une adresse e-mail et pas encore de compte dans la CPTS \
+                 reçoit un courriel d'invitation (rôle « professionnel membre », lien valable 7 jours), et \
+                 son compte sera relié à sa fiche. Les courriels partent en arrière-plan et ne se rappellent pas.",
+                format!("{members}/inviter-annuaire"),
+                "Oui, inviter les membres",
+                members,
+            ),
+        ));
+    }
+    let report = state.team.invite_directory_members(&caller).await?;
+    Ok(render(&BulkInvitationsPage {
+        layout: Layout::in_cpts(&viewer, &context, "Invitations des membres", "membres"),
+        slug: context.cpts.slug.clone(),
+        report,
+    }))
 }
 
 async fn change_access(

@@ -485,3 +485,144 @@ async fn the_coordinations_phone_is_set_in_the_settings_and_signs_every_e_mail()
         );
     }
 }
+
+#[tokio::test]
+async fn the_directorys_members_are_invited_in_one_go_and_an_accepted_invitation_links_the_record()
+{
+    for app in each_backend().await {
+        let cpts = demo_cpts(&app, DEMO_CPTS_SLUG).await;
+        let coordinator = app.login_as(COORDINATOR).await;
+        let bulk = format!("/c/{DEMO_CPTS_SLUG}/membres/inviter-annuaire");
+        let pending = |app: &TestApp| {
+            let store = app.store.clone();
+            async move {
+                store
+                    .pending_invitations(cpts.id, Page::first(500))
+                    .await
+                    .unwrap()
+            }
+        };
+        let before = pending(&app).await.len();
+        let asked = app
+            .post_form(
+                &bulk,
+                Some(&coordinator.cookie),
+                &[("csrf", &coordinator.csrf)],
+            )
+            .await;
+        assert_eq!(asked.status, StatusCode::OK);
+        assert!(
+            asked
+                .body
+                .contains("Inviter les membres de l&#39;annuaire ?")
+                || asked.body.contains("Inviter les membres de l'annuaire ?")
+        );
+        assert_eq!(
+            pending(&app).await.len(),
+            before,
+            "nothing sent before the confirmation"
+        );
+        // Who should be invited: members with an e-mail and no account in the CPTS.
+        let members = app
+            .store
+            .search_professionals(
+                cpts.id,
+                &maillage_store::DirectoryQuery {
+                    members_only: true,
+                    ..Default::default()
+                },
+                Page::first(500),
+            )
+            .await
+            .unwrap();
+        let mut expected = 0;
+        for m in members
+            .iter()
+            .filter(|m| !m.contact_email.trim().is_empty())
+        {
+            let has_role = match app
+                .store
+                .find_user_by_email(m.contact_email.trim())
+                .await
+                .unwrap()
+            {
+                Some(user) => app
+                    .store
+                    .membership(cpts.id, user.id)
+                    .await
+                    .unwrap()
+                    .is_some(),
+                None => false,
+            };
+            if !has_role
+                && maillage_domain::identifiers::Email::parse(m.contact_email.trim()).is_ok()
+            {
+                expected += 1;
+            }
+        }
+        assert!(expected > 0, "the demo has members with an e-mail");
+        let done = app
+            .post_form(
+                &bulk,
+                Some(&coordinator.cookie),
+                &[("csrf", &coordinator.csrf), ("confirmation", "oui")],
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::OK);
+        assert!(
+            done.body
+                .contains(&format!("{expected} invitations enregistrées"))
+                || (expected == 1 && done.body.contains("1 invitation enregistrée")),
+            "{expected}: {}",
+            done.body
+        );
+        let invited = pending(&app).await;
+        assert_eq!(invited.len(), before + expected);
+        // Again: nobody twice.
+        let again = app
+            .post_form(
+                &bulk,
+                Some(&coordinator.cookie),
+                &[("csrf", &coordinator.csrf), ("confirmation", "oui")],
+            )
+            .await;
+        assert!(again.body.contains("Aucune nouvelle invitation"));
+        assert!(again
+            .body
+            .contains(&format!("Déjà une invitation en cours : {expected}")));
+        // The newest e-mail's invitation, accepted: the account is her directory record's.
+        let link = invitation_link(&app).await;
+        let accepted = accept(
+            &app,
+            &link,
+            "un-mot-de-passe-solide",
+            "un-mot-de-passe-solide",
+        )
+        .await;
+        assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.body);
+        let mut linked = None;
+        for invitation in invited.iter().filter(|i| i.professional_id.is_some()) {
+            if let Some(user) = app
+                .store
+                .find_user_by_email(&invitation.email)
+                .await
+                .unwrap()
+            {
+                if app
+                    .store
+                    .membership(cpts.id, user.id)
+                    .await
+                    .unwrap()
+                    .is_some()
+                {
+                    linked = Some((user, invitation.professional_id));
+                }
+            }
+        }
+        let (user, professional) = linked.expect("the accepted invitation's account");
+        assert_eq!(
+            app.store.membership(cpts.id, user.id).await.unwrap(),
+            Some((Role::Member, professional))
+        );
+    }
+}
