@@ -34,6 +34,30 @@ macro_rules! write_search_terms {
 }
 pub(crate) use write_search_terms;
 
+/// Writes a patient row and its search terms inside an open transaction (`$tx`: `&mut Transaction`): the
+/// missions that record a patient with their own record (a request, a booking) and `create_patient` share
+/// it. A row already there (the same id) is kept as it is.
+macro_rules! insert_patient {
+    ($tx:expr, $record:expr) => {{
+        let record: &$crate::models::PatientRecord = $record;
+        sqlx::query(
+            "INSERT INTO patients (id, cpts_id, identity, key_id, blind_index, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(record.id.0)
+        .bind(record.cpts_id.0)
+        .bind(&record.identity)
+        .bind(&record.key_id)
+        .bind(&record.blind_index)
+        .bind(record.created_at)
+        .bind(record.updated_at)
+        .execute(&mut **$tx)
+        .await?;
+        $crate::patients::write_search_terms!($tx, record);
+    }};
+}
+pub(crate) use insert_patient;
+
 /// A condition on `column` (a patient id): the patient has every one of `terms` in the CPTS bound as
 /// `cpts_param`. Terms are hex HMACs, checked here, so they are written into the text; anything else matches
 /// nothing.
@@ -117,21 +141,9 @@ const PATIENT_COLUMNS: &str = "id, cpts_id, identity, key_id, blind_index, creat
 #[async_trait]
 impl PatientStore for SqlStore {
     async fn create_patient(&self, record: &PatientRecord) -> Result<()> {
-        let sql =
-            format!("INSERT INTO patients ({PATIENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)");
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            sqlx::query(&sql)
-                .bind(record.id.0)
-                .bind(record.cpts_id.0)
-                .bind(&record.identity)
-                .bind(&record.key_id)
-                .bind(&record.blind_index)
-                .bind(record.created_at)
-                .bind(record.updated_at)
-                .execute(&mut *tx)
-                .await?;
-            write_search_terms!(&mut tx, record);
+            insert_patient!(&mut tx, record);
             tx.commit().await?;
         });
         Ok(())

@@ -472,7 +472,11 @@ async fn seed_directory(
                 // page can invite them in one go.
                 contact_email: if member && !gp && index % 3 == 0 {
                     let part = |name: &str| maillage_domain::text::fold(name).replace(' ', "-");
-                    format!("{}.{}@sante-demo.test", part(&p.first_name), part(&p.last_name))
+                    format!(
+                        "{}.{}@sante-demo.test",
+                        part(&p.first_name),
+                        part(&p.last_name)
+                    )
                 } else {
                     String::new()
                 },

@@ -389,8 +389,6 @@ impl DoctorSearchStore for SqlStore {
         audit: &NewAuditEntry,
         possible_duplicate_of: Option<Uuid>,
     ) -> Result<()> {
-        let insert_patient = "INSERT INTO patients (id, cpts_id, identity, key_id, blind_index, created_at, updated_at) \
-                              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING";
         let insert_request = format!(
             "INSERT INTO doctor_requests ({REQUEST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
              $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, \
@@ -400,17 +398,7 @@ impl DoctorSearchStore for SqlStore {
         let c = &r.criteria;
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            sqlx::query(insert_patient)
-                .bind(patient.id.0)
-                .bind(patient.cpts_id.0)
-                .bind(&patient.identity)
-                .bind(&patient.key_id)
-                .bind(&patient.blind_index)
-                .bind(patient.created_at)
-                .bind(patient.updated_at)
-                .execute(&mut *tx)
-                .await?;
-            crate::patients::write_search_terms!(&mut tx, patient);
+            crate::patients::insert_patient!(&mut tx, patient);
             bind_criteria!(sqlx::query(&insert_request)
                 .bind(r.id)
                 .bind(r.cpts_id.0)

@@ -625,24 +625,12 @@ impl UnscheduledCareStore for SqlStore {
         now: i64,
         audit: &NewAuditEntry,
     ) -> Result<bool> {
-        let insert_patient = "INSERT INTO patients (id, cpts_id, identity, key_id, blind_index, created_at, updated_at) \
-                              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING";
         let confirm =
             "UPDATE snp_bookings SET status = 'confirmed', patient_id = $3, updated_at = $4, origin = $5, \
              reason = $6 WHERE cpts_id = $1 AND id = $2 AND status = 'held' AND held_until >= $4";
         let done = on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            sqlx::query(insert_patient)
-                .bind(patient.id.0)
-                .bind(patient.cpts_id.0)
-                .bind(&patient.identity)
-                .bind(&patient.key_id)
-                .bind(&patient.blind_index)
-                .bind(patient.created_at)
-                .bind(patient.updated_at)
-                .execute(&mut *tx)
-                .await?;
-            crate::patients::write_search_terms!(&mut tx, patient);
+            crate::patients::insert_patient!(&mut tx, patient);
             let confirmed = sqlx::query(confirm)
                 .bind(cpts.0)
                 .bind(booking)

@@ -282,18 +282,7 @@ async fn a_list_is_imported_with_its_bad_lines_named_and_indicators_export_for_e
             .to_str()
             .unwrap()
             .to_string();
-        let mut state = String::new();
-        for _ in 0..100 {
-            state = app
-                .get(&format!("{progress}/etat"), Some(&coordinator))
-                .await
-                .body;
-            if state.contains("Terminé") {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        assert!(state.contains("Terminé"), "{state}");
+        let state = finished_import(&app, &coordinator, &progress).await;
         assert!(state.contains("<td>3</td><td>Téléphone</td>"), "{state}");
         assert_eq!(open_requests(&app, cpts.id).await.len(), before + 1);
         let page = app.get(&progress, Some(&coordinator)).await;

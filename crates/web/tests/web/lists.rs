@@ -67,18 +67,7 @@ async fn an_excel_list_with_commune_names_and_french_criteria_is_imported_and_am
             .to_str()
             .unwrap()
             .to_string();
-        let mut state = String::new();
-        for _ in 0..100 {
-            state = app
-                .get(&format!("{progress}/etat"), Some(&coordinator))
-                .await
-                .body;
-            if state.contains("Terminé") {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        assert!(state.contains("Terminé"), "{state}");
+        let state = finished_import(&app, &coordinator, &progress).await;
         // Line 3: 30600 is the postal code of Vauvert and of Vestric-et-Candiac — named, not guessed.
         assert!(state.contains("<td>3</td><td>Commune</td>"), "{state}");
         let created: Vec<_> = open_requests(&app, cpts.id)

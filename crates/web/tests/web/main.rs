@@ -617,6 +617,22 @@ async fn demo_cpts(app: &TestApp, slug: &str) -> maillage_store::Cpts {
     app.store.find_cpts_by_slug(slug).await.unwrap().unwrap()
 }
 
+/// The state fragment of a list import once it has finished (it runs in the background).
+async fn finished_import(app: &TestApp, session: &Session, progress: &str) -> String {
+    let mut state = String::new();
+    for _ in 0..100 {
+        state = app
+            .get(&format!("{progress}/etat"), Some(session))
+            .await
+            .body;
+        if state.contains("Terminé") {
+            return state;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the import did not finish: {state}");
+}
+
 async fn open_requests(
     app: &TestApp,
     cpts: maillage_store::CptsId,
