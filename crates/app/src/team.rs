@@ -389,6 +389,50 @@ impl Team {
         Ok(())
     }
 
+    /// Links someone's account in the CPTS to her directory record, found by its RPPS (or ADELI) number:
+    /// her slots, places and the proposals addressed to her become hers. Returns the record's name.
+    pub async fn link_to_record(
+        &self,
+        caller: &Caller,
+        user: UserId,
+        identifier: &str,
+    ) -> Result<String, TeamError> {
+        caller.require(Permission::ManageCpts)?;
+        let compact: String = identifier.chars().filter(|c| !c.is_whitespace()).collect();
+        if compact.is_empty()
+            || compact.len() > 20
+            || !compact.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
+            return Err(TeamError::Invalid(vec![ValidationError::new(
+                "Fiche de l'annuaire",
+                "le numéro RPPS (11 chiffres) ou ADELI de la personne",
+            )]));
+        }
+        let Some((professional, name)) = self
+            .store
+            .professional_by_identifier(caller.cpts(), &compact)
+            .await?
+        else {
+            return Err(TeamError::Invalid(vec![ValidationError::new(
+                "Fiche de l'annuaire",
+                format!("aucune fiche de l'annuaire de la CPTS n'a le numéro {compact}"),
+            )]));
+        };
+        let entry = audit::entry(
+            caller.audit(),
+            AuditEvent::new(AuditAction::AccountLinkedToRecord, "user", user.to_string())
+                .detail(serde_json::json!({ "professional": professional.to_string() })),
+        );
+        if !self
+            .store
+            .link_account_to_record(caller.cpts(), user, professional, &entry)
+            .await?
+        {
+            return Err(TeamError::NotFound);
+        }
+        Ok(name)
+    }
+
     /// The caller may suspend this person (the coordination, someone with a live role in its CPTS).
     pub async fn check_member(&self, caller: &Caller, user: UserId) -> Result<(), TeamError> {
         caller.require(Permission::ManageCpts)?;

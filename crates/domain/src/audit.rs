@@ -40,6 +40,7 @@ pub enum AuditAction {
     ReferralInformationAdded,
     MembershipSuspended,
     MembershipRestored,
+    AccountLinkedToRecord,
     InvitationSent,
     InvitationAccepted,
     MembersViewed,
@@ -94,7 +95,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 74] = [
+    pub const ALL: [AuditAction; 75] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -118,6 +119,7 @@ impl AuditAction {
         AuditAction::ReferralInformationAdded,
         AuditAction::MembershipSuspended,
         AuditAction::MembershipRestored,
+        AuditAction::AccountLinkedToRecord,
         AuditAction::InvitationSent,
         AuditAction::InvitationAccepted,
         AuditAction::MembersViewed,
@@ -196,6 +198,7 @@ impl AuditAction {
             AuditAction::ReferralInformationAdded => "referral_information_added",
             AuditAction::MembershipSuspended => "membership_suspended",
             AuditAction::MembershipRestored => "membership_restored",
+            AuditAction::AccountLinkedToRecord => "account_linked_to_record",
             AuditAction::InvitationSent => "invitation_sent",
             AuditAction::InvitationAccepted => "invitation_accepted",
             AuditAction::MembersViewed => "members_viewed",
@@ -279,6 +282,7 @@ impl AuditAction {
             AuditAction::ReferralInformationAdded => "Information ajoutée par le partenaire",
             AuditAction::MembershipSuspended => "Accès à la CPTS suspendu",
             AuditAction::MembershipRestored => "Accès à la CPTS rétabli",
+            AuditAction::AccountLinkedToRecord => "Compte relié à une fiche de l'annuaire",
             AuditAction::InvitationSent => "Invitation envoyée",
             AuditAction::InvitationAccepted => "Invitation acceptée",
             AuditAction::MembersViewed => "Consultation des membres",

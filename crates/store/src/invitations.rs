@@ -73,6 +73,21 @@ pub trait InvitationStore: Send + Sync {
     async fn find_invitation(&self, token_hash: &str, now: i64) -> Result<Option<Invitation>>;
     /// The CPTS's invitations not yet accepted (expired ones included, to be sent again), newest first.
     async fn pending_invitations(&self, cpts: CptsId, page: Page) -> Result<Vec<Invitation>>;
+    /// The directory record of the CPTS with this national identifier (RPPS, ADELI), and its name.
+    async fn professional_by_identifier(
+        &self,
+        cpts: CptsId,
+        identifier: &str,
+    ) -> Result<Option<(Uuid, String)>>;
+    /// Links someone who has a role in the CPTS to a directory record of it (her slots, places and
+    /// proposals), with its audit entry; false when she has no role there or the record is not the CPTS's.
+    async fn link_account_to_record(
+        &self,
+        cpts: CptsId,
+        user: UserId,
+        professional: Uuid,
+        audit: &NewAuditEntry,
+    ) -> Result<bool>;
     /// Whether a live invitation (unused, not expired) to this e-mail exists in the CPTS.
     async fn has_live_invitation(&self, cpts: CptsId, email: &str, now: i64) -> Result<bool>;
     /// Uses the link once: the account of the invitation's e-mail gets its role (created with `new_user` when
@@ -232,6 +247,52 @@ impl InvitationStore for SqlStore {
             tx.commit().await?;
             Ok(Some((UserId(user), created)))
         })
+    }
+
+    async fn professional_by_identifier(
+        &self,
+        cpts: CptsId,
+        identifier: &str,
+    ) -> Result<Option<(Uuid, String)>> {
+        let row: Option<(Uuid, String, String)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT id, first_name, last_name FROM professionals WHERE cpts_id = $1 AND identifier = $2 \
+             ORDER BY id LIMIT 1")
+            .bind(cpts.0)
+            .bind(identifier)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row.map(|(id, first, last)| (id, format!("{first} {last}"))))
+    }
+
+    async fn link_account_to_record(
+        &self,
+        cpts: CptsId,
+        user: UserId,
+        professional: Uuid,
+        audit: &NewAuditEntry,
+    ) -> Result<bool> {
+        let sql = "INSERT INTO professional_accounts (cpts_id, user_id, professional_id) \
+                   SELECT m.cpts_id, m.user_id, p.id FROM memberships m \
+                   JOIN professionals p ON p.cpts_id = m.cpts_id AND p.id = $3 \
+                   WHERE m.cpts_id = $1 AND m.user_id = $2 \
+                   ON CONFLICT (cpts_id, user_id) DO UPDATE SET professional_id = excluded.professional_id";
+        let linked = on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let done = sqlx::query(sql)
+                .bind(cpts.0)
+                .bind(user.0)
+                .bind(professional)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            if done {
+                tx.append_audit(&self.audit_keys, audit).await?;
+                tx.commit().await?;
+            }
+            done
+        });
+        Ok(linked)
     }
 
     async fn has_live_invitation(&self, cpts: CptsId, email: &str, now: i64) -> Result<bool> {

@@ -44,6 +44,12 @@ pub fn routes(router: GuardedRouter) -> GuardedRouter {
             change_role,
         )
         .post(
+            "/c/{cpts}/membres/{id}/fiche",
+            Access::Cpts(Permission::ManageCpts),
+            "Liaison du compte d'un membre à sa fiche de l'annuaire (numéro RPPS ou ADELI)",
+            link_record,
+        )
+        .post(
             "/c/{cpts}/membres/{id}/acces",
             Access::Cpts(Permission::ManageCpts),
             "Suspension ou rétablissement de l'accès d'une personne à la CPTS",
@@ -139,6 +145,10 @@ fn notice(done: &str) -> Option<String> {
                 .into(),
         ),
         "retabli" => Some("Accès rétabli.".into()),
+        "fiche" => Some(
+            "Compte relié à sa fiche de l'annuaire : ses créneaux, ses places et les propositions qui lui sont adressées sont les siens."
+                .into(),
+        ),
         _ => None,
     }
 }
@@ -351,6 +361,39 @@ async fn invite_directory(
         slug: context.cpts.slug.clone(),
         report,
     }))
+}
+
+#[derive(Deserialize)]
+struct LinkForm {
+    #[serde(default)]
+    identifiant: String,
+}
+
+async fn link_record(
+    State(state): State<AppState>,
+    context: CptsContext,
+    Authorised(caller): Authorised,
+    Path((_, id)): Path<(String, String)>,
+    Form(form): Form<LinkForm>,
+) -> WebResult<Response> {
+    let user = uuid::Uuid::parse_str(&id).map_err(|_| WebError::NotFound)?;
+    match state
+        .team
+        .link_to_record(&caller, maillage_store::UserId(user), &form.identifiant)
+        .await
+    {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/c/{}/membres?fait=fiche", context.cpts.slug)).into_response(),
+        ),
+        Err(TeamError::Invalid(errors)) => Err(WebError::BadRequest(
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" ; "),
+        )),
+        Err(other) => Err(other.into()),
+    }
 }
 
 async fn change_access(

@@ -626,3 +626,84 @@ async fn the_directorys_members_are_invited_in_one_go_and_an_accepted_invitation
         );
     }
 }
+
+#[tokio::test]
+async fn the_coordination_links_a_members_account_to_her_directory_record_by_rpps() {
+    for app in each_backend().await {
+        let cpts = demo_cpts(&app, DEMO_CPTS_SLUG).await;
+        let coordinator = app.login_as(COORDINATOR).await;
+        let user = app
+            .state
+            .accounts
+            .create(
+                maillage_app::accounts::AccountRequest {
+                    email: "infirmiere@camargue.test",
+                    display_name: "Infirmière Essai",
+                    password: DEMO_PASSWORD,
+                    is_platform_admin: false,
+                    role: Some((cpts.id, Role::Member)),
+                },
+                maillage_app::clock::now_ms(),
+            )
+            .await
+            .unwrap();
+        let record = app
+            .store
+            .search_professionals(cpts.id, &Default::default(), Page::first(1))
+            .await
+            .unwrap()
+            .remove(0);
+        let vidourle = demo_cpts(&app, OTHER_DEMO_CPTS_SLUG).await;
+        let elsewhere = app
+            .store
+            .search_professionals(vidourle.id, &Default::default(), Page::first(1))
+            .await
+            .unwrap()
+            .remove(0);
+        let link = format!("/c/{DEMO_CPTS_SLUG}/membres/{}/fiche", user.id);
+        let members = app
+            .get(&format!("/c/{DEMO_CPTS_SLUG}/membres"), Some(&coordinator))
+            .await;
+        assert!(members.body.contains(&format!(r#"action="{link}""#)));
+        for (typed, said) in [
+            ("12", "aucune fiche"),
+            ("pas un numéro!", "le numéro RPPS"),
+            (elsewhere.identifier.as_str(), "aucune fiche"),
+        ] {
+            let refused = app
+                .post_form(
+                    &link,
+                    Some(&coordinator.cookie),
+                    &[("csrf", &coordinator.csrf), ("identifiant", typed)],
+                )
+                .await;
+            assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{typed}");
+            assert!(
+                refused.body.contains("Fiche de l") && refused.body.contains(said),
+                "{typed}: {}",
+                refused.body
+            );
+        }
+        assert_eq!(
+            app.store.membership(cpts.id, user.id).await.unwrap(),
+            Some((Role::Member, None))
+        );
+        let linked = app
+            .post_form(
+                &link,
+                Some(&coordinator.cookie),
+                &[
+                    ("csrf", &coordinator.csrf),
+                    ("identifiant", &record.identifier),
+                ],
+            )
+            .await;
+        assert_eq!(linked.status, StatusCode::SEE_OTHER, "{}", linked.body);
+        assert_eq!(
+            app.store.membership(cpts.id, user.id).await.unwrap(),
+            Some((Role::Member, Some(record.id)))
+        );
+        let actions = audit_actions(&app, maillage_store::AuditScope::Cpts(cpts.id)).await;
+        assert!(actions.iter().any(|a| a == "account_linked_to_record"));
+    }
+}
