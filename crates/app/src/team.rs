@@ -51,9 +51,10 @@ pub struct BulkInvitationReport {
     /// Already have a live invitation.
     pub pending: usize,
     /// Members the directory has no e-mail for: to call, or to complete in their record.
-    pub without_email: Vec<String>,
+    /// (record, name), to complete their record or call them.
+    pub without_email: Vec<(Uuid, String)>,
     /// Members whose recorded e-mail is not an address.
-    pub invalid_email: Vec<String>,
+    pub invalid_email: Vec<(Uuid, String)>,
 }
 
 /// What an invitation form sends.
@@ -291,11 +292,11 @@ impl Team {
                 let name = format!("{} {}", member.first_name, member.last_name);
                 let typed = member.contact_email.trim();
                 if typed.is_empty() {
-                    report.without_email.push(name);
+                    report.without_email.push((member.id, name));
                     continue;
                 }
                 let Ok(email) = Email::parse(typed) else {
-                    report.invalid_email.push(name);
+                    report.invalid_email.push((member.id, name));
                     continue;
                 };
                 if let Some(user) = self.store.find_user_by_email(email.as_str()).await? {

@@ -587,6 +587,10 @@ async fn the_directorys_members_are_invited_in_one_go_and_an_accepted_invitation
             )
             .await;
         assert!(again.body.contains("Aucune nouvelle invitation"));
+        // Those without an address link to their record, to complete it.
+        assert!(again
+            .body
+            .contains(&format!("/c/{DEMO_CPTS_SLUG}/annuaire/fiche/")));
         assert!(again
             .body
             .contains(&format!("Déjà une invitation en cours : {expected}")));
