@@ -276,23 +276,16 @@ impl InvitationStore for SqlStore {
                    JOIN professionals p ON p.cpts_id = m.cpts_id AND p.id = $3 \
                    WHERE m.cpts_id = $1 AND m.user_id = $2 \
                    ON CONFLICT (cpts_id, user_id) DO UPDATE SET professional_id = excluded.professional_id";
-        let linked = on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let done = sqlx::query(sql)
-                .bind(cpts.0)
-                .bind(user.0)
-                .bind(professional)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                == 1;
-            if done {
-                tx.append_audit(&self.audit_keys, audit).await?;
-                tx.commit().await?;
-            }
-            done
-        });
-        Ok(linked)
+        self.audited_update(
+            sql,
+            &[
+                crate::sql::SqlArg::Uuid(cpts.0),
+                crate::sql::SqlArg::Uuid(user.0),
+                crate::sql::SqlArg::Uuid(professional),
+            ],
+            audit,
+        )
+        .await
     }
 
     async fn has_live_invitation(&self, cpts: CptsId, email: &str, now: i64) -> Result<bool> {

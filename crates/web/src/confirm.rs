@@ -3,6 +3,7 @@
 //! second, which carries `confirmation=oui`, acts. It works without JavaScript, and the page's first button
 //! goes back, so that pressing Entrée twice never destroys anything.
 
+use crate::access::{CptsContext, Viewer};
 use crate::forms::FormPairs;
 use crate::views::{render, Layout};
 use askama::Template;
@@ -75,11 +76,15 @@ struct ConfirmPage {
     confirmation: Confirmation,
 }
 
-/// The page asking for the confirmation, in the frame `layout` gives (its title becomes the question).
-pub fn ask(mut layout: Layout, confirmation: Confirmation) -> Response {
-    layout.title = confirmation.question.clone();
+/// The page asking for the confirmation, inside the CPTS's frame (menu entry `active`), titled by the question.
+pub fn ask(
+    viewer: &Viewer,
+    context: &CptsContext,
+    active: &'static str,
+    confirmation: Confirmation,
+) -> Response {
     render(&ConfirmPage {
-        layout,
+        layout: Layout::in_cpts(viewer, context, confirmation.question.clone(), active),
         confirmation,
     })
 }

@@ -174,21 +174,39 @@ struct SettingsQuery {
     fait: String,
 }
 
+/// The coordination's phone as the settings show it (grouped), or empty.
+fn shown_contact_phone(context: &CptsContext) -> String {
+    crate::views::phone_link(&context.cpts.contact_phone)
+        .map(|p| p.shown)
+        .unwrap_or_default()
+}
+
+/// The settings page, with the phone as saved or as typed when refused, and the refusals.
+fn settings_page(
+    viewer: &Viewer,
+    context: &CptsContext,
+    contact_phone: String,
+    errors: Vec<String>,
+) -> SettingsPage {
+    SettingsPage {
+        layout: Layout::in_cpts(viewer, context, "Paramètres de la CPTS", "parametres"),
+        slug: context.cpts.slug.clone(),
+        mfa_required: context.cpts.mfa_required,
+        contact_phone,
+        errors,
+    }
+}
+
 async fn settings(
     viewer: Viewer,
     context: CptsContext,
     crate::forms::Query(query): crate::forms::Query<SettingsQuery>,
 ) -> Response {
-    render(&SettingsPage {
-        layout: Layout::in_cpts(&viewer, &context, "Paramètres de la CPTS", "parametres")
-            .with_notice((query.fait == "1").then(|| "Paramètres enregistrés.".to_string())),
-        slug: context.cpts.slug.clone(),
-        mfa_required: context.cpts.mfa_required,
-        contact_phone: crate::views::phone_link(&context.cpts.contact_phone)
-            .map(|p| p.shown)
-            .unwrap_or_default(),
-        errors: Vec::new(),
-    })
+    let mut page = settings_page(&viewer, &context, shown_contact_phone(&context), Vec::new());
+    page.layout = page
+        .layout
+        .with_notice((query.fait == "1").then(|| "Paramètres enregistrés.".to_string()));
+    render(&page)
 }
 
 #[derive(Deserialize)]
@@ -207,10 +225,7 @@ async fn save_settings(
     Form(form): Form<SettingsForm>,
 ) -> WebResult<Response> {
     // The phone first: refused, nothing is written and the page says which field.
-    let saved = crate::views::phone_link(&context.cpts.contact_phone)
-        .map(|p| p.shown)
-        .unwrap_or_default();
-    if form.contact_phone.trim() != saved {
+    if form.contact_phone.trim() != shown_contact_phone(&context) {
         if let Err(error) = state
             .missions
             .directory
@@ -220,21 +235,13 @@ async fn save_settings(
             let maillage_app::directory::pages::DirectoryError::Invalid(problem) = error else {
                 return Err(error.into());
             };
-            return Ok(crate::views::render_form(
-                &SettingsPage {
-                    layout: Layout::in_cpts(
-                        &viewer,
-                        &context,
-                        "Paramètres de la CPTS",
-                        "parametres",
-                    ),
-                    slug: context.cpts.slug.clone(),
-                    mfa_required: context.cpts.mfa_required,
-                    contact_phone: form.contact_phone.clone(),
-                    errors: vec![problem.to_string()],
-                },
-                true,
-            ));
+            let page = settings_page(
+                &viewer,
+                &context,
+                form.contact_phone.clone(),
+                vec![problem.to_string()],
+            );
+            return Ok(crate::views::render_form(&page, true));
         }
     }
     let required = form.mfa_required.is_some();

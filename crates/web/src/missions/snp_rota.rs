@@ -406,7 +406,9 @@ async fn change(
                 .map_err(care_error)?;
             let rota = format!("/c/{}/{BASE}/astreintes", context.cpts.slug);
             return Ok(confirm::ask(
-                Layout::in_cpts(&viewer, &context, "", BASE),
+                &viewer,
+                &context,
+                BASE,
                 Confirmation::new(
                     "Retirer ce tour d'astreinte ?",
                     "Le tour disparaît du planning et personne n'est plus d'astreinte sur cette plage : \

@@ -176,7 +176,9 @@ async fn revoke(
             .map_err(token_error)?;
         let tokens = format!("/c/{}/{BASE}/jetons", context.cpts.slug);
         return Ok(confirm::ask(
-            Layout::in_cpts(&viewer, &context, "", BASE),
+            &viewer,
+            &context,
+            BASE,
             Confirmation::new(
                 "Révoquer ce jeton ?",
                 "La plateforme qui l'utilise ne pourra plus lire les créneaux de la CPTS dès maintenant. \

@@ -343,7 +343,9 @@ async fn invite_directory(
     let members = format!("/c/{}/membres", context.cpts.slug);
     if !confirm::confirmed(&pairs) {
         return Ok(confirm::ask(
-            Layout::in_cpts(&viewer, &context, "", "membres"),
+            &viewer,
+            &context,
+            "membres",
             Confirmation::new(
                 "Inviter les membres de l'annuaire ?",
                 "Chaque membre de l'annuaire qui a une adresse e-mail et pas encore de compte dans la CPTS \
@@ -421,7 +423,9 @@ async fn change_access(
             .check_member(&caller, maillage_store::UserId(user))
             .await?;
         return Ok(confirm::ask(
-            Layout::in_cpts(&viewer, &context, "", "membres"),
+            &viewer,
+            &context,
+            "membres",
             Confirmation::new(
                 "Suspendre l'accès de cette personne à la CPTS ?",
                 "Elle ne verra plus rien de la CPTS dès sa prochaine page, sans perdre son compte ni ses autres \

@@ -203,7 +203,9 @@ pub(super) async fn override_proposal(
         if form.confirmation != "oui" {
             let matching = format!("/c/{}/{BASE}/appariement", context.cpts.slug);
             return Ok(crate::confirm::ask(
-                Layout::in_cpts(&viewer, &context, "", BASE),
+                &viewer,
+                &context,
+                BASE,
                 crate::confirm::Confirmation::new(
                     "Retirer cette proposition ?",
                     "Le patient ne sera proposé à aucun médecin lors de l'envoi et restera en attente dans \

@@ -197,7 +197,9 @@ pub(super) async fn withdraw_referral(
             .check_referral(&caller, id)
             .await?;
         return Ok(crate::confirm::ask(
-            Layout::in_cpts(&viewer, &context, "", BASE),
+            &viewer,
+            &context,
+            BASE,
             crate::confirm::Confirmation::new(
                 "Retirer cet adressage ?",
                 "La CPTS arrête de chercher un médecin traitant pour ce patient (par exemple : il en a trouvé \

@@ -308,7 +308,9 @@ pub(super) async fn cancel(
             .map_err(care_error)?;
         let page = format!("/c/{}/{BASE}/reservations/{id}", context.cpts.slug);
         return Ok(confirm::ask(
-            Layout::in_cpts(&viewer, &context, "", BASE),
+            &viewer,
+            &context,
+            BASE,
             Confirmation::new(
                 "Annuler cette réservation ?",
                 "Le créneau redevient libre pour un autre patient et le professionnel qui l'a publié en est \

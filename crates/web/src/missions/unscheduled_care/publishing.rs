@@ -388,7 +388,9 @@ pub(super) async fn withdraw(
             .map_err(care_error)?;
         let mine = format!("/c/{}/{BASE}/mes-creneaux", context.cpts.slug);
         return Ok(confirm::ask(
-            Layout::in_cpts(&viewer, &context, "", BASE),
+            &viewer,
+            &context,
+            BASE,
             Confirmation::new(
                 "Retirer ce créneau ?",
                 "Le créneau ne sera plus proposé aux patients ni au SAS. Un créneau retiré ne peut pas être \
