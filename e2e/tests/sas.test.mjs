@@ -1,12 +1,13 @@
 // Interoperability and organisation of unscheduled care in a browser: the coordinator issues a token and the
 // SAS platform's search (flow INT_R04) returns a Bundle that an independent FHIR R4 library (FHIR.js) validates;
 // a GP subscribes to the calendar address, whose feed a standard iCalendar parser (ical.js) reads; the rota is
-// filled and a turn swapped; the search's map view is shown.
+// filled and a turn swapped; the search's map view is shown; a GP accepts on her phone the swap a colleague
+// proposes and proposes one herself.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
 import ICAL from 'ical.js';
-import { accounts, useMaillage, login, newPage, shot } from './harness.mjs';
+import { accounts, useMaillage, login, newPage, shot, noSidewaysScroll } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 const { Fhir } = require('fhir');
@@ -143,4 +144,45 @@ test('the coordinator fills the rota and swaps two turns; the search shows a map
   await page.getByRole('img', { name: /Carte des créneaux libres/ }).waitFor();
   await shot(page, '83-carte-creneaux');
   assert.deepEqual(page.problems, []);
+});
+
+test('a GP accepts on her phone the swap a colleague proposes, then proposes one herself', async () => {
+  const base = session.server.base;
+  const phone = await newPage(session.browser, { viewport: { width: 390, height: 844 }, isMobile: true });
+  await login(phone, base, accounts.member);
+  await phone.getByRole('heading', { name: /Bonjour/ }).waitFor();
+  await phone.goto(`${base}/c/${slug}`);
+  await phone.getByRole('link', { name: "1 proposition d'échange d'astreinte à accepter ou refuser." }).click();
+  await phone.getByRole('heading', { name: 'Mes échanges' }).waitFor();
+  await phone.getByText(/vous propose son tour du samedi/).waitFor();
+  await noSidewaysScroll(phone, 'the rota with a swap to answer');
+  await shot(phone, '84-echange-astreinte-telephone');
+  await phone.getByRole('button', { name: "Accepter l'échange" }).click();
+  await phone.getByRole('heading', { name: "Accepter cet échange d'astreinte ?" }).waitFor();
+  await noSidewaysScroll(phone, 'the swap confirmation');
+  await phone.getByRole('button', { name: "Oui, accepter l'échange" }).click();
+  await phone.getByText('Échange accepté : les deux tours ont changé de main.').waitFor();
+  await noSidewaysScroll(phone, 'the rota after the swap');
+
+  // On the desk: she offers one of her turns against a colleague's; the message's state is shown.
+  const desk = await newPage(session.browser);
+  await login(desk, base, accounts.member);
+  await desk.getByRole('heading', { name: /Bonjour/ }).waitFor();
+  await desk.goto(`${base}/c/${slug}/soins-non-programmes/astreintes`);
+  const own = desk.getByRole('row').filter({ has: desk.getByText('Proposer un échange') }).first();
+  await own.getByText('Proposer un échange').click();
+  await own.getByRole('button', { name: "Proposer l'échange" }).click();
+  await desk.getByRole('alert').getByText(/Contre le tour de/).waitFor();
+  await desk.goto(`${base}/c/${slug}/soins-non-programmes/astreintes`);
+  const row = desk.getByRole('row').filter({ has: desk.getByText('Proposer un échange') }).first();
+  await row.getByText('Proposer un échange').click();
+  const against = row.getByLabel('Contre le tour de');
+  const choices = (await against.locator('option').allTextContents()).filter((o) => !o.startsWith('—'));
+  assert.ok(choices.length > 0, 'a colleague turn to ask for');
+  await against.selectOption({ label: choices[0] });
+  await row.getByRole('button', { name: "Proposer l'échange" }).click();
+  await desk.getByText("Votre proposition d'échange est envoyée").waitFor();
+  await desk.getByText(/Message à votre confrère : /).waitFor();
+  await shot(desk, '85-echange-propose');
+  assert.deepEqual(phone.problems, []);
 });

@@ -49,7 +49,8 @@ impl Missions {
                 keyring,
                 config.jobs.max_attempts,
             )
-            .with_max_live_holds(config.unscheduled_care.max_live_holds),
+            .with_max_live_holds(config.unscheduled_care.max_live_holds)
+            .with_public_url(&config.server.public_url),
         }
     }
 

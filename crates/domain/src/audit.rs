@@ -87,6 +87,8 @@ pub enum AuditAction {
     SnpSlotCancelled,
     SnpRotaBuilt,
     SnpRotaChanged,
+    SnpRotaSwapProposed,
+    SnpRotaSwapSettled,
     SnpSlotsExported,
     ApiTokenIssued,
     ApiTokenRevoked,
@@ -95,7 +97,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 75] = [
+    pub const ALL: [AuditAction; 77] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -166,6 +168,8 @@ impl AuditAction {
         AuditAction::SnpSlotCancelled,
         AuditAction::SnpRotaBuilt,
         AuditAction::SnpRotaChanged,
+        AuditAction::SnpRotaSwapProposed,
+        AuditAction::SnpRotaSwapSettled,
         AuditAction::SnpSlotsExported,
         AuditAction::ApiTokenIssued,
         AuditAction::ApiTokenRevoked,
@@ -245,6 +249,8 @@ impl AuditAction {
             AuditAction::SnpSlotCancelled => "snp_slot_cancelled",
             AuditAction::SnpRotaBuilt => "snp_rota_built",
             AuditAction::SnpRotaChanged => "snp_rota_changed",
+            AuditAction::SnpRotaSwapProposed => "snp_rota_swap_proposed",
+            AuditAction::SnpRotaSwapSettled => "snp_rota_swap_settled",
             AuditAction::SnpSlotsExported => "snp_slots_exported",
             AuditAction::ApiTokenIssued => "api_token_issued",
             AuditAction::ApiTokenRevoked => "api_token_revoked",
@@ -335,6 +341,8 @@ impl AuditAction {
             AuditAction::SnpSlotCancelled => "Créneau retiré",
             AuditAction::SnpRotaBuilt => "Tableau d'astreinte rempli",
             AuditAction::SnpRotaChanged => "Tour d'astreinte échangé ou réattribué",
+            AuditAction::SnpRotaSwapProposed => "Échange d'astreinte proposé à un confrère",
+            AuditAction::SnpRotaSwapSettled => "Échange d'astreinte accepté, refusé ou retiré",
             AuditAction::SnpSlotsExported => {
                 "Export des créneaux ou des indicateurs de soins non programmés"
             }

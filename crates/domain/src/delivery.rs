@@ -31,6 +31,7 @@ coded_enum!(
         BookingNotice => ("booking_notice", "avis au professionnel"),
         PatientNotice => ("patient_notice", "message au patient"),
         Invitation => ("invitation", "invitation"),
+        RotaSwap => ("rota_swap", "proposition d'échange d'astreinte"),
     }
 );
 

@@ -58,6 +58,21 @@ impl BookingStatus {
 }
 
 coded_enum!(
+    /// Where a member's proposal to swap her rota turn with a colleague's stands.
+    RotaSwapStatus {
+        /// Waiting for the colleague's answer.
+        Pending => ("pending", "En attente de réponse"),
+        /// Accepted: the two turns changed hands in the same step.
+        Accepted => ("accepted", "Accepté"),
+        Declined => ("declined", "Refusé"),
+        /// Taken back by the member who proposed it.
+        Withdrawn => ("withdrawn", "Retiré"),
+        /// One of the two turns changed hands or disappeared meanwhile (another swap, the coordination).
+        Lapsed => ("lapsed", "Devenu sans objet"),
+    }
+);
+
+coded_enum!(
     /// What happened to a booked patient.
     Outcome {
         Seen => ("vu", "Patient vu"),

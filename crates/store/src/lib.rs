@@ -56,8 +56,8 @@ pub use territory::TerritoryStore;
 pub use tokens::{ApiToken, TokenStore};
 pub use unscheduled_care::{
     AgendaEntry, BookingLine, BookingListQuery, BookingListStore, BookingScope, DysfunctionStore,
-    NewBooking, NewSlot, RotaFilter, RotaStore, RotaTurn, SlotQuery, SnpBooking, SnpDysfunction,
-    SnpFigures, SnpPattern, SnpReportStore, SnpSlot, UnscheduledCareStore,
+    NewBooking, NewSlot, RotaFilter, RotaStore, RotaSwap, RotaTurn, SlotQuery, SnpBooking,
+    SnpDysfunction, SnpFigures, SnpPattern, SnpReportStore, SnpSlot, UnscheduledCareStore,
 };
 
 use async_trait::async_trait;

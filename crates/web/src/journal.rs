@@ -154,7 +154,7 @@ fn kind_label(kind: &str) -> &str {
         "doctor_request" => "demande de médecin traitant",
         "snp_booking" => "réservation de soins non programmés",
         "snp_slot" => "créneau de soins non programmés",
-        "snp_rota" | "snp_rota_turn" => "tableau d'astreinte",
+        "snp_rota" | "snp_rota_turn" | "snp_rota_swap" => "tableau d'astreinte",
         "snp_dysfunction" => "dysfonctionnement signalé",
         "professional" => "fiche d'un professionnel",
         "structure" => "fiche d'une structure",
@@ -175,7 +175,9 @@ fn target_href(slug: Option<&str>, kind: &str, id: &str) -> Option<String> {
     let path = match kind {
         "doctor_request" => format!("medecin-traitant/demandes/{id}"),
         "snp_booking" => format!("soins-non-programmes/reservations/{id}"),
-        "snp_rota" | "snp_rota_turn" => "soins-non-programmes/astreintes".to_string(),
+        "snp_rota" | "snp_rota_turn" | "snp_rota_swap" => {
+            "soins-non-programmes/astreintes".to_string()
+        }
         "snp_dysfunction" => "soins-non-programmes/dysfonctionnements".to_string(),
         "professional" => format!("annuaire/fiche/{id}"),
         "structure" => format!("structures/fiche/{id}"),

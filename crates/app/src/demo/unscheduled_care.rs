@@ -64,6 +64,7 @@ pub(super) async fn seed_unscheduled_care(
             )
             .await
             .map_err(fail)?;
+        propose_demo_swap(store, cpts, &gps).await?;
     }
     let now = now_ms();
     let free = store
@@ -113,5 +114,54 @@ pub(super) async fn seed_unscheduled_care(
                 .map_err(fail)?;
         }
     }
+    Ok(())
+}
+
+/// A colleague of the demo GP asks her to swap Saturday mornings: her dashboard and rota show it to answer.
+async fn propose_demo_swap(
+    store: &dyn Store,
+    cpts: CptsId,
+    gps: &[maillage_store::ProfessionalSummary],
+) -> Result<(), DemoError> {
+    let (Some(asked), Some(colleague)) = (gps.first(), gps.get(1)) else {
+        return Ok(());
+    };
+    let turns = store
+        .list_rota_turns(
+            cpts,
+            "0000-01-01",
+            "9999-12-31",
+            &maillage_store::RotaFilter {
+                label: Some("Samedi matin"),
+                professional: None,
+            },
+            maillage_store::Page::first(20),
+        )
+        .await?;
+    let offered = turns.iter().find(|t| t.professional_id == colleague.id);
+    let wanted = turns.iter().rev().find(|t| t.professional_id == asked.id);
+    let (Some(offered), Some(wanted)) = (offered, wanted) else {
+        return Ok(());
+    };
+    let swap = maillage_store::RotaSwap {
+        id: uuid::Uuid::now_v7(),
+        turn_id: offered.id,
+        wanted_turn_id: wanted.id,
+        proposed_by: colleague.id,
+        proposed_to: asked.id,
+        status: maillage_domain::unscheduled_care::RotaSwapStatus::Pending,
+        created_by: None,
+        created_at: now_ms(),
+        settled_at: None,
+    };
+    let audit = crate::audit::entry(
+        &crate::audit::AuditContext::command_line().in_cpts(cpts),
+        crate::audit::AuditEvent::new(
+            maillage_domain::audit::AuditAction::SnpRotaSwapProposed,
+            "snp_rota_swap",
+            swap.id.to_string(),
+        ),
+    );
+    store.propose_rota_swap(cpts, &swap, &audit).await?;
     Ok(())
 }

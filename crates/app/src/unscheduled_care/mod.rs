@@ -8,10 +8,12 @@ mod confirmations;
 pub mod indicators;
 pub mod policy;
 mod reads;
+mod rota_swaps;
 mod upkeep;
 
 pub use bookings::{BookingFilter, BookingShow, ListedBooking};
 pub use reads::AgendaScope;
+pub use rota_swaps::{turn_words, SwapView};
 
 use crate::audit::{self, AuditEvent};
 use crate::caller::Caller;
@@ -89,6 +91,8 @@ pub struct UnscheduledCare {
     mail_attempts: i64,
     /// `unscheduled_care.max_live_holds`.
     max_live_holds: i64,
+    /// `server.public_url`, for the links e-mails carry (empty: none).
+    public_url: String,
 }
 
 /// "lundi 12/01/2030 à 08:30", Paris time.
@@ -110,7 +114,14 @@ impl UnscheduledCare {
             keyring,
             mail_attempts,
             max_live_holds: crate::config::UnscheduledCareConfig::default().max_live_holds,
+            public_url: String::new(),
         }
+    }
+
+    /// The same service, its e-mails linking to pages under `public_url`.
+    pub fn with_public_url(mut self, public_url: &str) -> Self {
+        self.public_url = public_url.trim_end_matches('/').to_string();
+        self
     }
 
     /// The same service with another limit of live holds per person.

@@ -13,5 +13,6 @@ mod doctor_search_fuzz;
 mod doctor_search_upkeep_and_rights;
 mod mail_and_jobs;
 mod patients;
+mod rota_swaps;
 mod territory_diagnostic;
 mod unscheduled_care;

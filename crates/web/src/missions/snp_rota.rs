@@ -43,6 +43,29 @@ pub fn routes(router: GuardedRouter) -> GuardedRouter {
             "Échange, réattribution ou retrait d'un tour d'astreinte",
             change,
         )
+        .post(
+            "/c/{cpts}/soins-non-programmes/astreintes/{id}/echange",
+            Access::Cpts(Permission::BookSlots),
+            "Proposition d'échange de son tour d'astreinte à un confrère",
+            propose_swap,
+        )
+        .post(
+            "/c/{cpts}/soins-non-programmes/echanges/{id}",
+            Access::Cpts(Permission::BookSlots),
+            "Réponse à une proposition d'échange d'astreinte, ou son retrait",
+            settle_swap,
+        )
+}
+
+/// A pending swap on the rota page of one of its two professionals.
+pub struct SwapRow {
+    pub id: String,
+    /// The caller proposed it: she may withdraw it; otherwise she answers.
+    pub mine: bool,
+    /// "Dr A. Martin vous propose…" / "Vous proposez à…".
+    pub text: String,
+    /// What became of the message to the colleague (the proposer's view).
+    pub delivery: Option<crate::views::MessageRow>,
 }
 
 pub struct TurnRow {
@@ -51,6 +74,8 @@ pub struct TurnRow {
     pub day: String,
     pub hours: String,
     pub professional: String,
+    /// The caller's own turn: she may propose to swap it.
+    pub mine: bool,
 }
 
 pub struct LoadRow {
@@ -87,6 +112,11 @@ struct RotaPage {
     form: RotaForm,
     errors: Vec<ValidationError>,
     pager: Pager,
+    /// The caller is linked to her directory record: she may propose swaps of her turns.
+    can_swap: bool,
+    swaps: Vec<SwapRow>,
+    /// Why the last swap could not be done (the server's sentence).
+    swap_problem: Option<String>,
 }
 
 const TURN_PAGE: i64 = 30;
@@ -113,8 +143,10 @@ async fn rota_page(
     form: RotaForm,
     errors: Vec<ValidationError>,
     notice: Option<String>,
+    swap_problem: Option<String>,
 ) -> WebResult<Response> {
     let cpts = context.cpts.id;
+    let me = caller.professional();
     let today = utc_to_paris(now_ms()).0;
     let mut professionals = Professionals::default();
     let care = &state.missions.unscheduled_care;
@@ -148,6 +180,35 @@ async fn rota_page(
             }),
             hours: hours(t.start_minute, t.end_minute),
             professional: professionals.name(state, cpts, t.professional_id).await?,
+            mine: me == Some(t.professional_id),
+        });
+    }
+    let mut swaps = Vec::new();
+    for view in care.my_swaps(caller).await.map_err(care_error)? {
+        let offered = maillage_app::unscheduled_care::turn_words(&view.offered);
+        let wanted = maillage_app::unscheduled_care::turn_words(&view.wanted);
+        let text = if view.mine {
+            let colleague = professionals
+                .name(state, cpts, view.swap.proposed_to)
+                .await?;
+            format!(
+                "Vous proposez à {colleague} votre tour du {offered} contre le sien du {wanted}."
+            )
+        } else {
+            let colleague = professionals
+                .name(state, cpts, view.swap.proposed_by)
+                .await?;
+            format!("{colleague} vous propose son tour du {offered} contre le vôtre du {wanted}.")
+        };
+        swaps.push(SwapRow {
+            id: view.swap.id.to_string(),
+            mine: view.mine,
+            text,
+            delivery: view
+                .delivery
+                .as_ref()
+                .filter(|_| view.mine)
+                .map(crate::views::message_row),
         });
     }
     let year = today.year;
@@ -217,6 +278,9 @@ async fn rota_page(
             form,
             errors,
             pager,
+            can_swap: me.is_some() && allows(context.role, Permission::BookSlots),
+            swaps,
+            swap_problem,
         },
         has_errors,
     ))
@@ -252,28 +316,20 @@ async fn rota(
             )
         ))
     } else if !params.fait.is_empty() {
-        Some("Le tableau d'astreinte est à jour.".to_string())
+        Some(
+            match params.fait.as_str() {
+                "echange-propose" => "Votre proposition d'échange est envoyée : le tableau changera quand votre confrère l'aura acceptée.",
+                "echange-accepte" => "Échange accepté : les deux tours ont changé de main.",
+                "echange-refuse" => "Vous avez refusé l'échange : les tours restent inchangés.",
+                "echange-retire" => "Votre proposition d'échange est retirée.",
+                _ => "Le tableau d'astreinte est à jour.",
+            }
+            .to_string(),
+        )
     } else {
         None
     };
-    let today = utc_to_paris(now_ms()).0;
-    let profession =
-        if maillage_domain::unscheduled_care::profession_label(&params.profession).is_some() {
-            params.profession.clone()
-        } else {
-            String::new()
-        };
-    let form = RotaForm {
-        // Empty: the service names it after the weekday and the hour ("Samedi matin").
-        label: String::new(),
-        weekday: "6".into(),
-        start: "08:00".into(),
-        end: "12:00".into(),
-        from: today.french(),
-        until: today.plus_days(90).french(),
-        professionals: Vec::new(),
-        profession,
-    };
+    let form = fresh_form(&params.profession);
     let page = PageQuery { page: params.page }.number();
     rota_page(
         &state,
@@ -284,8 +340,30 @@ async fn rota(
         form,
         Vec::new(),
         notice,
+        None,
     )
     .await
+}
+
+/// The fill form as the page first shows it, for the rota's profession if it is one of the directory's.
+fn fresh_form(profession: &str) -> RotaForm {
+    let today = utc_to_paris(now_ms()).0;
+    let profession = if maillage_domain::unscheduled_care::profession_label(profession).is_some() {
+        profession.to_string()
+    } else {
+        String::new()
+    };
+    RotaForm {
+        // Empty: the service names it after the weekday and the hour ("Samedi matin").
+        label: String::new(),
+        weekday: "6".into(),
+        start: "08:00".into(),
+        end: "12:00".into(),
+        from: today.french(),
+        until: today.plus_days(90).french(),
+        professionals: Vec::new(),
+        profession,
+    }
 }
 
 async fn build(
@@ -328,7 +406,7 @@ async fn build(
     let (Some(weekday), Some(from), Some(to), true) = (weekday, from, to, problems.is_empty())
     else {
         return rota_page(
-            &state, &viewer, &context, &caller, page, form, problems.0, None,
+            &state, &viewer, &context, &caller, page, form, problems.0, None, None,
         )
         .await;
     };
@@ -363,6 +441,7 @@ async fn build(
                 page,
                 form,
                 vec![problem],
+                None,
                 None,
             )
             .await
@@ -443,4 +522,158 @@ async fn change(
         context.cpts.slug
     ))
     .into_response())
+}
+
+/// Shows the rota page again with why a swap could not be done, or passes any other error on.
+async fn swap_refused(
+    state: &AppState,
+    viewer: &Viewer,
+    context: &CptsContext,
+    caller: &maillage_app::caller::Caller,
+    error: CareError,
+) -> WebResult<Response> {
+    match error {
+        CareError::Refused(message) => {
+            swap_problem(
+                state,
+                viewer,
+                context,
+                caller,
+                message,
+                axum::http::StatusCode::CONFLICT,
+            )
+            .await
+        }
+        other => Err(care_error(other)),
+    }
+}
+
+/// The rota page with `message` above the member's swaps, answered with `status`.
+async fn swap_problem(
+    state: &AppState,
+    viewer: &Viewer,
+    context: &CptsContext,
+    caller: &maillage_app::caller::Caller,
+    message: String,
+    status: axum::http::StatusCode,
+) -> WebResult<Response> {
+    let mut page = rota_page(
+        state,
+        viewer,
+        context,
+        caller,
+        1,
+        fresh_form(""),
+        Vec::new(),
+        None,
+        Some(message),
+    )
+    .await?;
+    *page.status_mut() = status;
+    Ok(page)
+}
+
+/// A member proposes to swap her turn `{id}` with the colleague's turn `wanted`.
+async fn propose_swap(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+    Authorised(caller): Authorised,
+    Path((_, id)): Path<(String, String)>,
+    pairs: FormPairs,
+) -> WebResult<Response> {
+    let turn = super::directory::parse_id(&id)?;
+    let Ok(wanted) = Uuid::parse_str(pairs.text("wanted").trim()) else {
+        return swap_problem(
+            &state,
+            &viewer,
+            &context,
+            &caller,
+            "Contre le tour de : choisissez le tour d'un confrère dans la liste.".into(),
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    match state
+        .missions
+        .unscheduled_care
+        .propose_swap(&caller, turn, wanted)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/c/{}/{BASE}/astreintes?fait=echange-propose",
+            context.cpts.slug
+        ))
+        .into_response()),
+        Err(error) => swap_refused(&state, &viewer, &context, &caller, error).await,
+    }
+}
+
+/// The colleague accepts or declines a swap; its proposer withdraws it. Each after a confirmation.
+async fn settle_swap(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+    Authorised(caller): Authorised,
+    Path((_, id)): Path<(String, String)>,
+    pairs: FormPairs,
+) -> WebResult<Response> {
+    use maillage_domain::unscheduled_care::RotaSwapStatus;
+    let swap = super::directory::parse_id(&id)?;
+    let (outcome, done, question, consequence, label) = match pairs.text("action").as_str() {
+        "accepter" => (
+            RotaSwapStatus::Accepted,
+            "echange-accepte",
+            "Accepter cet échange d'astreinte ?",
+            "Vous prendrez le tour de votre confrère et lui le vôtre : le tableau change tout de suite.",
+            "Oui, accepter l'échange",
+        ),
+        "refuser" => (
+            RotaSwapStatus::Declined,
+            "echange-refuse",
+            "Refuser cet échange d'astreinte ?",
+            "Chacun garde son tour ; votre confrère verra que vous avez refusé.",
+            "Oui, refuser l'échange",
+        ),
+        "retirer" => (
+            RotaSwapStatus::Withdrawn,
+            "echange-retire",
+            "Retirer votre proposition d'échange ?",
+            "Votre confrère ne pourra plus l'accepter ; vous garderez votre tour.",
+            "Oui, retirer la proposition",
+        ),
+        _ => {
+            return Err(WebError::BadRequest(
+                "Action : accepter, refuser ou retirer.".into(),
+            ))
+        }
+    };
+    let care = &state.missions.unscheduled_care;
+    if !confirm::confirmed(&pairs) {
+        care.check_swap(&caller, swap, outcome == RotaSwapStatus::Withdrawn)
+            .await
+            .map_err(care_error)?;
+        let rota = format!("/c/{}/{BASE}/astreintes", context.cpts.slug);
+        return Ok(confirm::ask(
+            &viewer,
+            &context,
+            BASE,
+            Confirmation::new(
+                question,
+                consequence,
+                format!("/c/{}/{BASE}/echanges/{swap}", context.cpts.slug),
+                label,
+                rota,
+            )
+            .repeating(&pairs),
+        ));
+    }
+    match care.settle_swap(&caller, swap, outcome).await {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/c/{}/{BASE}/astreintes?fait={done}",
+            context.cpts.slug
+        ))
+        .into_response()),
+        Err(error) => swap_refused(&state, &viewer, &context, &caller, error).await,
+    }
 }

@@ -377,6 +377,8 @@ impl TestApp {
                     .await
                     .unwrap()[0]
                     .id
+            } else if path.contains("/soins-non-programmes/echanges/") {
+                snp_rota::a_pending_swap(self, id).await
             } else if path.contains("/soins-non-programmes/jetons/") {
                 let caller = maillage_app::caller::Caller::command_line(id);
                 maillage_app::tokens::issue(

@@ -100,6 +100,27 @@ pub async fn to_do(
             urgent: true,
         });
     }
+    let asked = service
+        .my_swaps(caller)
+        .await
+        .map_err(care_error)?
+        .iter()
+        .filter(|swap| !swap.mine)
+        .count() as i64;
+    if asked > 0 {
+        items.push(crate::views::ToDo {
+            text: format!(
+                "{} à accepter ou refuser.",
+                count_of(
+                    asked,
+                    "proposition d'échange d'astreinte",
+                    "propositions d'échange d'astreinte"
+                )
+            ),
+            href: format!("/c/{slug}/{BASE}/astreintes"),
+            urgent: false,
+        });
+    }
     for (offset, when) in [(0, "aujourd'hui"), (1, "demain")] {
         let day = today.plus_days(offset);
         let expected = service
