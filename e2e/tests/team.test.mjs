@@ -98,3 +98,26 @@ test('a coordinator invites a GP, who sets her password on her phone and enters'
   assert.deepEqual(coordinator.problems, []);
   assert.deepEqual(desk.problems, []);
 });
+
+test('the coordinator asks for the morning digest of the GPs answers, on her phone and at her desk', async () => {
+  const base = session.server.base;
+  for (const [name, options] of [['telephone', { viewport: { width: 390, height: 844 }, isMobile: true }], ['bureau', {}]]) {
+    const page = await newPage(session.browser, options);
+    await login(page, base, accounts.coordinator);
+    await page.getByRole('heading', { name: /Bonjour/ }).waitFor();
+    await page.goto(`${base}/c/camargue-gardoise/parametres`);
+    const digest = page.getByLabel('Envoyer chaque matin à la coordination un courriel récapitulant les réponses des médecins aux propositions');
+    if (name === 'telephone') {
+      assert.equal(await digest.isChecked(), false, 'off until asked');
+      await digest.check();
+    } else {
+      assert.equal(await digest.isChecked(), true, 'kept from the phone');
+    }
+    await noSidewaysScroll(page, 'the settings page');
+    await page.getByRole('button', { name: 'Enregistrer' }).click();
+    await page.getByText('Paramètres enregistrés.').waitFor();
+    assert.equal(await digest.isChecked(), true);
+    await shot(page, `64-parametres-recapitulatif-${name}`);
+    assert.deepEqual(page.problems, []);
+  }
+});

@@ -89,6 +89,7 @@ pub enum AuditAction {
     SnpRotaChanged,
     SnpRotaSwapProposed,
     SnpRotaSwapSettled,
+    AnswerDigestChanged,
     SnpSlotsExported,
     ApiTokenIssued,
     ApiTokenRevoked,
@@ -97,7 +98,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 77] = [
+    pub const ALL: [AuditAction; 78] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -170,6 +171,7 @@ impl AuditAction {
         AuditAction::SnpRotaChanged,
         AuditAction::SnpRotaSwapProposed,
         AuditAction::SnpRotaSwapSettled,
+        AuditAction::AnswerDigestChanged,
         AuditAction::SnpSlotsExported,
         AuditAction::ApiTokenIssued,
         AuditAction::ApiTokenRevoked,
@@ -251,6 +253,7 @@ impl AuditAction {
             AuditAction::SnpRotaChanged => "snp_rota_changed",
             AuditAction::SnpRotaSwapProposed => "snp_rota_swap_proposed",
             AuditAction::SnpRotaSwapSettled => "snp_rota_swap_settled",
+            AuditAction::AnswerDigestChanged => "answer_digest_changed",
             AuditAction::SnpSlotsExported => "snp_slots_exported",
             AuditAction::ApiTokenIssued => "api_token_issued",
             AuditAction::ApiTokenRevoked => "api_token_revoked",
@@ -343,6 +346,9 @@ impl AuditAction {
             AuditAction::SnpRotaChanged => "Tour d'astreinte échangé ou réattribué",
             AuditAction::SnpRotaSwapProposed => "Échange d'astreinte proposé à un confrère",
             AuditAction::SnpRotaSwapSettled => "Échange d'astreinte accepté, refusé ou retiré",
+            AuditAction::AnswerDigestChanged => {
+                "Récapitulatif matinal des réponses des médecins activé ou arrêté"
+            }
             AuditAction::SnpSlotsExported => {
                 "Export des créneaux ou des indicateurs de soins non programmés"
             }

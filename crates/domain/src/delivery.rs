@@ -32,6 +32,7 @@ coded_enum!(
         PatientNotice => ("patient_notice", "message au patient"),
         Invitation => ("invitation", "invitation"),
         RotaSwap => ("rota_swap", "proposition d'échange d'astreinte"),
+        AnswerDigest => ("answer_digest", "récapitulatif des réponses des médecins"),
     }
 );
 

@@ -36,9 +36,10 @@ pub use directory::{
     UpsertOutcome, GENERAL_PRACTICE,
 };
 pub use doctor_search::{
-    CapacityEntry, DoctorRequest, DoctorSearchFigures, DoctorSearchOversight, DoctorSearchStore,
-    DuplicateReviewStore, GpCapacity, GpCapacityStore, Proposal, ProposalStatus, ProposalStore,
-    ProposalView, ReferralStore, RequestEvent, RequestFilter, StaleCapacity, StateChange,
+    AnsweredProposal, CapacityEntry, DoctorRequest, DoctorSearchFigures, DoctorSearchOversight,
+    DoctorSearchStore, DuplicateReviewStore, GpCapacity, GpCapacityStore, Proposal, ProposalStatus,
+    ProposalStore, ProposalView, ReferralStore, RequestEvent, RequestFilter, StaleCapacity,
+    StateChange,
 };
 pub use error::{decode, StoreError};
 pub use invitations::{Invitation, InvitationStore};

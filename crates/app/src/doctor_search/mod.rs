@@ -3,6 +3,7 @@
 //! retention. Identity is sealed before it reaches the store; every read and change is audited.
 
 mod answers;
+pub mod digest;
 mod duplicates;
 pub mod indicators;
 mod lists;

@@ -54,6 +54,11 @@ impl MissionUpkeep for DoctorSearch {
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "capacity reminders failed"),
         }
+        match self.send_answer_digests(now).await {
+            Ok(sent) if sent > 0 => tracing::info!(sent, "answer digests sent"),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "answer digests failed"),
+        }
         match self.apply_retention(now).await {
             Ok(anonymised) if anonymised > 0 => {
                 tracing::info!(anonymised, "ended requests anonymised")

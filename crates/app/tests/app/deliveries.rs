@@ -336,3 +336,122 @@ async fn a_logged_in_gp_answers_her_own_proposals_and_no_one_else_s() {
     })
     .await;
 }
+
+/// The first instant after `now` when the morning digest is due (7:00 or later, Paris time).
+fn next_digest_time(now: i64) -> i64 {
+    let mut at = now + maillage_app::clock::HOUR_MS;
+    while maillage_domain::unscheduled_care::utc_to_paris(at).1
+        < maillage_app::doctor_search::digest::DIGEST_HOUR * 60
+    {
+        at += maillage_app::clock::HOUR_MS;
+    }
+    at
+}
+
+#[tokio::test]
+async fn the_coordination_receives_each_morning_one_digest_of_the_gps_answers_without_patient_names(
+) {
+    common::for_each_demo(|store, _url| async move {
+        let s = setup(store).await;
+        let own = linked_gp(&s).await;
+        let doctor = {
+            let user = s
+                .store
+                .find_user_by_email("dr.fabre@camargue.test")
+                .await
+                .unwrap()
+                .unwrap();
+            Caller::resolve(
+                s.store.as_ref(),
+                user.id,
+                s.cpts.id,
+                &AuditContext::default(),
+            )
+            .await
+            .unwrap()
+            .unwrap()
+        };
+        let (request, proposal) = proposed_to(&s, "Recapitulatif-Test", own).await;
+        assert!(s
+            .service
+            .answer_as_doctor(&doctor, proposal, ProposalAnswer::Accepted, "")
+            .await
+            .unwrap());
+        let at = next_digest_time(now_ms());
+        // Not asked: nothing goes.
+        assert_eq!(s.service.send_answer_digests(at).await.unwrap(), 0);
+        s.service
+            .set_answer_digest(&s.caller(), true)
+            .await
+            .unwrap();
+        assert!(s.service.answer_digest(&s.caller()).await.unwrap().enabled);
+        // Before 7:00 nothing goes; then once a day, whichever process asks first.
+        let early = maillage_domain::unscheduled_care::paris_to_utc(
+            maillage_domain::unscheduled_care::utc_to_paris(at).0,
+            6 * 60,
+        );
+        assert_eq!(s.service.send_answer_digests(early).await.unwrap(), 0);
+        assert_eq!(s.service.send_answer_digests(at).await.unwrap(), 1);
+        assert_eq!(
+            s.service
+                .send_answer_digests(at + maillage_app::clock::HOUR_MS)
+                .await
+                .unwrap(),
+            0
+        );
+        let mails: Vec<_> = deliver_mail(&s.store)
+            .await
+            .into_iter()
+            .filter(|m| m.subject == "Réponses des médecins aux propositions")
+            .collect();
+        assert_eq!(mails.len(), 1, "one coordinator in the demo CPTS");
+        let digest = &mails[0];
+        assert_eq!(digest.recipient, "coordination@camargue.test");
+        assert!(
+            digest.body.contains("a accepté une proposition"),
+            "{}",
+            digest.body
+        );
+        assert!(digest.body.contains(&format!(
+            "https://cpts.exemple.fr/c/camargue-gardoise/medecin-traitant/demandes/{request}"
+        )));
+        assert!(!digest.body.contains("Recapitulatif-Test") && !digest.body.contains("1950"));
+        // Its state is shown on the settings page; the next morning without new answers sends nothing.
+        let setting = s.service.answer_digest(&s.caller()).await.unwrap();
+        assert_eq!(setting.deliveries.len(), 1);
+        assert_eq!(setting.deliveries[0].shown(), Shown::Sent);
+        assert_eq!(
+            s.service
+                .send_answer_digests(at + maillage_app::clock::DAY_MS)
+                .await
+                .unwrap(),
+            0
+        );
+        // Stopped: audited both times.
+        s.service
+            .set_answer_digest(&s.caller(), false)
+            .await
+            .unwrap();
+        let changes = s
+            .store
+            .list_audit(
+                AuditScope::Cpts(s.cpts.id),
+                &AuditFilter {
+                    action: Some("answer_digest_changed".into()),
+                    ..Default::default()
+                },
+                Page::first(10),
+            )
+            .await
+            .unwrap();
+        assert_eq!(changes.len(), 2);
+        assert_eq!(
+            s.service
+                .send_answer_digests(at + 2 * maillage_app::clock::DAY_MS)
+                .await
+                .unwrap(),
+            0
+        );
+    })
+    .await;
+}

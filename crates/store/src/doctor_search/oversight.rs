@@ -26,8 +26,46 @@ pub struct DoctorSearchFigures {
     pub places_used: i64,
 }
 
+/// A GP's answer to a proposal, as the coordination's digest tells it (no patient data).
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct AnsweredProposal {
+    pub proposal_id: Uuid,
+    pub request_id: Uuid,
+    pub professional_id: Uuid,
+    #[sqlx(try_from = "String")]
+    pub status: ProposalStatus,
+    pub answered_at: i64,
+}
+
 #[async_trait]
 pub trait DoctorSearchOversight: Send + Sync {
+    // --- The coordination's morning digest of the GPs' answers ---------------------------------------
+    /// Whether the coordination receives the digest, and when the last one was sent.
+    async fn answer_digest(&self, cpts: CptsId) -> Result<(bool, Option<i64>)>;
+    async fn set_answer_digest(
+        &self,
+        cpts: CptsId,
+        enabled: bool,
+        audit: &NewAuditEntry,
+    ) -> Result<()>;
+    /// Takes the digest due for a CPTS that asked for it and last sent before `due_after` (or never): records
+    /// `now` as sent and returns the instant the previous one covered up to. None: not asked, or already
+    /// taken (by this or another process).
+    async fn claim_answer_digest(
+        &self,
+        cpts: CptsId,
+        due_after: i64,
+        now: i64,
+    ) -> Result<Option<Option<i64>>>;
+    /// The proposals accepted or declined in `[from, until)`, oldest first, at most `limit`.
+    async fn answers_between(
+        &self,
+        cpts: CptsId,
+        from: i64,
+        until: i64,
+        limit: i64,
+    ) -> Result<Vec<AnsweredProposal>>;
+
     // --- Settings, indicators, retention -------------------------------------------------------------
     async fn priority_rules(&self, cpts: CptsId) -> Result<Option<String>>;
     async fn save_priority_rules(
@@ -58,6 +96,80 @@ pub trait DoctorSearchOversight: Send + Sync {
 
 #[async_trait]
 impl DoctorSearchOversight for SqlStore {
+    async fn answer_digest(&self, cpts: CptsId) -> Result<(bool, Option<i64>)> {
+        let sql = "SELECT enabled, last_sent_at FROM answer_digests WHERE cpts_id = $1";
+        let row: Option<(bool, Option<i64>)> = on_pool!(self, pool => sqlx::query_as(sql)
+            .bind(cpts.0)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row.unwrap_or((false, None)))
+    }
+
+    async fn set_answer_digest(
+        &self,
+        cpts: CptsId,
+        enabled: bool,
+        audit: &NewAuditEntry,
+    ) -> Result<()> {
+        let sql = "INSERT INTO answer_digests (cpts_id, enabled) VALUES ($1, $2) \
+                   ON CONFLICT (cpts_id) DO UPDATE SET enabled = excluded.enabled";
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(sql).bind(cpts.0).bind(enabled).execute(&mut *tx).await?;
+            tx.append_audit(&self.audit_keys, audit).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    async fn claim_answer_digest(
+        &self,
+        cpts: CptsId,
+        due_after: i64,
+        now: i64,
+    ) -> Result<Option<Option<i64>>> {
+        let read = "SELECT last_sent_at FROM answer_digests WHERE cpts_id = $1 AND enabled = TRUE \
+                    AND COALESCE(last_sent_at, 0) < $2";
+        // Conditioned on the value read: of two processes, one changes the row, the other finds it changed.
+        let claim = "UPDATE answer_digests SET last_sent_at = $3 WHERE cpts_id = $1 \
+                     AND COALESCE(last_sent_at, 0) = $2";
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let Some((previous,)): Option<(Option<i64>,)> = sqlx::query_as(read)
+                .bind(cpts.0).bind(due_after).fetch_optional(&mut *tx).await? else {
+                return Ok(None);
+            };
+            let claimed = sqlx::query(claim).bind(cpts.0).bind(previous.unwrap_or(0)).bind(now)
+                .execute(&mut *tx).await?.rows_affected();
+            tx.commit().await?;
+            Ok((claimed == 1).then_some(previous))
+        })
+    }
+
+    async fn answers_between(
+        &self,
+        cpts: CptsId,
+        from: i64,
+        until: i64,
+        limit: i64,
+    ) -> Result<Vec<AnsweredProposal>> {
+        let sql = format!(
+            "SELECT id AS proposal_id, request_id, professional_id, status, answered_at \
+             FROM doctor_proposals WHERE cpts_id = $1 AND status IN ('{}', '{}') \
+             AND answered_at >= $2 AND answered_at < $3 ORDER BY answered_at, id LIMIT $4",
+            ProposalStatus::Accepted.code(),
+            ProposalStatus::Declined.code()
+        );
+        let rows: Vec<AnsweredProposal> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(cpts.0)
+            .bind(from)
+            .bind(until)
+            .bind(limit)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
+    }
+
     async fn priority_rules(&self, cpts: CptsId) -> Result<Option<String>> {
         let sql = "SELECT rules FROM doctor_search_settings WHERE cpts_id = $1";
         let rules: Option<String> = on_pool!(self, pool => sqlx::query_scalar(sql)

@@ -166,6 +166,10 @@ struct SettingsPage {
     /// As typed when refused, else the saved number grouped.
     contact_phone: String,
     errors: Vec<String>,
+    /// The coordination receives the GPs' answers each morning by e-mail.
+    answer_digest: bool,
+    /// What became of the last digests.
+    digests: Vec<crate::views::MessageRow>,
 }
 
 #[derive(Deserialize, Default)]
@@ -182,31 +186,50 @@ fn shown_contact_phone(context: &CptsContext) -> String {
 }
 
 /// The settings page, with the phone as saved or as typed when refused, and the refusals.
-fn settings_page(
+async fn settings_page(
+    state: &AppState,
     viewer: &Viewer,
     context: &CptsContext,
+    caller: &maillage_app::caller::Caller,
     contact_phone: String,
     errors: Vec<String>,
-) -> SettingsPage {
-    SettingsPage {
+) -> WebResult<SettingsPage> {
+    let digest = state.missions.doctor_search.answer_digest(caller).await?;
+    Ok(SettingsPage {
         layout: Layout::in_cpts(viewer, context, "Paramètres de la CPTS", "parametres"),
         slug: context.cpts.slug.clone(),
         mfa_required: context.cpts.mfa_required,
         contact_phone,
         errors,
-    }
+        answer_digest: digest.enabled,
+        digests: digest
+            .deliveries
+            .iter()
+            .map(crate::views::message_row)
+            .collect(),
+    })
 }
 
 async fn settings(
+    State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
+    crate::access::Authorised(caller): crate::access::Authorised,
     crate::forms::Query(query): crate::forms::Query<SettingsQuery>,
-) -> Response {
-    let mut page = settings_page(&viewer, &context, shown_contact_phone(&context), Vec::new());
+) -> WebResult<Response> {
+    let mut page = settings_page(
+        &state,
+        &viewer,
+        &context,
+        &caller,
+        shown_contact_phone(&context),
+        Vec::new(),
+    )
+    .await?;
     page.layout = page
         .layout
         .with_notice((query.fait == "1").then(|| "Paramètres enregistrés.".to_string()));
-    render(&page)
+    Ok(render(&page))
 }
 
 #[derive(Deserialize)]
@@ -215,6 +238,8 @@ struct SettingsForm {
     mfa_required: Option<String>,
     #[serde(default)]
     contact_phone: String,
+    #[serde(default)]
+    answer_digest: Option<String>,
 }
 
 async fn save_settings(
@@ -236,11 +261,14 @@ async fn save_settings(
                 return Err(error.into());
             };
             let page = settings_page(
+                &state,
                 &viewer,
                 &context,
+                &caller,
                 form.contact_phone.clone(),
                 vec![problem.to_string()],
-            );
+            )
+            .await?;
             return Ok(crate::views::render_form(&page, true));
         }
     }
@@ -251,6 +279,11 @@ async fn save_settings(
             .directory
             .set_mfa_required(&caller, required)
             .await?;
+    }
+    let digest = form.answer_digest.is_some();
+    let service = &state.missions.doctor_search;
+    if digest != service.answer_digest(&caller).await?.enabled {
+        service.set_answer_digest(&caller, digest).await?;
     }
     Ok(Redirect::to(&format!("/c/{}/parametres?fait=1", context.cpts.slug)).into_response())
 }

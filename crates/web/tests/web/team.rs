@@ -463,6 +463,27 @@ async fn the_coordinations_phone_is_set_in_the_settings_and_signs_every_e_mail()
         );
         let actions = audit_actions(&app, maillage_store::AuditScope::Cpts(cpts.id)).await;
         assert!(actions.iter().any(|a| a == "cpts_contact_changed"));
+        // The morning digest of the GPs' answers: off by default, started from the same form.
+        assert!(page.body.contains(r#"id="answer_digest" name="answer_digest" type="checkbox" value="oui" aria-describedby"#));
+        let digest = app
+            .post_form(
+                &settings,
+                Some(&coordinator.cookie),
+                &[
+                    ("csrf", &coordinator.csrf),
+                    ("contact_phone", "04 66 11 22 33"),
+                    ("answer_digest", "oui"),
+                ],
+            )
+            .await;
+        assert_eq!(digest.status, StatusCode::SEE_OTHER);
+        assert!(app.store.answer_digest(cpts.id).await.unwrap().0);
+        let shown = app.get(&settings, Some(&coordinator)).await;
+        assert!(shown.body.contains(r#"id="answer_digest" name="answer_digest" type="checkbox" value="oui" checked"#));
+        assert_eq!(
+            app.audit_of(cpts.id, "answer_digest_changed").await.len(),
+            1
+        );
         // The next e-mail sent on behalf of the CPTS ends with its name and that number.
         let invited = app
             .post_form(
