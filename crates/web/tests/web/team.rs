@@ -479,7 +479,9 @@ async fn the_coordinations_phone_is_set_in_the_settings_and_signs_every_e_mail()
         assert_eq!(digest.status, StatusCode::SEE_OTHER);
         assert!(app.store.answer_digest(cpts.id).await.unwrap().0);
         let shown = app.get(&settings, Some(&coordinator)).await;
-        assert!(shown.body.contains(r#"id="answer_digest" name="answer_digest" type="checkbox" value="oui" checked"#));
+        assert!(shown.body.contains(
+            r#"id="answer_digest" name="answer_digest" type="checkbox" value="oui" checked"#
+        ));
         assert_eq!(
             app.audit_of(cpts.id, "answer_digest_changed").await.len(),
             1
