@@ -11,6 +11,8 @@ import { accounts, useMaillage, login, newPage, shot, noSidewaysScroll } from '.
 
 const require = createRequire(import.meta.url);
 const { Fhir } = require('fhir');
+const fhirpath = require('fhirpath');
+const fhirpathR4 = require('fhirpath/fhir-context/r4');
 const session = useMaillage(before, after);
 const slug = 'camargue-gardoise';
 
@@ -27,10 +29,22 @@ test('the SAS reads a valid FHIR R4 Bundle with a token the coordinator issues',
   assert.match(secret, /^mlg_[0-9a-f]{64}$/);
   await shot(page, '80-jeton-sas');
 
-  const query = 'status=free&_include=Slot:schedule&_include:iterate=Schedule:actor'
+  // The SAS searches the effectors it knows by their RPPS: the coordinator reads the one of a GP who publishes.
+  await page.goto(`${base}/c/${slug}/soins-non-programmes/creneaux`);
+  const doctor = (await page.locator('td[data-label="Professionnel"]').first().textContent()).replace(/\(.*\)/, '').trim();
+  await page.goto(`${base}/c/${slug}/annuaire?q=${encodeURIComponent(doctor.split(' ').pop())}`);
+  await page.getByRole('link', { name: new RegExp(`${doctor}$`) }).first().click();
+  const rpps = (await page.locator('dt:text-is("RPPS") + dd').textContent()).trim().slice(0, 11);
+  assert.match(rpps, /^\d{11}$/);
+  const includes = 'status=free&_include=Slot:schedule&_include:iterate=Schedule:actor'
     + '&_include=Slot:service-type-reference&_include:iterate=HealthcareService:organization';
+  // Written as the guide writes it: raw `|` and `+` in the address.
+  const query = `${includes}&schedule.actor:Practitioner.identifier=urn:oid:1.2.250.1.71.4.2.1|8${rpps}`;
   const refused = await fetch(`${base}/fhir/Slot?${query}`);
   assert.equal(refused.status, 401);
+  const nobody = await fetch(`${base}/fhir/Slot?${includes}`, { headers: { Authorization: `Bearer ${secret}` } });
+  assert.equal(nobody.status, 400, 'the practitioners are required');
+  assert.match((await nobody.json()).issue[0].diagnostics, /^schedule\.actor:Practitioner\.identifier : /);
   const answer = await fetch(`${base}/fhir/Slot?${query}`, { headers: { Authorization: `Bearer ${secret}` } });
   assert.equal(answer.status, 200);
   assert.match(answer.headers.get('content-type'), /^application\/fhir\+json/);
@@ -50,12 +64,82 @@ test('the SAS reads a valid FHIR R4 Bundle with a token the coordinator issues',
     assert.ok(urls.has(slot.schedule.reference), slot.schedule.reference);
     const service = slot.serviceType.find((s) => s.extension)?.extension[0].valueReference.reference;
     assert.ok(urls.has(service), service);
-    assert.match(slot.start, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00$/);
+    assert.match(slot.start, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000\+0[12]:00$/);
   }
   const schedules = bundle.entry.filter((e) => e.resource.resourceType === 'Schedule').map((e) => e.resource);
   for (const schedule of schedules) {
     for (const actor of schedule.actor) assert.ok(urls.has(actor.reference), actor.reference);
   }
+  // The ANS test kit's CPTS checks (interop-outil-fhir-sas-test-kit, lib/sas_test_kit/aggregation/…), their
+  // FHIRPath expressions run by the HL7 FHIRPath engine on this answer (the kit's double quotes written as
+  // FHIRPath's single quotes).
+  const P = {
+    slot: 'https://interop.esante.gouv.fr/ig/fhir/sas/StructureDefinition/sas-cpts-slot-aggregator',
+    schedule: 'http://sas.fr/fhir/StructureDefinition/FrScheduleAgregateur',
+    practitioner: 'http://sas.fr/fhir/StructureDefinition/FrPractitionerAgregateur',
+    role: 'http://sas.fr/fhir/StructureDefinition/FrPractitionerRoleExerciceAgregateur',
+    service: 'https://interop.esante.gouv.fr/ig/fhir/sas/StructureDefinition/sas-cpts-healthcareservice-aggregator',
+    organization: 'https://interop.esante.gouv.fr/ig/fhir/sas/StructureDefinition/sas-cpts-organization-aggregator',
+  };
+  const kit = (path) => fhirpath.evaluate(bundle, path, null, fhirpathR4);
+  const one = (path) => kit(path)[0];
+  // ps_validate_cardinality_test: one Practitioner, Schedule, PractitionerRole and Location for the RPPS asked;
+  // total = the Slots.
+  assert.equal(one(`entry.where(resource.meta.profile='${P.practitioner}').count()`), 1);
+  assert.equal(one(`entry.where(resource.meta.profile='${P.schedule}').count()`), 1);
+  assert.equal(one(`entry.where(resource.meta.profile='${P.role}').count()`), 1);
+  assert.equal(one(`entry.where(resource.meta.profile='${P.role}').resource.contained.count()`), 1);
+  assert.equal(one('total'), one(`entry.where(resource.meta.profile='${P.slot}').count()`));
+  // ps_validate_rpps_test
+  const idnps = one(`entry.where(resource.meta.profile='${P.practitioner}').resource.identifier.value`);
+  assert.equal(idnps, `8${rpps}`);
+  assert.match(idnps, /^8[0-9]{11}$/);
+  // ps_validate_dates_test
+  for (const date of [...kit(`entry.where(resource.meta.profile='${P.slot}').resource.start`), ...kit(`entry.where(resource.meta.profile='${P.slot}').resource.end`)]) {
+    assert.match(date, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{2}:\d{2}$/);
+  }
+  assert.equal(one(`entry.where(resource.meta.profile='${P.slot}').resource.all(start<end)`), true);
+  // ps_validate_ref_test
+  const practitionerId = one(`entry.where(resource.meta.profile='${P.practitioner}').resource.id`);
+  const roleId = one(`entry.where(resource.meta.profile='${P.role}').resource.id`);
+  assert.equal(one(`entry.where(resource.meta.profile='${P.role}').resource.practitioner.reference`), `Practitioner/${practitionerId}`);
+  const actors = kit(`entry.where(resource.meta.profile='${P.schedule}').resource.actor.reference`).join(', ');
+  assert.ok(actors.includes(`PractitionerRole/${roleId}`) && actors.includes(`Practitioner/${practitionerId}`));
+  assert.equal(one(`entry.where(resource.meta.profile='${P.role}').resource.location.reference`), `#${one(`entry.where(resource.meta.profile='${P.role}').resource.contained.id`)}`);
+  // ps_validate_location_test
+  assert.equal(one(`entry.where(resource.meta.profile='${P.role}').resource.contained.address.line.exists()`), true);
+  assert.equal(one(`entry.where(resource.meta.profile='${P.role}').resource.contained.address.city.exists()`), true);
+  assert.match(one(`entry.where(resource.meta.profile='${P.role}').resource.contained.address.postalCode`), /^[0-9]{5}$/);
+  // ps_slot_has_url_test (on the CPTS profile; the POSIX class [[:space:]] written \\s for the JavaScript engine), ps_validate_slots_status_test, ps_validate_appointmentType_test
+  assert.equal(one(`entry.where(resource.meta.profile='${P.slot}').resource.all(comment.exists() and comment.empty().not() and comment.matches('^\\\\s*$').not())`), true);
+  assert.deepEqual([...new Set(kit(`entry.where(resource.meta.profile='${P.slot}').resource.status`))], ['free']);
+  for (const code of kit(`entry.where(resource.meta.profile='${P.slot}').resource.appointmentType.coding.code.distinct()`)) {
+    assert.ok(['ROUTINE', 'WALKIN'].includes(code), code);
+  }
+  // ps_bundle_url_equal_url_test: the self link's query is the request's.
+  const sorted = (url) => [...new URL(url.replace(/\+/g, '%2B')).searchParams.entries()].map((p) => p.join('=')).sort();
+  assert.deepEqual(sorted(one('link.url')), sorted(`${base}/fhir/Slot?${query}`));
+  // cpts_validate_cardinality_test, cpts_validate_ref_test, cpts_validate_id_test
+  const services = one(`entry.where(resource.meta.profile='${P.service}').count()`);
+  assert.ok(services > 0);
+  assert.equal(services, one(`entry.where(resource.meta.profile='${P.organization}').count()`));
+  const organizationId = one(`entry.where(resource.meta.profile='${P.organization}').resource.id`);
+  assert.equal(one(`entry.where(resource.meta.profile='${P.service}').resource.providedBy.reference`), `Organization/${organizationId}`);
+  const serviceId = one(`entry.where(resource.meta.profile='${P.service}').resource.id`);
+  const references = kit(`entry.resource.where(meta.profile = '${P.slot}').serviceType.where(coding.code = '604').extension.where(url = 'http://hl7.org/fhir/5.0/StructureDefinition/extension-Slot.serviceType' and value is Reference).value.reference`);
+  assert.ok(references.length > 0 && references.every((r) => r === `HealthcareService/${serviceId}`), references.join());
+  assert.match(one(`entry.where(resource.meta.profile='${P.organization}').resource.identifier.value`), /^1[0-9]{9}$/);
+  // cpts_validate_meta_test, cpts_validate_service_type_test
+  assert.ok(kit(`entry.where(resource.meta.profile='${P.slot}').resource.meta.security.code.distinct()`).includes('CPTS'));
+  // ps_validate_phone_test, ps_validate_idnst_test, organizational_group_optionnel (name and phone of the CPTS)
+  for (const phone of kit(`entry.where(resource.meta.profile='${P.role}').resource.telecom.value`)) {
+    assert.match(phone, /^\+(33|262|590|594|596)\d{9}$/);
+  }
+  for (const idnst of kit(`entry.where(resource.meta.profile='${P.role}').resource.organization.identifier.value`)) {
+    assert.match(idnst, /^(1[0-9]{9}|3[0-9]{14}|4[0-9]{14})$/);
+  }
+  assert.ok(one(`entry.where(resource.meta.profile='${P.organization}').resource.name`));
+  assert.match(one(`entry.where(resource.meta.profile='${P.organization}').resource.telecom.value`), /^\+33\d{9}$/);
   const practitioner = bundle.entry.find((e) => e.resource.resourceType === 'Practitioner').resource;
   assert.equal(practitioner.identifier[0].system, 'urn:oid:1.2.250.1.71.4.2.1');
   const metadata = await (await fetch(`${base}/fhir/metadata`)).json();

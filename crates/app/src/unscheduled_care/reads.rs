@@ -85,6 +85,31 @@ impl UnscheduledCare {
             .await?)
     }
 
+    /// One slot to book (the page the SAS opens from `Slot.comment`), and whether it is still free at `now`;
+    /// NotFound when it is not the CPTS's, is withdrawn or has passed.
+    pub async fn slot_to_book(
+        &self,
+        caller: &Caller,
+        slot: Uuid,
+        now: i64,
+    ) -> Result<(SnpSlot, bool)> {
+        caller.require(Permission::BookSlots)?;
+        let cpts = caller.cpts();
+        let found = self
+            .store
+            .find_slot(cpts, slot)
+            .await?
+            .filter(|s| !s.cancelled && s.end_at > now)
+            .ok_or(CareError::NotFound)?;
+        let booked = self
+            .store
+            .bookings_of_slot(cpts, slot)
+            .await?
+            .iter()
+            .any(|b| b.is_live_at(now));
+        Ok((found, !booked))
+    }
+
     /// Names and professions of the CPTS's professionals (directory data, no patient): for slot lists, the
     /// rota and the SAS's practitioners.
     pub async fn professional_summaries(

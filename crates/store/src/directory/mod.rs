@@ -94,6 +94,13 @@ pub struct ProfessionalSummary {
     pub address: Option<String>,
     #[sqlx(default)]
     pub phone: Option<String>,
+    #[sqlx(default)]
+    pub postal_code: Option<String>,
+    /// The first place's structure identifiers, as the national extract gives them (empty: none).
+    #[sqlx(default)]
+    pub place_finess: Option<String>,
+    #[sqlx(default)]
+    pub place_siret: Option<String>,
     /// The structure the CPTS attached the professional to.
     #[sqlx(default)]
     pub structure_id: Option<Uuid>,
@@ -224,7 +231,8 @@ const SUMMARY_COLUMNS: &str = "p.id, p.id_kind, p.identifier, p.civility, p.last
     p.profession_label, p.specialty, p.practice_mode, p.member, p.visibility, p.accepts_new_patients, \
     p.new_patient_capacity, p.snp_volunteer, p.sas_effector, p.internship_supervisor, p.ipa, p.asalee, \
     p.crisis_skills, p.languages, p.birth_year, p.mssante, p.contact_phone, p.contact_email, p.structure_id, \
-    p.general_practitioner, pl.commune_code, pl.structure_name, pl.address, pl.phone";
+    p.general_practitioner, pl.commune_code, pl.structure_name, pl.address, pl.phone, pl.postal_code, \
+    pl.finess AS place_finess, pl.siret AS place_siret";
 
 /// Binds the imported fields of a professional, in the order of placeholders $2 to $14.
 macro_rules! imported_fields {

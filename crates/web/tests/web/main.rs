@@ -28,6 +28,7 @@ mod messages;
 mod platform;
 mod referrals;
 mod sas;
+mod sas_guide;
 mod snp_rota;
 mod snp_work_lists;
 mod team;
@@ -426,6 +427,13 @@ impl TestApp {
                     .await
                     .unwrap()[0]
                     .id
+            } else if path.starts_with("/fhir/Schedule/") || path.starts_with("/fhir/Practitioner/")
+            {
+                let professional = first_professional(self, cpts).await.id;
+                if path.starts_with("/fhir/Schedule/") {
+                    return path.replace("{id}", &format!("sched-{professional}"));
+                }
+                professional
             } else if path.contains("/medecin-traitant/messages/") {
                 let request = self
                     .store
@@ -704,6 +712,44 @@ fn shown_secret(html: &str) -> String {
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
         .collect()
+}
+
+/// The SAS's search for the professionals of `slug` who publish slots (at most 25, as the SAS asks), with
+/// the guide's `_include`s.
+async fn sas_search(app: &TestApp, slug: &str) -> String {
+    let cpts = app.store.find_cpts_by_slug(slug).await.unwrap().unwrap();
+    let now = maillage_app::clock::now_ms();
+    let slots = app
+        .store
+        .search_free_slots(
+            cpts.id,
+            &maillage_store::SlotQuery {
+                from: now,
+                until: now + 28 * maillage_app::clock::DAY_MS,
+                ..Default::default()
+            },
+            now,
+            Page::first(500),
+        )
+        .await
+        .unwrap();
+    let mut ids: Vec<uuid::Uuid> = slots.iter().map(|s| s.professional_id).collect();
+    ids.sort();
+    ids.dedup();
+    ids.truncate(25);
+    let summaries = app
+        .store
+        .professional_summaries(cpts.id, &ids)
+        .await
+        .unwrap();
+    let tokens: Vec<String> = summaries
+        .iter()
+        .map(|s| format!("urn:oid:1.2.250.1.71.4.2.1%7C8{}", s.identifier))
+        .collect();
+    format!(
+        "{FHIR_SEARCH}&schedule.actor:Practitioner.identifier={}",
+        tokens.join(",")
+    )
 }
 
 const FHIR_SEARCH: &str = "/fhir/Slot?status=free&_include=Slot:schedule&_include:iterate=Schedule:actor\

@@ -11,18 +11,25 @@ pub(super) fn to_booking(context: &CptsContext, id: Uuid) -> Response {
     .into_response()
 }
 
+/// A hold from the slot's page the SAS opened (`origine=sas`) records the SAS as the booking's origin.
 pub(super) async fn hold(
     State(state): State<AppState>,
     viewer: Viewer,
     context: CptsContext,
     Authorised(caller): Authorised,
     Path((_, id)): Path<(String, String)>,
+    pairs: crate::forms::FormPairs,
 ) -> WebResult<Response> {
     let slot = parse_id(&id)?;
+    let origin = if pairs.text("origine") == BookingOrigin::SasRegulation.code() {
+        BookingOrigin::SasRegulation
+    } else {
+        BookingOrigin::CptsSecretary
+    };
     let held = state
         .missions
         .unscheduled_care
-        .hold(&caller, slot, BookingOrigin::CptsSecretary, "", now_ms())
+        .hold(&caller, slot, origin, "", now_ms())
         .await
         .map_err(care_error)?;
     match held {
@@ -46,6 +53,68 @@ pub(super) async fn hold(
             .await
         }
     }
+}
+
+#[derive(Template)]
+#[template(path = "snp_slot.html")]
+struct SlotPage {
+    layout: Layout,
+    slug: String,
+    id: String,
+    when: String,
+    doctor: String,
+    place: String,
+    free: bool,
+    /// Opened from the SAS (`origin` in the address): the booking records it.
+    from_sas: bool,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub(super) struct SlotParams {
+    #[serde(default)]
+    origin: String,
+}
+
+/// The page of one slot, where the SAS sends the regulator (`Slot.comment`, with `origin` appended): the
+/// slot, the professional and the place, and the button that holds it.
+pub(super) async fn slot_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+    Authorised(caller): Authorised,
+    Path((_, id)): Path<(String, String)>,
+    crate::forms::Query(params): crate::forms::Query<SlotParams>,
+) -> WebResult<Response> {
+    let id = parse_id(&id)?;
+    let (slot, free) = state
+        .missions
+        .unscheduled_care
+        .slot_to_book(&caller, id, now_ms())
+        .await
+        .map_err(care_error)?;
+    let doctor = Professionals::default()
+        .summary(&state, context.cpts.id, slot.professional_id)
+        .await?
+        .map(|p| format!("{} {} ({})", p.first_name, p.last_name, p.profession_label))
+        .unwrap_or_default();
+    let mut place = format!(
+        "{} — {}",
+        commune_name(&slot.commune_code),
+        slot.modality.label()
+    );
+    if !slot.place.is_empty() {
+        place = format!("{} — {place}", slot.place);
+    }
+    Ok(render(&SlotPage {
+        layout: Layout::in_cpts(&viewer, &context, "Créneau de soins non programmés", BASE),
+        slug: context.cpts.slug.clone(),
+        id: slot.id.to_string(),
+        when: french_slot_time(slot.start_at),
+        doctor,
+        place,
+        free,
+        from_sas: params.origin.to_ascii_lowercase().contains("sas"),
+    }))
 }
 
 #[derive(Template)]
@@ -96,7 +165,7 @@ pub(super) async fn booking_view(
     context: &CptsContext,
     caller: &maillage_app::caller::Caller,
     id: Uuid,
-    form: BookingForm,
+    mut form: BookingForm,
     errors: Vec<ValidationError>,
 ) -> WebResult<Response> {
     let (booking, slot, identity) = state
@@ -105,6 +174,10 @@ pub(super) async fn booking_view(
         .booking(caller, id)
         .await
         .map_err(care_error)?;
+    // Held from the page the SAS opened: the origin is known, the form starts with it.
+    if form.origin.is_empty() && booking.origin == BookingOrigin::SasRegulation {
+        form.origin = booking.origin.code().to_string();
+    }
     let doctor = Professionals::default()
         .summary(state, context.cpts.id, slot.professional_id)
         .await?

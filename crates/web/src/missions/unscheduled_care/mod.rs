@@ -56,6 +56,12 @@ pub fn routes(router: GuardedRouter) -> GuardedRouter {
             "Recherche des créneaux libres",
             search,
         )
+        .get(
+            "/c/{cpts}/soins-non-programmes/creneaux/{id}",
+            Access::Cpts(Permission::BookSlots),
+            "Un créneau libre, ouvert depuis le SAS ou la recherche, à réserver",
+            slot_page,
+        )
         .post(
             "/c/{cpts}/soins-non-programmes/creneaux/{id}/reserver",
             Access::Cpts(Permission::BookSlots),

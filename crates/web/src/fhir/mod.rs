@@ -1,0 +1,445 @@
+//! FHIR R4 (4.0.1) read API for the national SAS platform, following the ANS guide `ans.fhir.fr.sas`, flow
+//! INT_R04 "CPTS – recherche de créneaux": the platform asks
+//! `GET /fhir/Slot?schedule.actor:Practitioner.identifier=urn:oid:1.2.250.1.71.4.2.1|8…&start=ge…&start=le…
+//! &status=free&_include=…` with a token the CPTS's coordination issued, and receives a searchset Bundle of the
+//! free slots (`match`) with their Schedule, Practitioner, PractitionerRole, HealthcareService and the CPTS's
+//! Organization (`include`). Identifiers are IDNPS (`8` + RPPS) and IDNST (`1` + FINESS); the slot's kind is in
+//! `Slot.meta.security` (TRE_R314), its modality in `serviceType` (v3 ActCode AMB / HH / VR). No patient data
+//! ever leaves through this API: a free slot has none.
+
+mod resources;
+mod search;
+
+use crate::access::{Access, Actor, GuardedRouter, TokenCaller};
+use crate::AppState;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use maillage_app::audit::{self, AuditContext, AuditEvent};
+use maillage_app::clock::{now_ms, HOUR_MS};
+use maillage_app::tokens::FHIR_SCOPE;
+use maillage_domain::audit::AuditAction;
+use maillage_store::{Cpts, Page, SlotQuery, SnpSlot};
+use resources::{BUNDLE_PROFILE, SLOT_PROFILE};
+use search::{parse_search, SlotSearch};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
+
+/// A search covers at most this many days (the SAS asks three).
+const MAX_WINDOW_DAYS: i64 = 31;
+
+pub fn routes(router: GuardedRouter) -> GuardedRouter {
+    router
+        .get(
+            "/fhir/metadata",
+            Access::Public,
+            "FHIR : déclaration de capacités (CapabilityStatement)",
+            metadata,
+        )
+        .get(
+            "/fhir/Slot",
+            Access::Token(FHIR_SCOPE),
+            "FHIR : recherche des créneaux libres par le SAS (flux INT_R04)",
+            search_slots,
+        )
+        .get(
+            "/fhir/Slot/{id}",
+            Access::Token(FHIR_SCOPE),
+            "FHIR : lecture d'un créneau",
+            read_slot,
+        )
+        .get(
+            "/fhir/Schedule/{id}",
+            Access::Token(FHIR_SCOPE),
+            "FHIR : lecture de l'agenda d'un professionnel",
+            read_schedule,
+        )
+        .get(
+            "/fhir/Practitioner/{id}",
+            Access::Token(FHIR_SCOPE),
+            "FHIR : lecture d'un professionnel",
+            read_practitioner,
+        )
+}
+
+fn fhir_response(status: StatusCode, body: &Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
+    response
+}
+
+/// An error as FHIR clients read it: an OperationOutcome with the French explanation.
+pub fn operation_outcome(status: StatusCode, detail: &str, request_id: &str) -> Response {
+    let code = match status.as_u16() {
+        401 => "login",
+        403 => "forbidden",
+        404 => "not-found",
+        400 | 422 => "invalid",
+        429 => "throttled",
+        s if s >= 500 => "exception",
+        _ => "processing",
+    };
+    let mut response = fhir_response(
+        status,
+        &json!({
+            "resourceType": "OperationOutcome",
+            "issue": [{ "severity": "error", "code": code, "diagnostics": detail }],
+            "meta": { "tag": [{ "system": "urn:maillage:request", "code": request_id }] },
+        }),
+    );
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"maillage-fhir\""),
+        );
+    }
+    response
+}
+
+/// Logged with its cause, answered without it.
+fn internal(cause: &dyn std::fmt::Display) -> Response {
+    tracing::error!(%cause, "FHIR request failed");
+    operation_outcome(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Erreur interne du serveur : réessayez plus tard.",
+        "-",
+    )
+}
+
+fn invalid(detail: String) -> Response {
+    operation_outcome(StatusCode::BAD_REQUEST, &detail, "-")
+}
+
+async fn metadata(State(state): State<AppState>) -> Response {
+    let base = state.config.server.base_url();
+    fhir_response(
+        StatusCode::OK,
+        &json!({
+            "resourceType": "CapabilityStatement",
+            "status": "active",
+            "date": "2026-12-01",
+            "publisher": "Maillage",
+            "kind": "instance",
+            "software": { "name": "Maillage", "version": env!("CARGO_PKG_VERSION") },
+            "implementation": {
+                "description": "Créneaux de soins non programmés des CPTS (gestionnaire d'agenda CPTS du SAS)",
+                "url": format!("{base}/fhir"),
+            },
+            "fhirVersion": "4.0.1",
+            "format": ["application/fhir+json"],
+            "implementationGuide": ["https://interop.esante.gouv.fr/ig/fhir/sas"],
+            "rest": [{
+                "mode": "server",
+                "documentation": "Mise à disposition des créneaux de disponibilité CPTS (flux INT_R04). \
+                                  Jeton d'accès émis par la coordination de la CPTS : en-tête Authorization: Bearer.",
+                "security": { "cors": false, "description": "Jeton porteur (Bearer) par CPTS ; TLS mutuel IGC-Santé au niveau du déploiement." },
+                "resource": [
+                    {
+                        "type": "Slot",
+                        "profile": SLOT_PROFILE,
+                        "interaction": [{ "code": "read" }, { "code": "search-type" }],
+                        "searchInclude": ["Slot:schedule", "Schedule:actor", "Slot:service-type-reference", "HealthcareService:organization"],
+                        "searchParam": [
+                            { "name": "start", "type": "date", "documentation": "Début du créneau : ge, gt, le, lt ; décalage encodé ou « + » brut, millisecondes facultatives, heure de Paris sans fuseau. Une fenêtre passée répond un Bundle vide." },
+                            { "name": "status", "type": "token", "documentation": "free uniquement." },
+                            { "name": "schedule.actor:Practitioner.identifier", "type": "token", "documentation": "Obligatoire : IDNPS des praticiens (urn:oid:1.2.250.1.71.4.2.1|8…), séparés par des virgules (25 au plus pour le SAS)." },
+                            { "name": "_count", "type": "number", "documentation": "Créneaux au plus dans la réponse, une seule page avec le total (5000 au plus, 5000 par défaut). Les paramètres inconnus sont ignorés, sauf avec Prefer: handling=strict." }
+                        ]
+                    },
+                    { "type": "Schedule", "profile": resources::SCHEDULE_PROFILE, "interaction": [{ "code": "read" }] },
+                    { "type": "Practitioner", "profile": resources::PRACTITIONER_PROFILE, "interaction": [{ "code": "read" }] },
+                    { "type": "PractitionerRole", "interaction": [] },
+                    { "type": "HealthcareService", "interaction": [] },
+                    { "type": "Organization", "interaction": [] }
+                ]
+            }]
+        }),
+    )
+}
+
+fn entry(base: &str, resource: Value, mode: &str) -> Value {
+    let url = format!(
+        "{base}/fhir/{}/{}",
+        resource["resourceType"].as_str().unwrap_or(""),
+        resource["id"].as_str().unwrap_or("")
+    );
+    json!({ "fullUrl": url, "resource": resource, "search": { "mode": mode } })
+}
+
+async fn audit_read(
+    state: &AppState,
+    actor: &AuditContext,
+    caller: &TokenCaller,
+    slots: usize,
+) -> Result<(), Response> {
+    audit::record(
+        state.store.as_ref(),
+        actor,
+        AuditEvent::new(
+            AuditAction::FhirSlotsRead,
+            "api_token",
+            caller.token.id.to_string(),
+        )
+        .detail(json!({ "slots": slots })),
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| internal(&e))
+}
+
+/// `Prefer: handling=strict`: unknown parameters are refused instead of ignored.
+fn strict_handling(headers: &HeaderMap) -> bool {
+    headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split([',', ';']))
+        .any(|p| p.trim().eq_ignore_ascii_case("handling=strict"))
+}
+
+async fn search_slots(
+    State(state): State<AppState>,
+    caller: TokenCaller,
+    Actor(actor): Actor,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let search = match parse_search(query.as_deref().unwrap_or(""), strict_handling(&headers)) {
+        Ok(search) => search,
+        Err(message) => return invalid(message),
+    };
+    let now = now_ms();
+    let from = search.from.unwrap_or(now);
+    let until = search.until.unwrap_or(from + 48 * HOUR_MS);
+    if until < from || until - from > MAX_WINDOW_DAYS * 24 * HOUR_MS {
+        return invalid(format!(
+            "start : la fenêtre de recherche suit son début et dure au plus {MAX_WINDOW_DAYS} jours."
+        ));
+    }
+    // A window partly past holds only its slots to come; a past one, none (an empty searchset).
+    let from = from.max(now);
+    let cpts = &caller.cpts;
+    let professionals = match state
+        .store
+        .professionals_by_national_id(cpts.id, &national_ids(&search.practitioners))
+        .await
+    {
+        Ok(ids) => ids,
+        Err(e) => return internal(&e),
+    };
+    let slots = if professionals.is_empty() || until < from {
+        Vec::new()
+    } else {
+        let slot_query = SlotQuery {
+            from,
+            until,
+            professionals,
+            ..Default::default()
+        };
+        match state
+            .store
+            .search_free_slots(cpts.id, &slot_query, now, Page::first(search.count))
+            .await
+        {
+            Ok(slots) => slots,
+            Err(e) => return internal(&e),
+        }
+    };
+    if let Err(response) = audit_read(&state, &actor, &caller, slots.len()).await {
+        return response;
+    }
+    bundle(&state, &search, slots, cpts, &query).await
+}
+
+/// The identifiers as the directory holds them: the national ones (`8` + RPPS, `0` + ADELI), and the same
+/// without their prefix, so that a record entered either way is found (the guide's FAQ).
+fn national_ids(practitioners: &[String]) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::with_capacity(practitioners.len() * 2);
+    for id in practitioners {
+        ids.push(id.clone());
+        if let Some(bare) = id.strip_prefix('8').filter(|b| b.len() == 11) {
+            ids.push(bare.to_string());
+        }
+    }
+    ids
+}
+
+/// Where the SAS sends the user to book a slot (`Slot.comment`): Maillage's page of that slot, to which the
+/// SAS appends `origin`.
+fn booking_url(base: &str, cpts: &Cpts, slot: Uuid) -> String {
+    format!(
+        "{base}/c/{}/soins-non-programmes/creneaux/{slot}",
+        cpts.slug
+    )
+}
+
+/// One page holding every match (up to `_count`) with their included resources, `total`, and one `self`
+/// link whose query is the request's own, as the guide's Bundle profile wants.
+async fn bundle(
+    state: &AppState,
+    search: &SlotSearch,
+    slots: Vec<SnpSlot>,
+    cpts: &Cpts,
+    query: &Option<String>,
+) -> Response {
+    let base = state.config.server.base_url().to_string();
+    let mut entries = Vec::with_capacity(slots.len() * 2);
+    let mut seen: Vec<Uuid> = Vec::new();
+    for slot in &slots {
+        let resource = resources::slot(slot, cpts, &booking_url(&base, cpts, slot.id));
+        entries.push(entry(&base, resource, "match"));
+        if !seen.contains(&slot.professional_id) {
+            seen.push(slot.professional_id);
+        }
+    }
+    if search.include_schedule || search.include_actors {
+        // The professionals of the page, read in one query, in the order their slots come.
+        let mut summaries = match state.store.professional_summaries(cpts.id, &seen).await {
+            Ok(summaries) => summaries,
+            Err(e) => return internal(&e),
+        };
+        summaries.sort_by_key(|s| seen.iter().position(|id| *id == s.id));
+        // The structures the CPTS attached them to, for the practice's IDNST when the place has none.
+        let mut structures: Vec<(Uuid, String, String)> = Vec::new();
+        for id in summaries.iter().filter_map(|s| s.structure_id) {
+            if structures.iter().any(|(known, _, _)| *known == id) {
+                continue;
+            }
+            match state.store.structure(cpts.id, id).await {
+                Ok(Some(found)) => structures.push((id, found.finess, found.siret)),
+                Ok(None) => {}
+                Err(e) => return internal(&e),
+            }
+        }
+        for summary in &summaries {
+            if search.include_schedule {
+                entries.push(entry(&base, resources::schedule(summary), "include"));
+            }
+            if search.include_actors {
+                let structure = structures
+                    .iter()
+                    .find(|(id, _, _)| Some(*id) == summary.structure_id)
+                    .map(|(_, finess, siret)| (finess.as_str(), siret.as_str()));
+                let idnst = resources::practice_idnst(summary, structure);
+                entries.push(entry(&base, resources::practitioner(summary), "include"));
+                entries.push(entry(
+                    &base,
+                    resources::practitioner_role(summary, cpts, &base, idnst),
+                    "include",
+                ));
+            }
+        }
+    }
+    if !slots.is_empty() {
+        if search.include_service {
+            entries.push(entry(&base, resources::healthcare_service(cpts), "include"));
+        }
+        if search.include_organization {
+            entries.push(entry(&base, resources::organization(cpts), "include"));
+        }
+    }
+    let query = query.clone().unwrap_or_default();
+    let body = json!({
+        "resourceType": "Bundle",
+        "id": Uuid::now_v7().to_string(),
+        "meta": { "profile": [BUNDLE_PROFILE], "lastUpdated": resources::instant(now_ms()) },
+        "type": "searchset",
+        "total": slots.len(),
+        "link": [{ "relation": "self", "url": format!("{base}/fhir/Slot?{query}") }],
+        "entry": entries,
+    });
+    fhir_response(StatusCode::OK, &body)
+}
+
+async fn read_slot(
+    State(state): State<AppState>,
+    caller: TokenCaller,
+    Actor(actor): Actor,
+    Path(id): Path<String>,
+) -> Response {
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return operation_outcome(StatusCode::NOT_FOUND, "Ce créneau n'existe pas.", "-");
+    };
+    let now = now_ms();
+    let slot = match state.store.find_slot(caller.cpts.id, id).await {
+        Ok(Some(slot)) if !slot.cancelled && slot.start_at >= now => slot,
+        Ok(_) => return operation_outcome(StatusCode::NOT_FOUND, "Ce créneau n'existe pas.", "-"),
+        Err(e) => return internal(&e),
+    };
+    // A booked slot is "busy": the SAS learns nothing else about it.
+    let booked = match state.store.bookings_of_slot(caller.cpts.id, id).await {
+        Ok(bookings) => bookings.iter().any(|b| b.is_live_at(now)),
+        Err(e) => return internal(&e),
+    };
+    if let Err(response) = audit_read(&state, &actor, &caller, 1).await {
+        return response;
+    }
+    let base = state.config.server.base_url().to_string();
+    let mut resource = resources::slot(
+        &slot,
+        &caller.cpts,
+        &booking_url(&base, &caller.cpts, slot.id),
+    );
+    if booked {
+        resource["status"] = json!("busy");
+    }
+    fhir_response(StatusCode::OK, &resource)
+}
+
+/// The professional of a Schedule or Practitioner id, in the token's CPTS.
+async fn professional_of(
+    state: &AppState,
+    caller: &TokenCaller,
+    id: Option<Uuid>,
+) -> Result<maillage_store::ProfessionalSummary, Response> {
+    let missing = || operation_outcome(StatusCode::NOT_FOUND, "Cette ressource n'existe pas.", "-");
+    let Some(id) = id else {
+        return Err(missing());
+    };
+    match state
+        .store
+        .professional_summaries(caller.cpts.id, &[id])
+        .await
+    {
+        Ok(mut found) if !found.is_empty() => Ok(found.swap_remove(0)),
+        Ok(_) => Err(missing()),
+        Err(e) => Err(internal(&e)),
+    }
+}
+
+async fn read_schedule(
+    State(state): State<AppState>,
+    caller: TokenCaller,
+    Actor(actor): Actor,
+    Path(id): Path<String>,
+) -> Response {
+    let professional = id
+        .strip_prefix("sched-")
+        .and_then(|rest| Uuid::parse_str(rest).ok());
+    match professional_of(&state, &caller, professional).await {
+        Ok(summary) => match audit_read(&state, &actor, &caller, 0).await {
+            Ok(()) => fhir_response(StatusCode::OK, &resources::schedule(&summary)),
+            Err(response) => response,
+        },
+        Err(response) => response,
+    }
+}
+
+async fn read_practitioner(
+    State(state): State<AppState>,
+    caller: TokenCaller,
+    Actor(actor): Actor,
+    Path(id): Path<String>,
+) -> Response {
+    match professional_of(&state, &caller, Uuid::parse_str(&id).ok()).await {
+        Ok(summary) => match audit_read(&state, &actor, &caller, 0).await {
+            Ok(()) => fhir_response(StatusCode::OK, &resources::practitioner(&summary)),
+            Err(response) => response,
+        },
+        Err(response) => response,
+    }
+}
