@@ -29,6 +29,7 @@ mod platform;
 mod referrals;
 mod sas;
 mod sas_guide;
+mod sas_profiles;
 mod snp_rota;
 mod snp_work_lists;
 mod team;
