@@ -2,8 +2,8 @@
 //! communes and their published slots (default 10,000 × 100 = 1,000,000 slots over four weeks), starts the real
 //! `maillage serve` binary on it, then measures with concurrent keep-alive clients:
 //! - a trivial endpoint of the same server (`/fhir/metadata`, no database) and `/healthz` (one database ping);
-//! - the SAS's FHIR search (flow INT_R04: 48 h window, with the guide's `_include`s): the whole CPTS (a page of
-//!   100 slots), and a list of 20 practitioners' IDNPS;
+//! - the SAS's FHIR search (flow INT_R04, with the guide's `_include`s), as the SAS asks it: 25 practitioners'
+//!   IDNPS over three days with `_count=1000` (one page holding every match), and 3 practitioners over 48 h;
 //! - the secretary's search page (patient's commune, 20 km, 48 h);
 //! - bookings under contention: many clients hold slots of a small hot set at once; each slot must end with
 //!   exactly one booking, which the program checks in the database afterwards.
@@ -490,36 +490,25 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         .report("GET /healthz (one database ping)");
 
     let now = maillage_app::clock::now_ms();
-    let window = |from: i64| {
+    let window = |from: i64, hours: i64| {
         let enc = |ms: i64| maillage_domain::calendar::paris_date_time(ms).replace('+', "%2B");
         format!(
             "start=ge{}&start=le{}",
             enc(from),
-            enc(from + 48 * 3_600_000)
+            enc(from + hours * 3_600_000)
         )
     };
     let includes = "status=free&_include=Slot:schedule&_include:iterate=Schedule:actor\
                     &_include=Slot:service-type-reference&_include:iterate=HealthcareService:organization";
     let auth = format!("Bearer {token}");
-    let fhir_all = format!("{base}/fhir/Slot?{includes}&{}&_count=100", window(now));
     let ids: Arc<Vec<String>> = Arc::new(professionals.iter().map(|(_, n)| n.clone()).collect());
-    let fhir_base = format!("{base}/fhir/Slot?{includes}&{}", window(now));
-    {
-        let auth = auth.clone();
-        load(
-            &client,
-            c,
-            n,
-            Arc::new(move |_| get(fhir_all.clone(), &[("authorization", auth.clone())])),
-        )
-        .await
-        .report("FHIR Slot search, 48 h, 100 slots + includes");
-    }
-    let make_fhir = {
+    // The SAS's searches: `count` practitioners drawn across the directory, over `hours`.
+    let sas_search = |count: usize, hours: i64, extra: &'static str| {
         let auth = auth.clone();
         let ids = ids.clone();
+        let fhir_base = format!("{base}/fhir/Slot?{includes}&{}{extra}", window(now, hours));
         Arc::new(move |i: usize| {
-            let list: Vec<String> = (0..20)
+            let list: Vec<String> = (0..count)
                 .map(|k| {
                     format!(
                         "urn:oid:1.2.250.1.71.4.2.1%7C{}",
@@ -534,11 +523,14 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 ),
                 &[("authorization", auth.clone())],
             )
-        })
+        }) as Arc<dyn Fn(usize) -> Request<Full<Bytes>> + Send + Sync>
     };
-    load(&client, c, n, make_fhir)
+    load(&client, c, n, sas_search(25, 72, "&_count=1000"))
         .await
-        .report("FHIR Slot search, 48 h, 20 practitioners' IDNPS");
+        .report("FHIR SAS search, 72 h, 25 practitioners");
+    load(&client, c, n, sas_search(3, 48, ""))
+        .await
+        .report("FHIR SAS search, 48 h, 3 practitioners");
 
     let commune_list: Arc<Vec<String>> = Arc::new(
         communes()

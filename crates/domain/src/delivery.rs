@@ -33,6 +33,7 @@ coded_enum!(
         Invitation => ("invitation", "invitation"),
         RotaSwap => ("rota_swap", "proposition d'échange d'astreinte"),
         AnswerDigest => ("answer_digest", "récapitulatif des réponses des médecins"),
+        CapacityReminder => ("capacity_reminder", "rappel de mise à jour des places"),
     }
 );
 

@@ -24,7 +24,7 @@ use crate::audit::{self, AuditContext, AuditEvent};
 use crate::clock::{date_text, now_ms, DAY_MS};
 use crate::config::DoctorSearchConfig;
 use crate::crypto::{CryptoError, Keyring, PatientIdentity};
-use crate::mail::{self, OutgoingMail};
+
 use maillage_domain::audit::AuditAction;
 use maillage_domain::doctor_search::{
     age_group, age_on, priority, Channel, ConsentBy, Criteria, Criterion, Priority, PriorityRules,
@@ -555,29 +555,47 @@ impl DoctorSearch {
         let before = now - i64::from(self.config.capacity_stale_days) * DAY_MS;
         let stale = self.store.stale_capacities(before, 200).await?;
         for entry in &stale {
-            if let Some(email) = &entry.email {
-                mail::queue(
-                    self.store.as_ref(),
-                    &self.keyring,
-                    &OutgoingMail {
-                        to: email.clone(),
-                        subject: "Combien de nouveaux patients pouvez-vous accueillir ?".into(),
-                        body: format!(
-                            "Bonjour,\n\nVotre dernière déclaration de places pour de nouveaux patients date de \
-                             plus de {} jours. Mettez-la à jour en deux clics :\n\n{}/c/{}/ma-capacite\n\nMerci,\nLa CPTS\n",
-                            self.config.capacity_stale_days, self.public_url, entry.cpts_slug
-                        ),
-                        cpts_id: Some(entry.cpts_id),
-                    },
-                    self.mail_attempts,
-                )
-                .await?;
-            }
+            // Recorded without an address too: the places page shows "à appeler".
+            crate::deliveries::email(
+                self.store.as_ref(),
+                &self.keyring,
+                crate::deliveries::About::new(
+                    entry.cpts_id,
+                    maillage_domain::delivery::Purpose::CapacityReminder,
+                    entry.professional_id,
+                ),
+                entry.email.clone(),
+                "Combien de nouveaux patients pouvez-vous accueillir ?",
+                format!(
+                    "Bonjour,\n\nVotre dernière déclaration de places pour de nouveaux patients date de \
+                     plus de {} jours. Mettez-la à jour en deux clics :\n\n{}/c/{}/ma-capacite\n\nMerci.\n",
+                    self.config.capacity_stale_days, self.public_url, entry.cpts_slug
+                ),
+                self.mail_attempts,
+            )
+            .await?;
             self.store
                 .mark_capacity_reminded(entry.cpts_id, entry.professional_id, now)
                 .await?;
         }
         Ok(stale.len())
+    }
+
+    /// The reminders sent to these GPs about their declarations (the places page shows the last one).
+    pub async fn capacity_reminders(
+        &self,
+        caller: &crate::caller::Caller,
+        professionals: &[Uuid],
+    ) -> Result<Vec<maillage_store::Delivery>> {
+        caller.require(maillage_domain::authz::Permission::RunMatching)?;
+        Ok(self
+            .store
+            .deliveries_of(
+                caller.cpts(),
+                maillage_domain::delivery::Purpose::CapacityReminder,
+                professionals,
+            )
+            .await?)
     }
 
     /// Anonymises the requests that ended more than `retention_months` ago; audited per CPTS.

@@ -455,3 +455,65 @@ async fn the_coordination_receives_each_morning_one_digest_of_the_gps_answers_wi
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_stale_declaration_reminder_is_a_delivery_even_without_an_address() {
+    common::for_each_demo(|store, _url| async move {
+        let s = setup(store).await;
+        let own = linked_gp(&s).await;
+        let silent = gp_without_address(&s).await;
+        let mut capacity = s
+            .store
+            .find_capacity(s.cpts.id, own)
+            .await
+            .unwrap()
+            .unwrap();
+        capacity.updated_at = now_ms() - 61 * maillage_app::clock::DAY_MS;
+        for gp in [own, silent] {
+            capacity.professional_id = gp;
+            s.store
+                .save_capacity(
+                    s.cpts.id,
+                    &capacity,
+                    &maillage_store::testing::audit_entry(),
+                )
+                .await
+                .unwrap();
+        }
+        assert!(s.service.remind_stale_capacities(now_ms()).await.unwrap() >= 2);
+        deliver_mail(&s.store).await;
+        let reminders = s
+            .service
+            .capacity_reminders(&s.caller(), &[own, silent])
+            .await
+            .unwrap();
+        let of = |gp: Uuid| {
+            reminders
+                .iter()
+                .find(|d| d.subject_id == gp)
+                .map(|d| d.shown())
+        };
+        assert_eq!(of(own), Some(Shown::Sent));
+        assert_eq!(of(silent), Some(Shown::ToCall));
+        // A partner does not read them.
+        let dac = {
+            let user = s
+                .store
+                .find_user_by_email("dac@camargue.test")
+                .await
+                .unwrap()
+                .unwrap();
+            Caller::resolve(
+                s.store.as_ref(),
+                user.id,
+                s.cpts.id,
+                &AuditContext::default(),
+            )
+            .await
+            .unwrap()
+            .unwrap()
+        };
+        assert!(s.service.capacity_reminders(&dac, &[own]).await.is_err());
+    })
+    .await;
+}

@@ -585,3 +585,61 @@ async fn a_public_submission_naming_someone_already_waiting_changes_nothing_unti
         );
     }
 }
+
+/// The places page shows, beside each stale declaration, the reminder sent and what became of it.
+#[tokio::test]
+async fn the_places_page_shows_each_reminder_and_its_delivery_state() {
+    for app in each_backend().await {
+        let cpts = demo_cpts(&app, DEMO_CPTS_SLUG).await;
+        let service = &app.state.missions.doctor_search;
+        let caller = maillage_app::caller::Caller::command_line(cpts.id);
+        let gps = service.general_practitioners(&caller, 200).await.unwrap();
+        let mut silent = None;
+        for gp in &gps {
+            if app
+                .store
+                .professional_email(cpts.id, gp.id)
+                .await
+                .unwrap()
+                .is_none()
+            {
+                silent = Some(gp.id);
+                break;
+            }
+        }
+        let silent = silent.expect("a GP without an e-mail in the demo");
+        let capacity = maillage_store::GpCapacity {
+            professional_id: silent,
+            updated_at: maillage_app::clock::now_ms() - 61 * maillage_app::clock::DAY_MS,
+            ..app
+                .store
+                .find_capacity(cpts.id, gps[0].id)
+                .await
+                .unwrap()
+                .unwrap_or_else(|| panic!("the demo's first GP declared"))
+        };
+        app.store
+            .save_capacity(cpts.id, &capacity, &maillage_store::testing::audit_entry())
+            .await
+            .unwrap();
+        service
+            .remind_stale_capacities(maillage_app::clock::now_ms())
+            .await
+            .unwrap();
+        let coordinator = app.login_as(COORDINATOR).await;
+        let page = app
+            .get(
+                &format!("/c/{DEMO_CPTS_SLUG}/medecin-traitant/capacites"),
+                Some(&coordinator),
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains(r#"<th scope="col">Rappel</th>"#));
+        assert!(
+            page.body.contains("pas d&#39;adresse : à appeler")
+                || page.body.contains("pas d'adresse : à appeler"),
+            "{}",
+            page.body
+        );
+    }
+}

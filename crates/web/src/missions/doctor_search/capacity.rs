@@ -11,6 +11,8 @@ pub struct CapacityRow {
     pub preferences: String,
     pub updated: String,
     pub stale: bool,
+    /// The last reminder sent about this declaration, and what became of it.
+    pub reminder: Option<crate::views::MessageRow>,
 }
 
 #[derive(Template)]
@@ -70,6 +72,19 @@ pub(super) async fn capacities_page(
     );
     let stale_days = state.config.doctor_search.capacity_stale_days;
     let now = now_ms();
+    let ids: Vec<Uuid> = rows.iter().map(|e| e.capacity.professional_id).collect();
+    let reminders = state
+        .missions
+        .doctor_search
+        .capacity_reminders(caller, &ids)
+        .await?;
+    let last_reminder = |professional: Uuid| {
+        reminders
+            .iter()
+            .filter(|d| d.subject_id == professional)
+            .max_by_key(|d| d.created_at)
+            .map(crate::views::message_row)
+    };
     let gps = state
         .missions
         .doctor_search
@@ -99,6 +114,7 @@ pub(super) async fn capacities_page(
                     preferences: preferences_text(&e.capacity),
                     updated: french_date(e.capacity.updated_at),
                     stale: now - e.capacity.updated_at > i64::from(stale_days) * DAY_MS,
+                    reminder: last_reminder(e.capacity.professional_id),
                 })
                 .collect(),
             gps,
