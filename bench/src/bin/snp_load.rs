@@ -123,8 +123,16 @@ impl Outcome {
             percentile(&self.latencies_ms, 0.99),
             self.latencies_ms.last().copied().unwrap_or(0.0),
         );
+        // Figures of refused answers measure nothing: the run fails.
+        if ok < n && !name.starts_with("hold") {
+            println!("  FAILED: {} answers refused or in error", n - ok);
+            FAILED.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 }
+
+/// Set when a scenario's answers were not all successes.
+static FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Runs `total` requests from `concurrency` clients; `make(i)` builds the i-th request.
 async fn load(
@@ -446,6 +454,13 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
             config.security.blind_index_key.expose(),
         )
         .env("MAILLAGE_SERVER__BIND", &args.bind)
+        // The server refuses requests for a host other than its public address.
+        .env(
+            "MAILLAGE_SERVER__PUBLIC_URL",
+            format!("http://{}", args.bind),
+        )
+        // The clients book as one person: the limit of live holds per person would measure itself.
+        .env("MAILLAGE_UNSCHEDULED_CARE__MAX_LIVE_HOLDS", "1000000")
         .env("MAILLAGE_LOG__LEVEL", "warn")
         .kill_on_drop(true)
         .spawn()?;
@@ -630,6 +645,9 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         return Ok(ExitCode::FAILURE);
     }
     println!("  every hot slot has exactly one booking");
+    if FAILED.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(ExitCode::FAILURE);
+    }
     Ok(ExitCode::SUCCESS)
 }
 

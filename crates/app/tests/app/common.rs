@@ -106,3 +106,21 @@ pub async fn raw_database(url: &str) -> String {
     pool.close().await;
     dump
 }
+
+/// The caller `email` is in `cpts` (the account must hold a role there).
+pub async fn caller_of(
+    store: &Arc<dyn Store>,
+    cpts: maillage_store::CptsId,
+    email: &str,
+) -> maillage_app::caller::Caller {
+    let user = store.find_user_by_email(email).await.unwrap().unwrap();
+    maillage_app::caller::Caller::resolve(
+        store.as_ref(),
+        user.id,
+        cpts,
+        &maillage_app::audit::AuditContext::default(),
+    )
+    .await
+    .unwrap()
+    .expect("a role in the CPTS")
+}

@@ -354,23 +354,7 @@ async fn the_coordination_receives_each_morning_one_digest_of_the_gps_answers_wi
     common::for_each_demo(|store, _url| async move {
         let s = setup(store).await;
         let own = linked_gp(&s).await;
-        let doctor = {
-            let user = s
-                .store
-                .find_user_by_email("dr.fabre@camargue.test")
-                .await
-                .unwrap()
-                .unwrap();
-            Caller::resolve(
-                s.store.as_ref(),
-                user.id,
-                s.cpts.id,
-                &AuditContext::default(),
-            )
-            .await
-            .unwrap()
-            .unwrap()
-        };
+        let doctor = common::caller_of(&s.store, s.cpts.id, "dr.fabre@camargue.test").await;
         let (request, proposal) = proposed_to(&s, "Recapitulatif-Test", own).await;
         assert!(s
             .service
@@ -496,23 +480,7 @@ async fn a_stale_declaration_reminder_is_a_delivery_even_without_an_address() {
         assert_eq!(of(own), Some(Shown::Sent));
         assert_eq!(of(silent), Some(Shown::ToCall));
         // A partner does not read them.
-        let dac = {
-            let user = s
-                .store
-                .find_user_by_email("dac@camargue.test")
-                .await
-                .unwrap()
-                .unwrap();
-            Caller::resolve(
-                s.store.as_ref(),
-                user.id,
-                s.cpts.id,
-                &AuditContext::default(),
-            )
-            .await
-            .unwrap()
-            .unwrap()
-        };
+        let dac = common::caller_of(&s.store, s.cpts.id, "dac@camargue.test").await;
         assert!(s.service.capacity_reminders(&dac, &[own]).await.is_err());
     })
     .await;

@@ -17,14 +17,6 @@ use maillage_store::{Cpts, Page, RotaTurn, Store};
 use std::sync::Arc;
 use uuid::Uuid;
 
-async fn caller_of(store: &Arc<dyn Store>, cpts: &Cpts, email: &str) -> Caller {
-    let user = store.find_user_by_email(email).await.unwrap().unwrap();
-    Caller::resolve(store.as_ref(), user.id, cpts.id, &AuditContext::default())
-        .await
-        .unwrap()
-        .expect("a role in the CPTS")
-}
-
 /// A second member with an account linked to a directory record that has an e-mail.
 async fn colleague(store: &Arc<dyn Store>, cpts: &Cpts, besides: Uuid) -> (Caller, Uuid) {
     let mut record = None;
@@ -63,7 +55,7 @@ async fn colleague(store: &Arc<dyn Store>, cpts: &Cpts, besides: Uuid) -> (Calle
         .await
         .unwrap());
     (
-        caller_of(store, cpts, "dr.confrere@camargue.test").await,
+        common::caller_of(store, cpts.id, "dr.confrere@camargue.test").await,
         record,
     )
 }
@@ -95,7 +87,7 @@ async fn a_member_swaps_her_turn_with_a_colleague_who_accepts() {
             .await
             .unwrap()
             .unwrap();
-        let fabre = caller_of(&store, &cpts, "dr.fabre@camargue.test").await;
+        let fabre = common::caller_of(&store, cpts.id, "dr.fabre@camargue.test").await;
         let gp = fabre.professional().unwrap();
         let (other, record) = colleague(&store, &cpts, gp).await;
         let proposed_before = raw_count(

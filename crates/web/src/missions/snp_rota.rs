@@ -632,7 +632,7 @@ async fn settle_swap(
             RotaSwapStatus::Declined,
             "echange-refuse",
             "Refuser cet échange d'astreinte ?",
-            "Chacun garde son tour ; votre confrère verra que vous avez refusé.",
+            "Chacun garde son tour et la proposition est close : votre confrère ne la verra plus dans ses échanges en attente.",
             "Oui, refuser l'échange",
         ),
         "retirer" => (
