@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
 import ICAL from 'ical.js';
-import { accounts, useMaillage, login, newPage, shot, noSidewaysScroll } from './harness.mjs';
+import { accounts, useMaillage, login, newPage, shot, noSidewaysScroll, PASSWORD } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 const { Fhir } = require('fhir');
@@ -140,6 +140,30 @@ test('the SAS reads a valid FHIR R4 Bundle with a token the coordinator issues',
   }
   assert.ok(one(`entry.where(resource.meta.profile='${P.organization}').resource.name`));
   assert.match(one(`entry.where(resource.meta.profile='${P.organization}').resource.telecom.value`), /^\+33\d{9}$/);
+  // The address the SAS opens from Slot.comment, with `origin` appended: the regulator's phone goes through the
+  // login, then books with the SAS as origin.
+  const slotUrl = one(`entry.where(resource.meta.profile='${P.slot}').resource.comment`).replace(/^http:\/\/[^/]+/, base);
+  const regulator = await newPage(session.browser, { viewport: { width: 390, height: 844 }, isMobile: true });
+  await regulator.goto(`${slotUrl}?origin=sas`);
+  await regulator.getByLabel('Adresse e-mail').fill(accounts.secretary);
+  await regulator.getByLabel('Mot de passe').fill(PASSWORD);
+  await regulator.getByRole('button', { name: 'Se connecter' }).click();
+  await regulator.getByRole('heading', { name: 'Créneau de soins non programmés' }).waitFor();
+  await regulator.getByText('Vous venez de la plateforme du SAS').waitFor();
+  await noSidewaysScroll(regulator, 'the slot page opened from the SAS');
+  await shot(regulator, '86-creneau-depuis-sas-telephone');
+  await regulator.getByRole('button', { name: 'Réserver ce créneau' }).click();
+  await regulator.getByRole('heading', { name: /Réservation/ }).waitFor();
+  assert.equal(await regulator.getByLabel('Origine').inputValue(), 'sas', 'the SAS origin is kept');
+  await noSidewaysScroll(regulator, 'the booking opened from the SAS');
+  await shot(regulator, '87-reservation-depuis-sas-telephone');
+  assert.deepEqual(regulator.problems, []);
+  // At the desk, opened from Maillage's own search (no origin): the same page, without the SAS line.
+  await page.goto(slotUrl);
+  await page.getByRole('heading', { name: 'Créneau de soins non programmés' }).waitFor();
+  assert.equal(await page.getByText('Vous venez de la plateforme du SAS').count(), 0);
+  await shot(page, '88-creneau-bureau');
+
   const practitioner = bundle.entry.find((e) => e.resource.resourceType === 'Practitioner').resource;
   assert.equal(practitioner.identifier[0].system, 'urn:oid:1.2.250.1.71.4.2.1');
   const metadata = await (await fetch(`${base}/fhir/metadata`)).json();
