@@ -9,6 +9,7 @@ pub mod indicators;
 pub mod policy;
 mod reads;
 mod rota_swaps;
+pub mod sas;
 mod upkeep;
 
 pub use bookings::{BookingFilter, BookingShow, ListedBooking};

@@ -14,5 +14,6 @@ mod doctor_search_upkeep_and_rights;
 mod mail_and_jobs;
 mod patients;
 mod rota_swaps;
+mod sas_reads;
 mod territory_diagnostic;
 mod unscheduled_care;

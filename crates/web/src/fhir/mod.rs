@@ -15,11 +15,12 @@ use crate::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use maillage_app::audit::{self, AuditContext, AuditEvent};
+use maillage_app::audit::AuditContext;
 use maillage_app::clock::{now_ms, HOUR_MS};
 use maillage_app::tokens::FHIR_SCOPE;
-use maillage_domain::audit::AuditAction;
-use maillage_store::{Cpts, Page, SlotQuery, SnpSlot};
+use maillage_app::unscheduled_care::sas::{SasAnswer, SasReader, SasSearch};
+use maillage_app::unscheduled_care::CareError;
+use maillage_store::Cpts;
 use resources::{BUNDLE_PROFILE, SLOT_PROFILE};
 use search::{parse_search, SlotSearch};
 use serde_json::{json, Value};
@@ -170,25 +171,19 @@ fn entry(base: &str, resource: Value, mode: &str) -> Value {
     json!({ "fullUrl": url, "resource": resource, "search": { "mode": mode } })
 }
 
-async fn audit_read(
-    state: &AppState,
-    actor: &AuditContext,
-    caller: &TokenCaller,
-    slots: usize,
-) -> Result<(), Response> {
-    audit::record(
-        state.store.as_ref(),
-        actor,
-        AuditEvent::new(
-            AuditAction::FhirSlotsRead,
-            "api_token",
-            caller.token.id.to_string(),
-        )
-        .detail(json!({ "slots": slots })),
-    )
-    .await
-    .map(|_| ())
-    .map_err(|e| internal(&e))
+/// The SAS reader of a request: the token's CPTS, and who acts from where.
+fn reader(caller: &TokenCaller, actor: AuditContext) -> SasReader {
+    SasReader::with_token(caller.cpts.clone(), caller.token.id, actor)
+}
+
+/// A read the service refused: not found, or failed (its audit entry included: nothing is answered then).
+fn refused(error: CareError) -> Response {
+    match error {
+        CareError::NotFound => {
+            operation_outcome(StatusCode::NOT_FOUND, "Cette ressource n'existe pas.", "-")
+        }
+        other => internal(&other),
+    }
 }
 
 /// `Prefer: handling=strict`: unknown parameters are refused instead of ignored.
@@ -220,52 +215,26 @@ async fn search_slots(
             "start : la fenêtre de recherche suit son début et dure au plus {MAX_WINDOW_DAYS} jours."
         ));
     }
-    // A window partly past holds only its slots to come; a past one, none (an empty searchset).
-    let from = from.max(now);
-    let cpts = &caller.cpts;
-    let professionals = match state
-        .store
-        .professionals_by_national_id(cpts.id, &national_ids(&search.practitioners))
+    let reader = reader(&caller, actor);
+    let answer = match state
+        .missions
+        .unscheduled_care
+        .sas_search(
+            &reader,
+            &SasSearch {
+                practitioners: &search.practitioners,
+                from,
+                until,
+                count: search.count,
+            },
+            now,
+        )
         .await
     {
-        Ok(ids) => ids,
-        Err(e) => return internal(&e),
+        Ok(answer) => answer,
+        Err(error) => return refused(error),
     };
-    let slots = if professionals.is_empty() || until < from {
-        Vec::new()
-    } else {
-        let slot_query = SlotQuery {
-            from,
-            until,
-            professionals,
-            ..Default::default()
-        };
-        match state
-            .store
-            .search_free_slots(cpts.id, &slot_query, now, Page::first(search.count))
-            .await
-        {
-            Ok(slots) => slots,
-            Err(e) => return internal(&e),
-        }
-    };
-    if let Err(response) = audit_read(&state, &actor, &caller, slots.len()).await {
-        return response;
-    }
-    bundle(&state, &search, slots, cpts, &query).await
-}
-
-/// The identifiers as the directory holds them: the national ones (`8` + RPPS, `0` + ADELI), and the same
-/// without their prefix, so that a record entered either way is found (the guide's FAQ).
-fn national_ids(practitioners: &[String]) -> Vec<String> {
-    let mut ids: Vec<String> = Vec::with_capacity(practitioners.len() * 2);
-    for id in practitioners {
-        ids.push(id.clone());
-        if let Some(bare) = id.strip_prefix('8').filter(|b| b.len() == 11) {
-            ids.push(bare.to_string());
-        }
-    }
-    ids
+    bundle(&state, &search, answer, reader.cpts(), &query)
 }
 
 /// Where the SAS sends the user to book a slot (`Slot.comment`): Maillage's page of that slot, to which the
@@ -279,59 +248,40 @@ fn booking_url(base: &str, cpts: &Cpts, slot: Uuid) -> String {
 
 /// One page holding every match (up to `_count`) with their included resources, `total`, and one `self`
 /// link whose query is the request's own, as the guide's Bundle profile wants.
-async fn bundle(
+fn bundle(
     state: &AppState,
     search: &SlotSearch,
-    slots: Vec<SnpSlot>,
+    answer: SasAnswer,
     cpts: &Cpts,
     query: &Option<String>,
 ) -> Response {
     let base = state.config.server.base_url().to_string();
+    let SasAnswer {
+        slots,
+        professionals,
+        structures,
+    } = answer;
     let mut entries = Vec::with_capacity(slots.len() * 2);
-    let mut seen: Vec<Uuid> = Vec::new();
     for slot in &slots {
         let resource = resources::slot(slot, cpts, &booking_url(&base, cpts, slot.id));
         entries.push(entry(&base, resource, "match"));
-        if !seen.contains(&slot.professional_id) {
-            seen.push(slot.professional_id);
-        }
     }
-    if search.include_schedule || search.include_actors {
-        // The professionals of the page, read in one query, in the order their slots come.
-        let mut summaries = match state.store.professional_summaries(cpts.id, &seen).await {
-            Ok(summaries) => summaries,
-            Err(e) => return internal(&e),
-        };
-        summaries.sort_by_key(|s| seen.iter().position(|id| *id == s.id));
-        // The structures the CPTS attached them to, for the practice's IDNST when the place has none.
-        let mut structures: Vec<(Uuid, String, String)> = Vec::new();
-        for id in summaries.iter().filter_map(|s| s.structure_id) {
-            if structures.iter().any(|(known, _, _)| *known == id) {
-                continue;
-            }
-            match state.store.structure(cpts.id, id).await {
-                Ok(Some(found)) => structures.push((id, found.finess, found.siret)),
-                Ok(None) => {}
-                Err(e) => return internal(&e),
-            }
+    for summary in &professionals {
+        if search.include_schedule {
+            entries.push(entry(&base, resources::schedule(summary), "include"));
         }
-        for summary in &summaries {
-            if search.include_schedule {
-                entries.push(entry(&base, resources::schedule(summary), "include"));
-            }
-            if search.include_actors {
-                let structure = structures
-                    .iter()
-                    .find(|(id, _, _)| Some(*id) == summary.structure_id)
-                    .map(|(_, finess, siret)| (finess.as_str(), siret.as_str()));
-                let idnst = resources::practice_idnst(summary, structure);
-                entries.push(entry(&base, resources::practitioner(summary), "include"));
-                entries.push(entry(
-                    &base,
-                    resources::practitioner_role(summary, cpts, &base, idnst),
-                    "include",
-                ));
-            }
+        if search.include_actors {
+            let structure = structures
+                .iter()
+                .find(|(id, _, _)| Some(*id) == summary.structure_id)
+                .map(|(_, finess, siret)| (finess.as_str(), siret.as_str()));
+            let idnst = resources::practice_idnst(summary, structure);
+            entries.push(entry(&base, resources::practitioner(summary), "include"));
+            entries.push(entry(
+                &base,
+                resources::practitioner_role(summary, cpts, &base, idnst),
+                "include",
+            ));
         }
     }
     if !slots.is_empty() {
@@ -364,51 +314,44 @@ async fn read_slot(
     let Ok(id) = Uuid::parse_str(&id) else {
         return operation_outcome(StatusCode::NOT_FOUND, "Ce créneau n'existe pas.", "-");
     };
-    let now = now_ms();
-    let slot = match state.store.find_slot(caller.cpts.id, id).await {
-        Ok(Some(slot)) if !slot.cancelled && slot.start_at >= now => slot,
-        Ok(_) => return operation_outcome(StatusCode::NOT_FOUND, "Ce créneau n'existe pas.", "-"),
-        Err(e) => return internal(&e),
+    let (slot, booked) = match state
+        .missions
+        .unscheduled_care
+        .sas_slot(&reader(&caller, actor), id, now_ms())
+        .await
+    {
+        Ok(found) => found,
+        Err(error) => return refused(error),
     };
-    // A booked slot is "busy": the SAS learns nothing else about it.
-    let booked = match state.store.bookings_of_slot(caller.cpts.id, id).await {
-        Ok(bookings) => bookings.iter().any(|b| b.is_live_at(now)),
-        Err(e) => return internal(&e),
-    };
-    if let Err(response) = audit_read(&state, &actor, &caller, 1).await {
-        return response;
-    }
     let base = state.config.server.base_url().to_string();
     let mut resource = resources::slot(
         &slot,
         &caller.cpts,
         &booking_url(&base, &caller.cpts, slot.id),
     );
+    // A booked slot is "busy": the SAS learns nothing else about it.
     if booked {
         resource["status"] = json!("busy");
     }
     fhir_response(StatusCode::OK, &resource)
 }
 
-/// The professional of a Schedule or Practitioner id, in the token's CPTS.
+/// The professional of a Schedule or Practitioner id, in the token's CPTS (the read audited).
 async fn professional_of(
     state: &AppState,
     caller: &TokenCaller,
+    actor: AuditContext,
     id: Option<Uuid>,
 ) -> Result<maillage_store::ProfessionalSummary, Response> {
-    let missing = || operation_outcome(StatusCode::NOT_FOUND, "Cette ressource n'existe pas.", "-");
     let Some(id) = id else {
-        return Err(missing());
+        return Err(refused(CareError::NotFound));
     };
-    match state
-        .store
-        .professional_summaries(caller.cpts.id, &[id])
+    state
+        .missions
+        .unscheduled_care
+        .sas_professional(&reader(caller, actor), id)
         .await
-    {
-        Ok(mut found) if !found.is_empty() => Ok(found.swap_remove(0)),
-        Ok(_) => Err(missing()),
-        Err(e) => Err(internal(&e)),
-    }
+        .map_err(refused)
 }
 
 async fn read_schedule(
@@ -420,11 +363,8 @@ async fn read_schedule(
     let professional = id
         .strip_prefix("sched-")
         .and_then(|rest| Uuid::parse_str(rest).ok());
-    match professional_of(&state, &caller, professional).await {
-        Ok(summary) => match audit_read(&state, &actor, &caller, 0).await {
-            Ok(()) => fhir_response(StatusCode::OK, &resources::schedule(&summary)),
-            Err(response) => response,
-        },
+    match professional_of(&state, &caller, actor, professional).await {
+        Ok(summary) => fhir_response(StatusCode::OK, &resources::schedule(&summary)),
         Err(response) => response,
     }
 }
@@ -435,11 +375,8 @@ async fn read_practitioner(
     Actor(actor): Actor,
     Path(id): Path<String>,
 ) -> Response {
-    match professional_of(&state, &caller, Uuid::parse_str(&id).ok()).await {
-        Ok(summary) => match audit_read(&state, &actor, &caller, 0).await {
-            Ok(()) => fhir_response(StatusCode::OK, &resources::practitioner(&summary)),
-            Err(response) => response,
-        },
+    match professional_of(&state, &caller, actor, Uuid::parse_str(&id).ok()).await {
+        Ok(summary) => fhir_response(StatusCode::OK, &resources::practitioner(&summary)),
         Err(response) => response,
     }
 }

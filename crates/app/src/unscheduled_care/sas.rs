@@ -1,0 +1,172 @@
+//! What the national SAS platform reads through the FHIR API (flow INT_R04): free slots of named practitioners,
+//! their directory summaries and practice structures, one slot, one professional. The reader is built by the
+//! web access layer from a verified credential only; every read is audited first and nothing is returned when
+//! its audit entry cannot be written. No patient data: a free slot has none.
+
+use super::{CareError, Result, UnscheduledCare};
+use crate::audit::{self, AuditContext, AuditEvent};
+use maillage_domain::audit::AuditAction;
+use maillage_store::{Cpts, Page, ProfessionalSummary, SlotQuery, SnpSlot};
+use uuid::Uuid;
+
+/// Who reads through the SAS API: a token of one CPTS, and who acts from where for the audit trail.
+#[derive(Debug, Clone)]
+pub struct SasReader {
+    cpts: Cpts,
+    /// The credential read with (`api_token`, its id): the audit entry's target.
+    credential: (&'static str, Uuid),
+    audit: AuditContext,
+}
+
+impl SasReader {
+    /// A reader holding an API token of `cpts` (the access layer checked it and its scope).
+    pub fn with_token(cpts: Cpts, token: Uuid, audit: AuditContext) -> Self {
+        Self {
+            audit: audit.in_cpts(cpts.id),
+            cpts,
+            credential: ("api_token", token),
+        }
+    }
+
+    pub fn cpts(&self) -> &Cpts {
+        &self.cpts
+    }
+}
+
+/// The answer to a search: the matching free slots (earliest first), the professionals they belong to (in the
+/// order their slots come) and the structures those are attached to (`id`, FINESS, SIRET).
+#[derive(Debug, Clone, Default)]
+pub struct SasAnswer {
+    pub slots: Vec<SnpSlot>,
+    pub professionals: Vec<ProfessionalSummary>,
+    pub structures: Vec<(Uuid, String, String)>,
+}
+
+/// A search as the guide defines it, once its parameters are read.
+#[derive(Debug, Clone)]
+pub struct SasSearch<'a> {
+    /// National identifiers (`8` + RPPS…): a record entered without its prefix is found too.
+    pub practitioners: &'a [String],
+    pub from: i64,
+    pub until: i64,
+    pub count: i64,
+}
+
+impl UnscheduledCare {
+    fn record_sas_read(&self, reader: &SasReader, slots: usize) -> AuditEvent<'static> {
+        AuditEvent::new(
+            AuditAction::FhirSlotsRead,
+            reader.credential.0,
+            reader.credential.1.to_string(),
+        )
+        .detail(serde_json::json!({ "slots": slots }))
+    }
+
+    async fn audit_sas_read(&self, reader: &SasReader, slots: usize) -> Result<()> {
+        audit::record(
+            self.store.as_ref(),
+            &reader.audit,
+            self.record_sas_read(reader, slots),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The free slots of the practitioners in `[from, until]` still to come at `now` (a past window: none),
+    /// at most `count`, with their professionals and structures.
+    pub async fn sas_search(
+        &self,
+        reader: &SasReader,
+        search: &SasSearch<'_>,
+        now: i64,
+    ) -> Result<SasAnswer> {
+        let cpts = reader.cpts.id;
+        let mut ids: Vec<String> = Vec::with_capacity(search.practitioners.len() * 2);
+        for id in search.practitioners {
+            ids.push(id.clone());
+            if let Some(bare) = id.strip_prefix('8').filter(|b| b.len() == 11) {
+                ids.push(bare.to_string());
+            }
+        }
+        let professionals = self.store.professionals_by_national_id(cpts, &ids).await?;
+        let from = search.from.max(now);
+        let slots = if professionals.is_empty() || search.until < from {
+            Vec::new()
+        } else {
+            let query = SlotQuery {
+                from,
+                until: search.until,
+                professionals,
+                ..Default::default()
+            };
+            self.store
+                .search_free_slots(cpts, &query, now, Page::first(search.count))
+                .await?
+        };
+        let mut seen: Vec<Uuid> = Vec::new();
+        for slot in &slots {
+            if !seen.contains(&slot.professional_id) {
+                seen.push(slot.professional_id);
+            }
+        }
+        let mut summaries = self.store.professional_summaries(cpts, &seen).await?;
+        summaries.sort_by_key(|s| seen.iter().position(|id| *id == s.id));
+        let mut structures: Vec<(Uuid, String, String)> = Vec::new();
+        for id in summaries.iter().filter_map(|s| s.structure_id) {
+            if structures.iter().any(|(known, _, _)| *known == id) {
+                continue;
+            }
+            if let Some(found) = self.store.structure(cpts, id).await? {
+                structures.push((id, found.finess, found.siret));
+            }
+        }
+        // Audited before anything is answered: no entry, no answer.
+        self.audit_sas_read(reader, slots.len()).await?;
+        Ok(SasAnswer {
+            slots,
+            professionals: summaries,
+            structures,
+        })
+    }
+
+    /// One slot of the reader's CPTS still to come, and whether it is booked (the SAS learns nothing else).
+    pub async fn sas_slot(
+        &self,
+        reader: &SasReader,
+        id: Uuid,
+        now: i64,
+    ) -> Result<(SnpSlot, bool)> {
+        let cpts = reader.cpts.id;
+        let slot = self
+            .store
+            .find_slot(cpts, id)
+            .await?
+            .filter(|s| !s.cancelled && s.start_at >= now)
+            .ok_or(CareError::NotFound)?;
+        let booked = self
+            .store
+            .bookings_of_slot(cpts, id)
+            .await?
+            .iter()
+            .any(|b| b.is_live_at(now));
+        self.audit_sas_read(reader, 1).await?;
+        Ok((slot, booked))
+    }
+
+    /// One professional of the reader's CPTS (a Schedule or Practitioner read).
+    pub async fn sas_professional(
+        &self,
+        reader: &SasReader,
+        id: Uuid,
+    ) -> Result<ProfessionalSummary> {
+        let found = self
+            .store
+            .professional_summaries(reader.cpts.id, &[id])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(CareError::NotFound)?;
+        self.audit_sas_read(reader, 0).await?;
+        Ok(found)
+    }
+}
