@@ -56,6 +56,10 @@ pub struct ServerConfig {
     /// Reverse proxies (addresses or networks) whose `X-Forwarded-For` hops are believed; the client is the
     /// rightmost hop that is not one of them (see [`crate::proxies`]). Empty: the socket peer is the client.
     pub trusted_proxies: Vec<String>,
+    /// The header in which the reverse proxy that verified the SAS's IGC-Santé client certificate (mutual TLS)
+    /// forwards it, PEM and URL-encoded (nginx: `$ssl_client_escaped_cert`). Believed only from a trusted
+    /// proxy. Empty: no client certificate is read.
+    pub client_certificate_header: String,
 }
 
 impl ServerConfig {
@@ -71,6 +75,7 @@ impl Default for ServerConfig {
             bind: "127.0.0.1:8080".into(),
             public_url: "http://127.0.0.1:8080".into(),
             trusted_proxies: Vec::new(),
+            client_certificate_header: String::new(),
         }
     }
 }
@@ -532,6 +537,8 @@ public_url = "http://127.0.0.1:8080"
 # Reverse proxies whose X-Forwarded-For is believed, as addresses or networks, e.g. ["127.0.0.1", "10.0.0.0/8"].
 # The client is the rightmost address of X-Forwarded-For that is not one of them. Empty: no proxy is trusted.
 trusted_proxies = []
+# Header carrying the SAS's verified client certificate from the reverse proxy (empty: none read).
+client_certificate_header = ""
 
 [database]
 # sqlite://path/to/file.db (one CPTS on a small server) or postgres://user:password@host/base (a region,

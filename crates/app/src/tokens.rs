@@ -122,3 +122,101 @@ pub async fn authenticate(
     let token = store.use_token(&token_hash(secret), now_ms()).await?;
     Ok(token.filter(|t| t.scope == scope))
 }
+
+/// Registers a SAS platform by its client certificate's Common Name and Organizational Unit, for the CPTS
+/// named by their slugs (the host, at the command line). Returns its id.
+pub async fn register_sas_client(
+    store: &dyn Store,
+    name: &str,
+    common_name: &str,
+    organisational_unit: &str,
+    cpts_slugs: &[String],
+) -> Result<Uuid, TokenError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err(TokenError::Refused(
+            "Nom du client : de 1 à 120 caractères.".into(),
+        ));
+    }
+    if common_name.trim().is_empty() {
+        return Err(TokenError::Refused(
+            "Common Name (CN) : celui du certificat du SAS est attendu.".into(),
+        ));
+    }
+    let mut cpts = Vec::new();
+    for slug in cpts_slugs
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+    {
+        match store.find_cpts_by_slug(slug).await? {
+            Some(found) => cpts.push(found.id),
+            None => {
+                return Err(TokenError::Refused(format!(
+                    "CPTS : « {slug} » n'existe pas dans ce déploiement."
+                )))
+            }
+        }
+    }
+    if cpts.is_empty() {
+        return Err(TokenError::Refused(
+            "CPTS : au moins une CPTS dont le SAS lit les créneaux.".into(),
+        ));
+    }
+    let client = maillage_store::SasClient {
+        id: Uuid::now_v7(),
+        name: name.to_string(),
+        common_name: common_name.trim().to_string(),
+        organisational_unit: organisational_unit.trim().to_string(),
+        created_at: now_ms(),
+        revoked_at: None,
+    };
+    let entry = crate::audit::entry(
+        &crate::audit::AuditContext::command_line(),
+        crate::audit::AuditEvent::new(
+            AuditAction::ApiTokenIssued,
+            "sas_client",
+            client.id.to_string(),
+        )
+        .detail(serde_json::json!({ "common_name": client.common_name, "cpts": cpts.len() })),
+    );
+    if !store.register_sas_client(&client, &cpts, &entry).await? {
+        return Err(TokenError::Refused(
+            "Certificat : un client SAS avec ce Common Name et cette unité existe déjà.".into(),
+        ));
+    }
+    Ok(client.id)
+}
+
+/// Revokes a SAS client (the host); false when unknown or revoked already.
+pub async fn revoke_sas_client(store: &dyn Store, id: Uuid) -> Result<bool, TokenError> {
+    let entry = crate::audit::entry(
+        &crate::audit::AuditContext::command_line(),
+        crate::audit::AuditEvent::new(AuditAction::ApiTokenRevoked, "sas_client", id.to_string()),
+    );
+    Ok(store.revoke_sas_client(id, now_ms(), &entry).await?)
+}
+
+/// The live SAS client a verified certificate names, and the CPTS it reads; None when unknown or revoked.
+pub async fn sas_client_for(
+    store: &dyn Store,
+    common_name: &str,
+    organisational_unit: &str,
+) -> Result<Option<(maillage_store::SasClient, Vec<maillage_store::Cpts>)>, StoreError> {
+    let Some((client, ids)) = store
+        .sas_client_by_subject(common_name, organisational_unit)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if client.revoked_at.is_some() {
+        return Ok(None);
+    }
+    let mut cpts = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(found) = store.find_cpts(id).await? {
+            cpts.push(found);
+        }
+    }
+    Ok(Some((client, cpts)))
+}

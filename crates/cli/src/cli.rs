@@ -84,6 +84,32 @@ pub enum Command {
     /// Access tokens of a CPTS: the SAS platform reads the free slots over FHIR with one (docs/soins-non-programmes.md).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// SAS platforms let in by their IGC-Santé client certificate (mutual TLS), for one or several CPTS.
+    #[command(subcommand, name = "sas-client")]
+    SasClient(SasClientCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SasClientCommand {
+    /// Register a SAS client by its certificate's Common Name and Organizational Unit.
+    Add {
+        /// Who it is, as the list shows it (e.g. "Plateforme numérique SAS").
+        #[arg(long)]
+        name: String,
+        /// The certificate's Common Name (CN).
+        #[arg(long)]
+        common_name: String,
+        /// The certificate's Organizational Unit (OU), checked with the CN.
+        #[arg(long, default_value = "")]
+        unit: String,
+        /// The CPTS whose slots it reads (slugs, comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        cpts: Vec<String>,
+    },
+    /// List the SAS clients with their CPTS, revoked ones included.
+    List,
+    /// Revoke a SAS client by its id (from `maillage sas-client list`).
+    Revoke { id: uuid::Uuid },
 }
 
 #[derive(Debug, Subcommand)]

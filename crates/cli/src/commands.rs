@@ -149,6 +149,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AnyError> {
             import_file(&config, ImportKind::Members, &cpts, &file).await
         }
         Command::Token(command) => token_command(&config, command).await,
+        Command::SasClient(command) => {
+            crate::sas_clients::sas_client_command(&config, command).await
+        }
         Command::Migrate => {
             init_logs(&config);
             let store = open_store(&config).await?;

@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod sas_clients;
 mod security;
 
 use clap::Parser;

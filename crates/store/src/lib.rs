@@ -54,7 +54,7 @@ pub use structures::{
     ImportRun, Structure, StructureFacts, StructureIdentity, StructureQuery, StructureStore,
 };
 pub use territory::TerritoryStore;
-pub use tokens::{ApiToken, TokenStore};
+pub use tokens::{ApiToken, SasClient, TokenStore};
 pub use unscheduled_care::{
     AgendaEntry, BookingLine, BookingListQuery, BookingListStore, BookingScope, DysfunctionStore,
     NewBooking, NewSlot, RotaFilter, RotaStore, RotaSwap, RotaTurn, SlotQuery, SnpBooking,

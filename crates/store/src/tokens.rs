@@ -23,8 +23,37 @@ pub struct ApiToken {
     pub last_used_at: Option<i64>,
 }
 
+/// A SAS platform let in by its client certificate (checked: Common Name and Organizational Unit).
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct SasClient {
+    pub id: Uuid,
+    pub name: String,
+    pub common_name: String,
+    pub organisational_unit: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
 #[async_trait]
 pub trait TokenStore: Send + Sync {
+    /// Registers a SAS client and the CPTS it may read, with its audit entry; false when a client with the
+    /// same Common Name and Organizational Unit exists (or a CPTS is unknown: nothing is written).
+    async fn register_sas_client(
+        &self,
+        client: &SasClient,
+        cpts: &[CptsId],
+        audit: &NewAuditEntry,
+    ) -> Result<bool>;
+    /// The client a certificate's subject names, revoked or not, with its CPTS.
+    async fn sas_client_by_subject(
+        &self,
+        common_name: &str,
+        organisational_unit: &str,
+    ) -> Result<Option<(SasClient, Vec<CptsId>)>>;
+    /// Every SAS client of the deployment with its CPTS, by name (a deployment has a handful).
+    async fn list_sas_clients(&self, page: Page) -> Result<Vec<(SasClient, Vec<CptsId>)>>;
+    /// Revokes a client, with its audit entry; false when unknown or revoked already.
+    async fn revoke_sas_client(&self, id: Uuid, now: i64, audit: &NewAuditEntry) -> Result<bool>;
     /// Records a token, with its audit entry; `token_hash` is the hash of the secret handed out once. A token
     /// of a professional replaces, in the same transaction, their live tokens of the same scope.
     async fn create_token(
@@ -66,6 +95,79 @@ const USE_PRECISION_MS: i64 = 60_000;
 
 #[async_trait]
 impl TokenStore for SqlStore {
+    async fn register_sas_client(
+        &self,
+        client: &SasClient,
+        cpts: &[CptsId],
+        audit: &NewAuditEntry,
+    ) -> Result<bool> {
+        let insert =
+            "INSERT INTO sas_clients (id, name, common_name, organisational_unit, created_at) \
+                      VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING";
+        let link = "INSERT INTO sas_client_cpts (client_id, cpts_id) \
+                    SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM cpts WHERE id = $2) ON CONFLICT DO NOTHING";
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let created = sqlx::query(insert)
+                .bind(client.id)
+                .bind(&client.name)
+                .bind(&client.common_name)
+                .bind(&client.organisational_unit)
+                .bind(client.created_at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected() == 1;
+            let mut linked = 0;
+            if created {
+                for c in cpts {
+                    linked += sqlx::query(link).bind(client.id).bind(c.0).execute(&mut *tx).await?.rows_affected();
+                }
+            }
+            commit_audited!(self, tx, created && linked == cpts.len() as u64 && !cpts.is_empty(), audit)
+        })
+    }
+
+    async fn sas_client_by_subject(
+        &self,
+        common_name: &str,
+        organisational_unit: &str,
+    ) -> Result<Option<(SasClient, Vec<CptsId>)>> {
+        let sql = "SELECT id, name, common_name, organisational_unit, created_at, revoked_at FROM sas_clients \
+                   WHERE common_name = $1 AND organisational_unit = $2";
+        let found: Option<SasClient> = on_pool!(self, pool => sqlx::query_as(sql)
+            .bind(common_name)
+            .bind(organisational_unit)
+            .fetch_optional(pool)
+            .await)?;
+        let Some(client) = found else {
+            return Ok(None);
+        };
+        let cpts = self.sas_client_cpts(client.id).await?;
+        Ok(Some((client, cpts)))
+    }
+
+    async fn list_sas_clients(&self, page: Page) -> Result<Vec<(SasClient, Vec<CptsId>)>> {
+        let sql = "SELECT id, name, common_name, organisational_unit, created_at, revoked_at FROM sas_clients \
+                   ORDER BY name, id LIMIT $1 OFFSET $2";
+        let clients: Vec<SasClient> = on_pool!(self, pool => sqlx::query_as(sql)
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(pool)
+            .await)?;
+        let mut listed = Vec::with_capacity(clients.len());
+        for client in clients {
+            let cpts = self.sas_client_cpts(client.id).await?;
+            listed.push((client, cpts));
+        }
+        Ok(listed)
+    }
+
+    async fn revoke_sas_client(&self, id: Uuid, now: i64, audit: &NewAuditEntry) -> Result<bool> {
+        let sql = "UPDATE sas_clients SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
+        self.audited_update(sql, &[Arg::Uuid(id), Arg::I64(now)], audit)
+            .await
+    }
+
     async fn create_token(
         &self,
         t: &ApiToken,
@@ -200,5 +302,16 @@ impl TokenStore for SqlStore {
             .await
             .map(|done| done.rows_affected()))?;
         Ok(done)
+    }
+}
+
+impl SqlStore {
+    async fn sas_client_cpts(&self, client: Uuid) -> Result<Vec<CptsId>> {
+        let sql = "SELECT cpts_id FROM sas_client_cpts WHERE client_id = $1 ORDER BY cpts_id";
+        let rows: Vec<(Uuid,)> = on_pool!(self, pool => sqlx::query_as(sql)
+            .bind(client)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows.into_iter().map(|(id,)| CptsId(id)).collect())
     }
 }

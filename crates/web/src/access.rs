@@ -160,12 +160,14 @@ impl FromRequestParts<AppState> for Actor {
             .unwrap_or_default();
         let user = viewer.signed_in.as_ref().map(|s| &s.user);
         let caller = parts.extensions.get::<TokenCaller>();
+        let client = parts.extensions.get::<SasClientCaller>();
         Ok(Actor(AuditContext {
             actor_id: user.map(|u| u.id),
-            actor: match (user, caller) {
-                (Some(u), _) => u.email.clone(),
-                (None, Some(c)) => format!("jeton « {} »", c.token.name),
-                (None, None) => "anonyme".into(),
+            actor: match (user, caller, client) {
+                (Some(u), _, _) => u.email.clone(),
+                (None, Some(c), _) => format!("jeton « {} »", c.token.name),
+                (None, None, Some(c)) => format!("client SAS « {} »", c.client.name),
+                (None, None, None) => "anonyme".into(),
             },
             cpts_id: parts
                 .extensions
@@ -420,6 +422,13 @@ async fn authorize(state: &AppState, access: Access, request: &mut Request) -> R
         return Ok(());
     }
     if let Access::Token(scope) = access {
+        // The SAS may come with its client certificate, verified by the reverse proxy, instead of a token.
+        if scope == maillage_app::tokens::FHIR_SCOPE && !has_bearer(request) {
+            if let Some(client) = certificate_client(state, request).await? {
+                request.extensions_mut().insert(client);
+                return Ok(());
+            }
+        }
         let caller = token_caller(state, scope, request).await?;
         request.extensions_mut().insert(caller);
         return Ok(());
@@ -507,6 +516,108 @@ impl<S: Send + Sync> FromRequestParts<S> for TokenCaller {
             .get::<TokenCaller>()
             .cloned()
             .ok_or_else(|| WebError::Internal("token route without a token rule".into()))
+    }
+}
+
+/// A SAS platform let in by its IGC-Santé client certificate, for the CPTS it is registered with.
+#[derive(Clone)]
+pub struct SasClientCaller {
+    pub client: maillage_store::SasClient,
+    pub cpts: Vec<Cpts>,
+}
+
+/// The caller of a FHIR route: a token of one CPTS, or a SAS client let in by its certificate.
+pub enum FhirCaller {
+    Token(TokenCaller),
+    Client(SasClientCaller),
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for FhirCaller {
+    type Rejection = WebError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        if let Some(client) = parts.extensions.get::<SasClientCaller>() {
+            return Ok(FhirCaller::Client(client.clone()));
+        }
+        parts
+            .extensions
+            .get::<TokenCaller>()
+            .cloned()
+            .map(FhirCaller::Token)
+            .ok_or_else(|| WebError::Internal("FHIR route without a token rule".into()))
+    }
+}
+
+fn has_bearer(request: &Request) -> bool {
+    request.headers().contains_key(header::AUTHORIZATION)
+}
+
+/// The Common Name and Organizational Unit of a certificate forwarded PEM and URL-encoded; None when it is
+/// not one.
+pub fn certificate_subject(forwarded: &str) -> Option<(String, String)> {
+    let pem_text = percent_encoding::percent_decode_str(forwarded)
+        .decode_utf8()
+        .ok()?;
+    let (_, pem) = x509_parser::pem::parse_x509_pem(pem_text.trim().as_bytes()).ok()?;
+    let certificate = pem.parse_x509().ok()?;
+    let subject = certificate.subject();
+    let first = |values: Vec<&str>| values.first().map(|v| v.to_string());
+    let common_name = first(
+        subject
+            .iter_common_name()
+            .filter_map(|a| a.as_str().ok())
+            .collect(),
+    )?;
+    let unit = first(
+        subject
+            .iter_organizational_unit()
+            .filter_map(|a| a.as_str().ok())
+            .collect(),
+    )
+    .unwrap_or_default();
+    Some((common_name, unit))
+}
+
+/// The SAS client of a certificate the trusted reverse proxy forwarded; None without a header (or when the
+/// deployment reads none). A header from anyone else, an unreadable certificate, an unknown or revoked client:
+/// refused.
+async fn certificate_client(
+    state: &AppState,
+    request: &mut Request,
+) -> Result<Option<SasClientCaller>, Refusal> {
+    let name = state.config.server.client_certificate_header.trim();
+    if name.is_empty() {
+        return Ok(None);
+    }
+    let Some(forwarded) = request
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+    else {
+        return Ok(None);
+    };
+    let refused = || Refusal::Error(WebError::Unauthorized);
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| peer.ip());
+    if !peer.is_some_and(|ip| state.proxies.trusts(ip)) {
+        tracing::warn!(
+            ?peer,
+            "client certificate header from a peer that is not a trusted proxy"
+        );
+        return Err(refused());
+    }
+    let (common_name, unit) = certificate_subject(&forwarded).ok_or_else(refused)?;
+    let found = maillage_app::tokens::sas_client_for(state.store.as_ref(), &common_name, &unit)
+        .await
+        .map_err(WebError::from)?;
+    match found {
+        Some((client, cpts)) if !cpts.is_empty() => Ok(Some(SasClientCaller { client, cpts })),
+        _ => {
+            tracing::warn!(%common_name, %unit, "client certificate of no registered SAS client");
+            Err(refused())
+        }
     }
 }
 

@@ -9,11 +9,12 @@ use maillage_domain::audit::AuditAction;
 use maillage_store::{Cpts, Page, ProfessionalSummary, SlotQuery, SnpSlot};
 use uuid::Uuid;
 
-/// Who reads through the SAS API: a token of one CPTS, and who acts from where for the audit trail.
+/// Who reads through the SAS API — a token of one CPTS, or a SAS client let in by its certificate for one
+/// or several CPTS — and who acts from where for the audit trail (one entry in each CPTS read).
 #[derive(Debug, Clone)]
 pub struct SasReader {
-    cpts: Cpts,
-    /// The credential read with (`api_token`, its id): the audit entry's target.
+    cpts: Vec<Cpts>,
+    /// The credential read with (`api_token` or `sas_client`, its id): the audit entry's target.
     credential: (&'static str, Uuid),
     audit: AuditContext,
 }
@@ -22,15 +23,32 @@ impl SasReader {
     /// A reader holding an API token of `cpts` (the access layer checked it and its scope).
     pub fn with_token(cpts: Cpts, token: Uuid, audit: AuditContext) -> Self {
         Self {
-            audit: audit.in_cpts(cpts.id),
-            cpts,
+            cpts: vec![cpts],
             credential: ("api_token", token),
+            audit,
         }
     }
 
-    pub fn cpts(&self) -> &Cpts {
+    /// A SAS client whose certificate the access layer verified, for the CPTS it is registered with.
+    pub fn with_client(cpts: Vec<Cpts>, client: Uuid, audit: AuditContext) -> Self {
+        Self {
+            cpts,
+            credential: ("sas_client", client),
+            audit,
+        }
+    }
+
+    /// The CPTS read, in a stable order.
+    pub fn cpts(&self) -> &[Cpts] {
         &self.cpts
     }
+}
+
+/// What one CPTS answers to a search.
+#[derive(Debug, Clone)]
+pub struct CptsAnswer {
+    pub cpts: Cpts,
+    pub answer: SasAnswer,
 }
 
 /// The answer to a search: the matching free slots (earliest first), the professionals they belong to (in the
@@ -62,10 +80,10 @@ impl UnscheduledCare {
         .detail(serde_json::json!({ "slots": slots }))
     }
 
-    async fn audit_sas_read(&self, reader: &SasReader, slots: usize) -> Result<()> {
+    async fn audit_sas_read(&self, reader: &SasReader, cpts: &Cpts, slots: usize) -> Result<()> {
         audit::record(
             self.store.as_ref(),
-            &reader.audit,
+            &reader.audit.in_cpts(cpts.id),
             self.record_sas_read(reader, slots),
         )
         .await?;
@@ -74,13 +92,32 @@ impl UnscheduledCare {
 
     /// The free slots of the practitioners in `[from, until]` still to come at `now` (a past window: none),
     /// at most `count`, with their professionals and structures.
+    /// The search in each CPTS of the reader (a professional effecteur in two comes back from both).
     pub async fn sas_search(
         &self,
         reader: &SasReader,
         search: &SasSearch<'_>,
         now: i64,
+    ) -> Result<Vec<CptsAnswer>> {
+        let mut answers = Vec::with_capacity(reader.cpts.len());
+        for cpts in &reader.cpts {
+            let answer = self.sas_search_in(reader, cpts, search, now).await?;
+            answers.push(CptsAnswer {
+                cpts: cpts.clone(),
+                answer,
+            });
+        }
+        Ok(answers)
+    }
+
+    async fn sas_search_in(
+        &self,
+        reader: &SasReader,
+        in_cpts: &Cpts,
+        search: &SasSearch<'_>,
+        now: i64,
     ) -> Result<SasAnswer> {
-        let cpts = reader.cpts.id;
+        let cpts = in_cpts.id;
         let mut ids: Vec<String> = Vec::with_capacity(search.practitioners.len() * 2);
         for id in search.practitioners {
             ids.push(id.clone());
@@ -121,7 +158,7 @@ impl UnscheduledCare {
             }
         }
         // Audited before anything is answered: no entry, no answer.
-        self.audit_sas_read(reader, slots.len()).await?;
+        self.audit_sas_read(reader, in_cpts, slots.len()).await?;
         Ok(SasAnswer {
             slots,
             professionals: summaries,
@@ -129,28 +166,33 @@ impl UnscheduledCare {
         })
     }
 
-    /// One slot of the reader's CPTS still to come, and whether it is booked (the SAS learns nothing else).
+    /// One slot of the reader's CPTS still to come, its CPTS, and whether it is booked (the SAS learns
+    /// nothing else).
     pub async fn sas_slot(
         &self,
         reader: &SasReader,
         id: Uuid,
         now: i64,
-    ) -> Result<(SnpSlot, bool)> {
-        let cpts = reader.cpts.id;
-        let slot = self
-            .store
-            .find_slot(cpts, id)
-            .await?
-            .filter(|s| !s.cancelled && s.start_at >= now)
-            .ok_or(CareError::NotFound)?;
-        let booked = self
-            .store
-            .bookings_of_slot(cpts, id)
-            .await?
-            .iter()
-            .any(|b| b.is_live_at(now));
-        self.audit_sas_read(reader, 1).await?;
-        Ok((slot, booked))
+    ) -> Result<(SnpSlot, Cpts, bool)> {
+        for cpts in &reader.cpts {
+            let Some(slot) = self
+                .store
+                .find_slot(cpts.id, id)
+                .await?
+                .filter(|s| !s.cancelled && s.start_at >= now)
+            else {
+                continue;
+            };
+            let booked = self
+                .store
+                .bookings_of_slot(cpts.id, id)
+                .await?
+                .iter()
+                .any(|b| b.is_live_at(now));
+            self.audit_sas_read(reader, cpts, 1).await?;
+            return Ok((slot, cpts.clone(), booked));
+        }
+        Err(CareError::NotFound)
     }
 
     /// One professional of the reader's CPTS (a Schedule or Practitioner read).
@@ -159,14 +201,18 @@ impl UnscheduledCare {
         reader: &SasReader,
         id: Uuid,
     ) -> Result<ProfessionalSummary> {
-        let found = self
-            .store
-            .professional_summaries(reader.cpts.id, &[id])
-            .await?
-            .into_iter()
-            .next()
-            .ok_or(CareError::NotFound)?;
-        self.audit_sas_read(reader, 0).await?;
-        Ok(found)
+        for cpts in &reader.cpts {
+            if let Some(found) = self
+                .store
+                .professional_summaries(cpts.id, &[id])
+                .await?
+                .into_iter()
+                .next()
+            {
+                self.audit_sas_read(reader, cpts, 0).await?;
+                return Ok(found);
+            }
+        }
+        Err(CareError::NotFound)
     }
 }

@@ -49,7 +49,12 @@ async fn the_sas_reads_its_practitioners_slots_and_nothing_without_its_audit_ent
             until: now + 7 * DAY_MS,
             count: 1000,
         };
-        let answer = care.sas_search(&reader, &search, now).await.unwrap();
+        let answer = care
+            .sas_search(&reader, &search, now)
+            .await
+            .unwrap()
+            .remove(0)
+            .answer;
         assert!(!answer.slots.is_empty());
         assert!(answer
             .slots
@@ -62,10 +67,8 @@ async fn the_sas_reads_its_practitioners_slots_and_nothing_without_its_audit_ent
             until: now - DAY_MS,
             ..search.clone()
         };
-        assert!(care
-            .sas_search(&reader, &past, now)
-            .await
-            .unwrap()
+        assert!(care.sas_search(&reader, &past, now).await.unwrap()[0]
+            .answer
             .slots
             .is_empty());
         // An unknown practitioner: nothing.
@@ -74,10 +77,8 @@ async fn the_sas_reads_its_practitioners_slots_and_nothing_without_its_audit_ent
             practitioners: &nobody,
             ..search.clone()
         };
-        assert!(care
-            .sas_search(&reader, &unknown, now)
-            .await
-            .unwrap()
+        assert!(care.sas_search(&reader, &unknown, now).await.unwrap()[0]
+            .answer
             .slots
             .is_empty());
         let reads = raw_count(
@@ -98,7 +99,7 @@ async fn the_sas_reads_its_practitioners_slots_and_nothing_without_its_audit_ent
             .await
             .is_err());
         allow_audit_appends(&url).await;
-        let (slot, booked) = care
+        let (slot, _, booked) = care
             .sas_slot(&reader, answer.slots[0].id, now)
             .await
             .unwrap();

@@ -10,7 +10,7 @@
 mod resources;
 mod search;
 
-use crate::access::{Access, Actor, GuardedRouter, TokenCaller};
+use crate::access::{Access, Actor, FhirCaller, GuardedRouter};
 use crate::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use maillage_app::audit::AuditContext;
 use maillage_app::clock::{now_ms, HOUR_MS};
 use maillage_app::tokens::FHIR_SCOPE;
-use maillage_app::unscheduled_care::sas::{SasAnswer, SasReader, SasSearch};
+use maillage_app::unscheduled_care::sas::{CptsAnswer, SasAnswer, SasReader, SasSearch};
 use maillage_app::unscheduled_care::CareError;
 use maillage_store::Cpts;
 use resources::{BUNDLE_PROFILE, SLOT_PROFILE};
@@ -171,9 +171,16 @@ fn entry(base: &str, resource: Value, mode: &str) -> Value {
     json!({ "fullUrl": url, "resource": resource, "search": { "mode": mode } })
 }
 
-/// The SAS reader of a request: the token's CPTS, and who acts from where.
-fn reader(caller: &TokenCaller, actor: AuditContext) -> SasReader {
-    SasReader::with_token(caller.cpts.clone(), caller.token.id, actor)
+/// The SAS reader of a request: the token's CPTS, or the CPTS a certificate client is registered with.
+fn reader(caller: &FhirCaller, actor: AuditContext) -> SasReader {
+    match caller {
+        FhirCaller::Token(token) => {
+            SasReader::with_token(token.cpts.clone(), token.token.id, actor)
+        }
+        FhirCaller::Client(client) => {
+            SasReader::with_client(client.cpts.clone(), client.client.id, actor)
+        }
+    }
 }
 
 /// A read the service refused: not found, or failed (its audit entry included: nothing is answered then).
@@ -198,7 +205,7 @@ fn strict_handling(headers: &HeaderMap) -> bool {
 
 async fn search_slots(
     State(state): State<AppState>,
-    caller: TokenCaller,
+    caller: FhirCaller,
     Actor(actor): Actor,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
@@ -234,7 +241,7 @@ async fn search_slots(
         Ok(answer) => answer,
         Err(error) => return refused(error),
     };
-    bundle(&state, &search, answer, reader.cpts(), &query)
+    bundle(&state, &search, answer, &query)
 }
 
 /// Where the SAS sends the user to book a slot (`Slot.comment`): Maillage's page of that slot, to which the
@@ -251,45 +258,49 @@ fn booking_url(base: &str, cpts: &Cpts, slot: Uuid) -> String {
 fn bundle(
     state: &AppState,
     search: &SlotSearch,
-    answer: SasAnswer,
-    cpts: &Cpts,
+    answers: Vec<CptsAnswer>,
     query: &Option<String>,
 ) -> Response {
     let base = state.config.server.base_url().to_string();
-    let SasAnswer {
-        slots,
-        professionals,
-        structures,
-    } = answer;
-    let mut entries = Vec::with_capacity(slots.len() * 2);
-    for slot in &slots {
-        let resource = resources::slot(slot, cpts, &booking_url(&base, cpts, slot.id));
-        entries.push(entry(&base, resource, "match"));
-    }
-    for summary in &professionals {
-        if search.include_schedule {
-            entries.push(entry(&base, resources::schedule(summary), "include"));
+    let mut entries = Vec::new();
+    let mut total = 0;
+    // Each CPTS's slots reference its own HealthcareService and Organization (the guide's FAQ).
+    for CptsAnswer { cpts, answer } in &answers {
+        let SasAnswer {
+            slots,
+            professionals,
+            structures,
+        } = answer;
+        total += slots.len();
+        for slot in slots {
+            let resource = resources::slot(slot, cpts, &booking_url(&base, cpts, slot.id));
+            entries.push(entry(&base, resource, "match"));
         }
-        if search.include_actors {
-            let structure = structures
-                .iter()
-                .find(|(id, _, _)| Some(*id) == summary.structure_id)
-                .map(|(_, finess, siret)| (finess.as_str(), siret.as_str()));
-            let idnst = resources::practice_idnst(summary, structure);
-            entries.push(entry(&base, resources::practitioner(summary), "include"));
-            entries.push(entry(
-                &base,
-                resources::practitioner_role(summary, cpts, &base, idnst),
-                "include",
-            ));
+        for summary in professionals {
+            if search.include_schedule {
+                entries.push(entry(&base, resources::schedule(summary), "include"));
+            }
+            if search.include_actors {
+                let structure = structures
+                    .iter()
+                    .find(|(id, _, _)| Some(*id) == summary.structure_id)
+                    .map(|(_, finess, siret)| (finess.as_str(), siret.as_str()));
+                let idnst = resources::practice_idnst(summary, structure);
+                entries.push(entry(&base, resources::practitioner(summary), "include"));
+                entries.push(entry(
+                    &base,
+                    resources::practitioner_role(summary, cpts, &base, idnst),
+                    "include",
+                ));
+            }
         }
-    }
-    if !slots.is_empty() {
-        if search.include_service {
-            entries.push(entry(&base, resources::healthcare_service(cpts), "include"));
-        }
-        if search.include_organization {
-            entries.push(entry(&base, resources::organization(cpts), "include"));
+        if !slots.is_empty() {
+            if search.include_service {
+                entries.push(entry(&base, resources::healthcare_service(cpts), "include"));
+            }
+            if search.include_organization {
+                entries.push(entry(&base, resources::organization(cpts), "include"));
+            }
         }
     }
     let query = query.clone().unwrap_or_default();
@@ -298,7 +309,7 @@ fn bundle(
         "id": Uuid::now_v7().to_string(),
         "meta": { "profile": [BUNDLE_PROFILE], "lastUpdated": resources::instant(now_ms()) },
         "type": "searchset",
-        "total": slots.len(),
+        "total": total,
         "link": [{ "relation": "self", "url": format!("{base}/fhir/Slot?{query}") }],
         "entry": entries,
     });
@@ -307,14 +318,14 @@ fn bundle(
 
 async fn read_slot(
     State(state): State<AppState>,
-    caller: TokenCaller,
+    caller: FhirCaller,
     Actor(actor): Actor,
     Path(id): Path<String>,
 ) -> Response {
     let Ok(id) = Uuid::parse_str(&id) else {
         return operation_outcome(StatusCode::NOT_FOUND, "Ce créneau n'existe pas.", "-");
     };
-    let (slot, booked) = match state
+    let (slot, cpts, booked) = match state
         .missions
         .unscheduled_care
         .sas_slot(&reader(&caller, actor), id, now_ms())
@@ -324,11 +335,7 @@ async fn read_slot(
         Err(error) => return refused(error),
     };
     let base = state.config.server.base_url().to_string();
-    let mut resource = resources::slot(
-        &slot,
-        &caller.cpts,
-        &booking_url(&base, &caller.cpts, slot.id),
-    );
+    let mut resource = resources::slot(&slot, &cpts, &booking_url(&base, &cpts, slot.id));
     // A booked slot is "busy": the SAS learns nothing else about it.
     if booked {
         resource["status"] = json!("busy");
@@ -339,7 +346,7 @@ async fn read_slot(
 /// The professional of a Schedule or Practitioner id, in the token's CPTS (the read audited).
 async fn professional_of(
     state: &AppState,
-    caller: &TokenCaller,
+    caller: &FhirCaller,
     actor: AuditContext,
     id: Option<Uuid>,
 ) -> Result<maillage_store::ProfessionalSummary, Response> {
@@ -356,7 +363,7 @@ async fn professional_of(
 
 async fn read_schedule(
     State(state): State<AppState>,
-    caller: TokenCaller,
+    caller: FhirCaller,
     Actor(actor): Actor,
     Path(id): Path<String>,
 ) -> Response {
@@ -371,7 +378,7 @@ async fn read_schedule(
 
 async fn read_practitioner(
     State(state): State<AppState>,
-    caller: TokenCaller,
+    caller: FhirCaller,
     Actor(actor): Actor,
     Path(id): Path<String>,
 ) -> Response {

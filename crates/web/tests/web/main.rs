@@ -30,6 +30,7 @@ mod referrals;
 mod sas;
 mod sas_guide;
 mod sas_profiles;
+mod sas_tls;
 mod snp_rota;
 mod snp_work_lists;
 mod team;

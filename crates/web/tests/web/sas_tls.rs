@@ -1,0 +1,192 @@
+//! The SAS connecting with its IGC-Santé client certificate (mutual TLS terminated by the reverse proxy, which
+//! forwards the verified certificate): certificates made at test time (a CA, the SAS's, an intruder's); no
+//! certificate, an unknown one, one forwarded by someone who is not the proxy, a revoked client — refused; the
+//! registered client reads the slots of every CPTS it is linked to, each with its HealthcareService and
+//! Organization.
+
+use super::*;
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+use serde_json::Value;
+
+const HEADER: &str = "x-ssl-client-cert";
+
+/// A CA, and a certificate it signs for `common_name` / `unit`, PEM.
+fn certificate(ca: &(rcgen::Certificate, KeyPair), common_name: &str, unit: &str) -> String {
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, common_name);
+    params
+        .distinguished_name
+        .push(DnType::OrganizationalUnitName, unit);
+    params.signed_by(&key, &ca.0, &ca.1).unwrap().pem()
+}
+
+fn authority() -> (rcgen::Certificate, KeyPair) {
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "IGC-Santé de test");
+    (params.self_signed(&key).unwrap(), key)
+}
+
+/// A FHIR read as the proxy passes it on: from `peer`, with the certificate PEM URL-encoded (nginx's
+/// `$ssl_client_escaped_cert`).
+async fn through_proxy(app: &TestApp, path: &str, pem: Option<&str>, peer: &str) -> Answer {
+    let mut request = Request::get(path);
+    if let Some(pem) = pem {
+        let escaped =
+            percent_encoding::utf8_percent_encode(pem, percent_encoding::NON_ALPHANUMERIC)
+                .to_string();
+        request = request.header(HEADER, escaped);
+    }
+    let mut request = request.body(Body::empty()).unwrap();
+    request.extensions_mut().insert(axum::extract::ConnectInfo(
+        format!("{peer}:44321")
+            .parse::<std::net::SocketAddr>()
+            .unwrap(),
+    ));
+    app.send(request).await
+}
+
+#[tokio::test]
+async fn the_sas_connects_with_its_certificate_and_reads_every_cpts_it_is_linked_to() {
+    for app in each_backend().await {
+        let app = app.reconfigured(|config| {
+            config.server.trusted_proxies = vec!["127.0.0.1".into()];
+            config.server.client_certificate_header = HEADER.into();
+        });
+        let ca = authority();
+        let sas = certificate(&ca, "sas.sante.fr", "PTF-SAS");
+        let intruder = certificate(&ca, "intrus.example", "PTF-SAS");
+        let client = maillage_app::tokens::register_sas_client(
+            app.store.as_ref(),
+            "Plateforme numérique SAS",
+            "sas.sante.fr",
+            "PTF-SAS",
+            &[DEMO_CPTS_SLUG.to_string(), OTHER_DEMO_CPTS_SLUG.to_string()],
+        )
+        .await
+        .unwrap();
+        // Registered twice, or for an unknown CPTS: refused, naming the field.
+        for (cn, cpts) in [("sas.sante.fr", DEMO_CPTS_SLUG), ("autre.sas", "inconnue")] {
+            let again = maillage_app::tokens::register_sas_client(
+                app.store.as_ref(),
+                "Doublon",
+                cn,
+                "PTF-SAS",
+                &[cpts.to_string()],
+            )
+            .await;
+            assert!(matches!(
+                again,
+                Err(maillage_app::tokens::TokenError::Refused(_))
+            ));
+        }
+        // The practitioners of both CPTS.
+        let ours = sas_search(&app, DEMO_CPTS_SLUG).await;
+        let theirs = sas_search(&app, OTHER_DEMO_CPTS_SLUG).await;
+        let first = |search: &str| {
+            search
+                .split("identifier=")
+                .nth(1)
+                .unwrap()
+                .split(',')
+                .next()
+                .unwrap()
+                .to_string()
+        };
+        let path = format!(
+            "{FHIR_SEARCH}&schedule.actor:Practitioner.identifier={},{}",
+            first(&ours),
+            first(&theirs)
+        );
+
+        assert_eq!(
+            through_proxy(&app, &path, None, "127.0.0.1").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            through_proxy(&app, &path, Some(&intruder), "127.0.0.1")
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            through_proxy(&app, &path, Some("pas un certificat"), "127.0.0.1")
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+        // The header is believed from the proxy only.
+        assert_eq!(
+            through_proxy(&app, &path, Some(&sas), "10.1.2.3")
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+
+        let answer = through_proxy(&app, &path, Some(&sas), "127.0.0.1").await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        let bundle: Value = serde_json::from_str(&answer.body).unwrap();
+        let of = |kind: &str| -> Vec<&Value> {
+            bundle["entry"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| &e["resource"])
+                .filter(|r| r["resourceType"] == kind)
+                .collect()
+        };
+        let services = of("HealthcareService");
+        let organizations = of("Organization");
+        assert_eq!(services.len(), 2, "one HealthcareService per CPTS");
+        assert_eq!(organizations.len(), 2, "one Organization per CPTS");
+        for service in &services {
+            assert!(organizations
+                .iter()
+                .any(|o| service["providedBy"]["reference"]
+                    == format!("Organization/{}", o["id"].as_str().unwrap()).as_str()));
+        }
+        let referenced: std::collections::HashSet<String> = of("Slot")
+            .iter()
+            .map(|s| {
+                s["serviceType"][1]["extension"][0]["valueReference"]["reference"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(
+            referenced.len(),
+            2,
+            "the slots of each CPTS reference its own service"
+        );
+        assert_eq!(bundle["total"], of("Slot").len());
+        // Each CPTS's read is in its own audit trail, naming the client.
+        for slug in [DEMO_CPTS_SLUG, OTHER_DEMO_CPTS_SLUG] {
+            let cpts = demo_cpts(&app, slug).await;
+            let reads = app.audit_of(cpts.id, "fhir_slots_read").await;
+            assert!(reads
+                .iter()
+                .any(|r| r.entry.target_kind == "sas_client"
+                    && r.entry.target_id == client.to_string()));
+        }
+
+        // Revoked: refused at once.
+        assert!(
+            maillage_app::tokens::revoke_sas_client(app.store.as_ref(), client)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            through_proxy(&app, &path, Some(&sas), "127.0.0.1")
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+}
