@@ -215,4 +215,36 @@ impl UnscheduledCare {
         }
         Err(CareError::NotFound)
     }
+
+    /// The professional a national identifier names (`8` + RPPS, or the bare RPPS of a record entered so), in
+    /// the first CPTS of the reader that has one (a Practitioner read).
+    pub async fn sas_practitioner(
+        &self,
+        reader: &SasReader,
+        national_id: &str,
+    ) -> Result<ProfessionalSummary> {
+        let mut ids = vec![national_id.to_string()];
+        if let Some(bare) = national_id.strip_prefix('8').filter(|b| b.len() == 11) {
+            ids.push(bare.to_string());
+        }
+        for cpts in &reader.cpts {
+            let found = self
+                .store
+                .professionals_by_national_id(cpts.id, &ids)
+                .await?;
+            if let Some(first) = found.first() {
+                if let Some(summary) = self
+                    .store
+                    .professional_summaries(cpts.id, &[*first])
+                    .await?
+                    .into_iter()
+                    .next()
+                {
+                    self.audit_sas_read(reader, cpts, 0).await?;
+                    return Ok(summary);
+                }
+            }
+        }
+        Err(CareError::NotFound)
+    }
 }

@@ -264,6 +264,7 @@ fn bundle(
     let base = state.config.server.base_url().to_string();
     let mut entries = Vec::new();
     let mut total = 0;
+    let mut practitioners: Vec<String> = Vec::new();
     // Each CPTS's slots reference its own HealthcareService and Organization (the guide's FAQ).
     for CptsAnswer { cpts, answer } in &answers {
         let SasAnswer {
@@ -286,7 +287,12 @@ fn bundle(
                     .find(|(id, _, _)| Some(*id) == summary.structure_id)
                     .map(|(_, finess, siret)| (finess.as_str(), siret.as_str()));
                 let idnst = resources::practice_idnst(summary, structure);
-                entries.push(entry(&base, resources::practitioner(summary), "include"));
+                // One Practitioner per IDNPS, whichever CPTS it comes from.
+                let id = resources::practitioner_id(summary);
+                if !practitioners.contains(&id) {
+                    entries.push(entry(&base, resources::practitioner(summary), "include"));
+                    practitioners.push(id);
+                }
                 entries.push(entry(
                     &base,
                     resources::practitioner_role(summary, cpts, &base, idnst),
@@ -382,8 +388,17 @@ async fn read_practitioner(
     Actor(actor): Actor,
     Path(id): Path<String>,
 ) -> Response {
-    match professional_of(&state, &caller, actor, Uuid::parse_str(&id).ok()).await {
+    // Its id is its IDNPS (one Practitioner across the CPTS read).
+    if id.is_empty() || id.len() > 20 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return refused(CareError::NotFound);
+    }
+    match state
+        .missions
+        .unscheduled_care
+        .sas_practitioner(&reader(&caller, actor), &id)
+        .await
+    {
         Ok(summary) => fhir_response(StatusCode::OK, &resources::practitioner(&summary)),
-        Err(response) => response,
+        Err(error) => refused(error),
     }
 }

@@ -196,6 +196,12 @@ pub fn idnps(s: &ProfessionalSummary) -> String {
     format!("{prefix}{}", s.identifier)
 }
 
+/// A Practitioner's id: its IDNPS, so that a professional effecteur in several CPTS read together is one
+/// Practitioner (each CPTS keeps its own record, PractitionerRole and Schedule).
+pub fn practitioner_id(s: &ProfessionalSummary) -> String {
+    idnps(s)
+}
+
 pub fn practitioner(s: &ProfessionalSummary) -> Value {
     let mut name = json!({ "family": s.last_name, "given": [s.first_name] });
     if !s.civility.is_empty() {
@@ -203,7 +209,7 @@ pub fn practitioner(s: &ProfessionalSummary) -> Value {
     }
     json!({
         "resourceType": "Practitioner",
-        "id": s.id.to_string(),
+        "id": practitioner_id(s),
         "meta": meta(PRACTITIONER_PROFILE),
         "identifier": [{
             "type": { "coding": [{ "system": IDENTIFIER_TYPE, "code": "IDNPS" }] },
@@ -279,7 +285,7 @@ pub fn practitioner_role(
             "address": address,
         }],
         "active": true,
-        "practitioner": reference("Practitioner", &s.id.to_string()),
+        "practitioner": reference("Practitioner", &practitioner_id(s)),
         "code": [{ "coding": [{ "system": PROFESSION, "code": s.profession_code, "display": s.profession_label }] }],
         "location": [{ "reference": "#lieu" }],
         "healthcareService": [reference("HealthcareService", &service_id(cpts))],
@@ -304,7 +310,7 @@ pub fn schedule(s: &ProfessionalSummary) -> Value {
         "id": schedule_id(id),
         "meta": meta(SCHEDULE_PROFILE),
         "active": true,
-        "actor": [reference("Practitioner", &id.to_string()), reference("PractitionerRole", &role_id(id))],
+        "actor": [reference("Practitioner", &practitioner_id(s)), reference("PractitionerRole", &role_id(id))],
     })
 }
 

@@ -431,11 +431,12 @@ impl TestApp {
                     .id
             } else if path.starts_with("/fhir/Schedule/") || path.starts_with("/fhir/Practitioner/")
             {
-                let professional = first_professional(self, cpts).await.id;
+                let professional = first_professional(self, cpts).await;
                 if path.starts_with("/fhir/Schedule/") {
-                    return path.replace("{id}", &format!("sched-{professional}"));
+                    return path.replace("{id}", &format!("sched-{}", professional.id));
                 }
-                professional
+                // A Practitioner's id is its IDNPS.
+                return path.replace("{id}", &format!("8{}", professional.identifier));
             } else if path.contains("/medecin-traitant/messages/") {
                 let request = self
                     .store

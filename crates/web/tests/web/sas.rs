@@ -179,7 +179,19 @@ async fn the_sas_reads_free_slots_over_fhir_with_a_token_the_coordination_issues
         )
         .await;
         let filtered: serde_json::Value = serde_json::from_str(&filtered.body).unwrap();
-        let own_schedule = format!("Schedule/sched-{}", practitioner["id"].as_str().unwrap());
+        // The practitioner's Schedule is the one whose actors name her.
+        let own_schedule = filtered["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["resource"])
+            .find(|r| {
+                r["resourceType"] == "Schedule"
+                    && r["actor"][0]["reference"]
+                        == format!("Practitioner/{}", practitioner["id"].as_str().unwrap()).as_str()
+            })
+            .map(|r| format!("Schedule/{}", r["id"].as_str().unwrap()))
+            .expect("her Schedule");
         let filtered_slots: Vec<&serde_json::Value> = filtered["entry"]
             .as_array()
             .unwrap()

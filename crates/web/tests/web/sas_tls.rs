@@ -176,6 +176,124 @@ async fn the_sas_connects_with_its_certificate_and_reads_every_cpts_it_is_linked
                     && r.entry.target_id == client.to_string()));
         }
 
+        // A professional effecteur in both CPTS: one Practitioner, and each CPTS's slot with its own service.
+        let shared = first(&ours);
+        let rpps = shared.rsplit("%7C8").next().unwrap().to_string();
+        let camargue = demo_cpts(&app, DEMO_CPTS_SLUG).await;
+        let vidourle = demo_cpts(&app, OTHER_DEMO_CPTS_SLUG).await;
+        let record = app
+            .store
+            .professionals_by_national_id(camargue.id, &[format!("8{rpps}")])
+            .await
+            .unwrap()[0];
+        let summary = app
+            .store
+            .professional_summaries(camargue.id, &[record])
+            .await
+            .unwrap()
+            .remove(0);
+        app.store
+            .upsert_professionals(
+                vidourle.id,
+                &[maillage_store::ImportedProfessional {
+                    national_id: format!("8{rpps}"),
+                    id_kind: summary.id_kind.clone(),
+                    identifier: rpps.clone(),
+                    checksum_ok: true,
+                    civility: summary.civility.clone(),
+                    last_name: summary.last_name.clone(),
+                    first_name: summary.first_name.clone(),
+                    profession_code: summary.profession_code.clone(),
+                    profession_label: summary.profession_label.clone(),
+                    specialty: String::new(),
+                    practice_mode: "L".into(),
+                    places: vec![maillage_store::PracticePlace {
+                        name: "Cabinet de Sommières".into(),
+                        siret: String::new(),
+                        finess: String::new(),
+                        address: "1 place du Marché".into(),
+                        postal_code: "30250".into(),
+                        commune_code: "30321".into(),
+                        phone: String::new(),
+                        email: String::new(),
+                    }],
+                    search_text: String::new(),
+                    content_hash: "deux-cpts".into(),
+                    general_practitioner: true,
+                }],
+                None,
+                0,
+            )
+            .await
+            .unwrap();
+        let there = app
+            .store
+            .professionals_by_national_id(vidourle.id, &[format!("8{rpps}")])
+            .await
+            .unwrap()[0];
+        let tomorrow = maillage_domain::unscheduled_care::paris_to_utc(
+            maillage_domain::unscheduled_care::utc_to_paris(maillage_app::clock::now_ms())
+                .0
+                .plus_days(1),
+            17 * 60,
+        );
+        assert!(app
+            .state
+            .missions
+            .unscheduled_care
+            .publish_slot(
+                &maillage_app::caller::Caller::command_line(vidourle.id),
+                there,
+                tomorrow,
+                20,
+                maillage_domain::unscheduled_care::SlotKind::Sas,
+                maillage_domain::unscheduled_care::Modality::Office,
+                "",
+            )
+            .await
+            .unwrap());
+        let both = format!("{FHIR_SEARCH}&schedule.actor:Practitioner.identifier={shared}");
+        let answer = through_proxy(&app, &both, Some(&sas), "127.0.0.1").await;
+        let bundle: Value = serde_json::from_str(&answer.body).unwrap();
+        let resources: Vec<&Value> = bundle["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["resource"])
+            .collect();
+        let count = |kind: &str| {
+            resources
+                .iter()
+                .filter(|r| r["resourceType"] == kind)
+                .count()
+        };
+        assert_eq!(count("Practitioner"), 1, "one Practitioner for one IDNPS");
+        assert_eq!(count("HealthcareService"), 2);
+        assert_eq!(count("Organization"), 2);
+        let services: std::collections::HashSet<&str> = resources
+            .iter()
+            .filter(|r| r["resourceType"] == "Slot")
+            .map(|s| {
+                s["serviceType"][1]["extension"][0]["valueReference"]["reference"]
+                    .as_str()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(
+            services.len(),
+            2,
+            "her slots of each CPTS with that CPTS's service"
+        );
+        for role in resources
+            .iter()
+            .filter(|r| r["resourceType"] == "PractitionerRole")
+        {
+            assert_eq!(
+                role["practitioner"]["reference"],
+                format!("Practitioner/8{rpps}").as_str()
+            );
+        }
+
         // Revoked: refused at once.
         assert!(
             maillage_app::tokens::revoke_sas_client(app.store.as_ref(), client)
