@@ -553,27 +553,22 @@ fn has_bearer(request: &Request) -> bool {
 
 /// The Common Name and Organizational Unit of a certificate forwarded PEM and URL-encoded; None when it is
 /// not one.
-pub fn certificate_subject(forwarded: &str) -> Option<(String, String)> {
+fn certificate_subject(forwarded: &str) -> Option<(String, String)> {
     let pem_text = percent_encoding::percent_decode_str(forwarded)
         .decode_utf8()
         .ok()?;
     let (_, pem) = x509_parser::pem::parse_x509_pem(pem_text.trim().as_bytes()).ok()?;
     let certificate = pem.parse_x509().ok()?;
     let subject = certificate.subject();
-    let first = |values: Vec<&str>| values.first().map(|v| v.to_string());
-    let common_name = first(
-        subject
-            .iter_common_name()
-            .filter_map(|a| a.as_str().ok())
-            .collect(),
-    )?;
-    let unit = first(
-        subject
-            .iter_organizational_unit()
-            .filter_map(|a| a.as_str().ok())
-            .collect(),
-    )
-    .unwrap_or_default();
+    let common_name = subject
+        .iter_common_name()
+        .find_map(|a| a.as_str().ok())?
+        .to_string();
+    let unit = subject
+        .iter_organizational_unit()
+        .find_map(|a| a.as_str().ok())
+        .unwrap_or_default()
+        .to_string();
     Some((common_name, unit))
 }
 

@@ -24,7 +24,6 @@ const DIGEST_LINES: i64 = 100;
 #[derive(Debug, Clone)]
 pub struct DigestSetting {
     pub enabled: bool,
-    pub last_sent_at: Option<i64>,
     /// The latest e-mails of the digest, newest first.
     pub deliveries: Vec<Delivery>,
 }
@@ -34,7 +33,7 @@ impl DoctorSearch {
     pub async fn answer_digest(&self, caller: &Caller) -> Result<DigestSetting> {
         caller.require(Permission::ManageCpts)?;
         let cpts = caller.cpts();
-        let (enabled, last_sent_at) = self.store.answer_digest(cpts).await?;
+        let (enabled, _) = self.store.answer_digest(cpts).await?;
         let mut deliveries = self
             .store
             .deliveries_of(cpts, Purpose::AnswerDigest, &[cpts.uuid()])
@@ -43,7 +42,6 @@ impl DoctorSearch {
         deliveries.truncate(5);
         Ok(DigestSetting {
             enabled,
-            last_sent_at,
             deliveries,
         })
     }

@@ -101,13 +101,22 @@ impl UnscheduledCare {
             .await?
             .filter(|s| !s.cancelled && s.end_at > now)
             .ok_or(CareError::NotFound)?;
-        let booked = self
+        Ok((found, !self.slot_booked_at(cpts, slot, now).await?))
+    }
+
+    /// Whether a live booking (held or confirmed) holds the slot at `now`.
+    pub(super) async fn slot_booked_at(
+        &self,
+        cpts: maillage_store::CptsId,
+        slot: Uuid,
+        now: i64,
+    ) -> Result<bool> {
+        Ok(self
             .store
             .bookings_of_slot(cpts, slot)
             .await?
             .iter()
-            .any(|b| b.is_live_at(now));
-        Ok((found, !booked))
+            .any(|b| b.is_live_at(now)))
     }
 
     /// Names and professions of the CPTS's professionals (directory data, no patient): for slot lists, the

@@ -201,6 +201,21 @@ impl UnscheduledCare {
         Ok(())
     }
 
+    /// How many pending swaps the caller is asked to answer (the dashboard's « À faire »).
+    pub async fn swaps_to_answer(&self, caller: &Caller) -> Result<usize> {
+        caller.require(Permission::BookSlots)?;
+        let Some(me) = caller.professional() else {
+            return Ok(0);
+        };
+        Ok(self
+            .store
+            .pending_rota_swaps(caller.cpts(), me)
+            .await?
+            .iter()
+            .filter(|s| s.proposed_to == me)
+            .count())
+    }
+
     /// The pending swaps the caller proposed or is asked, with both turns. None for an account that is not
     /// linked to a directory record.
     pub async fn my_swaps(&self, caller: &Caller) -> Result<Vec<SwapView>> {

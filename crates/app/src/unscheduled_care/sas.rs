@@ -37,11 +37,6 @@ impl SasReader {
             audit,
         }
     }
-
-    /// The CPTS read, in a stable order.
-    pub fn cpts(&self) -> &[Cpts] {
-        &self.cpts
-    }
 }
 
 /// What one CPTS answers to a search.
@@ -70,38 +65,43 @@ pub struct SasSearch<'a> {
     pub count: i64,
 }
 
+/// The identifiers a national one is looked up as: itself, and the bare RPPS of `8` + RPPS, so that a record
+/// entered without its prefix is found (the guide's FAQ).
+fn national_id_variants(national_id: &str, into: &mut Vec<String>) {
+    into.push(national_id.to_string());
+    if let Some(bare) = national_id.strip_prefix('8').filter(|b| b.len() == 11) {
+        into.push(bare.to_string());
+    }
+}
+
 impl UnscheduledCare {
-    fn record_sas_read(&self, reader: &SasReader, slots: usize) -> AuditEvent<'static> {
-        AuditEvent::new(
+    async fn audit_sas_read(&self, reader: &SasReader, cpts: &Cpts, slots: usize) -> Result<()> {
+        let event = AuditEvent::new(
             AuditAction::FhirSlotsRead,
             reader.credential.0,
             reader.credential.1.to_string(),
         )
-        .detail(serde_json::json!({ "slots": slots }))
-    }
-
-    async fn audit_sas_read(&self, reader: &SasReader, cpts: &Cpts, slots: usize) -> Result<()> {
-        audit::record(
-            self.store.as_ref(),
-            &reader.audit.in_cpts(cpts.id),
-            self.record_sas_read(reader, slots),
-        )
-        .await?;
+        .detail(serde_json::json!({ "slots": slots }));
+        audit::record(self.store.as_ref(), &reader.audit.in_cpts(cpts.id), event).await?;
         Ok(())
     }
 
-    /// The free slots of the practitioners in `[from, until]` still to come at `now` (a past window: none),
-    /// at most `count`, with their professionals and structures.
-    /// The search in each CPTS of the reader (a professional effecteur in two comes back from both).
+    /// In each CPTS of the reader (a professional effecteur in two comes back from both), the free slots of
+    /// the practitioners in `[from, until]` still to come at `now` (a past window: none), at most `count`,
+    /// with their professionals and structures.
     pub async fn sas_search(
         &self,
         reader: &SasReader,
         search: &SasSearch<'_>,
         now: i64,
     ) -> Result<Vec<CptsAnswer>> {
+        let mut ids: Vec<String> = Vec::with_capacity(search.practitioners.len() * 2);
+        for id in search.practitioners {
+            national_id_variants(id, &mut ids);
+        }
         let mut answers = Vec::with_capacity(reader.cpts.len());
         for cpts in &reader.cpts {
-            let answer = self.sas_search_in(reader, cpts, search, now).await?;
+            let answer = self.sas_search_in(reader, cpts, &ids, search, now).await?;
             answers.push(CptsAnswer {
                 cpts: cpts.clone(),
                 answer,
@@ -114,18 +114,12 @@ impl UnscheduledCare {
         &self,
         reader: &SasReader,
         in_cpts: &Cpts,
+        ids: &[String],
         search: &SasSearch<'_>,
         now: i64,
     ) -> Result<SasAnswer> {
         let cpts = in_cpts.id;
-        let mut ids: Vec<String> = Vec::with_capacity(search.practitioners.len() * 2);
-        for id in search.practitioners {
-            ids.push(id.clone());
-            if let Some(bare) = id.strip_prefix('8').filter(|b| b.len() == 11) {
-                ids.push(bare.to_string());
-            }
-        }
-        let professionals = self.store.professionals_by_national_id(cpts, &ids).await?;
+        let professionals = self.store.professionals_by_national_id(cpts, ids).await?;
         let from = search.from.max(now);
         let slots = if professionals.is_empty() || search.until < from {
             Vec::new()
@@ -183,12 +177,7 @@ impl UnscheduledCare {
             else {
                 continue;
             };
-            let booked = self
-                .store
-                .bookings_of_slot(cpts.id, id)
-                .await?
-                .iter()
-                .any(|b| b.is_live_at(now));
+            let booked = self.slot_booked_at(cpts.id, id, now).await?;
             self.audit_sas_read(reader, cpts, 1).await?;
             return Ok((slot, cpts.clone(), booked));
         }
@@ -223,10 +212,8 @@ impl UnscheduledCare {
         reader: &SasReader,
         national_id: &str,
     ) -> Result<ProfessionalSummary> {
-        let mut ids = vec![national_id.to_string()];
-        if let Some(bare) = national_id.strip_prefix('8').filter(|b| b.len() == 11) {
-            ids.push(bare.to_string());
-        }
+        let mut ids = Vec::with_capacity(2);
+        national_id_variants(national_id, &mut ids);
         for cpts in &reader.cpts {
             let found = self
                 .store

@@ -416,19 +416,7 @@ async fn the_coordination_receives_each_morning_one_digest_of_the_gps_answers_wi
             .set_answer_digest(&s.caller(), false)
             .await
             .unwrap();
-        let changes = s
-            .store
-            .list_audit(
-                AuditScope::Cpts(s.cpts.id),
-                &AuditFilter {
-                    action: Some("answer_digest_changed".into()),
-                    ..Default::default()
-                },
-                Page::first(10),
-            )
-            .await
-            .unwrap();
-        assert_eq!(changes.len(), 2);
+        assert_eq!(audit_count(&s, "answer_digest_changed").await, 2);
         assert_eq!(
             s.service
                 .send_answer_digests(at + 2 * maillage_app::clock::DAY_MS)

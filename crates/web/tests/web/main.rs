@@ -414,21 +414,7 @@ impl TestApp {
                 || path.contains("/mes-creneaux/")
                 || path.starts_with("/fhir/Slot/")
             {
-                let now = maillage_app::clock::now_ms();
-                self.store
-                    .search_free_slots(
-                        id,
-                        &maillage_store::SlotQuery {
-                            from: now,
-                            until: now + 28 * maillage_app::clock::DAY_MS,
-                            ..Default::default()
-                        },
-                        now,
-                        page,
-                    )
-                    .await
-                    .unwrap()[0]
-                    .id
+                free_slots(self, id, 1).await[0].id
             } else if path.starts_with("/fhir/Schedule/") || path.starts_with("/fhir/Practitioner/")
             {
                 let professional = first_professional(self, cpts).await;
@@ -717,25 +703,33 @@ fn shown_secret(html: &str) -> String {
         .collect()
 }
 
-/// The SAS's search for the professionals of `slug` who publish slots (at most 25, as the SAS asks), with
-/// the guide's `_include`s.
-async fn sas_search(app: &TestApp, slug: &str) -> String {
-    let cpts = app.store.find_cpts_by_slug(slug).await.unwrap().unwrap();
+/// Up to `limit` free slots of the CPTS over the next four weeks (the demo publishes that far), earliest first.
+async fn free_slots(
+    app: &TestApp,
+    cpts: maillage_store::CptsId,
+    limit: i64,
+) -> Vec<maillage_store::SnpSlot> {
     let now = maillage_app::clock::now_ms();
-    let slots = app
-        .store
+    app.store
         .search_free_slots(
-            cpts.id,
+            cpts,
             &maillage_store::SlotQuery {
                 from: now,
                 until: now + 28 * maillage_app::clock::DAY_MS,
                 ..Default::default()
             },
             now,
-            Page::first(500),
+            Page::first(limit),
         )
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// The SAS's search for the professionals of `slug` who publish slots (at most 25, as the SAS asks), with
+/// the guide's `_include`s.
+async fn sas_search(app: &TestApp, slug: &str) -> String {
+    let cpts = app.store.find_cpts_by_slug(slug).await.unwrap().unwrap();
+    let slots = free_slots(app, cpts.id, 500).await;
     let mut ids: Vec<uuid::Uuid> = slots.iter().map(|s| s.professional_id).collect();
     ids.sort();
     ids.dedup();

@@ -198,25 +198,21 @@ async fn a_member_proposes_a_swap_of_her_turn_and_her_colleague_accepts_it() {
         let rota = app.get(&format!("{base}/astreintes"), Some(&member)).await;
         assert!(rota.body.contains("Mes échanges") && rota.body.contains("Proposer un échange"));
         let path = format!("{base}/astreintes/{mine}/echange");
-        let nothing = app
-            .post_form(
-                &path,
-                Some(&member.cookie),
-                &[("csrf", member.csrf.as_str()), ("wanted", "")],
-            )
-            .await;
+        let propose = |wanted: String| {
+            let (app, member, path) = (&app, &member, &path);
+            async move {
+                app.post_form(
+                    path,
+                    Some(&member.cookie),
+                    &[("csrf", member.csrf.as_str()), ("wanted", wanted.as_str())],
+                )
+                .await
+            }
+        };
+        let nothing = propose(String::new()).await;
         assert_eq!(nothing.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(nothing.body.contains("Contre le tour de : choisissez"));
-        let proposed = app
-            .post_form(
-                &path,
-                Some(&member.cookie),
-                &[
-                    ("csrf", member.csrf.as_str()),
-                    ("wanted", &theirs.to_string()),
-                ],
-            )
-            .await;
+        let proposed = propose(theirs.to_string()).await;
         assert_eq!(proposed.status, StatusCode::SEE_OTHER, "{}", proposed.body);
         let shown = app
             .get(
@@ -237,16 +233,7 @@ async fn a_member_proposes_a_swap_of_her_turn_and_her_colleague_accepts_it() {
                 && shown.body.contains("Message à votre confrère")
         );
         // Twice: the page says why, nothing is written.
-        let again = app
-            .post_form(
-                &path,
-                Some(&member.cookie),
-                &[
-                    ("csrf", member.csrf.as_str()),
-                    ("wanted", &theirs.to_string()),
-                ],
-            )
-            .await;
+        let again = propose(theirs.to_string()).await;
         assert_eq!(again.status, StatusCode::CONFLICT);
         assert!(again.body.contains("déjà proposé"));
 

@@ -367,21 +367,8 @@ async fn a_member_reaches_no_booking_nor_slot_that_is_not_theirs_over_any_route(
             .await
             .unwrap()
             .and_then(|(_, record)| record);
-        let now = maillage_app::clock::now_ms();
-        let slot = app
-            .store
-            .search_free_slots(
-                cpts.id,
-                &maillage_store::SlotQuery {
-                    from: now,
-                    until: now + 28 * maillage_app::clock::DAY_MS,
-                    ..Default::default()
-                },
-                now,
-                Page::first(200),
-            )
+        let slot = free_slots(&app, cpts.id, 200)
             .await
-            .unwrap()
             .into_iter()
             .find(|s| Some(s.professional_id) != own)
             .expect("a slot of another GP in the demo");

@@ -100,13 +100,7 @@ pub async fn to_do(
             urgent: true,
         });
     }
-    let asked = service
-        .my_swaps(caller)
-        .await
-        .map_err(care_error)?
-        .iter()
-        .filter(|swap| !swap.mine)
-        .count() as i64;
+    let asked = service.swaps_to_answer(caller).await.map_err(care_error)? as i64;
     if asked > 0 {
         items.push(crate::views::ToDo {
             text: format!(
