@@ -121,6 +121,23 @@ pub async fn sms(
         .await
 }
 
+/// Queues a job that sends `payload` to another service (`channel`: the SAS platform) and records the delivery,
+/// so that its state shows where the change was made.
+pub async fn to_service(
+    store: &dyn Store,
+    keyring: &Keyring,
+    about: About,
+    channel: Channel,
+    job_kind: &str,
+    payload: &serde_json::Value,
+    max_attempts: i64,
+) -> Result<Uuid, StoreError> {
+    let job = crate::jobs::sealed_job(keyring, job_kind, payload, Some(about.cpts), max_attempts)?;
+    store
+        .queue_delivery(&about.delivery(channel), Some(&job), crate::clock::now_ms())
+        .await
+}
+
 /// Records that nobody could be written to: someone must phone.
 pub async fn to_call(store: &dyn Store, about: About) -> Result<Uuid, StoreError> {
     store

@@ -15,6 +15,7 @@ pub mod diagnostic;
 pub mod directory;
 pub mod doctor_search;
 pub mod export;
+pub mod http_client;
 pub mod imports;
 pub mod jobs;
 pub mod mail;

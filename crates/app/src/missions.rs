@@ -50,7 +50,15 @@ impl Missions {
                 config.jobs.max_attempts,
             )
             .with_max_live_holds(config.unscheduled_care.max_live_holds)
-            .with_public_url(&config.server.public_url),
+            .with_public_url(&config.server.public_url)
+            .with_sas(
+                crate::unscheduled_care::sas_appointments::SasLink::from_config(config)
+                    .unwrap_or_else(|error| {
+                        // Checked when the configuration loaded: only a file changed since then gets here.
+                        tracing::error!(%error, "appointments are not sent to the SAS");
+                        None
+                    }),
+            ),
         }
     }
 

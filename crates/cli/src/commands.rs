@@ -308,20 +308,33 @@ async fn serve_with(
         database = %redacted_url(config.database.url.expose()),
         backend = store.backend().name(),
         workers = config.jobs.workers,
+        tls = !config.server.tls_certificate.is_empty(),
         "Maillage is serving"
     );
+    let server = &config.server;
+    let tls = maillage_app::config::server_tls(
+        &server.tls_certificate,
+        &server.tls_key,
+        &server.tls_client_ca,
+    )?;
     let app = maillage_web::app(maillage_web::AppState::with_missions(
         store,
         accounts,
         Arc::new(config),
         missions,
     ));
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    match tls {
+        // TLS terminated here: the SAS's client certificate is verified in the handshake.
+        Some(tls) => maillage_web::tls::serve_tls(listener, tls, app, shutdown_signal()).await?,
+        None => {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown_signal())
+            .await?
+        }
+    }
     let _ = stop.send(true);
     for task in tasks {
         let _ = task.await;

@@ -216,6 +216,15 @@ pub fn paris_to_utc(day: Day, minute_of_day: u32) -> i64 {
     wall - 60 * MINUTE_MS
 }
 
+/// An instant as the SAS reads it (FHIR `instant`): Paris wall time with milliseconds and the offset,
+/// `2026-12-01T08:30:00.000+01:00`.
+pub fn fhir_instant(utc_ms: i64) -> String {
+    let text = paris_date_time(utc_ms);
+    // The offset is the last six characters (`+02:00`).
+    let (clock, offset) = text.split_at(text.len() - 6);
+    format!("{clock}.{:03}{offset}", utc_ms.rem_euclid(1000))
+}
+
 /// An instant as FHIR and iCalendar consumers expect it in France: Paris wall time with its offset,
 /// `2026-12-01T08:30:00+01:00`.
 pub fn paris_date_time(utc_ms: i64) -> String {

@@ -9,6 +9,8 @@ coded_enum!(
         Email => ("email", "e-mail"),
         Sms => ("sms", "SMS"),
         Phone => ("phone", "téléphone"),
+        /// The FHIR API of the national SAS platform (an Appointment sent back).
+        Sas => ("sas", "plateforme SAS"),
     }
 );
 
@@ -34,6 +36,7 @@ coded_enum!(
         RotaSwap => ("rota_swap", "proposition d'échange d'astreinte"),
         AnswerDigest => ("answer_digest", "récapitulatif des réponses des médecins"),
         CapacityReminder => ("capacity_reminder", "rappel de mise à jour des places"),
+        SasAppointment => ("sas_appointment", "rendez-vous transmis au SAS"),
     }
 );
 
@@ -98,6 +101,10 @@ pub fn failure_reason(error: &str) -> String {
         "refusé par le serveur de messagerie".into()
     } else if lower.contains("smtp") {
         "serveur de messagerie injoignable".into()
+    } else if lower.contains("sas platform refused") {
+        "refusé par la plateforme SAS".into()
+    } else if lower.contains("sas platform") {
+        "plateforme SAS injoignable".into()
     } else if lower.contains("sms") {
         "passerelle SMS injoignable".into()
     } else if lower.contains("worker stopped") {

@@ -96,7 +96,7 @@ fn compact(input: &str) -> String {
         .collect()
 }
 
-fn shorten(input: &str) -> String {
+pub fn shorten(input: &str) -> String {
     let mut shown: String = input.chars().take(40).collect();
     if input.chars().count() > 40 {
         shown.push('…');

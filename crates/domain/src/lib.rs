@@ -16,6 +16,7 @@ pub mod indicators;
 pub mod matching;
 pub mod missions;
 pub mod professional;
+pub mod sas;
 pub mod sensitive;
 pub mod structures;
 pub mod territory;

@@ -22,6 +22,10 @@ proptest! {
         let _ = InseeCode::parse(&input);
         let _ = Email::parse(&input);
         let _ = required_text("champ", &input, 50);
+        if let Ok(Some(operator)) = maillage_domain::sas::SasOperator::parse(&input) {
+            // What is kept reads back as the same operator.
+            prop_assert_eq!(maillage_domain::sas::SasOperator::from_stored(&operator.stored()), Some(operator));
+        }
         let _ = CptsDraft::parse(&input, &input, &input, &input);
         let slug = slugify(&input);
         prop_assert!(slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));

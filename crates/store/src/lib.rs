@@ -56,9 +56,10 @@ pub use structures::{
 pub use territory::TerritoryStore;
 pub use tokens::{ApiToken, SasClient, TokenStore};
 pub use unscheduled_care::{
-    AgendaEntry, BookingLine, BookingListQuery, BookingListStore, BookingScope, DysfunctionStore,
-    NewBooking, NewSlot, RotaFilter, RotaStore, RotaSwap, RotaTurn, SlotQuery, SnpBooking,
-    SnpDysfunction, SnpFigures, SnpPattern, SnpReportStore, SnpSlot, UnscheduledCareStore,
+    AgendaEntry, BookingConfirmation, BookingLine, BookingListQuery, BookingListStore,
+    BookingScope, DysfunctionStore, NewBooking, NewSlot, RotaFilter, RotaStore, RotaSwap, RotaTurn,
+    SlotQuery, SnpBooking, SnpDysfunction, SnpFigures, SnpPattern, SnpReportStore, SnpSlot,
+    UnscheduledCareStore,
 };
 
 use async_trait::async_trait;

@@ -400,7 +400,7 @@ async fn enforce(state: AppState, access: Access, mut request: Request, next: Ne
     next.run(request).await
 }
 
-enum Refusal {
+pub(crate) enum Refusal {
     Login,
     /// The CPTS requires a second factor for this role and the account has none yet.
     SecondFactorRequired,
@@ -422,9 +422,10 @@ async fn authorize(state: &AppState, access: Access, request: &mut Request) -> R
         return Ok(());
     }
     if let Access::Token(scope) = access {
-        // The SAS may come with its client certificate, verified by the reverse proxy, instead of a token.
+        // The SAS may come with its client certificate — verified by `maillage serve`'s own TLS or by the
+        // reverse proxy — instead of a token.
         if scope == maillage_app::tokens::FHIR_SCOPE && !has_bearer(request) {
-            if let Some(client) = certificate_client(state, request).await? {
+            if let Some(client) = crate::tls::certificate_client(state, request).await? {
                 request.extensions_mut().insert(client);
                 return Ok(());
             }
@@ -549,71 +550,6 @@ impl<S: Send + Sync> FromRequestParts<S> for FhirCaller {
 
 fn has_bearer(request: &Request) -> bool {
     request.headers().contains_key(header::AUTHORIZATION)
-}
-
-/// The Common Name and Organizational Unit of a certificate forwarded PEM and URL-encoded; None when it is
-/// not one.
-fn certificate_subject(forwarded: &str) -> Option<(String, String)> {
-    let pem_text = percent_encoding::percent_decode_str(forwarded)
-        .decode_utf8()
-        .ok()?;
-    let (_, pem) = x509_parser::pem::parse_x509_pem(pem_text.trim().as_bytes()).ok()?;
-    let certificate = pem.parse_x509().ok()?;
-    let subject = certificate.subject();
-    let common_name = subject
-        .iter_common_name()
-        .find_map(|a| a.as_str().ok())?
-        .to_string();
-    let unit = subject
-        .iter_organizational_unit()
-        .find_map(|a| a.as_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    Some((common_name, unit))
-}
-
-/// The SAS client of a certificate the trusted reverse proxy forwarded; None without a header (or when the
-/// deployment reads none). A header from anyone else, an unreadable certificate, an unknown or revoked client:
-/// refused.
-async fn certificate_client(
-    state: &AppState,
-    request: &mut Request,
-) -> Result<Option<SasClientCaller>, Refusal> {
-    let name = state.config.server.client_certificate_header.trim();
-    if name.is_empty() {
-        return Ok(None);
-    }
-    let Some(forwarded) = request
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-    else {
-        return Ok(None);
-    };
-    let refused = || Refusal::Error(WebError::Unauthorized);
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(peer)| peer.ip());
-    if !peer.is_some_and(|ip| state.proxies.trusts(ip)) {
-        tracing::warn!(
-            ?peer,
-            "client certificate header from a peer that is not a trusted proxy"
-        );
-        return Err(refused());
-    }
-    let (common_name, unit) = certificate_subject(&forwarded).ok_or_else(refused)?;
-    let found = maillage_app::tokens::sas_client_for(state.store.as_ref(), &common_name, &unit)
-        .await
-        .map_err(WebError::from)?;
-    match found {
-        Some((client, cpts)) if !cpts.is_empty() => Ok(Some(SasClientCaller { client, cpts })),
-        _ => {
-            tracing::warn!(%common_name, %unit, "client certificate of no registered SAS client");
-            Err(refused())
-        }
-    }
 }
 
 async fn token_caller(

@@ -19,6 +19,7 @@ mod metrics;
 mod missions;
 mod pages;
 mod security;
+pub mod tls;
 mod views;
 
 pub use access::{Access, RouteSpec};

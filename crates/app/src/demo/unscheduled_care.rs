@@ -109,6 +109,10 @@ pub(super) async fn seed_unscheduled_care(
                     &patient,
                     BookingOrigin::SasRegulation,
                     "fievre",
+                    // The SAS's (fictitious) identifier of the operator who booked.
+                    Some(&maillage_domain::sas::SasOperator::Technical(
+                        uuid::Uuid::from_u128(0x5a5_0000_0000_4000_8000_0000_0000_0001),
+                    )),
                 )
                 .await
                 .map_err(fail)?;

@@ -10,6 +10,7 @@ pub mod policy;
 mod reads;
 mod rota_swaps;
 pub mod sas;
+pub mod sas_appointments;
 mod upkeep;
 
 pub use bookings::{BookingFilter, BookingShow, ListedBooking};
@@ -19,17 +20,17 @@ pub use rota_swaps::{turn_words, SwapView};
 use crate::audit::{self, AuditEvent};
 use crate::caller::Caller;
 use crate::clock::{now_ms, DAY_MS, MINUTE_MS};
-use crate::crypto::{Keyring, PatientIdentity};
+use crate::crypto::Keyring;
 use maillage_domain::audit::AuditAction;
 use maillage_domain::authz::Permission;
 use maillage_domain::unscheduled_care::{
     check_slot_minutes, share_turns, weekdays_between, Modality, SlotKind,
 };
-use maillage_domain::unscheduled_care::{utc_to_paris, BookingOrigin, Day, Outcome, WeeklyPattern};
+use maillage_domain::unscheduled_care::{utc_to_paris, BookingOrigin, Day, WeeklyPattern};
 use maillage_domain::ValidationError;
 use maillage_store::{
-    CptsId, NewAuditEntry, NewBooking, NewSlot, PatientId, RotaFilter, RotaTurn, SnpBooking,
-    SnpDysfunction, SnpPattern, SnpSlot, Store, StoreError,
+    NewAuditEntry, NewBooking, NewSlot, RotaFilter, RotaTurn, SnpBooking, SnpDysfunction,
+    SnpPattern, SnpSlot, Store, StoreError,
 };
 use policy::{may_handle_booking, may_manage_slots_of, BookingParties};
 use std::sync::Arc;
@@ -94,6 +95,8 @@ pub struct UnscheduledCare {
     max_live_holds: i64,
     /// `server.public_url`, for the links e-mails carry (empty: none).
     public_url: String,
+    /// `[sas]`: where the appointments booked from the SAS are sent back (None: not sent).
+    sas: Option<Arc<sas_appointments::SasLink>>,
 }
 
 /// "lundi 12/01/2030 à 08:30", Paris time.
@@ -116,6 +119,7 @@ impl UnscheduledCare {
             mail_attempts,
             max_live_holds: crate::config::UnscheduledCareConfig::default().max_live_holds,
             public_url: String::new(),
+            sas: None,
         }
     }
 
@@ -295,181 +299,6 @@ impl UnscheduledCare {
                 )),
                 other => other.into(),
             })
-    }
-
-    /// Confirms a hold with the patient's identity (sealed in the same transaction); tells the
-    /// professional. False when the hold expired or was cancelled.
-    pub async fn confirm(
-        &self,
-        caller: &Caller,
-        booking: Uuid,
-        identity: &PatientIdentity,
-        origin: BookingOrigin,
-        reason: &str,
-    ) -> Result<bool> {
-        self.handled_booking(caller, booking).await?;
-        let cpts = caller.cpts();
-        let now = now_ms();
-        let patient =
-            crate::patients::sealed_record(&self.keyring, cpts, PatientId::new(), identity, now)?;
-        let audit = Self::entry(
-            caller,
-            AuditAction::SnpBookingConfirmed,
-            "snp_booking",
-            booking.to_string(),
-            serde_json::json!({ "origin": origin.code(), "reason": reason }),
-        );
-        if !self
-            .store
-            .confirm_booking(cpts, booking, &patient, origin.code(), reason, now, &audit)
-            .await?
-        {
-            return Ok(false);
-        }
-        self.tell_professional(
-            cpts,
-            booking,
-            "Un patient a réservé un de vos créneaux",
-            |when| {
-                format!(
-                    "Bonjour,\n\nVotre créneau de soins non programmés du {when} est réservé par la CPTS. \
-                     Les informations du patient sont dans Maillage (« Mes créneaux »).\n"
-                )
-            },
-        )
-        .await?;
-        Ok(true)
-    }
-
-    /// The booking, its slot and, once confirmed, the patient's identity: an audited read, refused (not
-    /// found) when the caller may not handle this booking. The identity is opened only once its read is in the
-    /// audit trail: a read that cannot be audited shows nothing.
-    pub async fn booking(
-        &self,
-        caller: &Caller,
-        id: Uuid,
-    ) -> Result<(SnpBooking, SnpSlot, Option<PatientIdentity>)> {
-        let (booking, slot) = self.handled_booking(caller, id).await?;
-        let cpts = caller.cpts();
-        let identity = match booking.patient_id {
-            Some(patient) => match self.store.find_patient(cpts, PatientId(patient)).await? {
-                Some(record) => {
-                    audit::record(
-                        self.store.as_ref(),
-                        caller.audit(),
-                        AuditEvent::new(
-                            AuditAction::SnpBookingViewed,
-                            "snp_booking",
-                            id.to_string(),
-                        ),
-                    )
-                    .await?;
-                    Some(crate::patients::opened_identity(&self.keyring, &record)?)
-                }
-                None => None,
-            },
-            None => None,
-        };
-        Ok((booking, slot, identity))
-    }
-
-    /// E-mails the professional of a booking's slot (never any health data: the time only).
-    async fn tell_professional(
-        &self,
-        cpts: CptsId,
-        booking: Uuid,
-        subject: &str,
-        body: impl FnOnce(String) -> String,
-    ) -> Result<()> {
-        let Some(found) = self.store.find_booking(cpts, booking).await? else {
-            return Ok(());
-        };
-        let Some(slot) = self.store.find_slot(cpts, found.slot_id).await? else {
-            return Ok(());
-        };
-        let email = self
-            .store
-            .professional_email(cpts, slot.professional_id)
-            .await?;
-        // Recorded without an address too: the booking's page says "à appeler".
-        crate::deliveries::email(
-            self.store.as_ref(),
-            &self.keyring,
-            crate::deliveries::About::new(
-                cpts,
-                maillage_domain::delivery::Purpose::BookingNotice,
-                booking,
-            ),
-            email,
-            subject,
-            body(french_slot_time(slot.start_at)),
-            self.mail_attempts,
-        )
-        .await?;
-        Ok(())
-    }
-
-    /// Cancels a booking; the professional is told when it was confirmed (the slot is free again).
-    pub async fn cancel(&self, caller: &Caller, booking: Uuid) -> Result<bool> {
-        let (found, _) = self.handled_booking(caller, booking).await?;
-        let cpts = caller.cpts();
-        let was_confirmed =
-            found.status == maillage_domain::unscheduled_care::BookingStatus::Confirmed;
-        let audit = Self::entry(
-            caller,
-            AuditAction::SnpBookingCancelled,
-            "snp_booking",
-            booking.to_string(),
-            serde_json::json!({}),
-        );
-        let done = self
-            .store
-            .cancel_booking(cpts, booking, now_ms(), &audit)
-            .await?;
-        if done && was_confirmed {
-            self.tell_professional(
-                cpts,
-                booking,
-                "Une réservation de votre créneau est annulée",
-                |when| {
-                    format!(
-                        "Bonjour,\n\nLa réservation de votre créneau de soins non programmés du {when} est \
-                         annulée : le créneau est de nouveau libre.\n"
-                    )
-                },
-            )
-            .await?;
-        }
-        Ok(done)
-    }
-
-    /// Records what happened; only for a confirmed booking whose slot is less than a day ahead (a no-show is
-    /// often known from the morning's list).
-    pub async fn record_outcome(
-        &self,
-        caller: &Caller,
-        booking: Uuid,
-        outcome: Outcome,
-    ) -> Result<bool> {
-        let now = now_ms();
-        let (_, slot) = self.handled_booking(caller, booking).await?;
-        if slot.start_at > now + DAY_MS {
-            return Err(CareError::Refused(
-                "Le rendez-vous est dans plus de 24 heures : son issue s'enregistrera ensuite."
-                    .into(),
-            ));
-        }
-        let audit = Self::entry(
-            caller,
-            AuditAction::SnpOutcomeRecorded,
-            "snp_booking",
-            booking.to_string(),
-            serde_json::json!({ "outcome": outcome.code() }),
-        );
-        Ok(self
-            .store
-            .record_outcome(caller.cpts(), booking, outcome.code(), now, &audit)
-            .await?)
     }
 
     /// Publishes one slot (a professional who phones in, an extra opening); false when they already have one

@@ -97,7 +97,7 @@ async fn a_single_slot_is_booked_then_cancelled_and_the_professional_is_told_eac
             ..Default::default()
         };
         assert!(care
-            .confirm(&caller, booking, &identity, BookingOrigin::SasRegulation, "fievre")
+            .confirm(&caller, booking, &identity, BookingOrigin::SasRegulation, "fievre", None)
             .await
             .unwrap());
         assert!(care.cancel(&caller, booking).await.unwrap());
@@ -312,7 +312,7 @@ async fn confirm_for(
     booking: Uuid,
     origin: BookingOrigin,
 ) -> bool {
-    care.confirm(caller, booking, &patient(), origin, "fievre")
+    care.confirm(caller, booking, &patient(), origin, "fievre", None)
         .await
         .unwrap()
 }
@@ -361,7 +361,8 @@ async fn a_member_handles_only_the_bookings_they_made_or_on_their_own_slots() {
                 held,
                 &patient(),
                 BookingOrigin::CptsSecretary,
-                "fievre"
+                "fievre",
+                None
             )
             .await
         ));

@@ -108,6 +108,18 @@ pub struct ProfessionalSummary {
     pub general_practitioner: bool,
 }
 
+impl ProfessionalSummary {
+    /// The national identifier as the directory's extract and the SAS write it (IDNPS): `8` + RPPS, or
+    /// `0` + ADELI.
+    pub fn national_id(&self) -> String {
+        let prefix = match self.id_kind.as_str() {
+            "ADELI" | "0" => "0",
+            _ => "8",
+        };
+        format!("{prefix}{}", self.identifier)
+    }
+}
+
 /// A professional with all their practice places.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProfessionalRecord {

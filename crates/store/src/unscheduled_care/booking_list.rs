@@ -143,7 +143,7 @@ impl BookingListStore for SqlStore {
     ) -> Result<Vec<BookingLine>> {
         let sql = format!(
             "SELECT b.id, b.slot_id, b.patient_id, b.status, b.held_until, b.origin, b.reason, \
-             b.requested_at, b.booked_by, b.outcome, b.outcome_at, b.created_at, \
+             b.requested_at, b.booked_by, b.outcome, b.outcome_at, b.created_at, b.sas_operator, \
              s.start_at AS slot_start_at, s.professional_id AS slot_professional_id, \
              s.commune_code AS slot_commune_code, s.modality AS slot_modality, \
              p.identity AS patient_identity, p.key_id AS patient_key_id, \

@@ -127,6 +127,17 @@ pub struct SnpBooking {
     pub outcome: Option<String>,
     pub outcome_at: Option<i64>,
     pub created_at: i64,
+    /// Who booked at the SAS (`8` + RPPS, or the SAS's UUID of an operator), for the Appointment sent back.
+    pub sas_operator: Option<String>,
+}
+
+/// What confirming a hold records besides the patient.
+#[derive(Debug, Clone, Copy)]
+pub struct BookingConfirmation<'a> {
+    pub origin: &'a str,
+    pub reason: &'a str,
+    /// Who booked at the SAS, for a booking of the SAS's regulation.
+    pub sas_operator: Option<&'a str>,
 }
 
 /// A slot with its live booking (held or confirmed), if any: a professional's agenda, exports, the feed.
@@ -214,14 +225,12 @@ pub trait UnscheduledCareStore: Send + Sync {
         audit: &NewAuditEntry,
     ) -> Result<Option<Uuid>>;
     /// Confirms a hold that has not expired, with the patient, the origin and the reason (one transaction).
-    #[allow(clippy::too_many_arguments)]
     async fn confirm_booking(
         &self,
         cpts: CptsId,
         booking: Uuid,
         patient: &PatientRecord,
-        origin: &str,
-        reason: &str,
+        confirmation: &BookingConfirmation<'_>,
         now: i64,
         audit: &NewAuditEntry,
     ) -> Result<bool>;
@@ -295,7 +304,7 @@ const SLOT_COLUMNS: &str =
 
 const BOOKING_COLUMNS: &str =
     "id, slot_id, patient_id, status, held_until, origin, reason, requested_at, \
-    booked_by, outcome, outcome_at, created_at";
+    booked_by, outcome, outcome_at, created_at, sas_operator";
 
 /// A booking that still counts at `$now`: confirmed, or held and not expired.
 /// A booking `b` that holds its slot at `$2` (the rule of [`BookingStatus::holds_slot`]), its codes from the
@@ -620,14 +629,13 @@ impl UnscheduledCareStore for SqlStore {
         cpts: CptsId,
         booking: Uuid,
         patient: &PatientRecord,
-        origin: &str,
-        reason: &str,
+        confirmation: &BookingConfirmation<'_>,
         now: i64,
         audit: &NewAuditEntry,
     ) -> Result<bool> {
         let confirm =
             "UPDATE snp_bookings SET status = 'confirmed', patient_id = $3, updated_at = $4, origin = $5, \
-             reason = $6 WHERE cpts_id = $1 AND id = $2 AND status = 'held' AND held_until >= $4";
+             reason = $6, sas_operator = $7 WHERE cpts_id = $1 AND id = $2 AND status = 'held' AND held_until >= $4";
         let done = on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             crate::patients::insert_patient!(&mut tx, patient);
@@ -636,8 +644,9 @@ impl UnscheduledCareStore for SqlStore {
                 .bind(booking)
                 .bind(patient.id.0)
                 .bind(now)
-                .bind(origin)
-                .bind(reason)
+                .bind(confirmation.origin)
+                .bind(confirmation.reason)
+                .bind(confirmation.sas_operator)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected() == 1;

@@ -129,8 +129,11 @@ pub(super) async fn book(
             cpts,
             id,
             &patient(cpts),
-            "sas",
-            "fievre",
+            &maillage_store::BookingConfirmation {
+                origin: "sas",
+                reason: "fievre",
+                sas_operator: None,
+            },
             now,
             &maillage_store::testing::audit_entry()
         )

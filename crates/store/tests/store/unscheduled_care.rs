@@ -306,8 +306,11 @@ pub(super) async fn a_weekly_pattern_publishes_its_slots_once_and_searches_see_f
                 cpts.id,
                 held,
                 &patient(cpts.id),
-                "secretariat",
-                "fievre",
+                &maillage_store::BookingConfirmation {
+                    origin: "secretariat",
+                    reason: "fievre",
+                    sas_operator: None,
+                },
                 now + 60_000,
                 &maillage_store::testing::audit_entry()
             )
@@ -428,8 +431,11 @@ pub(super) async fn an_expired_hold_frees_the_slot_and_cannot_be_confirmed() {
                 cpts.id,
                 first,
                 &patient(cpts.id),
-                "secretariat",
-                "fievre",
+                &maillage_store::BookingConfirmation {
+                    origin: "secretariat",
+                    reason: "fievre",
+                    sas_operator: None,
+                },
                 later,
                 &maillage_store::testing::audit_entry()
             )
@@ -450,8 +456,11 @@ pub(super) async fn an_expired_hold_frees_the_slot_and_cannot_be_confirmed() {
                 cpts.id,
                 second,
                 &patient(cpts.id),
-                "secretariat",
-                "fievre",
+                &maillage_store::BookingConfirmation {
+                    origin: "secretariat",
+                    reason: "fievre",
+                    sas_operator: None,
+                },
                 later,
                 &maillage_store::testing::audit_entry()
             )

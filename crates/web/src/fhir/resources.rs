@@ -4,7 +4,7 @@
 //! postal code), HealthcareService and Organization of the CPTS (IDNST `1` + FINESS, type from
 //! `fr-core-cs-v2-0203`). Instants carry milliseconds and the Paris offset; phones are in `+33…` form.
 
-use maillage_domain::unscheduled_care::{paris_date_time, Modality, SlotKind};
+use maillage_domain::unscheduled_care::{Modality, SlotKind};
 use maillage_store::{Cpts, ProfessionalSummary, SnpSlot};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -49,10 +49,7 @@ pub const ORGANIZATION_PROFILE: &str =
 
 /// A FHIR instant as the guide writes it: `2024-06-12T16:40:00.000+02:00` (Paris time).
 pub fn instant(utc_ms: i64) -> String {
-    let text = paris_date_time(utc_ms);
-    // The offset is the last six characters (`+02:00`); slots start on the minute.
-    let (clock, offset) = text.split_at(text.len() - 6);
-    format!("{clock}.{:03}{offset}", utc_ms.rem_euclid(1000))
+    maillage_domain::calendar::fhir_instant(utc_ms)
 }
 
 /// A French number in the international form the SAS reads (`+33…`, overseas `+262`, `+590`, `+594`,
@@ -189,11 +186,7 @@ pub fn slot(slot: &SnpSlot, cpts: &Cpts, booking_url: &str) -> Value {
 
 /// The national identifier as the directory's extract writes it: `8` + RPPS, or `0` + ADELI.
 pub fn idnps(s: &ProfessionalSummary) -> String {
-    let prefix = match s.id_kind.as_str() {
-        "ADELI" | "0" => "0",
-        _ => "8",
-    };
-    format!("{prefix}{}", s.identifier)
+    s.national_id()
 }
 
 /// A Practitioner's id: its IDNPS, so that a professional effecteur in several CPTS read together is one

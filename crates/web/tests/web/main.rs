@@ -28,6 +28,7 @@ mod messages;
 mod platform;
 mod referrals;
 mod sas;
+mod sas_appointments;
 mod sas_guide;
 mod sas_profiles;
 mod sas_tls;

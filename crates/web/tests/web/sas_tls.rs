@@ -308,3 +308,178 @@ async fn the_sas_connects_with_its_certificate_and_reads_every_cpts_it_is_linked
         );
     }
 }
+
+/// A certificate signed by `ca` for `names` (DNS), with its key.
+fn keyed(
+    ca: &(rcgen::Certificate, KeyPair),
+    names: Vec<String>,
+    common_name: &str,
+    unit: &str,
+) -> (rcgen::Certificate, KeyPair) {
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(names).unwrap();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, common_name);
+    params
+        .distinguished_name
+        .push(DnType::OrganizationalUnitName, unit);
+    (params.signed_by(&key, &ca.0, &ca.1).unwrap(), key)
+}
+
+/// A TLS client trusting `ca`, presenting `identity` when given.
+fn client_tls(
+    ca: &(rcgen::Certificate, KeyPair),
+    identity: Option<&(rcgen::Certificate, KeyPair)>,
+) -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.0.der().clone()).unwrap();
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots);
+    Arc::new(match identity {
+        Some((certificate, key)) => builder
+            .with_client_auth_cert(
+                vec![certificate.der().clone()],
+                rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap(),
+            )
+            .unwrap(),
+        None => builder.with_no_client_auth(),
+    })
+}
+
+/// `maillage serve` terminating TLS itself: the server's certificate and key and the CA of client certificates
+/// in the configuration (PEM files, as an operator writes them); the SAS's certificate verified in the
+/// handshake lets it in, without a reverse proxy.
+#[tokio::test]
+async fn maillage_terminates_tls_itself_and_lets_the_sas_in_by_its_certificate() {
+    for app in each_backend().await {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // Users reach this server at its TLS address (requests for another host are refused).
+        let app = app.reconfigured(|config| {
+            config.server.public_url = format!("https://localhost:{port}");
+        });
+        let igc = authority();
+        let (server, server_key) = keyed(&igc, vec!["localhost".into()], "cpts.test", "");
+        let files = tempfile::tempdir().unwrap();
+        let file = |name: &str, content: String| {
+            let path = files.path().join(name);
+            std::fs::write(&path, content).unwrap();
+            path.to_string_lossy().into_owned()
+        };
+        let tls = maillage_app::config::server_tls(
+            &file("server.pem", server.pem()),
+            &file("server.key", server_key.serialize_pem()),
+            &file("igc.pem", igc.0.pem()),
+        )
+        .unwrap()
+        .unwrap();
+        // A wrong path or a key of another certificate stops the start, naming the setting.
+        let wrong = maillage_app::config::server_tls(
+            &file("server2.pem", server.pem()),
+            &file("other.key", KeyPair::generate().unwrap().serialize_pem()),
+            "",
+        );
+        assert!(wrong.unwrap_err().contains("server.tls_key"));
+        assert!(
+            maillage_app::config::server_tls("/nulle/part.pem", "/nulle/part.key", "")
+                .unwrap_err()
+                .contains("server.tls_certificate")
+        );
+
+        let sas = keyed(&igc, Vec::new(), "sas.sante.fr", "PTF-SAS");
+        let intruder = keyed(&igc, Vec::new(), "intrus.example", "PTF-SAS");
+        let elsewhere = keyed(&authority(), Vec::new(), "sas.sante.fr", "PTF-SAS");
+        let client = maillage_app::tokens::register_sas_client(
+            app.store.as_ref(),
+            "Plateforme numérique SAS",
+            "sas.sante.fr",
+            "PTF-SAS",
+            &[DEMO_CPTS_SLUG.to_string()],
+        )
+        .await
+        .unwrap();
+
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = tokio::spawn(maillage_web::tls::serve_tls(
+            listener,
+            tls,
+            app.router.clone(),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        let path = sas_search(&app, DEMO_CPTS_SLUG).await;
+        let url = url::Url::parse(&format!("https://localhost:{port}{path}")).unwrap();
+        let get = |tls: Arc<rustls::ClientConfig>| {
+            let url = url.clone();
+            async move {
+                maillage_app::http_client::send(
+                    "Maillage",
+                    maillage_app::http_client::Outgoing {
+                        method: axum::http::Method::GET,
+                        url: &url,
+                        content_type: "application/fhir+json",
+                        body: Vec::new(),
+                    },
+                    Some(tls),
+                )
+                .await
+            }
+        };
+
+        let answer = get(client_tls(&igc, Some(&sas))).await.unwrap();
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        // (The client keeps the start of an answer.)
+        assert!(
+            answer
+                .body
+                .starts_with(r#"{"entry":[{"fullUrl":"https://localhost:"#)
+                && answer.body.contains(r#""resourceType":"Slot""#),
+            "{}",
+            answer.body
+        );
+        let cpts = demo_cpts(&app, DEMO_CPTS_SLUG).await;
+        assert!(app
+            .audit_of(cpts.id, "fhir_slots_read")
+            .await
+            .iter()
+            .any(|r| r.entry.target_id == client.to_string()));
+        // No certificate (nor token), or one of nobody registered: refused. One of another authority: the
+        // handshake itself fails.
+        assert_eq!(get(client_tls(&igc, None)).await.unwrap().status, 401);
+        assert_eq!(
+            get(client_tls(&igc, Some(&intruder))).await.unwrap().status,
+            401
+        );
+        assert!(get(client_tls(&igc, Some(&elsewhere))).await.is_err());
+        // The pages are served over the same TLS, to browsers without a certificate.
+        let home = url::Url::parse(&format!("https://localhost:{port}/connexion")).unwrap();
+        let page = maillage_app::http_client::send(
+            "Maillage",
+            maillage_app::http_client::Outgoing {
+                method: axum::http::Method::GET,
+                url: &home,
+                content_type: "text/html",
+                body: Vec::new(),
+            },
+            Some(client_tls(&igc, None)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(page.status, 200);
+        // Revoked: refused at once.
+        assert!(
+            maillage_app::tokens::revoke_sas_client(app.store.as_ref(), client)
+                .await
+                .unwrap()
+        );
+        assert_eq!(get(client_tls(&igc, Some(&sas))).await.unwrap().status, 401);
+        let _ = stop.send(());
+        serving.await.unwrap().unwrap();
+    }
+}

@@ -27,6 +27,22 @@ async fn the_dashboard_expects_tomorrows_patients_once_their_booking_is_confirme
             .0
             .plus_days(1);
         let from = maillage_domain::unscheduled_care::paris_to_utc(tomorrow, 0);
+        // The demo publishes weekdays only: a slot tomorrow evening, whatever day tomorrow is.
+        let professional = free_slots(&app, cpts.id, 1).await[0].professional_id;
+        app.state
+            .missions
+            .unscheduled_care
+            .publish_slot(
+                &maillage_app::caller::Caller::command_line(cpts.id),
+                professional,
+                maillage_domain::unscheduled_care::paris_to_utc(tomorrow, 20 * 60),
+                20,
+                maillage_domain::unscheduled_care::SlotKind::Sas,
+                maillage_domain::unscheduled_care::Modality::Office,
+                "",
+            )
+            .await
+            .unwrap();
         let free = app
             .store
             .search_free_slots(

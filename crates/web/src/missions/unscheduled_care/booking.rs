@@ -145,6 +145,10 @@ pub(super) struct BookingPage {
     pub(super) patient_phone: Option<crate::views::PhoneLink>,
     /// What became of the e-mails to the slot's professional (booked, cancelled).
     pub(super) notices: Vec<crate::views::MessageRow>,
+    /// What became of the Appointments sent back to the SAS (booked, cancelled, outcome).
+    pub(super) to_sas: Vec<crate::views::MessageRow>,
+    /// The deployment sends the SAS's bookings back to it: the form asks who booked at the SAS.
+    pub(super) asks_sas_operator: bool,
     pub(super) form: BookingForm,
     pub(super) errors: Vec<ValidationError>,
 }
@@ -157,6 +161,8 @@ pub struct BookingForm {
     pub phone: String,
     pub origin: String,
     pub reason: String,
+    /// Who booked at the SAS (RPPS of the regulating doctor, or the SAS's identifier of the operator).
+    pub sas_operator: String,
 }
 
 pub(super) async fn booking_view(
@@ -188,15 +194,15 @@ pub(super) async fn booking_view(
         .as_ref()
         .and_then(|p| p.phone.as_deref().and_then(crate::views::phone_link));
     let held = booking.status == BookingStatus::Held && booking.is_live_at(now);
-    let notices = state
+    let (notices, to_sas) = state
         .missions
         .unscheduled_care
         .booking_notices(caller, id)
         .await
-        .map_err(care_error)?
-        .iter()
-        .map(crate::views::message_row)
-        .collect();
+        .map_err(care_error)?;
+    let notices = notices.iter().map(crate::views::message_row).collect();
+    let to_sas = to_sas.iter().map(crate::views::message_row).collect();
+    let asks_sas_operator = state.missions.unscheduled_care.sends_to_sas();
     let has_errors = !errors.is_empty();
     let page = BookingPage {
         layout: Layout::in_cpts(viewer, context, "Réservation d'un créneau", BASE),
@@ -245,6 +251,8 @@ pub(super) async fn booking_view(
         outcome_open: slot.start_at <= now + maillage_app::clock::DAY_MS,
         patient_phone,
         notices,
+        to_sas,
+        asks_sas_operator,
         form,
         errors,
     };
@@ -287,6 +295,7 @@ pub(super) async fn confirm(
         phone: pairs.text("phone"),
         origin: pairs.text("origin"),
         reason: pairs.text("reason"),
+        sas_operator: pairs.text("sas_operator"),
     };
     let mut problems = crate::forms::Problems::default();
     let family_name = problems
@@ -333,6 +342,9 @@ pub(super) async fn confirm(
     if reason_label(&form.reason).is_none() {
         problems.add("Motif", "choisissez un motif de la liste");
     }
+    let sas_operator = problems
+        .keep(maillage_domain::sas::SasOperator::parse(&form.sas_operator))
+        .flatten();
     if !problems.is_empty() {
         return booking_view(&state, &viewer, &context, &caller, id, form, problems.0).await;
     }
@@ -352,9 +364,15 @@ pub(super) async fn confirm(
             &identity,
             origin.unwrap_or(BookingOrigin::CptsSecretary),
             &form.reason,
+            sas_operator.as_ref(),
         )
-        .await
-        .map_err(care_error)?;
+        .await;
+    let confirmed = match confirmed {
+        Err(maillage_app::unscheduled_care::CareError::Invalid(problem)) => {
+            return booking_view(&state, &viewer, &context, &caller, id, form, vec![problem]).await;
+        }
+        other => other.map_err(care_error)?,
+    };
     if !confirmed {
         return Err(WebError::Conflict(
             "Le délai pour confirmer est dépassé et le créneau a été libéré : cherchez à nouveau un créneau.".into(),

@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+mod tls;
+pub use tls::{server_tls, SasConfig};
+
 pub const ENV_PREFIX: &str = "MAILLAGE_";
 pub const CONFIG_FILE_VARIABLE: &str = "MAILLAGE_CONFIG";
 pub const DEFAULT_FILE: &str = "maillage.toml";
@@ -27,6 +30,7 @@ pub struct Config {
     pub territory: TerritoryConfig,
     pub doctor_search: DoctorSearchConfig,
     pub unscheduled_care: UnscheduledCareConfig,
+    pub sas: SasConfig,
 }
 
 #[allow(clippy::derivable_impls)]
@@ -42,6 +46,7 @@ impl Default for Config {
             territory: TerritoryConfig::default(),
             doctor_search: DoctorSearchConfig::default(),
             unscheduled_care: UnscheduledCareConfig::default(),
+            sas: SasConfig::default(),
         }
     }
 }
@@ -60,6 +65,13 @@ pub struct ServerConfig {
     /// forwards it, PEM and URL-encoded (nginx: `$ssl_client_escaped_cert`). Believed only from a trusted
     /// proxy. Empty: no client certificate is read.
     pub client_certificate_header: String,
+    /// TLS terminated by `maillage serve` itself: its certificate chain and private key (PEM files); both
+    /// empty: plain HTTP (behind a reverse proxy).
+    pub tls_certificate: String,
+    pub tls_key: String,
+    /// Roots (PEM) the clients' certificates are verified against (the IGC-Santé's, for the SAS); empty: no
+    /// client certificate is asked for.
+    pub tls_client_ca: String,
 }
 
 impl ServerConfig {
@@ -76,6 +88,9 @@ impl Default for ServerConfig {
             public_url: "http://127.0.0.1:8080".into(),
             trusted_proxies: Vec::new(),
             client_certificate_header: String::new(),
+            tls_certificate: String::new(),
+            tls_key: String::new(),
+            tls_client_ca: String::new(),
         }
     }
 }
@@ -434,6 +449,14 @@ impl Config {
                 self.server.public_url
             )));
         }
+        let server = &self.server;
+        server_tls(
+            &server.tls_certificate,
+            &server.tls_key,
+            &server.tls_client_ca,
+        )
+        .map_err(ConfigError::Invalid)?;
+        self.sas.check().map_err(ConfigError::Invalid)?;
         let search = &self.doctor_search;
         if !(1..=120).contains(&search.retention_months)
             || !(7..=365).contains(&search.capacity_stale_days)
@@ -539,6 +562,13 @@ public_url = "http://127.0.0.1:8080"
 trusted_proxies = []
 # Header carrying the SAS's verified client certificate from the reverse proxy (empty: none read).
 client_certificate_header = ""
+# TLS terminated by Maillage itself (no reverse proxy): certificate chain and private key, PEM files. Both empty:
+# plain HTTP.
+tls_certificate = ""
+tls_key = ""
+# Roots (PEM) client certificates are verified against — the IGC-Santé's, for the SAS's mutual TLS. Empty: no
+# client certificate is asked for.
+tls_client_ca = ""
 
 [database]
 # sqlite://path/to/file.db (one CPTS on a small server) or postgres://user:password@host/base (a region,
@@ -607,6 +637,20 @@ keep_finished_days = 30
 # Slots one person may hold at once while calling the patient back (a hold lasts a few minutes).
 max_live_holds = 3
 
+[sas]
+# Base of the SAS platform's FHIR API, e.g. https://…/fhir: the appointments booked from the SAS (origin
+# "Régulation du SAS") are sent to [base]/Appointment, then updated (cancelled, honoured, not honoured).
+# Empty: none is sent.
+appointment_url = ""
+# Maillage's IGC-Santé client certificate (PEM, with its chain) and its private key, for mutual TLS.
+client_certificate = ""
+client_key = ""
+# Certificates (PEM) the SAS platform's must chain to; empty: the public web roots.
+server_ca = ""
+# System of the appointments' identifier: the editor's OID (urn:oid:…) or a URL of its own; empty:
+# <server.public_url>/fhir/rendez-vous.
+identifier_system = ""
+
 [territory]
 # Populations separating the ACI size categories: 1 below the first, 2 from it and below the second,
 # 3 from the second up to the third included, 4 above the third.
@@ -625,121 +669,4 @@ sms_webhook_url = ""
 "#;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn the_printed_default_file_is_exactly_the_defaults() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("maillage.toml");
-        std::fs::write(&path, default_toml()).unwrap();
-        let loaded = Config::load(Some(&path), env(&[]), &[]).unwrap();
-        assert_eq!(loaded, Config::default());
-    }
-
-    #[test]
-    fn layers_override_in_order_file_env_flags() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("maillage.toml");
-        std::fs::write(
-            &path,
-            "[server]\nbind = \"127.0.0.1:9000\"\npublic_url = \"https://cpts.exemple.fr\"\n[jobs]\nworkers = 4\n",
-        )
-        .unwrap();
-        let config = Config::load(
-            Some(&path),
-            env(&[
-                ("MAILLAGE_JOBS__WORKERS", "7"),
-                ("MAILLAGE_LOG__FORMAT", "json"),
-                ("PATH", "/usr/bin"),
-            ]),
-            &[(
-                "server.bind".into(),
-                Value::from("0.0.0.0:8081".to_string()),
-            )],
-        )
-        .unwrap();
-        assert_eq!(config.server.bind, "0.0.0.0:8081");
-        assert_eq!(config.server.public_url, "https://cpts.exemple.fr");
-        assert!(config.server.secure_cookies());
-        assert_eq!(config.jobs.workers, 7);
-        assert_eq!(config.log.format, LogFormat::Json);
-    }
-
-    #[test]
-    fn secrets_come_from_files_and_never_print() {
-        let dir = tempfile::tempdir().unwrap();
-        let secret = dir.path().join("db_url");
-        std::fs::write(
-            &secret,
-            "postgres://maillage:s3cr3t-Pa55@db.local/maillage\n",
-        )
-        .unwrap();
-        let password = dir.path().join("smtp");
-        std::fs::write(&password, "123456\n").unwrap();
-        let config = Config::load(
-            None,
-            env(&[
-                ("MAILLAGE_DATABASE__URL_FILE", secret.to_str().unwrap()),
-                ("MAILLAGE_SMTP__PASSWORD_FILE", password.to_str().unwrap()),
-            ]),
-            &[],
-        )
-        .unwrap();
-        assert_eq!(
-            config.database.url.expose(),
-            "postgres://maillage:s3cr3t-Pa55@db.local/maillage"
-        );
-        assert_eq!(config.smtp.password.expose(), "123456");
-        let printed = format!("{config:?}");
-        assert!(!printed.contains("s3cr3t"), "{printed}");
-        assert!(!printed.contains("123456"), "{printed}");
-        assert!(printed.contains("db.local"));
-    }
-
-    #[test]
-    fn unknown_keys_are_refused_with_their_name() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("maillage.toml");
-        std::fs::write(&path, "[server]\nbnid = \"127.0.0.1:1\"\n").unwrap();
-        let error = Config::load(Some(&path), env(&[]), &[])
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("bnid"), "{error}");
-
-        let error = Config::load(None, env(&[("MAILLAGE_SMTP__HOTS", "x")]), &[])
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("hots"), "{error}");
-    }
-
-    #[test]
-    fn bad_values_are_refused_clearly() {
-        let error = Config::load(None, env(&[("MAILLAGE_DATABASE__URL", "mysql://x")]), &[])
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("database.url"), "{error}");
-        let error = Config::load(None, env(&[("MAILLAGE_SERVER__BIND", "nowhere")]), &[])
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("server.bind"), "{error}");
-        let missing = Config::load(Some(Path::new("/nonexistent/maillage.toml")), env(&[]), &[]);
-        assert!(matches!(missing, Err(ConfigError::Unreadable { .. })));
-    }
-
-    #[test]
-    fn urls_lose_their_password_in_messages() {
-        assert_eq!(
-            redacted_url("postgres://u:secret@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
-        assert_eq!(redacted_url("sqlite://./a.db"), "sqlite://./a.db");
-    }
-}
+mod tests;
