@@ -74,9 +74,45 @@ pub fn appointment_status(status: BookingStatus, outcome: Option<Outcome>) -> Op
     }
 }
 
+/// The practice place a slot is given at, as its position in the professional's places (the SAS reads one
+/// agenda per place): the place whose name the slot's free text names — case, accents and spacing aside, or
+/// contained in it — else the first.
+pub fn place_of_slot(slot_place: &str, place_names: &[&str]) -> usize {
+    let wanted = crate::text::fold(slot_place);
+    if wanted.is_empty() {
+        return 0;
+    }
+    let folded: Vec<String> = place_names
+        .iter()
+        .map(|name| crate::text::fold(name))
+        .collect();
+    folded
+        .iter()
+        .position(|name| *name == wanted)
+        .or_else(|| {
+            folded
+                .iter()
+                .position(|name| !name.is_empty() && wanted.contains(name.as_str()))
+        })
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_slot_is_given_at_the_place_its_text_names_else_the_first() {
+        let places = ["Cabinet du Port", "Maison de santé de Vauvert"];
+        assert_eq!(place_of_slot("", &places), 0);
+        assert_eq!(place_of_slot("maison de SANTÉ  de vauvert", &places), 1);
+        assert_eq!(
+            place_of_slot("Maison de santé de Vauvert, 2e étage", &places),
+            1
+        );
+        assert_eq!(place_of_slot("Ailleurs", &places), 0);
+        assert_eq!(place_of_slot("Ailleurs", &[]), 0);
+    }
 
     #[test]
     fn an_operator_is_an_rpps_or_the_sas_uuid() {

@@ -32,8 +32,8 @@ pub use audit::{
 pub use deliveries::{Delivery, DeliveryStore, NewDelivery};
 pub use directory::{
     DirectoryCount, DirectoryCountStore, DirectoryQuery, DirectoryStore, ImportedProfessional,
-    MemberTemplateEntry, PracticePlace, ProfessionalRecord, ProfessionalSummary, ReferenceCount,
-    UpsertOutcome, GENERAL_PRACTICE,
+    MemberTemplateEntry, PlacesOf, PracticePlace, PracticePlaceStore, ProfessionalRecord,
+    ProfessionalSummary, ReferenceCount, UpsertOutcome, GENERAL_PRACTICE,
 };
 pub use doctor_search::{
     AnsweredProposal, CapacityEntry, DoctorRequest, DoctorSearchFigures, DoctorSearchOversight,
@@ -112,6 +112,7 @@ pub trait Store:
     + TerritoryStore
     + DirectoryStore
     + DirectoryCountStore
+    + PracticePlaceStore
     + StructureStore
     + DoctorSearchStore
     + GpCapacityStore

@@ -42,6 +42,30 @@ impl AgendaScope {
 }
 
 impl UnscheduledCare {
+    /// The names of a professional's practice places, for the place of the slots they publish (the SAS reads
+    /// one agenda per place); only for whom the caller may publish.
+    pub async fn practice_place_names(
+        &self,
+        caller: &Caller,
+        professional: Uuid,
+    ) -> Result<Vec<String>> {
+        caller.require(Permission::PublishSlots)?;
+        Self::require_slots_of(caller, professional)?;
+        Ok(self
+            .store
+            .practice_places_of(caller.cpts(), &[professional])
+            .await?
+            .pop()
+            .map(|p| {
+                p.places
+                    .into_iter()
+                    .map(|place| place.name)
+                    .filter(|n| !n.trim().is_empty())
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
     /// The agenda `caller` may read: everybody's for those who see the indicators (exports), otherwise only
     /// the caller's own professional's (refused as not found for another one).
     pub fn agenda_scope(&self, caller: &Caller, professional: Option<Uuid>) -> Result<AgendaScope> {

@@ -6,7 +6,9 @@
 use super::{CareError, Result, UnscheduledCare};
 use crate::audit::{self, AuditContext, AuditEvent};
 use maillage_domain::audit::AuditAction;
-use maillage_store::{Cpts, Page, ProfessionalSummary, SlotQuery, SnpSlot};
+use maillage_store::{
+    Cpts, Page, PlacesOf, PracticePlace, ProfessionalSummary, SlotQuery, SnpSlot,
+};
 use uuid::Uuid;
 
 /// Who reads through the SAS API — a token of one CPTS, or a SAS client let in by its certificate for one
@@ -47,12 +49,34 @@ pub struct CptsAnswer {
 }
 
 /// The answer to a search: the matching free slots (earliest first), the professionals they belong to (in the
-/// order their slots come) and the structures those are attached to (`id`, FINESS, SIRET).
+/// order their slots come), their practice places (one agenda each) and the structures they are attached to
+/// (`id`, FINESS, SIRET).
 #[derive(Debug, Clone, Default)]
 pub struct SasAnswer {
     pub slots: Vec<SnpSlot>,
     pub professionals: Vec<ProfessionalSummary>,
+    pub places: Vec<PlacesOf>,
     pub structures: Vec<(Uuid, String, String)>,
+}
+
+impl SasAnswer {
+    /// The practice places of a professional of the answer (none known: empty).
+    pub fn places_of(&self, professional: Uuid) -> &[PracticePlace] {
+        self.places
+            .iter()
+            .find(|p| p.professional_id == professional)
+            .map_or(&[], |p| p.places.as_slice())
+    }
+
+    /// The position, among its professional's places, of the place a slot is given at.
+    pub fn place_position(&self, slot: &SnpSlot) -> usize {
+        let names: Vec<&str> = self
+            .places_of(slot.professional_id)
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        maillage_domain::sas::place_of_slot(&slot.place, &names)
+    }
 }
 
 /// A search as the guide defines it, once its parameters are read.
@@ -142,6 +166,7 @@ impl UnscheduledCare {
         }
         let mut summaries = self.store.professional_summaries(cpts, &seen).await?;
         summaries.sort_by_key(|s| seen.iter().position(|id| *id == s.id));
+        let places = self.store.practice_places_of(cpts, &seen).await?;
         let mut structures: Vec<(Uuid, String, String)> = Vec::new();
         for id in summaries.iter().filter_map(|s| s.structure_id) {
             if structures.iter().any(|(known, _, _)| *known == id) {
@@ -156,18 +181,19 @@ impl UnscheduledCare {
         Ok(SasAnswer {
             slots,
             professionals: summaries,
+            places,
             structures,
         })
     }
 
-    /// One slot of the reader's CPTS still to come, its CPTS, and whether it is booked (the SAS learns
-    /// nothing else).
+    /// One slot of the reader's CPTS still to come, its CPTS, whether it is booked (the SAS learns nothing
+    /// else) and the position of the practice place it is given at.
     pub async fn sas_slot(
         &self,
         reader: &SasReader,
         id: Uuid,
         now: i64,
-    ) -> Result<(SnpSlot, Cpts, bool)> {
+    ) -> Result<(SnpSlot, Cpts, bool, usize)> {
         for cpts in &reader.cpts {
             let Some(slot) = self
                 .store
@@ -178,18 +204,27 @@ impl UnscheduledCare {
                 continue;
             };
             let booked = self.slot_booked_at(cpts.id, id, now).await?;
+            // The practice place it is given at (its Schedule).
+            let answer = SasAnswer {
+                places: self
+                    .store
+                    .practice_places_of(cpts.id, &[slot.professional_id])
+                    .await?,
+                ..SasAnswer::default()
+            };
+            let position = answer.place_position(&slot);
             self.audit_sas_read(reader, cpts, 1).await?;
-            return Ok((slot, cpts.clone(), booked));
+            return Ok((slot, cpts.clone(), booked, position));
         }
         Err(CareError::NotFound)
     }
 
-    /// One professional of the reader's CPTS (a Schedule or Practitioner read).
+    /// One professional of the reader's CPTS with their practice places (a Schedule read).
     pub async fn sas_professional(
         &self,
         reader: &SasReader,
         id: Uuid,
-    ) -> Result<ProfessionalSummary> {
+    ) -> Result<(ProfessionalSummary, Vec<PracticePlace>)> {
         for cpts in &reader.cpts {
             if let Some(found) = self
                 .store
@@ -198,8 +233,15 @@ impl UnscheduledCare {
                 .into_iter()
                 .next()
             {
+                let places = self
+                    .store
+                    .practice_places_of(cpts.id, &[id])
+                    .await?
+                    .pop()
+                    .map(|p| p.places)
+                    .unwrap_or_default();
                 self.audit_sas_read(reader, cpts, 0).await?;
-                return Ok(found);
+                return Ok((found, places));
             }
         }
         Err(CareError::NotFound)

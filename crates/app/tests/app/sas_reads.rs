@@ -99,12 +99,13 @@ async fn the_sas_reads_its_practitioners_slots_and_nothing_without_its_audit_ent
             .await
             .is_err());
         allow_audit_appends(&url).await;
-        let (slot, _, booked) = care
+        let (slot, _, booked, position) = care
             .sas_slot(&reader, answer.slots[0].id, now)
             .await
             .unwrap();
         assert_eq!(slot.id, answer.slots[0].id);
         assert!(!booked);
+        assert_eq!(position, answer.place_position(&answer.slots[0]));
         // A slot of the past is not found.
         assert!(care
             .sas_slot(&reader, slot.id, slot.start_at + HOUR_MS)

@@ -2,7 +2,9 @@
 //! imported content, so that importing the same extract twice changes nothing.
 
 mod counts;
+mod places;
 pub use counts::*;
+pub use places::*;
 
 use crate::audit::AuditTx;
 

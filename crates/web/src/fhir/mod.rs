@@ -271,22 +271,44 @@ fn bundle(
             slots,
             professionals,
             structures,
+            ..
         } = answer;
         total += slots.len();
+        // One agenda per practice place: the places the slots are given at, per professional.
+        let mut agendas: Vec<(Uuid, usize)> = Vec::new();
         for slot in slots {
-            let resource = resources::slot(slot, cpts, &booking_url(&base, cpts, slot.id));
+            let position = answer.place_position(slot);
+            if !agendas.contains(&(slot.professional_id, position)) {
+                agendas.push((slot.professional_id, position));
+            }
+            let resource =
+                resources::slot(slot, cpts, &booking_url(&base, cpts, slot.id), position);
             entries.push(entry(&base, resource, "match"));
         }
-        for summary in professionals {
+        agendas.sort_by_key(|&(professional, position)| {
+            (
+                professionals.iter().position(|p| p.id == professional),
+                position,
+            )
+        });
+        for &(professional, position) in &agendas {
+            let Some(summary) = professionals.iter().find(|p| p.id == professional) else {
+                continue;
+            };
+            let place = answer.places_of(professional).get(position);
             if search.include_schedule {
-                entries.push(entry(&base, resources::schedule(summary), "include"));
+                entries.push(entry(
+                    &base,
+                    resources::schedule(summary, position),
+                    "include",
+                ));
             }
             if search.include_actors {
                 let structure = structures
                     .iter()
                     .find(|(id, _, _)| Some(*id) == summary.structure_id)
                     .map(|(_, finess, siret)| (finess.as_str(), siret.as_str()));
-                let idnst = resources::practice_idnst(summary, structure);
+                let idnst = resources::practice_idnst(summary, place, structure);
                 // One Practitioner per IDNPS, whichever CPTS it comes from.
                 let id = resources::practitioner_id(summary);
                 if !practitioners.contains(&id) {
@@ -295,7 +317,7 @@ fn bundle(
                 }
                 entries.push(entry(
                     &base,
-                    resources::practitioner_role(summary, cpts, &base, idnst),
+                    resources::practitioner_role(summary, (place, position), cpts, &base, idnst),
                     "include",
                 ));
             }
@@ -331,7 +353,7 @@ async fn read_slot(
     let Ok(id) = Uuid::parse_str(&id) else {
         return operation_outcome(StatusCode::NOT_FOUND, "Ce créneau n'existe pas.", "-");
     };
-    let (slot, cpts, booked) = match state
+    let (slot, cpts, booked, position) = match state
         .missions
         .unscheduled_care
         .sas_slot(&reader(&caller, actor), id, now_ms())
@@ -341,7 +363,7 @@ async fn read_slot(
         Err(error) => return refused(error),
     };
     let base = state.config.server.base_url().to_string();
-    let mut resource = resources::slot(&slot, &cpts, &booking_url(&base, &cpts, slot.id));
+    let mut resource = resources::slot(&slot, &cpts, &booking_url(&base, &cpts, slot.id), position);
     // A booked slot is "busy": the SAS learns nothing else about it.
     if booked {
         resource["status"] = json!("busy");
@@ -349,36 +371,26 @@ async fn read_slot(
     fhir_response(StatusCode::OK, &resource)
 }
 
-/// The professional of a Schedule or Practitioner id, in the token's CPTS (the read audited).
-async fn professional_of(
-    state: &AppState,
-    caller: &FhirCaller,
-    actor: AuditContext,
-    id: Option<Uuid>,
-) -> Result<maillage_store::ProfessionalSummary, Response> {
-    let Some(id) = id else {
-        return Err(refused(CareError::NotFound));
-    };
-    state
-        .missions
-        .unscheduled_care
-        .sas_professional(&reader(caller, actor), id)
-        .await
-        .map_err(refused)
-}
-
+/// One agenda: a professional of the reader's CPTS at one of their practice places (the read audited).
 async fn read_schedule(
     State(state): State<AppState>,
     caller: FhirCaller,
     Actor(actor): Actor,
     Path(id): Path<String>,
 ) -> Response {
-    let professional = id
-        .strip_prefix("sched-")
-        .and_then(|rest| Uuid::parse_str(rest).ok());
-    match professional_of(&state, &caller, actor, professional).await {
-        Ok(summary) => fhir_response(StatusCode::OK, &resources::schedule(&summary)),
-        Err(response) => response,
+    let Some((professional, position)) = resources::parse_schedule_id(&id) else {
+        return refused(CareError::NotFound);
+    };
+    match state
+        .missions
+        .unscheduled_care
+        .sas_professional(&reader(&caller, actor), professional)
+        .await
+    {
+        // A place the professional does not have (any more): no such agenda.
+        Ok((_, places)) if position > 0 && position >= places.len() => refused(CareError::NotFound),
+        Ok((summary, _)) => fhir_response(StatusCode::OK, &resources::schedule(&summary, position)),
+        Err(error) => refused(error),
     }
 }
 

@@ -5,7 +5,7 @@
 //! `fr-core-cs-v2-0203`). Instants carry milliseconds and the Paris offset; phones are in `+33…` form.
 
 use maillage_domain::unscheduled_care::{Modality, SlotKind};
-use maillage_store::{Cpts, ProfessionalSummary, SnpSlot};
+use maillage_store::{Cpts, PracticePlace, ProfessionalSummary, SnpSlot};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -92,11 +92,31 @@ fn meta(profile: &str) -> Value {
     json!({ "profile": [profile] })
 }
 
-pub fn schedule_id(professional: Uuid) -> String {
-    format!("sched-{professional}")
+/// The id of a professional's agenda at one practice place (its position in the directory's list; the first
+/// place keeps the plain `sched-<professional>`).
+pub fn schedule_id(professional: Uuid, position: usize) -> String {
+    match position {
+        0 => format!("sched-{professional}"),
+        n => format!("sched-{professional}-{n}"),
+    }
 }
-fn role_id(professional: Uuid) -> String {
-    format!("role-{professional}")
+
+/// The professional and place position a Schedule id names.
+pub fn parse_schedule_id(id: &str) -> Option<(Uuid, usize)> {
+    let rest = id.strip_prefix("sched-")?;
+    if rest.len() == 36 {
+        return Some((Uuid::parse_str(rest).ok()?, 0));
+    }
+    let (professional, position) = rest.split_at_checked(36)?;
+    let position: usize = position.strip_prefix('-')?.parse().ok()?;
+    (position > 0 && position < 100).then_some((Uuid::parse_str(professional).ok()?, position))
+}
+
+fn role_id(professional: Uuid, position: usize) -> String {
+    match position {
+        0 => format!("role-{professional}"),
+        n => format!("role-{professional}-{n}"),
+    }
 }
 pub fn service_id(cpts: &Cpts) -> String {
     format!("snp-{}", cpts.id)
@@ -159,7 +179,8 @@ fn modality_code(modality: Modality) -> &'static str {
 
 /// A free slot; `booking_url` is the page of Maillage where it is booked (`Slot.comment`, which the SAS
 /// opens with `origin` appended).
-pub fn slot(slot: &SnpSlot, cpts: &Cpts, booking_url: &str) -> Value {
+/// `position` is the practice place it is given at (its Schedule).
+pub fn slot(slot: &SnpSlot, cpts: &Cpts, booking_url: &str, position: usize) -> Value {
     let mut resource = json!({
         "resourceType": "Slot",
         "id": slot.id.to_string(),
@@ -172,7 +193,7 @@ pub fn slot(slot: &SnpSlot, cpts: &Cpts, booking_url: &str) -> Value {
             },
         ],
         "appointmentType": { "coding": [{ "system": APPOINTMENT_REASON, "code": "ROUTINE" }] },
-        "schedule": reference("Schedule", &schedule_id(slot.professional_id)),
+        "schedule": reference("Schedule", &schedule_id(slot.professional_id, position)),
         "status": "free",
         "start": instant(slot.start_at),
         "end": instant(slot.end_at),
@@ -214,42 +235,86 @@ pub fn practitioner(s: &ProfessionalSummary) -> Value {
     })
 }
 
-/// The practice structure's IDNST in the guide's order: `1` + FINESS, else `3` + SIRET (of the place, else of
-/// the structure the CPTS attached the professional to); None when neither is known.
-pub fn practice_idnst(s: &ProfessionalSummary, structure: Option<(&str, &str)>) -> Option<String> {
+/// The practice structure's IDNST in the guide's order: `1` + FINESS, else `3` + SIRET (of the place — the
+/// given one, else the first — else of the structure the CPTS attached the professional to); None when neither
+/// is known.
+pub fn practice_idnst(
+    s: &ProfessionalSummary,
+    place: Option<&PracticePlace>,
+    structure: Option<(&str, &str)>,
+) -> Option<String> {
     let known = |v: Option<&str>| {
         v.map(str::trim)
             .filter(|v| !v.is_empty())
             .map(str::to_string)
     };
-    known(s.place_finess.as_deref())
+    let (finess, siret) = match place {
+        Some(place) => (Some(place.finess.as_str()), Some(place.siret.as_str())),
+        None => (s.place_finess.as_deref(), s.place_siret.as_deref()),
+    };
+    known(finess)
         .map(|f| format!("1{f}"))
-        .or_else(|| known(s.place_siret.as_deref()).map(|f| format!("3{f}")))
+        .or_else(|| known(siret).map(|f| format!("3{f}")))
         .or_else(|| known(structure.map(|(finess, _)| finess)).map(|f| format!("1{f}")))
         .or_else(|| known(structure.map(|(_, siret)| siret)).map(|f| format!("3{f}")))
 }
 
-/// The professional's practice place: a PractitionerRole with its Location contained (identifier, address
-/// line, city, postal code as the profile requires them), the practice structure's IDNST and the phone.
+/// Where a PractitionerRole's Location is: a practice place of the directory, or (none known) the summary's
+/// first one.
+struct PlaceFacts {
+    name: Option<String>,
+    address: Option<String>,
+    postal_code: Option<String>,
+    commune_code: Option<String>,
+    phone: Option<String>,
+}
+
+impl PlaceFacts {
+    fn of(s: &ProfessionalSummary, place: Option<&PracticePlace>) -> Self {
+        let given = |v: &str| Some(v.to_string()).filter(|v| !v.trim().is_empty());
+        match place {
+            Some(p) => Self {
+                name: given(&p.name),
+                address: given(&p.address),
+                postal_code: given(&p.postal_code),
+                commune_code: given(&p.commune_code),
+                phone: given(&p.phone),
+            },
+            None => Self {
+                name: s.structure_name.clone(),
+                address: s.address.clone(),
+                postal_code: s.postal_code.clone(),
+                commune_code: s.commune_code.clone(),
+                phone: s.phone.clone(),
+            },
+        }
+    }
+}
+
+/// The professional at one practice place (`position` in the directory's list; `place` its facts, None: the
+/// summary's first place): a PractitionerRole with its Location contained (identifier, address line, city,
+/// postal code as the profile requires them), the practice structure's IDNST and the phone.
 pub fn practitioner_role(
     s: &ProfessionalSummary,
+    (place, position): (Option<&PracticePlace>, usize),
     cpts: &Cpts,
     base: &str,
     structure_idnst: Option<String>,
 ) -> Value {
-    let commune = s
+    let facts = PlaceFacts::of(s, place);
+    let commune = facts
         .commune_code
         .as_deref()
         .filter(|c| !c.is_empty())
         .map(crate::missions::directory::commune_name)
         .filter(|name| !name.is_empty());
-    let place_name = s
-        .structure_name
+    let place_name = facts
+        .name
         .clone()
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| "Lieu d'exercice".to_string());
     // The profile wants one address line: the street, else the structure's name.
-    let line = s
+    let line = facts
         .address
         .clone()
         .filter(|a| !a.trim().is_empty())
@@ -258,12 +323,12 @@ pub fn practitioner_role(
     if let Some(city) = commune {
         address["city"] = json!(city);
     }
-    if let Some(postal) = s.postal_code.as_deref().filter(|p| p.len() == 5) {
+    if let Some(postal) = facts.postal_code.as_deref().filter(|p| p.len() == 5) {
         address["postalCode"] = json!(postal);
     }
     let mut role = json!({
         "resourceType": "PractitionerRole",
-        "id": role_id(s.id),
+        "id": role_id(s.id, position),
         "meta": meta(ROLE_PROFILE),
         "contained": [{
             "resourceType": "Location",
@@ -272,7 +337,7 @@ pub fn practitioner_role(
             "identifier": [{
                 "type": { "coding": [{ "system": LOCATION_IDENTIFIER_TYPE, "code": "INTRN" }] },
                 "system": format!("{base}/fhir/lieux"),
-                "value": format!("{}-0", s.id),
+                "value": format!("{}-{position}", s.id),
             }],
             "name": place_name,
             "address": address,
@@ -290,20 +355,21 @@ pub fn practitioner_role(
             "value": idnst,
         } });
     }
-    if let Some(phone) = s.phone.as_deref().and_then(international_phone) {
+    if let Some(phone) = facts.phone.as_deref().and_then(international_phone) {
         role["telecom"] = json!([{ "system": "phone", "value": phone }]);
     }
     role
 }
 
-pub fn schedule(s: &ProfessionalSummary) -> Value {
+/// The professional's agenda at one practice place: its Practitioner and that place's PractitionerRole.
+pub fn schedule(s: &ProfessionalSummary, position: usize) -> Value {
     let id = s.id;
     json!({
         "resourceType": "Schedule",
-        "id": schedule_id(id),
+        "id": schedule_id(id, position),
         "meta": meta(SCHEDULE_PROFILE),
         "active": true,
-        "actor": [reference("Practitioner", &practitioner_id(s)), reference("PractitionerRole", &role_id(id))],
+        "actor": [reference("Practitioner", &practitioner_id(s)), reference("PractitionerRole", &role_id(id, position))],
     })
 }
 

@@ -419,3 +419,170 @@ async fn every_answer_of_the_sas_search_validates_against_the_guides_profiles() 
         }
     }
 }
+
+/// A professional practising at two places has one agenda at each: the slots published at the second place
+/// reference its Schedule, whose PractitionerRole's Location is that place; each agenda reads on its own, and
+/// the answer still validates.
+#[tokio::test]
+async fn a_professional_at_two_places_has_one_schedule_per_place() {
+    let package = package();
+    for app in each_backend().await {
+        let cpts = demo_cpts(&app, DEMO_CPTS_SLUG).await;
+        let caller = maillage_app::caller::Caller::command_line(cpts.id);
+        let token = maillage_app::tokens::issue(
+            app.store.as_ref(),
+            &caller,
+            "SAS",
+            maillage_app::tokens::FHIR_SCOPE,
+            None,
+        )
+        .await
+        .unwrap();
+        let professional = free_slots(&app, cpts.id, 1).await[0].professional_id;
+        let record = app
+            .store
+            .professional(cpts.id, professional)
+            .await
+            .unwrap()
+            .unwrap();
+        let summary = &record.summary;
+        let second = maillage_store::PracticePlace {
+            name: "Maison de santé du Cailar".into(),
+            siret: String::new(),
+            finess: String::new(),
+            address: "4 rue des Arènes".into(),
+            postal_code: "30740".into(),
+            commune_code: "30060".into(),
+            phone: "04 66 00 00 42".into(),
+            email: String::new(),
+        };
+        let mut places = record.places.clone();
+        places.truncate(1);
+        places.push(second.clone());
+        app.store
+            .upsert_professionals(
+                cpts.id,
+                &[maillage_store::ImportedProfessional {
+                    national_id: record.national_id.clone(),
+                    id_kind: summary.id_kind.clone(),
+                    identifier: summary.identifier.clone(),
+                    checksum_ok: true,
+                    civility: summary.civility.clone(),
+                    last_name: summary.last_name.clone(),
+                    first_name: summary.first_name.clone(),
+                    profession_code: summary.profession_code.clone(),
+                    profession_label: summary.profession_label.clone(),
+                    specialty: summary.specialty.clone(),
+                    practice_mode: summary.practice_mode.clone(),
+                    places,
+                    search_text: String::new(),
+                    content_hash: "deux-lieux".into(),
+                    general_practitioner: summary.general_practitioner,
+                }],
+                None,
+                0,
+            )
+            .await
+            .unwrap();
+        let tomorrow = maillage_domain::unscheduled_care::paris_to_utc(
+            maillage_domain::unscheduled_care::utc_to_paris(maillage_app::clock::now_ms())
+                .0
+                .plus_days(1),
+            21 * 60,
+        );
+        assert!(app
+            .state
+            .missions
+            .unscheduled_care
+            .publish_slot(
+                &caller,
+                professional,
+                tomorrow,
+                20,
+                maillage_domain::unscheduled_care::SlotKind::Sas,
+                maillage_domain::unscheduled_care::Modality::Office,
+                "maison de santé du Cailar",
+            )
+            .await
+            .unwrap());
+        let search = format!(
+            "{FHIR_SEARCH}&schedule.actor:Practitioner.identifier=urn:oid:1.2.250.1.71.4.2.1%7C{}",
+            summary.national_id()
+        );
+        let answer = bearer_get(&app, &search, Some(&token)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        let bundle: Value = serde_json::from_str(&answer.body).unwrap();
+        let problems = validate_bundle(&package, &bundle);
+        assert!(problems.is_empty(), "{problems:#?}");
+        let resources: Vec<&Value> = bundle["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["resource"])
+            .collect();
+        let first_agenda = format!("sched-{professional}");
+        let second_agenda = format!("sched-{professional}-1");
+        let schedules: Vec<&str> = resources
+            .iter()
+            .filter(|r| r["resourceType"] == "Schedule")
+            .map(|r| r["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(schedules, [first_agenda.as_str(), second_agenda.as_str()]);
+        let at_second: Vec<&&Value> = resources
+            .iter()
+            .filter(|r| {
+                r["resourceType"] == "Slot"
+                    && r["schedule"]["reference"] == format!("Schedule/{second_agenda}").as_str()
+            })
+            .collect();
+        assert_eq!(at_second.len(), 1, "the slot published at the second place");
+        assert_eq!(
+            at_second[0]["start"],
+            maillage_domain::calendar::fhir_instant(tomorrow)
+        );
+        let role = resources
+            .iter()
+            .find(|r| r["id"] == format!("role-{professional}-1").as_str())
+            .expect("the second place's PractitionerRole");
+        let location = &role["contained"][0];
+        assert_eq!(location["name"], "Maison de santé du Cailar");
+        assert_eq!(location["address"]["postalCode"], "30740");
+        assert_eq!(location["address"]["line"][0], "4 rue des Arènes");
+        assert_eq!(
+            location["identifier"][0]["value"],
+            format!("{professional}-1")
+        );
+        assert_eq!(role["telecom"][0]["value"], "+33466000042");
+        // Each agenda reads on its own; a place the professional does not have is no agenda.
+        let read = bearer_get(
+            &app,
+            &format!("/fhir/Schedule/{second_agenda}"),
+            Some(&token),
+        )
+        .await;
+        assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+        let schedule: Value = serde_json::from_str(&read.body).unwrap();
+        assert_eq!(
+            schedule["actor"][1]["reference"],
+            format!("PractitionerRole/role-{professional}-1").as_str()
+        );
+        for missing in [
+            format!("sched-{professional}-7"),
+            format!("sched-{professional}-x"),
+        ] {
+            let answer = bearer_get(&app, &format!("/fhir/Schedule/{missing}"), Some(&token)).await;
+            assert_eq!(answer.status, StatusCode::NOT_FOUND, "{missing}");
+        }
+        let slot_id = at_second[0]["id"].as_str().unwrap();
+        let slot: Value = serde_json::from_str(
+            &bearer_get(&app, &format!("/fhir/Slot/{slot_id}"), Some(&token))
+                .await
+                .body,
+        )
+        .unwrap();
+        assert_eq!(
+            slot["schedule"]["reference"],
+            format!("Schedule/{second_agenda}").as_str()
+        );
+    }
+}

@@ -9,6 +9,17 @@ async fn a_gp_publishes_a_week_the_secretary_books_once_and_a_second_booking_is_
         let cpts = demo_cpts(&app, DEMO_CPTS_SLUG).await;
         let member = app.login_as(MEMBER).await;
         let base = "/c/camargue-gardoise/soins-non-programmes";
+        // The place of the slots is offered among the GP's practice places (the SAS reads one agenda per place).
+        let page = app
+            .get(&format!("{base}/mes-creneaux"), Some(&member))
+            .await;
+        assert!(
+            page.body
+                .contains(r#"<datalist id="lieux"><option value=""#)
+                && page.body.contains(r#"list="lieux""#),
+            "{}",
+            page.body
+        );
         let bad = app
             .post_form(
                 &format!("{base}/mes-creneaux"),

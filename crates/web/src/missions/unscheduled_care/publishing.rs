@@ -38,6 +38,8 @@ pub(super) struct MySlotsPage {
     pub(super) single_kinds: Vec<Choice>,
     pub(super) single_modalities: Vec<Choice>,
     pub(super) slots: Vec<MySlot>,
+    /// The names of the linked professional's practice places, offered for the slots' place.
+    pub(super) places: Vec<String>,
     pub(super) errors: Vec<ValidationError>,
     pub(super) single_errors: Vec<ValidationError>,
     pub(super) pager: crate::views::Pager,
@@ -146,7 +148,14 @@ pub(super) async fn my_slots_page(
         Vec::new()
     };
     let mut slots = Vec::new();
+    let mut places = Vec::new();
     if let Some(professional) = own {
+        places = state
+            .missions
+            .unscheduled_care
+            .practice_place_names(caller, professional)
+            .await
+            .map_err(care_error)?;
         let now = now_ms();
         let scope = state
             .missions
@@ -212,6 +221,7 @@ pub(super) async fn my_slots_page(
         form,
         single,
         slots,
+        places,
         errors,
         single_errors,
         pager,
