@@ -294,3 +294,38 @@ test('a GP accepts on her phone the swap a colleague proposes, then proposes one
   await shot(desk, '85-echange-propose');
   assert.deepEqual(phone.problems, []);
 });
+
+test('the platform administrator registers the SAS by its certificate, then revokes it', async () => {
+  const base = session.server.base;
+  for (const viewport of [{ width: 1280, height: 900 }, { width: 390, height: 844 }]) {
+    const phone = viewport.width < 500;
+    const page = await newPage(session.browser, { viewport, isMobile: phone });
+    await login(page, base, accounts.admin);
+    await page.goto(`${base}/admin`);
+    await page.getByRole('link', { name: 'Clients SAS' }).click();
+    await page.getByRole('heading', { name: 'Clients SAS', level: 1 }).waitFor();
+    const name = phone ? 'SAS (téléphone)' : 'Plateforme numérique SAS';
+    const commonName = phone ? 'sas-mobile.sante.fr' : 'sas.sante.fr';
+    // Without the certificate's Common Name: refused, the field named and announced.
+    await page.getByLabel('Nom du client').fill(name);
+    await page.getByLabel('CPTS Camargue Gardoise (démo)').check();
+    await page.getByRole('button', { name: 'Enregistrer le client' }).click();
+    assert.match(await page.getByRole('alert').textContent(), /Common Name \(CN\)/);
+    await page.getByLabel('Common Name (CN) du certificat').fill(commonName);
+    await page.getByLabel(/Organizational Unit/).fill('PTF-SAS');
+    await page.getByRole('button', { name: 'Enregistrer le client' }).click();
+    await page.getByText(/est enregistré/).waitFor();
+    const card = () => page.getByRole('listitem').filter({ hasText: `CN=${commonName},` });
+    await card().waitFor();
+    await noSidewaysScroll(page, 'the SAS clients page');
+    await shot(page, phone ? '96-clients-sas-telephone' : '96-clients-sas');
+    // Revoking asks first, going back by default.
+    await card().getByRole('button', { name: /Révoquer/ }).click();
+    await page.getByRole('heading', { name: 'Révoquer ce client SAS ?' }).waitFor();
+    await page.getByRole('button', { name: 'Oui, révoquer le client' }).click();
+    await page.getByText('Le client SAS est révoqué.').waitFor();
+    assert.match(await card().textContent(), /Révoqué le/);
+    assert.deepEqual(page.problems, []);
+    await page.close();
+  }
+});

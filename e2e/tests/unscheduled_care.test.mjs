@@ -89,7 +89,9 @@ test('a GP publishes slots, one is booked once, a no-show is recorded', async ()
   await login(mobile, base, accounts.secretary);
   await mobile.getByRole('heading', { name: /Bonjour/ }).waitFor();
   await mobile.goto(`${base}/c/${slug}`);
-  await mobile.getByRole('link', { name: /patients? attendus? de soins non programmés/ }).first().click();
+  // The booked slot is tomorrow (Paris): that day's line (the demo may expect patients on other days too).
+  const tomorrow = new Date(Date.now() + 86400000).toLocaleDateString('sv-SE', { timeZone: 'Europe/Paris' });
+  await mobile.locator(`a[href*="jour=${tomorrow}"]`, { hasText: /patients? attendus? de soins non programmés/ }).first().click();
   await mobile.getByRole('heading', { name: /^Réservations du / }).waitFor();
   await noSidewaysScroll(mobile, 'the bookings list');
   await mobile.getByText(/Essai-Visite Anatole/).waitFor();

@@ -124,9 +124,10 @@ pub async fn authenticate(
 }
 
 /// Registers a SAS platform by its client certificate's Common Name and Organizational Unit, for the CPTS
-/// named by their slugs (the host, at the command line). Returns its id.
+/// named by their slugs (the host: `by` is the command line or the platform administrator). Returns its id.
 pub async fn register_sas_client(
     store: &dyn Store,
+    by: &crate::audit::AuditContext,
     name: &str,
     common_name: &str,
     organisational_unit: &str,
@@ -172,9 +173,9 @@ pub async fn register_sas_client(
         revoked_at: None,
     };
     let entry = crate::audit::entry(
-        &crate::audit::AuditContext::command_line(),
+        by,
         crate::audit::AuditEvent::new(
-            AuditAction::ApiTokenIssued,
+            AuditAction::SasClientRegistered,
             "sas_client",
             client.id.to_string(),
         )
@@ -188,13 +189,35 @@ pub async fn register_sas_client(
     Ok(client.id)
 }
 
-/// Revokes a SAS client (the host); false when unknown or revoked already.
-pub async fn revoke_sas_client(store: &dyn Store, id: Uuid) -> Result<bool, TokenError> {
+/// Revokes a SAS client (the host, `by`); false when unknown or revoked already.
+pub async fn revoke_sas_client(
+    store: &dyn Store,
+    by: &crate::audit::AuditContext,
+    id: Uuid,
+) -> Result<bool, TokenError> {
     let entry = crate::audit::entry(
-        &crate::audit::AuditContext::command_line(),
-        crate::audit::AuditEvent::new(AuditAction::ApiTokenRevoked, "sas_client", id.to_string()),
+        by,
+        crate::audit::AuditEvent::new(AuditAction::SasClientRevoked, "sas_client", id.to_string()),
     );
     Ok(store.revoke_sas_client(id, now_ms(), &entry).await?)
+}
+
+/// The SAS clients of the deployment (a handful), each with the CPTS it reads, by name.
+pub async fn sas_clients(
+    store: &dyn Store,
+    page: maillage_store::Page,
+) -> Result<Vec<(maillage_store::SasClient, Vec<maillage_store::Cpts>)>, StoreError> {
+    let mut listed = Vec::new();
+    for (client, ids) in store.list_sas_clients(page).await? {
+        let mut cpts = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(found) = store.find_cpts(id).await? {
+                cpts.push(found);
+            }
+        }
+        listed.push((client, cpts));
+    }
+    Ok(listed)
 }
 
 /// The live SAS client a verified certificate names, and the CPTS it reads; None when unknown or revoked.

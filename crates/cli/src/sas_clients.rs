@@ -1,5 +1,5 @@
 //! `maillage sas-client`: the host registers the SAS platforms that connect with their IGC-Santé client
-//! certificate (behind the reverse proxy that verifies it), links each to the CPTS it reads, and revokes them.
+//! certificate (verified by `maillage serve`'s TLS or the reverse proxy; the same as Administration → SAS), links each to the CPTS it reads, and revokes them.
 
 use crate::cli::SasClientCommand;
 use crate::commands::{open_store, AnyError};
@@ -12,6 +12,7 @@ pub async fn sas_client_command(
     command: SasClientCommand,
 ) -> Result<ExitCode, AnyError> {
     let store = open_store(config).await?;
+    let by = maillage_app::audit::AuditContext::command_line();
     match command {
         SasClientCommand::Add {
             name,
@@ -19,8 +20,15 @@ pub async fn sas_client_command(
             unit,
             cpts,
         } => {
-            match tokens::register_sas_client(store.as_ref(), &name, &common_name, &unit, &cpts)
-                .await
+            match tokens::register_sas_client(
+                store.as_ref(),
+                &by,
+                &name,
+                &common_name,
+                &unit,
+                &cpts,
+            )
+            .await
             {
                 Ok(id) => {
                     println!("{id}");
@@ -35,16 +43,10 @@ pub async fn sas_client_command(
             }
         }
         SasClientCommand::List => {
-            for (client, cpts) in store
-                .list_sas_clients(maillage_store::Page::first(1000))
-                .await?
+            for (client, cpts) in
+                tokens::sas_clients(store.as_ref(), maillage_store::Page::first(1000)).await?
             {
-                let mut slugs = Vec::new();
-                for id in cpts {
-                    if let Some(found) = store.find_cpts(id).await? {
-                        slugs.push(found.slug);
-                    }
-                }
+                let slugs: Vec<String> = cpts.into_iter().map(|c| c.slug).collect();
                 println!(
                     "{}\t{}\tCN={}\tOU={}\t{}\t{}",
                     client.id,
@@ -61,7 +63,7 @@ pub async fn sas_client_command(
             Ok(ExitCode::SUCCESS)
         }
         SasClientCommand::Revoke { id } => {
-            match tokens::revoke_sas_client(store.as_ref(), id).await {
+            match tokens::revoke_sas_client(store.as_ref(), &by, id).await {
                 Ok(true) => {
                     println!("SAS client {id} revoked");
                     Ok(ExitCode::SUCCESS)

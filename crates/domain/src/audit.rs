@@ -93,12 +93,14 @@ pub enum AuditAction {
     SnpSlotsExported,
     ApiTokenIssued,
     ApiTokenRevoked,
+    SasClientRegistered,
+    SasClientRevoked,
     FhirSlotsRead,
     CalendarFeedRead,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 78] = [
+    pub const ALL: [AuditAction; 80] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -175,6 +177,8 @@ impl AuditAction {
         AuditAction::SnpSlotsExported,
         AuditAction::ApiTokenIssued,
         AuditAction::ApiTokenRevoked,
+        AuditAction::SasClientRegistered,
+        AuditAction::SasClientRevoked,
         AuditAction::FhirSlotsRead,
         AuditAction::CalendarFeedRead,
     ];
@@ -257,6 +261,8 @@ impl AuditAction {
             AuditAction::SnpSlotsExported => "snp_slots_exported",
             AuditAction::ApiTokenIssued => "api_token_issued",
             AuditAction::ApiTokenRevoked => "api_token_revoked",
+            AuditAction::SasClientRegistered => "sas_client_registered",
+            AuditAction::SasClientRevoked => "sas_client_revoked",
             AuditAction::FhirSlotsRead => "fhir_slots_read",
             AuditAction::CalendarFeedRead => "calendar_feed_read",
         }
@@ -354,6 +360,8 @@ impl AuditAction {
             }
             AuditAction::ApiTokenIssued => "Jeton d'accès émis",
             AuditAction::ApiTokenRevoked => "Jeton d'accès révoqué",
+            AuditAction::SasClientRegistered => "Client SAS enregistré (certificat)",
+            AuditAction::SasClientRevoked => "Client SAS révoqué",
             AuditAction::FhirSlotsRead => "Lecture des créneaux par l'API FHIR",
             AuditAction::CalendarFeedRead => "Lecture d'un agenda iCalendar",
         }

@@ -89,6 +89,18 @@ pub fn ask(
     })
 }
 
+/// The same question on a page of the platform administration (outside any CPTS).
+pub fn ask_on_platform(
+    viewer: &Viewer,
+    active: &'static str,
+    confirmation: Confirmation,
+) -> Response {
+    render(&ConfirmPage {
+        layout: Layout::new(viewer, confirmation.question.clone(), active),
+        confirmation,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,6 +18,7 @@ mod journal;
 mod metrics;
 mod missions;
 mod pages;
+mod sas_clients;
 mod security;
 pub mod tls;
 mod views;
@@ -89,6 +90,7 @@ fn routes(state: AppState) -> access::GuardedRouter {
     let router = pages::routes(router);
     let router = account::routes(router);
     let router = journal::routes(router);
+    let router = sas_clients::routes(router);
     let router = missions::routes(router);
     let router = api::routes(router);
     let router = fhir::routes(router);

@@ -327,7 +327,26 @@ impl TestApp {
                 .unwrap()
                 .id;
             let page = maillage_store::Page::new(1, 1);
-            let record = if path.contains("/annuaire/fiche/") {
+            let record = if path.starts_with("/admin/sas/") {
+                // A SAS client of the deployment (registered once per database).
+                match maillage_app::tokens::sas_clients(self.store.as_ref(), page)
+                    .await
+                    .unwrap()
+                    .first()
+                {
+                    Some((client, _)) => client.id,
+                    None => maillage_app::tokens::register_sas_client(
+                        self.store.as_ref(),
+                        &maillage_app::audit::AuditContext::command_line(),
+                        "Essai",
+                        "sas.essai",
+                        "PTF-SAS",
+                        &[cpts.to_string()],
+                    )
+                    .await
+                    .unwrap(),
+                }
+            } else if path.contains("/annuaire/fiche/") {
                 self.store
                     .search_professionals(id, &Default::default(), page)
                     .await

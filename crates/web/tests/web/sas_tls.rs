@@ -64,6 +64,7 @@ async fn the_sas_connects_with_its_certificate_and_reads_every_cpts_it_is_linked
         let intruder = certificate(&ca, "intrus.example", "PTF-SAS");
         let client = maillage_app::tokens::register_sas_client(
             app.store.as_ref(),
+            &maillage_app::audit::AuditContext::command_line(),
             "Plateforme numérique SAS",
             "sas.sante.fr",
             "PTF-SAS",
@@ -75,6 +76,7 @@ async fn the_sas_connects_with_its_certificate_and_reads_every_cpts_it_is_linked
         for (cn, cpts) in [("sas.sante.fr", DEMO_CPTS_SLUG), ("autre.sas", "inconnue")] {
             let again = maillage_app::tokens::register_sas_client(
                 app.store.as_ref(),
+                &maillage_app::audit::AuditContext::command_line(),
                 "Doublon",
                 cn,
                 "PTF-SAS",
@@ -295,11 +297,13 @@ async fn the_sas_connects_with_its_certificate_and_reads_every_cpts_it_is_linked
         }
 
         // Revoked: refused at once.
-        assert!(
-            maillage_app::tokens::revoke_sas_client(app.store.as_ref(), client)
-                .await
-                .unwrap()
-        );
+        assert!(maillage_app::tokens::revoke_sas_client(
+            app.store.as_ref(),
+            &maillage_app::audit::AuditContext::command_line(),
+            client,
+        )
+        .await
+        .unwrap());
         assert_eq!(
             through_proxy(&app, &path, Some(&sas), "127.0.0.1")
                 .await
@@ -396,6 +400,7 @@ async fn maillage_terminates_tls_itself_and_lets_the_sas_in_by_its_certificate()
         let elsewhere = keyed(&authority(), Vec::new(), "sas.sante.fr", "PTF-SAS");
         let client = maillage_app::tokens::register_sas_client(
             app.store.as_ref(),
+            &maillage_app::audit::AuditContext::command_line(),
             "Plateforme numérique SAS",
             "sas.sante.fr",
             "PTF-SAS",
@@ -473,13 +478,141 @@ async fn maillage_terminates_tls_itself_and_lets_the_sas_in_by_its_certificate()
         .unwrap();
         assert_eq!(page.status, 200);
         // Revoked: refused at once.
-        assert!(
-            maillage_app::tokens::revoke_sas_client(app.store.as_ref(), client)
-                .await
-                .unwrap()
-        );
+        assert!(maillage_app::tokens::revoke_sas_client(
+            app.store.as_ref(),
+            &maillage_app::audit::AuditContext::command_line(),
+            client,
+        )
+        .await
+        .unwrap());
         assert_eq!(get(client_tls(&igc, Some(&sas))).await.unwrap().status, 401);
         let _ = stop.send(());
         serving.await.unwrap().unwrap();
+    }
+}
+
+/// Administration → SAS: the platform administrator registers a SAS client (a missing Common Name or CPTS is
+/// refused, naming the field, nothing written), sees it, and revokes it after a confirmation; the changes are in
+/// the platform's audit trail, and the client's certificate opens the slots only while it is live.
+#[tokio::test]
+async fn the_platform_administrator_registers_and_revokes_a_sas_client_from_a_page() {
+    for app in each_backend().await {
+        let app = app.reconfigured(|config| {
+            config.server.trusted_proxies = vec!["127.0.0.1".into()];
+            config.server.client_certificate_header = HEADER.into();
+        });
+        let admin = app.login_as(ADMIN).await;
+        let page = app.get("/admin/sas", Some(&admin)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("Aucun client SAS n'est enregistré"));
+        assert!(page
+            .body
+            .contains(r#"<label for="common_name">Common Name (CN) du certificat</label>"#));
+        // The coordination does not reach it.
+        let coordinator = app.login_as(COORDINATOR).await;
+        assert_ne!(
+            app.get("/admin/sas", Some(&coordinator)).await.status,
+            StatusCode::OK
+        );
+
+        let register = |fields: Vec<(&'static str, &'static str)>| {
+            let mut form = vec![
+                ("csrf", admin.csrf.as_str()),
+                ("name", "Plateforme numérique SAS"),
+            ];
+            form.extend(fields);
+            let app = &app;
+            let cookie = admin.cookie.clone();
+            async move { app.post_form("/admin/sas", Some(&cookie), &form).await }
+        };
+        let refused = register(vec![("unit", "PTF-SAS"), ("cpts", DEMO_CPTS_SLUG)]).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            refused.body.contains("Common Name (CN) : "),
+            "{}",
+            refused.body
+        );
+        let refused = register(vec![("common_name", "sas.sante.fr")]).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.body.contains("CPTS : au moins une CPTS"));
+        assert!(
+            maillage_app::tokens::sas_clients(app.store.as_ref(), Page::first(10))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        let done = register(vec![
+            ("common_name", "sas.sante.fr"),
+            ("unit", "PTF-SAS"),
+            ("cpts", DEMO_CPTS_SLUG),
+            ("cpts", OTHER_DEMO_CPTS_SLUG),
+        ])
+        .await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+        assert!(done.body.contains("CN=sas.sante.fr, OU=PTF-SAS"));
+        assert!(done.body.contains("est enregistré"));
+        let listed = maillage_app::tokens::sas_clients(app.store.as_ref(), Page::first(10))
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].1.len(), 2, "both CPTS");
+        let client = listed[0].0.id;
+        let platform = audit_actions(&app, maillage_store::AuditScope::Platform).await;
+        assert!(platform.contains(&"sas_client_registered".to_string()));
+
+        let ca = authority();
+        let sas = certificate(&ca, "sas.sante.fr", "PTF-SAS");
+        let path = sas_search(&app, DEMO_CPTS_SLUG).await;
+        assert_eq!(
+            through_proxy(&app, &path, Some(&sas), "127.0.0.1")
+                .await
+                .status,
+            StatusCode::OK
+        );
+
+        // Revoking asks first; only the confirmed post revokes.
+        let revoke = format!("/admin/sas/{client}/revoquer");
+        let asked = app
+            .post_form(
+                &revoke,
+                Some(&admin.cookie),
+                &[("csrf", admin.csrf.as_str())],
+            )
+            .await;
+        assert_eq!(asked.status, StatusCode::OK);
+        assert!(asked.body.contains("Révoquer ce client SAS ?"));
+        assert_eq!(
+            through_proxy(&app, &path, Some(&sas), "127.0.0.1")
+                .await
+                .status,
+            StatusCode::OK
+        );
+        let revoked = app
+            .post_form(
+                &revoke,
+                Some(&admin.cookie),
+                &[("csrf", admin.csrf.as_str()), ("confirmation", "oui")],
+            )
+            .await;
+        assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
+        assert!(revoked.body.contains("Révoqué le"));
+        assert_eq!(
+            through_proxy(&app, &path, Some(&sas), "127.0.0.1")
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+        let platform = audit_actions(&app, maillage_store::AuditScope::Platform).await;
+        assert!(platform.contains(&"sas_client_revoked".to_string()));
+        // Again: nothing to revoke.
+        let again = app
+            .post_form(
+                &revoke,
+                Some(&admin.cookie),
+                &[("csrf", admin.csrf.as_str()), ("confirmation", "oui")],
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
     }
 }
