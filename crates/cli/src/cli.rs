@@ -87,6 +87,12 @@ pub enum Command {
     /// SAS platforms let in by their IGC-Santé client certificate (mutual TLS), for one or several CPTS.
     #[command(subcommand, name = "sas-client")]
     SasClient(SasClientCommand),
+    /// Care pathway templates: their steps' windows, their JSON files (docs/parcours.md).
+    #[command(subcommand)]
+    Pathway(crate::pathways::PathwayCommand),
+    /// Screening instruments of the pathways: list and score (docs/parcours.md).
+    #[command(subcommand)]
+    Instrument(crate::pathways::InstrumentCommand),
 }
 
 #[derive(Debug, Subcommand)]

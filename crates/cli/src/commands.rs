@@ -139,6 +139,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AnyError> {
         Command::Keys(KeysCommand::Rotate) => crate::security::rotate_keys(&config).await,
         Command::Territory(command) => Ok(territory(&config, command)),
         Command::Match { input, json } => Ok(run_match(&input, json)),
+        Command::Pathway(command) => Ok(crate::pathways::pathway_command(command)),
+        Command::Instrument(command) => Ok(crate::pathways::instrument_command(command)),
         Command::Import(ImportCommand::Directory { cpts, file }) => {
             import_file(&config, ImportKind::Directory, &cpts, &file).await
         }

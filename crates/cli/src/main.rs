@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod pathways;
 mod sas_clients;
 mod security;
 

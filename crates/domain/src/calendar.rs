@@ -98,6 +98,19 @@ impl Day {
         Day::from_days_since_epoch(self.days_since_epoch() + days)
     }
 
+    /// The same day `months` calendar months later (or earlier), kept in its month: 31/01 + 1 month is the last
+    /// day of February.
+    pub fn plus_months(self, months: i64) -> Day {
+        let index = i64::from(self.year) * 12 + i64::from(self.month) - 1 + months;
+        let year = i32::try_from(index.div_euclid(12)).unwrap_or(self.year);
+        let month = u32::try_from(index.rem_euclid(12) + 1).unwrap_or(1);
+        Day {
+            year,
+            month,
+            day: self.day.min(days_in_month(year, month)),
+        }
+    }
+
     /// 1 for Monday … 7 for Sunday (ISO 8601).
     pub fn weekday(self) -> u32 {
         // 1970-01-01 was a Thursday.

@@ -15,6 +15,7 @@ pub mod identifiers;
 pub mod indicators;
 pub mod matching;
 pub mod missions;
+pub mod pathways;
 pub mod professional;
 pub mod sas;
 pub mod sensitive;

@@ -11,6 +11,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+mod pathways;
 mod security;
 
 /// Keys for the commands that need them (fixed for the whole test run).
