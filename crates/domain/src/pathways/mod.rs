@@ -6,6 +6,8 @@
 
 pub mod builtin;
 pub mod instruments;
+pub mod steps;
+pub mod waiting;
 
 use crate::calendar::Day;
 use crate::codes::coded_enum;
