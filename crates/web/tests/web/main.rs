@@ -575,9 +575,8 @@ async fn audit_actions(app: &TestApp, scope: maillage_store::AuditScope) -> Vec<
         .collect()
 }
 
-/// Sends the queued e-mails to the outbox, as a worker would, and returns the newest body (opened, links in
-/// full: the recipient's view of it).
-async fn deliver_mail(app: &TestApp) -> String {
+/// A worker of the test: e-mails to the outbox, and the missions' jobs as configured (SMS, the SAS).
+fn job_runner(app: &TestApp) -> maillage_app::jobs::JobRunner {
     let keyring = app.state.accounts.keyring().clone();
     let mut runner =
         maillage_app::jobs::JobRunner::new(app.store.clone(), keyring.clone(), Default::default());
@@ -586,9 +585,45 @@ async fn deliver_mail(app: &TestApp) -> String {
         Arc::new(maillage_app::mail::EmailJob {
             mailer: Arc::new(maillage_app::mail::Mailer::Outbox),
             store: app.store.clone(),
-            keyring: keyring.clone(),
+            keyring,
         }),
     );
+    for (kind, handler) in app.state.missions.job_handlers(&app.state.config) {
+        runner.register(kind, handler);
+    }
+    runner
+}
+
+/// The directory's record of a professional again, as an import would bring it, with these places.
+fn reimported(
+    summary: &maillage_store::ProfessionalSummary,
+    national_id: String,
+    places: Vec<maillage_store::PracticePlace>,
+) -> maillage_store::ImportedProfessional {
+    maillage_store::ImportedProfessional {
+        national_id,
+        id_kind: summary.id_kind.clone(),
+        identifier: summary.identifier.clone(),
+        checksum_ok: true,
+        civility: summary.civility.clone(),
+        last_name: summary.last_name.clone(),
+        first_name: summary.first_name.clone(),
+        profession_code: summary.profession_code.clone(),
+        profession_label: summary.profession_label.clone(),
+        specialty: summary.specialty.clone(),
+        practice_mode: summary.practice_mode.clone(),
+        places,
+        search_text: String::new(),
+        content_hash: format!("essai-{}", uuid::Uuid::new_v4()),
+        general_practitioner: summary.general_practitioner,
+    }
+}
+
+/// Sends the queued e-mails to the outbox, as a worker would, and returns the newest body (opened, links in
+/// full: the recipient's view of it).
+async fn deliver_mail(app: &TestApp) -> String {
+    let keyring = app.state.accounts.keyring().clone();
+    let runner = job_runner(app);
     while runner.run_once(0).await.unwrap() {}
     maillage_app::mail::read_outbox(app.store.as_ref(), &keyring, Page::first(1), true)
         .await

@@ -6,16 +6,17 @@
 //! validated against the guide's profile.
 
 use super::sas_profiles::{package, validate};
+use super::sas_tls::{authority, keyed};
 use super::*;
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use serde_json::Value;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Mutex;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PROFILE: &str = "http://sas.fr/fhir/StructureDefinition/FrAppointmentSAS";
-/// A fictitious regulating doctor's RPPS (Luhn-valid).
+/// A fictitious regulating doctor's RPPS (Luhn-valid), and an operator's identifier given by the SAS.
 const REGULATOR_RPPS: &str = "10100050078";
+const SAS_OPERATOR: &str = "b6e39355-8a61-4556-b340-36f7b95fec6a";
 
 struct Received {
     method: String,
@@ -31,29 +32,6 @@ struct SasPlatform {
     answer: Arc<AtomicU16>,
     /// PEM files: the CA (the server's roots for Maillage), Maillage's client certificate and key.
     files: tempfile::TempDir,
-}
-
-fn authority() -> (rcgen::Certificate, KeyPair) {
-    let key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "IGC-Santé de test");
-    (params.self_signed(&key).unwrap(), key)
-}
-
-fn signed(
-    ca: &(rcgen::Certificate, KeyPair),
-    names: Vec<String>,
-    common_name: &str,
-) -> (rcgen::Certificate, KeyPair) {
-    let key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(names).unwrap();
-    params
-        .distinguished_name
-        .push(DnType::CommonName, common_name);
-    (params.signed_by(&key, &ca.0, &ca.1).unwrap(), key)
 }
 
 /// Reads one HTTP/1.1 request (headers, then `Content-Length` bytes).
@@ -93,8 +71,8 @@ async fn read_request<S: tokio::io::AsyncRead + Unpin>(stream: &mut S) -> Option
 impl SasPlatform {
     async fn start() -> Self {
         let ca = authority();
-        let (server, server_key) = signed(&ca, vec!["localhost".into()], "sas.test");
-        let (client, client_key) = signed(&ca, Vec::new(), "maillage.test");
+        let (server, server_key) = keyed(&ca, vec!["localhost".into()], "sas.test", "PTF-SAS");
+        let (client, client_key) = keyed(&ca, Vec::new(), "maillage.test", "Maillage");
         let files = tempfile::tempdir().unwrap();
         std::fs::write(files.path().join("ca.pem"), ca.0.pem()).unwrap();
         std::fs::write(files.path().join("client.pem"), client.pem()).unwrap();
@@ -188,20 +166,7 @@ impl SasPlatform {
 
 /// Runs every due job, as a worker would (e-mails to the outbox, Appointments to the SAS).
 async fn run_jobs(app: &TestApp) {
-    let keyring = app.state.accounts.keyring().clone();
-    let mut runner =
-        maillage_app::jobs::JobRunner::new(app.store.clone(), keyring.clone(), Default::default());
-    runner.register(
-        maillage_app::mail::EMAIL_JOB,
-        Arc::new(maillage_app::mail::EmailJob {
-            mailer: Arc::new(maillage_app::mail::Mailer::Outbox),
-            store: app.store.clone(),
-            keyring,
-        }),
-    );
-    for (kind, handler) in app.state.missions.job_handlers(&app.state.config) {
-        runner.register(kind, handler);
-    }
+    let runner = job_runner(app);
     while runner.run_once(0).await.unwrap() {}
 }
 
@@ -266,7 +231,13 @@ async fn hold_from_sas(app: &TestApp, session: &Session) -> String {
     held.headers[header::LOCATION].to_str().unwrap().to_string()
 }
 
-async fn confirm(app: &TestApp, session: &Session, page: &str, operator: &str) -> Answer {
+async fn confirm(
+    app: &TestApp,
+    session: &Session,
+    page: &str,
+    origin: &str,
+    operator: &str,
+) -> Answer {
     app.post_form(
         &format!("{page}/confirmer"),
         Some(&session.cookie),
@@ -276,12 +247,20 @@ async fn confirm(app: &TestApp, session: &Session, page: &str, operator: &str) -
             ("given_names", "Léa"),
             ("birth_date", "03/04/1990"),
             ("phone", "06 00 00 99 31"),
-            ("origin", "sas"),
+            ("origin", origin),
             ("reason", "fievre"),
             ("sas_operator", operator),
         ],
     )
     .await
+}
+
+/// Holds a slot from the SAS's redirect and confirms it, the regulator being `operator`: the booking's page.
+async fn booked_from_sas(app: &TestApp, session: &Session, operator: &str) -> String {
+    let page = hold_from_sas(app, session).await;
+    let done = confirm(app, session, &page, "sas", operator).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    page
 }
 
 #[tokio::test]
@@ -298,7 +277,7 @@ async fn a_booking_from_the_sas_goes_back_to_it_as_an_appointment_then_its_cance
             .contains(r#"<label for="sas_operator">Identifiant SAS du régulateur</label>"#));
         // Without the regulator, or with a wrong one: refused, the field named, nothing confirmed.
         for wrong in ["", "12345"] {
-            let refused = confirm(&app, &secretary, &page, wrong).await;
+            let refused = confirm(&app, &secretary, &page, "sas", wrong).await;
             assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{wrong}");
             refused.names_fields(&["Identifiant SAS du régulateur"]);
         }
@@ -307,7 +286,7 @@ async fn a_booking_from_the_sas_goes_back_to_it_as_an_appointment_then_its_cance
             platform.received().is_empty(),
             "nothing sent before the booking is confirmed"
         );
-        let done = confirm(&app, &secretary, &page, REGULATOR_RPPS).await;
+        let done = confirm(&app, &secretary, &page, "sas", REGULATOR_RPPS).await;
         assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
         // A raw read: the queued Appointment is sealed in the database, as every job's payload.
         let url = &app._database.url;
@@ -420,9 +399,7 @@ async fn a_booking_from_the_sas_goes_back_to_it_as_an_appointment_then_its_cance
             problems_of(updated)
         );
         // Another one, not honoured: created, then updated as `noshow`.
-        let page = hold_from_sas(&app, &secretary).await;
-        let done = confirm(&app, &secretary, &page, REGULATOR_RPPS).await;
-        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        let page = booked_from_sas(&app, &secretary, REGULATOR_RPPS).await;
         let recorded = app
             .post_form(
                 &format!("{page}/issue"),
@@ -449,15 +426,7 @@ async fn a_refusal_or_a_missing_certificate_shows_on_the_booking_and_nothing_els
         let app = app.reconfigured(|config| platform.configure(config, false));
         platform.received.lock().unwrap().clear();
         let secretary = app.login_as(SECRETARY).await;
-        let page = hold_from_sas(&app, &secretary).await;
-        let done = confirm(
-            &app,
-            &secretary,
-            &page,
-            "b6e39355-8a61-4556-b340-36f7b95fec6a",
-        )
-        .await;
-        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        let page = booked_from_sas(&app, &secretary, SAS_OPERATOR).await;
         run_jobs(&app).await;
         assert!(
             platform.received().is_empty(),
@@ -473,15 +442,7 @@ async fn a_refusal_or_a_missing_certificate_shows_on_the_booking_and_nothing_els
         let app = app.reconfigured(|config| platform.configure(config, true));
         platform.answer.store(422, Ordering::SeqCst);
         let secretary = app.login_as(SECRETARY).await;
-        let page = hold_from_sas(&app, &secretary).await;
-        let done = confirm(
-            &app,
-            &secretary,
-            &page,
-            "b6e39355-8a61-4556-b340-36f7b95fec6a",
-        )
-        .await;
-        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        let page = booked_from_sas(&app, &secretary, SAS_OPERATOR).await;
         run_jobs(&app).await;
         let received = platform.received();
         assert_eq!(received.len(), 1);
@@ -511,21 +472,7 @@ async fn a_refusal_or_a_missing_certificate_shows_on_the_booking_and_nothing_els
                 .to_string(),
         )
         .await;
-        let confirmed = app
-            .post_form(
-                &format!("{other}/confirmer"),
-                Some(&secretary.cookie),
-                &[
-                    ("csrf", secretary.csrf.as_str()),
-                    ("family_name", "EXEMPLE-CPTS"),
-                    ("given_names", "Paul"),
-                    ("birth_date", "03/04/1990"),
-                    ("phone", "0600009932"),
-                    ("origin", "secretariat"),
-                    ("reason", "fievre"),
-                ],
-            )
-            .await;
+        let confirmed = confirm(&app, &secretary, &other, "secretariat", "").await;
         assert_eq!(
             confirmed.status,
             StatusCode::SEE_OTHER,

@@ -462,23 +462,7 @@ async fn a_professional_at_two_places_has_one_schedule_per_place() {
         app.store
             .upsert_professionals(
                 cpts.id,
-                &[maillage_store::ImportedProfessional {
-                    national_id: record.national_id.clone(),
-                    id_kind: summary.id_kind.clone(),
-                    identifier: summary.identifier.clone(),
-                    checksum_ok: true,
-                    civility: summary.civility.clone(),
-                    last_name: summary.last_name.clone(),
-                    first_name: summary.first_name.clone(),
-                    profession_code: summary.profession_code.clone(),
-                    profession_label: summary.profession_label.clone(),
-                    specialty: summary.specialty.clone(),
-                    practice_mode: summary.practice_mode.clone(),
-                    places,
-                    search_text: String::new(),
-                    content_hash: "deux-lieux".into(),
-                    general_practitioner: summary.general_practitioner,
-                }],
+                &[reimported(summary, record.national_id.clone(), places)],
                 None,
                 0,
             )

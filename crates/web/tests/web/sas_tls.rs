@@ -23,7 +23,7 @@ fn certificate(ca: &(rcgen::Certificate, KeyPair), common_name: &str, unit: &str
     params.signed_by(&key, &ca.0, &ca.1).unwrap().pem()
 }
 
-fn authority() -> (rcgen::Certificate, KeyPair) {
+pub(super) fn authority() -> (rcgen::Certificate, KeyPair) {
     let key = KeyPair::generate().unwrap();
     let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -197,32 +197,17 @@ async fn the_sas_connects_with_its_certificate_and_reads_every_cpts_it_is_linked
         app.store
             .upsert_professionals(
                 vidourle.id,
-                &[maillage_store::ImportedProfessional {
-                    national_id: format!("8{rpps}"),
-                    id_kind: summary.id_kind.clone(),
-                    identifier: rpps.clone(),
-                    checksum_ok: true,
-                    civility: summary.civility.clone(),
-                    last_name: summary.last_name.clone(),
-                    first_name: summary.first_name.clone(),
-                    profession_code: summary.profession_code.clone(),
-                    profession_label: summary.profession_label.clone(),
-                    specialty: String::new(),
-                    practice_mode: "L".into(),
-                    places: vec![maillage_store::PracticePlace {
+                &[reimported(
+                    &summary,
+                    format!("8{rpps}"),
+                    vec![maillage_store::PracticePlace {
                         name: "Cabinet de Sommières".into(),
-                        siret: String::new(),
-                        finess: String::new(),
                         address: "1 place du Marché".into(),
                         postal_code: "30250".into(),
                         commune_code: "30321".into(),
-                        phone: String::new(),
-                        email: String::new(),
+                        ..Default::default()
                     }],
-                    search_text: String::new(),
-                    content_hash: "deux-cpts".into(),
-                    general_practitioner: true,
-                }],
+                )],
                 None,
                 0,
             )
@@ -314,7 +299,7 @@ async fn the_sas_connects_with_its_certificate_and_reads_every_cpts_it_is_linked
 }
 
 /// A certificate signed by `ca` for `names` (DNS), with its key.
-fn keyed(
+pub(super) fn keyed(
     ca: &(rcgen::Certificate, KeyPair),
     names: Vec<String>,
     common_name: &str,
