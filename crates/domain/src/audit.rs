@@ -95,12 +95,13 @@ pub enum AuditAction {
     ApiTokenRevoked,
     SasClientRegistered,
     SasClientRevoked,
+    PathwayTemplateSaved,
     FhirSlotsRead,
     CalendarFeedRead,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 80] = [
+    pub const ALL: [AuditAction; 81] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -179,6 +180,7 @@ impl AuditAction {
         AuditAction::ApiTokenRevoked,
         AuditAction::SasClientRegistered,
         AuditAction::SasClientRevoked,
+        AuditAction::PathwayTemplateSaved,
         AuditAction::FhirSlotsRead,
         AuditAction::CalendarFeedRead,
     ];
@@ -263,6 +265,7 @@ impl AuditAction {
             AuditAction::ApiTokenRevoked => "api_token_revoked",
             AuditAction::SasClientRegistered => "sas_client_registered",
             AuditAction::SasClientRevoked => "sas_client_revoked",
+            AuditAction::PathwayTemplateSaved => "pathway_template_saved",
             AuditAction::FhirSlotsRead => "fhir_slots_read",
             AuditAction::CalendarFeedRead => "calendar_feed_read",
         }
@@ -362,6 +365,7 @@ impl AuditAction {
             AuditAction::ApiTokenRevoked => "Jeton d'accès révoqué",
             AuditAction::SasClientRegistered => "Client SAS enregistré (certificat)",
             AuditAction::SasClientRevoked => "Client SAS révoqué",
+            AuditAction::PathwayTemplateSaved => "Modèle de parcours enregistré (nouvelle version)",
             AuditAction::FhirSlotsRead => "Lecture des créneaux par l'API FHIR",
             AuditAction::CalendarFeedRead => "Lecture d'un agenda iCalendar",
         }

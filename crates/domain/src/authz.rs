@@ -79,10 +79,14 @@ pub enum Permission {
     BookSlots,
     /// See the unscheduled-care indicators and export the slots (no patient data in either).
     ViewSlotIndicators,
+    /// Read the CPTS's care pathway templates (no patient data).
+    ViewPathways,
+    /// Copy, adapt, import and export the CPTS's care pathway templates.
+    ManagePathwayTemplates,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 14] = [
         Permission::ViewDashboard,
         Permission::ManageCpts,
         Permission::ViewMemberDirectory,
@@ -95,6 +99,8 @@ impl Permission {
         Permission::PublishSlots,
         Permission::BookSlots,
         Permission::ViewSlotIndicators,
+        Permission::ViewPathways,
+        Permission::ManagePathwayTemplates,
     ];
 }
 
@@ -112,10 +118,16 @@ pub fn allows(role: Role, permission: Permission) -> bool {
                 | SubmitReferral
                 | BookSlots
                 | ViewSlotIndicators
+                | ViewPathways
         ),
         Role::Member => matches!(
             permission,
-            ViewDashboard | ViewMemberDirectory | DeclareCapacity | PublishSlots | BookSlots
+            ViewDashboard
+                | ViewMemberDirectory
+                | DeclareCapacity
+                | PublishSlots
+                | BookSlots
+                | ViewPathways
         ),
         Role::Partner => matches!(permission, ViewDashboard | SubmitReferral),
     }

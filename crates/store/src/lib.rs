@@ -11,6 +11,7 @@ mod doctor_search;
 mod error;
 mod invitations;
 mod models;
+mod pathways;
 mod patients;
 mod postgres;
 mod rate_limits;
@@ -44,6 +45,7 @@ pub use doctor_search::{
 pub use error::{decode, StoreError};
 pub use invitations::{Invitation, InvitationStore};
 pub use models::*;
+pub use pathways::{PathwayTemplateStore, PathwayTemplateVersion};
 pub use patients::PatientStore;
 pub use rate_limits::{RateCount, RateLimitStore};
 pub use retention::RetentionStore;
@@ -127,6 +129,7 @@ pub trait Store:
     + SnpReportStore
     + TokenStore
     + InvitationStore
+    + PathwayTemplateStore
     + DeliveryStore
     + RateLimitStore
     + RetentionStore
