@@ -36,7 +36,7 @@ test('a wrong password is refused with a clear message, the right one opens the 
   }
   await shot(page, '03-tableau-de-bord-coordination');
 
-  await nav.getByRole('link', { name: /Parcours de soins/ }).click();
+  await nav.getByRole('link', { name: /Crise sanitaire/ }).click();
   await page.getByText('Ce module de Maillage est en préparation').waitFor();
   await nav.getByRole('link', { name: 'Membres et rôles' }).click();
   await page.getByRole('cell', { name: 'secretariat@camargue.test' }).waitFor();

@@ -505,6 +505,19 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         .report("GET /healthz (one database ping)");
 
     let now = maillage_app::clock::now_ms();
+    // The SAS searches over three weekdays whatever day the bench runs (slots are published on weekdays only):
+    // from 8:00 on the next Monday, Tuesday or Wednesday, so that runs on different days compare.
+    let search_from = {
+        let mut day = maillage_domain::calendar::utc_to_paris(now).0.plus_days(1);
+        while day.weekday() > 3 {
+            day = day.plus_days(1);
+        }
+        maillage_domain::calendar::paris_to_utc(day, 8 * 60)
+    };
+    println!(
+        "SAS searches from {}",
+        maillage_domain::calendar::paris_date_time(search_from)
+    );
     let window = |from: i64, hours: i64| {
         let enc = |ms: i64| maillage_domain::calendar::paris_date_time(ms).replace('+', "%2B");
         format!(
@@ -521,7 +534,10 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let sas_search = |count: usize, hours: i64, extra: &'static str| {
         let auth = auth.clone();
         let ids = ids.clone();
-        let fhir_base = format!("{base}/fhir/Slot?{includes}&{}{extra}", window(now, hours));
+        let fhir_base = format!(
+            "{base}/fhir/Slot?{includes}&{}{extra}",
+            window(search_from, hours)
+        );
         Arc::new(move |i: usize| {
             let list: Vec<String> = (0..count)
                 .map(|k| {

@@ -33,6 +33,7 @@ pub struct Missions {
     pub directory: crate::directory::pages::Directory,
     pub doctor_search: crate::doctor_search::DoctorSearch,
     pub unscheduled_care: crate::unscheduled_care::UnscheduledCare,
+    pub pathways: crate::pathways::PathwayTemplates,
 }
 
 impl Missions {
@@ -44,6 +45,7 @@ impl Missions {
                 keyring.clone(),
                 config,
             ),
+            pathways: crate::pathways::PathwayTemplates::new(store.clone()),
             unscheduled_care: crate::unscheduled_care::UnscheduledCare::new(
                 store,
                 keyring,

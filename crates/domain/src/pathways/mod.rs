@@ -90,6 +90,70 @@ impl Offset {
         day.plus_months(self.months).plus_days(self.days)
     }
 
+    /// Reads what a coordinator types: "J8", "8", "8 j", "8 jours", "2 mois", "1 mois et 15 jours" (0 to 24
+    /// months, 0 to 730 days).
+    pub fn parse(field: &'static str, text: &str) -> Result<Offset, ValidationError> {
+        let folded = crate::text::fold(text);
+        let wrong = || {
+            ValidationError::new(
+                field,
+                format!(
+                    "« {} » : un délai comme J8, 15 jours ou 2 mois est attendu",
+                    crate::identifiers::shorten(text)
+                ),
+            )
+        };
+        // Folding drops signs: a negative delay is refused before.
+        if folded.is_empty() || text.contains('-') {
+            return Err(wrong());
+        }
+        let mut offset = Offset::default();
+        // Tokens: numbers followed by a unit (j, jour(s), mois); a bare number or "jN" is days.
+        let compact = folded.replace(" et ", " ");
+        let tokens: Vec<&str> = compact.split(' ').filter(|t| !t.is_empty()).collect();
+        let mut index = 0;
+        while index < tokens.len() {
+            let token = tokens[index];
+            let (number, unit_in_token) = match token.strip_prefix('j') {
+                Some(rest) if !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()) => {
+                    (rest, Some("j"))
+                }
+                _ => {
+                    let digits: String = token.chars().take_while(|c| c.is_ascii_digit()).collect();
+                    let rest = &token[digits.len()..];
+                    if digits.is_empty() {
+                        return Err(wrong());
+                    }
+                    (&token[..digits.len()], (!rest.is_empty()).then_some(rest))
+                }
+            };
+            let value: i64 = number.parse().map_err(|_| wrong())?;
+            let unit = match unit_in_token {
+                Some(unit) => unit,
+                None => match tokens.get(index + 1) {
+                    Some(next) if matches!(*next, "j" | "jour" | "jours" | "mois") => {
+                        index += 1;
+                        next
+                    }
+                    _ => "j",
+                },
+            };
+            match unit {
+                "j" | "jour" | "jours" => offset.days += value,
+                "mois" => offset.months += value,
+                _ => return Err(wrong()),
+            }
+            index += 1;
+        }
+        if offset.months > 24 || offset.days > 730 {
+            return Err(ValidationError::new(
+                field,
+                "au plus 24 mois ou 730 jours après le point de départ",
+            ));
+        }
+        Ok(offset)
+    }
+
     /// "J8", "2 mois", "1 mois et 15 jours", "J0".
     pub fn french(self) -> String {
         match (self.months, self.days) {

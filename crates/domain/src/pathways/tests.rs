@@ -226,3 +226,34 @@ fn offsets_read_as_french() {
         Day::new(2028, 2, 29).unwrap()
     );
 }
+
+#[test]
+fn offsets_are_read_as_coordinators_type_them() {
+    for (text, expected) in [
+        ("J8", Offset::days(8)),
+        ("8", Offset::days(8)),
+        ("8 j", Offset::days(8)),
+        ("15 jours", Offset::days(15)),
+        ("2 mois", Offset::months(2)),
+        ("2mois", Offset::months(2)),
+        (
+            "1 mois et 15 jours",
+            Offset {
+                months: 1,
+                days: 15,
+            },
+        ),
+        (" j0 ", Offset::days(0)),
+    ] {
+        assert_eq!(Offset::parse("Délai", text), Ok(expected), "{text}");
+        assert_eq!(
+            Offset::parse("Délai", &expected.french()),
+            Ok(expected),
+            "{text}"
+        );
+    }
+    for wrong in ["", "deux mois", "8 semaines", "-3", "J", "25 mois", "1000"] {
+        let error = Offset::parse("Délai", wrong).unwrap_err();
+        assert_eq!(error.field, "Délai", "{wrong}");
+    }
+}

@@ -5,6 +5,7 @@ pub mod diagnostic;
 pub mod directory;
 pub mod doctor_search;
 pub mod imports;
+pub mod pathways;
 pub mod public;
 pub mod registry;
 pub mod snp_reports;

@@ -18,7 +18,7 @@ pub struct MissionPages {
     pub routes: &'static [fn(GuardedRouter) -> GuardedRouter],
 }
 
-pub const DELIVERED: [MissionPages; 3] = [
+pub const DELIVERED: [MissionPages; 4] = [
     MissionPages {
         slug: "territoire",
         menu: Permission::ViewDashboard,
@@ -44,6 +44,11 @@ pub const DELIVERED: [MissionPages; 3] = [
             super::snp_rota::routes,
             super::snp_reports::routes,
         ],
+    },
+    MissionPages {
+        slug: "parcours",
+        menu: Permission::ViewPathways,
+        routes: &[super::pathways::routes],
     },
 ];
 
@@ -101,7 +106,16 @@ mod tests {
     #[test]
     fn the_menu_follows_the_catalogue_and_marks_what_is_to_come() {
         let menu = menu(Role::Partner);
-        assert_eq!(menu.len(), MISSIONS.len());
+        // Every mission of the catalogue, but the delivered ones the role may not open (a partner has no
+        // pathways).
+        let expected: Vec<&str> = MISSIONS
+            .iter()
+            .filter(|m| delivered(m.slug).is_none_or(|pages| allows(Role::Partner, pages.menu)))
+            .map(|m| m.slug)
+            .collect();
+        let shown: Vec<&str> = menu.iter().map(|entry| entry.mission.slug).collect();
+        assert_eq!(shown, expected);
+        assert!(!shown.contains(&"parcours"));
         for entry in &menu {
             assert_eq!(entry.available, delivered(entry.mission.slug).is_some());
         }
