@@ -5,6 +5,7 @@
 //! Pure rules; storage, jobs and pages build on them.
 
 pub mod builtin;
+pub mod inclusion;
 pub mod instruments;
 pub mod steps;
 pub mod waiting;
