@@ -22,6 +22,7 @@ pub mod mail;
 pub mod matching;
 pub mod missions;
 pub mod notify;
+pub mod pathway_care;
 pub mod pathways;
 pub mod patients;
 pub mod proxies;

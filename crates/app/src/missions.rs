@@ -34,6 +34,7 @@ pub struct Missions {
     pub doctor_search: crate::doctor_search::DoctorSearch,
     pub unscheduled_care: crate::unscheduled_care::UnscheduledCare,
     pub pathways: crate::pathways::PathwayTemplates,
+    pub pathway_care: crate::pathway_care::PathwayCare,
 }
 
 impl Missions {
@@ -46,6 +47,7 @@ impl Missions {
                 config,
             ),
             pathways: crate::pathways::PathwayTemplates::new(store.clone()),
+            pathway_care: crate::pathway_care::PathwayCare::new(store.clone(), keyring.clone()),
             unscheduled_care: crate::unscheduled_care::UnscheduledCare::new(
                 store,
                 keyring,

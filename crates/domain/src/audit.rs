@@ -96,12 +96,15 @@ pub enum AuditAction {
     SasClientRegistered,
     SasClientRevoked,
     PathwayTemplateSaved,
+    PathwayPatientIncluded,
+    PathwayPatientViewed,
+    PathwayAccessRefused,
     FhirSlotsRead,
     CalendarFeedRead,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 81] = [
+    pub const ALL: [AuditAction; 84] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -181,6 +184,9 @@ impl AuditAction {
         AuditAction::SasClientRegistered,
         AuditAction::SasClientRevoked,
         AuditAction::PathwayTemplateSaved,
+        AuditAction::PathwayPatientIncluded,
+        AuditAction::PathwayPatientViewed,
+        AuditAction::PathwayAccessRefused,
         AuditAction::FhirSlotsRead,
         AuditAction::CalendarFeedRead,
     ];
@@ -266,6 +272,9 @@ impl AuditAction {
             AuditAction::SasClientRegistered => "sas_client_registered",
             AuditAction::SasClientRevoked => "sas_client_revoked",
             AuditAction::PathwayTemplateSaved => "pathway_template_saved",
+            AuditAction::PathwayPatientIncluded => "pathway_patient_included",
+            AuditAction::PathwayPatientViewed => "pathway_patient_viewed",
+            AuditAction::PathwayAccessRefused => "pathway_access_refused",
             AuditAction::FhirSlotsRead => "fhir_slots_read",
             AuditAction::CalendarFeedRead => "calendar_feed_read",
         }
@@ -366,6 +375,11 @@ impl AuditAction {
             AuditAction::SasClientRegistered => "Client SAS enregistré (certificat)",
             AuditAction::SasClientRevoked => "Client SAS révoqué",
             AuditAction::PathwayTemplateSaved => "Modèle de parcours enregistré (nouvelle version)",
+            AuditAction::PathwayPatientIncluded => "Patient inclus dans un parcours",
+            AuditAction::PathwayPatientViewed => "Dossier de parcours consulté",
+            AuditAction::PathwayAccessRefused => {
+                "Accès refusé à un dossier de parcours (hors équipe de soins)"
+            }
             AuditAction::FhirSlotsRead => "Lecture des créneaux par l'API FHIR",
             AuditAction::CalendarFeedRead => "Lecture d'un agenda iCalendar",
         }

@@ -83,10 +83,13 @@ pub enum Permission {
     ViewPathways,
     /// Copy, adapt, import and export the CPTS's care pathway templates.
     ManagePathwayTemplates,
+    /// Include a patient in a pathway, and follow the patients of pathways (a member: only those whose care
+    /// team they belong to).
+    FollowPathwayPatients,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 15] = [
         Permission::ViewDashboard,
         Permission::ManageCpts,
         Permission::ViewMemberDirectory,
@@ -101,6 +104,7 @@ impl Permission {
         Permission::ViewSlotIndicators,
         Permission::ViewPathways,
         Permission::ManagePathwayTemplates,
+        Permission::FollowPathwayPatients,
     ];
 }
 
@@ -119,6 +123,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
                 | BookSlots
                 | ViewSlotIndicators
                 | ViewPathways
+                | FollowPathwayPatients
         ),
         Role::Member => matches!(
             permission,
@@ -128,6 +133,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
                 | PublishSlots
                 | BookSlots
                 | ViewPathways
+                | FollowPathwayPatients
         ),
         Role::Partner => matches!(permission, ViewDashboard | SubmitReferral),
     }

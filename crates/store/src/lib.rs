@@ -11,6 +11,7 @@ mod doctor_search;
 mod error;
 mod invitations;
 mod models;
+mod pathway_inclusions;
 mod pathways;
 mod patients;
 mod postgres;
@@ -45,6 +46,9 @@ pub use doctor_search::{
 pub use error::{decode, StoreError};
 pub use invitations::{Invitation, InvitationStore};
 pub use models::*;
+pub use pathway_inclusions::{
+    InclusionRow, NewInclusion, NewPathwayStep, PathwayInclusionStore, PathwayStepRow, TeamMember,
+};
 pub use pathways::{PathwayTemplateStore, PathwayTemplateVersion};
 pub use patients::PatientStore;
 pub use rate_limits::{RateCount, RateLimitStore};
@@ -130,6 +134,7 @@ pub trait Store:
     + TokenStore
     + InvitationStore
     + PathwayTemplateStore
+    + PathwayInclusionStore
     + DeliveryStore
     + RateLimitStore
     + RetentionStore

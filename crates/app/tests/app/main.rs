@@ -12,6 +12,7 @@ mod doctor_search_duplicates;
 mod doctor_search_fuzz;
 mod doctor_search_upkeep_and_rights;
 mod mail_and_jobs;
+mod pathway_care;
 mod pathways;
 mod patients;
 mod rota_swaps;

@@ -1,0 +1,264 @@
+//! Patients in care pathways: including a patient (consent recorded, identity sealed, the care team from the
+//! directory, the steps of the template's version with their windows) and reading a patient's pathway. The
+//! coordination and the secretariat follow every patient of the CPTS; a member only those whose care team they
+//! belong to — an attempt on another is refused and audited. Every read of a patient is audited first: no
+//! entry, no data.
+
+use crate::audit::{self, AuditEvent};
+use crate::caller::{Caller, Refused};
+use crate::clock::now_ms;
+use crate::crypto::{Keyring, PatientIdentity};
+use crate::pathways::{PathwayError, PathwayTemplates};
+use maillage_domain::audit::AuditAction;
+use maillage_domain::authz::{Permission, Role};
+use maillage_domain::calendar::Day;
+use maillage_domain::pathways::inclusion::{check_inclusion, uncovered_roles, InclusionDraft};
+use maillage_domain::pathways::steps::{state, StepFacts, StepState};
+use maillage_domain::pathways::CareRole;
+use maillage_domain::ValidationError;
+use maillage_store::{
+    InclusionRow, NewInclusion, NewPathwayStep, PathwayStepRow, PatientId, Store, StoreError,
+    TeamMember,
+};
+use std::sync::Arc;
+use uuid::Uuid;
+
+pub type Result<T, E = PathwayError> = std::result::Result<T, E>;
+
+/// What the inclusion form gives, read.
+#[derive(Debug, Clone)]
+pub struct InclusionRequest {
+    pub template: String,
+    pub identity: PatientIdentity,
+    pub draft: InclusionDraft,
+    /// (professional of the directory, role).
+    pub team: Vec<(Uuid, CareRole)>,
+}
+
+/// A step as the care team reads it on a day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowedStep {
+    pub row: PathwayStepRow,
+    pub state: StepState,
+}
+
+/// A patient's pathway, the identity opened once its read is audited.
+#[derive(Debug, Clone)]
+pub struct FollowedPatient {
+    pub inclusion: InclusionRow,
+    pub identity: PatientIdentity,
+    pub team: Vec<TeamMember>,
+    pub steps: Vec<FollowedStep>,
+}
+
+#[derive(Clone)]
+pub struct PathwayCare {
+    store: Arc<dyn Store>,
+    keyring: Arc<Keyring>,
+    templates: PathwayTemplates,
+}
+
+fn day_of(text: &str) -> Option<Day> {
+    Day::parse("jour", text).ok()
+}
+
+impl PathwayCare {
+    pub fn new(store: Arc<dyn Store>, keyring: Arc<Keyring>) -> Self {
+        Self {
+            templates: PathwayTemplates::new(store.clone()),
+            store,
+            keyring,
+        }
+    }
+
+    /// Includes a patient; returns the inclusion's id and the roles of the care team still to find. A member
+    /// includes only a patient whose care team they are part of.
+    pub async fn include(
+        &self,
+        caller: &Caller,
+        request: &InclusionRequest,
+        today: Day,
+    ) -> Result<(Uuid, Vec<CareRole>)> {
+        caller.require(Permission::FollowPathwayPatients)?;
+        if caller.role() == Role::Member
+            && !request
+                .team
+                .iter()
+                .any(|(p, _)| Some(*p) == caller.professional())
+        {
+            return Err(PathwayError::Invalid(vec![ValidationError::new(
+                "Équipe de soins",
+                "un professionnel inclut un patient dont il fait partie de l'équipe de soins",
+            )]));
+        }
+        let template = self
+            .templates
+            .template(caller, &request.template, None)
+            .await?;
+        let steps =
+            check_inclusion(&template, &request.draft, today).map_err(PathwayError::Invalid)?;
+        let roles: Vec<CareRole> = request.team.iter().map(|(_, role)| *role).collect();
+        let missing = uncovered_roles(&steps, &roles);
+        let cpts = caller.cpts();
+        let now = now_ms();
+        let patient = crate::patients::sealed_record(
+            &self.keyring,
+            cpts,
+            PatientId::new(),
+            &request.identity,
+            now,
+        )
+        .map_err(|e| PathwayError::Store(StoreError::Corrupt(e.to_string())))?;
+        let id = Uuid::now_v7();
+        let inclusion = NewInclusion {
+            id,
+            patient,
+            template_code: template.code.clone(),
+            template_version: i64::from(template.version),
+            included_on: request.draft.inclusion.unwrap_or(today).iso(),
+            event_on: request.draft.event.map(Day::iso),
+            consent_recorded_by: caller.user(),
+            created_at: now,
+            team: request
+                .team
+                .iter()
+                .map(|(p, role)| (*p, role.code().to_string()))
+                .collect(),
+            steps: steps
+                .iter()
+                .map(|s| NewPathwayStep {
+                    id: Uuid::now_v7(),
+                    code: s.code.clone(),
+                    label: s.label.clone(),
+                    owner_role: s.owner.code().to_string(),
+                    earliest: s.earliest.iso(),
+                    latest: s.latest.iso(),
+                })
+                .collect(),
+        };
+        let entry = audit::entry(
+            caller.audit(),
+            AuditEvent::new(
+                AuditAction::PathwayPatientIncluded,
+                "pathway_inclusion",
+                id.to_string(),
+            )
+            .detail(serde_json::json!({
+                "template": template.code,
+                "version": template.version,
+                "team": request.team.len(),
+                "steps": steps.len(),
+            })),
+        );
+        match self.store.include_patient(cpts, &inclusion, &entry).await {
+            Ok(()) => Ok((id, missing)),
+            Err(StoreError::NotFound(_)) => Err(PathwayError::Invalid(vec![ValidationError::new(
+                "Équipe de soins",
+                "un membre choisi n'est pas un professionnel de l'annuaire de la CPTS",
+            )])),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Whether the caller may follow this inclusion: the coordination and the secretariat, or a member of its
+    /// care team.
+    fn may_follow(caller: &Caller, team: &[TeamMember]) -> bool {
+        match caller.role() {
+            Role::Coordinator | Role::Secretary => true,
+            Role::Member => caller
+                .professional()
+                .is_some_and(|me| team.iter().any(|m| m.professional_id == me)),
+            Role::Partner => false,
+        }
+    }
+
+    /// A patient's pathway on `today`. Outside the care team: not found, and the attempt is in the audit trail.
+    pub async fn patient(&self, caller: &Caller, id: Uuid, today: Day) -> Result<FollowedPatient> {
+        caller.require(Permission::FollowPathwayPatients)?;
+        let cpts = caller.cpts();
+        let inclusion = self
+            .store
+            .find_inclusion(cpts, id)
+            .await?
+            .ok_or(PathwayError::NotFound)?;
+        let team = self.store.inclusion_team(cpts, id).await?;
+        if !Self::may_follow(caller, &team) {
+            audit::record(
+                self.store.as_ref(),
+                caller.audit(),
+                AuditEvent::new(
+                    AuditAction::PathwayAccessRefused,
+                    "pathway_inclusion",
+                    id.to_string(),
+                ),
+            )
+            .await?;
+            return Err(PathwayError::NotFound);
+        }
+        let record = self
+            .store
+            .find_patient(cpts, PatientId(inclusion.patient_id))
+            .await?
+            .ok_or(PathwayError::NotFound)?;
+        // Audited before anything personal is opened: no entry, no data.
+        audit::record(
+            self.store.as_ref(),
+            caller.audit(),
+            AuditEvent::new(
+                AuditAction::PathwayPatientViewed,
+                "pathway_inclusion",
+                id.to_string(),
+            ),
+        )
+        .await?;
+        let identity = crate::patients::opened_identity(&self.keyring, &record)
+            .map_err(|e| PathwayError::Store(StoreError::Corrupt(e.to_string())))?;
+        let steps = self
+            .store
+            .inclusion_steps(cpts, id)
+            .await?
+            .into_iter()
+            .map(|row| {
+                let facts = StepFacts {
+                    done_on: row.done_on.as_deref().and_then(day_of),
+                    cancelled_reason: row.cancelled_reason.clone(),
+                };
+                let (earliest, latest) = (
+                    day_of(&row.earliest).unwrap_or(today),
+                    day_of(&row.latest).unwrap_or(today),
+                );
+                FollowedStep {
+                    state: state(earliest, latest, &facts, today),
+                    row,
+                }
+            })
+            .collect();
+        Ok(FollowedPatient {
+            inclusion,
+            identity,
+            team,
+            steps,
+        })
+    }
+
+    /// The inclusions the caller follows, newest first (a member: their care teams' only). No identity opened.
+    pub async fn inclusions(
+        &self,
+        caller: &Caller,
+        page: maillage_store::Page,
+    ) -> Result<Vec<InclusionRow>> {
+        caller.require(Permission::FollowPathwayPatients)?;
+        let member = match caller.role() {
+            Role::Member => Some(
+                caller
+                    .professional()
+                    .ok_or(Refused(Permission::FollowPathwayPatients))?,
+            ),
+            _ => None,
+        };
+        Ok(self
+            .store
+            .list_inclusions(caller.cpts(), member, page)
+            .await?)
+    }
+}

@@ -1,0 +1,220 @@
+//! Patients in care pathways through their service, on SQLite and PostgreSQL: an inclusion writes the sealed
+//! patient, the care team and the steps with their audit entry in one go (nothing when refused); the care
+//! team reads, a member outside it is refused and the attempt audited; a read whose audit cannot be written
+//! shows nothing.
+
+use crate::common;
+use maillage_app::crypto::PatientIdentity;
+use maillage_app::demo::{DEMO_CPTS_SLUG, OTHER_DEMO_CPTS_SLUG};
+use maillage_app::pathway_care::{InclusionRequest, PathwayCare};
+use maillage_app::pathways::PathwayError;
+use maillage_domain::calendar::Day;
+use maillage_domain::pathways::inclusion::InclusionDraft;
+use maillage_domain::pathways::steps::StepState;
+use maillage_domain::pathways::CareRole;
+use maillage_store::testing::{allow_audit_appends, raw_count, refuse_audit_appends};
+use maillage_store::{DirectoryQuery, Page};
+use std::sync::Arc;
+
+fn day(text: &str) -> Day {
+    Day::parse("jour", text).unwrap()
+}
+
+fn identity(family_name: &str) -> PatientIdentity {
+    PatientIdentity {
+        family_name: family_name.into(),
+        given_names: "Marcel".into(),
+        birth_date: "1941-05-12".into(),
+        phone: Some("0466000077".into()),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn the_care_team_follows_its_patients_and_nobody_else_does() {
+    common::for_each_demo(|store, url| async move {
+        let keyring = Arc::new(common::demo().await.1.keyring().unwrap());
+        let care = PathwayCare::new(store.clone(), keyring);
+        let cpts = store
+            .find_cpts_by_slug(DEMO_CPTS_SLUG)
+            .await
+            .unwrap()
+            .unwrap();
+        let other = store
+            .find_cpts_by_slug(OTHER_DEMO_CPTS_SLUG)
+            .await
+            .unwrap()
+            .unwrap();
+        let coordinator = common::caller_of(&store, cpts.id, "coordination@camargue.test").await;
+        let member = common::caller_of(&store, cpts.id, "dr.fabre@camargue.test").await;
+        let partner = common::caller_of(&store, cpts.id, "dac@camargue.test").await;
+        let gp = member
+            .professional()
+            .expect("the demo GP is linked to her record");
+        let colleagues = store
+            .search_professionals(cpts.id, &DirectoryQuery::default(), Page::first(3))
+            .await
+            .unwrap();
+        let nurse = colleagues
+            .iter()
+            .map(|p| p.id)
+            .find(|id| *id != gp)
+            .unwrap();
+        let stranger = store
+            .search_professionals(other.id, &DirectoryQuery::default(), Page::first(1))
+            .await
+            .unwrap()[0]
+            .id;
+        let today = day("2027-02-01");
+        let request =
+            |name: &str, team: Vec<(uuid::Uuid, CareRole)>, consent: bool| InclusionRequest {
+                template: "insuffisance-cardiaque".into(),
+                identity: identity(name),
+                draft: InclusionDraft {
+                    inclusion: Some(day("2027-01-31")),
+                    event: Some(day("2027-01-25")),
+                    consent,
+                },
+                team,
+            };
+
+        let (ours, missing) = care
+            .include(
+                &coordinator,
+                &request(
+                    "EXEMPLE-PARCOURS",
+                    vec![
+                        (gp, CareRole::GeneralPractitioner),
+                        (nurse, CareRole::Nurse),
+                    ],
+                    true,
+                ),
+                today,
+            )
+            .await
+            .unwrap();
+        assert_eq!(missing, [CareRole::Cardiologist, CareRole::Pharmacist]);
+        // The identity is sealed: a raw read of the database does not find the name.
+        assert!(!common::raw_database(&url)
+            .await
+            .contains("EXEMPLE-PARCOURS"));
+
+        // Refused inclusions write nothing: no consent, a team member of another CPTS, a member not in the team.
+        let before = raw_count(&url, "SELECT COUNT(*) FROM patients").await;
+        let refusals = [
+            (
+                &coordinator,
+                request("REFUS-UN", vec![(gp, CareRole::GeneralPractitioner)], false),
+                "Consentement",
+            ),
+            (
+                &coordinator,
+                request("REFUS-DEUX", vec![(stranger, CareRole::Nurse)], true),
+                "Équipe de soins",
+            ),
+            (
+                &member,
+                request("REFUS-TROIS", vec![(nurse, CareRole::Nurse)], true),
+                "Équipe de soins",
+            ),
+        ];
+        for (caller, refused, field) in &refusals {
+            match care.include(caller, refused, today).await {
+                Err(PathwayError::Invalid(problems)) => assert_eq!(problems[0].field, *field),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(
+            raw_count(&url, "SELECT COUNT(*) FROM patients").await,
+            before
+        );
+        assert_eq!(
+            raw_count(&url, "SELECT COUNT(*) FROM pathway_inclusions").await,
+            1
+        );
+        assert!(matches!(
+            care.include(&partner, &request("REFUS-QUATRE", vec![], true), today)
+                .await,
+            Err(PathwayError::NotFound)
+        ));
+
+        // The GP of the team reads it: her patient, the steps with their state on 1 February (discharged on 25
+        // January: the nurse's D8 window still open, the BNP at D6–D10 due).
+        let followed = care.patient(&member, ours, today).await.unwrap();
+        assert_eq!(followed.identity.family_name, "EXEMPLE-PARCOURS");
+        assert_eq!(followed.team.len(), 2);
+        let state_of = |code: &str| {
+            followed
+                .steps
+                .iter()
+                .find(|s| s.row.code == code)
+                .unwrap()
+                .state
+        };
+        assert_eq!(state_of("infirmier-j8"), StepState::Due);
+        assert_eq!(state_of("biologie-bnp"), StepState::Due);
+        assert_eq!(followed.steps.len(), 6);
+        let late = care
+            .patient(&coordinator, ours, day("2027-02-03"))
+            .await
+            .unwrap();
+        assert_eq!(
+            late.steps
+                .iter()
+                .find(|s| s.row.code == "infirmier-j8")
+                .unwrap()
+                .state,
+            StepState::Late
+        );
+
+        // A patient whose team she is not in: not found for her, and the attempt audited.
+        let (theirs, _) = care
+            .include(
+                &coordinator,
+                &request("EXEMPLE-AUTRE", vec![(nurse, CareRole::Nurse)], true),
+                today,
+            )
+            .await
+            .unwrap();
+        let refused_before = raw_count(
+            &url,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'pathway_access_refused'",
+        )
+        .await;
+        assert!(matches!(
+            care.patient(&member, theirs, today).await,
+            Err(PathwayError::NotFound)
+        ));
+        assert_eq!(
+            raw_count(
+                &url,
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'pathway_access_refused'"
+            )
+            .await,
+            refused_before + 1
+        );
+        let mine = care.inclusions(&member, Page::first(10)).await.unwrap();
+        assert_eq!(mine.iter().map(|i| i.id).collect::<Vec<_>>(), [ours]);
+        assert_eq!(
+            care.inclusions(&coordinator, Page::first(10))
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+
+        // No audit, no data.
+        refuse_audit_appends(&url).await;
+        assert!(care.patient(&member, ours, today).await.is_err());
+        allow_audit_appends(&url).await;
+        assert_eq!(
+            raw_count(
+                &url,
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'pathway_patient_included'"
+            )
+            .await,
+            2
+        );
+    })
+    .await;
+}

@@ -1,0 +1,199 @@
+//! Patients in care pathways: the inclusion (the patient's sealed identity written with it), the care team and
+//! the steps, all in one transaction with the audit entry; the care team read for record-level rights; the
+//! lists of the CPTS's and of one professional's patients.
+
+use crate::audit::commit_audited;
+use crate::models::*;
+use crate::sql::{on_pool, BeginWrite, SqlStore};
+use crate::{Result, StoreError};
+use async_trait::async_trait;
+use sqlx::FromRow;
+use uuid::Uuid;
+
+/// A step as written at inclusion: its window computed by the domain (Paris days, `YYYY-MM-DD`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPathwayStep {
+    pub id: Uuid,
+    pub code: String,
+    pub label: String,
+    pub owner_role: String,
+    pub earliest: String,
+    pub latest: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewInclusion {
+    pub id: Uuid,
+    pub patient: PatientRecord,
+    pub template_code: String,
+    pub template_version: i64,
+    pub included_on: String,
+    pub event_on: Option<String>,
+    pub consent_recorded_by: Option<UserId>,
+    pub created_at: i64,
+    /// (professional of the CPTS's directory, role code).
+    pub team: Vec<(Uuid, String)>,
+    pub steps: Vec<NewPathwayStep>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct InclusionRow {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub template_code: String,
+    pub template_version: i64,
+    pub included_on: String,
+    pub event_on: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct PathwayStepRow {
+    pub id: Uuid,
+    pub code: String,
+    pub label: String,
+    pub owner_role: String,
+    pub earliest: String,
+    pub latest: String,
+    pub done_on: Option<String>,
+    pub cancelled_reason: Option<String>,
+    pub last_alert_on: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct TeamMember {
+    pub professional_id: Uuid,
+    pub role: String,
+}
+
+#[async_trait]
+pub trait PathwayInclusionStore: Send + Sync {
+    /// Writes the patient, the inclusion, its care team and steps, with the audit entry, in one transaction.
+    /// A team member who is not a professional of the CPTS refuses the whole inclusion (nothing written).
+    async fn include_patient(
+        &self,
+        cpts: CptsId,
+        inclusion: &NewInclusion,
+        audit: &NewAuditEntry,
+    ) -> Result<()>;
+    async fn find_inclusion(&self, cpts: CptsId, id: Uuid) -> Result<Option<InclusionRow>>;
+    async fn inclusion_team(&self, cpts: CptsId, id: Uuid) -> Result<Vec<TeamMember>>;
+    async fn inclusion_steps(&self, cpts: CptsId, id: Uuid) -> Result<Vec<PathwayStepRow>>;
+    /// The CPTS's inclusions (`member`: only those whose care team holds that professional), newest first.
+    async fn list_inclusions(
+        &self,
+        cpts: CptsId,
+        member: Option<Uuid>,
+        page: Page,
+    ) -> Result<Vec<InclusionRow>>;
+}
+
+const INCLUSION_COLUMNS: &str =
+    "i.id, i.patient_id, i.template_code, i.template_version, i.included_on, i.event_on, i.created_at";
+
+#[async_trait]
+impl PathwayInclusionStore for SqlStore {
+    async fn include_patient(
+        &self,
+        cpts: CptsId,
+        inclusion: &NewInclusion,
+        audit: &NewAuditEntry,
+    ) -> Result<()> {
+        let insert = "INSERT INTO pathway_inclusions (id, cpts_id, patient_id, template_code, template_version, \
+                      included_on, event_on, consent_recorded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+        let member = "INSERT INTO pathway_team (inclusion_id, professional_id, role) \
+                      SELECT $1, id, $3 FROM professionals WHERE cpts_id = $4 AND id = $2 ON CONFLICT DO NOTHING";
+        let step = "INSERT INTO pathway_steps (id, inclusion_id, position, code, label, owner_role, earliest, latest) \
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+        let written = on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            crate::patients::insert_patient!(&mut tx, &inclusion.patient);
+            sqlx::query(insert)
+                .bind(inclusion.id)
+                .bind(cpts.0)
+                .bind(inclusion.patient.id.0)
+                .bind(&inclusion.template_code)
+                .bind(inclusion.template_version)
+                .bind(&inclusion.included_on)
+                .bind(&inclusion.event_on)
+                .bind(inclusion.consent_recorded_by.map(|u| u.0))
+                .bind(inclusion.created_at)
+                .execute(&mut *tx)
+                .await?;
+            let mut members = 0;
+            for (professional, role) in &inclusion.team {
+                members += sqlx::query(member)
+                    .bind(inclusion.id)
+                    .bind(*professional)
+                    .bind(role)
+                    .bind(cpts.0)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            for (position, s) in inclusion.steps.iter().enumerate() {
+                sqlx::query(step)
+                    .bind(s.id)
+                    .bind(inclusion.id)
+                    .bind(position as i64)
+                    .bind(&s.code)
+                    .bind(&s.label)
+                    .bind(&s.owner_role)
+                    .bind(&s.earliest)
+                    .bind(&s.latest)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            commit_audited!(self, tx, members == inclusion.team.len() as u64, audit)
+        })?;
+        if written {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound("professional"))
+        }
+    }
+
+    async fn find_inclusion(&self, cpts: CptsId, id: Uuid) -> Result<Option<InclusionRow>> {
+        let sql = format!(
+            "SELECT {INCLUSION_COLUMNS} FROM pathway_inclusions i WHERE i.cpts_id = $1 AND i.id = $2"
+        );
+        Ok(
+            on_pool!(self, pool => sqlx::query_as(&sql).bind(cpts.0).bind(id).fetch_optional(pool).await)?,
+        )
+    }
+
+    async fn inclusion_team(&self, cpts: CptsId, id: Uuid) -> Result<Vec<TeamMember>> {
+        let sql = "SELECT t.professional_id, t.role FROM pathway_team t \
+                   JOIN pathway_inclusions i ON i.id = t.inclusion_id \
+                   WHERE i.cpts_id = $1 AND i.id = $2 ORDER BY t.role, t.professional_id";
+        Ok(on_pool!(self, pool => sqlx::query_as(sql).bind(cpts.0).bind(id).fetch_all(pool).await)?)
+    }
+
+    async fn inclusion_steps(&self, cpts: CptsId, id: Uuid) -> Result<Vec<PathwayStepRow>> {
+        let sql = "SELECT s.id, s.code, s.label, s.owner_role, s.earliest, s.latest, s.done_on, \
+                   s.cancelled_reason, s.last_alert_on FROM pathway_steps s \
+                   JOIN pathway_inclusions i ON i.id = s.inclusion_id \
+                   WHERE i.cpts_id = $1 AND i.id = $2 ORDER BY s.position";
+        Ok(on_pool!(self, pool => sqlx::query_as(sql).bind(cpts.0).bind(id).fetch_all(pool).await)?)
+    }
+
+    async fn list_inclusions(
+        &self,
+        cpts: CptsId,
+        member: Option<Uuid>,
+        page: Page,
+    ) -> Result<Vec<InclusionRow>> {
+        let sql = format!(
+            "SELECT {INCLUSION_COLUMNS} FROM pathway_inclusions i WHERE i.cpts_id = $1 \
+             AND ($2 IS NULL OR EXISTS (SELECT 1 FROM pathway_team t WHERE t.inclusion_id = i.id \
+             AND t.professional_id = $2)) ORDER BY i.created_at DESC, i.id LIMIT $3 OFFSET $4"
+        );
+        Ok(on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(cpts.0)
+            .bind(member)
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(pool)
+            .await)?)
+    }
+}
