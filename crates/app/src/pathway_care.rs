@@ -13,12 +13,14 @@ use maillage_domain::audit::AuditAction;
 use maillage_domain::authz::{Permission, Role};
 use maillage_domain::calendar::Day;
 use maillage_domain::pathways::inclusion::{check_inclusion, uncovered_roles, InclusionDraft};
-use maillage_domain::pathways::steps::{state, StepFacts, StepState};
+use maillage_domain::pathways::steps::{
+    check_cancel_reason, check_done, state, StepFacts, StepState,
+};
 use maillage_domain::pathways::CareRole;
 use maillage_domain::ValidationError;
 use maillage_store::{
-    InclusionRow, NewInclusion, NewPathwayStep, PathwayStepRow, PatientId, Store, StoreError,
-    TeamMember,
+    InclusionRow, NewInclusion, NewPathwayStep, PathwayStepRow, PatientId, StepSettlement, Store,
+    StoreError, TeamMember,
 };
 use std::sync::Arc;
 use uuid::Uuid;
@@ -33,6 +35,16 @@ pub struct InclusionRequest {
     pub draft: InclusionDraft,
     /// (professional of the directory, role).
     pub team: Vec<(Uuid, CareRole)>,
+}
+
+/// How a step ends, as the care team says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepOutcome {
+    Done {
+        on: Option<Day>,
+        evidence_given: bool,
+    },
+    Cancelled(String),
 }
 
 /// A step as the care team reads it on a day.
@@ -239,6 +251,82 @@ impl PathwayCare {
             team,
             steps,
         })
+    }
+
+    /// Closes a step done on `done_on` with its evidence, or cancels it with a reason (`cancel`). The
+    /// coordination and the secretariat settle any step; a member of the care team the steps of their role.
+    pub async fn settle_step(
+        &self,
+        caller: &Caller,
+        inclusion: Uuid,
+        step: Uuid,
+        outcome: StepOutcome,
+        today: Day,
+    ) -> Result<()> {
+        caller.require(Permission::FollowPathwayPatients)?;
+        let cpts = caller.cpts();
+        let found = self
+            .store
+            .find_inclusion(cpts, inclusion)
+            .await?
+            .ok_or(PathwayError::NotFound)?;
+        let team = self.store.inclusion_team(cpts, inclusion).await?;
+        if !Self::may_follow(caller, &team) {
+            return Err(PathwayError::NotFound);
+        }
+        let row = self
+            .store
+            .inclusion_steps(cpts, inclusion)
+            .await?
+            .into_iter()
+            .find(|s| s.id == step)
+            .ok_or(PathwayError::NotFound)?;
+        if caller.role() == Role::Member {
+            let mine = team.iter().any(|m| {
+                Some(m.professional_id) == caller.professional() && m.role == row.owner_role
+            });
+            if !mine {
+                return Err(PathwayError::Invalid(vec![ValidationError::new(
+                    "Étape",
+                    "cette étape revient à un autre membre de l'équipe de soins",
+                )]));
+            }
+        }
+        let included_on = day_of(&found.included_on).unwrap_or(today);
+        let settlement = match outcome {
+            StepOutcome::Done { on, evidence_given } => StepSettlement::Done(
+                check_done(on, included_on, today, evidence_given)
+                    .map_err(PathwayError::Invalid)?
+                    .iso(),
+            ),
+            StepOutcome::Cancelled(reason) => StepSettlement::Cancelled(
+                check_cancel_reason(&reason).map_err(|e| PathwayError::Invalid(vec![e]))?,
+            ),
+        };
+        let entry = audit::entry(
+            caller.audit(),
+            AuditEvent::new(
+                AuditAction::PathwayStepSettled,
+                "pathway_step",
+                step.to_string(),
+            )
+            .detail(serde_json::json!({
+                "inclusion": inclusion,
+                "step": row.code,
+                "done": matches!(settlement, StepSettlement::Done(_)),
+            })),
+        );
+        if !self
+            .store
+            .settle_pathway_step(cpts, inclusion, step, &settlement, &entry)
+            .await?
+        {
+            return Err(PathwayError::Invalid(vec![ValidationError::new(
+                "Étape",
+                "cette étape est déjà faite ou annulée",
+            )]));
+        }
+        Ok(())
     }
 
     /// The inclusions the caller follows, newest first (a member: their care teams' only). No identity opened.

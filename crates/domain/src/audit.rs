@@ -99,12 +99,13 @@ pub enum AuditAction {
     PathwayPatientIncluded,
     PathwayPatientViewed,
     PathwayAccessRefused,
+    PathwayStepSettled,
     FhirSlotsRead,
     CalendarFeedRead,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 84] = [
+    pub const ALL: [AuditAction; 85] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -187,6 +188,7 @@ impl AuditAction {
         AuditAction::PathwayPatientIncluded,
         AuditAction::PathwayPatientViewed,
         AuditAction::PathwayAccessRefused,
+        AuditAction::PathwayStepSettled,
         AuditAction::FhirSlotsRead,
         AuditAction::CalendarFeedRead,
     ];
@@ -275,6 +277,7 @@ impl AuditAction {
             AuditAction::PathwayPatientIncluded => "pathway_patient_included",
             AuditAction::PathwayPatientViewed => "pathway_patient_viewed",
             AuditAction::PathwayAccessRefused => "pathway_access_refused",
+            AuditAction::PathwayStepSettled => "pathway_step_settled",
             AuditAction::FhirSlotsRead => "fhir_slots_read",
             AuditAction::CalendarFeedRead => "calendar_feed_read",
         }
@@ -380,6 +383,7 @@ impl AuditAction {
             AuditAction::PathwayAccessRefused => {
                 "Accès refusé à un dossier de parcours (hors équipe de soins)"
             }
+            AuditAction::PathwayStepSettled => "Étape de parcours faite ou annulée",
             AuditAction::FhirSlotsRead => "Lecture des créneaux par l'API FHIR",
             AuditAction::CalendarFeedRead => "Lecture d'un agenda iCalendar",
         }

@@ -47,7 +47,8 @@ pub use error::{decode, StoreError};
 pub use invitations::{Invitation, InvitationStore};
 pub use models::*;
 pub use pathway_inclusions::{
-    InclusionRow, NewInclusion, NewPathwayStep, PathwayInclusionStore, PathwayStepRow, TeamMember,
+    InclusionRow, NewInclusion, NewPathwayStep, PathwayInclusionStore, PathwayStepRow,
+    StepSettlement, TeamMember,
 };
 pub use pathways::{PathwayTemplateStore, PathwayTemplateVersion};
 pub use patients::PatientStore;

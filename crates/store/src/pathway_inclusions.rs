@@ -60,6 +60,14 @@ pub struct PathwayStepRow {
     pub last_alert_on: Option<String>,
 }
 
+/// How a step ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepSettlement {
+    /// Done on this day (`YYYY-MM-DD`), its evidence given.
+    Done(String),
+    Cancelled(String),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct TeamMember {
     pub professional_id: Uuid,
@@ -79,6 +87,16 @@ pub trait PathwayInclusionStore: Send + Sync {
     async fn find_inclusion(&self, cpts: CptsId, id: Uuid) -> Result<Option<InclusionRow>>;
     async fn inclusion_team(&self, cpts: CptsId, id: Uuid) -> Result<Vec<TeamMember>>;
     async fn inclusion_steps(&self, cpts: CptsId, id: Uuid) -> Result<Vec<PathwayStepRow>>;
+    /// Closes an open step (neither done nor cancelled) of the CPTS's inclusion on `done_on`, or cancels it with
+    /// `reason`, with the audit entry; false when the step is not open (nothing written).
+    async fn settle_pathway_step(
+        &self,
+        cpts: CptsId,
+        inclusion: Uuid,
+        step: Uuid,
+        settled: &StepSettlement,
+        audit: &NewAuditEntry,
+    ) -> Result<bool>;
     /// The CPTS's inclusions (`member`: only those whose care team holds that professional), newest first.
     async fn list_inclusions(
         &self,
@@ -175,6 +193,36 @@ impl PathwayInclusionStore for SqlStore {
                    JOIN pathway_inclusions i ON i.id = s.inclusion_id \
                    WHERE i.cpts_id = $1 AND i.id = $2 ORDER BY s.position";
         Ok(on_pool!(self, pool => sqlx::query_as(sql).bind(cpts.0).bind(id).fetch_all(pool).await)?)
+    }
+
+    async fn settle_pathway_step(
+        &self,
+        cpts: CptsId,
+        inclusion: Uuid,
+        step: Uuid,
+        settled: &StepSettlement,
+        audit: &NewAuditEntry,
+    ) -> Result<bool> {
+        let (done_on, reason) = match settled {
+            StepSettlement::Done(day) => (Some(day.as_str()), None),
+            StepSettlement::Cancelled(reason) => (None, Some(reason.as_str())),
+        };
+        let sql = "UPDATE pathway_steps SET done_on = $4, cancelled_reason = $5 \
+                   WHERE id = $3 AND inclusion_id = $2 AND done_on IS NULL AND cancelled_reason IS NULL \
+                   AND EXISTS (SELECT 1 FROM pathway_inclusions i WHERE i.id = $2 AND i.cpts_id = $1)";
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let changed = sqlx::query(sql)
+                .bind(cpts.0)
+                .bind(inclusion)
+                .bind(step)
+                .bind(done_on)
+                .bind(reason)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected() == 1;
+            commit_audited!(self, tx, changed, audit)
+        })
     }
 
     async fn list_inclusions(

@@ -6,7 +6,7 @@
 use crate::common;
 use maillage_app::crypto::PatientIdentity;
 use maillage_app::demo::{DEMO_CPTS_SLUG, OTHER_DEMO_CPTS_SLUG};
-use maillage_app::pathway_care::{InclusionRequest, PathwayCare};
+use maillage_app::pathway_care::{InclusionRequest, PathwayCare, StepOutcome};
 use maillage_app::pathways::PathwayError;
 use maillage_domain::calendar::Day;
 use maillage_domain::pathways::inclusion::InclusionDraft;
@@ -200,6 +200,69 @@ async fn the_care_team_follows_its_patients_and_nobody_else_does() {
                 .await
                 .unwrap()
                 .len(),
+            2
+        );
+
+        // The GP closes her own step with its evidence; not the nurse's; a day in the future or no evidence is
+        // named; a closed step cannot be closed again; the coordination cancels one with a reason.
+        let step_id = |patient: &maillage_app::pathway_care::FollowedPatient, code: &str| {
+            patient
+                .steps
+                .iter()
+                .find(|s| s.row.code == code)
+                .unwrap()
+                .row
+                .id
+        };
+        let gp_step = step_id(&followed, "medecin-j14");
+        let nurse_step = step_id(&followed, "infirmier-j8");
+        let done = |on: &str, evidence_given: bool| StepOutcome::Done {
+            on: Some(day(on)),
+            evidence_given,
+        };
+        match care
+            .settle_step(&member, ours, nurse_step, done("2027-01-30", true), today)
+            .await
+        {
+            Err(PathwayError::Invalid(problems)) => assert_eq!(problems[0].field, "Étape"),
+            other => panic!("{other:?}"),
+        }
+        match care
+            .settle_step(&member, ours, gp_step, done("2027-02-05", false), today)
+            .await
+        {
+            Err(PathwayError::Invalid(problems)) => {
+                let fields: Vec<&str> = problems.iter().map(|p| p.field).collect();
+                assert_eq!(fields, ["Date", "Preuve"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        care.settle_step(&member, ours, gp_step, done("2027-01-31", true), today)
+            .await
+            .unwrap();
+        assert!(care
+            .settle_step(&coordinator, ours, gp_step, done("2027-01-31", true), today)
+            .await
+            .is_err());
+        care.settle_step(
+            &coordinator,
+            ours,
+            step_id(&followed, "vaccination-grippe"),
+            StepOutcome::Cancelled("Vacciné à l'hôpital".into()),
+            today,
+        )
+        .await
+        .unwrap();
+        let now = care.patient(&member, ours, today).await.unwrap();
+        let state_now = |code: &str| now.steps.iter().find(|s| s.row.code == code).unwrap().state;
+        assert_eq!(state_now("medecin-j14"), StepState::Done);
+        assert_eq!(state_now("vaccination-grippe"), StepState::Cancelled);
+        assert_eq!(
+            raw_count(
+                &url,
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'pathway_step_settled'"
+            )
+            .await,
             2
         );
 
