@@ -124,3 +124,28 @@ pub async fn caller_of(
     .unwrap()
     .expect("a role in the CPTS")
 }
+
+/// The demo's two CPTS and a caller of each role of the first, plus the second's coordination.
+pub struct DemoCallers {
+    pub cpts: maillage_store::Cpts,
+    pub other: maillage_store::Cpts,
+    pub coordinator: maillage_app::caller::Caller,
+    pub member: maillage_app::caller::Caller,
+    pub partner: maillage_app::caller::Caller,
+    pub elsewhere: maillage_app::caller::Caller,
+}
+
+pub async fn demo_callers(store: &Arc<dyn Store>) -> DemoCallers {
+    let find =
+        |slug: &'static str| async move { store.find_cpts_by_slug(slug).await.unwrap().unwrap() };
+    let cpts = find(maillage_app::demo::DEMO_CPTS_SLUG).await;
+    let other = find(maillage_app::demo::OTHER_DEMO_CPTS_SLUG).await;
+    DemoCallers {
+        coordinator: caller_of(store, cpts.id, "coordination@camargue.test").await,
+        member: caller_of(store, cpts.id, "dr.fabre@camargue.test").await,
+        partner: caller_of(store, cpts.id, "dac@camargue.test").await,
+        elsewhere: caller_of(store, other.id, "coordination@vidourle.test").await,
+        cpts,
+        other,
+    }
+}

@@ -5,7 +5,6 @@
 
 use crate::common;
 use maillage_app::crypto::PatientIdentity;
-use maillage_app::demo::{DEMO_CPTS_SLUG, OTHER_DEMO_CPTS_SLUG};
 use maillage_app::pathway_care::{InclusionRequest, PathwayCare, StepOutcome};
 use maillage_app::pathways::PathwayError;
 use maillage_domain::calendar::Day;
@@ -35,19 +34,14 @@ async fn the_care_team_follows_its_patients_and_nobody_else_does() {
     common::for_each_demo(|store, url| async move {
         let keyring = Arc::new(common::demo().await.1.keyring().unwrap());
         let care = PathwayCare::new(store.clone(), keyring);
-        let cpts = store
-            .find_cpts_by_slug(DEMO_CPTS_SLUG)
-            .await
-            .unwrap()
-            .unwrap();
-        let other = store
-            .find_cpts_by_slug(OTHER_DEMO_CPTS_SLUG)
-            .await
-            .unwrap()
-            .unwrap();
-        let coordinator = common::caller_of(&store, cpts.id, "coordination@camargue.test").await;
-        let member = common::caller_of(&store, cpts.id, "dr.fabre@camargue.test").await;
-        let partner = common::caller_of(&store, cpts.id, "dac@camargue.test").await;
+        let common::DemoCallers {
+            cpts,
+            other,
+            coordinator,
+            member,
+            partner,
+            ..
+        } = common::demo_callers(&store).await;
         let gp = member
             .professional()
             .expect("the demo GP is linked to her record");

@@ -3,7 +3,6 @@
 //! checks (nothing written when refused), the rights of each role, and one CPTS's versions unseen by another.
 
 use crate::common;
-use maillage_app::demo::{DEMO_CPTS_SLUG, OTHER_DEMO_CPTS_SLUG};
 use maillage_app::pathways::{PathwayError, PathwayTemplates};
 use maillage_domain::pathways::{Offset, Window};
 use maillage_store::testing::raw_count;
@@ -12,20 +11,14 @@ use maillage_store::testing::raw_count;
 async fn a_cpts_adapts_imports_and_exports_its_pathway_templates() {
     common::for_each_demo(|store, url| async move {
         let service = PathwayTemplates::new(store.clone());
-        let cpts = store
-            .find_cpts_by_slug(DEMO_CPTS_SLUG)
-            .await
-            .unwrap()
-            .unwrap();
-        let other = store
-            .find_cpts_by_slug(OTHER_DEMO_CPTS_SLUG)
-            .await
-            .unwrap()
-            .unwrap();
-        let coordinator = common::caller_of(&store, cpts.id, "coordination@camargue.test").await;
-        let member = common::caller_of(&store, cpts.id, "dr.fabre@camargue.test").await;
-        let partner = common::caller_of(&store, cpts.id, "dac@camargue.test").await;
-        let elsewhere = common::caller_of(&store, other.id, "coordination@vidourle.test").await;
+        let common::DemoCallers {
+            cpts,
+            coordinator,
+            member,
+            partner,
+            elsewhere,
+            ..
+        } = common::demo_callers(&store).await;
 
         let listed = service.list(&member).await.unwrap();
         assert_eq!(listed.len(), 6);
