@@ -47,7 +47,8 @@ impl Missions {
                 config,
             ),
             pathways: crate::pathways::PathwayTemplates::new(store.clone()),
-            pathway_care: crate::pathway_care::PathwayCare::new(store.clone(), keyring.clone()),
+            pathway_care: crate::pathway_care::PathwayCare::new(store.clone(), keyring.clone())
+                .with_mail_attempts(config.jobs.max_attempts),
             unscheduled_care: crate::unscheduled_care::UnscheduledCare::new(
                 store,
                 keyring,
@@ -67,8 +68,12 @@ impl Missions {
     }
 
     /// Every mission's background work, in the order the hourly upkeep runs it.
-    pub fn upkeep(&self) -> [&dyn MissionUpkeep; 2] {
-        [&self.doctor_search, &self.unscheduled_care]
+    pub fn upkeep(&self) -> [&dyn MissionUpkeep; 3] {
+        [
+            &self.doctor_search,
+            &self.unscheduled_care,
+            &self.pathway_care,
+        ]
     }
 
     /// Every mission's job handlers, for the job runner.

@@ -37,6 +37,7 @@ coded_enum!(
         AnswerDigest => ("answer_digest", "récapitulatif des réponses des médecins"),
         CapacityReminder => ("capacity_reminder", "rappel de mise à jour des places"),
         SasAppointment => ("sas_appointment", "rendez-vous transmis au SAS"),
+        PathwayStepLate => ("pathway_step_late", "alerte d'étape de parcours en retard"),
     }
 );
 

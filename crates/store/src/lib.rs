@@ -47,7 +47,7 @@ pub use error::{decode, StoreError};
 pub use invitations::{Invitation, InvitationStore};
 pub use models::*;
 pub use pathway_inclusions::{
-    InclusionRow, NewInclusion, NewPathwayStep, PathwayInclusionStore, PathwayStepRow,
+    InclusionRow, LateStep, NewInclusion, NewPathwayStep, PathwayInclusionStore, PathwayStepRow,
     StepSettlement, TeamMember,
 };
 pub use pathways::{PathwayTemplateStore, PathwayTemplateVersion};

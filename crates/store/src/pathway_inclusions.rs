@@ -68,6 +68,16 @@ pub enum StepSettlement {
     Cancelled(String),
 }
 
+/// A step past its window, not done nor cancelled, not alerted today.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct LateStep {
+    pub inclusion_id: Uuid,
+    pub step_id: Uuid,
+    pub label: String,
+    pub owner_role: String,
+    pub latest: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct TeamMember {
     pub professional_id: Uuid,
@@ -97,6 +107,15 @@ pub trait PathwayInclusionStore: Send + Sync {
         settled: &StepSettlement,
         audit: &NewAuditEntry,
     ) -> Result<bool>;
+    /// The CPTS's steps late on `today` (`YYYY-MM-DD`) and not alerted today, earliest deadline first.
+    async fn late_pathway_steps(
+        &self,
+        cpts: CptsId,
+        today: &str,
+        page: Page,
+    ) -> Result<Vec<LateStep>>;
+    /// Takes today's alert of a step: true for exactly one caller a day, whichever instance asks.
+    async fn claim_step_alert(&self, step: Uuid, today: &str) -> Result<bool>;
     /// The CPTS's inclusions (`member`: only those whose care team holds that professional), newest first.
     async fn list_inclusions(
         &self,
@@ -223,6 +242,37 @@ impl PathwayInclusionStore for SqlStore {
                 .rows_affected() == 1;
             commit_audited!(self, tx, changed, audit)
         })
+    }
+
+    async fn late_pathway_steps(
+        &self,
+        cpts: CptsId,
+        today: &str,
+        page: Page,
+    ) -> Result<Vec<LateStep>> {
+        let sql = "SELECT s.inclusion_id, s.id AS step_id, s.label, s.owner_role, s.latest FROM pathway_steps s \
+                   JOIN pathway_inclusions i ON i.id = s.inclusion_id WHERE i.cpts_id = $1 AND s.latest < $2 \
+                   AND s.done_on IS NULL AND s.cancelled_reason IS NULL \
+                   AND (s.last_alert_on IS NULL OR s.last_alert_on < $2) ORDER BY s.latest, s.id LIMIT $3 OFFSET $4";
+        Ok(on_pool!(self, pool => sqlx::query_as(sql)
+            .bind(cpts.0)
+            .bind(today)
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(pool)
+            .await)?)
+    }
+
+    async fn claim_step_alert(&self, step: Uuid, today: &str) -> Result<bool> {
+        let sql = "UPDATE pathway_steps SET last_alert_on = $2 \
+                   WHERE id = $1 AND (last_alert_on IS NULL OR last_alert_on < $2)";
+        let changed = on_pool!(self, pool => sqlx::query(sql)
+            .bind(step)
+            .bind(today)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(changed == 1)
     }
 
     async fn list_inclusions(

@@ -275,3 +275,91 @@ async fn the_care_team_follows_its_patients_and_nobody_else_does() {
     })
     .await;
 }
+
+/// Late steps are alerted once a day to their owners in the care team and to the coordination, without the
+/// patient, each as a delivery; a second run the same day alerts nothing, the next day alerts again.
+#[tokio::test]
+async fn late_steps_are_alerted_once_a_day_without_the_patient() {
+    common::for_each_demo(|store, _url| async move {
+        let keyring = Arc::new(common::demo().await.1.keyring().unwrap());
+        let care = PathwayCare::new(store.clone(), keyring);
+        let common::DemoCallers {
+            cpts,
+            coordinator,
+            member,
+            ..
+        } = common::demo_callers(&store).await;
+        let gp = member.professional().unwrap();
+        let request = InclusionRequest {
+            template: "insuffisance-cardiaque".into(),
+            identity: identity("EXEMPLE-RETARD"),
+            draft: InclusionDraft {
+                inclusion: Some(day("2027-01-31")),
+                event: Some(day("2027-01-25")),
+                consent: true,
+            },
+            team: vec![(gp, CareRole::GeneralPractitioner)],
+        };
+        care.include(&coordinator, &request, day("2027-02-01"))
+            .await
+            .unwrap();
+        // On 20 February: the nurse (≤ 2/02), the BNP (≤ 4/02) and the GP (≤ 8/02) are late.
+        assert_eq!(care.alert_late_steps(day("2027-02-20")).await.unwrap(), 3);
+        assert_eq!(
+            care.alert_late_steps(day("2027-02-20")).await.unwrap(),
+            0,
+            "once a day"
+        );
+        let followed = care
+            .patient(
+                &coordinator,
+                store
+                    .list_inclusions(cpts.id, None, Page::first(1))
+                    .await
+                    .unwrap()[0]
+                    .id,
+                day("2027-02-20"),
+            )
+            .await
+            .unwrap();
+        let step = |code: &str| {
+            followed
+                .steps
+                .iter()
+                .find(|s| s.row.code == code)
+                .unwrap()
+                .row
+                .id
+        };
+        let deliveries = |id| {
+            let store = store.clone();
+            async move {
+                store
+                    .deliveries_of(
+                        cpts.id,
+                        maillage_domain::delivery::Purpose::PathwayStepLate,
+                        &[id],
+                    )
+                    .await
+                    .unwrap()
+                    .len()
+            }
+        };
+        // The GP's step: to her and to the coordination; the nurse's (nobody of that role yet): the coordination.
+        assert_eq!(deliveries(step("medecin-j14")).await, 2);
+        assert_eq!(deliveries(step("infirmier-j8")).await, 1);
+        let outbox = common::deliver_mail(&store).await;
+        assert!(outbox.iter().any(|m| m
+            .body
+            .contains("« Consultation du médecin traitant (classe NYHA) »")));
+        assert!(outbox
+            .iter()
+            .all(|m| !m.body.contains("EXEMPLE-RETARD") && !m.body.contains("Marcel")));
+        assert_eq!(
+            care.alert_late_steps(day("2027-02-21")).await.unwrap(),
+            3,
+            "the next day again"
+        );
+    })
+    .await;
+}
