@@ -338,6 +338,82 @@ impl PathwayCare {
         Ok(())
     }
 
+    /// The event's day corrected (a discharge date typed wrong, a discharge postponed): the open steps get the
+    /// windows of the inclusion's template version from the new day; steps done or cancelled keep theirs.
+    pub async fn correct_event(
+        &self,
+        caller: &Caller,
+        inclusion: Uuid,
+        event: Day,
+        today: Day,
+    ) -> Result<()> {
+        caller.require(Permission::FollowPathwayPatients)?;
+        let cpts = caller.cpts();
+        let found = self
+            .store
+            .find_inclusion(cpts, inclusion)
+            .await?
+            .ok_or(PathwayError::NotFound)?;
+        let team = self.store.inclusion_team(cpts, inclusion).await?;
+        if !Self::may_follow(caller, &team) {
+            return Err(PathwayError::NotFound);
+        }
+        if event > today.plus_days(30) {
+            return Err(PathwayError::Invalid(vec![ValidationError::new(
+                "Date de l'événement",
+                format!("{} est à plus de 30 jours", event.french()),
+            )]));
+        }
+        let version = u32::try_from(found.template_version).ok();
+        let template = self
+            .templates
+            .template(caller, &found.template_code, version)
+            .await?;
+        let steps = self.store.inclusion_steps(cpts, inclusion).await?;
+        let current: Vec<(String, StepFacts)> = steps
+            .iter()
+            .map(|s| {
+                (
+                    s.code.clone(),
+                    StepFacts {
+                        done_on: s.done_on.as_deref().and_then(day_of),
+                        cancelled_reason: s.cancelled_reason.clone(),
+                    },
+                )
+            })
+            .collect();
+        let included_on = day_of(&found.included_on).unwrap_or(today);
+        let moved = maillage_domain::pathways::inclusion::rescheduled(
+            &template,
+            included_on,
+            event,
+            &current,
+        )
+        .map_err(PathwayError::Invalid)?;
+        let windows: Vec<(Uuid, String, String)> = moved
+            .iter()
+            .filter_map(|m| {
+                steps
+                    .iter()
+                    .find(|s| s.code == m.code)
+                    .map(|s| (s.id, m.earliest.iso(), m.latest.iso()))
+            })
+            .collect();
+        let entry = audit::entry(
+            caller.audit(),
+            AuditEvent::new(AuditAction::PathwayEventCorrected, "pathway_inclusion", inclusion.to_string())
+                .detail(serde_json::json!({ "from": found.event_on, "to": event.iso(), "steps": windows.len() })),
+        );
+        if !self
+            .store
+            .reschedule_inclusion(cpts, inclusion, &event.iso(), &windows, &entry)
+            .await?
+        {
+            return Err(PathwayError::NotFound);
+        }
+        Ok(())
+    }
+
     /// Today's alerts of the late steps of every CPTS: each late step, once a day whichever instance runs this
     /// (the day is claimed on the step), is e-mailed to its owners in the care team and to the coordination —
     /// the step and its deadline only, never the patient — each as a delivery. Returns how many steps were

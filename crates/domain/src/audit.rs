@@ -100,12 +100,13 @@ pub enum AuditAction {
     PathwayPatientViewed,
     PathwayAccessRefused,
     PathwayStepSettled,
+    PathwayEventCorrected,
     FhirSlotsRead,
     CalendarFeedRead,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 85] = [
+    pub const ALL: [AuditAction; 86] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -189,6 +190,7 @@ impl AuditAction {
         AuditAction::PathwayPatientViewed,
         AuditAction::PathwayAccessRefused,
         AuditAction::PathwayStepSettled,
+        AuditAction::PathwayEventCorrected,
         AuditAction::FhirSlotsRead,
         AuditAction::CalendarFeedRead,
     ];
@@ -278,6 +280,7 @@ impl AuditAction {
             AuditAction::PathwayPatientViewed => "pathway_patient_viewed",
             AuditAction::PathwayAccessRefused => "pathway_access_refused",
             AuditAction::PathwayStepSettled => "pathway_step_settled",
+            AuditAction::PathwayEventCorrected => "pathway_event_corrected",
             AuditAction::FhirSlotsRead => "fhir_slots_read",
             AuditAction::CalendarFeedRead => "calendar_feed_read",
         }
@@ -384,6 +387,7 @@ impl AuditAction {
                 "Accès refusé à un dossier de parcours (hors équipe de soins)"
             }
             AuditAction::PathwayStepSettled => "Étape de parcours faite ou annulée",
+            AuditAction::PathwayEventCorrected => "Date de sortie corrigée (échéances recalculées)",
             AuditAction::FhirSlotsRead => "Lecture des créneaux par l'API FHIR",
             AuditAction::CalendarFeedRead => "Lecture d'un agenda iCalendar",
         }

@@ -107,6 +107,16 @@ pub trait PathwayInclusionStore: Send + Sync {
         settled: &StepSettlement,
         audit: &NewAuditEntry,
     ) -> Result<bool>;
+    /// The event's day corrected, and the new windows of the open steps (a step done or cancelled meanwhile keeps
+    /// its own), with the audit entry; false when there is no such inclusion in the CPTS.
+    async fn reschedule_inclusion(
+        &self,
+        cpts: CptsId,
+        inclusion: Uuid,
+        event_on: &str,
+        windows: &[(Uuid, String, String)],
+        audit: &NewAuditEntry,
+    ) -> Result<bool>;
     /// The CPTS's steps late on `today` (`YYYY-MM-DD`) and not alerted today, earliest deadline first.
     async fn late_pathway_steps(
         &self,
@@ -241,6 +251,41 @@ impl PathwayInclusionStore for SqlStore {
                 .await?
                 .rows_affected() == 1;
             commit_audited!(self, tx, changed, audit)
+        })
+    }
+
+    async fn reschedule_inclusion(
+        &self,
+        cpts: CptsId,
+        inclusion: Uuid,
+        event_on: &str,
+        windows: &[(Uuid, String, String)],
+        audit: &NewAuditEntry,
+    ) -> Result<bool> {
+        let event = "UPDATE pathway_inclusions SET event_on = $3 WHERE cpts_id = $1 AND id = $2";
+        let step = "UPDATE pathway_steps SET earliest = $3, latest = $4 WHERE inclusion_id = $1 AND id = $2 \
+                    AND done_on IS NULL AND cancelled_reason IS NULL";
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let found = sqlx::query(event)
+                .bind(cpts.0)
+                .bind(inclusion)
+                .bind(event_on)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected() == 1;
+            if found {
+                for (id, earliest, latest) in windows {
+                    sqlx::query(step)
+                        .bind(inclusion)
+                        .bind(*id)
+                        .bind(earliest)
+                        .bind(latest)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            commit_audited!(self, tx, found, audit)
         })
     }
 

@@ -363,3 +363,92 @@ async fn late_steps_are_alerted_once_a_day_without_the_patient() {
     })
     .await;
 }
+
+/// A corrected discharge date moves the open steps only; the correction is audited.
+#[tokio::test]
+async fn a_corrected_discharge_moves_the_open_steps_only() {
+    common::for_each_demo(|store, url| async move {
+        let keyring = Arc::new(common::demo().await.1.keyring().unwrap());
+        let care = PathwayCare::new(store.clone(), keyring);
+        let common::DemoCallers {
+            coordinator,
+            member,
+            partner,
+            ..
+        } = common::demo_callers(&store).await;
+        let gp = member.professional().unwrap();
+        let request = InclusionRequest {
+            template: "insuffisance-cardiaque".into(),
+            identity: identity("EXEMPLE-CORRECTION"),
+            draft: InclusionDraft {
+                inclusion: Some(day("2027-01-31")),
+                event: Some(day("2027-01-25")),
+                consent: true,
+            },
+            team: vec![(gp, CareRole::GeneralPractitioner)],
+        };
+        let today = day("2027-02-01");
+        let (id, _) = care.include(&coordinator, &request, today).await.unwrap();
+        let before = care.patient(&coordinator, id, today).await.unwrap();
+        let step = |p: &maillage_app::pathway_care::FollowedPatient, code: &str| {
+            p.steps
+                .iter()
+                .find(|s| s.row.code == code)
+                .unwrap()
+                .row
+                .clone()
+        };
+        care.settle_step(
+            &coordinator,
+            id,
+            step(&before, "infirmier-j8").id,
+            StepOutcome::Done {
+                on: Some(day("2027-01-30")),
+                evidence_given: true,
+            },
+            today,
+        )
+        .await
+        .unwrap();
+        // Discharged on the 27th, not the 25th.
+        care.correct_event(&coordinator, id, day("2027-01-27"), today)
+            .await
+            .unwrap();
+        let after = care.patient(&coordinator, id, today).await.unwrap();
+        assert_eq!(after.inclusion.event_on.as_deref(), Some("2027-01-27"));
+        assert_eq!(
+            step(&after, "infirmier-j8").latest,
+            "2027-02-02",
+            "done: kept"
+        );
+        let bnp = step(&after, "biologie-bnp");
+        assert_eq!(
+            (bnp.earliest.as_str(), bnp.latest.as_str()),
+            ("2027-02-02", "2027-02-06")
+        );
+        assert_eq!(step(&after, "medecin-j14").latest, "2027-02-10");
+        match care
+            .correct_event(&coordinator, id, day("2027-04-01"), today)
+            .await
+        {
+            Err(PathwayError::Invalid(problems)) => {
+                assert_eq!(problems[0].field, "Date de l'événement")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            care.correct_event(&partner, id, day("2027-01-27"), today)
+                .await,
+            Err(PathwayError::NotFound)
+        ));
+        assert_eq!(
+            raw_count(
+                &url,
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'pathway_event_corrected'"
+            )
+            .await,
+            1
+        );
+    })
+    .await;
+}
