@@ -76,6 +76,14 @@ fn day_of(text: &str) -> Option<Day> {
     Day::parse("jour", text).ok()
 }
 
+/// What happened to a stored step, as the domain's rules read it.
+fn facts_of(row: &PathwayStepRow) -> StepFacts {
+    StepFacts {
+        done_on: row.done_on.as_deref().and_then(day_of),
+        cancelled_reason: row.cancelled_reason.clone(),
+    }
+}
+
 impl PathwayCare {
     pub fn new(store: Arc<dyn Store>, keyring: Arc<Keyring>) -> Self {
         Self {
@@ -193,8 +201,9 @@ impl PathwayCare {
         }
     }
 
-    /// A patient's pathway on `today`. Outside the care team: not found, and the attempt is in the audit trail.
-    pub async fn patient(&self, caller: &Caller, id: Uuid, today: Day) -> Result<FollowedPatient> {
+    /// An inclusion of the caller's CPTS and its care team, when the caller may follow it. Outside the care
+    /// team — to read or to change it — not found, and the attempt is in the audit trail.
+    async fn followed(&self, caller: &Caller, id: Uuid) -> Result<(InclusionRow, Vec<TeamMember>)> {
         caller.require(Permission::FollowPathwayPatients)?;
         let cpts = caller.cpts();
         let inclusion = self
@@ -216,6 +225,13 @@ impl PathwayCare {
             .await?;
             return Err(PathwayError::NotFound);
         }
+        Ok((inclusion, team))
+    }
+
+    /// A patient's pathway on `today`. Outside the care team: not found, and the attempt is in the audit trail.
+    pub async fn patient(&self, caller: &Caller, id: Uuid, today: Day) -> Result<FollowedPatient> {
+        let (inclusion, team) = self.followed(caller, id).await?;
+        let cpts = caller.cpts();
         let record = self
             .store
             .find_patient(cpts, PatientId(inclusion.patient_id))
@@ -240,10 +256,7 @@ impl PathwayCare {
             .await?
             .into_iter()
             .map(|row| {
-                let facts = StepFacts {
-                    done_on: row.done_on.as_deref().and_then(day_of),
-                    cancelled_reason: row.cancelled_reason.clone(),
-                };
+                let facts = facts_of(&row);
                 let (earliest, latest) = (
                     day_of(&row.earliest).unwrap_or(today),
                     day_of(&row.latest).unwrap_or(today),
@@ -272,17 +285,8 @@ impl PathwayCare {
         outcome: StepOutcome,
         today: Day,
     ) -> Result<()> {
-        caller.require(Permission::FollowPathwayPatients)?;
+        let (found, team) = self.followed(caller, inclusion).await?;
         let cpts = caller.cpts();
-        let found = self
-            .store
-            .find_inclusion(cpts, inclusion)
-            .await?
-            .ok_or(PathwayError::NotFound)?;
-        let team = self.store.inclusion_team(cpts, inclusion).await?;
-        if !Self::may_follow(caller, &team) {
-            return Err(PathwayError::NotFound);
-        }
         let row = self
             .store
             .inclusion_steps(cpts, inclusion)
@@ -347,17 +351,8 @@ impl PathwayCare {
         event: Day,
         today: Day,
     ) -> Result<()> {
-        caller.require(Permission::FollowPathwayPatients)?;
+        let (found, _) = self.followed(caller, inclusion).await?;
         let cpts = caller.cpts();
-        let found = self
-            .store
-            .find_inclusion(cpts, inclusion)
-            .await?
-            .ok_or(PathwayError::NotFound)?;
-        let team = self.store.inclusion_team(cpts, inclusion).await?;
-        if !Self::may_follow(caller, &team) {
-            return Err(PathwayError::NotFound);
-        }
         if event > today.plus_days(30) {
             return Err(PathwayError::Invalid(vec![ValidationError::new(
                 "Date de l'événement",
@@ -372,15 +367,7 @@ impl PathwayCare {
         let steps = self.store.inclusion_steps(cpts, inclusion).await?;
         let current: Vec<(String, StepFacts)> = steps
             .iter()
-            .map(|s| {
-                (
-                    s.code.clone(),
-                    StepFacts {
-                        done_on: s.done_on.as_deref().and_then(day_of),
-                        cancelled_reason: s.cancelled_reason.clone(),
-                    },
-                )
-            })
+            .map(|s| (s.code.clone(), facts_of(s)))
             .collect();
         let included_on = day_of(&found.included_on).unwrap_or(today);
         let moved = maillage_domain::pathways::inclusion::rescheduled(

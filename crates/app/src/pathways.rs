@@ -58,6 +58,25 @@ fn decoded(version: &PathwayTemplateVersion) -> Result<PathwayTemplate> {
     })
 }
 
+/// A template's JSON file, as CPTS share them (the pages' import and `maillage pathway check`): read, then
+/// checked as any version is. Each problem names its field.
+pub fn read_template_file(
+    file: &[u8],
+) -> std::result::Result<PathwayTemplate, Vec<ValidationError>> {
+    let template: PathwayTemplate = serde_json::from_slice(file).map_err(|e| {
+        vec![ValidationError::new(
+            "Fichier",
+            format!(
+                "ce n'est pas un modèle de parcours au format JSON de Maillage (ligne {}, colonne {}) : {e}",
+                e.line(),
+                e.column()
+            ),
+        )]
+    })?;
+    template.check()?;
+    Ok(template)
+}
+
 impl PathwayTemplates {
     pub fn new(store: Arc<dyn Store>) -> Self {
         Self { store }
@@ -193,14 +212,7 @@ impl PathwayTemplates {
                 MAX_FILE / 1024
             )));
         }
-        let mut template: PathwayTemplate = serde_json::from_slice(file).map_err(|e| {
-            invalid(format!(
-                "ce n'est pas un modèle de parcours au format JSON de Maillage (ligne {}, colonne {}) : {e}",
-                e.line(),
-                e.column()
-            ))
-        })?;
-        template.check().map_err(PathwayError::Invalid)?;
+        let mut template = read_template_file(file).map_err(PathwayError::Invalid)?;
         let next = self
             .store
             .pathway_template(caller.cpts(), &template.code, None)

@@ -82,24 +82,13 @@ fn template_named(name: &str) -> Result<PathwayTemplate, Vec<ValidationError>> {
 }
 
 fn read_template(path: &std::path::Path) -> Result<PathwayTemplate, Vec<ValidationError>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         vec![ValidationError::new(
             "Fichier",
             format!("{} : {e}", path.display()),
         )]
     })?;
-    let template: PathwayTemplate = serde_json::from_str(&text).map_err(|e| {
-        vec![ValidationError::new(
-            "Fichier",
-            format!(
-                "ce n'est pas un parcours au format JSON de Maillage (ligne {}, colonne {}) : {e}",
-                e.line(),
-                e.column()
-            ),
-        )]
-    })?;
-    template.check()?;
-    Ok(template)
+    maillage_app::pathways::read_template_file(&bytes)
 }
 
 pub fn pathway_command(command: PathwayCommand) -> ExitCode {

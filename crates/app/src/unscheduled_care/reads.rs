@@ -52,17 +52,26 @@ impl UnscheduledCare {
         caller.require(Permission::PublishSlots)?;
         Self::require_slots_of(caller, professional)?;
         Ok(self
+            .practice_places(caller.cpts(), professional)
+            .await?
+            .into_iter()
+            .map(|place| place.name)
+            .filter(|n| !n.trim().is_empty())
+            .collect())
+    }
+
+    /// One professional's practice places, first first (none known: empty).
+    pub(super) async fn practice_places(
+        &self,
+        cpts: maillage_store::CptsId,
+        professional: Uuid,
+    ) -> Result<Vec<maillage_store::PracticePlace>> {
+        Ok(self
             .store
-            .practice_places_of(caller.cpts(), &[professional])
+            .practice_places_of(cpts, &[professional])
             .await?
             .pop()
-            .map(|p| {
-                p.places
-                    .into_iter()
-                    .map(|place| place.name)
-                    .filter(|n| !n.trim().is_empty())
-                    .collect()
-            })
+            .map(|p| p.places)
             .unwrap_or_default())
     }
 

@@ -70,13 +70,14 @@ impl SasAnswer {
 
     /// The position, among its professional's places, of the place a slot is given at.
     pub fn place_position(&self, slot: &SnpSlot) -> usize {
-        let names: Vec<&str> = self
-            .places_of(slot.professional_id)
-            .iter()
-            .map(|p| p.name.as_str())
-            .collect();
-        maillage_domain::sas::place_of_slot(&slot.place, &names)
+        place_position(self.places_of(slot.professional_id), slot)
     }
+}
+
+/// The position, among `places` (its professional's), of the place a slot is given at.
+fn place_position(places: &[PracticePlace], slot: &SnpSlot) -> usize {
+    let names: Vec<&str> = places.iter().map(|p| p.name.as_str()).collect();
+    maillage_domain::sas::place_of_slot(&slot.place, &names)
 }
 
 /// A search as the guide defines it, once its parameters are read.
@@ -205,14 +206,8 @@ impl UnscheduledCare {
             };
             let booked = self.slot_booked_at(cpts.id, id, now).await?;
             // The practice place it is given at (its Schedule).
-            let answer = SasAnswer {
-                places: self
-                    .store
-                    .practice_places_of(cpts.id, &[slot.professional_id])
-                    .await?,
-                ..SasAnswer::default()
-            };
-            let position = answer.place_position(&slot);
+            let places = self.practice_places(cpts.id, slot.professional_id).await?;
+            let position = place_position(&places, &slot);
             self.audit_sas_read(reader, cpts, 1).await?;
             return Ok((slot, cpts.clone(), booked, position));
         }
@@ -233,13 +228,7 @@ impl UnscheduledCare {
                 .into_iter()
                 .next()
             {
-                let places = self
-                    .store
-                    .practice_places_of(cpts.id, &[id])
-                    .await?
-                    .pop()
-                    .map(|p| p.places)
-                    .unwrap_or_default();
+                let places = self.practice_places(cpts.id, id).await?;
                 self.audit_sas_read(reader, cpts, 0).await?;
                 return Ok((found, places));
             }

@@ -29,11 +29,30 @@ fn identity(family_name: &str) -> PatientIdentity {
     }
 }
 
+/// A heart-failure patient discharged on 25 January 2027, included on the 31st.
+fn heart_failure(name: &str, team: Vec<(uuid::Uuid, CareRole)>, consent: bool) -> InclusionRequest {
+    InclusionRequest {
+        template: "insuffisance-cardiaque".into(),
+        identity: identity(name),
+        draft: InclusionDraft {
+            inclusion: Some(day("2027-01-31")),
+            event: Some(day("2027-01-25")),
+            consent,
+        },
+        team,
+    }
+}
+
+/// The service on a demo copy, with the demo's keys.
+async fn service(store: &Arc<dyn maillage_store::Store>) -> PathwayCare {
+    let keyring = Arc::new(common::demo().await.1.keyring().unwrap());
+    PathwayCare::new(store.clone(), keyring)
+}
+
 #[tokio::test]
 async fn the_care_team_follows_its_patients_and_nobody_else_does() {
     common::for_each_demo(|store, url| async move {
-        let keyring = Arc::new(common::demo().await.1.keyring().unwrap());
-        let care = PathwayCare::new(store.clone(), keyring);
+        let care = service(&store).await;
         let common::DemoCallers {
             cpts,
             other,
@@ -60,22 +79,11 @@ async fn the_care_team_follows_its_patients_and_nobody_else_does() {
             .unwrap()[0]
             .id;
         let today = day("2027-02-01");
-        let request =
-            |name: &str, team: Vec<(uuid::Uuid, CareRole)>, consent: bool| InclusionRequest {
-                template: "insuffisance-cardiaque".into(),
-                identity: identity(name),
-                draft: InclusionDraft {
-                    inclusion: Some(day("2027-01-31")),
-                    event: Some(day("2027-01-25")),
-                    consent,
-                },
-                team,
-            };
 
         let (ours, missing) = care
             .include(
                 &coordinator,
-                &request(
+                &heart_failure(
                     "EXEMPLE-PARCOURS",
                     vec![
                         (gp, CareRole::GeneralPractitioner),
@@ -98,17 +106,17 @@ async fn the_care_team_follows_its_patients_and_nobody_else_does() {
         let refusals = [
             (
                 &coordinator,
-                request("REFUS-UN", vec![(gp, CareRole::GeneralPractitioner)], false),
+                heart_failure("REFUS-UN", vec![(gp, CareRole::GeneralPractitioner)], false),
                 "Consentement",
             ),
             (
                 &coordinator,
-                request("REFUS-DEUX", vec![(stranger, CareRole::Nurse)], true),
+                heart_failure("REFUS-DEUX", vec![(stranger, CareRole::Nurse)], true),
                 "Équipe de soins",
             ),
             (
                 &member,
-                request("REFUS-TROIS", vec![(nurse, CareRole::Nurse)], true),
+                heart_failure("REFUS-TROIS", vec![(nurse, CareRole::Nurse)], true),
                 "Équipe de soins",
             ),
         ];
@@ -127,8 +135,12 @@ async fn the_care_team_follows_its_patients_and_nobody_else_does() {
             1
         );
         assert!(matches!(
-            care.include(&partner, &request("REFUS-QUATRE", vec![], true), today)
-                .await,
+            care.include(
+                &partner,
+                &heart_failure("REFUS-QUATRE", vec![], true),
+                today
+            )
+            .await,
             Err(PathwayError::NotFound)
         ));
 
@@ -165,7 +177,7 @@ async fn the_care_team_follows_its_patients_and_nobody_else_does() {
         let (theirs, _) = care
             .include(
                 &coordinator,
-                &request("EXEMPLE-AUTRE", vec![(nurse, CareRole::Nurse)], true),
+                &heart_failure("EXEMPLE-AUTRE", vec![(nurse, CareRole::Nurse)], true),
                 today,
             )
             .await
@@ -281,8 +293,7 @@ async fn the_care_team_follows_its_patients_and_nobody_else_does() {
 #[tokio::test]
 async fn late_steps_are_alerted_once_a_day_without_the_patient() {
     common::for_each_demo(|store, _url| async move {
-        let keyring = Arc::new(common::demo().await.1.keyring().unwrap());
-        let care = PathwayCare::new(store.clone(), keyring);
+        let care = service(&store).await;
         let common::DemoCallers {
             cpts,
             coordinator,
@@ -290,16 +301,11 @@ async fn late_steps_are_alerted_once_a_day_without_the_patient() {
             ..
         } = common::demo_callers(&store).await;
         let gp = member.professional().unwrap();
-        let request = InclusionRequest {
-            template: "insuffisance-cardiaque".into(),
-            identity: identity("EXEMPLE-RETARD"),
-            draft: InclusionDraft {
-                inclusion: Some(day("2027-01-31")),
-                event: Some(day("2027-01-25")),
-                consent: true,
-            },
-            team: vec![(gp, CareRole::GeneralPractitioner)],
-        };
+        let request = heart_failure(
+            "EXEMPLE-RETARD",
+            vec![(gp, CareRole::GeneralPractitioner)],
+            true,
+        );
         care.include(&coordinator, &request, day("2027-02-01"))
             .await
             .unwrap();
@@ -368,8 +374,7 @@ async fn late_steps_are_alerted_once_a_day_without_the_patient() {
 #[tokio::test]
 async fn a_corrected_discharge_moves_the_open_steps_only() {
     common::for_each_demo(|store, url| async move {
-        let keyring = Arc::new(common::demo().await.1.keyring().unwrap());
-        let care = PathwayCare::new(store.clone(), keyring);
+        let care = service(&store).await;
         let common::DemoCallers {
             coordinator,
             member,
@@ -377,16 +382,11 @@ async fn a_corrected_discharge_moves_the_open_steps_only() {
             ..
         } = common::demo_callers(&store).await;
         let gp = member.professional().unwrap();
-        let request = InclusionRequest {
-            template: "insuffisance-cardiaque".into(),
-            identity: identity("EXEMPLE-CORRECTION"),
-            draft: InclusionDraft {
-                inclusion: Some(day("2027-01-31")),
-                event: Some(day("2027-01-25")),
-                consent: true,
-            },
-            team: vec![(gp, CareRole::GeneralPractitioner)],
-        };
+        let request = heart_failure(
+            "EXEMPLE-CORRECTION",
+            vec![(gp, CareRole::GeneralPractitioner)],
+            true,
+        );
         let today = day("2027-02-01");
         let (id, _) = care.include(&coordinator, &request, today).await.unwrap();
         let before = care.patient(&coordinator, id, today).await.unwrap();
