@@ -101,12 +101,14 @@ pub enum AuditAction {
     PathwayAccessRefused,
     PathwayStepSettled,
     PathwayEventCorrected,
+    PathwayPatientsListed,
+    PathwayNoteAdded,
     FhirSlotsRead,
     CalendarFeedRead,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 86] = [
+    pub const ALL: [AuditAction; 88] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -191,6 +193,8 @@ impl AuditAction {
         AuditAction::PathwayAccessRefused,
         AuditAction::PathwayStepSettled,
         AuditAction::PathwayEventCorrected,
+        AuditAction::PathwayPatientsListed,
+        AuditAction::PathwayNoteAdded,
         AuditAction::FhirSlotsRead,
         AuditAction::CalendarFeedRead,
     ];
@@ -281,6 +285,8 @@ impl AuditAction {
             AuditAction::PathwayAccessRefused => "pathway_access_refused",
             AuditAction::PathwayStepSettled => "pathway_step_settled",
             AuditAction::PathwayEventCorrected => "pathway_event_corrected",
+            AuditAction::PathwayPatientsListed => "pathway_patients_listed",
+            AuditAction::PathwayNoteAdded => "pathway_note_added",
             AuditAction::FhirSlotsRead => "fhir_slots_read",
             AuditAction::CalendarFeedRead => "calendar_feed_read",
         }
@@ -388,6 +394,8 @@ impl AuditAction {
             }
             AuditAction::PathwayStepSettled => "Étape de parcours faite ou annulée",
             AuditAction::PathwayEventCorrected => "Date de sortie corrigée (échéances recalculées)",
+            AuditAction::PathwayPatientsListed => "Liste des patients en parcours consultée",
+            AuditAction::PathwayNoteAdded => "Note de l'équipe de soins ajoutée",
             AuditAction::FhirSlotsRead => "Lecture des créneaux par l'API FHIR",
             AuditAction::CalendarFeedRead => "Lecture d'un agenda iCalendar",
         }

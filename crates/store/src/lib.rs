@@ -47,8 +47,8 @@ pub use error::{decode, StoreError};
 pub use invitations::{Invitation, InvitationStore};
 pub use models::*;
 pub use pathway_inclusions::{
-    InclusionRow, LateStep, NewInclusion, NewPathwayStep, PathwayInclusionStore, PathwayStepRow,
-    StepSettlement, TeamMember,
+    InclusionRow, LateStep, NewInclusion, NewPathwayNote, NewPathwayStep, PathwayInclusionStore,
+    PathwayNoteRow, PathwayStepRow, StepSettlement, TeamMember,
 };
 pub use pathways::{PathwayTemplateStore, PathwayTemplateVersion};
 pub use patients::PatientStore;

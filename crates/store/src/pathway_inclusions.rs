@@ -19,6 +19,10 @@ pub struct NewPathwayStep {
     pub owner_role: String,
     pub earliest: String,
     pub latest: String,
+    /// `plan`, `recurrence` or `declenchement` (the domain's `StepOrigin`).
+    pub origin: String,
+    /// The step whose result or occurrence created it.
+    pub origin_step: Option<Uuid>,
 }
 
 #[derive(Debug, Clone)]
@@ -58,14 +62,42 @@ pub struct PathwayStepRow {
     pub done_on: Option<String>,
     pub cancelled_reason: Option<String>,
     pub last_alert_on: Option<String>,
+    pub origin: String,
+    /// The instrument's structured result, sealed (bound to the step).
+    pub result: Option<Vec<u8>>,
+    pub result_positive: Option<bool>,
 }
 
 /// How a step ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StepSettlement {
-    /// Done on this day (`YYYY-MM-DD`), its evidence given.
-    Done(String),
+    /// Done on this day (`YYYY-MM-DD`), its evidence given; the instrument's result sealed and whether it was
+    /// positive, when the step has one.
+    Done {
+        on: String,
+        result: Option<Vec<u8>>,
+        positive: Option<bool>,
+    },
     Cancelled(String),
+}
+
+/// A note of the care team on a patient, its text sealed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPathwayNote {
+    pub id: Uuid,
+    pub inclusion_id: Uuid,
+    pub author_id: Option<UserId>,
+    pub author_name: String,
+    pub body: Vec<u8>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct PathwayNoteRow {
+    pub id: Uuid,
+    pub author_name: String,
+    pub body: Vec<u8>,
+    pub created_at: i64,
 }
 
 /// A step past its window, not done nor cancelled, not alerted today.
@@ -98,15 +130,39 @@ pub trait PathwayInclusionStore: Send + Sync {
     async fn inclusion_team(&self, cpts: CptsId, id: Uuid) -> Result<Vec<TeamMember>>;
     async fn inclusion_steps(&self, cpts: CptsId, id: Uuid) -> Result<Vec<PathwayStepRow>>;
     /// Closes an open step (neither done nor cancelled) of the CPTS's inclusion on `done_on`, or cancels it with
-    /// `reason`, with the audit entry; false when the step is not open (nothing written).
+    /// `reason`, and adds the steps it sets off after the others, with the audit entry; false when the step is
+    /// not open (nothing written).
     async fn settle_pathway_step(
         &self,
         cpts: CptsId,
         inclusion: Uuid,
         step: Uuid,
         settled: &StepSettlement,
+        added: &[NewPathwayStep],
         audit: &NewAuditEntry,
     ) -> Result<bool>;
+    /// Writes a note of the care team with its audit entry; false when the inclusion is not the CPTS's.
+    async fn add_pathway_note(
+        &self,
+        cpts: CptsId,
+        note: &NewPathwayNote,
+        audit: &NewAuditEntry,
+    ) -> Result<bool>;
+    /// The notes on an inclusion, newest first.
+    async fn pathway_notes(
+        &self,
+        cpts: CptsId,
+        inclusion: Uuid,
+        page: Page,
+    ) -> Result<Vec<PathwayNoteRow>>;
+    /// How many steps are late on `today` (`member`: only the steps of that professional's roles in the care
+    /// teams they belong to).
+    async fn count_late_pathway_steps(
+        &self,
+        cpts: CptsId,
+        today: &str,
+        member: Option<Uuid>,
+    ) -> Result<i64>;
     /// The event's day corrected, and the new windows of the open steps (a step done or cancelled meanwhile keeps
     /// its own), with the audit entry; false when there is no such inclusion in the CPTS.
     async fn reschedule_inclusion(
@@ -135,6 +191,29 @@ pub trait PathwayInclusionStore: Send + Sync {
     ) -> Result<Vec<InclusionRow>>;
 }
 
+/// Inserts a step of an inclusion at `position`, in the transaction `$tx`.
+macro_rules! insert_step {
+    ($tx:expr, $inclusion:expr, $position:expr, $step:expr) => {{
+        let step: &NewPathwayStep = $step;
+        sqlx::query(
+            "INSERT INTO pathway_steps (id, inclusion_id, position, code, label, owner_role, earliest, latest, \
+             origin, origin_step) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(step.id)
+        .bind($inclusion)
+        .bind($position)
+        .bind(&step.code)
+        .bind(&step.label)
+        .bind(&step.owner_role)
+        .bind(&step.earliest)
+        .bind(&step.latest)
+        .bind(&step.origin)
+        .bind(step.origin_step)
+        .execute(&mut **$tx)
+        .await?;
+    }};
+}
+
 const INCLUSION_COLUMNS: &str =
     "i.id, i.patient_id, i.template_code, i.template_version, i.included_on, i.event_on, i.created_at";
 
@@ -150,8 +229,6 @@ impl PathwayInclusionStore for SqlStore {
                       included_on, event_on, consent_recorded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
         let member = "INSERT INTO pathway_team (inclusion_id, professional_id, role) \
                       SELECT $1, id, $3 FROM professionals WHERE cpts_id = $4 AND id = $2 ON CONFLICT DO NOTHING";
-        let step = "INSERT INTO pathway_steps (id, inclusion_id, position, code, label, owner_role, earliest, latest) \
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
         let written = on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             crate::patients::insert_patient!(&mut tx, &inclusion.patient);
@@ -179,17 +256,7 @@ impl PathwayInclusionStore for SqlStore {
                     .rows_affected();
             }
             for (position, s) in inclusion.steps.iter().enumerate() {
-                sqlx::query(step)
-                    .bind(s.id)
-                    .bind(inclusion.id)
-                    .bind(position as i64)
-                    .bind(&s.code)
-                    .bind(&s.label)
-                    .bind(&s.owner_role)
-                    .bind(&s.earliest)
-                    .bind(&s.latest)
-                    .execute(&mut *tx)
-                    .await?;
+                insert_step!(&mut tx, inclusion.id, position as i64, s);
             }
             commit_audited!(self, tx, members == inclusion.team.len() as u64, audit)
         })?;
@@ -218,7 +285,7 @@ impl PathwayInclusionStore for SqlStore {
 
     async fn inclusion_steps(&self, cpts: CptsId, id: Uuid) -> Result<Vec<PathwayStepRow>> {
         let sql = "SELECT s.id, s.code, s.label, s.owner_role, s.earliest, s.latest, s.done_on, \
-                   s.cancelled_reason, s.last_alert_on FROM pathway_steps s \
+                   s.cancelled_reason, s.last_alert_on, s.origin, s.result, s.result_positive FROM pathway_steps s \
                    JOIN pathway_inclusions i ON i.id = s.inclusion_id \
                    WHERE i.cpts_id = $1 AND i.id = $2 ORDER BY s.position";
         Ok(on_pool!(self, pool => sqlx::query_as(sql).bind(cpts.0).bind(id).fetch_all(pool).await)?)
@@ -230,13 +297,20 @@ impl PathwayInclusionStore for SqlStore {
         inclusion: Uuid,
         step: Uuid,
         settled: &StepSettlement,
+        added: &[NewPathwayStep],
         audit: &NewAuditEntry,
     ) -> Result<bool> {
-        let (done_on, reason) = match settled {
-            StepSettlement::Done(day) => (Some(day.as_str()), None),
-            StepSettlement::Cancelled(reason) => (None, Some(reason.as_str())),
+        let (done_on, reason, result, positive) = match settled {
+            StepSettlement::Done {
+                on,
+                result,
+                positive,
+            } => (Some(on.as_str()), None, result.as_deref(), *positive),
+            StepSettlement::Cancelled(reason) => (None, Some(reason.as_str()), None, None),
         };
-        let sql = "UPDATE pathway_steps SET done_on = $4, cancelled_reason = $5 \
+        let next =
+            "SELECT COALESCE(MAX(position), -1) + 1 FROM pathway_steps WHERE inclusion_id = $1";
+        let sql = "UPDATE pathway_steps SET done_on = $4, cancelled_reason = $5, result = $6, result_positive = $7 \
                    WHERE id = $3 AND inclusion_id = $2 AND done_on IS NULL AND cancelled_reason IS NULL \
                    AND EXISTS (SELECT 1 FROM pathway_inclusions i WHERE i.id = $2 AND i.cpts_id = $1)";
         on_pool!(self, pool => {
@@ -247,9 +321,17 @@ impl PathwayInclusionStore for SqlStore {
                 .bind(step)
                 .bind(done_on)
                 .bind(reason)
+                .bind(result)
+                .bind(positive)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected() == 1;
+            if changed && !added.is_empty() {
+                let first: i64 = sqlx::query_scalar(next).bind(inclusion).fetch_one(&mut *tx).await?;
+                for (offset, step) in added.iter().enumerate() {
+                    insert_step!(&mut tx, inclusion, first + offset as i64, step);
+                }
+            }
             commit_audited!(self, tx, changed, audit)
         })
     }
@@ -337,6 +419,67 @@ impl PathwayInclusionStore for SqlStore {
             .bind(page.limit)
             .bind(page.offset)
             .fetch_all(pool)
+            .await)?)
+    }
+
+    async fn add_pathway_note(
+        &self,
+        cpts: CptsId,
+        note: &NewPathwayNote,
+        audit: &NewAuditEntry,
+    ) -> Result<bool> {
+        let sql = "INSERT INTO pathway_notes (id, inclusion_id, author_id, author_name, body, created_at) \
+                   SELECT $1, i.id, $3, $4, $5, $6 FROM pathway_inclusions i WHERE i.id = $2 AND i.cpts_id = $7";
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let written = sqlx::query(sql)
+                .bind(note.id)
+                .bind(note.inclusion_id)
+                .bind(note.author_id.map(|u| u.0))
+                .bind(&note.author_name)
+                .bind(&note.body)
+                .bind(note.created_at)
+                .bind(cpts.0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected() == 1;
+            commit_audited!(self, tx, written, audit)
+        })
+    }
+
+    async fn pathway_notes(
+        &self,
+        cpts: CptsId,
+        inclusion: Uuid,
+        page: Page,
+    ) -> Result<Vec<PathwayNoteRow>> {
+        let sql = "SELECT n.id, n.author_name, n.body, n.created_at FROM pathway_notes n \
+                   JOIN pathway_inclusions i ON i.id = n.inclusion_id WHERE i.cpts_id = $1 AND i.id = $2 \
+                   ORDER BY n.created_at DESC, n.id LIMIT $3 OFFSET $4";
+        Ok(on_pool!(self, pool => sqlx::query_as(sql)
+            .bind(cpts.0)
+            .bind(inclusion)
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(pool)
+            .await)?)
+    }
+
+    async fn count_late_pathway_steps(
+        &self,
+        cpts: CptsId,
+        today: &str,
+        member: Option<Uuid>,
+    ) -> Result<i64> {
+        let sql = "SELECT COUNT(*) FROM pathway_steps s JOIN pathway_inclusions i ON i.id = s.inclusion_id \
+                   WHERE i.cpts_id = $1 AND s.latest < $2 AND s.done_on IS NULL AND s.cancelled_reason IS NULL \
+                   AND ($3 IS NULL OR EXISTS (SELECT 1 FROM pathway_team t WHERE t.inclusion_id = i.id \
+                   AND t.professional_id = $3 AND t.role = s.owner_role))";
+        Ok(on_pool!(self, pool => sqlx::query_scalar(sql)
+            .bind(cpts.0)
+            .bind(today)
+            .bind(member)
+            .fetch_one(pool)
             .await)?)
     }
 }

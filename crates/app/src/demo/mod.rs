@@ -1,6 +1,7 @@
 //! The demo deployment: the CPTS of `shared/domain/demo-territory.md` with fictitious people in every role.
 
 mod doctor_search;
+mod pathways;
 mod unscheduled_care;
 use doctor_search::*;
 use unscheduled_care::*;
@@ -57,7 +58,7 @@ pub struct DemoLogin {
 }
 
 /// Fictitious people: any resemblance to real persons is accidental.
-pub const DEMO_LOGINS: [DemoLogin; 6] = [
+pub const DEMO_LOGINS: [DemoLogin; 7] = [
     DemoLogin {
         email: "admin@maillage.test",
         name: "Alix Admin",
@@ -83,6 +84,13 @@ pub const DEMO_LOGINS: [DemoLogin; 6] = [
         email: "dr.fabre@camargue.test",
         name: "Dr Élise Fabre",
         what: "médecin généraliste membre",
+        platform_admin: false,
+        role: Some((DEMO_CPTS_SLUG, Role::Member)),
+    },
+    DemoLogin {
+        email: "ide.garcia@camargue.test",
+        name: "Inès Garcia",
+        what: "infirmière libérale membre (parcours de soins)",
         platform_admin: false,
         role: Some((DEMO_CPTS_SLUG, Role::Member)),
     },
@@ -192,6 +200,7 @@ pub async fn seed(shared: &Arc<dyn Store>, accounts: &Accounts) -> Result<bool, 
     seed_doctor_search(shared, accounts, vidourle.id, &OTHER_DEMO_COMMUNES, None).await?;
     seed_unscheduled_care(shared, accounts, camargue.id).await?;
     seed_unscheduled_care(shared, accounts, vidourle.id).await?;
+    pathways::seed_pathways(shared, accounts, camargue.id, "ide.garcia@camargue.test").await?;
     Ok(true)
 }
 

@@ -13,6 +13,7 @@ mod doctor_search_fuzz;
 mod doctor_search_upkeep_and_rights;
 mod mail_and_jobs;
 mod pathway_care;
+mod pathway_results;
 mod pathways;
 mod patients;
 mod rota_swaps;

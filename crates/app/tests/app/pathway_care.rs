@@ -80,6 +80,7 @@ async fn the_care_team_follows_its_patients_and_nobody_else_does() {
             .id;
         let today = day("2027-02-01");
 
+        let demo_inclusions = raw_count(&url, "SELECT COUNT(*) FROM pathway_inclusions").await;
         let (ours, missing) = care
             .include(
                 &coordinator,
@@ -132,7 +133,7 @@ async fn the_care_team_follows_its_patients_and_nobody_else_does() {
         );
         assert_eq!(
             raw_count(&url, "SELECT COUNT(*) FROM pathway_inclusions").await,
-            1
+            demo_inclusions + 1
         );
         assert!(matches!(
             care.include(
@@ -199,15 +200,16 @@ async fn the_care_team_follows_its_patients_and_nobody_else_does() {
             .await,
             refused_before + 1
         );
+        // Newest first, after the demo's own.
         let mine = care.inclusions(&member, Page::first(10)).await.unwrap();
-        assert_eq!(mine.iter().map(|i| i.id).collect::<Vec<_>>(), [ours]);
-        assert_eq!(
-            care.inclusions(&coordinator, Page::first(10))
-                .await
-                .unwrap()
-                .len(),
-            2
-        );
+        assert_eq!(mine[0].id, ours);
+        assert_eq!(mine.len() as i64, demo_inclusions + 1);
+        let all = care
+            .inclusions(&coordinator, Page::first(10))
+            .await
+            .unwrap();
+        assert_eq!(all.len() as i64, demo_inclusions + 2);
+        assert!(!mine.iter().any(|i| i.id == theirs));
 
         // The GP closes her own step with its evidence; not the nurse's; a day in the future or no evidence is
         // named; a closed step cannot be closed again; the coordination cancels one with a reason.
@@ -222,9 +224,15 @@ async fn the_care_team_follows_its_patients_and_nobody_else_does() {
         };
         let gp_step = step_id(&followed, "medecin-j14");
         let nurse_step = step_id(&followed, "infirmier-j8");
+        // The GP's step closes with the NYHA class (its instrument): class II as evidence.
         let done = |on: &str, evidence_given: bool| StepOutcome::Done {
             on: Some(day(on)),
             evidence_given,
+            answers: if evidence_given {
+                vec!["2".to_string()]
+            } else {
+                Vec::new()
+            },
         };
         match care
             .settle_step(&member, ours, nurse_step, done("2027-01-30", true), today)
@@ -282,7 +290,7 @@ async fn the_care_team_follows_its_patients_and_nobody_else_does() {
                 "SELECT COUNT(*) FROM audit_log WHERE action = 'pathway_patient_included'"
             )
             .await,
-            2
+            demo_inclusions + 2
         );
     })
     .await;
@@ -306,6 +314,8 @@ async fn late_steps_are_alerted_once_a_day_without_the_patient() {
             vec![(gp, CareRole::GeneralPractitioner)],
             true,
         );
+        // The demo's own late steps alerted first.
+        let demo_late = care.alert_late_steps(day("2027-02-20")).await.unwrap();
         care.include(&coordinator, &request, day("2027-02-01"))
             .await
             .unwrap();
@@ -363,7 +373,7 @@ async fn late_steps_are_alerted_once_a_day_without_the_patient() {
             .all(|m| !m.body.contains("EXEMPLE-RETARD") && !m.body.contains("Marcel")));
         assert_eq!(
             care.alert_late_steps(day("2027-02-21")).await.unwrap(),
-            3,
+            demo_late + 3,
             "the next day again"
         );
     })
@@ -405,6 +415,7 @@ async fn a_corrected_discharge_moves_the_open_steps_only() {
             StepOutcome::Done {
                 on: Some(day("2027-01-30")),
                 evidence_given: true,
+                answers: Vec::new(),
             },
             today,
         )

@@ -46,6 +46,36 @@ coded_enum!(
     }
 );
 
+impl CareRole {
+    /// The profession of the national directory that holds this role, when one does (the care team is chosen
+    /// among the CPTS's professionals of it); None for the coordination, the PRADO advisor and the roles the
+    /// directory does not list (laboratories, psychologists, social workers: any professional may be chosen).
+    pub fn profession(self) -> Option<&'static str> {
+        match self {
+            CareRole::GeneralPractitioner
+            | CareRole::Cardiologist
+            | CareRole::Neurologist
+            | CareRole::Psychiatrist
+            | CareRole::Paediatrician
+            | CareRole::Specialist => Some("10"),
+            CareRole::Nurse => Some("60"),
+            CareRole::Pharmacist => Some("21"),
+            CareRole::Physiotherapist => Some("70"),
+            CareRole::SpeechTherapist => Some("91"),
+            CareRole::Laboratory
+            | CareRole::Psychologist
+            | CareRole::SocialWorker
+            | CareRole::PradoAdvisor
+            | CareRole::Coordination => None,
+        }
+    }
+
+    /// Whether a member of the care team holds it (the coordination's steps are the CPTS's own).
+    pub fn in_care_team(self) -> bool {
+        self != CareRole::Coordination
+    }
+}
+
 macro_rules! serde_as_code {
     ($($name:ident),+) => {$(
         impl Serialize for $name {

@@ -2,7 +2,7 @@
 //! result sets off, when it comes back, and whether today's overdue alert is still to send.
 
 use super::instruments::Scored;
-use super::{Condition, PathwayTemplate};
+use super::{CareRole, Condition, PathwayTemplate};
 use crate::calendar::Day;
 use crate::codes::coded_enum;
 use crate::identifiers::ValidationError;
@@ -127,6 +127,70 @@ pub fn triggered_by(template: &PathwayTemplate, code: &str, result: &Scored) -> 
         .collect()
 }
 
+coded_enum!(
+    /// How a patient's step came to be.
+    StepOrigin {
+        Planned => ("plan", "Prévue à l'inclusion"),
+        Repeated => ("recurrence", "Renouvelée après la précédente"),
+        Triggered => ("declenchement", "Déclenchée par un résultat"),
+    }
+);
+
+/// A step a done step sets off: its next occurrence (ICOPE every 4–6 months from the day it was done) or the
+/// step its result triggers (the GP's assessment after a positive ICOPE domain), its window counted from the
+/// day the step was done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowUp {
+    pub code: String,
+    pub label: String,
+    pub owner: CareRole,
+    pub earliest: Day,
+    pub latest: Day,
+    pub origin: StepOrigin,
+}
+
+/// What closing step `code` on `done_on` with `result` adds to the patient's steps: the triggered steps not
+/// already open (`open` holds the codes of the patient's steps neither done nor cancelled), then the step's
+/// next occurrence when it recurs.
+pub fn follow_ups(
+    template: &PathwayTemplate,
+    code: &str,
+    done_on: Day,
+    result: Option<&Scored>,
+    open: &[String],
+) -> Vec<FollowUp> {
+    let mut added: Vec<FollowUp> = Vec::new();
+    let push = |created: &str, origin: StepOrigin, added: &mut Vec<FollowUp>| {
+        let repeated = origin == StepOrigin::Repeated;
+        let (Some(step), Some((earliest, latest))) = (
+            template.step(created),
+            template.window_from(created, done_on, repeated),
+        ) else {
+            return;
+        };
+        if open.iter().any(|c| c == created) || added.iter().any(|a| a.code == created) {
+            return;
+        }
+        added.push(FollowUp {
+            code: step.code.clone(),
+            label: step.label.clone(),
+            owner: step.owner,
+            earliest,
+            latest,
+            origin,
+        });
+    };
+    if let Some(result) = result {
+        for created in triggered_by(template, code, result) {
+            push(&created, StepOrigin::Triggered, &mut added);
+        }
+    }
+    if template.step(code).is_some_and(|s| s.recurrence.is_some()) {
+        push(code, StepOrigin::Repeated, &mut added);
+    }
+    added
+}
+
 /// Whether the overdue alert of a late step is still to send today: once per step and day (the last alert's
 /// day recorded with the step; the job that sends it claims that day, so two instances never both send).
 pub fn overdue_alert_due(state: StepState, last_alert: Option<Day>, today: Day) -> bool {
@@ -246,5 +310,43 @@ mod tests {
         assert!(!overdue_alert_due(StepState::Late, Some(today), today));
         assert!(!overdue_alert_due(StepState::Due, None, today));
         assert!(!overdue_alert_due(StepState::Done, None, today));
+    }
+
+    #[test]
+    fn a_done_screening_adds_its_triggered_step_and_its_next_occurrence() {
+        let frail = builtin::frail_elderly();
+        let positive = score(
+            Instrument::Icope,
+            &["2", "1", "12", "0", "0", "0", "0", "0", "0"],
+        )
+        .unwrap();
+        let done = day("2027-01-31");
+        let added = follow_ups(&frail, "icope-etape-1", done, Some(&positive), &[]);
+        assert_eq!(added.len(), 2);
+        assert_eq!(added[0].code, "icope-etape-2");
+        assert_eq!(added[0].origin, StepOrigin::Triggered);
+        assert_eq!(added[0].owner, CareRole::GeneralPractitioner);
+        // Within a month of the day done: 31 January → 28 February.
+        assert_eq!(
+            (added[0].earliest, added[0].latest),
+            (done, day("2027-02-28"))
+        );
+        assert_eq!(added[1].code, "icope-etape-1");
+        assert_eq!(added[1].origin, StepOrigin::Repeated);
+        // Every 4–6 months: 31 January → 30 May … 31 July.
+        assert_eq!(
+            (added[1].earliest, added[1].latest),
+            (day("2027-05-31"), day("2027-07-31"))
+        );
+        // An assessment already open is not created twice; a step without result or recurrence adds nothing.
+        let again = follow_ups(
+            &frail,
+            "icope-etape-1",
+            done,
+            Some(&positive),
+            &["icope-etape-2".to_string()],
+        );
+        assert_eq!(again.len(), 1);
+        assert!(follow_ups(&frail, "aide-domicile", done, None, &[]).is_empty());
     }
 }

@@ -13,8 +13,9 @@ use maillage_domain::audit::AuditAction;
 use maillage_domain::authz::{Permission, Role};
 use maillage_domain::calendar::Day;
 use maillage_domain::pathways::inclusion::{check_inclusion, uncovered_roles, InclusionDraft};
+use maillage_domain::pathways::instruments::Instrument;
 use maillage_domain::pathways::steps::{
-    check_cancel_reason, check_done, state, StepFacts, StepState,
+    check_cancel_reason, check_done, follow_ups, state, StepFacts, StepOrigin, StepState,
 };
 use maillage_domain::pathways::CareRole;
 use maillage_domain::ValidationError;
@@ -24,6 +25,12 @@ use maillage_store::{
 };
 use std::sync::Arc;
 use uuid::Uuid;
+
+mod notes;
+mod results;
+
+pub use notes::{check_note, CareNote, NOTES_SHOWN};
+pub use results::{positive, StepResult};
 
 pub type Result<T, E = PathwayError> = std::result::Result<T, E>;
 
@@ -43,15 +50,19 @@ pub enum StepOutcome {
     Done {
         on: Option<Day>,
         evidence_given: bool,
+        /// The answers to the step's instrument, one per item in order (empty: the step has none).
+        answers: Vec<String>,
     },
     Cancelled(String),
 }
 
 /// A step as the care team reads it on a day.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FollowedStep {
     pub row: PathwayStepRow,
     pub state: StepState,
+    /// Its instrument's result, when it was filled.
+    pub result: Option<StepResult>,
 }
 
 /// A patient's pathway, the identity opened once its read is audited.
@@ -61,6 +72,19 @@ pub struct FollowedPatient {
     pub identity: PatientIdentity,
     pub team: Vec<TeamMember>,
     pub steps: Vec<FollowedStep>,
+    /// The care team's notes, newest first.
+    pub notes: Vec<CareNote>,
+}
+
+/// A patient in the list of those the caller follows: the identity (the list's read audited), where the
+/// steps stand.
+#[derive(Debug, Clone)]
+pub struct ListedPatient {
+    pub inclusion: InclusionRow,
+    pub identity: PatientIdentity,
+    pub late: usize,
+    /// The next open step: its label and its last day.
+    pub next: Option<(String, String)>,
 }
 
 #[derive(Clone)]
@@ -74,6 +98,15 @@ pub struct PathwayCare {
 
 fn day_of(text: &str) -> Option<Day> {
     Day::parse("jour", text).ok()
+}
+
+/// The codes of the steps neither done nor cancelled.
+fn steps_open(steps: &[PathwayStepRow]) -> Vec<String> {
+    steps
+        .iter()
+        .filter(|s| s.done_on.is_none() && s.cancelled_reason.is_none())
+        .map(|s| s.code.clone())
+        .collect()
 }
 
 /// What happened to a stored step, as the domain's rules read it.
@@ -162,6 +195,8 @@ impl PathwayCare {
                     owner_role: s.owner.code().to_string(),
                     earliest: s.earliest.iso(),
                     latest: s.latest.iso(),
+                    origin: StepOrigin::Planned.code().to_string(),
+                    origin_step: None,
                 })
                 .collect(),
         };
@@ -250,28 +285,35 @@ impl PathwayCare {
         .await?;
         let identity = crate::patients::opened_identity(&self.keyring, &record)
             .map_err(|e| PathwayError::Store(StoreError::Corrupt(e.to_string())))?;
-        let steps = self
-            .store
-            .inclusion_steps(cpts, id)
-            .await?
-            .into_iter()
-            .map(|row| {
-                let facts = facts_of(&row);
-                let (earliest, latest) = (
-                    day_of(&row.earliest).unwrap_or(today),
-                    day_of(&row.latest).unwrap_or(today),
-                );
-                FollowedStep {
-                    state: state(earliest, latest, &facts, today),
-                    row,
-                }
-            })
-            .collect();
+        let mut steps = Vec::new();
+        for row in self.store.inclusion_steps(cpts, id).await? {
+            let facts = facts_of(&row);
+            let (earliest, latest) = (
+                day_of(&row.earliest).unwrap_or(today),
+                day_of(&row.latest).unwrap_or(today),
+            );
+            let result = match &row.result {
+                Some(sealed) => Some(results::opened(&self.keyring, cpts, row.id, sealed)?),
+                None => None,
+            };
+            steps.push(FollowedStep {
+                state: state(earliest, latest, &facts, today),
+                result,
+                row,
+            });
+        }
+        // Declines read in the order the screenings were done.
+        let mut done: Vec<&mut FollowedStep> =
+            steps.iter_mut().filter(|s| s.result.is_some()).collect();
+        done.sort_by(|a, b| a.row.done_on.cmp(&b.row.done_on));
+        results::mark_declines(done.into_iter().filter_map(|s| s.result.as_mut()));
+        let notes = self.opened_notes(cpts, id).await?;
         Ok(FollowedPatient {
             inclusion,
             identity,
             team,
             steps,
+            notes,
         })
     }
 
@@ -306,12 +348,77 @@ impl PathwayCare {
             }
         }
         let included_on = day_of(&found.included_on).unwrap_or(today);
+        let version = u32::try_from(found.template_version).ok();
+        let template = self
+            .templates
+            .template(caller, &found.template_code, version)
+            .await?;
+        let instrument = template
+            .step(&row.code)
+            .and_then(|s| s.instrument.as_deref())
+            .and_then(Instrument::parse);
+        let mut added = Vec::new();
         let settlement = match outcome {
-            StepOutcome::Done { on, evidence_given } => StepSettlement::Done(
-                check_done(on, included_on, today, evidence_given)
-                    .map_err(PathwayError::Invalid)?
-                    .iso(),
-            ),
+            StepOutcome::Done {
+                on,
+                evidence_given,
+                answers,
+            } => {
+                // A step with an instrument closes with its answers: they are its evidence.
+                let scored = match instrument {
+                    Some(instrument) if !answers.is_empty() => Some(results::scored_and_sealed(
+                        &self.keyring,
+                        cpts,
+                        step,
+                        instrument,
+                        &answers,
+                    )?),
+                    _ => None,
+                };
+                let evidence = match instrument {
+                    Some(_) => scored.is_some(),
+                    None => evidence_given,
+                };
+                let day =
+                    check_done(on, included_on, today, evidence).map_err(PathwayError::Invalid)?;
+                // The step closed is no longer open: its own next occurrence is due.
+                let others: Vec<PathwayStepRow> = self
+                    .store
+                    .inclusion_steps(cpts, inclusion)
+                    .await?
+                    .into_iter()
+                    .filter(|s| s.id != step)
+                    .collect();
+                let open = steps_open(&others);
+                added = follow_ups(
+                    &template,
+                    &row.code,
+                    day,
+                    scored.as_ref().map(|(s, _)| s),
+                    &open,
+                )
+                .into_iter()
+                .map(|f| NewPathwayStep {
+                    id: Uuid::now_v7(),
+                    code: f.code,
+                    label: f.label,
+                    owner_role: f.owner.code().to_string(),
+                    earliest: f.earliest.iso(),
+                    latest: f.latest.iso(),
+                    origin: f.origin.code().to_string(),
+                    origin_step: Some(step),
+                })
+                .collect();
+                let (result, positive) = match scored {
+                    Some((scored, sealed)) => (Some(sealed), Some(results::positive(&scored))),
+                    None => (None, None),
+                };
+                StepSettlement::Done {
+                    on: day.iso(),
+                    result,
+                    positive,
+                }
+            }
             StepOutcome::Cancelled(reason) => StepSettlement::Cancelled(
                 check_cancel_reason(&reason).map_err(|e| PathwayError::Invalid(vec![e]))?,
             ),
@@ -326,12 +433,13 @@ impl PathwayCare {
             .detail(serde_json::json!({
                 "inclusion": inclusion,
                 "step": row.code,
-                "done": matches!(settlement, StepSettlement::Done(_)),
+                "done": matches!(settlement, StepSettlement::Done { .. }),
+                "added": added.iter().map(|a| a.code.as_str()).collect::<Vec<_>>(),
             })),
         );
         if !self
             .store
-            .settle_pathway_step(cpts, inclusion, step, &settlement, &entry)
+            .settle_pathway_step(cpts, inclusion, step, &settlement, &added, &entry)
             .await?
         {
             return Err(PathwayError::Invalid(vec![ValidationError::new(
@@ -526,6 +634,78 @@ impl PathwayCare {
         Ok(self
             .store
             .list_inclusions(caller.cpts(), member, page)
+            .await?)
+    }
+
+    /// The patients the caller follows with their names, a page of them (a member: their care teams' only);
+    /// the list's read is audited first, naming the inclusions shown.
+    pub async fn followed_patients(
+        &self,
+        caller: &Caller,
+        page: maillage_store::Page,
+        today: Day,
+    ) -> Result<Vec<ListedPatient>> {
+        let rows = self.inclusions(caller, page).await?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let cpts = caller.cpts();
+        audit::record(
+            self.store.as_ref(),
+            caller.audit(),
+            AuditEvent::new(AuditAction::PathwayPatientsListed, "pathway_inclusion", "").detail(
+                serde_json::json!({
+                    "inclusions": rows.iter().map(|r| r.id).collect::<Vec<_>>(),
+                }),
+            ),
+        )
+        .await?;
+        let mut listed = Vec::with_capacity(rows.len());
+        for inclusion in rows {
+            let Some(record) = self
+                .store
+                .find_patient(cpts, PatientId(inclusion.patient_id))
+                .await?
+            else {
+                continue;
+            };
+            let identity = crate::patients::opened_identity(&self.keyring, &record)
+                .map_err(|e| PathwayError::Store(StoreError::Corrupt(e.to_string())))?;
+            let steps = self.store.inclusion_steps(cpts, inclusion.id).await?;
+            let today_iso = today.iso();
+            let open: Vec<&PathwayStepRow> = steps
+                .iter()
+                .filter(|s| s.done_on.is_none() && s.cancelled_reason.is_none())
+                .collect();
+            let late = open.iter().filter(|s| s.latest < today_iso).count();
+            let next = open
+                .iter()
+                .min_by(|a, b| a.latest.cmp(&b.latest))
+                .map(|s| (s.label.clone(), s.latest.clone()));
+            listed.push(ListedPatient {
+                inclusion,
+                identity,
+                late,
+                next,
+            });
+        }
+        Ok(listed)
+    }
+
+    /// How many steps are late today for the caller: the coordination's and the secretariat's, every step of
+    /// the CPTS; a member's, the steps of their roles in their care teams. No identity opened.
+    pub async fn late_steps(&self, caller: &Caller, today: Day) -> Result<i64> {
+        caller.require(Permission::FollowPathwayPatients)?;
+        let member = match caller.role() {
+            Role::Member => match caller.professional() {
+                Some(me) => Some(me),
+                None => return Ok(0),
+            },
+            _ => None,
+        };
+        Ok(self
+            .store
+            .count_late_pathway_steps(caller.cpts(), &today.iso(), member)
             .await?)
     }
 }
