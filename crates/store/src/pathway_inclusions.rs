@@ -114,6 +114,8 @@ pub struct LateStep {
 pub struct TeamMember {
     pub professional_id: Uuid,
     pub role: String,
+    pub first_name: String,
+    pub last_name: String,
 }
 
 #[async_trait]
@@ -277,8 +279,10 @@ impl PathwayInclusionStore for SqlStore {
     }
 
     async fn inclusion_team(&self, cpts: CptsId, id: Uuid) -> Result<Vec<TeamMember>> {
-        let sql = "SELECT t.professional_id, t.role FROM pathway_team t \
+        let sql =
+            "SELECT t.professional_id, t.role, p.first_name, p.last_name FROM pathway_team t \
                    JOIN pathway_inclusions i ON i.id = t.inclusion_id \
+                   JOIN professionals p ON p.id = t.professional_id \
                    WHERE i.cpts_id = $1 AND i.id = $2 ORDER BY t.role, t.professional_id";
         Ok(on_pool!(self, pool => sqlx::query_as(sql).bind(cpts.0).bind(id).fetch_all(pool).await)?)
     }

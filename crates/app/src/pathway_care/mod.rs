@@ -224,6 +224,18 @@ impl PathwayCare {
         }
     }
 
+    /// Whether the caller may close or cancel a step of `owner_role`: the coordination and the secretariat any
+    /// step, a member of the care team the steps of their role.
+    pub fn may_settle(caller: &Caller, team: &[TeamMember], owner_role: &str) -> bool {
+        match caller.role() {
+            Role::Coordinator | Role::Secretary => true,
+            Role::Member => team
+                .iter()
+                .any(|m| Some(m.professional_id) == caller.professional() && m.role == owner_role),
+            Role::Partner => false,
+        }
+    }
+
     /// Whether the caller may follow this inclusion: the coordination and the secretariat, or a member of its
     /// care team.
     fn may_follow(caller: &Caller, team: &[TeamMember]) -> bool {
@@ -336,16 +348,11 @@ impl PathwayCare {
             .into_iter()
             .find(|s| s.id == step)
             .ok_or(PathwayError::NotFound)?;
-        if caller.role() == Role::Member {
-            let mine = team.iter().any(|m| {
-                Some(m.professional_id) == caller.professional() && m.role == row.owner_role
-            });
-            if !mine {
-                return Err(PathwayError::Invalid(vec![ValidationError::new(
-                    "Étape",
-                    "cette étape revient à un autre membre de l'équipe de soins",
-                )]));
-            }
+        if !Self::may_settle(caller, &team, &row.owner_role) {
+            return Err(PathwayError::Invalid(vec![ValidationError::new(
+                "Étape",
+                "cette étape revient à un autre membre de l'équipe de soins",
+            )]));
         }
         let included_on = day_of(&found.included_on).unwrap_or(today);
         let version = u32::try_from(found.template_version).ok();

@@ -72,39 +72,9 @@ where
     maillage_store::testing::for_each_copy(&demo().await.0, check).await;
 }
 
-/// Every byte the database holds, as someone with a copy of it would read it: the SQLite file with its
-/// write-ahead log, or every row of every table of PostgreSQL as JSON.
+/// Every byte the database holds (the store's testing helper, shared with the web tests).
 pub async fn raw_database(url: &str) -> String {
-    if url.starts_with("sqlite:") {
-        let path = url
-            .trim_start_matches("sqlite://")
-            .split('?')
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        let mut bytes = std::fs::read(&path).unwrap_or_default();
-        bytes.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
-        return String::from_utf8_lossy(&bytes).into_owned();
-    }
-    let pool = sqlx::PgPool::connect(url).await.unwrap();
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT table_name::text FROM information_schema.tables \
-         WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    let mut dump = String::new();
-    for table in tables {
-        let rows: Vec<String> =
-            sqlx::query_scalar(&format!("SELECT row_to_json(t)::text FROM \"{table}\" t"))
-                .fetch_all(&pool)
-                .await
-                .unwrap();
-        dump.push_str(&rows.concat());
-    }
-    pool.close().await;
-    dump
+    maillage_store::testing::raw_database(url).await
 }
 
 /// The caller `email` is in `cpts` (the account must hold a role there).

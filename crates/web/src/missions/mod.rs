@@ -5,6 +5,8 @@ pub mod diagnostic;
 pub mod directory;
 pub mod doctor_search;
 pub mod imports;
+pub mod pathway_patient;
+pub mod pathway_patients;
 pub mod pathways;
 pub mod public;
 pub mod registry;
@@ -131,6 +133,7 @@ async fn dashboard(
         to_do: {
             let mut items = doctor_search::to_do(&state, &caller, &context.cpts.slug).await?;
             items.extend(unscheduled_care::to_do(&state, &caller, &context.cpts.slug).await?);
+            items.extend(pathway_patients::to_do(&state, &caller, &context.cpts.slug).await?);
             // Late first, each mission's order kept.
             items.sort_by_key(|item| !item.urgent);
             items

@@ -48,7 +48,11 @@ pub const DELIVERED: [MissionPages; 4] = [
     MissionPages {
         slug: "parcours",
         menu: Permission::ViewPathways,
-        routes: &[super::pathways::routes],
+        routes: &[
+            super::pathways::routes,
+            super::pathway_patients::routes,
+            super::pathway_patient::routes,
+        ],
     },
 ];
 

@@ -268,14 +268,21 @@ async fn choices_that_change_or_send_something_start_on_choisir() {
             .await;
         assert_eq!(withdrawn.status, StatusCode::SEE_OTHER);
         assert_eq!(drafts(&app).await, 0);
-        // A booking of the demo: every choice on its page (origin and reason while held, the outcome once
+        // A booking held: every choice on its page (origin and reason while held, the outcome once
         // confirmed) waits for one.
-        let booking = app
-            .concrete(
-                "/c/{cpts}/soins-non-programmes/reservations/{id}",
-                DEMO_CPTS_SLUG,
+        let slot = free_slots(&app, cpts.id, 1).await.remove(0);
+        let held = app
+            .post_form(
+                &format!(
+                    "/c/{DEMO_CPTS_SLUG}/soins-non-programmes/creneaux/{}/reserver",
+                    slot.id
+                ),
+                Some(&coordinator.cookie),
+                &[("csrf", coordinator.csrf.as_str())],
             )
             .await;
+        assert_eq!(held.status, StatusCode::SEE_OTHER, "{}", held.body);
+        let booking = held.headers[header::LOCATION].to_str().unwrap().to_string();
         let page = app.get(&booking, Some(&coordinator)).await;
         let selects = page.body.matches("<select ").count();
         assert!(selects > 0, "{}", page.body);

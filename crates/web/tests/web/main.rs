@@ -27,6 +27,7 @@ mod doctor_search;
 mod hardening;
 mod lists;
 mod messages;
+mod pathway_patients;
 mod pathways;
 mod platform;
 mod records;
@@ -70,6 +71,7 @@ impl Answer {
 }
 
 /// A signed-in browser: its session cookie and the CSRF token of its pages.
+#[derive(Clone)]
 struct Session {
     cookie: String,
     csrf: String,
@@ -357,6 +359,11 @@ impl TestApp {
                     .await
                     .unwrap()[0]
                     .id
+            } else if path.contains("/parcours/patients/") {
+                let (inclusion, step) = records::a_pathway_step(self, id).await;
+                return path
+                    .replace("{id}", &inclusion.to_string())
+                    .replace("{step}", &step.to_string());
             } else if path.contains("/structures/fiche/") {
                 self.store
                     .search_structures(id, &Default::default(), page)
@@ -765,5 +772,4 @@ async fn sas_search(app: &TestApp, slug: &str) -> String {
     )
 }
 
-const FHIR_SEARCH: &str = "/fhir/Slot?status=free&_include=Slot:schedule&_include:iterate=Schedule:actor\
-                           &_include=Slot:service-type-reference&_include:iterate=HealthcareService:organization";
+use records::FHIR_SEARCH;

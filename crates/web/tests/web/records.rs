@@ -45,3 +45,72 @@ pub(super) fn reimported(
         general_practitioner: summary.general_practitioner,
     }
 }
+
+/// A pathway inclusion of the CPTS and its first step (one included by the coordination, no care team, when
+/// the CPTS has none).
+pub(super) async fn a_pathway_step(
+    app: &TestApp,
+    cpts: maillage_store::CptsId,
+) -> (uuid::Uuid, uuid::Uuid) {
+    let first = app
+        .store
+        .list_inclusions(cpts, None, Page::first(1))
+        .await
+        .unwrap();
+    let inclusion = match first.first() {
+        Some(found) => found.id,
+        None => {
+            let today = maillage_domain::calendar::utc_to_paris(maillage_app::clock::now_ms()).0;
+            let request = maillage_app::pathway_care::InclusionRequest {
+                template: "insuffisance-cardiaque".into(),
+                identity: maillage_app::crypto::PatientIdentity {
+                    family_name: "EXEMPLE-ROUTE".into(),
+                    given_names: "Paul".into(),
+                    birth_date: "1950-01-01".into(),
+                    ..Default::default()
+                },
+                draft: maillage_domain::pathways::inclusion::InclusionDraft {
+                    inclusion: Some(today),
+                    event: Some(today),
+                    consent: true,
+                },
+                team: Vec::new(),
+            };
+            app.state
+                .missions
+                .pathway_care
+                .include(
+                    &maillage_app::caller::Caller::command_line(cpts),
+                    &request,
+                    today,
+                )
+                .await
+                .unwrap()
+                .0
+        }
+    };
+    let steps = app.store.inclusion_steps(cpts, inclusion).await.unwrap();
+    (inclusion, steps[0].id)
+}
+
+/// The SAS's search, over the next six days: the demo publishes on weekdays, and the default 48 hours from
+/// a Friday evening would cover a weekend only.
+pub(super) const FHIR_SEARCH: FhirSearch = FhirSearch;
+
+pub(super) struct FhirSearch;
+
+impl std::fmt::Display for FhirSearch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use maillage_domain::calendar::paris_date_time;
+        let from = maillage_app::clock::now_ms() - 60_000;
+        let until = from + 6 * maillage_app::clock::DAY_MS;
+        write!(
+            f,
+            "/fhir/Slot?status=free&_include=Slot:schedule&_include:iterate=Schedule:actor\
+             &_include=Slot:service-type-reference&_include:iterate=HealthcareService:organization\
+             &start=ge{}&start=le{}",
+            paris_date_time(from).replace('+', "%2B"),
+            paris_date_time(until).replace('+', "%2B")
+        )
+    }
+}

@@ -216,7 +216,31 @@ fn the_guides_appointments_validate_and_fail_broken() {
 /// Holds a free slot from the SAS's redirect, as the regulator would.
 async fn hold_from_sas(app: &TestApp, session: &Session) -> String {
     let cpts = demo_cpts(app, DEMO_CPTS_SLUG).await;
-    let slot = free_slots(app, cpts.id, 1).await.remove(0);
+    let first = free_slots(app, cpts.id, 1).await.remove(0);
+    // A slot within the day, whatever the day of the week (an outcome is recorded from the day before):
+    // published in the coming hour, unless the professional already has one then.
+    let quarter = 15 * 60_000;
+    let start = (maillage_app::clock::now_ms() / quarter + 3) * quarter;
+    let published = app
+        .state
+        .missions
+        .unscheduled_care
+        .publish_slot(
+            &maillage_app::caller::Caller::command_line(cpts.id),
+            first.professional_id,
+            start,
+            20,
+            maillage_domain::unscheduled_care::SlotKind::Sas,
+            maillage_domain::unscheduled_care::Modality::Office,
+            "",
+        )
+        .await
+        .unwrap();
+    let soon = free_slots(app, cpts.id, 50)
+        .await
+        .into_iter()
+        .find(|s| published && s.start_at == start && s.professional_id == first.professional_id);
+    let slot = soon.unwrap_or(first);
     let held = app
         .post_form(
             &format!(

@@ -430,7 +430,7 @@ async fn the_booking_address_the_sas_opens_records_the_sas_as_origin() {
     for app in each_backend().await {
         let (idnps, token) = setup(&app).await;
         let search = format!(
-            "/fhir/Slot?status=free&schedule.actor:Practitioner.identifier={IDNPS_SYSTEM}%7C{idnps}"
+            "{FHIR_SEARCH}&schedule.actor:Practitioner.identifier={IDNPS_SYSTEM}%7C{idnps}"
         );
         let bundle = json(&fhir_get(&app, &search, &token, false).await);
         let comment = claiming(&bundle, SLOT)[0]["comment"]

@@ -610,6 +610,16 @@ fn icope(values: &[Value], scored: &mut Scored) {
     });
 }
 
+/// A positive domain's code as a French page writes it.
+pub fn positive_label(code: &str) -> &str {
+    match code {
+        "mobilite" => "mobilité",
+        "fragilite" => "fragilité",
+        "humeur" => "humeur (symptômes dépressifs)",
+        other => other,
+    }
+}
+
 /// The ICOPE domains positive now that were not at the previous screening: a decline to alert on.
 pub fn icope_decline(previous: &Scored, current: &Scored) -> Vec<&'static str> {
     current
