@@ -16,6 +16,7 @@ export const accounts = {
   coordinator: 'coordination@camargue.test',
   secretary: 'secretariat@camargue.test',
   member: 'dr.fabre@camargue.test',
+  nurse: 'ide.garcia@camargue.test',
   partner: 'dac@camargue.test',
   otherCoordinator: 'coordination@vidourle.test',
 };

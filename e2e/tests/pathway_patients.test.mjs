@@ -1,0 +1,112 @@
+// Browser journeys of patients in care pathways: the coordinator includes a heart-failure patient with a
+// discharge date and sees the windows; the nurse of the care team finds him on her phone and closes her
+// step; the late step of the demo's patient is on the nurse's and the coordinator's dashboards; the nurse
+// fills an ICOPE screening with a positive domain and the GP's assessment appears; a GP outside the care
+// team is refused.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { accounts, useMaillage, login, newPage, shot, noSidewaysScroll } from './harness.mjs';
+
+const session = useMaillage(before, after);
+const slug = 'camargue-gardoise';
+const phoneSize = { viewport: { width: 390, height: 844 }, isMobile: true };
+
+function parisDay(offsetDays) {
+  const day = new Date(Date.now() + offsetDays * 86_400_000);
+  const [d, m, y] = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', day: '2-digit', month: '2-digit', year: 'numeric' })
+    .format(day).split('/');
+  return `${d}/${m}/${y}`;
+}
+
+test('a patient is included, the nurse closes her step on her phone, a screening adds the GP step, outsiders are refused', async () => {
+  const base = session.server.base;
+  const page = await newPage(session.browser);
+  await login(page, base, accounts.coordinator);
+  await page.getByRole('heading', { name: /Bonjour/ }).waitFor();
+
+  // The demo's heart-failure patient left hospital ten days ago: his nurse's step is late.
+  await page.goto(`${base}/c/${slug}`);
+  await page.getByRole('link', { name: /étapes? de parcours de soins en retard/ }).click();
+  await page.getByRole('heading', { name: 'Patients en parcours', level: 1 }).waitFor();
+  await page.getByText('EXEMPLE-CARDIO Marcel').waitFor();
+  await shot(page, '83-parcours-patients');
+
+  // Include a patient: the form refuses without consent, naming it, and keeps what was typed.
+  await page.getByRole('navigation', { name: 'Parcours de soins' }).getByRole('link', { name: 'Inclure un patient' }).click();
+  await page.getByLabel('Parcours', { exact: true }).selectOption({ label: 'Insuffisance cardiaque après hospitalisation' });
+  await page.getByRole('button', { name: 'Choisir ce parcours' }).click();
+  await page.getByLabel('Nom', { exact: true }).fill('EXEMPLE-NAVIGATEUR');
+  await page.getByLabel('Prénom').fill('Lucien');
+  await page.getByLabel('Date de naissance (JJ/MM/AAAA)').fill('12/03/1941');
+  const discharge = parisDay(-2);
+  await page.getByLabel(/Sortie d'hospitalisation — jour 0/).fill(discharge);
+  await page.getByLabel('Infirmier ou infirmière').selectOption({ index: 1 });
+  await page.getByRole('button', { name: 'Inclure le patient' }).click();
+  assert.match(await page.getByRole('alert').textContent(), /Consentement/);
+  assert.equal(await page.getByLabel('Nom', { exact: true }).inputValue(), 'EXEMPLE-NAVIGATEUR');
+  await page.getByLabel(/Le patient a accepté/).check();
+  await page.getByRole('button', { name: 'Inclure le patient' }).click();
+  await page.getByText('Le patient est inclus').waitFor();
+  const patientUrl = page.url().split('?')[0];
+  const [d, m, y] = discharge.split('/');
+  const d8 = new Date(Date.UTC(+y, +m - 1, +d + 8));
+  const d8Text = `${String(d8.getUTCDate()).padStart(2, '0')}/${String(d8.getUTCMonth() + 1).padStart(2, '0')}/${d8.getUTCFullYear()}`;
+  const nurseStep = page.locator('li.card').filter({ hasText: "Visite de l'infirmier" });
+  assert.match(await nurseStep.textContent(), new RegExp(`du ${discharge} au ${d8Text}`));
+  await shot(page, '84-parcours-dossier');
+  assert.deepEqual(page.problems, []);
+
+  // The nurse, on her phone: her dashboard tells of her late step; her list holds the new patient.
+  const phone = await newPage(session.browser, phoneSize);
+  await login(phone, base, accounts.nurse);
+  await phone.getByRole('heading', { name: /Bonjour/ }).waitFor();
+  await phone.goto(`${base}/c/${slug}`);
+  await phone.getByRole('link', { name: /de vos patients en parcours en retard/ }).waitFor();
+  await noSidewaysScroll(phone, 'the nurse dashboard');
+  await shot(phone, '85-parcours-tableau-de-bord-infirmiere');
+  await phone.getByRole('link', { name: /de vos patients en parcours en retard/ }).click();
+  await phone.getByRole('heading', { name: 'Mes patients en parcours', level: 1 }).waitFor();
+  await noSidewaysScroll(phone, 'mes patients en parcours');
+  await phone.getByRole('link', { name: 'EXEMPLE-NAVIGATEUR Lucien' }).click();
+  await phone.locator('li.card').filter({ hasText: "Visite de l'infirmier" }).getByRole('link', { name: "Clore ou annuler l'étape" }).click();
+  await phone.getByRole('heading', { name: "Visite de l'infirmier", level: 1 }).waitFor();
+  await noSidewaysScroll(phone, 'closing a step');
+  await phone.getByRole('button', { name: "Clore l'étape" }).click();
+  assert.match(await phone.getByRole('alert').textContent(), /Preuve/);
+  await phone.getByLabel(/je l'atteste/).check();
+  await shot(phone, '86-parcours-clore-etape-telephone');
+  await phone.getByRole('button', { name: "Clore l'étape" }).click();
+  await phone.getByText("L'étape est enregistrée.").waitFor();
+  assert.match(await phone.locator('li.card').filter({ hasText: "Visite de l'infirmier" }).textContent(), /Faite le/);
+  await noSidewaysScroll(phone, 'the patient record');
+  await shot(phone, '87-parcours-dossier-telephone');
+
+  // An ICOPE screening of the demo's frail patient: two words of three recalled, cognition positive.
+  await phone.goto(`${base}/c/${slug}/parcours/patients`);
+  await phone.getByRole('link', { name: 'EXEMPLE-FRAGILE Odette' }).click();
+  await phone.locator('li.card').filter({ hasText: 'Repérage ICOPE étape 1' }).first().getByRole('link', { name: "Clore ou annuler l'étape" }).click();
+  await phone.getByLabel('1. Cognition : mots rappelés sur 3').selectOption('2');
+  await phone.getByLabel(/2\. Cognition : orientation/).selectOption({ label: 'Oui' });
+  await phone.getByLabel(/3\. Mobilité/).fill('12');
+  for (const n of [4, 5, 6, 7, 8, 9]) {
+    await phone.getByLabel(new RegExp(`^${n}\\. `)).selectOption({ label: 'Non' });
+  }
+  await noSidewaysScroll(phone, 'an ICOPE screening');
+  await shot(phone, '88-parcours-icope-telephone');
+  await phone.getByRole('button', { name: "Clore l'étape" }).click();
+  await phone.getByText("L'étape est enregistrée.").waitFor();
+  await phone.getByText(/^Résultat : .*positif : cognition/).waitFor();
+  const assessment = phone.locator('li.card').filter({ hasText: 'Évaluation approfondie ICOPE étape 2' });
+  assert.match(await assessment.textContent(), /Médecin traitant/);
+  assert.match(await assessment.textContent(), /ajoutée après un résultat/);
+  await shot(phone, '89-parcours-icope-declenche');
+  assert.deepEqual(phone.problems, []);
+
+  // A GP outside the new patient's care team: not found.
+  const gp = await newPage(session.browser, phoneSize);
+  await login(gp, base, accounts.member);
+  await gp.getByRole('heading', { name: /Bonjour/ }).waitFor();
+  const refused = await gp.goto(patientUrl);
+  assert.equal(refused.status(), 404);
+  await shot(gp, '90-parcours-hors-equipe');
+});
