@@ -110,3 +110,19 @@ test('a patient is included, the nurse closes her step on her phone, a screening
   assert.equal(refused.status(), 404);
   await shot(gp, '90-parcours-hors-equipe');
 });
+
+test('the coordinator reads the pathway indicators on a computer and on a phone', async () => {
+  const base = session.server.base;
+  for (const [size, name] of [[{}, '91-parcours-indicateurs'], [phoneSize, '92-parcours-indicateurs-telephone']]) {
+    const page = await newPage(session.browser, size);
+    await login(page, base, accounts.coordinator);
+    await page.getByRole('heading', { name: /Bonjour/ }).waitFor();
+    await page.goto(`${base}/c/${slug}/parcours/patients`);
+    await page.getByRole('navigation', { name: 'Parcours de soins' }).getByRole('link', { name: 'Indicateurs' }).click();
+    await page.getByRole('heading', { name: 'Indicateurs — parcours de soins', level: 1 }).waitFor();
+    await page.getByRole('rowheader', { name: 'Patients inclus, tous parcours' }).waitFor();
+    if (size.isMobile) await noSidewaysScroll(page, 'the pathway indicators');
+    await shot(page, name);
+    assert.deepEqual(page.problems, []);
+  }
+});

@@ -103,12 +103,13 @@ pub enum AuditAction {
     PathwayEventCorrected,
     PathwayPatientsListed,
     PathwayNoteAdded,
+    PathwayIndicatorsExported,
     FhirSlotsRead,
     CalendarFeedRead,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 88] = [
+    pub const ALL: [AuditAction; 89] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -195,6 +196,7 @@ impl AuditAction {
         AuditAction::PathwayEventCorrected,
         AuditAction::PathwayPatientsListed,
         AuditAction::PathwayNoteAdded,
+        AuditAction::PathwayIndicatorsExported,
         AuditAction::FhirSlotsRead,
         AuditAction::CalendarFeedRead,
     ];
@@ -287,6 +289,7 @@ impl AuditAction {
             AuditAction::PathwayEventCorrected => "pathway_event_corrected",
             AuditAction::PathwayPatientsListed => "pathway_patients_listed",
             AuditAction::PathwayNoteAdded => "pathway_note_added",
+            AuditAction::PathwayIndicatorsExported => "pathway_indicators_exported",
             AuditAction::FhirSlotsRead => "fhir_slots_read",
             AuditAction::CalendarFeedRead => "calendar_feed_read",
         }
@@ -396,6 +399,7 @@ impl AuditAction {
             AuditAction::PathwayEventCorrected => "Date de sortie corrigée (échéances recalculées)",
             AuditAction::PathwayPatientsListed => "Liste des patients en parcours consultée",
             AuditAction::PathwayNoteAdded => "Note de l'équipe de soins ajoutée",
+            AuditAction::PathwayIndicatorsExported => "Indicateurs des parcours exportés",
             AuditAction::FhirSlotsRead => "Lecture des créneaux par l'API FHIR",
             AuditAction::CalendarFeedRead => "Lecture d'un agenda iCalendar",
         }

@@ -86,10 +86,12 @@ pub enum Permission {
     /// Include a patient in a pathway, and follow the patients of pathways (a member: only those whose care
     /// team they belong to).
     FollowPathwayPatients,
+    /// See the care pathways' indicators and export them (counts, no patient data).
+    ViewPathwayIndicators,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 15] = [
+    pub const ALL: [Permission; 16] = [
         Permission::ViewDashboard,
         Permission::ManageCpts,
         Permission::ViewMemberDirectory,
@@ -105,6 +107,7 @@ impl Permission {
         Permission::ViewPathways,
         Permission::ManagePathwayTemplates,
         Permission::FollowPathwayPatients,
+        Permission::ViewPathwayIndicators,
     ];
 }
 
@@ -124,6 +127,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
                 | ViewSlotIndicators
                 | ViewPathways
                 | FollowPathwayPatients
+                | ViewPathwayIndicators
         ),
         Role::Member => matches!(
             permission,

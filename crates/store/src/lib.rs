@@ -11,6 +11,7 @@ mod doctor_search;
 mod error;
 mod invitations;
 mod models;
+mod pathway_figures;
 mod pathway_inclusions;
 mod pathways;
 mod patients;
@@ -46,6 +47,7 @@ pub use doctor_search::{
 pub use error::{decode, StoreError};
 pub use invitations::{Invitation, InvitationStore};
 pub use models::*;
+pub use pathway_figures::{InclusionCount, PathwayFigureStore, StepCount};
 pub use pathway_inclusions::{
     InclusionRow, LateStep, NewInclusion, NewPathwayNote, NewPathwayStep, PathwayInclusionStore,
     PathwayNoteRow, PathwayStepRow, StepSettlement, TeamMember,
@@ -136,6 +138,7 @@ pub trait Store:
     + InvitationStore
     + PathwayTemplateStore
     + PathwayInclusionStore
+    + PathwayFigureStore
     + DeliveryStore
     + RateLimitStore
     + RetentionStore

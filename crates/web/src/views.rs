@@ -28,6 +28,7 @@ pub struct NavCpts {
     pub can_book_slots: bool,
     pub can_publish_slots: bool,
     pub can_see_slot_indicators: bool,
+    pub can_see_pathway_indicators: bool,
 }
 
 /// What the common frame of every page needs.
@@ -84,6 +85,7 @@ impl Layout {
             can_book_slots: allows(context.role, Permission::BookSlots),
             can_publish_slots: allows(context.role, Permission::PublishSlots),
             can_see_slot_indicators: allows(context.role, Permission::ViewSlotIndicators),
+            can_see_pathway_indicators: allows(context.role, Permission::ViewPathwayIndicators),
         });
         layout
     }

@@ -26,6 +26,7 @@ use maillage_store::{
 use std::sync::Arc;
 use uuid::Uuid;
 
+pub mod indicators;
 mod notes;
 mod results;
 

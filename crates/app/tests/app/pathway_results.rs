@@ -334,3 +334,154 @@ async fn the_list_and_the_late_count_are_the_callers_own() {
     })
     .await;
 }
+
+/// The indicators of a year count what the steps say: the nurse by D8 once of twice, a cancelled GP step, a
+/// positive screening; the demo's inclusions of another year are not counted; a member may not read them.
+#[tokio::test]
+async fn pathway_indicators_match_the_steps() {
+    use maillage_domain::indicators::Measure;
+    common::for_each_demo(|store, _url| async move {
+        let keyring = Arc::new(common::demo().await.1.keyring().unwrap());
+        let care = PathwayCare::new(store.clone(), keyring);
+        let common::DemoCallers {
+            coordinator,
+            member,
+            ..
+        } = common::demo_callers(&store).await;
+        let today = day("2025-03-01");
+        let heart = |name: &str| InclusionRequest {
+            template: "insuffisance-cardiaque".into(),
+            identity: PatientIdentity {
+                family_name: name.into(),
+                given_names: "Lucien".into(),
+                birth_date: "1941-03-12".into(),
+                ..Default::default()
+            },
+            draft: InclusionDraft {
+                inclusion: Some(day("2025-02-01")),
+                event: Some(day("2025-02-01")),
+                consent: true,
+            },
+            team: Vec::new(),
+        };
+        let mut ids = Vec::new();
+        for name in ["EXEMPLE-INDIC-UN", "EXEMPLE-INDIC-DEUX"] {
+            ids.push(
+                care.include(&coordinator, &heart(name), today)
+                    .await
+                    .unwrap()
+                    .0,
+            );
+        }
+        let step_of = |id: uuid::Uuid, code: &'static str| {
+            let store = store.clone();
+            async move {
+                store
+                    .inclusion_steps(common::demo_callers(&store).await.cpts.id, id)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .find(|s| s.code == code)
+                    .unwrap()
+                    .id
+            }
+        };
+        let done_on = |on: &str| StepOutcome::Done {
+            on: Some(day(on)),
+            evidence_given: true,
+            answers: Vec::new(),
+        };
+        // Seen on D5, then on D10 (late); the second one's GP step cancelled.
+        care.settle_step(
+            &coordinator,
+            ids[0],
+            step_of(ids[0], "infirmier-j8").await,
+            done_on("2025-02-06"),
+            today,
+        )
+        .await
+        .unwrap();
+        care.settle_step(
+            &coordinator,
+            ids[1],
+            step_of(ids[1], "infirmier-j8").await,
+            done_on("2025-02-11"),
+            today,
+        )
+        .await
+        .unwrap();
+        care.settle_step(
+            &coordinator,
+            ids[1],
+            step_of(ids[1], "medecin-j14").await,
+            StepOutcome::Cancelled("Patient réhospitalisé".into()),
+            today,
+        )
+        .await
+        .unwrap();
+        let (frail_id, _) = care
+            .include(
+                &coordinator,
+                &InclusionRequest {
+                    draft: InclusionDraft {
+                        inclusion: Some(day("2025-02-01")),
+                        event: None,
+                        consent: true,
+                    },
+                    ..frail("EXEMPLE-INDIC-TROIS", Vec::new())
+                },
+                today,
+            )
+            .await
+            .unwrap();
+        care.settle_step(
+            &coordinator,
+            frail_id,
+            step_of(frail_id, "icope-etape-1").await,
+            StepOutcome::Done {
+                on: Some(day("2025-02-10")),
+                evidence_given: false,
+                answers: answers(&["2", "1", "12", "0", "0", "0", "0", "0", "0"]),
+            },
+            today,
+        )
+        .await
+        .unwrap();
+
+        let set = care.indicators(&coordinator, 2025, today).await.unwrap();
+        let value = |code: &str| set.find(code).map(|i| i.measure.clone());
+        assert_eq!(value("inclus"), Some(Measure::Count(3)));
+        assert_eq!(
+            value("inclus.insuffisance-cardiaque"),
+            Some(Measure::Count(2))
+        );
+        assert_eq!(
+            value("insuffisance-cardiaque.infirmier-j8.dans_le_delai"),
+            Some(Measure::Percent(Some(50.0)))
+        );
+        // The BNP window (D6–D10) is past on 1 March and nobody did it: 0 % of 2.
+        assert_eq!(
+            value("insuffisance-cardiaque.biologie-bnp.dans_le_delai"),
+            Some(Measure::Percent(Some(0.0)))
+        );
+        // The cardiologist's window (2 months) is still open: nothing due yet.
+        assert_eq!(
+            value("insuffisance-cardiaque.cardiologue-2-mois.dans_le_delai"),
+            Some(Measure::Percent(None))
+        );
+        assert_eq!(
+            value("insuffisance-cardiaque.medecin-j14.annulees"),
+            Some(Measure::Count(1))
+        );
+        assert_eq!(
+            value("personne-agee-fragile.icope-etape-1.reperages"),
+            Some(Measure::Count(1))
+        );
+        assert_eq!(
+            value("personne-agee-fragile.icope-etape-1.positifs"),
+            Some(Measure::Count(1))
+        );
+        assert!(care.indicators(&member, 2025, today).await.is_err());
+    })
+    .await;
+}

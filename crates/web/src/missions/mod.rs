@@ -5,6 +5,7 @@ pub mod diagnostic;
 pub mod directory;
 pub mod doctor_search;
 pub mod imports;
+pub mod pathway_indicators;
 pub mod pathway_patient;
 pub mod pathway_patients;
 pub mod pathways;

@@ -52,6 +52,7 @@ pub const DELIVERED: [MissionPages; 4] = [
             super::pathways::routes,
             super::pathway_patients::routes,
             super::pathway_patient::routes,
+            super::pathway_indicators::routes,
         ],
     },
 ];

@@ -338,3 +338,71 @@ async fn a_positive_screening_adds_the_gps_step_and_late_steps_reach_the_dashboa
         assert!(record.body.contains("ajoutée après un résultat"));
     }
 }
+
+#[tokio::test]
+async fn the_coordination_reads_and_exports_the_pathway_indicators() {
+    for app in each_backend().await {
+        let cpts = demo_cpts(&app, DEMO_CPTS_SLUG).await;
+        let coordinator = app.login_as(COORDINATOR).await;
+        let year = maillage_domain::calendar::utc_to_paris(maillage_app::clock::now_ms())
+            .0
+            .year;
+        let page = app
+            .get(
+                "/c/camargue-gardoise/parcours/indicateurs",
+                Some(&coordinator),
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        // The demo's two patients of this year.
+        assert!(
+            page.body
+                .contains("Patients inclus, tous parcours</th><td>2</td>"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("Insuffisance cardiaque après hospitalisation — Visite de l&#39;infirmier : faite dans son délai"));
+        assert!(page.body.contains("<svg"));
+        let exported_before = app
+            .audit_of(cpts.id, "pathway_indicators_exported")
+            .await
+            .len();
+        let csv = app
+            .get(
+                &format!("/c/camargue-gardoise/parcours/indicateurs.csv?annee={year}"),
+                Some(&coordinator),
+            )
+            .await;
+        assert_eq!(csv.status, StatusCode::OK);
+        assert!(csv.body.starts_with('\u{feff}'));
+        assert!(
+            csv.body
+                .contains("inclus;Patients inclus, tous parcours;2;nombre"),
+            "{}",
+            csv.body
+        );
+        let xlsx = app
+            .get(
+                &format!("/c/camargue-gardoise/parcours/indicateurs.xlsx?annee={year}"),
+                Some(&coordinator),
+            )
+            .await;
+        assert_eq!(xlsx.status, StatusCode::OK);
+        assert_eq!(
+            app.audit_of(cpts.id, "pathway_indicators_exported")
+                .await
+                .len(),
+            exported_before + 2
+        );
+        let member = app.login_as(MEMBER).await;
+        let refused = app
+            .get("/c/camargue-gardoise/parcours/indicateurs", Some(&member))
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        let list = app.get(PATIENTS, Some(&member)).await;
+        assert!(
+            !list.body.contains("/parcours/indicateurs"),
+            "no tab a member cannot open"
+        );
+    }
+}
