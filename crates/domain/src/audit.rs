@@ -104,12 +104,15 @@ pub enum AuditAction {
     PathwayPatientsListed,
     PathwayNoteAdded,
     PathwayIndicatorsExported,
+    WaitingListCreated,
+    WaitingEntryAdded,
+    WaitingEntryExited,
     FhirSlotsRead,
     CalendarFeedRead,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 89] = [
+    pub const ALL: [AuditAction; 92] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -197,6 +200,9 @@ impl AuditAction {
         AuditAction::PathwayPatientsListed,
         AuditAction::PathwayNoteAdded,
         AuditAction::PathwayIndicatorsExported,
+        AuditAction::WaitingListCreated,
+        AuditAction::WaitingEntryAdded,
+        AuditAction::WaitingEntryExited,
         AuditAction::FhirSlotsRead,
         AuditAction::CalendarFeedRead,
     ];
@@ -290,6 +296,9 @@ impl AuditAction {
             AuditAction::PathwayPatientsListed => "pathway_patients_listed",
             AuditAction::PathwayNoteAdded => "pathway_note_added",
             AuditAction::PathwayIndicatorsExported => "pathway_indicators_exported",
+            AuditAction::WaitingListCreated => "waiting_list_created",
+            AuditAction::WaitingEntryAdded => "waiting_entry_added",
+            AuditAction::WaitingEntryExited => "waiting_entry_exited",
             AuditAction::FhirSlotsRead => "fhir_slots_read",
             AuditAction::CalendarFeedRead => "calendar_feed_read",
         }
@@ -400,6 +409,9 @@ impl AuditAction {
             AuditAction::PathwayPatientsListed => "Liste des patients en parcours consultée",
             AuditAction::PathwayNoteAdded => "Note de l'équipe de soins ajoutée",
             AuditAction::PathwayIndicatorsExported => "Indicateurs des parcours exportés",
+            AuditAction::WaitingListCreated => "Liste d'attente créée",
+            AuditAction::WaitingEntryAdded => "Patient inscrit sur une liste d'attente",
+            AuditAction::WaitingEntryExited => "Sortie d'une liste d'attente",
             AuditAction::FhirSlotsRead => "Lecture des créneaux par l'API FHIR",
             AuditAction::CalendarFeedRead => "Lecture d'un agenda iCalendar",
         }

@@ -88,10 +88,12 @@ pub enum Permission {
     FollowPathwayPatients,
     /// See the care pathways' indicators and export them (counts, no patient data).
     ViewPathwayIndicators,
+    /// Create the CPTS's waiting lists, read them whole (with the patients' names) and record the exits.
+    ManageWaitingLists,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 17] = [
         Permission::ViewDashboard,
         Permission::ManageCpts,
         Permission::ViewMemberDirectory,
@@ -108,6 +110,7 @@ impl Permission {
         Permission::ManagePathwayTemplates,
         Permission::FollowPathwayPatients,
         Permission::ViewPathwayIndicators,
+        Permission::ManageWaitingLists,
     ];
 }
 
@@ -128,6 +131,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
                 | ViewPathways
                 | FollowPathwayPatients
                 | ViewPathwayIndicators
+                | ManageWaitingLists
         ),
         Role::Member => matches!(
             permission,

@@ -27,6 +27,7 @@ mod territory;
 pub mod testing;
 mod tokens;
 mod unscheduled_care;
+mod waiting_lists;
 
 pub use audit::{
     chain_key, verify_audit_chain, verify_audit_chains, ChainHead, ChainReport, CheckpointHead,
@@ -70,6 +71,7 @@ pub use unscheduled_care::{
     SlotQuery, SnpBooking, SnpDysfunction, SnpFigures, SnpPattern, SnpReportStore, SnpSlot,
     UnscheduledCareStore,
 };
+pub use waiting_lists::{NewWaitingEntry, WaitingEntryRow, WaitingListRow, WaitingListStore};
 
 use async_trait::async_trait;
 use maillage_domain::authz::Role;
@@ -139,6 +141,7 @@ pub trait Store:
     + PathwayTemplateStore
     + PathwayInclusionStore
     + PathwayFigureStore
+    + WaitingListStore
     + DeliveryStore
     + RateLimitStore
     + RetentionStore

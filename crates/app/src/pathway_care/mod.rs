@@ -29,6 +29,7 @@ use uuid::Uuid;
 pub mod indicators;
 mod notes;
 mod results;
+pub mod waiting;
 
 pub use notes::{check_note, CareNote, NOTES_SHOWN};
 pub use results::{positive, StepResult};
@@ -75,6 +76,8 @@ pub struct FollowedPatient {
     pub steps: Vec<FollowedStep>,
     /// The care team's notes, newest first.
     pub notes: Vec<CareNote>,
+    /// Their places on the waiting lists.
+    pub waiting: Vec<waiting::WaitingPlace>,
 }
 
 /// A patient in the list of those the caller follows: the identity (the list's read audited), where the
@@ -321,12 +324,14 @@ impl PathwayCare {
         done.sort_by(|a, b| a.row.done_on.cmp(&b.row.done_on));
         results::mark_declines(done.into_iter().filter_map(|s| s.result.as_mut()));
         let notes = self.opened_notes(cpts, id).await?;
+        let waiting = self.waiting_places(cpts, id, today).await?;
         Ok(FollowedPatient {
             inclusion,
             identity,
             team,
             steps,
             notes,
+            waiting,
         })
     }
 

@@ -8,6 +8,7 @@ pub mod imports;
 pub mod pathway_indicators;
 pub mod pathway_patient;
 pub mod pathway_patients;
+pub mod pathway_waiting;
 pub mod pathways;
 pub mod public;
 pub mod registry;

@@ -19,6 +19,7 @@ use maillage_domain::authz::Permission;
 use maillage_domain::calendar::Day;
 use maillage_domain::pathways::instruments::{positive_label, Answers, Instrument};
 use maillage_domain::pathways::steps::StepState;
+use maillage_domain::pathways::waiting::{ExitReason, Priority};
 use maillage_domain::pathways::{CareRole, PathwayTemplate};
 use maillage_domain::ValidationError;
 use uuid::Uuid;
@@ -135,6 +136,19 @@ struct TimelineRow {
     text: String,
 }
 
+struct PlaceRow {
+    list: String,
+    referred_on: String,
+    priority: &'static str,
+    /// « 3e sur la liste, 40 jours d'attente », or how it ended.
+    standing: String,
+}
+
+struct ListChoice {
+    id: String,
+    name: String,
+}
+
 struct NoteRow {
     at: String,
     author: String,
@@ -160,6 +174,10 @@ struct PatientPage {
     team: Vec<TeamRow>,
     missing_roles: Vec<&'static str>,
     notes: Vec<NoteRow>,
+    places: Vec<PlaceRow>,
+    lists: Vec<ListChoice>,
+    priorities: Vec<(&'static str, &'static str)>,
+    today: String,
     timeline: Vec<TimelineRow>,
     note: String,
     errors: Vec<ValidationError>,
@@ -351,12 +369,72 @@ async fn patient_view(
                 text: n.text.clone(),
             })
             .collect(),
+        places: followed
+            .waiting
+            .iter()
+            .map(|p| PlaceRow {
+                list: p.list.clone(),
+                referred_on: french_day(&p.entry.referred_on),
+                priority: Priority::parse(&p.entry.priority).map_or("", Priority::label),
+                standing: match (&p.position, &p.entry.exited_on) {
+                    (Some((position, days)), _) => format!(
+                        "{}{} sur la liste, {} d'attente",
+                        position,
+                        if *position == 1 { "er" } else { "e" },
+                        maillage_domain::text::count_of(*days, "jour", "jours")
+                    ),
+                    (None, Some(day)) => format!(
+                        "sorti le {} ({})",
+                        french_day(day),
+                        p.entry
+                            .exit_reason
+                            .as_deref()
+                            .and_then(ExitReason::parse)
+                            .map_or("", ExitReason::label)
+                    ),
+                    (None, None) => String::new(),
+                },
+            })
+            .collect(),
+        lists: state
+            .missions
+            .pathway_care
+            .waiting_lists(caller)
+            .await
+            .map_err(pathway_error)?
+            .into_iter()
+            .map(|l| ListChoice {
+                id: l.id.to_string(),
+                name: l.name,
+            })
+            .collect(),
+        priorities: Priority::ALL
+            .iter()
+            .map(|p| (p.code(), p.label()))
+            .collect(),
+        today: today().french(),
         timeline: timeline(&followed, &template),
         note: asked.note,
         errors: asked.errors,
     };
     let has_errors = !page.errors.is_empty();
     Ok(render_form(&page, has_errors))
+}
+
+/// The record again with the problems of a form posted from it (a waiting list's, say).
+pub async fn refused_on_record(
+    state: &AppState,
+    viewer: &Viewer,
+    context: &CptsContext,
+    caller: &Caller,
+    id: Uuid,
+    errors: Vec<ValidationError>,
+) -> WebResult<Response> {
+    let asked = Asked {
+        errors,
+        ..Asked::default()
+    };
+    patient_view(state, viewer, context, caller, id, asked).await
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -380,6 +458,7 @@ async fn show(
             Some("La date de sortie est corrigée : les étapes ouvertes ont de nouvelles échéances.")
         }
         "note" => Some("La note est ajoutée."),
+        "attente" => Some("Le patient est inscrit sur la liste d'attente."),
         _ => None,
     }
     .map(str::to_string);

@@ -53,6 +53,7 @@ pub const DELIVERED: [MissionPages; 4] = [
             super::pathway_patients::routes,
             super::pathway_patient::routes,
             super::pathway_indicators::routes,
+            super::pathway_waiting::routes,
         ],
     },
 ];

@@ -359,6 +359,8 @@ impl TestApp {
                     .await
                     .unwrap()[0]
                     .id
+            } else if path.contains("/parcours/listes/") {
+                records::a_waiting_list(self, id).await
             } else if path.contains("/parcours/patients/") {
                 let (inclusion, step) = records::a_pathway_step(self, id).await;
                 return path

@@ -406,3 +406,142 @@ async fn the_coordination_reads_and_exports_the_pathway_indicators() {
         );
     }
 }
+
+/// A waiting list: the coordination creates it, the team puts its patients on it from their record (a bad
+/// date named), the list orders them by priority then referral with days waited and names, an exit with its
+/// reason gives the median wait of those seen; a member reads only the list's name and count.
+#[tokio::test]
+async fn a_waiting_list_orders_the_patients_and_tells_the_median_wait() {
+    for app in each_backend().await {
+        let cpts = demo_cpts(&app, DEMO_CPTS_SLUG).await;
+        let coordinator = app.login_as(COORDINATOR).await;
+        let lists = "/c/camargue-gardoise/parcours/listes";
+        let empty = app
+            .post_form(
+                lists,
+                Some(&coordinator.cookie),
+                &[("csrf", coordinator.csrf.as_str()), ("name", "x")],
+            )
+            .await;
+        assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+        empty.names_fields(&["Nom de la liste"]);
+        let created = app
+            .post_form(
+                lists,
+                Some(&coordinator.cookie),
+                &[
+                    ("csrf", coordinator.csrf.as_str()),
+                    ("name", "Bilan TND (plateforme PCO)"),
+                ],
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+        let list_page = created.headers[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let list_id = list_page.rsplit('/').next().unwrap().to_string();
+        let inclusions = app
+            .store
+            .list_inclusions(cpts.id, None, Page::first(10))
+            .await
+            .unwrap();
+        let of = |code: &str| {
+            inclusions
+                .iter()
+                .find(|i| i.template_code == code)
+                .unwrap()
+                .id
+        };
+        // The demo's heart-failure patient referred first, normal; its frail patient later, urgent.
+        let (first, second) = (of("insuffisance-cardiaque"), of("personne-agee-fragile"));
+        let today = maillage_domain::calendar::utc_to_paris(maillage_app::clock::now_ms()).0;
+        let (forty_days_ago, ten_days_ago) =
+            (today.plus_days(-40).french(), today.plus_days(-10).french());
+        let put = |inclusion: uuid::Uuid, referred: String, priority: &'static str| {
+            let app = &app;
+            let session = coordinator.clone();
+            let list_id = list_id.clone();
+            async move {
+                app.post_form(
+                    &format!("{PATIENTS}/{inclusion}/attente"),
+                    Some(&session.cookie),
+                    &[
+                        ("csrf", session.csrf.as_str()),
+                        ("list", list_id.as_str()),
+                        ("referred_on", referred.as_str()),
+                        ("priority", priority),
+                    ],
+                )
+                .await
+            }
+        };
+        let refused = put(first, "31/02/2026".into(), "normale").await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        refused.names_fields(&["Date d&#39;adressage"]);
+        assert_eq!(
+            put(first, forty_days_ago.clone(), "normale").await.status,
+            StatusCode::SEE_OTHER
+        );
+        assert_eq!(
+            put(second, ten_days_ago.clone(), "urgente").await.status,
+            StatusCode::SEE_OTHER
+        );
+        let twice = put(second, ten_days_ago.clone(), "urgente").await;
+        assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let page = app.get(&list_page, Some(&coordinator)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        // The urgent referral first, though later.
+        let urgent = page.body.find("EXEMPLE-FRAGILE Odette").unwrap();
+        let normal = page.body.find("EXEMPLE-CARDIO Marcel").unwrap();
+        assert!(urgent < normal, "{}", page.body);
+        let record = app
+            .get(&format!("{PATIENTS}/{first}"), Some(&coordinator))
+            .await;
+        assert!(record.body.contains("2e sur la liste"), "{}", record.body);
+
+        // Seen: out of the list, the median of those seen this year is its wait.
+        let entry = app.store.waiting_entries_of(cpts.id, first).await.unwrap()[0]
+            .id
+            .to_string();
+        let today_text = today.french();
+        let exit = |reason: &'static str| {
+            let app = &app;
+            let today_text = today_text.clone();
+            let session = coordinator.clone();
+            let path = format!("{list_page}/sortie");
+            let entry = entry.clone();
+            async move {
+                app.post_form(
+                    &path,
+                    Some(&session.cookie),
+                    &[
+                        ("csrf", session.csrf.as_str()),
+                        ("entry", entry.as_str()),
+                        ("exited_on", today_text.as_str()),
+                        ("reason", reason),
+                    ],
+                )
+                .await
+            }
+        };
+        let no_reason = exit("").await;
+        assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+        no_reason.names_fields(&["Motif de sortie"]);
+        assert_eq!(exit("pris-en-charge").await.status, StatusCode::SEE_OTHER);
+        let after = app.get(&list_page, Some(&coordinator)).await;
+        assert!(after.body.contains("<dd>40 jours</dd>"), "{}", after.body);
+        assert_eq!(app.audit_of(cpts.id, "waiting_entry_exited").await.len(), 1);
+
+        // A member sees the list's name and count, not the list.
+        let member = app.login_as(MEMBER).await;
+        let theirs = app.get(lists, Some(&member)).await;
+        assert!(
+            theirs.body.contains("Bilan TND (plateforme PCO)") && !theirs.body.contains(&list_page)
+        );
+        assert_eq!(
+            app.get(&list_page, Some(&member)).await.status,
+            StatusCode::FORBIDDEN
+        );
+    }
+}

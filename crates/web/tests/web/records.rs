@@ -114,3 +114,16 @@ impl std::fmt::Display for FhirSearch {
         )
     }
 }
+
+/// A waiting list of the CPTS (created by the coordination when it has none).
+pub(super) async fn a_waiting_list(app: &TestApp, cpts: maillage_store::CptsId) -> uuid::Uuid {
+    let caller = maillage_app::caller::Caller::command_line(cpts);
+    let care = &app.state.missions.pathway_care;
+    match care.waiting_lists(&caller).await.unwrap().first() {
+        Some(list) => list.id,
+        None => care
+            .create_waiting_list(&caller, "Bilan TND (plateforme PCO)")
+            .await
+            .unwrap(),
+    }
+}
