@@ -126,3 +126,37 @@ test('the coordinator reads the pathway indicators on a computer and on a phone'
     assert.deepEqual(page.problems, []);
   }
 });
+
+test('the coordinator creates a waiting list, puts a child on it from the record and reads the wait on a phone', async () => {
+  const base = session.server.base;
+  const page = await newPage(session.browser);
+  await login(page, base, accounts.coordinator);
+  await page.getByRole('heading', { name: /Bonjour/ }).waitFor();
+  await page.goto(`${base}/c/${slug}/parcours/patients`);
+  await page.getByRole('navigation', { name: 'Parcours de soins' }).getByRole('link', { name: "Listes d'attente" }).click();
+  await page.getByRole('button', { name: 'Créer la liste' }).click();
+  await page.getByLabel('Nom de la liste').fill('Bilan TND (plateforme PCO)');
+  await page.getByRole('button', { name: 'Créer la liste' }).click();
+  await page.getByRole('heading', { name: 'Bilan TND (plateforme PCO)', level: 1 }).waitFor();
+  await page.goto(`${base}/c/${slug}/parcours/patients`);
+  await page.getByRole('link', { name: 'EXEMPLE-FRAGILE Odette' }).click();
+  await page.getByText("Inscrire sur une liste d'attente").click();
+  await page.getByLabel("Liste d'attente", { exact: true }).selectOption({ label: 'Bilan TND (plateforme PCO)' });
+  await page.getByLabel("Date d'adressage (JJ/MM/AAAA)").fill(parisDay(-12));
+  await page.getByLabel('Priorité').selectOption({ label: 'Haute' });
+  await page.getByRole('button', { name: 'Inscrire sur la liste' }).click();
+  await page.getByText("Le patient est inscrit sur la liste d'attente.").waitFor();
+  await page.getByText(/1er sur la liste, 12 jours d'attente/).waitFor();
+  await shot(page, '93-parcours-liste-dossier');
+  assert.deepEqual(page.problems, []);
+
+  const phone = await newPage(session.browser, phoneSize);
+  await login(phone, base, accounts.coordinator);
+  await phone.getByRole('heading', { name: /Bonjour/ }).waitFor();
+  await phone.goto(`${base}/c/${slug}/parcours/listes`);
+  await phone.getByRole('link', { name: 'Bilan TND (plateforme PCO)' }).click();
+  await phone.getByText('12 jours d\'attente').waitFor();
+  await noSidewaysScroll(phone, 'a waiting list');
+  await shot(phone, '94-parcours-liste-telephone');
+  assert.deepEqual(phone.problems, []);
+});
