@@ -107,12 +107,13 @@ pub enum AuditAction {
     WaitingListCreated,
     WaitingEntryAdded,
     WaitingEntryExited,
+    PathwayLiaisonRecorded,
     FhirSlotsRead,
     CalendarFeedRead,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 92] = [
+    pub const ALL: [AuditAction; 93] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -203,6 +204,7 @@ impl AuditAction {
         AuditAction::WaitingListCreated,
         AuditAction::WaitingEntryAdded,
         AuditAction::WaitingEntryExited,
+        AuditAction::PathwayLiaisonRecorded,
         AuditAction::FhirSlotsRead,
         AuditAction::CalendarFeedRead,
     ];
@@ -299,6 +301,7 @@ impl AuditAction {
             AuditAction::WaitingListCreated => "waiting_list_created",
             AuditAction::WaitingEntryAdded => "waiting_entry_added",
             AuditAction::WaitingEntryExited => "waiting_entry_exited",
+            AuditAction::PathwayLiaisonRecorded => "pathway_liaison_recorded",
             AuditAction::FhirSlotsRead => "fhir_slots_read",
             AuditAction::CalendarFeedRead => "calendar_feed_read",
         }
@@ -412,6 +415,7 @@ impl AuditAction {
             AuditAction::WaitingListCreated => "Liste d'attente créée",
             AuditAction::WaitingEntryAdded => "Patient inscrit sur une liste d'attente",
             AuditAction::WaitingEntryExited => "Sortie d'une liste d'attente",
+            AuditAction::PathwayLiaisonRecorded => "Fiche de liaison enregistrée (étape close)",
             AuditAction::FhirSlotsRead => "Lecture des créneaux par l'API FHIR",
             AuditAction::CalendarFeedRead => "Lecture d'un agenda iCalendar",
         }

@@ -50,8 +50,9 @@ pub use invitations::{Invitation, InvitationStore};
 pub use models::*;
 pub use pathway_figures::{InclusionCount, PathwayFigureStore, StepCount};
 pub use pathway_inclusions::{
-    InclusionRow, LateStep, NewInclusion, NewPathwayNote, NewPathwayStep, PathwayInclusionStore,
-    PathwayNoteRow, PathwayStepRow, StepSettlement, TeamMember,
+    InclusionRow, LateStep, LiaisonSheetRow, NewInclusion, NewLiaisonSheet, NewPathwayNote,
+    NewPathwayStep, PathwayInclusionStore, PathwayNoteRow, PathwayStepRow, StepSettlement,
+    TeamMember,
 };
 pub use pathways::{PathwayTemplateStore, PathwayTemplateVersion};
 pub use patients::PatientStore;

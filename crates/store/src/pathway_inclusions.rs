@@ -81,6 +81,29 @@ pub enum StepSettlement {
     Cancelled(String),
 }
 
+/// A liaison sheet, its content sealed, recorded with the step it closes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewLiaisonSheet {
+    pub id: Uuid,
+    pub step_id: Uuid,
+    pub direction: String,
+    pub dated_on: String,
+    pub body: Vec<u8>,
+    pub author_name: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct LiaisonSheetRow {
+    pub id: Uuid,
+    pub step_id: Uuid,
+    pub direction: String,
+    pub dated_on: String,
+    pub body: Vec<u8>,
+    pub author_name: String,
+    pub created_at: i64,
+}
+
 /// A note of the care team on a patient, its text sealed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPathwayNote {
@@ -143,6 +166,17 @@ pub trait PathwayInclusionStore: Send + Sync {
         added: &[NewPathwayStep],
         audit: &NewAuditEntry,
     ) -> Result<bool>;
+    /// Closes an open step with the liaison sheet that is its evidence (done on the sheet's day), with the
+    /// audit entry, in one transaction; false when the step is not open (nothing written).
+    async fn record_liaison_sheet(
+        &self,
+        cpts: CptsId,
+        inclusion: Uuid,
+        sheet: &NewLiaisonSheet,
+        audit: &NewAuditEntry,
+    ) -> Result<bool>;
+    /// The liaison sheets of an inclusion, by day.
+    async fn liaison_sheets(&self, cpts: CptsId, inclusion: Uuid) -> Result<Vec<LiaisonSheetRow>>;
     /// Writes a note of the care team with its audit entry; false when the inclusion is not the CPTS's.
     async fn add_pathway_note(
         &self,
@@ -485,5 +519,53 @@ impl PathwayInclusionStore for SqlStore {
             .bind(member)
             .fetch_one(pool)
             .await)?)
+    }
+
+    async fn record_liaison_sheet(
+        &self,
+        cpts: CptsId,
+        inclusion: Uuid,
+        sheet: &NewLiaisonSheet,
+        audit: &NewAuditEntry,
+    ) -> Result<bool> {
+        let close = "UPDATE pathway_steps SET done_on = $4 WHERE id = $3 AND inclusion_id = $2 \
+                     AND done_on IS NULL AND cancelled_reason IS NULL \
+                     AND EXISTS (SELECT 1 FROM pathway_inclusions i WHERE i.id = $2 AND i.cpts_id = $1)";
+        let insert = "INSERT INTO pathway_liaison_sheets (id, inclusion_id, step_id, direction, dated_on, body, \
+                      author_name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let closed = sqlx::query(close)
+                .bind(cpts.0)
+                .bind(inclusion)
+                .bind(sheet.step_id)
+                .bind(&sheet.dated_on)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected() == 1;
+            if closed {
+                sqlx::query(insert)
+                    .bind(sheet.id)
+                    .bind(inclusion)
+                    .bind(sheet.step_id)
+                    .bind(&sheet.direction)
+                    .bind(&sheet.dated_on)
+                    .bind(&sheet.body)
+                    .bind(&sheet.author_name)
+                    .bind(sheet.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            commit_audited!(self, tx, closed, audit)
+        })
+    }
+
+    async fn liaison_sheets(&self, cpts: CptsId, inclusion: Uuid) -> Result<Vec<LiaisonSheetRow>> {
+        let sql = "SELECT l.id, l.step_id, l.direction, l.dated_on, l.body, l.author_name, l.created_at \
+                   FROM pathway_liaison_sheets l JOIN pathway_inclusions i ON i.id = l.inclusion_id \
+                   WHERE i.cpts_id = $1 AND i.id = $2 ORDER BY l.dated_on, l.id";
+        Ok(
+            on_pool!(self, pool => sqlx::query_as(sql).bind(cpts.0).bind(inclusion).fetch_all(pool).await)?,
+        )
     }
 }

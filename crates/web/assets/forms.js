@@ -29,3 +29,9 @@ document.addEventListener('DOMContentLoaded', function () {
   if (!summary.hasAttribute('tabindex') && !first) summary.setAttribute('tabindex', '-1');
   target.focus();
 });
+
+// A button marked data-print prints the page (the liaison sheet): the print stylesheet keeps the sheet only.
+document.addEventListener('click', function (event) {
+  var target = event.target;
+  if (target && target.closest && target.closest('[data-print]')) window.print();
+});

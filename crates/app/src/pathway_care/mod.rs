@@ -27,6 +27,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 pub mod indicators;
+pub mod liaison;
 mod notes;
 mod results;
 pub mod waiting;
@@ -78,6 +79,8 @@ pub struct FollowedPatient {
     pub notes: Vec<CareNote>,
     /// Their places on the waiting lists.
     pub waiting: Vec<waiting::WaitingPlace>,
+    /// Their liaison sheets (the content stays sealed until one is printed).
+    pub sheets: Vec<maillage_store::LiaisonSheetRow>,
 }
 
 /// A patient in the list of those the caller follows: the identity (the list's read audited), where the
@@ -325,6 +328,7 @@ impl PathwayCare {
         results::mark_declines(done.into_iter().filter_map(|s| s.result.as_mut()));
         let notes = self.opened_notes(cpts, id).await?;
         let waiting = self.waiting_places(cpts, id, today).await?;
+        let sheets = self.store.liaison_sheets(cpts, id).await?;
         Ok(FollowedPatient {
             inclusion,
             identity,
@@ -332,6 +336,7 @@ impl PathwayCare {
             steps,
             notes,
             waiting,
+            sheets,
         })
     }
 

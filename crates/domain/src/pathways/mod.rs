@@ -7,6 +7,7 @@
 pub mod builtin;
 pub mod inclusion;
 pub mod instruments;
+pub mod liaison;
 pub mod steps;
 pub mod waiting;
 

@@ -13,11 +13,11 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maillage_app::caller::Caller;
-use maillage_app::pathway_care::{FollowedPatient, FollowedStep, PathwayCare, StepOutcome};
+use maillage_app::pathway_care::{FollowedPatient, FollowedStep, PathwayCare};
 use maillage_app::pathways::PathwayError;
 use maillage_domain::authz::Permission;
 use maillage_domain::calendar::Day;
-use maillage_domain::pathways::instruments::{positive_label, Answers, Instrument};
+use maillage_domain::pathways::instruments::positive_label;
 use maillage_domain::pathways::steps::StepState;
 use maillage_domain::pathways::waiting::{ExitReason, Priority};
 use maillage_domain::pathways::{CareRole, PathwayTemplate};
@@ -31,18 +31,6 @@ pub fn routes(router: GuardedRouter) -> GuardedRouter {
             Access::Cpts(Permission::FollowPathwayPatients),
             "Dossier de parcours d'un patient (équipe de soins)",
             show,
-        )
-        .get(
-            "/c/{cpts}/parcours/patients/{id}/etapes/{step}",
-            Access::Cpts(Permission::FollowPathwayPatients),
-            "Clore ou annuler une étape de parcours",
-            step_form,
-        )
-        .post(
-            "/c/{cpts}/parcours/patients/{id}/etapes/{step}",
-            Access::Cpts(Permission::FollowPathwayPatients),
-            "Étape de parcours faite (date, preuve, questionnaire) ou annulée (motif)",
-            settle,
         )
         .post(
             "/c/{cpts}/parcours/patients/{id}/sortie",
@@ -58,7 +46,7 @@ pub fn routes(router: GuardedRouter) -> GuardedRouter {
         )
 }
 
-fn parse_id(text: &str) -> WebResult<Uuid> {
+pub(super) fn parse_id(text: &str) -> WebResult<Uuid> {
     super::directory::parse_id(text)
 }
 
@@ -107,7 +95,7 @@ fn decline_text(step: &FollowedStep) -> String {
     }
 }
 
-fn role_label(code: &str) -> &'static str {
+pub(super) fn role_label(code: &str) -> &'static str {
     CareRole::parse(code).map_or("Équipe de soins", CareRole::label)
 }
 
@@ -144,6 +132,11 @@ struct PlaceRow {
     standing: String,
 }
 
+struct SheetRow {
+    href: String,
+    text: String,
+}
+
 struct ListChoice {
     id: String,
     name: String,
@@ -175,6 +168,7 @@ struct PatientPage {
     missing_roles: Vec<&'static str>,
     notes: Vec<NoteRow>,
     places: Vec<PlaceRow>,
+    sheets: Vec<SheetRow>,
     lists: Vec<ListChoice>,
     priorities: Vec<(&'static str, &'static str)>,
     today: String,
@@ -183,7 +177,7 @@ struct PatientPage {
     errors: Vec<ValidationError>,
 }
 
-async fn read(
+pub(super) async fn read(
     state: &AppState,
     caller: &Caller,
     id: Uuid,
@@ -396,6 +390,23 @@ async fn patient_view(
                 },
             })
             .collect(),
+        sheets: followed
+            .sheets
+            .iter()
+            .map(|sheet| SheetRow {
+                href: format!(
+                    "/c/{}/{BASE}/patients/{id}/fiches/{}",
+                    context.cpts.slug, sheet.id
+                ),
+                text: format!(
+                    "{} le {} (saisie par {})",
+                    maillage_domain::pathways::liaison::Direction::parse(&sheet.direction)
+                        .map_or("", |d| d.label()),
+                    french_day(&sheet.dated_on),
+                    sheet.author_name
+                ),
+            })
+            .collect(),
         lists: state
             .missions
             .pathway_care
@@ -467,236 +478,6 @@ async fn show(
         ..Asked::default()
     };
     patient_view(&state, &viewer, &context, &caller, parse_id(&id)?, asked).await
-}
-
-struct ItemField {
-    name: String,
-    label: String,
-    /// (value, label) choices; empty: a text field (seconds).
-    choices: Vec<(String, String, bool)>,
-    value: String,
-    hint: &'static str,
-}
-
-#[derive(Template)]
-#[template(path = "pathway_step.html")]
-struct StepPage {
-    layout: Layout,
-    slug: String,
-    id: String,
-    step_id: String,
-    patient: String,
-    label: String,
-    owner: &'static str,
-    window: String,
-    state: &'static str,
-    evidence: &'static str,
-    instrument: String,
-    licence: &'static str,
-    missing_rule: &'static str,
-    items: Vec<ItemField>,
-    done_on: String,
-    reason: String,
-    errors: Vec<ValidationError>,
-}
-
-fn item_fields(instrument: Instrument, given: &FormPairs) -> Vec<ItemField> {
-    let yes_no = |unknown: bool| {
-        let mut choices = vec![
-            ("1".to_string(), "Oui".to_string()),
-            ("0".to_string(), "Non".to_string()),
-        ];
-        if unknown {
-            choices.push(("?".to_string(), "Ne sait pas".to_string()));
-        }
-        choices
-    };
-    instrument
-        .items()
-        .iter()
-        .enumerate()
-        .map(|(index, item)| {
-            let name = format!("q{index}");
-            let value = given.text(&name);
-            let (choices, hint) = match item.answers {
-                Answers::YesNo => (yes_no(false), ""),
-                Answers::YesNoUnknown => (yes_no(true), ""),
-                Answers::Range { min, max } => (
-                    (min..=max)
-                        .map(|n| (n.to_string(), n.to_string()))
-                        .collect(),
-                    "",
-                ),
-                Answers::Seconds => (Vec::new(), "en secondes ; x si le patient ne peut pas"),
-                Answers::Frequency => (
-                    vec![
-                        ("0".to_string(), "Jamais".to_string()),
-                        ("0.5".to_string(), "Parfois".to_string()),
-                        ("1".to_string(), "Souvent".to_string()),
-                    ],
-                    "",
-                ),
-            };
-            ItemField {
-                label: format!("{}. {}", index + 1, item.label),
-                choices: choices
-                    .into_iter()
-                    .map(|(v, l)| {
-                        let selected = v == value;
-                        (v, l, selected)
-                    })
-                    .collect(),
-                name,
-                value,
-                hint,
-            }
-        })
-        .collect()
-}
-
-async fn step_view(
-    state: &AppState,
-    viewer: &Viewer,
-    context: &CptsContext,
-    caller: &Caller,
-    (id, step_id): (Uuid, Uuid),
-    given: &FormPairs,
-    errors: Vec<ValidationError>,
-) -> WebResult<Response> {
-    let (followed, template) = read(state, caller, id).await?;
-    let step = followed
-        .steps
-        .iter()
-        .find(|s| s.row.id == step_id)
-        .ok_or(crate::error::WebError::NotFound)?;
-    let step_template = template.step(&step.row.code);
-    let instrument = step_template
-        .and_then(|s| s.instrument.as_deref())
-        .and_then(Instrument::parse);
-    let done_on = match given.optional("done_on") {
-        Some(typed) => typed,
-        None => today().french(),
-    };
-    let page = StepPage {
-        layout: Layout::in_cpts(viewer, context, step.row.label.clone(), BASE),
-        slug: context.cpts.slug.clone(),
-        id: id.to_string(),
-        step_id: step_id.to_string(),
-        patient: full_name(&followed.identity),
-        label: step.row.label.clone(),
-        owner: role_label(&step.row.owner_role),
-        window: format!(
-            "du {} au {}",
-            french_day(&step.row.earliest),
-            french_day(&step.row.latest)
-        ),
-        state: step.state.label(),
-        evidence: step_template.map_or("Preuve", |s| s.evidence.label()),
-        instrument: instrument.map_or(String::new(), |i| i.label().to_string()),
-        licence: instrument.map_or("", |i| i.licence().label()),
-        missing_rule: instrument.map_or("", |i| i.missing_rule()),
-        items: instrument.map_or(Vec::new(), |i| item_fields(i, given)),
-        done_on,
-        reason: given.text("reason"),
-        errors,
-    };
-    let has_errors = !page.errors.is_empty();
-    Ok(render_form(&page, has_errors))
-}
-
-async fn step_form(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    context: CptsContext,
-    Authorised(caller): Authorised,
-    Path((_, id, step)): Path<(String, String, String)>,
-) -> WebResult<Response> {
-    let ids = (parse_id(&id)?, parse_id(&step)?);
-    step_view(
-        &state,
-        &viewer,
-        &context,
-        &caller,
-        ids,
-        &FormPairs(Vec::new()),
-        Vec::new(),
-    )
-    .await
-}
-
-async fn settle(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    context: CptsContext,
-    Authorised(caller): Authorised,
-    Path((_, id, step)): Path<(String, String, String)>,
-    pairs: FormPairs,
-) -> WebResult<Response> {
-    let ids = (parse_id(&id)?, parse_id(&step)?);
-    let outcome = if pairs.text("action") == "annuler" {
-        if pairs.text("confirm") != "oui" {
-            let problem = ValidationError::new(
-                "Confirmation",
-                "cochez la case pour confirmer l'annulation : elle est définitive",
-            );
-            return step_view(
-                &state,
-                &viewer,
-                &context,
-                &caller,
-                ids,
-                &pairs,
-                vec![problem],
-            )
-            .await;
-        }
-        StepOutcome::Cancelled(pairs.text("reason"))
-    } else {
-        let typed = pairs.text("done_on");
-        let on = if typed.trim().is_empty() {
-            None
-        } else {
-            match Day::parse("Date", typed.trim()) {
-                Ok(day) => Some(day),
-                Err(problem) => {
-                    return step_view(
-                        &state,
-                        &viewer,
-                        &context,
-                        &caller,
-                        ids,
-                        &pairs,
-                        vec![problem],
-                    )
-                    .await
-                }
-            }
-        };
-        let answers: Vec<String> = (0..)
-            .map_while(|index| pairs.optional(&format!("q{index}")))
-            .collect();
-        StepOutcome::Done {
-            on,
-            evidence_given: pairs.text("evidence") == "oui",
-            answers,
-        }
-    };
-    match state
-        .missions
-        .pathway_care
-        .settle_step(&caller, ids.0, ids.1, outcome, today())
-        .await
-    {
-        Ok(()) => Ok(Redirect::to(&format!(
-            "/c/{}/{BASE}/patients/{}?fait=etape",
-            context.cpts.slug, ids.0
-        ))
-        .into_response()),
-        Err(PathwayError::Invalid(problems)) => {
-            step_view(&state, &viewer, &context, &caller, ids, &pairs, problems).await
-        }
-        Err(other) => Err(pathway_error(other)),
-    }
 }
 
 async fn correct_event(

@@ -52,8 +52,10 @@ pub const DELIVERED: [MissionPages; 4] = [
             super::pathways::routes,
             super::pathway_patients::routes,
             super::pathway_patient::routes,
+            super::pathway_step::routes,
             super::pathway_indicators::routes,
             super::pathway_waiting::routes,
+            super::pathway_liaison::routes,
         ],
     },
 ];

@@ -361,6 +361,12 @@ impl TestApp {
                     .id
             } else if path.contains("/parcours/listes/") {
                 records::a_waiting_list(self, id).await
+            } else if path.contains("{sheet}") || path.ends_with("/fiche") {
+                let (inclusion, step, sheet) = records::a_liaison_sheet(self, id).await;
+                return path
+                    .replace("{id}", &inclusion.to_string())
+                    .replace("{step}", &step.to_string())
+                    .replace("{sheet}", &sheet.to_string());
             } else if path.contains("/parcours/patients/") {
                 let (inclusion, step) = records::a_pathway_step(self, id).await;
                 return path

@@ -545,3 +545,111 @@ async fn a_waiting_list_orders_the_patients_and_tells_the_median_wait() {
         );
     }
 }
+
+/// A liaison sheet closes the step that waits for it: its form names each missing field, the sheet is sealed
+/// at rest, prints on its own page, and shows on the record; a step that closes otherwise refuses one.
+#[tokio::test]
+async fn a_liaison_sheet_closes_its_step_and_prints() {
+    for app in each_backend().await {
+        let cpts = demo_cpts(&app, DEMO_CPTS_SLUG).await;
+        let coordinator = app.login_as(COORDINATOR).await;
+        let inclusions = app
+            .store
+            .list_inclusions(cpts.id, None, Page::first(10))
+            .await
+            .unwrap();
+        let frail = inclusions
+            .iter()
+            .find(|i| i.template_code == "personne-agee-fragile")
+            .unwrap()
+            .id;
+        let steps = app.store.inclusion_steps(cpts.id, frail).await.unwrap();
+        let step = |code: &str| steps.iter().find(|s| s.code == code).unwrap().id;
+        let step_page = format!("{PATIENTS}/{frail}/etapes/{}", step("lien-ehpad"));
+        let page = app.get(&step_page, Some(&coordinator)).await;
+        assert!(
+            page.body.contains(&format!(r#"href="{step_page}/fiche""#)),
+            "{}",
+            page.body
+        );
+        let form = app
+            .get(&format!("{step_page}/fiche"), Some(&coordinator))
+            .await;
+        assert_eq!(form.status, StatusCode::OK);
+        let post = |path: String, fields: Vec<(&'static str, String)>| {
+            let app = &app;
+            let session = coordinator.clone();
+            async move {
+                let mut pairs: Vec<(&str, &str)> = vec![("csrf", session.csrf.as_str())];
+                pairs.extend(fields.iter().map(|(k, v)| (*k, v.as_str())));
+                app.post_form(&path, Some(&session.cookie), &pairs).await
+            }
+        };
+        let refused = post(
+            format!("{step_page}/fiche"),
+            vec![("reason", "Chute à domicile".into())],
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        refused.names_fields(&["Sens", "Établissement et service"]);
+        assert!(
+            refused.body.contains("Chute à domicile"),
+            "the form is kept"
+        );
+        let today = maillage_domain::calendar::utc_to_paris(maillage_app::clock::now_ms()).0;
+        let sheet = vec![
+            ("direction", "envoyee".to_string()),
+            ("dated_on", today.french()),
+            (
+                "establishment",
+                "EHPAD Les Tamaris, accueil de jour".to_string(),
+            ),
+            (
+                "reason",
+                "Chute à domicile, accueil de jour demandé".to_string(),
+            ),
+            (
+                "follow_up",
+                "Kinésithérapie deux fois par semaine".to_string(),
+            ),
+        ];
+        let recorded = post(format!("{step_page}/fiche"), sheet.clone()).await;
+        assert_eq!(recorded.status, StatusCode::SEE_OTHER, "{}", recorded.body);
+        let print = recorded.headers[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let printed = app.get(&print, Some(&coordinator)).await;
+        assert!(printed
+            .body
+            .contains("Kinésithérapie deux fois par semaine"));
+        assert!(printed.body.contains("Imprimer la fiche"));
+        assert!(printed.body.contains("EXEMPLE-FRAGILE Odette"));
+        let record = app
+            .get(&format!("{PATIENTS}/{frail}"), Some(&coordinator))
+            .await;
+        assert!(record.body.contains(&format!(r#"href="{print}""#)));
+        let raw = maillage_store::testing::raw_database(&app._database.url).await;
+        assert!(!raw.contains("Kinésithérapie deux fois") && !raw.contains("Chute à domicile"));
+        // Once closed, no second sheet; a screening step closes with its answers, not a sheet.
+        assert_eq!(
+            post(format!("{step_page}/fiche"), sheet.clone())
+                .await
+                .status,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        let other = post(
+            format!("{PATIENTS}/{frail}/etapes/{}/fiche", step("gfst")),
+            sheet,
+        )
+        .await;
+        assert_eq!(other.status, StatusCode::UNPROCESSABLE_ENTITY);
+        other.names_fields(&["Étape"]);
+        assert_eq!(
+            app.audit_of(cpts.id, "pathway_liaison_recorded")
+                .await
+                .len(),
+            1
+        );
+    }
+}

@@ -127,3 +127,83 @@ pub(super) async fn a_waiting_list(app: &TestApp, cpts: maillage_store::CptsId) 
             .unwrap(),
     }
 }
+
+/// A liaison sheet of a patient the demo's GP follows (the frail patient's EHPAD link), recorded by the
+/// coordination when there is none yet: (inclusion, its step, the sheet).
+pub(super) async fn a_liaison_sheet(
+    app: &TestApp,
+    cpts: maillage_store::CptsId,
+) -> (uuid::Uuid, uuid::Uuid, uuid::Uuid) {
+    let inclusions = app
+        .store
+        .list_inclusions(cpts, None, Page::first(50))
+        .await
+        .unwrap();
+    let frail = inclusions
+        .iter()
+        .find(|i| i.template_code == "personne-agee-fragile")
+        .map(|i| i.id);
+    let today = maillage_domain::calendar::utc_to_paris(maillage_app::clock::now_ms()).0;
+    let caller = maillage_app::caller::Caller::command_line(cpts);
+    let inclusion = match frail {
+        Some(found) => found,
+        // Another CPTS of the demo has none: the coordination includes one there, without a care team.
+        None => {
+            let request = maillage_app::pathway_care::InclusionRequest {
+                template: "personne-agee-fragile".into(),
+                identity: maillage_app::crypto::PatientIdentity {
+                    family_name: "EXEMPLE-FICHE".into(),
+                    given_names: "Rose".into(),
+                    birth_date: "1938-06-01".into(),
+                    ..Default::default()
+                },
+                draft: maillage_domain::pathways::inclusion::InclusionDraft {
+                    inclusion: Some(today),
+                    event: None,
+                    consent: true,
+                },
+                team: Vec::new(),
+            };
+            app.state
+                .missions
+                .pathway_care
+                .include(&caller, &request, today)
+                .await
+                .unwrap()
+                .0
+        }
+    };
+    if let Some(sheet) = app
+        .store
+        .liaison_sheets(cpts, inclusion)
+        .await
+        .unwrap()
+        .first()
+    {
+        return (inclusion, sheet.step_id, sheet.id);
+    }
+    let step = app
+        .store
+        .inclusion_steps(cpts, inclusion)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.code == "lien-ehpad")
+        .unwrap()
+        .id;
+    let draft = maillage_domain::pathways::liaison::SheetDraft {
+        direction: "envoyee".into(),
+        dated_on: Some(today),
+        establishment: "EHPAD Les Tamaris, accueil de jour".into(),
+        reason: "Demande d'accueil de jour deux fois par semaine".into(),
+        ..Default::default()
+    };
+    let sheet = app
+        .state
+        .missions
+        .pathway_care
+        .record_liaison_sheet(&caller, inclusion, step, &draft, today)
+        .await
+        .unwrap();
+    (inclusion, step, sheet)
+}
