@@ -160,3 +160,40 @@ test('the coordinator creates a waiting list, puts a child on it from the record
   await shot(phone, '94-parcours-liste-telephone');
   assert.deepEqual(phone.problems, []);
 });
+
+test('the coordinator records a liaison sheet that closes its step and prints it on A4', async () => {
+  const base = session.server.base;
+  const page = await newPage(session.browser);
+  await login(page, base, accounts.coordinator);
+  await page.getByRole('heading', { name: /Bonjour/ }).waitFor();
+  await page.goto(`${base}/c/${slug}/parcours/patients`);
+  await page.getByRole('link', { name: 'EXEMPLE-FRAGILE Odette' }).click();
+  await page.locator('li.card').filter({ hasText: "Lien avec l'EHPAD" }).getByRole('link', { name: "Clore ou annuler l'étape" }).click();
+  await page.getByRole('link', { name: 'Remplir la fiche de liaison' }).click();
+  await page.getByRole('button', { name: "Enregistrer la fiche et clore l'étape" }).click();
+  // The browser asks for the required fields first; the server names them too when they come empty.
+  await page.getByLabel('Sens').selectOption({ label: "Envoyée à l'hôpital" });
+  await page.getByLabel('Établissement et service').fill('EHPAD Les Tamaris, accueil de jour');
+  await page.getByLabel("Motif de l'hospitalisation").fill('Chute à domicile, accueil de jour demandé');
+  await page.getByLabel('Suivi à organiser').fill('Kinésithérapie deux fois par semaine');
+  await page.getByRole('button', { name: "Enregistrer la fiche et clore l'étape" }).click();
+  await page.getByRole('heading', { name: 'Fiche de liaison ville–hôpital', level: 1 }).waitFor();
+  await page.getByText('Kinésithérapie deux fois par semaine').waitFor();
+  await shot(page, '95-parcours-fiche-liaison');
+  await page.emulateMedia({ media: 'print' });
+  assert.equal(await page.locator('.site-header').isVisible(), false);
+  await shot(page, '96-parcours-fiche-liaison-impression');
+  await page.emulateMedia({ media: 'screen' });
+  await page.getByRole('link', { name: /EXEMPLE-FRAGILE Odette/ }).click();
+  assert.match(await page.locator('li.card').filter({ hasText: "Lien avec l'EHPAD" }).textContent(), /Faite le/);
+  assert.deepEqual(page.problems, []);
+
+  const phone = await newPage(session.browser, phoneSize);
+  await login(phone, base, accounts.coordinator);
+  await phone.getByRole('heading', { name: /Bonjour/ }).waitFor();
+  await phone.goto(page.url());
+  await phone.getByRole('link', { name: /Envoyée à l'hôpital le/ }).click();
+  await phone.getByText('Kinésithérapie deux fois par semaine').waitFor();
+  await noSidewaysScroll(phone, 'a liaison sheet');
+  await shot(phone, '97-parcours-fiche-liaison-telephone');
+});
