@@ -30,7 +30,8 @@ test('the SAS reads a valid FHIR R4 Bundle with a token the coordinator issues',
   await shot(page, '80-jeton-sas');
 
   // The SAS searches the effectors it knows by their RPPS: the coordinator reads the one of a GP who publishes.
-  await page.goto(`${base}/c/${slug}/soins-non-programmes/creneaux`);
+  // Over the coming week: the demo publishes on weekdays, and a Friday evening's next two days are a weekend.
+  await page.goto(`${base}/c/${slug}/soins-non-programmes/creneaux?heures=168`);
   const doctor = (await page.locator('td[data-label="Professionnel"]').first().textContent()).replace(/\(.*\)/, '').trim();
   await page.goto(`${base}/c/${slug}/annuaire?q=${encodeURIComponent(doctor.split(' ').pop())}`);
   await page.getByRole('link', { name: new RegExp(`${doctor}$`) }).first().click();
@@ -39,7 +40,8 @@ test('the SAS reads a valid FHIR R4 Bundle with a token the coordinator issues',
   const includes = 'status=free&_include=Slot:schedule&_include:iterate=Schedule:actor'
     + '&_include=Slot:service-type-reference&_include:iterate=HealthcareService:organization';
   // Written as the guide writes it: raw `|` and `+` in the address.
-  const query = `${includes}&schedule.actor:Practitioner.identifier=urn:oid:1.2.250.1.71.4.2.1|8${rpps}`;
+  const week = `start=ge${new Date().toISOString()}&start=le${new Date(Date.now() + 6 * 86400000).toISOString()}`;
+  const query = `${includes}&${week}&schedule.actor:Practitioner.identifier=urn:oid:1.2.250.1.71.4.2.1|8${rpps}`;
   const refused = await fetch(`${base}/fhir/Slot?${query}`);
   assert.equal(refused.status, 401);
   const nobody = await fetch(`${base}/fhir/Slot?${includes}`, { headers: { Authorization: `Bearer ${secret}` } });
