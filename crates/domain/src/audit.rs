@@ -108,12 +108,17 @@ pub enum AuditAction {
     WaitingEntryAdded,
     WaitingEntryExited,
     PathwayLiaisonRecorded,
+    MeetingScheduled,
+    MeetingAttendanceRecorded,
+    MeetingMinutesSaved,
+    MeetingCasePresented,
+    MeetingCaseDecided,
     FhirSlotsRead,
     CalendarFeedRead,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 93] = [
+    pub const ALL: [AuditAction; 98] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -205,6 +210,11 @@ impl AuditAction {
         AuditAction::WaitingEntryAdded,
         AuditAction::WaitingEntryExited,
         AuditAction::PathwayLiaisonRecorded,
+        AuditAction::MeetingScheduled,
+        AuditAction::MeetingAttendanceRecorded,
+        AuditAction::MeetingMinutesSaved,
+        AuditAction::MeetingCasePresented,
+        AuditAction::MeetingCaseDecided,
         AuditAction::FhirSlotsRead,
         AuditAction::CalendarFeedRead,
     ];
@@ -302,6 +312,11 @@ impl AuditAction {
             AuditAction::WaitingEntryAdded => "waiting_entry_added",
             AuditAction::WaitingEntryExited => "waiting_entry_exited",
             AuditAction::PathwayLiaisonRecorded => "pathway_liaison_recorded",
+            AuditAction::MeetingScheduled => "meeting_scheduled",
+            AuditAction::MeetingAttendanceRecorded => "meeting_attendance_recorded",
+            AuditAction::MeetingMinutesSaved => "meeting_minutes_saved",
+            AuditAction::MeetingCasePresented => "meeting_case_presented",
+            AuditAction::MeetingCaseDecided => "meeting_case_decided",
             AuditAction::FhirSlotsRead => "fhir_slots_read",
             AuditAction::CalendarFeedRead => "calendar_feed_read",
         }
@@ -416,6 +431,11 @@ impl AuditAction {
             AuditAction::WaitingEntryAdded => "Patient inscrit sur une liste d'attente",
             AuditAction::WaitingEntryExited => "Sortie d'une liste d'attente",
             AuditAction::PathwayLiaisonRecorded => "Fiche de liaison enregistrée (étape close)",
+            AuditAction::MeetingScheduled => "Réunion planifiée (participants invités)",
+            AuditAction::MeetingAttendanceRecorded => "Présence à une réunion enregistrée",
+            AuditAction::MeetingMinutesSaved => "Compte rendu de réunion enregistré",
+            AuditAction::MeetingCasePresented => "Cas présenté en réunion de concertation",
+            AuditAction::MeetingCaseDecided => "Décision de réunion de concertation enregistrée",
             AuditAction::FhirSlotsRead => "Lecture des créneaux par l'API FHIR",
             AuditAction::CalendarFeedRead => "Lecture d'un agenda iCalendar",
         }

@@ -90,10 +90,12 @@ pub enum Permission {
     ViewPathwayIndicators,
     /// Create the CPTS's waiting lists, read them whole (with the patients' names) and record the exits.
     ManageWaitingLists,
+    /// Hold the pathways' case meetings (RCP): schedule, attendance, cases, decisions, minutes.
+    HoldCaseMeetings,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 18] = [
         Permission::ViewDashboard,
         Permission::ManageCpts,
         Permission::ViewMemberDirectory,
@@ -111,6 +113,7 @@ impl Permission {
         Permission::FollowPathwayPatients,
         Permission::ViewPathwayIndicators,
         Permission::ManageWaitingLists,
+        Permission::HoldCaseMeetings,
     ];
 }
 
@@ -132,6 +135,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
                 | FollowPathwayPatients
                 | ViewPathwayIndicators
                 | ManageWaitingLists
+                | HoldCaseMeetings
         ),
         Role::Member => matches!(
             permission,

@@ -14,6 +14,7 @@ pub mod icalendar;
 pub mod identifiers;
 pub mod indicators;
 pub mod matching;
+pub mod meetings;
 pub mod missions;
 pub mod pathways;
 pub mod professional;

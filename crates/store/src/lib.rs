@@ -10,6 +10,7 @@ mod directory;
 mod doctor_search;
 mod error;
 mod invitations;
+mod meetings;
 mod models;
 mod pathway_figures;
 mod pathway_inclusions;
@@ -47,6 +48,9 @@ pub use doctor_search::{
 };
 pub use error::{decode, StoreError};
 pub use invitations::{Invitation, InvitationStore};
+pub use meetings::{
+    AttendeeRow, CaseDecision, MeetingCaseRow, MeetingCounts, MeetingRow, MeetingStore, NewMeeting,
+};
 pub use models::*;
 pub use pathway_figures::{InclusionCount, PathwayFigureStore, StepCount};
 pub use pathway_inclusions::{
@@ -143,6 +147,7 @@ pub trait Store:
     + PathwayInclusionStore
     + PathwayFigureStore
     + WaitingListStore
+    + MeetingStore
     + DeliveryStore
     + RateLimitStore
     + RetentionStore

@@ -249,6 +249,7 @@ macro_rules! insert_step {
         .await?;
     }};
 }
+pub(crate) use insert_step;
 
 const INCLUSION_COLUMNS: &str =
     "i.id, i.patient_id, i.template_code, i.template_version, i.included_on, i.event_on, i.created_at";

@@ -29,6 +29,7 @@ pub struct NavCpts {
     pub can_publish_slots: bool,
     pub can_see_slot_indicators: bool,
     pub can_see_pathway_indicators: bool,
+    pub can_hold_case_meetings: bool,
 }
 
 /// What the common frame of every page needs.
@@ -86,6 +87,7 @@ impl Layout {
             can_publish_slots: allows(context.role, Permission::PublishSlots),
             can_see_slot_indicators: allows(context.role, Permission::ViewSlotIndicators),
             can_see_pathway_indicators: allows(context.role, Permission::ViewPathwayIndicators),
+            can_hold_case_meetings: allows(context.role, Permission::HoldCaseMeetings),
         });
         layout
     }

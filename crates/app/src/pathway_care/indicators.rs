@@ -10,13 +10,24 @@ use maillage_domain::audit::AuditAction;
 use maillage_domain::authz::Permission;
 use maillage_domain::calendar::Day;
 use maillage_domain::indicators::{Indicator, IndicatorSet, Measure};
-use maillage_store::{InclusionCount, StepCount};
+use maillage_store::{InclusionCount, MeetingCounts, StepCount};
 
 /// Codes of the set's groups.
 pub const INCLUSIONS: &str = "inclusions";
 pub const IN_TIME: &str = "dans-les-delais";
 pub const STEPS: &str = "etapes";
 pub const SCREENINGS: &str = "reperages";
+pub const MEETINGS: &str = "reunions";
+pub const WAITING: &str = "attente";
+
+/// One waiting list's figures of the year: who waits today, and the days waited by those seen this year.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaitingFigures {
+    pub name: String,
+    pub waiting: i64,
+    pub seen: i64,
+    pub median_seen_days: Option<f64>,
+}
 
 /// The set from the counts (`names`: each template's name by code), pure: the page, the exports and the ACI
 /// steering read the same values.
@@ -26,6 +37,8 @@ pub fn indicator_set(
     names: &[(String, String)],
     inclusions: &[InclusionCount],
     steps: &[StepCount],
+    meetings: &MeetingCounts,
+    waiting: &[WaitingFigures],
 ) -> IndicatorSet {
     let name = |code: &str| {
         names
@@ -111,6 +124,50 @@ pub fn indicator_set(
         )
         .group(STEPS, "Étapes faites et annulées", counted)
         .group(SCREENINGS, "Repérages (questionnaires)", screenings)
+        .group(
+            MEETINGS,
+            "Réunions de concertation (RCP) tenues dans l'année",
+            vec![
+                Indicator::new(
+                    "rcp.tenues",
+                    "Réunions tenues",
+                    Measure::Count(meetings.meetings),
+                ),
+                Indicator::new("rcp.cas", "Cas présentés", Measure::Count(meetings.cases)),
+                Indicator::new(
+                    "rcp.presence",
+                    "Participation (présents parmi les invités ayant répondu)",
+                    Measure::share(meetings.present, meetings.answered),
+                ),
+            ],
+        )
+        .group(
+            WAITING,
+            "Listes d'attente",
+            waiting
+                .iter()
+                .enumerate()
+                .flat_map(|(index, list)| {
+                    [
+                        Indicator::new(
+                            format!("attente.{}.en_attente", index + 1),
+                            format!("{} : en attente", list.name),
+                            Measure::Count(list.waiting),
+                        ),
+                        Indicator::new(
+                            format!("attente.{}.pris_en_charge", index + 1),
+                            format!("{} : pris en charge dans l'année", list.name),
+                            Measure::Count(list.seen),
+                        ),
+                        Indicator::new(
+                            format!("attente.{}.attente_mediane", index + 1),
+                            format!("{} : attente médiane des pris en charge", list.name),
+                            Measure::Days(list.median_seen_days.map(|d| d.round() as i64)),
+                        ),
+                    ]
+                })
+                .collect(),
+        )
 }
 
 impl PathwayCare {
@@ -128,6 +185,42 @@ impl PathwayCare {
             .store
             .pathway_step_counts(cpts, &from, &to, &today.iso())
             .await?;
+        // Meetings held: up to today.
+        let held_until = std::cmp::min(to.clone(), today.iso());
+        let meetings = self
+            .store
+            .meeting_counts(
+                cpts,
+                maillage_domain::meetings::MeetingKind::CaseMeeting.code(),
+                &from,
+                &held_until,
+            )
+            .await?;
+        let mut waiting = Vec::new();
+        for list in self.store.waiting_lists(cpts).await? {
+            let exits = self
+                .store
+                .waiting_entries(cpts, list.id, false, &from, &to)
+                .await?;
+            let seen: Vec<i64> = exits
+                .iter()
+                .filter(|e| {
+                    e.exit_reason.as_deref()
+                        == Some(maillage_domain::pathways::waiting::ExitReason::Seen.code())
+                })
+                .filter_map(|e| {
+                    let from = Day::parse("jour", &e.referred_on).ok()?;
+                    let to = Day::parse("jour", e.exited_on.as_deref()?).ok()?;
+                    Some(to.days_since_epoch() - from.days_since_epoch())
+                })
+                .collect();
+            waiting.push(WaitingFigures {
+                name: list.name,
+                waiting: list.waiting,
+                seen: seen.len() as i64,
+                median_seen_days: maillage_domain::pathways::waiting::median_days(&seen),
+            });
+        }
         let names: Vec<(String, String)> = self
             .templates
             .list(caller)
@@ -145,6 +238,8 @@ impl PathwayCare {
             &names,
             &inclusions,
             &steps,
+            &meetings,
+            &waiting,
         ))
     }
 

@@ -28,6 +28,7 @@ use uuid::Uuid;
 
 pub mod indicators;
 pub mod liaison;
+pub mod meetings;
 mod notes;
 mod results;
 pub mod waiting;

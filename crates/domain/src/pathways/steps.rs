@@ -133,6 +133,7 @@ coded_enum!(
         Planned => ("plan", "Prévue à l'inclusion"),
         Repeated => ("recurrence", "Renouvelée après la précédente"),
         Triggered => ("declenchement", "Déclenchée par un résultat"),
+        Decided => ("decision", "Décidée en réunion de concertation"),
     }
 );
 

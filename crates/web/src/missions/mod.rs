@@ -7,6 +7,7 @@ pub mod doctor_search;
 pub mod imports;
 pub mod pathway_indicators;
 pub mod pathway_liaison;
+pub mod pathway_meetings;
 pub mod pathway_patient;
 pub mod pathway_patients;
 pub mod pathway_step;

@@ -15,7 +15,9 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use maillage_app::caller::Caller;
-use maillage_app::pathway_care::indicators::{INCLUSIONS, IN_TIME, SCREENINGS, STEPS};
+use maillage_app::pathway_care::indicators::{
+    INCLUSIONS, IN_TIME, MEETINGS, SCREENINGS, STEPS, WAITING,
+};
 use maillage_domain::authz::Permission;
 use maillage_domain::indicators::IndicatorSet;
 
@@ -102,6 +104,8 @@ async fn page(
         (IN_TIME, "%", "Dans le délai"),
         (STEPS, "", ""),
         (SCREENINGS, "nombre", "Repérages"),
+        (MEETINGS, "", ""),
+        (WAITING, "", ""),
     ]
     .into_iter()
     .filter_map(|(code, unit, series)| {

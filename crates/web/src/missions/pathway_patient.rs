@@ -299,6 +299,7 @@ async fn patient_view(
             added: match step.row.origin.as_str() {
                 "declenchement" => "ajoutée après un résultat",
                 "recurrence" => "renouvelée",
+                "decision" => "décidée en réunion de concertation",
                 _ => "",
             },
             can_settle: matches!(

@@ -56,6 +56,7 @@ pub const DELIVERED: [MissionPages; 4] = [
             super::pathway_indicators::routes,
             super::pathway_waiting::routes,
             super::pathway_liaison::routes,
+            super::pathway_meetings::routes,
         ],
     },
 ];

@@ -27,6 +27,7 @@ mod doctor_search;
 mod hardening;
 mod lists;
 mod messages;
+mod pathway_meetings;
 mod pathway_patients;
 mod pathways;
 mod platform;
@@ -359,6 +360,8 @@ impl TestApp {
                     .await
                     .unwrap()[0]
                     .id
+            } else if path.contains("/parcours/reunions/") {
+                records::a_case_meeting(self, id).await
             } else if path.contains("/parcours/listes/") {
                 records::a_waiting_list(self, id).await
             } else if path.contains("{sheet}") || path.ends_with("/fiche") {

@@ -532,6 +532,24 @@ async fn a_waiting_list_orders_the_patients_and_tells_the_median_wait() {
         let after = app.get(&list_page, Some(&coordinator)).await;
         assert!(after.body.contains("<dd>40 jours</dd>"), "{}", after.body);
         assert_eq!(app.audit_of(cpts.id, "waiting_entry_exited").await.len(), 1);
+        // The year's indicators tell the same wait.
+        let caller = maillage_app::caller::Caller::command_line(cpts.id);
+        let set = app
+            .state
+            .missions
+            .pathway_care
+            .indicators(&caller, today.year, today)
+            .await
+            .unwrap();
+        assert_eq!(
+            set.find("attente.1.attente_mediane")
+                .map(|i| i.measure.clone()),
+            Some(maillage_domain::indicators::Measure::Days(Some(40)))
+        );
+        assert_eq!(
+            set.find("attente.1.en_attente").map(|i| i.measure.clone()),
+            Some(maillage_domain::indicators::Measure::Count(1))
+        );
 
         // A member sees the list's name and count, not the list.
         let member = app.login_as(MEMBER).await;

@@ -207,3 +207,27 @@ pub(super) async fn a_liaison_sheet(
         .unwrap();
     (inclusion, step, sheet)
 }
+
+/// A case meeting of the CPTS (scheduled by the coordination today when it has none).
+pub(super) async fn a_case_meeting(app: &TestApp, cpts: maillage_store::CptsId) -> uuid::Uuid {
+    let caller = maillage_app::caller::Caller::command_line(cpts);
+    let care = &app.state.missions.pathway_care;
+    if let Some(meeting) = care
+        .case_meetings(&caller, Page::first(1))
+        .await
+        .unwrap()
+        .first()
+    {
+        return meeting.id;
+    }
+    let today = maillage_domain::calendar::utc_to_paris(maillage_app::clock::now_ms()).0;
+    let draft = maillage_domain::meetings::MeetingDraft {
+        title: "RCP de la CPTS".into(),
+        held_on: Some(today),
+        start_minute: Some(12 * 60 + 30),
+        place: "Visioconférence".into(),
+    };
+    care.schedule_case_meeting(&caller, &draft, &[], today)
+        .await
+        .unwrap()
+}
