@@ -175,3 +175,17 @@ pub fn page_number(page: Option<i64>) -> i64 {
 /// Every problem of a form, so that the page lists them all at once, each naming its field (the domain's one
 /// type for them).
 pub use maillage_domain::Problems;
+
+/// An optional day typed `JJ/MM/AAAA` (or `AAAA-MM-JJ`): empty is none, anything else must be a real day, the
+/// problem naming `field`.
+pub fn typed_day(
+    field: &'static str,
+    text: &str,
+) -> Result<Option<maillage_domain::calendar::Day>, maillage_domain::ValidationError> {
+    let text = text.trim();
+    if text.is_empty() {
+        Ok(None)
+    } else {
+        maillage_domain::calendar::Day::parse(field, text).map(Some)
+    }
+}

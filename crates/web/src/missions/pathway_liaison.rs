@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maillage_app::caller::Caller;
 use maillage_app::pathways::PathwayError;
 use maillage_domain::authz::Permission;
-use maillage_domain::calendar::Day;
 use maillage_domain::pathways::liaison::{Direction, SheetDraft};
 use maillage_domain::pathways::steps::StepState;
 use maillage_domain::ValidationError;
@@ -162,11 +161,9 @@ async fn record(
     };
     let mut problems = crate::forms::Problems::default();
     let mut day = |field: &'static str, text: &str| {
-        if text.trim().is_empty() {
-            None
-        } else {
-            problems.keep(Day::parse(field, text.trim()))
-        }
+        problems
+            .keep(crate::forms::typed_day(field, text))
+            .flatten()
     };
     let dated_on = day("Date de la fiche", &typed.dated_on);
     let discharge_on = day("Date de sortie", &typed.discharge_on);

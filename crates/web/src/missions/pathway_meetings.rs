@@ -15,7 +15,6 @@ use maillage_app::caller::Caller;
 use maillage_app::pathway_care::meetings::FollowUpRequest;
 use maillage_app::pathways::PathwayError;
 use maillage_domain::authz::Permission;
-use maillage_domain::calendar::Day;
 use maillage_domain::meetings::{Attendance, MeetingDraft};
 use maillage_domain::pathways::CareRole;
 use maillage_domain::ValidationError;
@@ -193,11 +192,9 @@ async fn schedule(
         attendees: pairs.all("attendee"),
     };
     let mut problems = crate::forms::Problems::default();
-    let held_on = if typed.held_on.trim().is_empty() {
-        None
-    } else {
-        problems.keep(Day::parse("Date", typed.held_on.trim()))
-    };
+    let held_on = problems
+        .keep(crate::forms::typed_day("Date", &typed.held_on))
+        .flatten();
     let start = if typed.start.trim().is_empty() {
         None
     } else {

@@ -351,13 +351,10 @@ async fn inclusion_form(
     .await
 }
 
-/// An optional day typed `JJ/MM/AAAA`: empty is none, anything else must be a real day.
 fn optional_day(problems: &mut Problems, field: &'static str, text: &str) -> Option<Day> {
-    if text.trim().is_empty() {
-        None
-    } else {
-        problems.keep(Day::parse(field, text.trim()))
-    }
+    problems
+        .keep(crate::forms::typed_day(field, text))
+        .flatten()
 }
 
 async fn include(

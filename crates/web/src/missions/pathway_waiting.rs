@@ -15,7 +15,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maillage_app::caller::Caller;
 use maillage_app::pathways::PathwayError;
 use maillage_domain::authz::Permission;
-use maillage_domain::calendar::Day;
 use maillage_domain::pathways::waiting::{ExitReason, Priority};
 use maillage_domain::ValidationError;
 use uuid::Uuid;
@@ -277,15 +276,7 @@ async fn show(
     list_view(&state, &viewer, &context, &caller, id, Vec::new()).await
 }
 
-/// A day typed `JJ/MM/AAAA`, or the problem naming `field`; empty is none.
-fn typed_day(field: &'static str, text: &str) -> Result<Option<Day>, ValidationError> {
-    let text = text.trim();
-    if text.is_empty() {
-        Ok(None)
-    } else {
-        Day::parse(field, text).map(Some)
-    }
-}
+use crate::forms::typed_day;
 
 async fn exit(
     State(state): State<AppState>,
