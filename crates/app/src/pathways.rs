@@ -230,3 +230,87 @@ impl PathwayTemplates {
             .map_err(|e| PathwayError::Store(StoreError::Corrupt(e.to_string())))
     }
 }
+
+/// An instrument of the registry as the CPTS sees it: its licence, and whether its licensed wording is loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstrumentEntry {
+    pub instrument: maillage_domain::pathways::instruments::Instrument,
+    pub wording_loaded: bool,
+}
+
+impl PathwayTemplates {
+    /// The registry of instruments, with the CPTS's loaded wordings.
+    pub async fn instruments(&self, caller: &Caller) -> Result<Vec<InstrumentEntry>> {
+        caller.require(Permission::ViewPathways)?;
+        let mut entries = Vec::new();
+        for instrument in maillage_domain::pathways::instruments::Instrument::ALL {
+            let loaded = !self
+                .store
+                .instrument_wording(caller.cpts(), instrument.code())
+                .await?
+                .is_empty();
+            entries.push(InstrumentEntry {
+                instrument: *instrument,
+                wording_loaded: loaded,
+            });
+        }
+        Ok(entries)
+    }
+
+    /// Loads the licensed wording of an instrument's items (`number;wording` lines), the coordination
+    /// attesting that the CPTS holds the licence; replaces any earlier wording, audited.
+    pub async fn load_wording(
+        &self,
+        caller: &Caller,
+        instrument: maillage_domain::pathways::instruments::Instrument,
+        text: &str,
+        licence_held: bool,
+    ) -> Result<usize> {
+        caller.require(Permission::ManagePathwayTemplates)?;
+        let mut problems = Vec::new();
+        if !licence_held {
+            problems.push(ValidationError::new(
+                "Licence",
+                "cochez la case : la CPTS détient la licence de ces libellés",
+            ));
+        }
+        let parsed =
+            maillage_domain::pathways::instruments::wording::parse_wording(instrument, text);
+        let wording: Vec<(String, String)> = match parsed {
+            Ok(items) => items.into_iter().map(|(c, t)| (c.to_string(), t)).collect(),
+            Err(more) => {
+                problems.extend(more);
+                Vec::new()
+            }
+        };
+        if !problems.is_empty() {
+            return Err(PathwayError::Invalid(problems));
+        }
+        let entry = audit::entry(
+            caller.audit(),
+            AuditEvent::new(
+                AuditAction::InstrumentWordingLoaded,
+                "instrument",
+                instrument.code(),
+            )
+            .detail(serde_json::json!({ "items": wording.len(), "licence_attested": true })),
+        );
+        self.store
+            .save_instrument_wording(caller.cpts(), instrument.code(), &wording, now_ms(), &entry)
+            .await?;
+        Ok(wording.len())
+    }
+
+    /// The CPTS's wording of an instrument's items (item code, text); empty: Maillage's short labels.
+    pub async fn wording(
+        &self,
+        caller: &Caller,
+        instrument: maillage_domain::pathways::instruments::Instrument,
+    ) -> Result<Vec<(String, String)>> {
+        caller.require(Permission::ViewPathways)?;
+        Ok(self
+            .store
+            .instrument_wording(caller.cpts(), instrument.code())
+            .await?)
+    }
+}

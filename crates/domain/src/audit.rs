@@ -113,12 +113,13 @@ pub enum AuditAction {
     MeetingMinutesSaved,
     MeetingCasePresented,
     MeetingCaseDecided,
+    InstrumentWordingLoaded,
     FhirSlotsRead,
     CalendarFeedRead,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 98] = [
+    pub const ALL: [AuditAction; 99] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginLocked,
@@ -215,6 +216,7 @@ impl AuditAction {
         AuditAction::MeetingMinutesSaved,
         AuditAction::MeetingCasePresented,
         AuditAction::MeetingCaseDecided,
+        AuditAction::InstrumentWordingLoaded,
         AuditAction::FhirSlotsRead,
         AuditAction::CalendarFeedRead,
     ];
@@ -317,6 +319,7 @@ impl AuditAction {
             AuditAction::MeetingMinutesSaved => "meeting_minutes_saved",
             AuditAction::MeetingCasePresented => "meeting_case_presented",
             AuditAction::MeetingCaseDecided => "meeting_case_decided",
+            AuditAction::InstrumentWordingLoaded => "instrument_wording_loaded",
             AuditAction::FhirSlotsRead => "fhir_slots_read",
             AuditAction::CalendarFeedRead => "calendar_feed_read",
         }
@@ -436,6 +439,9 @@ impl AuditAction {
             AuditAction::MeetingMinutesSaved => "Compte rendu de réunion enregistré",
             AuditAction::MeetingCasePresented => "Cas présenté en réunion de concertation",
             AuditAction::MeetingCaseDecided => "Décision de réunion de concertation enregistrée",
+            AuditAction::InstrumentWordingLoaded => {
+                "Libellés sous licence d'un questionnaire chargés"
+            }
             AuditAction::FhirSlotsRead => "Lecture des créneaux par l'API FHIR",
             AuditAction::CalendarFeedRead => "Lecture d'un agenda iCalendar",
         }

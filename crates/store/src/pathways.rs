@@ -42,6 +42,21 @@ pub trait PathwayTemplateStore: Send + Sync {
         code: &str,
         version: Option<i64>,
     ) -> Result<Option<PathwayTemplateVersion>>;
+    /// Replaces the CPTS's wording of an instrument's items with these (item code, text), with the audit entry.
+    async fn save_instrument_wording(
+        &self,
+        cpts: CptsId,
+        instrument: &str,
+        wording: &[(String, String)],
+        now: i64,
+        audit: &NewAuditEntry,
+    ) -> Result<()>;
+    /// The CPTS's wording of an instrument's items (item code, text); empty when none was loaded.
+    async fn instrument_wording(
+        &self,
+        cpts: CptsId,
+        instrument: &str,
+    ) -> Result<Vec<(String, String)>>;
 }
 
 const COLUMNS: &str = "code, version, name, body, created_by, created_at";
@@ -107,5 +122,46 @@ impl PathwayTemplateStore for SqlStore {
             .bind(version)
             .fetch_optional(pool)
             .await)?)
+    }
+
+    async fn save_instrument_wording(
+        &self,
+        cpts: CptsId,
+        instrument: &str,
+        wording: &[(String, String)],
+        now: i64,
+        audit: &NewAuditEntry,
+    ) -> Result<()> {
+        let clear = "DELETE FROM instrument_wordings WHERE cpts_id = $1 AND instrument = $2";
+        let insert =
+            "INSERT INTO instrument_wordings (cpts_id, instrument, item_code, wording, loaded_at) \
+                      VALUES ($1, $2, $3, $4, $5)";
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(clear).bind(cpts.0).bind(instrument).execute(&mut *tx).await?;
+            for (code, text) in wording {
+                sqlx::query(insert)
+                    .bind(cpts.0)
+                    .bind(instrument)
+                    .bind(code)
+                    .bind(text)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            commit_audited!(self, tx, true, audit)
+        })?;
+        Ok(())
+    }
+
+    async fn instrument_wording(
+        &self,
+        cpts: CptsId,
+        instrument: &str,
+    ) -> Result<Vec<(String, String)>> {
+        let sql = "SELECT item_code, wording FROM instrument_wordings WHERE cpts_id = $1 AND instrument = $2";
+        Ok(
+            on_pool!(self, pool => sqlx::query_as(sql).bind(cpts.0).bind(instrument).fetch_all(pool).await)?,
+        )
     }
 }

@@ -70,7 +70,12 @@ struct StepPage {
     errors: Vec<ValidationError>,
 }
 
-fn item_fields(instrument: Instrument, given: &FormPairs) -> Vec<ItemField> {
+/// The questions of an instrument, each with the CPTS's licensed wording when it loaded one.
+fn item_fields(
+    instrument: Instrument,
+    given: &FormPairs,
+    wording: &[(String, String)],
+) -> Vec<ItemField> {
     let yes_no = |unknown: bool| {
         let mut choices = vec![
             ("1".to_string(), "Oui".to_string()),
@@ -108,7 +113,14 @@ fn item_fields(instrument: Instrument, given: &FormPairs) -> Vec<ItemField> {
                 ),
             };
             ItemField {
-                label: format!("{}. {}", index + 1, item.label),
+                label: format!(
+                    "{}. {}",
+                    index + 1,
+                    wording
+                        .iter()
+                        .find(|(code, _)| code == item.code)
+                        .map_or(item.label, |(_, text)| text.as_str())
+                ),
                 choices: choices
                     .into_iter()
                     .map(|(v, l)| {
@@ -165,7 +177,18 @@ async fn step_view(
         instrument: instrument.map_or(String::new(), |i| i.label().to_string()),
         licence: instrument.map_or("", |i| i.licence().label()),
         missing_rule: instrument.map_or("", |i| i.missing_rule()),
-        items: instrument.map_or(Vec::new(), |i| item_fields(i, given)),
+        items: match instrument {
+            Some(i) => {
+                let wording = state
+                    .missions
+                    .pathways
+                    .wording(caller, i)
+                    .await
+                    .map_err(pathway_error)?;
+                item_fields(i, given, &wording)
+            }
+            None => Vec::new(),
+        },
         liaison: if step_template.map(|s| s.evidence)
             == Some(maillage_domain::pathways::Evidence::LiaisonSheet)
         {

@@ -48,6 +48,18 @@ pub fn routes(router: GuardedRouter) -> GuardedRouter {
             adapt,
         )
         .get(
+            "/c/{cpts}/parcours/questionnaires",
+            Access::Cpts(Permission::ViewPathways),
+            "Questionnaires de repérage : registre et licences",
+            instruments,
+        )
+        .post(
+            "/c/{cpts}/parcours/questionnaires/{code}/libelles",
+            Access::Cpts(Permission::ManagePathwayTemplates),
+            "Chargement des libellés sous licence d'un questionnaire",
+            load_wording,
+        )
+        .get(
             "/c/{cpts}/parcours/modeles/{code}/export.json",
             Access::Cpts(Permission::ViewPathways),
             "Export d'un modèle de parcours (fichier JSON)",
@@ -475,6 +487,136 @@ async fn import(
         Err(PathwayError::Invalid(problems)) => {
             let errors = problems.iter().map(|p| p.to_string()).collect();
             list_view(&state, &viewer, &context, &caller, errors, None).await
+        }
+        Err(other) => Err(pathway_error(other)),
+    }
+}
+
+struct InstrumentRow {
+    code: &'static str,
+    label: &'static str,
+    licence: &'static str,
+    licensed: bool,
+    missing_rule: &'static str,
+    items: usize,
+    loaded: bool,
+}
+
+#[derive(Template)]
+#[template(path = "pathway_instruments.html")]
+struct InstrumentsPage {
+    layout: Layout,
+    slug: String,
+    instruments: Vec<InstrumentRow>,
+    can_manage: bool,
+    /// The instrument whose form was refused, and what was pasted.
+    refused: String,
+    text: String,
+    errors: Vec<ValidationError>,
+}
+
+async fn instruments_view(
+    state: &AppState,
+    viewer: &Viewer,
+    context: &CptsContext,
+    caller: &Caller,
+    refused: (String, String),
+    errors: Vec<ValidationError>,
+    notice: Option<String>,
+) -> WebResult<Response> {
+    use maillage_domain::pathways::instruments::Licence;
+    let instruments = state
+        .missions
+        .pathways
+        .instruments(caller)
+        .await
+        .map_err(pathway_error)?
+        .into_iter()
+        .map(|entry| InstrumentRow {
+            code: entry.instrument.code(),
+            label: entry.instrument.label(),
+            licence: entry.instrument.licence().label(),
+            licensed: entry.instrument.licence() == Licence::WordingLicensed,
+            missing_rule: entry.instrument.missing_rule(),
+            items: entry.instrument.items().len(),
+            loaded: entry.wording_loaded,
+        })
+        .collect();
+    let has_errors = !errors.is_empty();
+    let page = InstrumentsPage {
+        layout: Layout::in_cpts(viewer, context, "Questionnaires de repérage", BASE)
+            .with_notice(notice),
+        slug: context.cpts.slug.clone(),
+        instruments,
+        can_manage: caller.may(Permission::ManagePathwayTemplates),
+        refused: refused.0,
+        text: refused.1,
+        errors,
+    };
+    Ok(render_form(&page, has_errors))
+}
+
+#[derive(serde::Deserialize, Default)]
+struct LoadedQuery {
+    #[serde(default)]
+    fait: String,
+}
+
+async fn instruments(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+    Authorised(caller): Authorised,
+    crate::forms::Query(query): crate::forms::Query<LoadedQuery>,
+) -> WebResult<Response> {
+    let notice = (!query.fait.is_empty()).then(|| {
+        "Les libellés sous licence sont chargés : les formulaires les affichent.".to_string()
+    });
+    instruments_view(
+        &state,
+        &viewer,
+        &context,
+        &caller,
+        Default::default(),
+        Vec::new(),
+        notice,
+    )
+    .await
+}
+
+async fn load_wording(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    context: CptsContext,
+    Authorised(caller): Authorised,
+    Path((_, code)): Path<(String, String)>,
+    pairs: FormPairs,
+) -> WebResult<Response> {
+    let instrument = maillage_domain::pathways::instruments::Instrument::parse(&code)
+        .ok_or(WebError::NotFound)?;
+    let text = pairs.text("wording");
+    match state
+        .missions
+        .pathways
+        .load_wording(&caller, instrument, &text, pairs.text("licence") == "oui")
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/c/{}/{BASE}/questionnaires?fait={code}",
+            context.cpts.slug
+        ))
+        .into_response()),
+        Err(PathwayError::Invalid(errors)) => {
+            instruments_view(
+                &state,
+                &viewer,
+                &context,
+                &caller,
+                (code, text),
+                errors,
+                None,
+            )
+            .await
         }
         Err(other) => Err(pathway_error(other)),
     }

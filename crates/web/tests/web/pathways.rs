@@ -163,3 +163,84 @@ async fn the_coordination_adapts_a_template_and_shares_it_as_a_file() {
         );
     }
 }
+
+/// The registry of instruments with their licences; the coordination loads the licensed Zarit wording
+/// (attesting the licence, every item once), which the CPTS's forms then show; a member may not load it.
+#[tokio::test]
+async fn a_cpts_holding_the_licence_loads_the_zarit_wording() {
+    for app in each_backend().await {
+        let cpts = demo_cpts(&app, DEMO_CPTS_SLUG).await;
+        let coordinator = app.login_as(COORDINATOR).await;
+        let registry = "/c/camargue-gardoise/parcours/questionnaires";
+        let page = app.get(registry, Some(&coordinator)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page
+            .body
+            .contains("libellés sous licence (non fournis : numéros et libellés courts)"));
+        let load = format!("{registry}/zarit-22/libelles");
+        let lines: String = (1..=22)
+            .map(|n| format!("{n};Libellé officiel de la question {n}\n"))
+            .collect();
+        let post = |fields: Vec<(&'static str, String)>| {
+            let app = &app;
+            let session = coordinator.clone();
+            let load = load.clone();
+            async move {
+                let mut pairs: Vec<(&str, &str)> = vec![("csrf", session.csrf.as_str())];
+                pairs.extend(fields.iter().map(|(k, v)| (*k, v.as_str())));
+                app.post_form(&load, Some(&session.cookie), &pairs).await
+            }
+        };
+        let unattested = post(vec![("wording", lines.clone())]).await;
+        assert_eq!(unattested.status, StatusCode::UNPROCESSABLE_ENTITY);
+        unattested.names_fields(&["Licence"]);
+        let short = post(vec![
+            ("wording", "1;Un seul libellé".into()),
+            ("licence", "oui".into()),
+        ])
+        .await;
+        assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+        short.names_fields(&["Libellés"]);
+        let loaded = post(vec![("wording", lines), ("licence", "oui".into())]).await;
+        assert_eq!(loaded.status, StatusCode::SEE_OTHER, "{}", loaded.body);
+        assert_eq!(
+            app.audit_of(cpts.id, "instrument_wording_loaded")
+                .await
+                .len(),
+            1
+        );
+        // The frail patient's caregiver step now asks the official questions.
+        let inclusions = app
+            .store
+            .list_inclusions(cpts.id, None, Page::first(10))
+            .await
+            .unwrap();
+        let frail = inclusions
+            .iter()
+            .find(|i| i.template_code == "personne-agee-fragile")
+            .unwrap()
+            .id;
+        let steps = app.store.inclusion_steps(cpts.id, frail).await.unwrap();
+        let zarit = steps.iter().find(|s| s.code == "aidant-zarit").unwrap().id;
+        let form = app
+            .get(
+                &format!("/c/camargue-gardoise/parcours/patients/{frail}/etapes/{zarit}"),
+                Some(&coordinator),
+            )
+            .await;
+        assert!(
+            form.body.contains("1. Libellé officiel de la question 1"),
+            "{}",
+            form.body
+        );
+        let member = app.login_as(MEMBER).await;
+        let refused = app
+            .post_form(
+                &load,
+                Some(&member.cookie),
+                &[("csrf", member.csrf.as_str()), ("wording", "1;x")],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    }
+}

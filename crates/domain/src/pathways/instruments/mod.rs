@@ -640,3 +640,4 @@ impl Scored {
 
 #[cfg(test)]
 mod tests;
+pub mod wording;
