@@ -248,3 +248,35 @@ test('the coordinator holds a case meeting: attendance, a patient presented, a d
   await noSidewaysScroll(phone, 'a case meeting');
   await shot(phone, '99-parcours-rcp-telephone');
 });
+
+test('the coordinator loads the licensed Zarit wording and a phone reads the registry', async () => {
+  const base = session.server.base;
+  const page = await newPage(session.browser);
+  await login(page, base, accounts.coordinator);
+  await page.getByRole('heading', { name: /Bonjour/ }).waitFor();
+  await page.goto(`${base}/c/${slug}/parcours`);
+  await page.getByRole('navigation', { name: 'Parcours de soins' }).getByRole('link', { name: 'Questionnaires' }).click();
+  const zarit4 = page.locator('li.card').filter({ hasText: 'repérage à 4 items' });
+  await zarit4.getByText('Charger les libellés officiels').click();
+  await zarit4.getByLabel(/Libellés \(une ligne/).fill('1;Premier libellé officiel\n2;Deuxième libellé officiel');
+  await zarit4.getByLabel('La CPTS détient la licence de ces libellés').check();
+  await zarit4.getByRole('button', { name: 'Charger les libellés' }).click();
+  assert.match(await page.getByRole('alert').textContent(), /questions sans libellé : 3, 4/);
+  const again = page.locator('li.card').filter({ hasText: 'repérage à 4 items' });
+  await again.getByLabel(/Libellés \(une ligne/).fill('1;Premier libellé officiel\n2;Deuxième libellé officiel\n3;Troisième libellé officiel\n4;Quatrième libellé officiel');
+  await again.getByLabel('La CPTS détient la licence de ces libellés').check();
+  await again.getByRole('button', { name: 'Charger les libellés' }).click();
+  await page.getByText('Les libellés sous licence sont chargés').waitFor();
+  assert.match(await page.locator('li.card').filter({ hasText: 'repérage à 4 items' }).textContent(), /libellés sous licence chargés/);
+  await shot(page, '100-parcours-questionnaires');
+  assert.deepEqual(page.problems, []);
+
+  const phone = await newPage(session.browser, phoneSize);
+  await login(phone, base, accounts.nurse);
+  await phone.getByRole('heading', { name: /Bonjour/ }).waitFor();
+  await phone.goto(`${base}/c/${slug}/parcours/questionnaires`);
+  await phone.getByRole('heading', { name: 'Questionnaires de repérage', level: 1 }).waitFor();
+  assert.equal(await phone.getByText('Charger les libellés officiels').count(), 0);
+  await noSidewaysScroll(phone, 'the instruments registry');
+  await shot(phone, '101-parcours-questionnaires-telephone');
+});
