@@ -17,6 +17,7 @@ pub mod matching;
 pub mod meetings;
 pub mod missions;
 pub mod pathways;
+pub mod prevention;
 pub mod professional;
 pub mod sas;
 pub mod sensitive;

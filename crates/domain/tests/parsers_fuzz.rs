@@ -27,6 +27,22 @@ proptest! {
             prop_assert_eq!(maillage_domain::sas::SasOperator::from_stored(&operator.stored()), Some(operator));
         }
         let _ = CptsDraft::parse(&input, &input, &input, &input);
+        // The new missions' forms: a registrant, a survey answer, a wording file, a liaison sheet, a meeting.
+        use maillage_domain::prevention::{registration, survey};
+        let _ = registration::check_registrant(&registration::RegistrationDraft {
+            family_name: input.clone(),
+            given_names: input.clone(),
+            email: input.clone(),
+            phone: input.clone(),
+            commune: input.clone(),
+            age_band: input.clone(),
+            consent: true,
+        });
+        let _ = survey::check_answer(&survey::default_questions(), &[input.clone(), input.clone()], &input);
+        let _ = maillage_domain::pathways::instruments::wording::parse_wording(
+            maillage_domain::pathways::instruments::Instrument::Zarit4,
+            &input,
+        );
         let slug = slugify(&input);
         prop_assert!(slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
     }
