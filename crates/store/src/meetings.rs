@@ -303,8 +303,6 @@ impl MeetingStore for SqlStore {
             "UPDATE meeting_cases SET decision = $3, follow_up_step = $4, decided_at = $5 \
                       WHERE id = $2 AND decision IS NULL AND EXISTS (SELECT 1 FROM meetings m \
                       WHERE m.id = meeting_id AND m.cpts_id = $1)";
-        let next =
-            "SELECT COALESCE(MAX(position), -1) + 1 FROM pathway_steps WHERE inclusion_id = $1";
         let close = "UPDATE pathway_steps SET done_on = $3 WHERE id = $2 AND inclusion_id = $1 \
                      AND done_on IS NULL AND cancelled_reason IS NULL";
         on_pool!(self, pool => {
@@ -320,9 +318,7 @@ impl MeetingStore for SqlStore {
                 .rows_affected() == 1;
             if decided {
                 if let Some(step) = &decision.follow_up {
-                    let position: i64 =
-                        sqlx::query_scalar(next).bind(case.inclusion_id).fetch_one(&mut *tx).await?;
-                    crate::pathway_inclusions::insert_step!(&mut tx, case.inclusion_id, position, step);
+                    crate::pathway_inclusions::append_steps!(&mut tx, case.inclusion_id, [step]);
                 }
                 if let Some((step, day)) = &decision.closes {
                     sqlx::query(close)

@@ -251,6 +251,24 @@ macro_rules! insert_step {
 }
 pub(crate) use insert_step;
 
+/// Appends steps to an inclusion after the ones it has (a triggered step, the next occurrence, a meeting's
+/// follow-up), in the transaction `$tx`.
+macro_rules! append_steps {
+    ($tx:expr, $inclusion:expr, $steps:expr) => {{
+        let mut position: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(position), -1) + 1 FROM pathway_steps WHERE inclusion_id = $1",
+        )
+        .bind($inclusion)
+        .fetch_one(&mut **$tx)
+        .await?;
+        for step in $steps {
+            $crate::pathway_inclusions::insert_step!($tx, $inclusion, position, step);
+            position += 1;
+        }
+    }};
+}
+pub(crate) use append_steps;
+
 const INCLUSION_COLUMNS: &str =
     "i.id, i.patient_id, i.template_code, i.template_version, i.included_on, i.event_on, i.created_at";
 
@@ -347,8 +365,6 @@ impl PathwayInclusionStore for SqlStore {
             } => (Some(on.as_str()), None, result.as_deref(), *positive),
             StepSettlement::Cancelled(reason) => (None, Some(reason.as_str()), None, None),
         };
-        let next =
-            "SELECT COALESCE(MAX(position), -1) + 1 FROM pathway_steps WHERE inclusion_id = $1";
         let sql = "UPDATE pathway_steps SET done_on = $4, cancelled_reason = $5, result = $6, result_positive = $7 \
                    WHERE id = $3 AND inclusion_id = $2 AND done_on IS NULL AND cancelled_reason IS NULL \
                    AND EXISTS (SELECT 1 FROM pathway_inclusions i WHERE i.id = $2 AND i.cpts_id = $1)";
@@ -366,10 +382,7 @@ impl PathwayInclusionStore for SqlStore {
                 .await?
                 .rows_affected() == 1;
             if changed && !added.is_empty() {
-                let first: i64 = sqlx::query_scalar(next).bind(inclusion).fetch_one(&mut *tx).await?;
-                for (offset, step) in added.iter().enumerate() {
-                    insert_step!(&mut tx, inclusion, first + offset as i64, step);
-                }
+                append_steps!(&mut tx, inclusion, added);
             }
             commit_audited!(self, tx, changed, audit)
         })

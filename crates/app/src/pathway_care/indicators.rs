@@ -202,18 +202,7 @@ impl PathwayCare {
                 .store
                 .waiting_entries(cpts, list.id, false, &from, &to)
                 .await?;
-            let seen: Vec<i64> = exits
-                .iter()
-                .filter(|e| {
-                    e.exit_reason.as_deref()
-                        == Some(maillage_domain::pathways::waiting::ExitReason::Seen.code())
-                })
-                .filter_map(|e| {
-                    let from = Day::parse("jour", &e.referred_on).ok()?;
-                    let to = Day::parse("jour", e.exited_on.as_deref()?).ok()?;
-                    Some(to.days_since_epoch() - from.days_since_epoch())
-                })
-                .collect();
+            let seen = super::waiting::seen_waits(&exits);
             waiting.push(WaitingFigures {
                 name: list.name,
                 waiting: list.waiting,

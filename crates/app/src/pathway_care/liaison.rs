@@ -2,7 +2,7 @@
 //! de liaison reçue »), which closes on the sheet's day in the same transaction; sealed at rest; opened only
 //! with the patient's audited record, to be printed on A4.
 
-use super::{FollowedPatient, PathwayCare, PathwayError, Result};
+use super::{corrupt, FollowedPatient, PathwayCare, PathwayError, Result};
 use crate::audit::{self, AuditEvent};
 use crate::caller::Caller;
 use crate::clock::now_ms;
@@ -11,15 +11,11 @@ use maillage_domain::calendar::Day;
 use maillage_domain::pathways::liaison::{check_sheet, LiaisonSheet, SheetDraft};
 use maillage_domain::pathways::Evidence;
 use maillage_domain::ValidationError;
-use maillage_store::{CptsId, NewLiaisonSheet, StoreError};
+use maillage_store::{CptsId, NewLiaisonSheet};
 use uuid::Uuid;
 
 fn context(cpts: CptsId, sheet: Uuid) -> Vec<u8> {
     format!("pathway-liaison:{cpts}:{sheet}").into_bytes()
-}
-
-fn corrupt(error: impl std::fmt::Display) -> PathwayError {
-    PathwayError::Store(StoreError::Corrupt(error.to_string()))
 }
 
 /// A sheet opened for printing, with the patient it is about.
@@ -51,14 +47,7 @@ impl PathwayCare {
             .into_iter()
             .find(|s| s.id == step)
             .ok_or(PathwayError::NotFound)?;
-        let template = self
-            .templates
-            .template(
-                caller,
-                &found.template_code,
-                u32::try_from(found.template_version).ok(),
-            )
-            .await?;
+        let template = self.template_of(caller, &found).await?;
         if template.step(&row.code).map(|s| s.evidence) != Some(Evidence::LiaisonSheet) {
             return Err(PathwayError::Invalid(vec![ValidationError::new(
                 "Étape",
@@ -80,11 +69,7 @@ impl PathwayCare {
                 &context(cpts, id),
             )
             .map_err(corrupt)?;
-        let author = match caller.user() {
-            Some(user) => self.store.find_user(user).await?.map(|u| u.display_name),
-            None => None,
-        }
-        .unwrap_or_else(|| "Coordination".into());
+        let author = self.author_name(caller).await?;
         let entry = audit::entry(
             caller.audit(),
             AuditEvent::new(AuditAction::PathwayLiaisonRecorded, "pathway_step", step.to_string())

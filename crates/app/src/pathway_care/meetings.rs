@@ -4,7 +4,7 @@
 //! patient's step that waited for a meeting's decision — and the minutes. Minutes and decisions are sealed;
 //! the names of the cases are opened only once the meeting's read is audited.
 
-use super::{PathwayCare, PathwayError, Result};
+use super::{corrupt, invalid, PathwayCare, PathwayError, Result};
 use crate::audit::{self, AuditEvent};
 use crate::caller::Caller;
 use crate::clock::now_ms;
@@ -17,20 +17,11 @@ use maillage_domain::pathways::steps::StepOrigin;
 use maillage_domain::pathways::{CareRole, Evidence};
 use maillage_domain::ValidationError;
 use maillage_store::{
-    AttendeeRow, CaseDecision, CptsId, MeetingCaseRow, MeetingRow, NewMeeting, NewPathwayStep,
-    Page, PatientId, StoreError,
+    AttendeeRow, CaseDecision, CptsId, MeetingCaseRow, MeetingRow, NewMeeting, NewPathwayStep, Page,
 };
 use uuid::Uuid;
 
 const KIND: MeetingKind = MeetingKind::CaseMeeting;
-
-fn corrupt(error: impl std::fmt::Display) -> PathwayError {
-    PathwayError::Store(StoreError::Corrupt(error.to_string()))
-}
-
-fn invalid(field: &'static str, message: impl Into<String>) -> PathwayError {
-    PathwayError::Invalid(vec![ValidationError::new(field, message)])
-}
 
 /// A case as the meeting reads it.
 #[derive(Debug, Clone)]
@@ -144,15 +135,9 @@ impl PathwayCare {
         .await?;
         let mut cases = Vec::with_capacity(rows.len());
         for row in rows {
-            let Some(record) = self
-                .store
-                .find_patient(cpts, PatientId(row.patient_id))
-                .await?
-            else {
+            let Some(identity) = self.identity_of(cpts, row.patient_id).await? else {
                 continue;
             };
-            let identity =
-                crate::patients::opened_identity(&self.keyring, &record).map_err(corrupt)?;
             let decision = match &row.decision {
                 Some(sealed) => {
                     Some(self.open_text(&format!("meeting-decision:{cpts}:{}", row.id), sealed)?)
@@ -279,7 +264,8 @@ impl PathwayCare {
         caller.require(Permission::HoldCaseMeetings)?;
         let cpts = caller.cpts();
         let found = self.meeting_of(cpts, meeting).await?;
-        let held_on = Day::parse("jour", &found.held_on).map_err(|e| corrupt(e.message))?;
+        let held_on = super::day_of(&found.held_on)
+            .ok_or_else(|| corrupt(format!("meeting day {}", found.held_on)))?;
         let row = self
             .store
             .meeting_cases(cpts, meeting)
@@ -318,14 +304,7 @@ impl PathwayCare {
             .find_inclusion(cpts, row.inclusion_id)
             .await?
             .ok_or(PathwayError::NotFound)?;
-        let template = self
-            .templates
-            .template(
-                caller,
-                &inclusion.template_code,
-                u32::try_from(inclusion.template_version).ok(),
-            )
-            .await?;
+        let template = self.template_of(caller, &inclusion).await?;
         let closes = steps
             .iter()
             .filter(|s| s.done_on.is_none() && s.cancelled_reason.is_none())

@@ -104,14 +104,24 @@ pub struct PathwayCare {
     mail_attempts: i64,
 }
 
-fn day_of(text: &str) -> Option<Day> {
+/// A stored Paris day (`YYYY-MM-DD`).
+pub(super) fn day_of(text: &str) -> Option<Day> {
     Day::parse("jour", text).ok()
 }
 
+/// A refusal naming one field.
+pub(super) fn invalid(field: &'static str, message: impl Into<String>) -> PathwayError {
+    PathwayError::Invalid(vec![ValidationError::new(field, message)])
+}
+
+/// Sealed data that does not open or read back: the store holds something it should not.
+pub(super) fn corrupt(error: impl std::fmt::Display) -> PathwayError {
+    PathwayError::Store(StoreError::Corrupt(error.to_string()))
+}
+
 /// The codes of the steps neither done nor cancelled.
-fn steps_open(steps: &[PathwayStepRow]) -> Vec<String> {
+fn steps_open<'a>(steps: impl Iterator<Item = &'a PathwayStepRow>) -> Vec<String> {
     steps
-        .iter()
         .filter(|s| s.done_on.is_none() && s.cancelled_reason.is_none())
         .map(|s| s.code.clone())
         .collect()
@@ -123,6 +133,15 @@ fn facts_of(row: &PathwayStepRow) -> StepFacts {
         done_on: row.done_on.as_deref().and_then(day_of),
         cancelled_reason: row.cancelled_reason.clone(),
     }
+}
+
+/// Where a stored step stands on `today`, as the domain's rules say.
+fn state_of(row: &PathwayStepRow, today: Day) -> StepState {
+    let (earliest, latest) = (
+        day_of(&row.earliest).unwrap_or(today),
+        day_of(&row.latest).unwrap_or(today),
+    );
+    state(earliest, latest, &facts_of(row), today)
 }
 
 impl PathwayCare {
@@ -178,7 +197,7 @@ impl PathwayCare {
             &request.identity,
             now,
         )
-        .map_err(|e| PathwayError::Store(StoreError::Corrupt(e.to_string())))?;
+        .map_err(corrupt)?;
         let id = Uuid::now_v7();
         let inclusion = NewInclusion {
             id,
@@ -229,6 +248,46 @@ impl PathwayCare {
                 "un membre choisi n'est pas un professionnel de l'annuaire de la CPTS",
             )])),
             Err(other) => Err(other.into()),
+        }
+    }
+
+    /// The template version an inclusion keeps.
+    pub(super) async fn template_of(
+        &self,
+        caller: &Caller,
+        inclusion: &InclusionRow,
+    ) -> Result<maillage_domain::pathways::PathwayTemplate> {
+        self.templates
+            .template(
+                caller,
+                &inclusion.template_code,
+                u32::try_from(inclusion.template_version).ok(),
+            )
+            .await
+    }
+
+    /// Who writes a note or a sheet, as the care team reads it: the account's name, else the coordination
+    /// (the command line).
+    pub(super) async fn author_name(&self, caller: &Caller) -> Result<String> {
+        Ok(match caller.user() {
+            Some(user) => self.store.find_user(user).await?.map(|u| u.display_name),
+            None => None,
+        }
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "Coordination".into()))
+    }
+
+    /// A patient's identity, opened: only for a read already in the audit trail. None when the patient is gone.
+    pub(super) async fn identity_of(
+        &self,
+        cpts: maillage_store::CptsId,
+        patient: Uuid,
+    ) -> Result<Option<PatientIdentity>> {
+        match self.store.find_patient(cpts, PatientId(patient)).await? {
+            Some(record) => Ok(Some(
+                crate::patients::opened_identity(&self.keyring, &record).map_err(corrupt)?,
+            )),
+            None => Ok(None),
         }
     }
 
@@ -303,21 +362,15 @@ impl PathwayCare {
             ),
         )
         .await?;
-        let identity = crate::patients::opened_identity(&self.keyring, &record)
-            .map_err(|e| PathwayError::Store(StoreError::Corrupt(e.to_string())))?;
+        let identity = crate::patients::opened_identity(&self.keyring, &record).map_err(corrupt)?;
         let mut steps = Vec::new();
         for row in self.store.inclusion_steps(cpts, id).await? {
-            let facts = facts_of(&row);
-            let (earliest, latest) = (
-                day_of(&row.earliest).unwrap_or(today),
-                day_of(&row.latest).unwrap_or(today),
-            );
             let result = match &row.result {
                 Some(sealed) => Some(results::opened(&self.keyring, cpts, row.id, sealed)?),
                 None => None,
             };
             steps.push(FollowedStep {
-                state: state(earliest, latest, &facts, today),
+                state: state_of(&row, today),
                 result,
                 row,
             });
@@ -353,12 +406,11 @@ impl PathwayCare {
     ) -> Result<()> {
         let (found, team) = self.followed(caller, inclusion).await?;
         let cpts = caller.cpts();
-        let row = self
-            .store
-            .inclusion_steps(cpts, inclusion)
-            .await?
-            .into_iter()
+        let steps = self.store.inclusion_steps(cpts, inclusion).await?;
+        let row = steps
+            .iter()
             .find(|s| s.id == step)
+            .cloned()
             .ok_or(PathwayError::NotFound)?;
         if !Self::may_settle(caller, &team, &row.owner_role) {
             return Err(PathwayError::Invalid(vec![ValidationError::new(
@@ -367,11 +419,7 @@ impl PathwayCare {
             )]));
         }
         let included_on = day_of(&found.included_on).unwrap_or(today);
-        let version = u32::try_from(found.template_version).ok();
-        let template = self
-            .templates
-            .template(caller, &found.template_code, version)
-            .await?;
+        let template = self.template_of(caller, &found).await?;
         let instrument = template
             .step(&row.code)
             .and_then(|s| s.instrument.as_deref())
@@ -401,14 +449,7 @@ impl PathwayCare {
                 let day =
                     check_done(on, included_on, today, evidence).map_err(PathwayError::Invalid)?;
                 // The step closed is no longer open: its own next occurrence is due.
-                let others: Vec<PathwayStepRow> = self
-                    .store
-                    .inclusion_steps(cpts, inclusion)
-                    .await?
-                    .into_iter()
-                    .filter(|s| s.id != step)
-                    .collect();
-                let open = steps_open(&others);
+                let open = steps_open(steps.iter().filter(|s| s.id != step));
                 added = follow_ups(
                     &template,
                     &row.code,
@@ -486,11 +527,7 @@ impl PathwayCare {
                 format!("{} est à plus de 30 jours", event.french()),
             )]));
         }
-        let version = u32::try_from(found.template_version).ok();
-        let template = self
-            .templates
-            .template(caller, &found.template_code, version)
-            .await?;
+        let template = self.template_of(caller, &found).await?;
         let steps = self.store.inclusion_steps(cpts, inclusion).await?;
         let current: Vec<(String, StepFacts)> = steps
             .iter()
@@ -541,6 +578,8 @@ impl PathwayCare {
                 .list_cpts(maillage_store::Page::new(number, 100))
                 .await?;
             for cpts in &cpts_page {
+                // The coordination's addresses, read once for all the CPTS's late steps.
+                let mut coordinators: Option<Vec<String>> = None;
                 // Claimed steps leave the list: the first page again until none is left.
                 loop {
                     let late = self
@@ -556,7 +595,11 @@ impl PathwayCare {
                             .claim_step_alert(step.step_id, &today_iso)
                             .await?
                         {
-                            self.alert_one(cpts, step).await?;
+                            if coordinators.is_none() {
+                                coordinators = Some(self.coordinators_of(cpts.id).await?);
+                            }
+                            let to = coordinators.as_deref().unwrap_or_default();
+                            self.alert_one(cpts, step, to).await?;
                             alerted += 1;
                         }
                     }
@@ -569,10 +612,32 @@ impl PathwayCare {
         Ok(alerted)
     }
 
+    /// The e-mail addresses of the CPTS's coordinators who may be written to (neither disabled nor suspended).
+    async fn coordinators_of(&self, cpts: maillage_store::CptsId) -> Result<Vec<String>> {
+        let mut emails = Vec::new();
+        for number in 1.. {
+            let members = self
+                .store
+                .list_members(cpts, maillage_store::Page::new(number, 200))
+                .await?;
+            emails.extend(
+                members
+                    .iter()
+                    .filter(|m| m.role == Role::Coordinator && !m.disabled && !m.suspended)
+                    .map(|m| m.email.clone()),
+            );
+            if members.len() < 200 {
+                break;
+            }
+        }
+        Ok(emails)
+    }
+
     async fn alert_one(
         &self,
         cpts: &maillage_store::Cpts,
         step: &maillage_store::LateStep,
+        coordinators: &[String],
     ) -> Result<()> {
         let mail_attempts = self.mail_attempts;
         let latest = day_of(&step.latest).map_or(step.latest.clone(), Day::french);
@@ -608,29 +673,17 @@ impl PathwayCare {
             )
             .await?;
         }
-        for number in 1.. {
-            let members = self
-                .store
-                .list_members(cpts.id, maillage_store::Page::new(number, 200))
-                .await?;
-            for coordinator in members
-                .iter()
-                .filter(|m| m.role == Role::Coordinator && !m.disabled && !m.suspended)
-            {
-                crate::deliveries::email(
-                    self.store.as_ref(),
-                    &self.keyring,
-                    about,
-                    Some(coordinator.email.clone()),
-                    subject,
-                    body.clone(),
-                    mail_attempts,
-                )
-                .await?;
-            }
-            if members.len() < 200 {
-                break;
-            }
+        for email in coordinators {
+            crate::deliveries::email(
+                self.store.as_ref(),
+                &self.keyring,
+                about,
+                Some(email.clone()),
+                subject,
+                body.clone(),
+                mail_attempts,
+            )
+            .await?;
         }
         Ok(())
     }
@@ -681,22 +734,18 @@ impl PathwayCare {
         .await?;
         let mut listed = Vec::with_capacity(rows.len());
         for inclusion in rows {
-            let Some(record) = self
-                .store
-                .find_patient(cpts, PatientId(inclusion.patient_id))
-                .await?
-            else {
+            let Some(identity) = self.identity_of(cpts, inclusion.patient_id).await? else {
                 continue;
             };
-            let identity = crate::patients::opened_identity(&self.keyring, &record)
-                .map_err(|e| PathwayError::Store(StoreError::Corrupt(e.to_string())))?;
             let steps = self.store.inclusion_steps(cpts, inclusion.id).await?;
-            let today_iso = today.iso();
             let open: Vec<&PathwayStepRow> = steps
                 .iter()
                 .filter(|s| s.done_on.is_none() && s.cancelled_reason.is_none())
                 .collect();
-            let late = open.iter().filter(|s| s.latest < today_iso).count();
+            let late = open
+                .iter()
+                .filter(|s| state_of(s, today) == StepState::Late)
+                .count();
             let next = open
                 .iter()
                 .min_by(|a, b| a.latest.cmp(&b.latest))

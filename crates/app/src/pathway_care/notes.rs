@@ -1,13 +1,13 @@
 //! The care team's notes on a patient: written by whoever follows the patient (the coordination, a member of
 //! the care team), sealed at rest and bound to the note, read only with the patient's audited record.
 
-use super::{PathwayCare, PathwayError, Result};
+use super::{corrupt, PathwayCare, PathwayError, Result};
 use crate::audit::{self, AuditEvent};
 use crate::caller::Caller;
 use crate::clock::now_ms;
 use maillage_domain::audit::AuditAction;
 use maillage_domain::ValidationError;
-use maillage_store::{CptsId, NewPathwayNote, Page, StoreError};
+use maillage_store::{CptsId, NewPathwayNote, Page};
 use uuid::Uuid;
 
 /// A note as the care team reads it.
@@ -42,28 +42,17 @@ impl PathwayCare {
         let (found, _) = self.followed(caller, inclusion).await?;
         let text = check_note(text).map_err(|e| PathwayError::Invalid(vec![e]))?;
         let cpts = caller.cpts();
-        let author = match caller.user() {
-            Some(user) => self
-                .store
-                .find_user(user)
-                .await?
-                .map_or_else(String::new, |u| u.display_name),
-            None => String::new(),
-        };
+        let author_name = self.author_name(caller).await?;
         let id = Uuid::now_v7();
         let body = self
             .keyring
             .seal(text.as_bytes(), &context(cpts, id))
-            .map_err(|e| PathwayError::Store(StoreError::Corrupt(e.to_string())))?;
+            .map_err(corrupt)?;
         let note = NewPathwayNote {
             id,
             inclusion_id: found.id,
             author_id: caller.user(),
-            author_name: if author.is_empty() {
-                "Coordination".into()
-            } else {
-                author
-            },
+            author_name,
             body,
             created_at: now_ms(),
         };
@@ -96,7 +85,7 @@ impl PathwayCare {
                 let text = self
                     .keyring
                     .open(&row.body, &context(cpts, row.id))
-                    .map_err(|e| PathwayError::Store(StoreError::Corrupt(e.to_string())))?;
+                    .map_err(corrupt)?;
                 Ok(CareNote {
                     author: row.author_name,
                     text: String::from_utf8_lossy(&text).into_owned(),

@@ -2,10 +2,10 @@
 //! (a result is health data), scored again when read — the scoring is the domain's, so a result always reads
 //! as the rules say — and the ICOPE domains that declined since the previous screening.
 
-use super::PathwayError;
+use super::{corrupt, PathwayError};
 use crate::crypto::Keyring;
 use maillage_domain::pathways::instruments::{icope_decline, score, Instrument, Scored};
-use maillage_store::{CptsId, StoreError};
+use maillage_store::CptsId;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -31,10 +31,6 @@ pub fn positive(scored: &Scored) -> bool {
 
 fn context(cpts: CptsId, step: Uuid) -> Vec<u8> {
     format!("pathway-step:{cpts}:{step}").into_bytes()
-}
-
-fn corrupt(error: impl std::fmt::Display) -> PathwayError {
-    PathwayError::Store(StoreError::Corrupt(error.to_string()))
 }
 
 /// The answers scored (an answer out of range refused, naming the item) and sealed for the step.

@@ -3,7 +3,7 @@
 //! coordination and the secretariat read a list whole — the order people will be seen in, days waited, the
 //! median wait — and record each exit with its reason. The order and the median are the domain's rules.
 
-use super::{PathwayCare, PathwayError, Result};
+use super::{day_of, invalid, PathwayCare, PathwayError, Result};
 use crate::audit::{self, AuditEvent};
 use crate::caller::Caller;
 use crate::clock::now_ms;
@@ -13,7 +13,7 @@ use maillage_domain::authz::Permission;
 use maillage_domain::calendar::Day;
 use maillage_domain::pathways::waiting::{median_days, positions, ExitReason, Priority, Waiting};
 use maillage_domain::ValidationError;
-use maillage_store::{NewWaitingEntry, PatientId, StoreError, WaitingEntryRow, WaitingListRow};
+use maillage_store::{NewWaitingEntry, WaitingEntryRow, WaitingListRow};
 use uuid::Uuid;
 
 /// Someone waiting, as the list shows them.
@@ -46,10 +46,6 @@ pub struct WaitingPlace {
     pub position: Option<(usize, i64)>,
 }
 
-fn day_of(text: &str) -> Option<Day> {
-    Day::parse("jour", text).ok()
-}
-
 fn waiting_of(rows: &[WaitingEntryRow]) -> Vec<Waiting<Uuid>> {
     rows.iter()
         .filter_map(|row| {
@@ -62,8 +58,17 @@ fn waiting_of(rows: &[WaitingEntryRow]) -> Vec<Waiting<Uuid>> {
         .collect()
 }
 
-fn invalid(field: &'static str, message: impl Into<String>) -> PathwayError {
-    PathwayError::Invalid(vec![ValidationError::new(field, message)])
+/// The days waited, from referral to exit, by those who left a list because they were seen (the median
+/// waits of the list's page and of the year's indicators).
+pub fn seen_waits(exits: &[WaitingEntryRow]) -> Vec<i64> {
+    exits
+        .iter()
+        .filter(|e| e.exit_reason.as_deref() == Some(ExitReason::Seen.code()))
+        .filter_map(|e| {
+            let (from, to) = (day_of(&e.referred_on)?, day_of(e.exited_on.as_deref()?)?);
+            Some(to.days_since_epoch() - from.days_since_epoch())
+        })
+        .collect()
 }
 
 impl PathwayCare {
@@ -212,15 +217,9 @@ impl PathwayCare {
             let Some(entry) = open.iter().find(|e| e.id == id) else {
                 continue;
             };
-            let Some(record) = self
-                .store
-                .find_patient(cpts, PatientId(entry.patient_id))
-                .await?
-            else {
+            let Some(identity) = self.identity_of(cpts, entry.patient_id).await? else {
                 continue;
             };
-            let identity = crate::patients::opened_identity(&self.keyring, &record)
-                .map_err(|e| PathwayError::Store(StoreError::Corrupt(e.to_string())))?;
             waiting.push(WaitingPatient {
                 entry: entry.clone(),
                 identity,
@@ -229,14 +228,7 @@ impl PathwayCare {
             });
         }
         let waits: Vec<i64> = waiting.iter().map(|w| w.days).collect();
-        let seen: Vec<i64> = exits
-            .iter()
-            .filter(|e| e.exit_reason.as_deref() == Some(ExitReason::Seen.code()))
-            .filter_map(|e| {
-                let (from, to) = (day_of(&e.referred_on)?, day_of(e.exited_on.as_deref()?)?);
-                Some(to.days_since_epoch() - from.days_since_epoch())
-            })
-            .collect();
+        let seen = seen_waits(&exits);
         Ok(WaitingListView {
             list: found,
             median_waiting: median_days(&waits),

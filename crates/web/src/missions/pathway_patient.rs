@@ -3,6 +3,7 @@
 //! with its day and evidence (the screening's answers when it has one) or cancel it with a reason, correct
 //! the discharge date, write a note. Handlers parse, call the service, render.
 
+use super::directory::parse_id;
 use super::pathway_patients::{full_name, pathway_error, today, BASE};
 use crate::access::{Access, Authorised, CptsContext, GuardedRouter, Viewer};
 use crate::error::WebResult;
@@ -44,10 +45,6 @@ pub fn routes(router: GuardedRouter) -> GuardedRouter {
             "Note de l'équipe de soins sur un patient",
             add_note,
         )
-}
-
-pub(super) fn parse_id(text: &str) -> WebResult<Uuid> {
-    super::directory::parse_id(text)
 }
 
 fn state_class(state: StepState) -> &'static str {

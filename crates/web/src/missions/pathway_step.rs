@@ -2,7 +2,8 @@
 //! answers of its screening (one list per question), or cancelling it with a reason and a confirmation; a
 //! step that closes with a liaison sheet links to the sheet's form. Handlers parse, call the service, render.
 
-use super::pathway_patient::{parse_id, read, role_label};
+use super::directory::parse_id;
+use super::pathway_patient::{read, role_label};
 use super::pathway_patients::{full_name, pathway_error, today, BASE};
 use crate::access::{Access, Authorised, CptsContext, GuardedRouter, Viewer};
 use crate::error::WebResult;

@@ -2,6 +2,7 @@
 //! with their windows and the windows computed for a discharge date, the coordination's adapting of the
 //! windows (a new version), and the JSON file exported and imported. Handlers parse, call the service, render.
 
+use super::pathway_patients::pathway_error;
 use crate::access::{Access, Authorised, CptsContext, GuardedRouter, Viewer};
 use crate::error::{WebError, WebResult};
 use crate::forms::FormPairs;
@@ -65,20 +66,6 @@ pub fn routes(router: GuardedRouter) -> GuardedRouter {
             "Export d'un modèle de parcours (fichier JSON)",
             export,
         )
-}
-
-fn pathway_error(error: PathwayError) -> WebError {
-    match error {
-        PathwayError::NotFound => WebError::NotFound,
-        PathwayError::Invalid(problems) => WebError::BadRequest(
-            problems
-                .iter()
-                .map(|p| p.to_string())
-                .collect::<Vec<_>>()
-                .join(" ; "),
-        ),
-        PathwayError::Store(e) => e.into(),
-    }
 }
 
 struct TemplateRow {
