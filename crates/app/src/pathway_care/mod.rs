@@ -82,6 +82,8 @@ pub struct FollowedPatient {
     pub waiting: Vec<waiting::WaitingPlace>,
     /// Their liaison sheets (the content stays sealed until one is printed).
     pub sheets: Vec<maillage_store::LiaisonSheetRow>,
+    /// The late-step alerts sent about their steps, each with its delivery state (the subject is the step).
+    pub alerts: Vec<maillage_store::Delivery>,
 }
 
 /// A patient in the list of those the caller follows: the identity (the list's read audited), where the
@@ -383,6 +385,15 @@ impl PathwayCare {
         let notes = self.opened_notes(cpts, id).await?;
         let waiting = self.waiting_places(cpts, id, today).await?;
         let sheets = self.store.liaison_sheets(cpts, id).await?;
+        let step_ids: Vec<Uuid> = steps.iter().map(|s| s.row.id).collect();
+        let alerts = self
+            .store
+            .deliveries_of(
+                cpts,
+                maillage_domain::delivery::Purpose::PathwayStepLate,
+                &step_ids,
+            )
+            .await?;
         Ok(FollowedPatient {
             inclusion,
             identity,
@@ -391,6 +402,7 @@ impl PathwayCare {
             notes,
             waiting,
             sheets,
+            alerts,
         })
     }
 

@@ -109,6 +109,8 @@ struct StepRow {
     decline: String,
     added: &'static str,
     can_settle: bool,
+    /// The late alerts sent about it, with what became of each.
+    alerts: Vec<crate::views::MessageRow>,
 }
 
 struct TeamRow {
@@ -299,6 +301,12 @@ async fn patient_view(
                 "decision" => "décidée en réunion de concertation",
                 _ => "",
             },
+            alerts: followed
+                .alerts
+                .iter()
+                .filter(|d| d.subject_id == step.row.id)
+                .map(crate::views::message_row)
+                .collect(),
             can_settle: matches!(
                 step.state,
                 StepState::Upcoming | StepState::Due | StepState::Late

@@ -282,6 +282,36 @@ async fn a_positive_screening_adds_the_gps_step_and_late_steps_reach_the_dashboa
         let coordinator = app.login_as(COORDINATOR).await;
         let theirs = app.get("/c/camargue-gardoise", Some(&coordinator)).await;
         assert!(theirs.body.contains("de parcours de soins en retard"));
+        // The hourly alerts go out, and each shows on the step with its delivery state.
+        let today = maillage_domain::calendar::utc_to_paris(maillage_app::clock::now_ms()).0;
+        assert!(
+            app.state
+                .missions
+                .pathway_care
+                .alert_late_steps(today)
+                .await
+                .unwrap()
+                > 0
+        );
+        let cardio = app
+            .store
+            .list_inclusions(cpts.id, None, Page::first(100))
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|i| i.template_code == "insuffisance-cardiaque")
+            .unwrap()
+            .id;
+        let record = app
+            .get(&format!("{PATIENTS}/{cardio}"), Some(&coordinator))
+            .await;
+        assert!(
+            record
+                .body
+                .contains("alerte de retard par e-mail : en file d&#39;envoi"),
+            "{}",
+            record.body
+        );
 
         // The demo's frail patient: the nurse fills ICOPE step 1, cognition positive (2 words of 3).
         let inclusions = app
